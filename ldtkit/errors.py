@@ -1,0 +1,93 @@
+"""Exceptions raised by ldtkit.
+
+Every error names the file, field or id concerned and what was expected, so
+that a city analyst can fix the input without reading a traceback.
+
+Examples
+--------
+>>> from ldtkit.errors import MissingFieldError
+>>> str(MissingFieldError("links.shp", "capacity", expected="a numeric column"))
+"links.shp: missing required field 'capacity' (expected a numeric column)"
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LdtkitError(Exception):
+    """Base class of every error ldtkit raises on bad input or an impossible request."""
+
+
+class InputFileNotFoundError(LdtkitError, FileNotFoundError):
+    """An input file named in a config or call does not exist."""
+
+    def __init__(self, path: str | Path, *, what: str = "input file") -> None:
+        self.path = str(path)
+        super().__init__(f"{what} not found: {self.path}")
+
+
+class UnreadableFormatError(LdtkitError):
+    """A file exists but cannot be parsed in the expected format."""
+
+    def __init__(self, path: str | Path, *, expected: str, detail: str = "") -> None:
+        self.path = str(path)
+        msg = f"{self.path}: cannot read as {expected}"
+        if detail:
+            msg += f" ({detail})"
+        super().__init__(msg)
+
+
+class MissingFieldError(LdtkitError, KeyError):
+    """A required column or config key is missing."""
+
+    def __init__(self, source: str | Path, field: str, *, expected: str = "") -> None:
+        self.source = str(source)
+        self.field = field
+        msg = f"{self.source}: missing required field {field!r}"
+        if expected:
+            msg += f" (expected {expected})"
+        super().__init__(msg)
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.args[0]
+
+
+class InvalidValueError(LdtkitError, ValueError):
+    """A field holds values outside what the model accepts (NaN, negative, unknown code)."""
+
+
+class EmptyStudyAreaError(LdtkitError):
+    """A study area, selection or filter leaves nothing to work on."""
+
+
+class ConfigError(LdtkitError):
+    """A city or scenario config is inconsistent (e.g. a mapping names a missing column)."""
+
+
+class SelectorError(LdtkitError):
+    """A scenario selector matches nothing; the message lists the closest candidates."""
+
+
+class DisconnectedDemandError(LdtkitError):
+    """Some OD pairs with demand have no path (e.g. after a closure)."""
+
+    def __init__(self, message: str, *, pairs=None) -> None:
+        self.pairs = pairs
+        super().__init__(message)
+
+
+def require_file(path: str | Path, *, what: str = "input file") -> Path:
+    """Return ``Path(path)`` or raise :class:`InputFileNotFoundError` naming it.
+
+    Examples
+    --------
+    >>> require_file("/nonexistent.pbf", what="OSM extract")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InputFileNotFoundError: OSM extract not found: /nonexistent.pbf
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileNotFoundError(p, what=what)
+    return p
