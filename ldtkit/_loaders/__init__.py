@@ -1,0 +1,1 @@
+"""Network loaders, re-exported by :mod:`ldtkit.network`."""
