@@ -1,0 +1,38 @@
+# Two commands from a fresh clone (see README):
+#   make report   set up the environment and build the Ghent bridge-closure report
+#   make test     set up the environment and run the test suite (what CI runs)
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+OUT    ?= out
+
+.PHONY: report test setup setup-test browser bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+setup: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+
+setup-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+
+# Debian's chromium for the Playwright dashboard test (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install chromium' for the browser test"; fi; }
+
+report: setup
+	$(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports
+
+test: setup-test browser
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(OUT) .ldtkit-cache
