@@ -1,0 +1,363 @@
+"""Run a city's baseline and scenarios: traffic, noise and air, cached and in parallel.
+
+``run(city, scenarios)`` prepares the city once (network, zones, demand, receptors),
+solves the baseline, then every scenario warm-started from the baseline's
+equilibrium, in parallel through dask: the local threaded scheduler by default, or
+any ``dask.distributed.Client`` (a laptop ``LocalCluster`` or a real cluster).
+
+Results are cached on disk under a content hash of (city inputs, scenario measures,
+model parameters, ldtkit version), written atomically, so a rerun is instant, an
+edited scenario recomputes only itself and an interrupted run leaves no corrupt entry.
+
+Examples
+--------
+>>> from ldtkit import run, load_scenarios
+>>> results = run("ghent", load_scenarios("data/ghent/scenarios"))  # doctest: +SKIP
+>>> results["bridge-closed-both"].assignment.gap  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import time
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from . import __version__
+from .city import City, load_city
+from .errors import LdtkitError
+from .io import atomic_path
+from .network import RoadNetwork
+from .scenario import Scenario, baseline as baseline_scenario
+from .traffic import PERIODS, LinkTraffic
+
+DEFAULT_CACHE = Path(os.environ.get("LDTKIT_CACHE", ".ldtkit-cache"))
+MODELS = ("traffic", "noise", "air")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Model parameters that change results (they are part of the cache key).
+
+    Attributes
+    ----------
+    models
+        Which domains to compute: any of ``"traffic"``, ``"noise"``, ``"air"`` (traffic always runs).
+    gap
+        Relative-gap target of every assignment.
+    max_iter
+        Iteration cap per assignment.
+    demand_scale
+        Multiplier on the city's demand (sensitivity runs).
+    noise_cell_m, air_cell_m
+        Receptor grid spacing over the focus area for noise and air maps.
+    """
+
+    models: tuple[str, ...] = MODELS
+    gap: float = 1e-4
+    max_iter: int = 500
+    demand_scale: float = 1.0
+    noise_cell_m: float = 10.0
+    air_cell_m: float = 50.0
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+
+@dataclass
+class CityInputs:
+    """What every scenario of a city shares: the connected baseline network, demand, receptors."""
+
+    city: City
+    network: RoadNetwork
+    demand: Any  # ldtkit.demand.Demand
+    noise_receptors: Any = None
+    air_receptors: Any = None
+    air_transfer: Any = None
+    zones: Any = None
+    key: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    """Everything computed for one scenario.
+
+    Attributes
+    ----------
+    scenario
+        The scenario that was applied.
+    network
+        The scenario's network (connectors included; closed links barred, ids unchanged).
+    assignment
+        The day-period :class:`~ldtkit.assignment.AssignmentResult`.
+    traffic
+        ``{period: LinkTraffic}`` for ``"day"``, ``"evening"`` and ``"night"``.
+    noise, air
+        :class:`~ldtkit.noise.NoiseMap` and :class:`~ldtkit.air.AirMap`, or ``None`` when not requested.
+    """
+
+    scenario: Scenario
+    network: RoadNetwork
+    assignment: Any
+    traffic: dict[str, LinkTraffic]
+    noise: Any = None
+    air: Any = None
+    key: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    period_assignments: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def links_geodataframe(self):
+        """The scenario's links with day flows, speeds and daily vehicle-km."""
+        gdf = self.network.links[["link_id", "name", "road_class", "length_m", "capacity_vph", "bridge", "car_allowed", "hgv_allowed", "geometry"]].copy()
+        day = self.traffic["day"]
+        gdf["light_vph"] = day.light_vph
+        gdf["heavy_vph"] = day.heavy_vph
+        gdf["flow_vph"] = day.total_vph
+        gdf["flow_pcu"] = self.assignment.flow_pcu
+        gdf["speed_kmh"] = day.speed_kmh
+        gdf["voc"] = np.divide(self.assignment.flow_pcu, gdf["capacity_vph"].to_numpy(), out=np.zeros(len(gdf)), where=gdf["capacity_vph"].to_numpy() > 0)
+        gdf["vehicles_per_day"] = sum(self.traffic[p].total_vph * h for p, h in PERIODS.items())
+        return gdf
+
+
+# ------------------------------------------------------------------ preparation
+def prepare_city(city: City | str | Path, *, options: ModelOptions = ModelOptions(), progress: bool = True) -> CityInputs:
+    """Load the network, build zones and demand, and set up receptors for ``city``."""
+    from .demand import demand_for_city
+
+    city = city if isinstance(city, City) else load_city(city)
+    network = city.load_network()
+    network, demand = demand_for_city(city, network, progress=progress)
+    if options.demand_scale != 1.0:
+        demand = demand.scaled(options.demand_scale)
+    inputs = CityInputs(city=city, network=network, demand=demand, zones=demand.meta.get("zones"))
+    if "noise" in options.models:
+        inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
+    if "air" in options.models:
+        inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
+    inputs.key = _hash(city.fingerprint(), options.key(), __version__)
+    return inputs
+
+
+def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float, float]:
+    """The focus area of ``[focus] bbox`` (WGS84) in the city's CRS; the whole network if absent."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    bbox = city.section("focus").get("bbox")
+    if bbox is None:
+        return tuple(network.links.total_bounds)
+    if len(bbox) != 4:
+        raise LdtkitError(f"{city.config_path}: focus.bbox must be [lon_min, lat_min, lon_max, lat_max], got {bbox}")
+    return tuple(gpd.GeoSeries([box(*bbox)], crs=4326).to_crs(network.crs).total_bounds)
+
+
+def focus_receptors(city: City, network: RoadNetwork, *, cell_m: float, zones=None, height_m: float = 4.0):
+    """A receptor grid over the focus area, population spread from the demand zones."""
+    from .receptors import receptors_grid
+
+    pop = None
+    if zones is not None and "population" in getattr(zones, "columns", []):
+        pop = zones[zones["population"] > 0][["population", "geometry"]].to_crs(network.crs)
+        pop = pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    return receptors_grid(focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=pop)
+
+
+# ------------------------------------------------------------------ one scenario
+def run_scenario(inputs: CityInputs, scenario: Scenario, *, options: ModelOptions = ModelOptions(), warm_start: "ScenarioResult | None" = None) -> ScenarioResult:
+    """Apply ``scenario`` and compute traffic (all periods), noise and air. Pure: no I/O."""
+    from .assignment import assign
+
+    t0 = time.perf_counter()
+    network = scenario.apply(inputs.network) if scenario.measures else inputs.network
+    seconds: dict[str, float] = {}
+    traffic: dict[str, LinkTraffic] = {}
+    period_results = {}
+    for period in PERIODS:
+        demand = inputs.demand.for_period(period)
+        warm = warm_start.period_assignments.get(period) if warm_start is not None else None
+        res = assign(network, demand, gap=options.gap, max_iter=options.max_iter, warm_start=warm, on_disconnected="raise", progress=False)
+        period_results[period] = res
+        traffic[period] = LinkTraffic(
+            link_id=res.link_id,
+            light_vph=res.flow_vph.get("light", np.zeros(len(res.link_id))),
+            heavy_vph=res.flow_vph.get("heavy", np.zeros(len(res.link_id))),
+            speed_kmh=res.speed_kmh,
+        )
+    seconds["traffic"] = time.perf_counter() - t0
+    noise_map = air_map = None
+    if "noise" in options.models and inputs.noise_receptors is not None:
+        from .noise import compute_noise
+
+        t1 = time.perf_counter()
+        noise_map = compute_noise(network, traffic, inputs.noise_receptors, progress=False, **inputs.city.section("noise").get("options", {}))
+        seconds["noise"] = time.perf_counter() - t1
+    if "air" in options.models and inputs.air_receptors is not None:
+        from .air import compute_air
+
+        t1 = time.perf_counter()
+        air_map = compute_air(network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.section("air"))
+        seconds["air"] = time.perf_counter() - t1
+    return ScenarioResult(scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results)
+
+
+# ------------------------------------------------------------------ the runner
+def run(
+    city: City | str | Path,
+    scenarios: Iterable[Scenario] = (),
+    *,
+    client: Any = None,
+    options: ModelOptions | None = None,
+    cache_dir: str | Path | None = DEFAULT_CACHE,
+    progress: bool = True,
+    **option_overrides: Any,
+) -> dict[str, ScenarioResult]:
+    """Baseline first, then every scenario warm-started from it, in parallel.
+
+    Parameters
+    ----------
+    city
+        A :class:`~ldtkit.city.City`, a shipped city name or a city folder.
+    scenarios
+        The scenarios to compare with the baseline (the baseline is always run).
+    client
+        A ``dask.distributed.Client``; ``None`` uses dask's local threaded scheduler.
+    options
+        :class:`ModelOptions`; keyword overrides (e.g. ``models=("traffic",)``) also work.
+    cache_dir
+        Where results are cached (``None`` disables the cache).
+    progress
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    dict
+        ``{"baseline": ScenarioResult, name: ScenarioResult, ...}`` in input order.
+
+    Examples
+    --------
+    >>> res = run("ghent", [Scenario.from_toml("data/ghent/scenarios/bridge_closed_both.toml")],
+    ...           models=("traffic",))  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    options = replace(options or ModelOptions(), **option_overrides)
+    if isinstance(options.models, list):
+        options = replace(options, models=tuple(options.models))
+    scenarios = list(scenarios)
+    names = [s.name for s in scenarios]
+    if "baseline" in names or len(set(names)) != len(names):
+        raise LdtkitError(f"scenario names must be unique and not 'baseline': {names}")
+    city = city if isinstance(city, City) else load_city(city)
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    city_key = _hash(city.fingerprint(), options.key(), __version__)
+    base = baseline_scenario()
+    base_key = _hash(city_key, base.fingerprint())
+    keys = {s.name: _hash(city_key, base_key, s.fingerprint()) for s in scenarios}
+
+    results: dict[str, ScenarioResult] = {}
+    bar = tqdm(total=1 + len(scenarios), desc=f"{city.name} scenarios", disable=not progress)
+    cached = {n: cache.get(k) for n, k in [("baseline", base_key), *keys.items()]} if cache else {}
+    missing = [s for s in scenarios if cached.get(s.name) is None]
+    inputs = None
+    if cached.get("baseline") is None or missing:
+        inputs = prepare_city(city, options=options, progress=progress)
+        if "air" in options.models and inputs.air_receptors is not None:
+            from .air import air_transfer
+
+            inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.section("air"))
+    if cached.get("baseline") is not None:
+        results["baseline"] = cached["baseline"]
+    else:
+        results["baseline"] = _keyed(run_scenario(inputs, base, options=options), base_key)
+        if cache:
+            cache.put(base_key, results["baseline"])
+    bar.update(1)
+    for s in scenarios:
+        if cached.get(s.name) is not None:
+            results[s.name] = cached[s.name]
+            bar.update(1)
+    if missing:
+        computed = _run_many(inputs, missing, results["baseline"], options, client, bar)
+        for s in missing:
+            results[s.name] = _keyed(computed[s.name], keys[s.name])
+            if cache:
+                cache.put(keys[s.name], results[s.name])
+    bar.close()
+    return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
+
+
+def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
+    result.key = key
+    return result
+
+
+def _run_many(inputs: CityInputs, scenarios: list[Scenario], base: ScenarioResult, options: ModelOptions, client: Any, bar) -> dict[str, ScenarioResult]:
+    """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler."""
+    if client is None:
+        import dask
+
+        tasks = [dask.delayed(run_scenario)(inputs, s, options=options, warm_start=base) for s in scenarios]
+        out = dask.compute(*tasks, scheduler="threads")
+        bar.update(len(scenarios))
+        return {s.name: r for s, r in zip(scenarios, out)}
+    from distributed import as_completed
+
+    # Scatter the shared inputs once; tasks then only carry their scenario.
+    inputs_f = client.scatter(inputs, broadcast=True)
+    base_f = client.scatter(base, broadcast=True)
+    futures = {
+        client.submit(run_scenario, inputs_f, s, options=options, warm_start=base_f, key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2): s.name
+        for s in scenarios
+    }
+    out: dict[str, ScenarioResult] = {}
+    for fut in as_completed(futures):
+        out[futures[fut]] = fut.result()
+        bar.update(1)
+    return out
+
+
+# ------------------------------------------------------------------ cache
+class ResultCache:
+    """Pickled :class:`ScenarioResult` objects under a content-hash key, written atomically.
+
+    A partially written entry never exists under its final name (write to a temporary
+    file, then rename), so an interrupted run leaves no corrupt entry; an unreadable
+    entry is treated as missing and recomputed.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.pkl"
+
+    def get(self, key: str) -> ScenarioResult | None:
+        p = self.path(key)
+        if not p.exists():
+            return None
+        try:
+            with open(p, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # truncated or from an incompatible version: recompute
+            return None
+
+    def put(self, key: str, result: ScenarioResult) -> Path:
+        with atomic_path(self.path(key)) as tmp:
+            with open(tmp, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return self.path(key)
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(str(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
