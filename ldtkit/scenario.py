@@ -175,7 +175,7 @@ def select_links(network: RoadNetwork, select: dict[str, Any], *, direction: Any
     >>> rows = select_links(net, {"street": "Rooigemlaan", "bridge": True})  # doctest: +SKIP
     """
     links = network.links
-    mask = (links["road_class"] != CONNECTOR_CLASS).to_numpy()
+    mask = (links["road_class"] != CONNECTOR_CLASS).to_numpy().copy()
     if "ids" in select:
         ids = np.asarray(select["ids"], dtype=np.int64)
         known = links["link_id"].to_numpy(np.int64)
