@@ -97,3 +97,87 @@ def emission_links(
             if tot > 0.0:
                 out[i, b] = 10.0 * math.log10(tot)
     return out
+
+
+# --------------------------------------------------------------------------- propagation
+A0_FAV = 2e-4  # m^-1, favourable-condition curvature a0 (2.5.19)
+C_SOUND = 340.0  # m/s, celerity used for k = 2πf/c
+
+
+@njit(cache=True)
+def ground_w(f: float, g: float) -> float:
+    """w of eq. 2.5.16 (ground parameter) for frequency f and ground factor g."""
+    if g <= 0.0:
+        return 0.0
+    g26 = g ** 2.6
+    return 0.0185 * f ** 2.5 * g26 / (f ** 1.5 * g26 + 1.3e3 * f ** 0.75 * g ** 1.3 + 1.16e6)
+
+
+@njit(cache=True)
+def ground_cf(w: float, dp: float) -> float:
+    """C_f of eq. 2.5.16."""
+    wd = w * dp
+    return dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd)
+
+
+@njit(cache=True)
+def ground_x(k: float, cf: float, dp: float, zs: float, zr: float) -> float:
+    """The argument X of A_ground = -10lg(X) (eq. 2.5.15); always > 0."""
+    r = math.sqrt(2.0 * cf / k)
+    ck = cf / k
+    return 4.0 * k * k / (dp * dp) * (zs * zs - r * zs + ck) * (zr * zr - r * zr + ck)
+
+
+@njit(cache=True)
+def g_prime(g_path: float, g_source: float, dp: float, zs: float, zr: float) -> float:
+    """G'_path (eq. 2.5.14): source-side ground mixed in for short paths."""
+    lim = 30.0 * (zs + zr)
+    if dp <= lim:
+        return g_path * dp / lim + g_source * (1.0 - dp / lim)
+    return g_path
+
+
+@njit(cache=True)
+def path_terms(d, dp, zs, zr, g_path, g_source, freqs, alpha_atm_db_km, out):
+    """All attenuation terms of one direct path over a flat mean plane, per band.
+
+    ``out`` has shape (9, 8) and receives rows: 0 W_H, 1 C_f,H, 2 A_ground,H, 3 W_F, 4 C_f,F,
+    5 A_ground,F, 6 A_atm, 7 A_div, 8 alpha_atm (dB/km). ``d`` is the 3-D distance, ``dp`` the
+    projected distance on the mean plane, ``zs``/``zr`` the heights above it.
+    """
+    gp = g_prime(g_path, g_source, dp, zs, zr)
+    lim = 30.0 * (zs + zr)
+    amin_h = -3.0 * (1.0 - gp)
+    if dp <= lim:
+        amin_f = amin_h
+    else:
+        amin_f = -3.0 * (1.0 - gp) * (1.0 + 2.0 * (1.0 - lim / dp))
+    dzt = 6e-3 * dp / (zs + zr)
+    zsf = zs + A0_FAV * (zs / (zs + zr)) ** 2 * dp * dp / 2.0 + dzt
+    zrf = zr + A0_FAV * (zr / (zs + zr)) ** 2 * dp * dp / 2.0 + dzt
+    a_div = 20.0 * math.log10(d) + 11.0
+    for b in range(freqs.shape[0]):
+        f = freqs[b]
+        k = 2.0 * math.pi * f / C_SOUND
+        wh = ground_w(f, gp)
+        cfh = ground_cf(wh, dp)
+        if g_path == 0.0:
+            agh = -3.0
+        else:
+            agh = max(-10.0 * math.log10(ground_x(k, cfh, dp, zs, zr)), amin_h)
+        wf = ground_w(f, g_path)
+        cff = ground_cf(wf, dp)
+        if g_path == 0.0:
+            agf = amin_f
+        else:
+            agf = max(-10.0 * math.log10(ground_x(k, cff, dp, zsf, zrf)), amin_f)
+        out[0, b] = wh
+        out[1, b] = cfh
+        out[2, b] = agh
+        out[3, b] = wf
+        out[4, b] = cff
+        out[5, b] = agf
+        out[6, b] = alpha_atm_db_km[b] * d / 1000.0
+        out[7, b] = a_div
+        out[8, b] = alpha_atm_db_km[b]
+    return out

@@ -1,0 +1,84 @@
+"""CNOSSOS-EU propagation against ISO/TR 17534-4 TC01–TC04 (as transcribed in NoiseModelling)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ldtkit.errors import InvalidValueError
+from ldtkit.noise import atmospheric_absorption_db_km, path_attenuation
+
+from conftest import SHARED
+
+CASES = SHARED / "reference" / "noise" / "cnossos_reference_cases.json"
+
+
+def _ref():
+    if not CASES.exists():
+        pytest.skip(f"{CASES} not found")
+    return json.loads(CASES.read_text())
+
+
+def _ground_segments(profile):
+    """(length_m, G) segments between consecutive cut points: G of a point holds until the next one."""
+    pts = profile["cutPoints"]
+    return np.array(
+        [(np.hypot(b["xyz"][0] - a["xyz"][0], b["xyz"][1] - a["xyz"][1]), a["G"]) for a, b in zip(pts[:-1], pts[1:])]
+    )
+
+
+def test_iso_9613_1_absorption_matches_harness():
+    ref = _ref()["propagation_common_settings"]
+    alpha = atmospheric_absorption_db_km(temperature_c=ref["T_air_C"], humidity_pct=ref["RH_percent"], pressure_pa=ref["pressure_Pa"])
+    np.testing.assert_allclose(alpha, ref["alpha_atm_dB_per_km_expected"], atol=0.005 + 1e-9)
+
+
+@pytest.mark.parametrize("tc", ["TC01", "TC02", "TC03", "TC04"])
+def test_iso_tr_17534_4_flat_ground_cases(tc):
+    ref = _ref()
+    settings = ref["propagation_common_settings"]
+    tol = ref["tolerance_constants_in_NoiseModelling_test"]
+    c = ref["propagation_cases_iso_tr_17534_4"][tc]
+    assert tc in ref["propagation_first_version_subset"]["ids"]
+    pa = path_attenuation(
+        c["source_xyz"], c["receiver_xyz"], ground_g=_ground_segments(c["direct_profile"]),
+        p_favourable=settings["favourable_occurrence_p"], temperature_c=settings["T_air_C"],
+        humidity_pct=settings["RH_percent"], pressure_pa=settings["pressure_Pa"],
+    )
+    lv = pa.levels(settings["source_power_LW_dB_all_bands"])
+    ours = {
+        "WH": pa.w_h, "CfH": pa.cf_h, "AGroundH": pa.a_ground_h, "WF": pa.w_f, "CfF": pa.cf_f, "AGroundF": pa.a_ground_f,
+        "AlphaAtm": pa.alpha_atm_db_km, "AAtm": pa.a_atm, "ADiv": pa.a_div, "ABoundaryH": pa.a_boundary_h,
+        "ABoundaryF": pa.a_boundary_f, "LH": lv["LH"], "LF": lv["LF"], "L": lv["L"],
+    }
+    expected = c["expected_first_path_arrays"]
+    assert set(expected) <= set(ours)
+    for name, arr in expected.items():
+        # issue acceptance: every band within 0.1 dB; tighter where the source test asserts tighter (LH/LF in TC01)
+        atol = tol[c["asserted_tolerances"][name]] if name in c["asserted_tolerances"] else tol["ERROR_EPSILON_VERY_LOW"]
+        np.testing.assert_allclose(ours[name], arr["values"], atol=atol + 1e-9, rtol=0, err_msg=f"{tc} {name}")
+    # A-weighted total as the harness computes it
+    aw = np.array(settings["A_weighting"])
+    la = 10 * np.log10(np.sum(10 ** ((lv["L"] + aw) / 10)))
+    la_exp = 10 * np.log10(np.sum(10 ** ((np.array(expected["L"]["values"]) + aw) / 10)))
+    assert la == pytest.approx(la_exp, abs=0.1)
+
+
+def test_farther_receiver_is_quieter_and_porous_ground_absorbs():
+    lvl = [path_attenuation((0, 0, 0.05), (x, 0, 4), ground_g=0.5).levels(90.0)["L"] for x in (10, 30, 100, 300)]
+    for near, far in zip(lvl[:-1], lvl[1:]):
+        assert np.all(far < near)
+    hard = path_attenuation((0, 0, 0.05), (100, 0, 4), ground_g=0.0).levels(90.0)["L"]
+    soft = path_attenuation((0, 0, 0.05), (100, 0, 4), ground_g=1.0).levels(90.0)["L"]
+    assert np.all(soft <= hard + 1e-9) and (hard - soft)[2:5].max() > 3.0
+
+
+def test_path_errors():
+    with pytest.raises(InvalidValueError, match="p_favourable"):
+        path_attenuation((0, 0, 1), (10, 0, 4), p_favourable=1.5)
+    with pytest.raises(InvalidValueError, match="coincide"):
+        path_attenuation((0, 0, 1), (0, 0, 1))
+    with pytest.raises(InvalidValueError, match="ground factors"):
+        path_attenuation((0, 0, 1), (10, 0, 4), ground_g=1.5)
