@@ -1,0 +1,97 @@
+"""The runner on a real dask cluster: a scheduler and two workers on 127.0.0.1, one killed mid-run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ldtkit.runner import run
+from ldtkit.scenario import Scenario
+
+distributed = pytest.importorskip("distributed")
+DASK = str(Path(sys.executable).with_name("dask"))
+
+# Eight variants: half the capacity on one street of Ghent's R40 ring each (no risk of disconnecting zones).
+STREETS = ["Rooigemlaan", "Palinghuizen", "Kasteellaan", "Heernislaan", "Martelaarslaan", "Charles de Kerchovelaan", "Citadellaan", "Keizervest"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _variants(net) -> list[Scenario]:
+    names = set(net.links["name"].dropna())
+    streets = [s for s in STREETS if s in names]
+    assert len(streets) == 8, f"R40 streets missing from the network: {set(STREETS) - names}"
+    return [Scenario.from_dict({"name": f"close-{s.lower().replace(' ', '-')}", "measures": [{"action": "set", "street": s, "road_class": ["1", "2"], "capacity_factor": 0.5}]}) for s in streets]
+
+
+@pytest.mark.slow
+def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
+    from ldtkit.city import load_city
+
+    city = load_city("ghent")
+    scenarios = _variants(city.load_network())
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    procs: list[subprocess.Popen] = []
+    worker_ports = [_free_port(), _free_port()]
+    try:
+        procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        for wp in worker_ports:
+            procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
+                                           "--worker-port", str(wp), "--dashboard-address", ":0", "--no-nanny"],
+                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        client = distributed.Client(address, timeout=60)
+        client.wait_for_workers(2, timeout=60)
+        killed: dict[str, str] = {}
+
+        def killer() -> None:
+            # kill the first worker seen computing a scenario, once another scenario has finished
+            deadline = time.time() + 300
+            while time.time() < deadline:
+                busy = {w: keys for w, keys in client.processing().items() if any("ldtkit-" in str(k) for k in keys)}
+                done = [k for k in client.who_has() if "ldtkit-" in str(k)]
+                if busy and done:
+                    victim = sorted(busy)[0]
+                    wp = int(victim.rsplit(":", 1)[1])
+                    proc = procs[1 + worker_ports.index(wp)]
+                    proc.send_signal(signal.SIGKILL)
+                    killed["worker"] = victim
+                    return
+                time.sleep(0.05)
+
+        t = threading.Thread(target=killer, daemon=True)
+        t.start()
+        remote = run(city, scenarios, client=client, cache_dir=None, models=("traffic",), progress=False)
+        t.join(timeout=5)
+        assert killed, "no worker was killed mid-run (the run finished too fast to test resilience)"
+        assert len(client.scheduler_info()["workers"]) == 1
+        client.close()
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    assert set(remote) == {"baseline", *(s.name for s in scenarios)}
+    local = run(city, scenarios, cache_dir=None, models=("traffic",), progress=False)
+    for name in local:
+        a, b = remote[name].traffic["day"].total_vph, local[name].traffic["day"].total_vph
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, err_msg=name)

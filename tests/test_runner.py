@@ -1,0 +1,117 @@
+"""The scenario runner on Ghent: closure effects, the cache, interruption safety."""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ldtkit.compare import compare, indicators_table
+from ldtkit.runner import ResultCache, run
+from ldtkit.scenario import Scenario, load_scenarios
+
+ROOT = Path(__file__).resolve().parents[1]
+GHENT_SCENARIOS = ROOT / "data" / "ghent" / "scenarios"
+TRAFFIC = dict(models=("traffic",), progress=False)
+
+
+@pytest.fixture(scope="module")
+def ghent_run(tmp_path_factory):
+    cache = tmp_path_factory.mktemp("cache")
+    t0 = time.perf_counter()
+    results = run("ghent", load_scenarios(GHENT_SCENARIOS), cache_dir=cache, **TRAFFIC)
+    return results, cache, time.perf_counter() - t0
+
+
+def _bridge(results, direction):
+    res = results["baseline"]
+    links = res.network.links
+    mask = (links["name"] == "Rooigemlaan").to_numpy() & links["bridge"].to_numpy()
+    if direction != "both":
+        from ldtkit.scenario import select_links
+
+        rows = select_links(res.network, {"street": "Rooigemlaan", "bridge": True}, direction=direction)
+        mask = np.zeros(len(links), bool)
+        mask[rows] = True
+    return mask
+
+
+def test_closed_bridge_carries_no_flow_in_the_closed_directions(ghent_run):
+    results, _, _ = ghent_run
+    base_day = results["baseline"].traffic["day"].total_vph
+    for name, closed_dir, open_dir in [
+        ("bridge-closed-both", "both", None),
+        ("bridge-closed-southbound", "southbound", "northbound"),
+        ("bridge-closed-northbound", "northbound", "southbound"),
+    ]:
+        closed = _bridge(results, closed_dir)
+        assert base_day[closed].min() > 50, "the R40 bridge should carry traffic in the baseline"
+        for period, t in results[name].traffic.items():
+            assert np.all(t.total_vph[closed] == 0.0), f"{name}/{period}: flow on the closed bridge"
+        if open_dir:
+            still = _bridge(results, open_dir)
+            assert results[name].traffic["day"].total_vph[still].min() > 0
+
+
+def test_closure_shifts_traffic_to_the_alternative_crossing_and_costs_time(ghent_run):
+    results, _, _ = ghent_run
+    base = results["baseline"]
+    links = base.network.links
+    palinghuizen = ((links["name"] == "Palinghuizen") & links["bridge"]).to_numpy()
+    both = results["bridge-closed-both"]
+    assert palinghuizen.any()
+    # the parallel R40 crossing (one-way, same direction as the bridge's southbound carriageway) gains traffic
+    assert both.traffic["day"].total_vph[palinghuizen].sum() > base.traffic["day"].total_vph[palinghuizen].sum()
+    cmp = compare(base, both)
+    assert cmp.indicators.loc["vehicle_hours", "difference"] > 0
+    for name in ("bridge-closed-southbound", "bridge-closed-northbound"):
+        assert compare(base, results[name]).indicators.loc["vehicle_hours", "difference"] > 0
+    table = indicators_table(results)
+    assert list(table.columns[:2]) == ["baseline", "bridge-closed-both"]
+
+
+def test_cached_rerun_is_fast_and_identical(ghent_run):
+    results, cache, first = ghent_run
+    t0 = time.perf_counter()
+    again = run("ghent", load_scenarios(GHENT_SCENARIOS), cache_dir=cache, **TRAFFIC)
+    elapsed = time.perf_counter() - t0
+    print(f"first run {first:.1f} s, cached rerun {elapsed:.2f} s")
+    assert elapsed <= 2.0
+    for name, res in results.items():
+        assert np.array_equal(again[name].traffic["day"].total_vph, res.traffic["day"].total_vph)
+
+
+def test_editing_one_scenario_recomputes_only_that_one(ghent_run, tmp_path):
+    _, cache, _ = ghent_run
+    local = tmp_path / "cache"
+    shutil.copytree(cache, local)
+    scen = load_scenarios(GHENT_SCENARIOS)
+    before = {p.name for p in local.glob("*.pkl")}
+    edited = [s if s.name != "bridge-closed-northbound" else Scenario.from_dict(
+        {"name": s.name, "measures": [{"action": "set", "street": "Rooigemlaan", "bridge": True, "direction": "northbound", "capacity_factor": 0.5}]}
+    ) for s in scen]
+    out = run("ghent", edited, cache_dir=local, **TRAFFIC)
+    after = {p.name for p in local.glob("*.pkl")}
+    assert len(after - before) == 1, "exactly one new cache entry: the edited scenario"
+    assert out["bridge-closed-northbound"].traffic["day"].total_vph[_bridge(out, "northbound")].min() > 0
+
+
+def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
+    cache = ResultCache(tmp_path)
+
+    def dump_then_die(obj, fh, protocol=None):
+        fh.write(b"partial pickle")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pickle, "dump", dump_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        cache.put("abc", object())
+    assert list(tmp_path.iterdir()) == [], "no entry and no temporary file left behind"
+    monkeypatch.undo()
+    # a corrupt entry (e.g. from a crashed machine) is treated as missing, not returned
+    (tmp_path / "abc.pkl").write_bytes(b"\x80\x05corrupt")
+    assert cache.get("abc") is None
