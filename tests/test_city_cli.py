@@ -1,0 +1,52 @@
+"""City configs and the CLI entry points that do not need the models."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ldtkit.city import load_city
+from ldtkit.cli import main
+from ldtkit.errors import ConfigError, InputFileNotFoundError, MissingFieldError, UnreadableFormatError
+
+
+def test_unknown_city_lists_the_shipped_ones():
+    with pytest.raises(InputFileNotFoundError, match=r"shipped cities: \[.*'athens'.*'ghent'.*'porto'"):
+        load_city("atlantis")
+
+
+def test_bad_city_toml_names_the_file_and_field(tmp_path):
+    (tmp_path / "city.toml").write_text('name = "x"\n')
+    with pytest.raises(MissingFieldError, match=r"city.toml: missing required field 'crs'"):
+        load_city(tmp_path)
+    (tmp_path / "city.toml").write_text('name = "x"\ncrs = \n')
+    with pytest.raises(UnreadableFormatError, match=r"city.toml: cannot read as TOML"):
+        load_city(tmp_path)
+    (tmp_path / "city.toml").write_text('name = "x"\ncrs = "EPSG:31370"\n[network]\nsource = "shapefile"\n')
+    with pytest.raises(ConfigError, match=r"network.source = 'shapefile'; expected one of"):
+        load_city(tmp_path).load_network()
+    (tmp_path / "city.toml").write_text('name = "x"\ncrs = "EPSG:31370"\n[network]\nsource = "osm"\npath = "nowhere.osm.pbf"\n')
+    with pytest.raises(InputFileNotFoundError, match=r"nowhere.osm.pbf"):
+        load_city(tmp_path).load_network()
+
+
+def test_fingerprint_changes_with_a_named_file(tmp_path):
+    (tmp_path / "roads.geojson").write_text("{}")
+    (tmp_path / "city.toml").write_text('name = "x"\ncrs = "EPSG:31370"\n[network]\nsource = "segments"\npath = "roads.geojson"\n')
+    a = load_city(tmp_path).fingerprint()
+    (tmp_path / "roads.geojson").write_text('{"type": "FeatureCollection", "features": []}')
+    assert load_city(tmp_path).fingerprint() != a
+
+
+def test_cli_network_summary_ghent(capsys):
+    assert main(["network", "summary", "ghent", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["strong_components"] == 1
+    assert {"Rooigemlaan", "Palinghuizen"} <= set(out["bridges"])
+    assert out["cleanup"]["car_links_dropped"] > 0  # what cleanup dropped is reported
+
+
+def test_cli_reports_errors_without_traceback(capsys):
+    assert main(["network", "summary", "atlantis"]) == 1
+    assert "ldtkit: error: city config" in capsys.readouterr().err
