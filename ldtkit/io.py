@@ -103,7 +103,7 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     out = gdf.copy()
     for col in out.columns:
         if col != out.geometry.name and out[col].dtype == object:
-            out[col] = out[col].map(lambda v: None if v is None else str(v))
+            out[col] = out[col].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))  # NaN -> NULL, not "nan"
     out.to_file(path, layer=layer, driver="GPKG")
 
 

@@ -69,25 +69,30 @@ FRC_DEFAULTS: dict[str, dict[str, Any]] = {
 _DEFAULT_CODES = {BOTH: ["D", "B", "both", "0"], FORWARD: ["FT", "F", "forward", "1"], BACKWARD: ["TF", "T", "backward", "-1"], NONE: ["N", "none"]}
 
 
-def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
+def _target(path: Path) -> str:
     target = str(path)
     if path.suffix.lower() == ".zip" and not target.startswith(("zip://", "/vsizip/")):
         target = "zip://" + target
+    return target
+
+
+def _read(path: Path, layer: str | None) -> gpd.GeoDataFrame:
     try:
-        return gpd.read_file(target, layer=layer) if layer else gpd.read_file(target)
+        return gpd.read_file(_target(path), layer=layer) if layer else gpd.read_file(_target(path))
     except Exception as exc:  # pyogrio raises DataSourceError and friends
         raise UnreadableFormatError(path, expected="a vector file of road segments (GeoJSON, GeoPackage, shapefile, zipped)", detail=str(exc)) from exc
 
 
-def _column(gdf: pd.DataFrame, path: Path, key: str, spec: Any) -> str:
+def _column(gdf: pd.DataFrame | list[str], path: Path, key: str, spec: Any) -> str:
     col = spec["column"] if isinstance(spec, dict) else spec
     if not isinstance(col, str):
         raise ConfigError(f"{path}: mapping key {key!r} must name a column, got {spec!r}")
-    if col not in gdf.columns:
+    columns = list(gdf) if isinstance(gdf, list) else list(gdf.columns)
+    if col not in columns:
         raise MissingFieldError(
             path,
             col,
-            expected=f"the column named by mapping key {key!r}; the file has {sorted(c for c in gdf.columns if c != 'geometry')}",
+            expected=f"the column named by mapping key {key!r}; the file has {sorted(c for c in columns if c != 'geometry')}",
         )
     return col
 
@@ -189,15 +194,18 @@ def network_from_segments(
     path = require_file(path, what="road-segment file")
     if not isinstance(mapping, dict):
         raise ConfigError(f"{path}: the segment mapping must be a table of column names, got {type(mapping).__name__}")
-    gdf = _read(path, layer)
-    if len(gdf) == 0:
-        from ..errors import EmptyStudyAreaError
-
-        raise EmptyStudyAreaError(f"{path}: the segment file holds no features")
     known = {"id", "name", "road_class", "direction", "direction_codes", "bridge", "tunnel", "lanes", "speed_kmh", "capacity_vph", "route"}
     unknown = sorted(set(mapping) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown mapping keys {unknown}; expected some of {sorted(known)}")
+    gdf = _read(path, layer)
+    for key, spec in mapping.items():
+        if key != "direction_codes":
+            _column(gdf, path, key, spec)
+    if len(gdf) == 0:
+        from ..errors import EmptyStudyAreaError
+
+        raise EmptyStudyAreaError(f"{path}: the segment file holds no features")
     gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     if crs is None:
         c = gdf.to_crs(4326).union_all().centroid if gdf.crs is not None else None
