@@ -126,3 +126,19 @@ def test_class_defaults_from_city_config(ghent):
     assert not links.loc[links["road_class"] == "10", "car_allowed"].any()
     assert not links.loc[links["road_class"] == "0", "walk_allowed"].any()
     assert np.allclose(links["free_flow_time_min"], links["length_m"] / 1000 / links["free_speed_kmh"] * 60)
+
+
+def test_focus_area_holds_the_inner_ring_and_its_bridges(ghent):
+    from shapely.geometry import box
+
+    from ldtkit.city import load_city
+
+    focus = box(*load_city("ghent").section("focus")["bbox"])
+    wgs = ghent.to_geodataframe(to_wgs84=True)
+    r40 = wgs[wgs["route"] == "R40"]
+    assert len(r40) > 100 and r40.geometry.within(focus).all()
+    assert wgs[wgs["bridge"] & wgs["name"].isin(["Palinghuizen", "Rooigemlaan"])].geometry.within(focus).all()
+    # ... and is an inner-city window, not the municipality (5-25 % of the car network's km)
+    car = wgs[wgs["car_allowed"]]
+    inside = car.geometry.within(focus)
+    assert 0.05 < car.loc[inside, "length_m"].sum() / car["length_m"].sum() < 0.25
