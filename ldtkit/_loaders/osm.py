@@ -163,15 +163,14 @@ def _car_allowed(tags: dict[str, str], defaults: dict[str, Any]) -> bool:
 
 
 def _hgv_allowed(tags: dict[str, str], car: bool) -> bool:
-    if not car:
+    """Heavy vehicles: barred by ``hgv=no``, ``goods=no`` or ``maxweight`` under 7.5 t."""
+    if not car or tags.get("hgv", "").lower() == "no" or tags.get("goods", "").lower() == "no":
         return False
-    if tags.get("hgv", "").lower() in ("no", "destination") or tags.get("goods", "").lower() == "no":
-        return tags.get("hgv", "").lower() == "destination"
     w = _num(tags.get("maxweight"))
     return not (np.isfinite(w) and w < 7.5)
 
 
-def _read_ways(path: Path, classes: set[str]) -> tuple[list, list, list, list, list]:
+def _read_ways(path: Path, classes: set[str]) -> tuple[list, list, list, list]:
     import osmium
 
     wanted = ("name", "ref", "lanes", "lanes:forward", "lanes:backward", "maxspeed", "maxspeed:forward",
@@ -212,7 +211,7 @@ def _read_ways(path: Path, classes: set[str]) -> tuple[list, list, list, list, l
             lengths.append(k)
     except (RuntimeError, ValueError, OSError) as exc:
         raise UnreadableFormatError(path, expected="an OpenStreetMap file (.osm.pbf, .osm, .osm.gz)", detail=str(exc)) from exc
-    return way_ids, tags_out, [np.asarray(refs, np.int64), np.asarray(lons), np.asarray(lats)], lengths, []
+    return way_ids, tags_out, [np.asarray(refs, np.int64), np.asarray(lons), np.asarray(lats)], lengths
 
 
 def network_from_osm(
@@ -280,7 +279,7 @@ def network_from_osm(
     classes = {k for k, v in defaults.items() if v.get("car", True) or keep_non_car}
     if not include_service:
         classes.discard("service")
-    way_ids, tags, (refs, lons, lats), lengths, _ = _read_ways(path, classes)
+    way_ids, tags, (refs, lons, lats), lengths = _read_ways(path, classes)
     if not way_ids:
         raise EmptyStudyAreaError(
             f"{path}: no drivable ways (field 'highway' in {sorted(classes)}) in the file"
