@@ -1,0 +1,640 @@
+"""Read-only dashboards: a scenario picker, split maps and the indicator table, for Voila.
+
+A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
+tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a
+scenario dropdown, a layer switch (traffic flow, change in flow, noise Lden, NO2), a split
+map baseline | scenario on shared colour scales, and the indicator table with differences
+against the baseline.
+
+The scenario can be preselected from the page URL (``…/?scenario=closed_both``). The
+value is only ever *compared* against a fixed whitelist (:func:`scenario_from_query`);
+anything else falls back to the default and shows a notice. Nothing from the URL is
+evaluated, imported or used as a path.
+
+Run a dashboard with the repository's locked-down Voila settings (:func:`voila_command`)::
+
+    JUPYTER_PATH=templates voila notebooks/bridge_closure.ipynb \\
+        --Voila.config_file_paths="['templates']" --template=ldtkit
+
+Examples
+--------
+>>> scenario_from_query("scenario=closed_both", allowed=["baseline", "closed_both"], default="baseline")
+('closed_both', None)
+>>> name, notice = scenario_from_query("scenario=__import__('os')", allowed=["baseline"], default="baseline")
+>>> name, notice is not None
+('baseline', True)
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+from urllib.parse import parse_qs
+
+import numpy as np
+import pandas as pd
+
+from .errors import InvalidValueError, MissingFieldError
+from .maps import ColorScale, CompareMap, aggregate_directions, grid_image, lden_scale, links_geojson, no2_scale
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import ipywidgets
+
+#: The query parameter that preselects a scenario.
+QUERY_KEY = "scenario"
+#: Longest query value echoed back in a notice (the rest is cut).
+_MAX_ECHO = 40
+
+#: Friendly labels for indicator names produced by :func:`ldtkit.compare.indicators_table`.
+INDICATOR_LABELS: dict[str, str] = {
+    "vehicle_km": "Vehicle-kilometres",
+    "vehicle_hours": "Vehicle-hours",
+    "mean_delay_min": "Mean delay per trip (min)",
+    "co2_t_per_day": "CO₂ (t/day)",
+    "co2_t_day": "CO₂ (t/day)",
+    "people_no2_above_40": "People above 40 µg/m³ NO₂",
+    "people_above_40_no2": "People above 40 µg/m³ NO₂",
+}
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+#: The repository's templates folder (Voila/nbconvert templates, voila.json); absent in a wheel install.
+TEMPLATES_DIR = REPO_ROOT / "templates"
+
+
+# --------------------------------------------------------------------------- URL query
+def scenario_from_query(
+    query_string: str | None,
+    *,
+    allowed: Iterable[str],
+    default: str,
+    key: str = QUERY_KEY,
+) -> tuple[str, str | None]:
+    """Pick the scenario named in a URL query string, from a fixed whitelist only.
+
+    Parameters
+    ----------
+    query_string
+        The raw query string (``"scenario=closed_both"``), e.g. from :func:`current_query_string`.
+    allowed
+        The scenario names the dashboard offers.
+    default
+        Shown when the query names no scenario or one outside ``allowed``.
+    key
+        The query parameter.
+
+    Returns
+    -------
+    (name, notice)
+        ``name`` is always one of ``allowed``; ``notice`` is a plain-text message for the
+        user when the query was not honoured (unknown value, repeated key, unknown
+        parameters), else ``None``. The value is compared as a string and never evaluated.
+
+    Examples
+    --------
+    >>> scenario_from_query("", allowed=["a", "b"], default="a")
+    ('a', None)
+    >>> scenario_from_query("scenario=b&scenario=a", allowed=["a", "b"], default="a")[1]
+    "The link asked for more than one scenario; showing the default 'a'."
+    """
+    allowed = [str(a) for a in allowed]
+    if default not in allowed:
+        raise InvalidValueError(f"scenario_from_query: default {default!r} is not among the allowed scenarios {allowed}")
+    try:
+        params = parse_qs(query_string or "", keep_blank_values=True, strict_parsing=False, max_num_fields=20)
+    except ValueError:  # too many fields
+        return default, f"The link's parameters could not be read; showing the default {default!r}."
+    notices: list[str] = []
+    unknown = sorted(k for k in params if k != key)
+    if unknown:
+        notices.append("Ignored link parameter(s): " + ", ".join(repr(_clip(k)) for k in unknown[:5]) + ".")
+    values = params.get(key, [])
+    name = default
+    if len(values) > 1:
+        notices.insert(0, f"The link asked for more than one scenario; showing the default {default!r}.")
+    elif len(values) == 1:
+        v = values[0]
+        if v in allowed:
+            name = v
+        else:
+            notices.insert(
+                0,
+                f"Unknown scenario {_clip(v)!r} in the link; showing the default {default!r}. "
+                f"Available: {', '.join(allowed)}.",
+            )
+    return name, (" ".join(notices) if notices else None)
+
+
+def _clip(s: str) -> str:
+    s = "".join(ch if ch.isprintable() else "?" for ch in str(s))
+    return s if len(s) <= _MAX_ECHO else s[:_MAX_ECHO] + "…"
+
+
+def current_query_string() -> str:
+    """The page's URL query string inside a Voila kernel (``""`` elsewhere).
+
+    Voila passes it in the ``QUERY_STRING`` environment variable; with preheated kernels the
+    request arrives later, so this waits for it first (``voila.utils.wait_for_request``).
+    """
+    if os.environ.get("VOILA_PREHEAT", "False") == "True":  # pragma: no cover - needs a preheated Voila
+        from voila.utils import wait_for_request
+
+        wait_for_request()
+    return os.environ.get("QUERY_STRING", "")
+
+
+def in_voila() -> bool:
+    """Whether the code runs in a Voila kernel (Voila sets ``VOILA_KERNEL_ID`` or ``SERVER_SOFTWARE``)."""
+    return bool(os.environ.get("VOILA_KERNEL_ID") or "voila" in os.environ.get("SERVER_SOFTWARE", "").lower())
+
+
+# --------------------------------------------------------------------------- indicator table
+def indicator_label(name: str) -> str:
+    """A readable label for an indicator name (``'vehicle_km'`` → ``'Vehicle-kilometres'``)."""
+    if name in INDICATOR_LABELS:
+        return INDICATOR_LABELS[name]
+    s = str(name)
+    for unit, nice in (("_ugm3", " (µg/m³)"), ("_db", " (dB)"), ("_vph", " (veh/h)"), ("_min", " (min)"), ("_km", " (km)"), ("_t_day", " (t/day)")):
+        if s.endswith(unit):
+            s = s[: -len(unit)] + nice
+            break
+    s = s.replace("_", " ")
+    return s[:1].upper() + s[1:]
+
+
+def indicator_differences(table: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
+    """Indicators (rows) × scenarios (columns) with Δ and Δ% columns against ``baseline``.
+
+    Accepts either orientation: scenarios as columns, or scenarios as the index (it is
+    transposed). Non-numeric rows are dropped.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"baseline": [100.0, 10.0], "closed": [110.0, 10.0]}, index=["vehicle_km", "vehicle_hours"])
+    >>> indicator_differences(t, baseline="baseline").loc["vehicle_km"].tolist()
+    [100.0, 110.0, 10.0, 10.0]
+    """
+    t = table
+    if baseline not in t.columns and baseline in t.index:
+        t = t.T
+    if baseline not in t.columns:
+        raise MissingFieldError("indicator table", baseline, expected=f"the baseline as a column or row; have {list(t.columns)}")
+    t = t.apply(pd.to_numeric, errors="coerce").dropna(how="all")
+    base = t[baseline]
+    out = {baseline: base}
+    for col in t.columns:
+        if col == baseline:
+            continue
+        out[col] = t[col]
+        out[f"Δ {col}"] = t[col] - base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"Δ% {col}"] = np.where(base.abs() > 0, (t[col] - base) / base.abs() * 100.0, np.nan)
+    return pd.DataFrame(out, index=t.index)
+
+
+def indicator_table_html(
+    table: pd.DataFrame,
+    *,
+    baseline: str,
+    scenarios: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    caption: str | None = None,
+) -> str:
+    """An HTML table: one row per indicator, baseline value, then value, Δ and Δ% per scenario.
+
+    Increases are red and decreases green (for every indicator here, less is better).
+    Values and labels are HTML-escaped.
+    """
+    d = indicator_differences(table, baseline=baseline)
+    cols = [c for c in table.columns if c != baseline] if baseline in table.columns else [c for c in table.index if c != baseline]
+    if scenarios is not None:
+        cols = [c for c in cols if c in scenarios]
+    labels = dict(labels or {})
+    th = "style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'"
+    head = f"<th style='text-align:left;padding:3px 8px;border-bottom:1px solid #999'>Indicator</th><th {th}>{html.escape(labels.get(baseline, baseline))}</th>"
+    for c in cols:
+        name = html.escape(labels.get(c, c))
+        head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
+    rows = []
+    for ind in d.index:
+        cells = f"<td style='padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{_num(d.at[ind, baseline])}</td>"
+        for c in cols:
+            delta, pct = d.at[ind, f"Δ {c}"], d.at[ind, f"Δ% {c}"]
+            colour = "#b2182b" if delta > 0 else ("#1a7837" if delta < 0 else "#333")
+            cells += (
+                f"<td style='text-align:right;padding:3px 8px'>{_num(d.at[ind, c])}</td>"
+                f"<td style='text-align:right;padding:3px 8px;color:{colour}'>{_num(delta, signed=True)}</td>"
+                f"<td style='text-align:right;padding:3px 8px;color:{colour}'>{_pct(pct)}</td>"
+            )
+        rows.append(f"<tr>{cells}</tr>")
+    cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
+    return (
+        "<table class='ldtkit-indicators' style='border-collapse:collapse;font:13px sans-serif'>"
+        f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _num(x: float, *, signed: bool = False) -> str:
+    if x is None or not np.isfinite(x):
+        return "–"
+    a = abs(x)
+    fmt = "{:+,.0f}" if signed else "{:,.0f}"
+    if a < 10:
+        fmt = "{:+,.2f}" if signed else "{:,.2f}"
+    elif a < 1000:
+        fmt = "{:+,.1f}" if signed else "{:,.1f}"
+    return fmt.format(x)
+
+
+def _pct(x: float) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:+.1f}%"
+
+
+def plot_indicator_changes(table: pd.DataFrame, *, baseline: str, scenarios: Sequence[str] | None = None, ax=None):
+    """A horizontal bar chart of the % change of each indicator against the baseline."""
+    import matplotlib.pyplot as plt
+
+    d = indicator_differences(table, baseline=baseline)
+    cols = [c[3:] for c in d.columns if c.startswith("Δ% ")]
+    if scenarios is not None:
+        cols = [c for c in cols if c in scenarios]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2), layout="constrained")
+    y = np.arange(len(d))
+    h = 0.8 / max(len(cols), 1)
+    for i, c in enumerate(cols):
+        ax.barh(y + i * h - 0.4 + h / 2, np.nan_to_num(d[f"Δ% {c}"].to_numpy(float)), height=h, label=c)
+    ax.set_yticks(y, [indicator_label(str(i)) for i in d.index])
+    ax.axvline(0, color="#333", lw=0.8)
+    ax.set_xlabel(f"change against {baseline} (%)")
+    ax.invert_yaxis()
+    if len(cols) > 1:
+        ax.legend(fontsize=8)
+    return ax
+
+
+# --------------------------------------------------------------------------- per-scenario map data
+@dataclass
+class ScenarioView:
+    """What the dashboard maps for one scenario, in the city's CRS.
+
+    Attributes
+    ----------
+    name
+        Scenario name (the whitelist key).
+    label
+        Human-readable title.
+    links
+        Road links with ``flow_vph`` (two directions summed per road) and geometry.
+    noise
+        Receptor points with ``lden_db`` (or ``None`` when noise was not modelled).
+    air
+        Receptor points with ``no2_ugm3`` (or ``None``).
+    """
+
+    name: str
+    label: str
+    links: "gpd.GeoDataFrame"
+    noise: "gpd.GeoDataFrame | None" = None
+    air: "gpd.GeoDataFrame | None" = None
+
+
+def view_from_result(
+    name: str,
+    result: Any,
+    *,
+    label: str | None = None,
+    bbox_wgs84: Sequence[float] | None = None,
+    period: str = "day",
+) -> ScenarioView:
+    """A :class:`ScenarioView` from a :class:`ldtkit.runner.ScenarioResult`.
+
+    Link flows are the ``period``'s hourly traffic (``result.traffic``) or, without it, the
+    assignment's flows per class summed; both directions of a road are summed. Links are
+    clipped to ``bbox_wgs84`` (lon/lat min, max) to keep the map light.
+    """
+    import geopandas as gpd
+
+    links = result.network.links
+    flow = None
+    traffic = getattr(result, "traffic", None) or {}
+    if period in traffic:
+        t = traffic[period]
+        flow = pd.Series(np.asarray(t.total_vph, dtype=float), index=np.asarray(t.link_id))
+    elif getattr(result, "assignment", None) is not None:
+        a = result.assignment
+        total = np.sum([np.asarray(v, dtype=float) for v in a.flow_vph.values()], axis=0)
+        flow = pd.Series(total, index=np.asarray(a.link_id))
+    if flow is None:
+        raise MissingFieldError(f"scenario {name!r}", "traffic", expected="a result with traffic or assignment flows")
+    g = links[["link_id", "source_id", "car_allowed", links.geometry.name]].copy()
+    g["flow_vph"] = g["link_id"].map(flow).fillna(0.0).to_numpy(float)
+    g = g[g["car_allowed"].to_numpy(bool) & g.geometry.notna().to_numpy()]
+    if bbox_wgs84 is not None:
+        box = gpd.GeoSeries.from_xy([bbox_wgs84[0], bbox_wgs84[2]], [bbox_wgs84[1], bbox_wgs84[3]], crs=4326).to_crs(g.crs)
+        minx, miny = box.x.min(), box.y.min()
+        maxx, maxy = box.x.max(), box.y.max()
+        g = g.cx[minx:maxx, miny:maxy]
+    g = g.assign(source_id=g["source_id"].where(g["source_id"].notna(), "link:" + g["link_id"].astype(str)))
+    g = aggregate_directions(g, ["flow_vph"], key="source_id")
+    noise = result.noise.to_geodataframe() if getattr(result, "noise", None) is not None else None
+    air = result.air.to_geodataframe() if getattr(result, "air", None) is not None else None
+    return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air)
+
+
+def flow_difference(base: "gpd.GeoDataFrame", scen: "gpd.GeoDataFrame", *, key: str = "source_id") -> "gpd.GeoDataFrame":
+    """Scenario − baseline ``flow_vph`` per road (outer join on ``key``), as ``d_flow_vph``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> ls = [LineString([(0, 0), (1, 0)]), LineString([(1, 0), (1, 1)])]
+    >>> b = gpd.GeoDataFrame({"source_id": ["a", "b"], "flow_vph": [100.0, 50.0]}, geometry=ls)
+    >>> s = gpd.GeoDataFrame({"source_id": ["a"], "flow_vph": [30.0]}, geometry=ls[:1])
+    >>> flow_difference(b, s).set_index("source_id")["d_flow_vph"].to_dict()
+    {'a': -70.0, 'b': -50.0}
+    """
+    import geopandas as gpd
+
+    b = base.set_index(key)
+    s = scen.set_index(key)
+    idx = b.index.union(s.index)
+    d = s["flow_vph"].reindex(idx).fillna(0.0) - b["flow_vph"].reindex(idx).fillna(0.0)
+    geom = b.geometry.reindex(idx)
+    geom = geom.where(geom.notna(), s.geometry.reindex(idx))
+    out = gpd.GeoDataFrame({key: idx, "d_flow_vph": d.to_numpy(float)}, geometry=geom.to_numpy(), crs=base.crs)
+    return out.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- the dashboard widget
+LAYERS: dict[str, str] = {
+    "flow": "Traffic flow",
+    "diff": "Change in flow",
+    "lden": "Noise (Lden)",
+    "no2": "NO₂",
+}
+
+
+class ScenarioDashboard:
+    """Scenario dropdown + layer switch + split map + indicator table, in one widget.
+
+    Parameters
+    ----------
+    views
+        ``{name: ScenarioView}``, the baseline included.
+    baseline
+        Name of the baseline view (always the left half of the map).
+    indicators
+        The indicators table (indicators × scenarios, or scenarios × indicators), or ``None``.
+    default
+        The scenario shown first (e.g. from :func:`scenario_from_query`).
+    notice
+        A message shown above the map (e.g. the query notice), or ``None``.
+    center, zoom, basemap
+        As for :class:`~ldtkit.maps.CompareMap`.
+    title
+        Heading of the dashboard.
+
+    Examples
+    --------
+    >>> name, notice = scenario_from_query(current_query_string(), allowed=views, default="closed_both")  # doctest: +SKIP
+    >>> ScenarioDashboard(views, baseline="baseline", indicators=table, default=name, notice=notice,
+    ...                   center=(51.05, 3.72)).widget  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        views: Mapping[str, ScenarioView],
+        *,
+        baseline: str,
+        indicators: pd.DataFrame | None = None,
+        default: str | None = None,
+        notice: str | None = None,
+        center: tuple[float, float],
+        zoom: float = 14,
+        basemap: str | None = None,
+        title: str = "",
+        height: str = "520px",
+    ) -> None:
+        import ipywidgets as w
+
+        if baseline not in views:
+            raise InvalidValueError(f"ScenarioDashboard: baseline {baseline!r} is not among the views {list(views)}")
+        self.views = dict(views)
+        self.baseline = baseline
+        self.indicators = indicators
+        names = [n for n in self.views if n != baseline] or [baseline]
+        default = default if default in names else names[0]
+        self._geojson_cache: dict[tuple, Any] = {}
+        self._image_cache: dict[tuple, Any] = {}
+        base = self.views[baseline]
+        self._diffs = {n: flow_difference(base.links, v.links) for n, v in self.views.items()}
+        # shared colour scales over every scenario, so switching does not rescale
+        self.scales: dict[str, ColorScale] = {
+            "flow": ColorScale.shared(*[v.links["flow_vph"].to_numpy(float) for v in self.views.values()], cmap="viridis", label="Traffic flow (veh/h)", vmin=0.0),
+            "diff": ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in self._diffs.values()], label="Change in flow (veh/h)"),
+            "lden": lden_scale("Noise Lden (dB)"),
+            "no2": no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in self.views.values() if v.air is not None], label="NO₂ (µg/m³)"),
+        }
+        self._grey = ColorScale(0.0, 1.0, cmap="Greys", label="")
+        layer_options = [(LAYERS["flow"], "flow"), (LAYERS["diff"], "diff")]
+        if base.noise is not None:
+            layer_options.append((LAYERS["lden"], "lden"))
+        if base.air is not None:
+            layer_options.append((LAYERS["no2"], "no2"))
+
+        self.dropdown = w.Dropdown(
+            options=[(self.views[n].label, n) for n in names], value=default, description="Scenario:",
+            style={"description_width": "initial"}, layout=w.Layout(width="360px"),
+        )
+        self.layer_switch = w.ToggleButtons(options=layer_options, value="flow", style={"button_width": "130px"})
+        self.notice = w.HTML(self._notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
+        self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
+        self.table = w.HTML()
+        self.chart = w.Output()
+
+        self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
+        self._grid_left = self._grid_right = None
+        if base.noise is not None or base.air is not None:
+            first_grid = base.noise if base.noise is not None else base.air
+            col = "lden_db" if base.noise is not None else "no2_ugm3"
+            sc = self.scales["lden" if base.noise is not None else "no2"]
+            self._grid_left = self.cmap.add_grid(first_grid, col, side="left", scale=sc, name="grid (baseline)")
+            self._grid_right = self.cmap.add_grid(first_grid, col, side="right", scale=sc, name="grid (scenario)")
+            self._grid_left.visible = self._grid_right.visible = False
+        self._links_left = self.cmap.add_links(base.links, "flow_vph", side="left", scale=self.scales["flow"], name="baseline")
+        self._links_right = self.cmap.add_links(self.views[default].links, "flow_vph", side="right", scale=self.scales["flow"], name="scenario")
+        self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
+        self.dropdown.observe(self._on_change, names="value")
+        self.layer_switch.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [
+                self.title,
+                self.notice,
+                w.HBox([self.dropdown, self.layer_switch], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
+                self.cmap.widget,
+                self.table,
+                self.chart,
+            ],
+            layout=w.Layout(width="100%"),
+        )
+        self._refresh()
+
+    @staticmethod
+    def _notice_html(notice: str | None) -> str:
+        if not notice:
+            return ""
+        return (
+            "<div class='ldtkit-notice' role='status' style='background:#fff4ce;border-left:4px solid #c99a00;"
+            f"padding:6px 10px;font:13px sans-serif'>{html.escape(notice)}</div>"
+        )
+
+    def show_notice(self, notice: str | None) -> None:
+        self.notice.value = self._notice_html(notice)
+        self.notice.layout.display = "block" if notice else "none"
+
+    @property
+    def scenario(self) -> str:
+        return self.dropdown.value
+
+    @property
+    def layer(self) -> str:
+        return self.layer_switch.value
+
+    def _links_data(self, name: str, mode: str):
+        key = (name, mode)
+        if key not in self._geojson_cache:
+            v = self.views[name]
+            if mode == "flow":
+                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0))
+            elif mode == "diff":
+                data = links_geojson(self._diffs[name], "d_flow_vph", self.scales["diff"], width_px=(0.5, 7.0), width_by_abs=True)
+            else:  # thin grey streets over a grid
+                g = v.links.assign(_one=0.6)
+                data = links_geojson(g, "_one", self._grey, width_px=(0.6, 0.6), opacity=0.5)
+            self._geojson_cache[key] = data
+        return self._geojson_cache[key]
+
+    def _grid_data(self, name: str, mode: str):
+        key = (name, mode)
+        if key not in self._image_cache:
+            v = self.views[name]
+            gdf, col = (v.noise, "lden_db") if mode == "lden" else (v.air, "no2_ugm3")
+            self._image_cache[key] = None if gdf is None else grid_image(gdf, col, self.scales[mode])
+        return self._image_cache[key]
+
+    def _on_change(self, change=None) -> None:
+        try:
+            self._refresh()
+        except Exception as exc:  # a dashboard shows a message, never a traceback
+            self.show_notice(f"Could not update the view: {exc}")
+
+    def _refresh(self) -> None:
+        name, mode = self.scenario, self.layer
+        left_mode = "flow" if mode == "diff" else mode
+        self._links_left.data = self._links_data(self.baseline, left_mode)
+        self._links_right.data = self._links_data(name, mode)
+        for layer, view_name in ((self._grid_left, self.baseline), (self._grid_right, name)):
+            if layer is None:
+                continue
+            img = self._grid_data(view_name, mode) if mode in ("lden", "no2") else None
+            if img is not None:
+                layer.url, layer.bounds = img
+            layer.visible = img is not None
+        right_title = self.views[name].label + (" − baseline" if mode == "diff" else "")
+        self.cmap._title_controls[-1].widget.value = (
+            "<div style='font:600 13px sans-serif;padding:2px 6px;background:rgba(255,255,255,.85);border-radius:3px'>"
+            f"{html.escape(right_title)}</div>"
+        )
+        self.legend.widget.value = self.scales[mode].to_html()
+        if self.indicators is not None:
+            self.table.value = indicator_table_html(
+                self.indicators, baseline=self.baseline, scenarios=[name],
+                labels={n: v.label for n, v in self.views.items()},
+                caption=f"Indicators: {self.views[name].label} against {self.views[self.baseline].label}",
+            )
+            self._draw_chart(name)
+
+    def _draw_chart(self, name: str) -> None:
+        import matplotlib.pyplot as plt
+
+        self.chart.clear_output(wait=True)
+        with self.chart:
+            ax = plot_indicator_changes(self.indicators, baseline=self.baseline, scenarios=[name])
+            ax.set_title(f"{self.views[name].label}: change against {self.views[self.baseline].label}", fontsize=10)
+            plt.show()
+            plt.close(ax.figure)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+# --------------------------------------------------------------------------- Voila launcher
+def voila_command(
+    notebook: str | Path,
+    *,
+    port: int = 8866,
+    ip: str = "127.0.0.1",
+    open_browser: bool = False,
+    python: str | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment to serve ``notebook`` as a locked-down dashboard.
+
+    Uses ``templates/voila.json`` (strip sources, no tracebacks, no template or theme override
+    from the URL, idle kernels culled) and the ``ldtkit`` Voila template from ``templates/``.
+
+    Returns
+    -------
+    (argv, env)
+        Pass to :class:`subprocess.Popen`; ``env`` is a copy of ``os.environ`` with
+        ``JUPYTER_PATH`` extended to find the template.
+
+    Examples
+    --------
+    >>> argv, env = voila_command("notebooks/bridge_closure.ipynb", port=9000)
+    >>> "--VoilaConfiguration.allow_template_override=NO" in argv
+    True
+    """
+    python = python or sys.executable
+    argv = [
+        python, "-m", "voila", str(notebook),
+        f"--port={int(port)}", f"--Voila.ip={ip}",
+        "--no-browser" if not open_browser else "",
+        "--strip_sources=True",
+        "--show_tracebacks=False",
+        "--VoilaConfiguration.allow_template_override=NO",
+        "--VoilaConfiguration.allow_theme_override=NO",
+    ]
+    env = dict(os.environ)
+    if TEMPLATES_DIR.is_dir():
+        argv += [f"--Voila.config_file_paths=['{TEMPLATES_DIR}']", "--template=ldtkit"]
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(TEMPLATES_DIR), env.get("JUPYTER_PATH", "")) if p)
+    bindir = str(Path(python).parent)
+    env["PATH"] = os.pathsep.join([bindir, env.get("PATH", "")])
+    return [a for a in argv if a], env
+
+
+__all__ = [
+    "INDICATOR_LABELS",
+    "LAYERS",
+    "QUERY_KEY",
+    "ScenarioDashboard",
+    "ScenarioView",
+    "current_query_string",
+    "flow_difference",
+    "in_voila",
+    "indicator_differences",
+    "indicator_label",
+    "indicator_table_html",
+    "plot_indicator_changes",
+    "scenario_from_query",
+    "view_from_result",
+    "voila_command",
+]

@@ -1,0 +1,171 @@
+"""Dashboard helpers: URL whitelist, indicator table, the scenario widget, the Voila command."""
+
+from __future__ import annotations
+
+import json
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from shapely.geometry import LineString  # noqa: E402
+
+from ldtkit import dashboard  # noqa: E402
+from ldtkit.dashboard import ScenarioDashboard, ScenarioView, scenario_from_query  # noqa: E402
+from ldtkit.errors import InvalidValueError  # noqa: E402
+from ldtkit.receptors import receptors_grid  # noqa: E402
+
+ALLOWED = ["baseline", "closed_both", "closed_inbound"]
+
+
+# ----------------------------------------------------------------------------- URL whitelist
+@pytest.mark.parametrize(
+    "query, expected, has_notice",
+    [
+        ("", "closed_both", False),
+        (None, "closed_both", False),
+        ("scenario=closed_inbound", "closed_inbound", False),
+        ("scenario=closed%5Finbound", "closed_inbound", False),  # percent-encoded, still whitelisted
+        ("scenario=CLOSED_INBOUND", "closed_both", True),  # exact match only
+        ("scenario=closed_inbound%20", "closed_both", True),
+        ("scenario=__import__('os').system('touch%20/tmp/pwned')", "closed_both", True),
+        ("scenario=../../etc/passwd", "closed_both", True),
+        ("scenario=<script>alert(1)</script>", "closed_both", True),
+        ("scenario=", "closed_both", True),
+        ("scenario=closed_inbound&scenario=baseline", "closed_both", True),
+        ("template=lab&scenario=closed_inbound", "closed_inbound", True),  # unknown key ignored, noted
+        ("&".join(f"k{i}=v" for i in range(50)), "closed_both", True),
+    ],
+)
+def test_scenario_from_query_accepts_only_the_whitelist(query, expected, has_notice, tmp_path):
+    name, notice = scenario_from_query(query, allowed=ALLOWED, default="closed_both")
+    assert name == expected and name in ALLOWED
+    assert (notice is not None) == has_notice
+    if notice:
+        assert len(notice) < 400
+
+
+def test_query_notice_is_escaped_in_the_page():
+    _, notice = scenario_from_query("scenario=<img src=x onerror=alert(1)>", allowed=ALLOWED, default="baseline")
+    html = ScenarioDashboard._notice_html(notice)
+    assert "<img" not in html and "&lt;img" in html
+    assert "Available: baseline, closed_both, closed_inbound" in notice
+
+
+def test_scenario_from_query_rejects_a_default_outside_the_whitelist():
+    with pytest.raises(InvalidValueError, match="default"):
+        scenario_from_query("", allowed=ALLOWED, default="nope")
+
+
+def test_current_query_string_reads_voilas_environment(monkeypatch):
+    monkeypatch.setenv("QUERY_STRING", "scenario=closed_inbound")
+    monkeypatch.delenv("VOILA_PREHEAT", raising=False)
+    assert dashboard.current_query_string() == "scenario=closed_inbound"
+
+
+# ----------------------------------------------------------------------------- indicators
+@pytest.fixture()
+def indicators() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "baseline": [250_000.0, 6_000.0, 2.5, 1200.0, 35.0],
+            "closed_both": [262_500.0, 6_900.0, 3.1, 1180.0, 36.5],
+            "closed_inbound": [255_000.0, 6_300.0, 2.7, 1250.0, 35.4],
+        },
+        index=["vehicle_km", "vehicle_hours", "mean_delay_min", "people_lden_55_60", "co2_t_per_day"],
+    )
+
+
+def test_indicator_differences_and_table(indicators):
+    d = dashboard.indicator_differences(indicators, baseline="baseline")
+    assert d.at["vehicle_km", "Δ closed_both"] == pytest.approx(12_500.0)
+    assert d.at["vehicle_km", "Δ% closed_both"] == pytest.approx(5.0)
+    assert d.at["people_lden_55_60", "Δ closed_both"] == pytest.approx(-20.0)
+    # scenarios as rows works too
+    d2 = dashboard.indicator_differences(indicators.T, baseline="baseline")
+    pd.testing.assert_frame_equal(d, d2)
+    html = dashboard.indicator_table_html(indicators, baseline="baseline", scenarios=["closed_both"])
+    assert html.count("<tr>") == 1 + len(indicators)
+    assert "Vehicle-kilometres" in html and "+12,500" in html and "+5.0%" in html
+    assert "closed_inbound" not in html
+    assert "color:#1a7837'>-20.0" in html  # fewer people exposed: green
+    ax = dashboard.plot_indicator_changes(indicators, baseline="baseline")
+    widths = sorted(p.get_width() for p in ax.patches)
+    assert widths[-1] == pytest.approx(24.0)  # mean delay 2.5 → 3.1 min under full closure
+    assert len(ax.patches) == 2 * len(indicators)
+
+
+# ----------------------------------------------------------------------------- the widget
+def _views() -> dict[str, ScenarioView]:
+    x0, y0 = 104_500.0, 194_000.0
+    geoms = [LineString([(x0 + i * 100, y0), (x0 + (i + 1) * 100, y0)]) for i in range(6)]
+    base_flow = np.array([100.0, 200.0, 300.0, 400.0, 500.0, 600.0])
+    r = receptors_grid((x0, y0 - 200, x0 + 600, y0 + 200), crs="EPSG:31370", cell_m=20.0)
+    views = {}
+    for name, factor, db in (("baseline", 1.0, 0.0), ("closed_both", 0.0, -3.0), ("closed_inbound", 0.5, -1.0)):
+        flow = base_flow if name == "baseline" else base_flow * np.array([factor, factor, 1, 1, 1.5, 1.5])
+        links = gpd.GeoDataFrame({"source_id": [f"s{i}" for i in range(6)], "flow_vph": flow}, geometry=geoms, crs="EPSG:31370")
+        noise = r.to_geodataframe(lden_db=60.0 + db - np.abs(r.y - y0) / 20.0)
+        air = r.to_geodataframe(no2_ugm3=30.0 + db - np.abs(r.y - y0) / 50.0)
+        views[name] = ScenarioView(name, name.replace("_", " ").title(), links, noise, air)
+    return views
+
+
+def test_scenario_dashboard_switches_scenario_and_layer(indicators):
+    import ipyleaflet
+
+    views = _views()
+    name, notice = scenario_from_query("scenario=evil()", allowed=list(views), default="closed_both")
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default=name, notice=notice, center=(51.05, 3.72), basemap=None, title="Bridge closure")
+    assert dash.scenario == "closed_both" and dash.notice.layout.display == "block"
+    assert [o[1] for o in dash.dropdown.options] == ["closed_both", "closed_inbound"]
+
+    def flows(layer):
+        return sorted(f["properties"]["flow_vph"] for f in layer.data["features"])
+
+    assert flows(dash._links_left) == [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
+    assert flows(dash._links_right) == [0.0, 0.0, 300.0, 400.0, 750.0, 900.0]
+    assert "Closed Both" in dash.table.value and "Closed Inbound" not in dash.table.value
+    dash.dropdown.value = "closed_inbound"
+    assert flows(dash._links_right) == [50.0, 100.0, 300.0, 400.0, 750.0, 900.0]
+    assert "Closed Inbound" in dash.table.value
+    # change in flow: right side shows scenario − baseline, left keeps baseline flows
+    dash.layer_switch.value = "diff"
+    diffs = sorted(f["properties"]["d_flow_vph"] for f in dash._links_right.data["features"])
+    assert diffs == [-100.0, -50.0, 0.0, 0.0, 250.0, 300.0]
+    assert "Change in flow" in dash.legend.widget.value
+    assert not dash._grid_right.visible
+    # noise: both grids visible, different images (the scenario is quieter)
+    dash.layer_switch.value = "lden"
+    assert dash._grid_left.visible and dash._grid_right.visible
+    assert dash._grid_left.url != dash._grid_right.url
+    assert "70–75" in dash.legend.widget.value
+    split = [c for c in dash.cmap.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    assert len(split) == 1 and dash._links_right in split[0].right_layer and dash._grid_left in split[0].left_layer
+    # a scenario without noise hides the right grid
+    dash.views["closed_inbound"].noise = None
+    dash._image_cache.clear()
+    dash.dropdown.value = "closed_both"
+    dash.dropdown.value = "closed_inbound"
+    assert dash._grid_left.visible and not dash._grid_right.visible
+    # a failing update shows a plain message instead of raising into the page
+    dash.views["closed_both"].links = dash.views["closed_both"].links.drop(columns="flow_vph")
+    dash._geojson_cache.clear()
+    dash.layer_switch.value = "flow"
+    dash.dropdown.value = "closed_both"
+    assert dash.notice.layout.display == "block" and "Could not update the view" in dash.notice.value
+    assert "Traceback" not in dash.notice.value
+
+
+def test_voila_command_is_locked_down(tmp_path):
+    argv, env = dashboard.voila_command("notebooks/bridge_closure.ipynb", port=9123)
+    assert "--port=9123" in argv and "--Voila.ip=127.0.0.1" in argv and "--no-browser" in argv
+    for opt in ("--strip_sources=True", "--show_tracebacks=False", "--VoilaConfiguration.allow_template_override=NO"):
+        assert opt in argv
+    cfg = json.loads((dashboard.TEMPLATES_DIR / "voila.json").read_text())["VoilaConfiguration"]
+    assert cfg["allow_template_override"] == "NO" and cfg["strip_sources"] is True and cfg["show_tracebacks"] is False
+    assert (dashboard.TEMPLATES_DIR / "voila" / "templates" / "ldtkit" / "index.html.j2").exists()
+    assert str(dashboard.TEMPLATES_DIR) in env["JUPYTER_PATH"]

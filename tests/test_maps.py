@@ -1,0 +1,250 @@
+"""Maps: colour scales, split-map panes, grid images, pydeck view, static figures, dashboard helpers.
+
+Synthetic but geographically real inputs: links and a receptor grid in Belgian Lambert 72
+(EPSG:31370) over central Ghent, so reprojection to Web Mercator is exercised.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from shapely.geometry import LineString  # noqa: E402
+
+from ldtkit import dashboard, maps  # noqa: E402
+from ldtkit.errors import InvalidValueError, MissingFieldError  # noqa: E402
+from ldtkit.receptors import receptors_grid  # noqa: E402
+
+# Ghent Korenmarkt in Lambert 72 (EPSG:31370), metres
+X0, Y0 = 104_500.0, 194_000.0
+
+
+@pytest.fixture(scope="module")
+def links() -> gpd.GeoDataFrame:
+    """A 5 × 5 street grid (200 m blocks), both directions per street, flows rising eastwards."""
+    rows = []
+    lid = 0
+    for i in range(5):
+        for j in range(4):
+            for a, b, sid in (
+                ((X0 + j * 200, Y0 + i * 200), (X0 + (j + 1) * 200, Y0 + i * 200), f"h{i}{j}"),
+                ((X0 + i * 200, Y0 + j * 200), (X0 + i * 200, Y0 + (j + 1) * 200), f"v{i}{j}"),
+            ):
+                for rev in (False, True):
+                    geom = LineString([b, a] if rev else [a, b])
+                    flow = 100.0 * (1 + j) + (50.0 if rev else 0.0) + 10 * i
+                    rows.append({"link_id": lid, "source_id": sid, "reversed": rev, "car_allowed": True, "flow_vph": flow, "geometry": geom})
+                    lid += 1
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:31370")
+
+
+@pytest.fixture(scope="module")
+def grid() -> gpd.GeoDataFrame:
+    """A 10 m receptor grid 800 × 600 m with Lden falling off westwards and NO2 rising northwards."""
+    r = receptors_grid((X0, Y0, X0 + 800, Y0 + 600), crs="EPSG:31370", cell_m=10.0)
+    lden = 50.0 + 25.0 * (r.x - X0) / 800.0
+    no2 = 20.0 + 30.0 * (r.y - Y0) / 600.0
+    return r.to_geodataframe(lden_db=lden, no2_ugm3=no2)
+
+
+# ----------------------------------------------------------------------------- colour scales
+def test_colorscale_endpoints_match_the_colormap():
+    s = maps.ColorScale(10.0, 20.0, cmap="viridis")
+    cm = matplotlib.colormaps["viridis"]
+    rgba = s.rgba([10.0, 15.0, 20.0, 99.0, np.nan])
+    np.testing.assert_allclose(rgba[0], cm(0.0))
+    np.testing.assert_allclose(rgba[1], cm(0.5))
+    np.testing.assert_allclose(rgba[2], cm(1.0))
+    np.testing.assert_allclose(rgba[3], cm(1.0))  # clipped
+    assert rgba[4, 3] == 0.0  # NaN transparent
+
+
+def test_shared_scale_covers_both_sides_and_diverging_is_symmetric():
+    a, b = np.array([0.0, 100.0, 200.0]), np.array([50.0, 400.0])
+    s = maps.ColorScale.shared(a, b, quantiles=(0.0, 1.0), vmin=0.0)
+    assert (s.vmin, s.vmax) == (0.0, 400.0)
+    d = maps.ColorScale.diverging(np.array([-30.0, 10.0]), np.array([5.0]), quantile=1.0)
+    assert (d.vmin, d.vmax) == (-30.0, 30.0) and d.is_diverging
+    # zero sits on the colormap's midpoint (white-ish for RdBu_r)
+    np.testing.assert_allclose(d.rgba([0.0])[0], matplotlib.colormaps["RdBu_r"](0.5))
+
+
+def test_lden_bands_give_one_colour_per_5db_band():
+    s = maps.lden_scale()
+    assert s.bounds == maps.LDEN_BANDS_DB
+    assert s.band_labels() == ["< 45", "45–50", "50–55", "55–60", "60–65", "65–70", "70–75", "≥ 75"]
+    c = s.hex([55.1, 59.9, 60.1, 80.0, 90.0, 30.0, 40.0])
+    assert c[0] == c[1] != c[2]  # same band, then next band
+    assert c[3] == c[4] and c[5] == c[6]  # open-ended extremes
+    assert len(set(s.hex(s.band_values()))) == len(s.band_labels())  # 8 distinct swatches
+    html = s.to_html()
+    assert html.count("<span style='width:18px") == 8 and "70–75" in html
+
+
+def test_no2_scale_reaches_at_least_the_eu_limit():
+    assert maps.no2_scale(np.array([10.0, 20.0])).vmax == maps.NO2_LIMIT_UGM3
+    assert maps.no2_scale(np.array([10.0, 60.0])).vmax > 50.0
+
+
+# ----------------------------------------------------------------------------- geometry helpers
+def test_aggregate_directions_sums_both_directions(links):
+    agg = maps.aggregate_directions(links, ["flow_vph"])
+    assert len(agg) == len(links) // 2
+    assert agg["flow_vph"].sum() == pytest.approx(links["flow_vph"].sum())
+    h00 = links[links["source_id"] == "h00"]["flow_vph"].sum()
+    assert agg.set_index("source_id").loc["h00", "flow_vph"] == pytest.approx(h00)
+    with pytest.raises(MissingFieldError, match="flow"):
+        maps.aggregate_directions(links, ["flow"])
+
+
+def test_links_geojson_is_wgs84_with_value_driven_styles(links):
+    scale = maps.ColorScale.shared(links["flow_vph"], quantiles=(0, 1), vmin=0.0)
+    fc = maps.links_geojson(links, "flow_vph", scale, width_px=(1.0, 6.0))
+    assert fc["type"] == "FeatureCollection" and len(fc["features"]) == len(links)
+    coords = np.array([c for f in fc["features"] for c in f["geometry"]["coordinates"]])
+    # Ghent centre: lon 3.72, lat 51.05
+    assert coords[:, 0].min() > 3.70 and coords[:, 0].max() < 3.75
+    assert coords[:, 1].min() > 51.03 and coords[:, 1].max() < 51.07
+    flows = np.array([f["properties"]["flow_vph"] for f in fc["features"]])
+    weights = np.array([f["properties"]["style"]["weight"] for f in fc["features"]])
+    assert np.all(np.diff(weights[np.argsort(flows)]) >= 0)  # weight grows with flow
+    top = fc["features"][int(np.argmax(flows))]["properties"]["style"]
+    assert top["color"] == scale.hex([flows.max()])[0] and top["weight"] == pytest.approx(1.0 + 5.0 * flows.max() / scale.vmax, abs=0.01)
+    # filter small values out
+    fc2 = maps.links_geojson(links, "flow_vph", scale, min_abs_value=300.0)
+    assert len(fc2["features"]) == int((links["flow_vph"] >= 300.0).sum())
+
+
+def test_rasterise_points_inverts_a_receptor_grid(grid):
+    arr, (minx, miny, maxx, maxy) = maps.rasterise_points(grid.geometry.x, grid.geometry.y, grid["lden_db"].to_numpy(), cell=10.0)
+    assert arr.shape == (60, 80)
+    assert (minx, miny, maxx, maxy) == pytest.approx((X0, Y0, X0 + 800, Y0 + 600))
+    # receptors_grid is row-major from the south-west; rasters start at the north edge
+    np.testing.assert_allclose(arr, np.flipud(grid["lden_db"].to_numpy().reshape(60, 80)))
+
+
+def test_grid_image_lines_up_with_the_grid_in_wgs84(grid):
+    scale = maps.ColorScale(50.0, 75.0, cmap="viridis")
+    url, bounds = maps.grid_image(grid, "lden_db", scale, opacity=0.8)
+    assert url.startswith("data:image/png;base64,")
+    img = plt.imread(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+    corners = grid.to_crs(4326).total_bounds  # cell centres
+    (s, w), (n, e) = bounds
+    # the image extends half a cell (~5 m ≈ 7e-5° lon, 4.5e-5° lat) beyond the cell centres
+    assert w < corners[0] < w + 1.5e-4 and e - 1.5e-4 < corners[2] < e
+    assert s < corners[1] < s + 1.0e-4 and n - 1.0e-4 < corners[3] < n
+    h, wpx = img.shape[:2]
+    assert 0.8 * 80 < wpx < 1.3 * 80 and 0.8 * 60 < h < 1.3 * 60  # about one pixel per 10 m cell
+    mid = h // 2
+    np.testing.assert_allclose(img[mid, 0, :3], scale.rgba([50.0 + 25.0 * 5 / 800])[0, :3], atol=0.03)  # west: quiet
+    np.testing.assert_allclose(img[mid, -1, :3], scale.rgba([75.0 - 25.0 * 5 / 800])[0, :3], atol=0.03)  # east: loud
+    np.testing.assert_allclose(img[mid, wpx // 2, 3], 0.8, atol=0.01)
+
+
+# ----------------------------------------------------------------------------- split map
+def test_compare_map_puts_each_side_in_its_own_pane(links, grid):
+    import ipyleaflet
+
+    scale = maps.ColorScale.shared(links["flow_vph"], vmin=0.0)
+    m = maps.CompareMap("Baseline", "Closed", center=(51.05, 3.72), zoom=15, basemap=None)
+    assert not [l for l in m.map.layers if isinstance(l, ipyleaflet.TileLayer)]  # offline: no tiles
+    left = m.add_links(links, "flow_vph", side="left", scale=scale)
+    right = m.add_links(links.assign(flow_vph=links["flow_vph"] * 2), "flow_vph", side="right", scale=scale)
+    g = m.add_grid(grid, "lden_db", side="right", scale=maps.lden_scale())
+    d = m.add_difference(links.assign(d=np.linspace(-100, 50, len(links))), "d", side="right")
+    for layer, side in ((left, "left"), (right, "right"), (g, "right"), (d, "right")):
+        assert layer.pane == side and "pane" in layer.options
+    w = m.widget
+    split = [c for c in w.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    assert len(split) == 1 and split[0].left_layer == [left] and split[0].right_layer == [right, g, d]
+    # same scale → same colour for the same value on both sides
+    lc = {f["properties"]["flow_vph"]: f["properties"]["style"]["color"] for f in left.data["features"]}
+    rc = {f["properties"]["flow_vph"]: f["properties"]["style"]["color"] for f in right.data["features"]}
+    common = set(lc) & set(rc)
+    assert common and all(lc[v] == rc[v] for v in common)
+    # legend
+    ctl = m.add_legend(scale, key="flow")
+    assert isinstance(ctl, ipyleaflet.WidgetControl) and "linear-gradient" in ctl.widget.value
+    # adding after display rebuilds the split control with the new layer
+    extra = m.add_links(links, "flow_vph", side="left", scale=scale)
+    split = [c for c in w.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    assert len(split) == 1 and split[0].left_layer == [left, extra]
+
+
+def test_compare_map_basemaps():
+    import ipyleaflet
+
+    m = maps.CompareMap(center=(51.05, 3.72), basemap="osm")
+    tiles = [l for l in m.map.layers if isinstance(l, ipyleaflet.TileLayer)]
+    assert len(tiles) == 1 and "openstreetmap" in tiles[0].url
+    local = maps.CompareMap(center=(51.05, 3.72), basemap="/voila/files/tiles/{z}/{x}/{y}.png")
+    assert [l.url for l in local.map.layers] == ["/voila/files/tiles/{z}/{x}/{y}.png"]
+    with pytest.raises(InvalidValueError, match="basemap"):
+        maps.CompareMap(center=(51.05, 3.72), basemap="google")
+    with pytest.raises(InvalidValueError, match="side"):
+        m.add_links(gpd.GeoDataFrame({"v": [1.0]}, geometry=[LineString([(0, 0), (1, 1)])], crs=4326), "v", side="middle", scale=maps.ColorScale(0, 1))
+
+
+# ----------------------------------------------------------------------------- pydeck
+def test_deck_flows_extrudes_links_in_proportion_to_flow(links):
+    deck = maps.deck_flows(links, "flow_vph", max_height_m=500.0)
+    spec = json.loads(deck.to_json())
+    (layer,) = spec["layers"]
+    assert layer["@@type"] == "PolygonLayer" and layer["extruded"] is True
+    rows = layer["data"]
+    assert len(rows) == len(links)
+    h = np.array([r["height"] for r in rows])
+    v = np.array([r["value"] for r in rows])
+    np.testing.assert_allclose(h, v * 500.0 / v.max(), rtol=1e-3, atol=0.1)
+    ring = np.array(rows[0]["polygon"])
+    assert ring.shape[1] == 2 and 3.70 < ring[:, 0].mean() < 3.75 and 51.03 < ring[:, 1].mean() < 51.07
+    assert deck.map_provider is None  # no basemap service or token needed
+
+
+def test_deck_to_html_offline_inlines_the_bundle(links, tmp_path):
+    deck = maps.deck_flows(links, "flow_vph")
+    online = maps.deck_to_html(deck)
+    offline = maps.deck_to_html(deck, tmp_path / "deck.html", offline=True)
+    assert "cdn.jsdelivr.net/npm/@deck.gl/jupyter-widget" in online
+    assert "<script src='https://cdn.jsdelivr.net/npm/@deck.gl/jupyter-widget" not in offline
+    assert len(offline) > len(online) + 1_000_000  # the ~4 MB bundle is inline
+    assert (tmp_path / "deck.html").read_text() == offline
+
+
+# ----------------------------------------------------------------------------- static figures
+def test_static_figures_use_the_shared_scale(links, grid):
+    base = maps.aggregate_directions(links, ["flow_vph"])
+    scen = base.assign(flow_vph=base["flow_vph"] * 1.5)
+    scale = maps.ColorScale.shared(base["flow_vph"], scen["flow_vph"], quantiles=(0, 1), vmin=0.0)
+    fig = maps.plot_compare(base, scen, "flow_vph", scale=scale, titles=("Baseline", "Closed"))
+    ax_l, ax_r = fig.axes[:2]
+    assert [ax_l.get_title(), ax_r.get_title()] == ["Baseline", "Closed"]
+    cbar = fig.axes[2]
+    assert cbar.get_ylabel() == scale.label or cbar.get_xlabel() == scale.label
+    (lc,) = ax_r.collections
+    top = np.argmax(scen["flow_vph"].to_numpy())
+    colours = lc.get_colors()
+    # the drawn colours of the scenario are the scale's colours (sorted: biggest last)
+    np.testing.assert_allclose(colours[-1], scale.rgba([scen["flow_vph"].iloc[top]])[0], atol=1e-6)
+    png = maps.figure_to_png(fig)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    plt.close(fig)
+
+    ax = maps.plot_grid(grid, "lden_db", scale=maps.lden_scale(), links=base, title="Lden")
+    (im,) = ax.images
+    assert im.get_array().shape == (60, 80) and ax.get_title() == "Lden"
+    plt.close(ax.figure)
+
+    diff = dashboard.flow_difference(base, scen)
+    ax = maps.plot_difference(diff, "d_flow_vph")
+    assert ax.collections and np.all(diff["d_flow_vph"] > 0)
+    plt.close(ax.figure)

@@ -1,0 +1,100 @@
+"""Reports: papermill run + nbconvert HTML without code, atomic outputs, the CLI sub-command."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ldtkit import cli
+from ldtkit.report import ReportError, notebook_parameters, parse_parameter, run_report
+
+SECRET_CODE = "unlikely_identifier_in_code_9f3"
+
+
+def _notebook(path: Path, *, fail: bool = False) -> Path:
+    """A small report notebook: a parameters cell, a computed table and a static map."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    params = nbformat.v4.new_code_cell("scale = 1.0\nlabel = 'baseline'\ninteractive = True")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Synthetic corridor report\n\nFlows on a six-link corridor."),
+        params,
+        nbformat.v4.new_code_cell(
+            "import matplotlib.pyplot as plt\n"
+            "import geopandas as gpd\nfrom shapely.geometry import LineString\nfrom ldtkit import maps\n"
+            f"{SECRET_CODE} = [LineString([(104500 + 100 * i, 194000), (104600 + 100 * i, 194000)]) for i in range(6)]\n"
+            f"links = gpd.GeoDataFrame({{'flow_vph': [100.0 * (i + 1) * scale for i in range(6)]}}, geometry={SECRET_CODE}, crs=31370)"
+        ),
+        nbformat.v4.new_code_cell("print(f'total flow {links.flow_vph.sum():.0f} veh/h for {label}; interactive={interactive}')"),
+        nbformat.v4.new_code_cell("import warnings; warnings.warn('a warning readers should not see')"),
+        nbformat.v4.new_code_cell("ax = maps.plot_links(links, 'flow_vph', title='Flow'); plt.show()"),
+    ]
+    if fail:  # fails right after the parameters, before the slow imports
+        nb.cells.insert(2, nbformat.v4.new_code_cell("raise ValueError(f'bad scale {scale}')"))
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """One run through the CLI (``ldtkit report NB -p scale 2.0 -p label closed --out OUT``)."""
+    d = tmp_path_factory.mktemp("report")
+    nb = _notebook(d / "corridor.ipynb")
+    out = d / "out"
+    assert cli.main(["report", str(nb), "-p", "scale", "2.0", "-p", "label", "closed", "--out", str(out)]) == 0
+    return nb, out, out / "corridor.ipynb", out / "corridor.html"
+
+
+def test_parse_parameter_never_evaluates():
+    assert parse_parameter("2") == 2 and parse_parameter("2.5") == 2.5
+    assert parse_parameter("true") is True and parse_parameter("True") is True
+    assert parse_parameter('["both", "inbound"]') == ["both", "inbound"]
+    assert parse_parameter("os.system('x')") == "os.system('x')"
+
+
+def test_report_runs_with_parameters_and_hides_code(report):
+    nb, out, ipynb, html = report
+    assert ipynb == out / "corridor.ipynb" and html == out / "corridor.html"
+    executed = nbformat.read(ipynb, as_version=4)
+    injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert len(injected) == 1 and "scale = 2.0" in injected[0].source and "interactive = False" in injected[0].source
+    text = html.read_text()
+    # outputs computed with the injected parameters: 100 * (1+…+6) * 2
+    assert "total flow 4200 veh/h for closed; interactive=False" in text
+    assert SECRET_CODE not in text and "import matplotlib" not in text  # no code
+    assert "a warning readers should not see" not in text  # no stderr
+    assert "<title>Synthetic corridor report</title>" in text
+    pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
+    assert len([p for p in pngs if len(p) > 5_000]) == 1  # the static map is embedded
+    assert "require.js" not in text and "cdn.jsdelivr" not in text  # renders offline
+    assert re.search(r"<dt>scale</dt><dd>2.0</dd>", text)  # parameters in the header
+    assert not list(out.glob(".*"))  # no temporary files left
+
+
+def test_failed_report_keeps_previous_outputs(report, tmp_path):
+    nb, out, ipynb, html = report
+    before = html.read_bytes()
+    bad = _notebook(tmp_path / "corridor.ipynb", fail=True)
+    with pytest.raises(ReportError, match=r"ValueError: bad scale 3.0") as err:
+        run_report(bad, {"scale": 3.0}, out_dir=out)  # the Python API, same outputs as the CLI
+    assert "corridor.failed.ipynb" in str(err.value)
+    assert html.read_bytes() == before  # the old report is untouched
+    assert (out / "corridor.failed.ipynb").exists()
+    assert not list(out.glob(".*"))
+
+
+def test_cli_report_checks_parameters_before_running(report, tmp_path, capsys):
+    nb, *_ = report
+    assert notebook_parameters(nb) == {"scale": "1.0", "label": "'baseline'", "interactive": "True"}
+    out = tmp_path / "cli"
+    # a parameter the notebook does not declare is refused before running anything
+    assert cli.main(["report", str(nb), "-p", "city", "porto", "--out", str(out)]) == 1
+    assert "unknown parameter(s) ['city']" in capsys.readouterr().err
+    assert cli.main(["report", str(tmp_path / "missing.ipynb"), "--out", str(out)]) == 1
+    assert "report notebook not found" in capsys.readouterr().err
+    assert not out.exists()
