@@ -57,6 +57,9 @@ class ModelOptions:
         Multiplier on the city's demand (sensitivity runs).
     noise_cell_m, air_cell_m
         Receptor grid spacing over the focus area for noise and air maps.
+    on_disconnected
+        ``"raise"`` (default): a scenario that leaves OD pairs without a path is an error listing
+        them; ``"drop"``: assign the rest and report the dropped trips in ``assignment.unassigned``.
     """
 
     models: tuple[str, ...] = MODELS
@@ -65,6 +68,7 @@ class ModelOptions:
     demand_scale: float = 1.0
     noise_cell_m: float = 10.0
     air_cell_m: float = 50.0
+    on_disconnected: str = "raise"
 
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -182,7 +186,7 @@ def run_scenario(inputs: CityInputs, scenario: Scenario, *, options: ModelOption
     for period in PERIODS:
         demand = inputs.demand.for_period(period)
         warm = warm_start.period_assignments.get(period) if warm_start is not None else None
-        res = assign(network, demand, gap=options.gap, max_iter=options.max_iter, warm_start=warm, on_disconnected="raise", progress=False)
+        res = assign(network, demand, gap=options.gap, max_iter=options.max_iter, warm_start=warm, on_disconnected=options.on_disconnected, progress=False)
         period_results[period] = res
         traffic[period] = LinkTraffic(
             link_id=res.link_id,
@@ -267,11 +271,18 @@ def run(
     missing = [s for s in scenarios if cached.get(s.name) is None]
     inputs = None
     if cached.get("baseline") is None or missing:
-        inputs = prepare_city(city, options=options, progress=progress)
-        if "air" in options.models and inputs.air_receptors is not None:
-            from .air import air_transfer
+        # Network, zones, demand, receptors and the air transfer depend only on the city and the
+        # options: cache them too, so editing one scenario recomputes that scenario alone.
+        inputs_key = _hash("inputs", city_key)
+        inputs = cache.get(inputs_key) if cache else None
+        if inputs is None:
+            inputs = prepare_city(city, options=options, progress=progress)
+            if "air" in options.models and inputs.air_receptors is not None:
+                from .air import air_transfer
 
-            inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.section("air"))
+                inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.section("air"))
+            if cache:
+                cache.put(inputs_key, inputs)
     if cached.get("baseline") is not None:
         results["baseline"] = cached["baseline"]
     else:
@@ -338,7 +349,7 @@ class ResultCache:
     def path(self, key: str) -> Path:
         return self.root / f"{key}.pkl"
 
-    def get(self, key: str) -> ScenarioResult | None:
+    def get(self, key: str) -> Any:
         p = self.path(key)
         if not p.exists():
             return None
@@ -348,7 +359,7 @@ class ResultCache:
         except Exception:  # truncated or from an incompatible version: recompute
             return None
 
-    def put(self, key: str, result: ScenarioResult) -> Path:
+    def put(self, key: str, result: Any) -> Path:
         with atomic_path(self.path(key)) as tmp:
             with open(tmp, "wb") as fh:
                 pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
