@@ -31,7 +31,7 @@ import numpy as np
 
 from . import __version__
 from .city import City, load_city
-from .errors import LdtkitError
+from .errors import DisconnectedDemandError, LdtkitError
 from .io import atomic_path
 from .network import RoadNetwork
 from .scenario import Scenario, baseline as baseline_scenario
@@ -186,7 +186,10 @@ def run_scenario(inputs: CityInputs, scenario: Scenario, *, options: ModelOption
     for period in PERIODS:
         demand = inputs.demand.for_period(period)
         warm = warm_start.period_assignments.get(period) if warm_start is not None else None
-        res = assign(network, demand, gap=options.gap, max_iter=options.max_iter, warm_start=warm, on_disconnected=options.on_disconnected, progress=False)
+        try:
+            res = assign(network, demand, gap=options.gap, max_iter=options.max_iter, warm_start=warm, on_disconnected=options.on_disconnected, progress=False)
+        except DisconnectedDemandError as exc:
+            raise DisconnectedDemandError(f"scenario {scenario.name!r}, {period} period: {exc}", pairs=exc.pairs) from exc
         period_results[period] = res
         traffic[period] = LinkTraffic(
             link_id=res.link_id,

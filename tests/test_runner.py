@@ -115,3 +115,15 @@ def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
     # a corrupt entry (e.g. from a crashed machine) is treated as missing, not returned
     (tmp_path / "abc.pkl").write_bytes(b"\x80\x05corrupt")
     assert cache.get("abc") is None
+
+
+def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(tmp_path):
+    from ldtkit.errors import DisconnectedDemandError
+
+    # close every car link within 2 km of the old town: zones inside lose all access
+    cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 600}]})
+    with pytest.raises(DisconnectedDemandError, match=r"scenario 'cordon', day period: .*trips"):
+        run("ghent", [cut], cache_dir=tmp_path, **TRAFFIC)
+    dropped = run("ghent", [cut], cache_dir=tmp_path, on_disconnected="drop", **TRAFFIC)["cordon"]
+    un = dropped.assignment.unassigned
+    assert len(un) > 0 and un["trips"].sum() > 0
