@@ -160,9 +160,10 @@ class Skim:
 def skim_free_flow(network: "RoadNetwork", *, zone_ids: np.ndarray | None = None, vehicle_class: str = "light") -> Skim:
     """Free-flow time and length between zone centroids, zone nodes not passed through.
 
-    Uses :func:`scipy.sparse.csgraph.dijkstra` on the links the class may use. Every zone
-    node is split into an origin copy (its out-links) and a destination copy (its in-links),
-    so no path passes *through* a zone centroid (the TNTP first-through-node rule).
+    Uses :func:`scipy.sparse.csgraph.dijkstra` on the links the class may use. Unless
+    ``network.zone_through``, every zone node is split into an origin copy (its out-links) and
+    a destination copy (its in-links), so no path passes *through* a zone centroid (the TNTP
+    first-through-node rule). Lengths are summed along the fastest paths.
 
     Examples
     --------
@@ -174,7 +175,7 @@ def skim_free_flow(network: "RoadNetwork", *, zone_ids: np.ndarray | None = None
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    from ._kernels.demand import tree_attribute
+    from ._kernels.demand import path_attribute
     from .traffic import CLASS_PERMISSION
 
     zone_ids = network.zone_ids if zone_ids is None else np.asarray(zone_ids, dtype=np.int64)
@@ -195,17 +196,19 @@ def skim_free_flow(network: "RoadNetwork", *, zone_ids: np.ndarray | None = None
     t = np.searchsorted(node_ids, links["to_node"].to_numpy(np.int64)[ok])
     tt = np.maximum(links["free_flow_time_min"].to_numpy(np.float64)[ok], 1e-6)  # csgraph drops zero weights
     ll = links["length_m"].to_numpy(np.float64)[ok] / 1000.0
-    # destination copies of zone nodes: n + k
-    dest_copy = np.full(n, -1, dtype=np.int64)
-    dest_copy[zpos] = n + np.arange(len(zone_ids))
-    t = np.where(dest_copy[t] >= 0, dest_copy[t], t)
+    # destination copies of zone nodes: n + k (unless the network lets traffic through zones)
+    through = bool(network.zone_through)
+    if not through:
+        dest_copy = np.full(n, -1, dtype=np.int64)
+        dest_copy[zpos] = n + np.arange(len(zone_ids))
+        t = np.where(dest_copy[t] >= 0, dest_copy[t], t)
     # one edge per node pair: the fastest
     order = np.lexsort((tt, t, f))
     f, t, tt, ll = f[order], t[order], tt[order], ll[order]
     first = np.ones(len(f), dtype=bool)
     first[1:] = (f[1:] != f[:-1]) | (t[1:] != t[:-1])
     f, t, tt, ll = f[first], t[first], tt[first], ll[first]
-    size = n + len(zone_ids)
+    size = n if through else n + len(zone_ids)
     g = csr_matrix((tt, (f, t)), shape=(size, size))
     g.sort_indices()
     # the same CSR structure for lengths (no duplicates remain, so data aligns)
@@ -215,16 +218,13 @@ def skim_free_flow(network: "RoadNetwork", *, zone_ids: np.ndarray | None = None
     time = np.full((nz, nz), np.inf)
     length = np.full((nz, nz), np.nan)
     chunk = max(1, int(2e7 // size))
+    targets = zpos.astype(np.int64) if through else np.arange(n, size, dtype=np.int64)
+    indptr, heads, data = gl.indptr.astype(np.int64), gl.indices.astype(np.int64), gl.data.astype(np.float64)
     for s0 in range(0, nz, chunk):
         src = zpos[s0 : s0 + chunk]
         dist, pred = dijkstra(g, directed=True, indices=src, return_predecessors=True)
-        time[s0 : s0 + chunk] = dist[:, n:]
-        order2 = np.argsort(dist, axis=1, kind="stable")
-        acc = tree_attribute(
-            pred.astype(np.int64), order2.astype(np.int64), src.astype(np.int64),
-            gl.indptr.astype(np.int64), gl.indices.astype(np.int64), gl.data.astype(np.float64),
-        )
-        length[s0 : s0 + chunk] = acc[:, n:]
+        time[s0 : s0 + chunk] = dist[:, targets]
+        length[s0 : s0 + chunk] = path_attribute(pred, src.astype(np.int64), targets, indptr, heads, data)
     np.fill_diagonal(time, 0.0)
     np.fill_diagonal(length, 0.0)
     return Skim(zone_ids=zone_ids, time_min=time, length_km=length)

@@ -172,6 +172,11 @@ def aggregate_to_cells(
         cy = np.where(g["w"] > 0, g["wy"] / g["w"], g["my"])
     boxes = shapely.box(x0 + g["col"] * cell_m, y0 + g["row"] * cell_m, x0 + (g["col"] + 1) * cell_m, y0 + (g["row"] + 1) * cell_m)
     geom = shapely.intersection(boxes, area)
+    # a weighted mean can fall outside a concave zone: use a point inside the zone then
+    out = ~shapely.contains_xy(geom, cx, cy)
+    if out.any():
+        pos = shapely.point_on_surface(geom[out])
+        cx[out], cy[out] = shapely.get_x(pos), shapely.get_y(pos)
     return gpd.GeoDataFrame(
         {
             "zone": [f"{label}{r}_{c}" for r, c in zip(g["row"], g["col"])],
@@ -193,6 +198,12 @@ def _rescale(values: np.ndarray, total: float | None, *, what: str) -> np.ndarra
     if s <= 0:
         raise EmptyStudyAreaError(f"zones: no {what} in the study area to scale to a total of {total:g}")
     return values * (float(total) / s)
+
+
+def _rescale_zones(zones: gpd.GeoDataFrame, population_total: float | None, jobs_total: float | None) -> None:
+    """Rescale zone totals in place (cells dropped by ``min_activity`` or the clip lose a little)."""
+    zones["population"] = _rescale(zones["population"].to_numpy(), population_total, what="residents")
+    zones["jobs"] = _rescale(zones["jobs"].to_numpy(), jobs_total, what="jobs")
 
 
 # --------------------------------------------------------------------- CORINE
@@ -275,6 +286,7 @@ def zones_from_corine(
     pop = _rescale(pop, population_total, what="residents")
     job = _rescale(job, jobs_total, what="jobs")
     zones = aggregate_to_cells(tx, ty, pop, job, area=poly, cell_m=cell_m, crs=crs, min_activity=min_activity, label="clc")
+    _rescale_zones(zones, population_total, jobs_total)
     zones.attrs["source"] = f"CORINE {raster.name}"
     return zones
 
@@ -408,6 +420,7 @@ def zones_from_osm_buildings(
         pts.x.to_numpy(), pts.y.to_numpy(), pop, job, area=_area_polygon(area, crs), cell_m=cell_m, crs=crs,
         min_activity=min_activity, label="osm",
     )  # fmt: skip
+    _rescale_zones(zones, population_total, jobs_total)
     zones.attrs["source"] = "OSM buildings"
     zones.attrs["buildings"] = int(len(b))
     return zones
@@ -439,6 +452,7 @@ def zones_from_network_grid(
     pop = _rescale(L * local, population_total, what="local street length")
     job = _rescale(L, jobs_total, what="street length")
     zones = aggregate_to_cells(mid.x.to_numpy(), mid.y.to_numpy(), pop, job, area=poly, cell_m=cell_m, crs=str(network.crs), min_activity=min_activity, label="grid")
+    _rescale_zones(zones, population_total, jobs_total)
     zones.attrs["source"] = "network grid"
     return zones
 

@@ -7,44 +7,52 @@ from numba import njit
 
 
 @njit(cache=True)
-def tree_attribute(
-    pred: np.ndarray, order: np.ndarray, sources: np.ndarray, indptr: np.ndarray, heads: np.ndarray, attr: np.ndarray
+def path_attribute(
+    pred: np.ndarray, sources: np.ndarray, targets: np.ndarray, indptr: np.ndarray, heads: np.ndarray, attr: np.ndarray
 ) -> np.ndarray:
-    """Sum an edge attribute along shortest-path trees.
+    """Sum an edge attribute along shortest paths, walking the predecessor trees back from each target.
 
     Parameters
     ----------
     pred
-        ``(ns, n)`` int32 predecessors from :func:`scipy.sparse.csgraph.dijkstra` (-9999 = none).
-    order
-        ``(ns, n)`` node order per source, by increasing distance (so a predecessor comes first).
+        ``(ns, n)`` int32 predecessors from :func:`scipy.sparse.csgraph.dijkstra` (negative = none).
     sources
-        ``(ns,)`` node index of each source (its attribute is 0).
+        ``(ns,)`` node index of each tree's source.
+    targets
+        ``(nt,)`` node indices to report.
     indptr, heads, attr
-        CSR adjacency (row = tail node) with the edge attribute to sum (one edge per node pair).
+        CSR adjacency (row = tail node) with the edge attribute (one edge per node pair).
 
     Returns
     -------
-    ``(ns, n)`` float64: the attribute summed from the source to every node (NaN where unreached).
+    ``(ns, nt)`` float64: the attribute summed along the path (0 at the source, NaN where unreached).
     """
-    ns, n = pred.shape
-    out = np.full((ns, n), np.nan)
+    ns = pred.shape[0]
+    nt = targets.shape[0]
+    out = np.full((ns, nt), np.nan)
     for s in range(ns):
-        out[s, sources[s]] = 0.0
-        for k in range(n):
-            v = order[s, k]
-            u = pred[s, v]
-            if u < 0:
-                continue  # the source itself, or unreached
-            base = out[s, u]
-            if np.isnan(base):
+        src = sources[s]
+        for k in range(nt):
+            v = targets[k]
+            if v == src:
+                out[s, k] = 0.0
                 continue
-            val = np.nan
-            for e in range(indptr[u], indptr[u + 1]):
-                if heads[e] == v:
-                    val = attr[e]
+            total = 0.0
+            ok = True
+            while v != src:
+                u = pred[s, v]
+                if u < 0:
+                    ok = False
                     break
-            out[s, v] = base + val
+                val = np.nan
+                for e in range(indptr[u], indptr[u + 1]):
+                    if heads[e] == v:
+                        val = attr[e]
+                        break
+                total += val
+                v = u
+            if ok:
+                out[s, k] = total
     return out
 
 

@@ -1,0 +1,290 @@
+"""Unit tests of ldtkit.demand and ldtkit.zones: profile, gravity/Furness, skims, OD I/O, zoning, connectors."""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from ldtkit.demand import (
+    DEFAULT_HOURLY_PROFILE,
+    Demand,
+    calibrate_gravity,
+    furness,
+    gravity,
+    period_factors_from_profile,
+    read_od,
+    read_od_csv,
+    read_omx,
+    read_tntp_trips,
+    skim_free_flow,
+    write_od,
+)
+from ldtkit.errors import EmptyStudyAreaError, InvalidValueError, UnreadableFormatError
+from ldtkit.network import RoadNetwork, conform_links, conform_nodes
+
+from conftest import DATA, SHARED
+
+TNTP = SHARED / "data" / "tntp"
+
+
+# --------------------------------------------------------------------- profile
+def test_period_factors_follow_hourly_means():
+    p = np.array(DEFAULT_HOURLY_PROFILE)
+    assert math.isclose(p.sum(), 1.0, abs_tol=1e-9)
+    f = period_factors_from_profile(p)
+    day = p[7:19].mean()
+    assert f["day"] == 1.0
+    assert math.isclose(f["evening"] * day, p[19:23].mean())
+    assert math.isclose(f["night"] * day, (p[23] + p[:7].sum()) / 8)
+    # 12 day hours + 4 evening + 8 night hours rebuild the daily total
+    assert math.isclose(day * (12 + 4 * f["evening"] + 8 * f["night"]), 1.0, rel_tol=1e-12)
+    # a flat profile gives 1 everywhere, a profile with traffic only at night gives 0 evening
+    assert period_factors_from_profile([2.0] * 24) == {"day": 1.0, "evening": 1.0, "night": 1.0}
+
+
+@pytest.mark.parametrize("bad", [[1.0] * 23, [1.0] * 23 + [-1.0], [1.0] * 23 + [float("nan")], [0.0] * 24])
+def test_period_factors_reject_bad_profiles(bad):
+    with pytest.raises(InvalidValueError, match="hourly profile"):
+        period_factors_from_profile(bad)
+
+
+# ---------------------------------------------------------------------- gravity
+def test_furness_balances_margins():
+    rng = np.random.default_rng(1)
+    seed = rng.uniform(0.1, 1.0, (30, 40))
+    rows = rng.uniform(1, 10, 30)
+    cols = rng.uniform(1, 10, 40)
+    cols *= rows.sum() / cols.sum()
+    m = furness(seed, rows, cols)
+    np.testing.assert_allclose(m.sum(axis=1), rows, rtol=1e-8)
+    np.testing.assert_allclose(m.sum(axis=0), cols, rtol=1e-8)
+    # IPF keeps cross-product ratios of the seed
+    assert math.isclose(m[0, 0] * m[1, 1] / (m[0, 1] * m[1, 0]), seed[0, 0] * seed[1, 1] / (seed[0, 1] * seed[1, 0]), rel_tol=1e-9)
+
+
+def test_furness_errors():
+    with pytest.raises(InvalidValueError, match="row totals sum to"):
+        furness(np.ones((2, 2)), np.array([1.0, 1.0]), np.array([1.0, 2.0]))
+    seed = np.ones((2, 2))
+    seed[1] = 0.0
+    with pytest.raises(InvalidValueError, match=r"rows \[1\]"):
+        furness(seed, np.array([1.0, 1.0]), np.array([1.0, 1.0]))
+    with pytest.raises(InvalidValueError, match="negative"):
+        furness(np.ones((2, 2)), np.array([-1.0, 3.0]), np.array([1.0, 1.0]))
+
+
+def test_gravity_calibration_hits_target_and_orders_by_cost():
+    rng = np.random.default_rng(3)
+    xy = rng.uniform(0, 10, (25, 2))
+    t = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)) * 2.0 + 1.0
+    np.fill_diagonal(t, 0.0)
+    p = rng.uniform(1, 5, 25)
+    a = rng.uniform(1, 5, 25)
+    m, beta = calibrate_gravity(t, p, a, target_mean=8.0)
+    assert math.isclose((m * t).sum() / m.sum(), 8.0, rel_tol=1e-6)
+    np.testing.assert_allclose(m.sum(axis=1), p, rtol=1e-8)
+    assert np.all(np.diag(m) == 0)
+    # a stronger deterrence gives shorter trips
+    m2 = gravity(t, p, a, beta=beta * 2)
+    assert (m2 * t).sum() / m2.sum() < 8.0
+    with pytest.raises(InvalidValueError, match="exceeds the longest possible mean"):
+        calibrate_gravity(t, p, a, target_mean=1000.0)
+
+
+# ------------------------------------------------------------------------ skims
+def _toy_network(zone_through: bool = False) -> RoadNetwork:
+    """Zones 1 and 2 at the ends of a line 1-3-4-2, plus a fast shortcut through zone node 5."""
+    pts = {1: (0, 0), 3: (1000, 0), 4: (2000, 0), 2: (3000, 0), 5: (1500, 500)}
+    rows = []
+    for lid, (a, b, speed) in enumerate([(1, 3, 50), (3, 4, 50), (4, 2, 50), (3, 5, 200), (5, 4, 200)], start=1):
+        for k, (u, v) in enumerate([(a, b), (b, a)]):
+            L = math.dist(pts[u], pts[v])
+            rows.append({"link_id": lid * 10 + k, "from_node": u, "to_node": v, "length_m": L, "capacity_vph": 1000.0,
+                         "free_speed_kmh": float(speed), "geometry": shapely.LineString([pts[u], pts[v]])})  # fmt: skip
+    links = conform_links(gpd.GeoDataFrame(rows, crs="EPSG:3035"), source="toy")
+    nodes = conform_nodes(
+        gpd.GeoDataFrame({"node_id": list(pts), "is_zone": [n in (1, 2, 5) for n in pts]}, geometry=[shapely.Point(p) for p in pts.values()], crs="EPSG:3035"),
+        source="toy",
+    )
+    return RoadNetwork(links=links, nodes=nodes, name="toy", zone_through=zone_through)
+
+
+def test_skim_blocks_paths_through_zone_nodes():
+    net = _toy_network()
+    sk = skim_free_flow(net)
+    assert sk.zone_ids.tolist() == [1, 2, 5]
+    # 1 -> 2 along the line: 3 km at 50 km/h = 3.6 min (the shortcut via zone 5 is barred)
+    assert math.isclose(sk.time_min[0, 1], 3.6, rel_tol=1e-9)
+    assert math.isclose(sk.length_km[0, 1], 3.0, rel_tol=1e-9)
+    through = skim_free_flow(_toy_network(zone_through=True))
+    shortcut_km = (1000 + 2 * math.hypot(500, 500) + 1000) / 1000
+    assert math.isclose(through.length_km[0, 1], shortcut_km, rel_tol=1e-9)
+    assert through.time_min[0, 1] < sk.time_min[0, 1]
+
+
+def test_skim_siouxfalls_free_flow_times():
+    from ldtkit.network import network_from_tntp
+
+    net = network_from_tntp(TNTP / "SiouxFalls")
+    sk = skim_free_flow(net)
+    # SiouxFalls free-flow times: 1->2 is link 1 (6 min), 1->3 link 2 (4 min); 1->6 = 1-2-6 (6 + 5)
+    assert sk.time_min[0, 1] == 6.0 and sk.time_min[0, 2] == 4.0 and sk.time_min[0, 5] == 11.0
+    assert np.isfinite(sk.time_min).all()
+
+
+# ------------------------------------------------------------------------ OD I/O
+def test_read_tntp_trips_reference_totals():
+    sf = read_tntp_trips(TNTP / "SiouxFalls" / "SiouxFalls_trips.tntp")
+    assert sf.total() == 360600.0 and len(sf.zone_ids) == 24
+    assert sf.trips["light"][0, 1] == 100.0 and sf.trips["light"][0, 9] == 1300.0
+    chicago = read_tntp_trips(TNTP / "Chicago-Sketch" / "ChicagoSketch_trips.tntp")  # has '~' comments
+    assert len(chicago.zone_ids) == 387
+    assert math.isclose(chicago.total(), 1260907.44, rel_tol=1e-9)
+
+
+def test_tntp_stated_total_mismatch_is_reported(tmp_path):
+    text = (TNTP / "SiouxFalls" / "SiouxFalls_trips.tntp").read_text().replace("<TOTAL OD FLOW> 360600.0", "<TOTAL OD FLOW> 360000.0")
+    bad = tmp_path / "bad_trips.tntp"
+    bad.write_text(text)
+    with pytest.raises(InvalidValueError, match=r"bad_trips.tntp: <TOTAL OD FLOW> states a total of 360000 but the cells sum to 360600"):
+        read_tntp_trips(bad)
+    neg = tmp_path / "neg_trips.tntp"
+    neg.write_text((TNTP / "SiouxFalls" / "SiouxFalls_trips.tntp").read_text().replace("2 :    100.0;", "2 :   -100.0;", 1))
+    with pytest.raises(InvalidValueError, match=r"neg_trips.tntp: class 'light' has 1 NaN or negative cells, e.g. origin zone 1 -> destination zone 2"):
+        read_tntp_trips(neg)
+    with pytest.raises(UnreadableFormatError, match="no <END OF METADATA>"):
+        (tmp_path / "x.tntp").write_text("hello")
+        read_tntp_trips(tmp_path / "x.tntp")
+
+
+@pytest.mark.parametrize("suffix", [".omx", ".csv", ".tntp"])
+def test_od_round_trip(tmp_path, suffix):
+    rng = np.random.default_rng(5)
+    ids = np.array([1, 2, 3, 4, 5])
+    light = rng.uniform(0, 50, (5, 5)).round(3)
+    heavy = (light * 0.1).round(3)
+    np.fill_diagonal(light, 0.0)
+    np.fill_diagonal(heavy, 0.0)
+    d = Demand(ids, {"light": light, "heavy": heavy}, period_factors={"day": 1.0, "evening": 0.5, "night": 0.12})
+    path = tmp_path / f"od{suffix}"
+    if suffix == ".tntp":
+        write_od(d, path, vehicle_class="heavy")
+        back = read_od(path)
+        np.testing.assert_allclose(back.trips["light"], heavy, atol=1e-6)
+        return
+    write_od(d, path)
+    back = read_od(path)
+    assert back.zone_ids.tolist() == ids.tolist()
+    for c in ("light", "heavy"):
+        np.testing.assert_allclose(back.trips[c], d.trips[c], rtol=1e-8)
+    assert back.pcu == {"light": 1.0, "heavy": 2.0}
+    if suffix == ".omx":
+        assert back.period_factors == d.period_factors
+    assert not list(tmp_path.glob(".od*"))  # atomic writes leave no temporary file
+
+
+def test_omx_total_attribute_checked(tmp_path):
+    import openmatrix as omx
+
+    d = Demand(np.array([10, 20]), {"light": np.array([[0.0, 4.0], [6.0, 0.0]])})
+    p = write_od(d, tmp_path / "m.omx")
+    f = omx.open_file(str(p), "a")
+    f["light"].attrs.total_vph = 11.0
+    f.close()
+    with pytest.raises(InvalidValueError, match=r"m.omx: matrix 'light' attribute total_vph states a total of 11 but the cells sum to 10"):
+        read_omx(p)
+
+
+def test_csv_errors_name_the_line(tmp_path):
+    p = tmp_path / "od.csv"
+    pd.DataFrame({"origin": [1, 2, 2], "destination": [2, 1, 3], "trips": [5.0, -1.0, 2.0]}).to_csv(p, index=False)
+    with pytest.raises(InvalidValueError, match=r"od.csv: 1 rows with NaN or negative trips, e.g. line 3: origin 2 -> destination 1"):
+        read_od_csv(p)
+    pd.DataFrame({"origin": [1, 2], "destination": [2, 9], "trips": [5.0, 1.0]}).to_csv(p, index=False)
+    with pytest.raises(InvalidValueError, match=r"destination zone ids \[9\] are not known zones"):
+        read_od_csv(p, zone_ids=[1, 2])
+
+
+# ------------------------------------------------------------------------ zones
+def test_corine_zones_ghent():
+    from ldtkit.zones import zones_from_corine
+
+    z = zones_from_corine(
+        DATA / "ghent" / "CLC2018_V2020_20u1_flanders.tif", DATA / "ghent" / "CLC2018_V2018_legend_grouped.csv",
+        DATA / "ghent" / "gent.geojson", crs="EPSG:31370", cell_m=1000, population_total=265000, jobs_total=180000,
+    )  # fmt: skip
+    assert math.isclose(z["population"].sum(), 265000, rel_tol=1e-6)
+    assert math.isclose(z["jobs"].sum(), 180000, rel_tol=1e-6)
+    # Ghent municipality ~ 156 km2: about that many 1 km cells carry activity
+    assert 140 <= len(z) <= 230
+    # the historic centre (Korenmarkt) lies in one of the densest 10 % of cells (continuous urban fabric)
+    korenmarkt = gpd.GeoSeries([shapely.Point(3.7215, 51.0545)], crs=4326).to_crs(31370).iloc[0]
+    dens = z["population"] / z.geometry.area
+    hit = z.geometry.contains(korenmarkt)
+    assert hit.sum() == 1
+    assert dens[hit].iloc[0] >= dens.quantile(0.9)
+    # zones lie inside the municipality
+    boundary = gpd.read_file(DATA / "ghent" / "gent.geojson").to_crs(31370).geometry.iloc[0]
+    assert shapely.contains_xy(boundary.buffer(1.0), z["x"], z["y"]).all()
+
+
+def test_block_zones_athens_density():
+    from ldtkit.zones import zones_from_blocks
+
+    blocks = gpd.read_file(DATA / "athens" / "network" / "extra" / "Athina_OT_4501000001.shp")
+    assert len(blocks) == 6816
+    area = shapely.box(474000, 4201500, 477000, 4204000)
+    z = zones_from_blocks(blocks, area, crs="EPSG:2100", cell_m=500, population_total=643452, jobs_per_resident=2.0, max_block_area_m2=40000)
+    a = blocks.to_crs(2100).area
+    expected_density = 643452 / (a[a <= 40000].sum() / 1e4)
+    assert math.isclose(z.attrs["residents_per_ha"], expected_density, rel_tol=1e-9)
+    pts = blocks.representative_point()
+    inside = shapely.contains_xy(area, pts.x, pts.y) & (a <= 40000).to_numpy()
+    assert math.isclose(z["population"].sum(), a[inside].sum() / 1e4 * expected_density, rel_tol=1e-9)
+    np.testing.assert_allclose(z["jobs"], 2.0 * z["population"])
+
+
+def test_osm_buildings_porto():
+    from ldtkit.zones import read_osm_buildings, zones_from_osm_buildings
+
+    b = read_osm_buildings(DATA / "porto" / "porto.osm.pbf", crs="EPSG:32629")
+    assert 10500 <= len(b) <= 11600  # the extract holds ~ 11k buildings
+    assert (b.geometry.area > 0).all()
+    area = shapely.box(*b.total_bounds)
+    z = zones_from_osm_buildings(b, area, crs="EPSG:32629", cell_m=500)
+    kept = b[~b["building"].isin(["roof", "collapsed", "ruins", "garage", "garages", "shed", "hut", "kiosk", "construction", "carport", "bunker", "service", "transformer_tower", "toilets"])]
+    floor = kept.geometry.area * kept["levels"].fillna(3.0).clip(lower=1.0)
+    res = np.where(kept["building"].isin(["residential", "apartments", "house", "detached", "semidetached_house", "terrace", "dormitory", "bungalow"]), 1.0, np.where(kept["building"] == "yes", 0.7, 0.0))
+    pts = kept.geometry.representative_point()
+    inside = shapely.contains_xy(area, pts.x, pts.y)
+    assert math.isclose(z["population"].sum(), (floor * res)[inside].sum() / 40.0, rel_tol=1e-9)
+    assert math.isclose(z["jobs"].sum(), (floor * (1 - res))[inside].sum() / 30.0, rel_tol=1e-9)
+
+
+def test_connect_zones_ids_and_errors():
+    from ldtkit.zones import connect_zones
+
+    net = _toy_network()
+    zones = gpd.GeoDataFrame(
+        {"zone": ["a", "b"], "kind": "internal", "population": [10.0, 5.0], "jobs": [1.0, 1.0], "x": [1000.0, 2000.0], "y": [-100.0, -50.0]},
+        geometry=[shapely.Point(1000, -100), shapely.Point(2000, -50)], crs="EPSG:3035",
+    )  # fmt: skip
+    out = connect_zones(net, zones, n_connectors=1, speed_kmh=30.0)
+    new_nodes = sorted(set(out.nodes["node_id"]) - set(net.nodes["node_id"]))
+    assert new_nodes == [6, 7] and out.nodes.set_index("node_id").loc[new_nodes, "is_zone"].all()
+    con = out.links[out.links["road_class"] == "connector"]
+    assert con["link_id"].tolist() == [52, 53, 54, 55]  # after the largest link id (51), in zone order
+    assert sorted(zip(con["from_node"], con["to_node"])) == [(3, 6), (4, 7), (6, 3), (7, 4)]
+    assert np.allclose(con["length_m"], [100, 100, 50, 50])
+    assert out.meta["zones"]["node_id"].tolist() == [6, 7]
+    assert net.n_links == 10  # the input network is untouched
+    far = zones.assign(x=[1000.0, 9000.0], y=[-100.0, 9000.0])
+    with pytest.raises(EmptyStudyAreaError, match=r"zone 'b' at \(9000, 9000\): no car node within 2000 m"):
+        connect_zones(net, far)
+    dropped = connect_zones(net, far, on_unconnected="drop")
+    assert dropped.meta["zones_dropped"] == ["b"]
