@@ -81,8 +81,8 @@ class AssignmentResult:
     speed_kmh
         Length / congested time (the free speed where the time is 0).
     gap_history
-        Relative gap ``(TSTT - SPTT) / TSTT`` measured at the start of each iteration; the
-        last entry is the gap of the returned flows.
+        Relative gap ``(TSTT - SPTT) / TSTT`` measured after each iteration (iteration 1 is the
+        all-or-nothing loading at free-flow costs); the last entry is the gap of the returned flows.
     objective
         Beckmann objective (integral of the link cost functions, fixed cost included).
     cost_min
@@ -276,6 +276,7 @@ def _solve(
     width = max(hi - lo for lo, hi in batches) if batches else 0
     pred = np.empty((max(width, 1), pb.n_nodes), dtype=np.int32)
     od_sp = np.full(len(pb.od_dest), np.inf)
+    od_setmin = np.full(len(pb.od_dest), np.inf)
     od_dem = pb.od_dem.copy()
     x = np.zeros(m)
     xc = np.zeros((ncls, m))
@@ -301,6 +302,7 @@ def _solve(
             xc = np.ascontiguousarray(warm["xc"], dtype=np.float64).copy()
             x = (pb.pcu[:, None] * xc).sum(axis=0)
         K.link_costs(x, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, cost, der)
+    incomplete = pool is not None and bool(((pool["od_head"] < 0) & (od_dem > 0)).any())
     if pool is None:
         cap0 = max(1024, 4 * len(pb.od_dest))
         pool = {
@@ -330,7 +332,7 @@ def _solve(
     nprev = 0
     conv = False
     single = len(batches) == 1
-    t_sp = 0.0
+    t_sp = t_upd = t_inner = 0.0
     while True:
         # ---- measure: shortest paths at current costs
         t1 = time.perf_counter()
@@ -358,7 +360,9 @@ def _solve(
                         sp_pass(lo, hi)
                         K.aon_load(lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, pb.pcu, pb.from_idx, pred, y, yc)
         loaded = x.any()
-        if loaded:
+        if incomplete:  # a warm start left OD pairs without paths: load them before measuring
+            incomplete = False
+        elif loaded:
             tstt = K.class_tstt(xc, cost)
             sptt = float(np.dot(od_dem, np.where(np.isfinite(od_sp), od_sp, 0.0)))
             rg = (tstt - sptt) / tstt if tstt > 0 else 0.0
@@ -376,17 +380,23 @@ def _solve(
             conv = True
             break
         # ---- update
+        t2 = time.perf_counter()
         if method == "path":
+            if single:
+                K.set_min_cost(pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_next"], cost, od_setmin)
             for lo, hi in batches:
                 if not single:
                     sp_pass(lo, hi)
+                    K.set_min_cost(pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_next"], cost, od_setmin)
                 res = K.path_update(
-                    lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, pb.pcu, pb.from_idx, pred,
+                    lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, od_sp, od_setmin, pb.pcu, pb.from_idx, pred,
                     pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"], pool["p_next"], pool["p_hash"],
                     pool["n_paths"], pool["n_plinks"], x, xc, cost, der, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, stamp, st, buf,
                 )  # fmt: skip
                 (pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"], pool["p_next"], pool["p_hash"],
                  pool["n_paths"], pool["n_plinks"], st) = res  # fmt: skip
+            t_upd += time.perf_counter() - t2
+            t2 = time.perf_counter()
             n_in = inner if inner is not None else _inner_passes(it, history)
             for _ in range(n_in):
                 st = K.path_inner(
@@ -395,6 +405,7 @@ def _solve(
                 )  # fmt: skip
             # refresh costs exactly (incremental updates accumulate rounding)
             K.link_costs(x, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, cost, der)
+            t_inner += time.perf_counter() - t2
         else:
             if not loaded:
                 x, xc = y, yc
@@ -440,6 +451,8 @@ def _solve(
         "unassigned": unassigned,
         "wall_time_s": time.perf_counter() - t_start,
         "sp_time_s": t_sp,
+        "update_time_s": t_upd,
+        "inner_time_s": t_inner,
         "threads": nthreads,
     }
     if method == "path":
@@ -721,6 +734,8 @@ def assign(
             "target_gap": gap,
             "threads": out["threads"],
             "shortest_path_time_s": out["sp_time_s"],
+            "update_time_s": out["update_time_s"],
+            "inner_time_s": out["inner_time_s"],
             "intrazonal_trips": pb.intrazonal,
         },
         path_state=ps,

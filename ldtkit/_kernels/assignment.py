@@ -88,8 +88,11 @@ def beckmann(x, t0, cap, b, pw, fx):
 
 # --------------------------------------------------------------------------- shortest paths
 @njit(cache=True)
-def _dijkstra(orig, indptr, adj, to_idx, cost, allowed_c, no_through, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
-    """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled."""
+def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
+    """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled.
+
+    ``to_e``, ``cost_e``, ``allowed_e`` are in forward-star order (entry ``e`` is link ``adj[e]``).
+    """
     n = dist.shape[0]
     for i in range(n):
         dist[i] = INF
@@ -130,14 +133,13 @@ def _dijkstra(orig, indptr, adj, to_idx, cost, allowed_c, no_through, dest_mark,
         if no_through[u] and u != orig:
             continue
         for e in range(indptr[u], indptr[u + 1]):
-            a = adj[e]
-            if not allowed_c[a]:
+            if not allowed_e[e]:
                 continue
-            v = to_idx[a]
-            nd = d + cost[a]
+            v = to_e[e]
+            nd = d + cost_e[e]
             if nd < dist[v]:
                 dist[v] = nd
-                pred[v] = a
+                pred[v] = adj[e]
                 # push (sift up)
                 i = size
                 size += 1
@@ -167,10 +169,20 @@ def shortest_paths(
     m = to_idx.shape[0]
     nb = s_hi - s_lo
     nch = min(n_chunks, nb)
+    ncls = allowed.shape[0]
+    to_e = np.empty(m, np.int64)
+    cost_e = np.empty(m, np.float64)
+    allowed_e = np.empty((ncls, m), np.bool_)
+    for e in range(m):
+        a = adj[e]
+        to_e[e] = to_idx[a]
+        cost_e[e] = cost[a]
+        for c in range(ncls):
+            allowed_e[c, e] = allowed[c, a]
     for ch in prange(nch):
         dist = np.empty(n, np.float64)
         hkey = np.empty(m + 1, np.float64)
-        hnode = np.empty(m + 1, np.int64)
+        hnode = np.empty(m + 1, np.int32)
         mark = np.full(n, -1, np.int64)
         for s in range(s_lo + ch, s_hi, nch):
             nd = 0
@@ -180,7 +192,7 @@ def shortest_paths(
                     mark[v] = s
                     nd += 1
             pred = pred_out[s - s_lo]
-            _dijkstra(sub_orig[s], indptr, adj, to_idx, cost, allowed[sub_cls[s]], no_through, mark, s, nd, dist, pred, hkey, hnode)
+            _dijkstra(sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_cls[s]], no_through, mark, s, nd, dist, pred, hkey, hnode)
             for k in range(sub_ptr[s], sub_ptr[s + 1]):
                 od_sp[k] = dist[od_dest[k]]
 
@@ -435,15 +447,31 @@ def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost,
     return st
 
 
+@njit(cache=True, parallel=True)
+def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
+    """Cheapest path cost in every OD pair's path set (inf if empty), in parallel (read-only)."""
+    for k in prange(od_head.shape[0]):
+        cmin = INF
+        p = od_head[k]
+        while p >= 0:
+            c = _path_cost(p, plinks, p_off, p_len, cost)
+            if c < cmin:
+                cmin = c
+            p = p_next[p]
+        out[k] = cmin
+
+
 @njit(cache=True)
 def path_update(
-    s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, pcu, from_idx, pred_out,
+    s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
     od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks,
     x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, buf,
 ):  # fmt: skip
     """Add each OD pair's shortest path (from ``pred_out``) to its set and equilibrate it (sequential).
 
     An OD pair without paths gets its whole demand on the new path (all-or-nothing start).
+    The tree is traced only where the shortest cost ``od_sp`` beats the cheapest path already
+    in the set ``od_setmin`` (both at the costs the trees were computed with).
     Returns the (possibly reallocated) pool arrays and counters.
     """
     for s in range(s_lo, s_hi):
@@ -453,6 +481,10 @@ def path_update(
         for k in range(sub_ptr[s], sub_ptr[s + 1]):
             dem = od_dem[k]
             if dem <= 0.0:
+                continue
+            if od_sp[k] >= od_setmin[k] - 1e-12 * (1.0 + od_sp[k]):
+                if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
+                    st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st)
                 continue
             v = od_dest[k]
             ln = 0

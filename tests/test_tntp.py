@@ -1,0 +1,117 @@
+"""TNTP loader: counts, demand totals, units, first-through-node rule, generalized cost, errors."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from conftest import SHARED
+
+TNTP = SHARED / "data" / "tntp"
+
+# counts and totals as stated in each network's README ("Dimensions")
+STATED = {
+    "SiouxFalls": (24, 76, 24, 360600.0),
+    "Anaheim": (416, 914, 38, 104694.40),
+    "Chicago-Sketch": (933, 2950, 387, 1260907.44),
+    "Berlin-Center": (12981, 28376, 865, 168222.301999998980000),
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _need_data():
+    if not TNTP.exists():
+        pytest.skip(f"{TNTP} not found")
+
+
+@pytest.mark.parametrize("name", list(STATED))
+def test_counts_and_demand_match_the_readme(name):
+    from ldtkit._loaders.tntp import demand_from_tntp, read_trips
+    from ldtkit.network import network_from_tntp
+
+    n_nodes, n_links, n_zones, trips = STATED[name]
+    t = time.perf_counter()
+    net = network_from_tntp(TNTP / name)
+    dem = demand_from_tntp(TNTP / name)
+    elapsed = time.perf_counter() - t
+    assert (net.n_nodes, net.n_links, len(net.zone_ids)) == (n_nodes, n_links, n_zones)
+    assert net.zone_ids.tolist() == list(range(1, n_zones + 1))
+    assert dem.zone_ids.tolist() == list(range(1, n_zones + 1))
+    assert dem.total() == pytest.approx(trips, rel=1e-9)
+    # and the file's own <TOTAL OD FLOW>
+    _, m, meta = read_trips(TNTP / name)
+    assert m.sum() == pytest.approx(float(meta["TOTAL OD FLOW"]), rel=1e-9)
+    assert dem.classes == ["light"] and dem.pcu == {"light": 1.0}
+    if name == "Berlin-Center":
+        assert elapsed < 10.0, f"Berlin-Center took {elapsed:.1f} s to load"
+
+
+def test_first_thru_node_rule():
+    from ldtkit.network import network_from_tntp
+
+    sioux = network_from_tntp(TNTP / "SiouxFalls")
+    assert sioux.meta["first_thru_node"] == 1 and sioux.zone_through is True
+    ana = network_from_tntp(TNTP / "Anaheim")
+    assert ana.meta["first_thru_node"] == 39 and ana.zone_through is False
+    # the zones are exactly the nodes below the first through node
+    assert ana.zone_ids.max() == 38
+
+
+def test_link_attributes_units_and_generalized_cost():
+    from ldtkit._loaders.tntp import read_flows
+    from ldtkit.network import network_from_tntp
+
+    ana = network_from_tntp(TNTP / "Anaheim")
+    L = ana.links
+    assert ana.meta["length_unit"] == "ft"
+    np.testing.assert_allclose(L["length_m"], L["length_raw"] * 0.3048)
+    first = L.iloc[0]
+    assert (first.from_node, first.to_node, first.capacity_vph, first.length_raw) == (1, 117, 9000, 5280)
+    assert first.free_flow_time_min == pytest.approx(1.090458488)
+    assert (first.b, first.power, first.link_type) == (0.15, 4, 1)
+    assert ana.meta["toll_weight_min"] == 0 and L["cost_fixed_min"].eq(0).all()
+
+    chi = network_from_tntp(TNTP / "Chicago-Sketch")
+    C = chi.links
+    assert chi.meta["length_unit"] == "miles"
+    assert (chi.meta["toll_weight_min"], chi.meta["distance_weight_min"]) == (0.02, 0.04)
+    np.testing.assert_allclose(C["cost_fixed_min"], 0.02 * C["toll"] + 0.04 * C["length_raw"])
+    # on links with zero free-flow time the best-known cost is the fixed term alone
+    ref = read_flows(TNTP / "Chicago-Sketch")
+    zero = C["free_flow_time_min"].to_numpy() == 0
+    assert zero.sum() > 100
+    np.testing.assert_allclose(ref["cost"][zero], C["cost_fixed_min"].to_numpy()[zero], rtol=1e-6)
+    # node coordinates from the _node file, no CRS
+    assert chi.nodes.geometry.notna().all() and chi.links.crs is None
+    x0 = chi.nodes.geometry.iloc[0].x
+    assert x0 == 690309
+
+
+def test_flows_from_tntp():
+    from ldtkit._loaders.tntp import flows_from_tntp
+
+    f = flows_from_tntp(TNTP / "SiouxFalls")
+    assert list(f.columns) == ["init_node", "term_node", "flow", "cost"]
+    assert len(f) == 76
+    assert f.iloc[0].flow == pytest.approx(4494.6576464564205)
+
+
+def test_errors_name_the_file(tmp_path):
+    from ldtkit._loaders.tntp import read_net, read_trips
+    from ldtkit.errors import InputFileNotFoundError, InvalidValueError, UnreadableFormatError
+
+    with pytest.raises(InputFileNotFoundError):
+        read_net(tmp_path / "nowhere")
+    bad = tmp_path / "X_net.tntp"
+    bad.write_text("<NUMBER OF ZONES> 1\n<NUMBER OF NODES> 2\n<NUMBER OF LINKS> 2\n<END OF METADATA>\n1 2 10 1 1 0.15 4 0 0 1 ;\n")
+    with pytest.raises(UnreadableFormatError, match="X_net.tntp.*NUMBER OF LINKS"):
+        read_net(bad)
+    bad.write_text("<NUMBER OF ZONES> 1\n<NUMBER OF NODES> 2\n<NUMBER OF LINKS> 1\n<END OF METADATA>\n1 2 -10 1 1 0.15 4 0 0 1 ;\n")
+    with pytest.raises(InvalidValueError, match="capacity.*1->2"):
+        read_net(bad)
+    trips = tmp_path / "X_trips.tntp"
+    trips.write_text("<NUMBER OF ZONES> 2\n<END OF METADATA>\nOrigin 1\n 3 : 5.0;\n")
+    with pytest.raises(InvalidValueError, match="1 -> 3"):
+        read_trips(trips)
