@@ -66,6 +66,25 @@ class Demand:
         """Every matrix multiplied by ``factor``."""
         return replace(self, trips={c: m * factor for c, m in self.trips.items()})
 
+    def to_dataframe(self) -> "pd.DataFrame":
+        """The non-zero cells in long format: ``origin, destination, class, trips`` (vehicles/h).
+
+        Examples
+        --------
+        >>> d = Demand(np.array([1, 2]), {"light": np.array([[0.0, 5.0], [3.0, 0.0]])})
+        >>> d.to_dataframe().values.tolist()
+        [[1, 2, 'light', 5.0], [2, 1, 'light', 3.0]]
+        """
+        import pandas as pd
+
+        frames = []
+        for cls, m in self.trips.items():
+            i, j = np.nonzero(m)
+            frames.append(pd.DataFrame({"origin": self.zone_ids[i], "destination": self.zone_ids[j], "class": cls, "trips": m[i, j]}))
+        if not frames:
+            return pd.DataFrame(columns=["origin", "destination", "class", "trips"])
+        return pd.concat(frames, ignore_index=True)
+
     def for_period(self, period: str) -> "Demand":
         """The hourly demand of ``period`` (``"day"``, ``"evening"`` or ``"night"``)."""
         if period not in self.period_factors:
