@@ -52,8 +52,13 @@ _MAX_ECHO = 40
 
 #: Friendly labels for indicator names produced by :func:`ldtkit.compare.indicators_table`.
 INDICATOR_LABELS: dict[str, str] = {
-    "vehicle_km": "Vehicle-kilometres",
-    "vehicle_hours": "Vehicle-hours",
+    "vehicle_km": "Vehicle-kilometres per day",
+    "vehicle_hours": "Vehicle-hours per day",
+    "delay_vehicle_hours": "Delay (vehicle-hours per day)",
+    "mean_delay_s_per_km": "Mean delay (s per km)",
+    "people NO2 > 40 ug/m3": "People above 40 µg/m³ NO₂",
+    "population-weighted NO2 ug/m3": "Population-weighted NO₂ (µg/m³)",
+    "CO2 t/day": "CO₂ (t/day)",
     "mean_delay_min": "Mean delay per trip (min)",
     "co2_t_per_day": "CO₂ (t/day)",
     "co2_t_day": "CO₂ (t/day)",
@@ -148,16 +153,32 @@ def current_query_string() -> str:
 
 
 def in_voila() -> bool:
-    """Whether the code runs in a Voila kernel (Voila sets ``VOILA_KERNEL_ID`` or ``SERVER_SOFTWARE``)."""
-    return bool(os.environ.get("VOILA_KERNEL_ID") or "voila" in os.environ.get("SERVER_SOFTWARE", "").lower())
+    """Whether the code runs in a Voila kernel (preheated or not).
+
+    Voila sets ``VOILA_PREHEAT`` / ``VOILA_APP_PORT`` when it starts a pooled kernel, and
+    ``VOILA_KERNEL_ID`` / ``SERVER_SOFTWARE`` with the request.
+    """
+    env = os.environ
+    return bool(
+        env.get("VOILA_KERNEL_ID") or env.get("VOILA_PREHEAT") or env.get("VOILA_APP_PORT")
+        or "voila" in env.get("SERVER_SOFTWARE", "").lower()
+    )
 
 
 # --------------------------------------------------------------------------- indicator table
 def indicator_label(name: str) -> str:
-    """A readable label for an indicator name (``'vehicle_km'`` → ``'Vehicle-kilometres'``)."""
+    """A readable label for an indicator name.
+
+    Examples
+    --------
+    >>> indicator_label("vehicle_km"), indicator_label("flow_vph: R40 bridge"), indicator_label("no2_ugm3")
+    ('Vehicle-kilometres per day', 'Flow on R40 bridge (veh/h)', 'No2 (µg/m³)')
+    """
     if name in INDICATOR_LABELS:
         return INDICATOR_LABELS[name]
     s = str(name)
+    if s.startswith("flow_vph: "):
+        return f"Flow on {s[len('flow_vph: '):]} (veh/h)"
     for unit, nice in (("_ugm3", " (µg/m³)"), ("_db", " (dB)"), ("_vph", " (veh/h)"), ("_min", " (min)"), ("_km", " (km)"), ("_t_day", " (t/day)")):
         if s.endswith(unit):
             s = s[: -len(unit)] + nice
@@ -181,6 +202,8 @@ def indicator_differences(table: pd.DataFrame, *, baseline: str) -> pd.DataFrame
     t = table
     if baseline not in t.columns and baseline in t.index:
         t = t.T
+    # ldtkit.compare.indicators_table adds "<name> Δ" columns: recomputed here
+    t = t[[c for c in t.columns if not str(c).endswith(" Δ")]]
     if baseline not in t.columns:
         raise MissingFieldError("indicator table", baseline, expected=f"the baseline as a column or row; have {list(t.columns)}")
     t = t.apply(pd.to_numeric, errors="coerce").dropna(how="all")
@@ -210,7 +233,7 @@ def indicator_table_html(
     Values and labels are HTML-escaped.
     """
     d = indicator_differences(table, baseline=baseline)
-    cols = [c for c in table.columns if c != baseline] if baseline in table.columns else [c for c in table.index if c != baseline]
+    cols = [c for c in d.columns if c != baseline and not str(c).startswith("Δ")]
     if scenarios is not None:
         cols = [c for c in cols if c in scenarios]
     labels = dict(labels or {})
@@ -346,6 +369,88 @@ def view_from_result(
     return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air)
 
 
+def views_from_results(
+    results: Mapping[str, Any],
+    *,
+    city: Any = None,
+    labels: Mapping[str, str] | None = None,
+    baseline_label: str = "Baseline (today)",
+) -> dict[str, ScenarioView]:
+    """:class:`ScenarioView` per result of :func:`ldtkit.runner.run`, clipped to the city's focus area.
+
+    ``labels`` maps scenario names to titles (default: the names); the baseline gets ``baseline_label``.
+    """
+    bbox = None
+    if city is not None:
+        bbox = city.section("focus").get("bbox") if hasattr(city, "section") else None
+    labels = dict(labels or {})
+    out: dict[str, ScenarioView] = {}
+    for name, res in results.items():
+        label = baseline_label if name == "baseline" else labels.get(name, name)
+        out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox)
+    return out
+
+
+def focus_center(city: Any) -> tuple[float, float]:
+    """``(lat, lon)`` of the middle of the city's ``[focus] bbox`` (WGS84)."""
+    bbox = city.section("focus").get("bbox")
+    if not bbox or len(bbox) != 4:
+        raise MissingFieldError(getattr(city, "config_path", "city.toml"), "focus.bbox", expected="[lon_min, lat_min, lon_max, lat_max]")
+    return ((bbox[1] + bbox[3]) / 2.0, (bbox[0] + bbox[2]) / 2.0)
+
+
+def static_report(
+    views: Mapping[str, ScenarioView],
+    indicators: pd.DataFrame | None,
+    *,
+    baseline: str = "baseline",
+    title: str = "",
+) -> None:
+    """Display the report version of a dashboard: tables and static figures, no widgets.
+
+    For every scenario: its indicator table, flows baseline | scenario on one colour scale, the
+    change in flow, and Lden / NO2 baseline | scenario when modelled; then a chart of the
+    indicator changes of all scenarios.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, Markdown, display
+
+    from .maps import plot_compare, plot_difference
+
+    base = views[baseline]
+    names = [n for n in views if n != baseline]
+    flow_scale = ColorScale.shared(*[v.links["flow_vph"].to_numpy(float) for v in views.values()], label="Traffic flow (veh/h)", vmin=0.0)
+    diffs = {n: flow_difference(base.links, views[n].links) for n in names}
+    diff_scale = ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in diffs.values()], label="Change in flow (veh/h)") if diffs else None
+    no2 = no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in views.values() if v.air is not None], label="NO₂ (µg/m³)")
+    labels = {n: v.label for n, v in views.items()}
+    if indicators is not None and names:
+        display(Markdown("## Indicators"))
+        display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
+        ax = plot_indicator_changes(indicators, baseline=baseline)
+        plt.show()
+        plt.close(ax.figure)
+    for n in names:
+        v = views[n]
+        display(Markdown(f"## {v.label}"))
+        fig = plot_compare(base.links, v.links, "flow_vph", scale=flow_scale, titles=(base.label, v.label))
+        fig.suptitle("Traffic flow, mean hour 07–19")
+        plt.show()
+        plt.close(fig)
+        fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
+        plot_difference(diffs[n], "d_flow_vph", scale=diff_scale, ax=ax, title=f"Change in flow: {v.label} − {base.label}", background=base.links)
+        plt.show()
+        plt.close(fig)
+        for attr, col, scale, what in (("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden"), ("air", "no2_ugm3", no2, "NO₂ annual mean")):
+            b, s = getattr(base, attr), getattr(v, attr)
+            if b is None or s is None:
+                continue
+            fig = plot_compare(b, s, col, scale=scale, titles=(base.label, v.label), kind="grid")
+            fig.suptitle(what)
+            plt.show()
+            plt.close(fig)
+
+
 def flow_difference(base: "gpd.GeoDataFrame", scen: "gpd.GeoDataFrame", *, key: str = "source_id") -> "gpd.GeoDataFrame":
     """Scenario − baseline ``flow_vph`` per road (outer join on ``key``), as ``d_flow_vph``.
 
@@ -372,6 +477,10 @@ def flow_difference(base: "gpd.GeoDataFrame", scen: "gpd.GeoDataFrame", *, key: 
 
 
 # --------------------------------------------------------------------------- the dashboard widget
+#: A transparent 1 × 1 PNG (placeholder for grid overlays not rendered yet).
+_EMPTY_PNG = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
 LAYERS: dict[str, str] = {
     "flow": "Traffic flow",
     "diff": "Change in flow",
@@ -456,17 +565,18 @@ class ScenarioDashboard:
         self.notice = w.HTML(self._notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
         self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
         self.table = w.HTML()
-        self.chart = w.Output()
+        self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
 
         self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
         self._grid_left = self._grid_right = None
         if base.noise is not None or base.air is not None:
-            first_grid = base.noise if base.noise is not None else base.air
-            col = "lden_db" if base.noise is not None else "no2_ugm3"
-            sc = self.scales["lden" if base.noise is not None else "no2"]
-            self._grid_left = self.cmap.add_grid(first_grid, col, side="left", scale=sc, name="grid (baseline)")
-            self._grid_right = self.cmap.add_grid(first_grid, col, side="right", scale=sc, name="grid (scenario)")
-            self._grid_left.visible = self._grid_right.visible = False
+            # images are rendered on first use of a grid layer; start with an empty, hidden overlay
+            import ipyleaflet
+
+            for side in ("left", "right"):
+                layer = ipyleaflet.ImageOverlay(url=_EMPTY_PNG, bounds=[[center[0], center[1]], [center[0], center[1]]], name=f"grid ({side})", visible=False)
+                self.cmap._register(layer, side, layer.name)
+                setattr(self, f"_grid_{side}", layer)
         self._links_left = self.cmap.add_links(base.links, "flow_vph", side="left", scale=self.scales["flow"], name="baseline")
         self._links_right = self.cmap.add_links(self.views[default].links, "flow_vph", side="right", scale=self.scales["flow"], name="scenario")
         self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
@@ -563,12 +673,12 @@ class ScenarioDashboard:
     def _draw_chart(self, name: str) -> None:
         import matplotlib.pyplot as plt
 
-        self.chart.clear_output(wait=True)
-        with self.chart:
-            ax = plot_indicator_changes(self.indicators, baseline=self.baseline, scenarios=[name])
-            ax.set_title(f"{self.views[name].label}: change against {self.views[self.baseline].label}", fontsize=10)
-            plt.show()
-            plt.close(ax.figure)
+        from .maps import figure_to_png
+
+        ax = plot_indicator_changes(self.indicators, baseline=self.baseline, scenarios=[name])
+        ax.set_title(f"{self.views[name].label}: change against {self.views[self.baseline].label}", fontsize=10)
+        self.chart.value = figure_to_png(ax.figure, dpi=90)
+        plt.close(ax.figure)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
@@ -588,7 +698,10 @@ def voila_command(
     """The command line and environment to serve ``notebook`` as a locked-down dashboard.
 
     Uses ``templates/voila.json`` (strip sources, no tracebacks, no template or theme override
-    from the URL, idle kernels culled) and the ``ldtkit`` Voila template from ``templates/``.
+    from the URL, one preheated kernel so the page appears as soon as it is asked for, idle
+    kernels culled) and the ``ldtkit`` Voila template from ``templates/``. Notebooks read the
+    URL query with :func:`current_query_string`, which waits for the request in a preheated
+    kernel; put the slow work (imports, model runs) before that call.
 
     Returns
     -------
@@ -629,12 +742,15 @@ __all__ = [
     "ScenarioView",
     "current_query_string",
     "flow_difference",
+    "focus_center",
     "in_voila",
     "indicator_differences",
     "indicator_label",
     "indicator_table_html",
     "plot_indicator_changes",
     "scenario_from_query",
+    "static_report",
     "view_from_result",
+    "views_from_results",
     "voila_command",
 ]

@@ -796,6 +796,8 @@ def _style_axes(ax, title: str | None) -> None:
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
     ax.set_facecolor("#eeeeee")
     if title:
         ax.set_title(title, fontsize=11)
