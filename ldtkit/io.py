@@ -12,12 +12,13 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Iterator
 
 from .errors import UnreadableFormatError, require_file
+
+if TYPE_CHECKING:  # pandas/geopandas load lazily: `ldtkit assign` writes CSV without them
+    import geopandas as gpd
+    import pandas as pd
 
 
 @contextlib.contextmanager
@@ -60,6 +61,9 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
 
 def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     """Write a DataFrame/GeoDataFrame atomically; format from the suffix (.csv, .parquet, .gpkg, .geojson)."""
+    import geopandas as gpd
+    import pandas as pd
+
     path = Path(path)
     suffix = path.suffix.lower()
     with atomic_path(path) as tmp:
@@ -109,6 +113,8 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
 
 def read_geodataframes(path: str | Path, layers: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict]:
     """Read layers written by :func:`write_geodataframes`; returns (layers, metadata)."""
+    import geopandas as gpd
+
     path = require_file(path)
     suffix = path.suffix.lower()
     out: dict[str, gpd.GeoDataFrame] = {}
