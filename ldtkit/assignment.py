@@ -291,6 +291,7 @@ def _solve(
     # ---- connectivity check at free flow (cost of every allowed link is finite)
     K.link_costs(x, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, cost, der)
     unassigned = None
+    checked = False
     history: list[float] = []
     # warm start
     pool = None
@@ -348,7 +349,8 @@ def _solve(
                 sp_pass(lo, hi)
                 K.aon_load(lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, pb.pcu, pb.from_idx, pred, y, yc)
         t_sp += time.perf_counter() - t1
-        if unassigned is None:
+        if not checked:
+            checked = True
             bad = ~np.isfinite(od_sp) & (od_dem > 0)
             unassigned = _report_disconnected(pb, bad, od_dem, on_disconnected)
             if bad.any():
@@ -468,10 +470,11 @@ def _inner_passes(it: int, history: list[float]) -> int:
 
 
 def _report_disconnected(pb: _Problem, bad: np.ndarray, od_dem: np.ndarray, on_disconnected: str):
+    """``None`` when every OD pair is connected, else a DataFrame of the pairs (or raise)."""
+    if not bad.any():
+        return None
     import pandas as pd
 
-    if not bad.any():
-        return _empty_unassigned()
     df = pd.DataFrame(
         {
             "origin": pb.node_ids[pb.sub_orig[pb.od_sub[bad]]],
@@ -726,7 +729,7 @@ def assign(
         objective=out["objective"],
         iterations=out["iterations"],
         wall_time_s=out["wall_time_s"],
-        unassigned=out["unassigned"],
+        unassigned=out["unassigned"] if out["unassigned"] is not None else _empty_unassigned(),
         method=method,
         cost_min=out["cost"],
         meta={
