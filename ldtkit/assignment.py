@@ -37,6 +37,7 @@ Rules
 
 from __future__ import annotations
 
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -53,6 +54,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .network import RoadNetwork
 
 METHODS = ("path", "bfw", "fw")
+
+# Parallel (prange) kernels are entered by one thread at a time: numba's workqueue threading
+# layer aborts on concurrent entry, and the scenario runner calls assign() from dask threads.
+_PARALLEL_LOCK = threading.Lock()
 
 #: Memory budget (bytes) for the shortest-path trees held at once; more origins are batched.
 TREE_MEMORY_BYTES = 256 * 1024 * 1024
@@ -286,7 +291,12 @@ def _solve(
 
     def sp_pass(lo: int, hi: int) -> None:
         if hi > lo:
-            K.shortest_paths(lo, hi, *args_net, cost, pb.allowed, pb.no_through, pred, od_sp, nthreads)
+            with _PARALLEL_LOCK:
+                K.shortest_paths(lo, hi, *args_net, cost, pb.allowed, pb.no_through, pred, od_sp, nthreads)
+
+    def set_min() -> None:
+        with _PARALLEL_LOCK:
+            K.set_min_cost(pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_next"], cost, od_setmin)
 
     # ---- connectivity check at free flow (cost of every allowed link is finite)
     K.link_costs(x, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, cost, der)
@@ -385,11 +395,11 @@ def _solve(
         t2 = time.perf_counter()
         if method == "path":
             if single:
-                K.set_min_cost(pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_next"], cost, od_setmin)
+                set_min()
             for lo, hi in batches:
                 if not single:
                     sp_pass(lo, hi)
-                    K.set_min_cost(pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_next"], cost, od_setmin)
+                    set_min()
                 res = K.path_update(
                     lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, od_sp, od_setmin, pb.pcu, pb.from_idx, pred,
                     pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"], pool["p_next"], pool["p_hash"],

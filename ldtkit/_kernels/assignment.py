@@ -61,7 +61,7 @@ def _der1(x, t0, cap, b, p):
     return t0 * b * p * r ** (p - 1.0) / cap
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def link_costs(x, t0, cap, b, pw, fx, cost, der):
     """Fill ``cost`` and ``der`` (d cost / d x) for flows ``x``."""
     for a in range(x.shape[0]):
@@ -69,7 +69,7 @@ def link_costs(x, t0, cap, b, pw, fx, cost, der):
         der[a] = _der1(x[a], t0[a], cap[a], b[a], pw[a])
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def beckmann(x, t0, cap, b, pw, fx):
     """Beckmann objective: sum over links of the integral of the link cost from 0 to x."""
     tot = 0.0
@@ -87,7 +87,7 @@ def beckmann(x, t0, cap, b, pw, fx):
 
 
 # --------------------------------------------------------------------------- shortest paths
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
     """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled.
 
@@ -155,7 +155,7 @@ def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark,
                 hnode[i] = v
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def shortest_paths(
     s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, indptr, adj, to_idx, cost, allowed, no_through, pred_out, od_sp, n_chunks
 ):
@@ -197,7 +197,7 @@ def shortest_paths(
                 od_sp[k] = dist[od_dest[k]]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def aon_load(s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, pcu, from_idx, pred_out, y, yc):
     """All-or-nothing loading of subproblems ``s_lo..s_hi-1`` onto their trees (sequential)."""
     for s in range(s_lo, s_hi):
@@ -219,7 +219,7 @@ def aon_load(s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, pcu, from_
 
 
 # --------------------------------------------------------------------------- Frank-Wolfe family
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def line_search(x, s, t0, cap, b, pw, fx):
     """Step tau in [0, 1] minimising the Beckmann objective along x + tau (s - x) (bisection on the derivative)."""
     lo = 0.0
@@ -248,7 +248,7 @@ def line_search(x, s, t0, cap, b, pw, fx):
     return 0.5 * (lo + hi)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def bfw_direction(x, y, s1, s2, der, tau_prev, k):
     """Bi-conjugate Frank-Wolfe weights (beta0, beta1, beta2) for the new target s = b0 y + b1 s1 + b2 s2.
 
@@ -313,7 +313,7 @@ def _hash_path(buf, ln):
     return np.int64(h >> np.uint64(1))
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _compact(need_links, od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks):
     """Copy live paths into fresh arrays (dropping leaked slots), growing them when needed."""
     live_p = 0
@@ -364,7 +364,7 @@ def _path_cost(p, plinks, p_off, p_len, cost):
     return c
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost, der, t0, cap, b, pw, fx, stamp, st0):
     """Equilibrate OD pair ``k``'s path set by Newton steps towards its cheapest path.
 
@@ -447,7 +447,7 @@ def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost,
     return st
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
     """Cheapest path cost in every OD pair's path set (inf if empty), in parallel (read-only)."""
     for k in prange(od_head.shape[0]):
@@ -461,7 +461,7 @@ def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
         out[k] = cmin
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def path_update(
     s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
     od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks,
@@ -545,7 +545,7 @@ def path_update(
     return plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks, st
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def path_inner(od_cls, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc, cost, der, t0, cap, b, pw, fx, stamp, st):
     """One equilibration pass over every OD pair's existing path set (no new paths)."""
     for k in range(od_head.shape[0]):
@@ -556,7 +556,7 @@ def path_inner(od_cls, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc
     return st
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def path_excess(od_head, plinks, p_off, p_len, p_flow, p_next, cost):
     """Sum over paths of flow x (path cost - cheapest cost in its set): the gap within the path sets."""
     tot = 0.0
@@ -576,7 +576,7 @@ def path_excess(od_head, plinks, p_off, p_len, p_flow, p_next, cost):
     return tot
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def class_tstt(xc, cost):
     """Total system travel cost: sum over classes and links of vehicles x link cost."""
     tot = 0.0
@@ -586,7 +586,7 @@ def class_tstt(xc, cost):
     return tot
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def export_paths(od_head, p_next, p_off, p_len, p_flow, plinks):
     """Live paths as flat arrays: (OD index per path, link pointer, link rows, flow)."""
     npath = 0
@@ -617,7 +617,7 @@ def export_paths(od_head, p_next, p_off, p_len, p_flow, plinks):
     return od, ptr, links, flow
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _hash_all(plinks, ptr):
     """Path hashes of every path given by ``ptr`` into ``plinks``."""
     n = ptr.shape[0] - 1
