@@ -286,11 +286,18 @@ def run(
                 inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.section("air"))
             if cache:
                 cache.put(inputs_key, inputs)
+    warm_key = _hash("warm", base_key)
     if cached.get("baseline") is not None:
         results["baseline"] = cached["baseline"]
+        warm = cache.get(warm_key) if missing else None
+        base_for_warm = replace(results["baseline"], period_assignments=warm) if warm else results["baseline"]
     else:
-        results["baseline"] = _keyed(run_scenario(inputs, base, options=options), base_key)
+        base_for_warm = _keyed(run_scenario(inputs, base, options=options), base_key)
+        results["baseline"] = _without_path_state(base_for_warm)
         if cache:
+            # The path sets that warm-start scenarios are large: keep them in their own entry,
+            # read only when a scenario has to be computed.
+            cache.put(warm_key, base_for_warm.period_assignments)
             cache.put(base_key, results["baseline"])
     bar.update(1)
     for s in scenarios:
@@ -298,13 +305,19 @@ def run(
             results[s.name] = cached[s.name]
             bar.update(1)
     if missing:
-        computed = _run_many(inputs, missing, results["baseline"], options, client, bar)
+        computed = _run_many(inputs, missing, base_for_warm, options, client, bar)
         for s in missing:
-            results[s.name] = _keyed(computed[s.name], keys[s.name])
+            results[s.name] = _keyed(_without_path_state(computed[s.name]), keys[s.name])
             if cache:
                 cache.put(keys[s.name], results[s.name])
     bar.close()
     return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
+
+
+def _without_path_state(result: ScenarioResult) -> ScenarioResult:
+    """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
+    light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
+    return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
