@@ -331,3 +331,19 @@ def test_athens_station_means():
     assert st.loc["Patision", "no2_ugm3"] > st.loc["Geoponiki", "no2_ugm3"]
     assert 20 < st["no2_ugm3"].min() and st["no2_ugm3"].max() < 120
     assert np.isfinite(st.loc["Aristotelous", "pm10_ugm3"]) and np.isnan(st.loc["Athinas", "pm10_ugm3"])
+
+
+def test_far_field_matches_exact_integration():
+    """Near field (200 m) + lumped far field (100 m cells to 3 km) ~ exact integration to 3 km."""
+    net = _street(length=6000.0)
+    d = np.array([30.0, 150.0, 250.0, 600.0, 1500.0, 2500.0])
+    rec = _receptors(d, np.full(len(d), 40.0))
+    split = AirConfig(canyon=False)
+    exact = AirConfig(canyon=False, cutoff_m=3000.0, far_cutoff_m=0.0)
+    a = air_transfer(net, rec, config=split)
+    b = air_transfer(net, rec, config=exact)
+    assert a.far_matrix is not None and b.far_matrix is None
+    e = np.ones(a.n_sources)
+    np.testing.assert_allclose(a.apply(e), b.apply(e), rtol=0.10)
+    near_only = a.matrix @ e
+    assert near_only[-1] == 0.0 and a.apply(e)[-1] > 0  # the far field carries what lies beyond 200 m
