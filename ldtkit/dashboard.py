@@ -604,6 +604,18 @@ class ScenarioDashboard:
             f"padding:6px 10px;font:13px sans-serif'>{html.escape(notice)}</div>"
         )
 
+    def select(self, name: str, notice: str | None = None) -> None:
+        """Show scenario ``name`` (one of the dropdown's) and ``notice``.
+
+        Pair with :func:`scenario_from_query`: build the dashboard first (slow, and done before
+        the request in a preheated Voila kernel), then select what the URL asks for (fast).
+        """
+        allowed = [o[1] for o in self.dropdown.options]
+        if name not in allowed:
+            raise InvalidValueError(f"ScenarioDashboard.select: {name!r} is not one of {allowed}")
+        self.dropdown.value = name
+        self.show_notice(notice)
+
     def show_notice(self, notice: str | None) -> None:
         self.notice.value = self._notice_html(notice)
         self.notice.layout.display = "block" if notice else "none"
@@ -617,16 +629,18 @@ class ScenarioDashboard:
         return self.layer_switch.value
 
     def _links_data(self, name: str, mode: str):
+        """GeoJSON of one side; quiet streets are merged into one grey context path (fast maps)."""
         key = (name, mode)
         if key not in self._geojson_cache:
             v = self.views[name]
             if mode == "flow":
-                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0))
+                cut = max(5.0, 0.01 * self.scales["flow"].vmax)
+                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut)
             elif mode == "diff":
-                data = links_geojson(self._diffs[name], "d_flow_vph", self.scales["diff"], width_px=(0.5, 7.0), width_by_abs=True)
-            else:  # thin grey streets over a grid
-                g = v.links.assign(_one=0.6)
-                data = links_geojson(g, "_one", self._grey, width_px=(0.6, 0.6), opacity=0.5)
+                cut = max(5.0, 0.02 * self.scales["diff"].vmax)
+                data = links_geojson(self._diffs[name], "d_flow_vph", self.scales["diff"], width_px=(1.0, 7.0), width_by_abs=True, merge_below=cut)
+            else:  # thin grey streets over a grid: one path
+                data = links_geojson(v.links, "flow_vph", self._grey, merge_below=np.inf, merged_style={"color": "#444444", "weight": 0.6, "opacity": 0.5})
             self._geojson_cache[key] = data
         return self._geojson_cache[key]
 

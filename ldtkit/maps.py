@@ -292,14 +292,30 @@ def links_geojson(
     opacity: float = 0.9,
     precision: int = 5,
     min_abs_value: float | None = None,
+    merge_below: float | None = None,
+    merged_style: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (EPSG:4326) with a per-feature Leaflet ``style``.
 
     Line colour follows ``scale``; line weight grows with the value (with ``|value|`` when
     ``width_by_abs``, for differences). Coordinates are rounded to ``precision`` decimals
     (1e-5° ≈ 1 m) to keep the widget message small. Links with ``|value| < min_abs_value``
-    are left out.
+    are left out; links with ``|value| < merge_below`` are kept as context but merged into
+    one thin grey MultiLineString (one SVG path instead of thousands: faster maps).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> g = gpd.GeoDataFrame({"v": [0.0, 1.0, 500.0]}, crs=4326,
+    ...     geometry=[LineString([(3.70, 51.0), (3.71, 51.0)]), LineString([(3.71, 51.0), (3.72, 51.0)]),
+    ...               LineString([(3.72, 51.0), (3.73, 51.0)])])
+    >>> fc = links_geojson(g, "v", ColorScale(0, 500), merge_below=10)
+    >>> [f["geometry"]["type"] for f in fc["features"]]
+    ['MultiLineString', 'LineString']
     """
+    import shapely
+
     _require_column(gdf, column, "links")
     g = gdf[[column, gdf.geometry.name]].copy()
     v = pd.to_numeric(g[column], errors="coerce").to_numpy(float)
@@ -309,18 +325,24 @@ def links_geojson(
     g, v = g[keep], v[keep]
     if g.crs is not None and not g.crs.equals("EPSG:4326"):
         g = g.to_crs(4326)
-    import shapely
-
     geom = shapely.set_precision(g.geometry.values, 10.0**-precision)
-    ok = ~shapely.is_empty(geom)
-    g, v, geom = g[ok], v[ok], geom[ok]
+    ok = ~shapely.is_empty(geom) & ~shapely.is_missing(geom)
+    v, geom = v[ok], geom[ok]
+    features: list[dict[str, Any]] = []
+    if merge_below is not None:
+        small = np.abs(v) < merge_below
+        if small.any():
+            merged = shapely.multilinestrings(shapely.get_parts(geom[small]))
+            style = {"color": "#8c8c8c", "weight": 0.8, "opacity": 0.7, **(merged_style or {})}
+            features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(merged)), "properties": {column: None, "style": style}})
+        v, geom = v[~small], geom[~small]
     mag = np.abs(v) if width_by_abs else v
     lo, hi = (0.0, max(abs(scale.vmin), abs(scale.vmax))) if width_by_abs else (scale.vmin, scale.vmax)
     frac = np.clip((mag - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
     weights = np.round(width_px[0] + (width_px[1] - width_px[0]) * frac, 2)
     colors = scale.hex(v)
-    geoms = json.loads("[" + ",".join(shapely.to_geojson(geom).tolist()) + "]")
-    features = [
+    geoms = json.loads("[" + ",".join(shapely.to_geojson(geom).tolist()) + "]") if len(geom) else []
+    features += [
         {
             "type": "Feature",
             "geometry": gm,

@@ -49,11 +49,12 @@ views = dashboard.views_from_results(results, city=city_cfg, labels=labels)
 
 SHOW = """
 if interactive:
-    picked, notice = dashboard.scenario_from_query(
-        dashboard.current_query_string(), allowed=list(labels), default=default_scenario)
     board = dashboard.ScenarioDashboard(
-        views, baseline="baseline", indicators=indicators, default=picked, notice=notice,
+        views, baseline="baseline", indicators=indicators, default=default_scenario,
         center=dashboard.focus_center(city_cfg), zoom=zoom, basemap=basemap, title=title)
+    # the page's URL may preselect a scenario, from the whitelist only (anything else: default + notice)
+    board.select(*dashboard.scenario_from_query(
+        dashboard.current_query_string(), allowed=list(labels), default=default_scenario))
     display(board.widget)
 else:
     dashboard.static_report(views, indicators, baseline="baseline", title=title)

@@ -123,19 +123,30 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     assert dash.scenario == "closed_both" and dash.notice.layout.display == "block"
     assert [o[1] for o in dash.dropdown.options] == ["closed_both", "closed_inbound"]
 
-    def flows(layer):
-        return sorted(f["properties"]["flow_vph"] for f in layer.data["features"])
+    def flows(layer, column="flow_vph"):
+        return sorted(f["properties"][column] for f in layer.data["features"] if f["properties"][column] is not None)
+
+    def merged_parts(layer):
+        return [len(f["geometry"]["coordinates"]) for f in layer.data["features"] if f["geometry"]["type"] == "MultiLineString"]
 
     assert flows(dash._links_left) == [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
-    assert flows(dash._links_right) == [0.0, 0.0, 300.0, 400.0, 750.0, 900.0]
+    assert flows(dash._links_right) == [300.0, 400.0, 750.0, 900.0]
+    assert merged_parts(dash._links_right) == [2]  # the two closed roads: one grey context path
     assert "Closed Both" in dash.table.value and "Closed Inbound" not in dash.table.value
     dash.dropdown.value = "closed_inbound"
     assert flows(dash._links_right) == [50.0, 100.0, 300.0, 400.0, 750.0, 900.0]
     assert "Closed Inbound" in dash.table.value
+    assert dash.chart.value[:8] == b"\x89PNG\r\n\x1a\n"
+    dash.select("closed_both", "from the link")
+    assert dash.scenario == "closed_both" and "from the link" in dash.notice.value
+    with pytest.raises(InvalidValueError):
+        dash.select("baseline")
+    dash.select("closed_inbound")
+    assert dash.notice.layout.display == "none"
     # change in flow: right side shows scenario − baseline, left keeps baseline flows
     dash.layer_switch.value = "diff"
-    diffs = sorted(f["properties"]["d_flow_vph"] for f in dash._links_right.data["features"])
-    assert diffs == [-100.0, -50.0, 0.0, 0.0, 250.0, 300.0]
+    assert flows(dash._links_right, "d_flow_vph") == [-100.0, -50.0, 250.0, 300.0]
+    assert merged_parts(dash._links_right) == [2]  # unchanged roads
     assert "Change in flow" in dash.legend.widget.value
     assert not dash._grid_right.visible
     # noise: both grids visible, different images (the scenario is quieter)
@@ -143,6 +154,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     assert dash._grid_left.visible and dash._grid_right.visible
     assert dash._grid_left.url != dash._grid_right.url
     assert "70–75" in dash.legend.widget.value
+    assert len(dash._links_right.data["features"]) == 1 and merged_parts(dash._links_right) == [6]  # grey streets
     split = [c for c in dash.cmap.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
     assert len(split) == 1 and dash._links_right in split[0].right_layer and dash._grid_left in split[0].left_layer
     # a scenario without noise hides the right grid
