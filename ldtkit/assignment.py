@@ -142,6 +142,7 @@ class _Problem:
     pw: np.ndarray
     fx: np.ndarray
     allowed: np.ndarray  # (n_cls, m) bool
+    allowed_grp: np.ndarray  # (n_groups, m) bool: distinct permission rows
     no_through: np.ndarray  # (n,) bool
     classes: list[str]
     pcu: np.ndarray  # (n_cls,)
@@ -149,7 +150,7 @@ class _Problem:
     zone_ids: np.ndarray
     # subproblems and OD pairs
     sub_orig: np.ndarray
-    sub_cls: np.ndarray
+    sub_grp: np.ndarray
     sub_ptr: np.ndarray
     od_dest: np.ndarray
     od_dem: np.ndarray
@@ -204,34 +205,52 @@ def _build_problem(
     allowed = np.ascontiguousarray(allowed, dtype=np.bool_) & (arrs["cap"] > 0)[None, :]
     zidx = idx_of(zone_ids, "demand zone ids")
     pcu_arr = np.array([float(pcu[c]) for c in classes], dtype=np.float64)
-    subs_o, subs_c, counts_l, dests, dems = [], [], [], [], []
+    # classes allowed on exactly the same links share shortest-path trees (one "group")
+    _, grp_of_cls = np.unique(allowed, axis=0, return_inverse=True) if len(classes) else (None, np.zeros(0, np.int64))
+    grp_of_cls = np.asarray(grp_of_cls, dtype=np.int64).reshape(-1)
+    n_grp = int(grp_of_cls.max()) + 1 if len(grp_of_cls) else 0
+    allowed_grp = np.zeros((max(n_grp, 1), len(arrs["t0"])), dtype=np.bool_)
+    for ci in range(len(classes)):  # loop over classes only
+        allowed_grp[grp_of_cls[ci]] = allowed[ci]
+    subs_o, subs_g, counts_l, dests, clss, dems = [], [], [], [], [], []
     intrazonal = 0.0
-    for ci, c in enumerate(classes):  # loop over classes only
-        mat = np.asarray(trips[c], dtype=np.float64)
-        intrazonal += float(np.trace(mat))
-        i, j = np.nonzero(mat)  # row-major: grouped by origin
-        keep = i != j
-        i, j = i[keep], j[keep]
+    for g in range(n_grp):  # loop over permission groups only
+        oi, dj, cc, vv = [], [], [], []
+        for ci in np.flatnonzero(grp_of_cls == g):
+            mat = np.asarray(trips[classes[ci]], dtype=np.float64)
+            intrazonal += float(np.trace(mat))
+            i, j = np.nonzero(mat)
+            keep = i != j
+            oi.append(i[keep])
+            dj.append(j[keep])
+            cc.append(np.full(int(keep.sum()), ci, dtype=np.int64))
+            vv.append(mat[i[keep], j[keep]])
+        i, j, cls_k, dem_k = (np.concatenate(a) for a in (oi, dj, cc, vv))
         if len(i) == 0:
             continue
+        srt = np.lexsort((cls_k, j, i))  # by origin, then destination, then class
+        i, j, cls_k, dem_k = i[srt], j[srt], cls_k[srt], dem_k[srt]
         uo, start = np.unique(i, return_index=True)
         subs_o.append(zidx[uo])
-        subs_c.append(np.full(len(uo), ci, dtype=np.int64))
+        subs_g.append(np.full(len(uo), g, dtype=np.int64))
         counts_l.append(np.diff(np.append(start, len(i))))
         dests.append(zidx[j])
-        dems.append(mat[i, j])
+        clss.append(cls_k)
+        dems.append(dem_k)
     if dests:
         sub_orig = np.concatenate(subs_o)
-        sub_cls = np.concatenate(subs_c)
+        sub_grp = np.concatenate(subs_g)
         sub_ptr = np.zeros(len(sub_orig) + 1, np.int64)
         np.cumsum(np.concatenate(counts_l), out=sub_ptr[1:])
         od_dest = np.concatenate(dests)
+        od_cls = np.concatenate(clss)
         od_dem = np.concatenate(dems)
     else:
         sub_orig = np.zeros(0, np.int64)
-        sub_cls = np.zeros(0, np.int64)
+        sub_grp = np.zeros(0, np.int64)
         sub_ptr = np.zeros(1, np.int64)
         od_dest = np.zeros(0, np.int64)
+        od_cls = np.zeros(0, np.int64)
         od_dem = np.zeros(0, np.float64)
     od_sub = np.repeat(np.arange(len(sub_orig)), np.diff(sub_ptr))
     no_through = np.zeros(n, dtype=np.bool_)
@@ -240,11 +259,11 @@ def _build_problem(
     return _Problem(
         n_nodes=n, from_idx=f, to_idx=t, indptr=indptr, adj=adj,
         t0=arrs["t0"], cap=arrs["cap"], b=arrs["b"], pw=arrs["power"], fx=arrs["fixed"],
-        allowed=allowed, no_through=no_through, classes=classes, pcu=pcu_arr,
+        allowed=allowed, allowed_grp=allowed_grp, no_through=no_through, classes=classes, pcu=pcu_arr,
         node_ids=node_ids, zone_ids=np.asarray(zone_ids, np.int64),
-        sub_orig=sub_orig.astype(np.int64), sub_cls=sub_cls.astype(np.int64), sub_ptr=sub_ptr.astype(np.int64),
+        sub_orig=sub_orig.astype(np.int64), sub_grp=sub_grp.astype(np.int64), sub_ptr=sub_ptr.astype(np.int64),
         od_dest=od_dest.astype(np.int64), od_dem=od_dem.astype(np.float64), od_sub=od_sub.astype(np.int64),
-        od_cls=sub_cls[od_sub].astype(np.int64) if len(od_sub) else np.zeros(0, np.int64),
+        od_cls=od_cls.astype(np.int64),
         intrazonal=intrazonal,
     )  # fmt: skip
 
@@ -287,12 +306,12 @@ def _solve(
     xc = np.zeros((ncls, m))
     cost = np.empty(m)
     der = np.empty(m)
-    args_net = (pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, pb.indptr, pb.adj, pb.to_idx)
+    args_net = (pb.sub_orig, pb.sub_grp, pb.sub_ptr, pb.od_dest, pb.indptr, pb.adj, pb.to_idx)
 
     def sp_pass(lo: int, hi: int) -> None:
         if hi > lo:
             with _PARALLEL_LOCK:
-                K.shortest_paths(lo, hi, *args_net, cost, pb.allowed, pb.no_through, pred, od_sp, nthreads)
+                K.shortest_paths(lo, hi, *args_net, cost, pb.allowed_grp, pb.no_through, pred, od_sp, nthreads)
 
     def set_min() -> None:
         with _PARALLEL_LOCK:
@@ -315,10 +334,10 @@ def _solve(
         K.link_costs(x, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, cost, der)
     incomplete = pool is not None and bool(((pool["od_head"] < 0) & (od_dem > 0)).any())
     if pool is None:
-        cap0 = max(1024, 4 * len(pb.od_dest))
+        cap0 = max(1024, 2 * len(pb.od_dest))
         pool = {
             "od_head": np.full(len(pb.od_dest), -1, np.int64),
-            "plinks": np.empty(max(4096, cap0 * 16), np.int32),
+            "plinks": np.empty(max(4096, cap0 * 8), np.int32),
             "p_off": np.empty(cap0, np.int64),
             "p_len": np.empty(cap0, np.int32),
             "p_flow": np.empty(cap0, np.float64),
@@ -357,7 +376,7 @@ def _solve(
             yc = np.zeros((ncls, m))
             for lo, hi in batches:
                 sp_pass(lo, hi)
-                K.aon_load(lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, pb.pcu, pb.from_idx, pred, y, yc)
+                K.aon_load(lo, hi, pb.sub_orig, pb.sub_ptr, pb.od_dest, pb.od_cls, od_dem, pb.pcu, pb.from_idx, pred, y, yc)
         t_sp += time.perf_counter() - t1
         if not checked:
             checked = True
@@ -370,7 +389,7 @@ def _solve(
                     yc[:] = 0.0
                     for lo, hi in batches:
                         sp_pass(lo, hi)
-                        K.aon_load(lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, pb.pcu, pb.from_idx, pred, y, yc)
+                        K.aon_load(lo, hi, pb.sub_orig, pb.sub_ptr, pb.od_dest, pb.od_cls, od_dem, pb.pcu, pb.from_idx, pred, y, yc)
         loaded = x.any()
         if incomplete:  # a warm start left OD pairs without paths: load them before measuring
             incomplete = False
@@ -401,7 +420,7 @@ def _solve(
                     sp_pass(lo, hi)
                     set_min()
                 res = K.path_update(
-                    lo, hi, pb.sub_orig, pb.sub_cls, pb.sub_ptr, pb.od_dest, od_dem, od_sp, od_setmin, pb.pcu, pb.from_idx, pred,
+                    lo, hi, pb.sub_orig, pb.sub_ptr, pb.od_dest, pb.od_cls, od_dem, od_sp, od_setmin, pb.pcu, pb.from_idx, pred,
                     pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"], pool["p_next"], pool["p_hash"],
                     pool["n_paths"], pool["n_plinks"], x, xc, cost, der, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, stamp, st, buf,
                 )  # fmt: skip

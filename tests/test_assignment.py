@@ -311,3 +311,21 @@ def test_batched_shortest_path_trees_same_equilibrium(monkeypatch, method):
     tol = 1e-6 if method == "path" else 1e-4
     assert batched.objective == pytest.approx(obj_ref, rel=tol)
     assert full.objective == pytest.approx(obj_ref, rel=tol)
+
+
+@needs_tntp
+def test_two_classes_on_the_same_links_match_one_pcu_class():
+    """Light + heavy (PCU 2.5) allowed everywhere = one class carrying the PCU total."""
+    from ldtkit.assignment import assign
+    from ldtkit.demand import Demand
+
+    net, dem, _ = _load("SiouxFalls")
+    m = dem.trips["light"]
+    two = Demand(zone_ids=dem.zone_ids, trips={"light": 0.9 * m, "heavy": 0.1 * m}, pcu={"light": 1.0, "heavy": 2.5})
+    one = Demand(zone_ids=dem.zone_ids, trips={"light": 1.15 * m}, pcu={"light": 1.0})
+    a = assign(net, two, gap=1e-9, progress=False)
+    b = assign(net, one, gap=1e-9, progress=False)
+    assert a.objective == pytest.approx(b.objective, rel=1e-8)
+    np.testing.assert_allclose(a.flow_pcu, b.flow_pcu, rtol=1e-4, atol=1e-3 * b.flow_pcu.mean())
+    np.testing.assert_allclose(a.flow_vph["light"] + 2.5 * a.flow_vph["heavy"], a.flow_pcu)
+    assert a.flow_vph["heavy"].sum() > 0

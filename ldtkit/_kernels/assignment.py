@@ -5,9 +5,10 @@ Everything that loops over links, nodes, OD pairs or paths lives here.
 Data layout
 -----------
 - Links are rows ``0..m-1``; nodes ``0..n-1``; forward star ``indptr``/``adj`` (link rows).
-- A *subproblem* is one (origin, class) pair: ``sub_orig[s]``, ``sub_cls[s]``; its OD pairs
-  are ``sub_ptr[s]:sub_ptr[s+1]`` of the flat OD arrays ``od_dest`` (node) and ``od_dem``
-  (vehicles/h).
+- A *subproblem* is one origin and one permission group (classes allowed on the same links
+  share shortest-path trees): ``sub_orig[s]``, ``sub_grp[s]``; its OD pairs are
+  ``sub_ptr[s]:sub_ptr[s+1]`` of the flat OD arrays ``od_dest`` (node), ``od_cls`` (class)
+  and ``od_dem`` (vehicles/h).
 - Link cost (minutes) is BPR plus a fixed generalized-cost term:
   ``t0 * (1 + b * (x / cap) ** power) + fixed`` with ``x`` in PCU/h.
 - Class permissions: ``allowed[c, a]``; nodes with ``no_through`` may start or end a path
@@ -157,7 +158,7 @@ def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark,
 
 @njit(cache=True, nogil=True, parallel=True)
 def shortest_paths(
-    s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, indptr, adj, to_idx, cost, allowed, no_through, pred_out, od_sp, n_chunks
+    s_lo, s_hi, sub_orig, sub_grp, sub_ptr, od_dest, indptr, adj, to_idx, cost, allowed, no_through, pred_out, od_sp, n_chunks
 ):
     """Shortest-path trees of subproblems ``s_lo..s_hi-1`` in parallel (costs frozen).
 
@@ -192,19 +193,19 @@ def shortest_paths(
                     mark[v] = s
                     nd += 1
             pred = pred_out[s - s_lo]
-            _dijkstra(sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_cls[s]], no_through, mark, s, nd, dist, pred, hkey, hnode)
+            _dijkstra(sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_grp[s]], no_through, mark, s, nd, dist, pred, hkey, hnode)
             for k in range(sub_ptr[s], sub_ptr[s + 1]):
                 od_sp[k] = dist[od_dest[k]]
 
 
 @njit(cache=True, nogil=True)
-def aon_load(s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, pcu, from_idx, pred_out, y, yc):
+def aon_load(s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu, from_idx, pred_out, y, yc):
     """All-or-nothing loading of subproblems ``s_lo..s_hi-1`` onto their trees (sequential)."""
     for s in range(s_lo, s_hi):
         pred = pred_out[s - s_lo]
-        c = sub_cls[s]
         o = sub_orig[s]
         for k in range(sub_ptr[s], sub_ptr[s + 1]):
+            c = od_cls[k]
             d = od_dem[k]
             if d <= 0.0:
                 continue
@@ -463,7 +464,7 @@ def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
 
 @njit(cache=True, nogil=True)
 def path_update(
-    s_lo, s_hi, sub_orig, sub_cls, sub_ptr, od_dest, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
+    s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
     od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks,
     x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, buf,
 ):  # fmt: skip
@@ -477,8 +478,8 @@ def path_update(
     for s in range(s_lo, s_hi):
         pred = pred_out[s - s_lo]
         o = sub_orig[s]
-        c = sub_cls[s]
         for k in range(sub_ptr[s], sub_ptr[s + 1]):
+            c = od_cls[k]
             dem = od_dem[k]
             if dem <= 0.0:
                 continue
