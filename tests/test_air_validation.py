@@ -29,26 +29,27 @@ CN_PART_A = SHARED / "data" / "ghent" / "curieuzeneuzen_no2_2018_gent_part_a.csv
 
 
 @pytest.fixture(scope="module")
-def ghent_baseline():
-    from ldtkit.runner import ModelOptions, prepare_city, run_scenario
-    from ldtkit.scenario import baseline
+def ghent_run(tmp_path_factory):
+    """Ghent baseline traffic through the runner, cached in a temporary folder (reused by the CLI test)."""
+    from ldtkit.runner import run
 
-    opts = ModelOptions(models=("traffic",))
-    inputs = prepare_city("ghent", options=opts, progress=False)
-    res = run_scenario(inputs, baseline(), options=opts)
-    return inputs, res
+    workdir = tmp_path_factory.mktemp("ghent_air")
+    results = run("ghent", [], models=("traffic",), cache_dir=workdir / ".ldtkit-cache", progress=False)
+    return workdir, results["baseline"]
 
 
 @pytest.mark.slow
-def test_ghent_no2_against_curieuzeneuzen_part_a(ghent_baseline, tmp_path):
+def test_ghent_no2_against_curieuzeneuzen_part_a(ghent_run, tmp_path):
+    from ldtkit.city import load_city
+
     if not CN_PART_A.exists():
         pytest.skip(f"{CN_PART_A} not found")
-    inputs, res = ghent_baseline
+    _, res = ghent_run
     cn = pd.read_csv(CN_PART_A)
     assert len(cn) == 404
     pts = gpd.GeoDataFrame(cn, geometry=gpd.points_from_xy(cn["lon"], cn["lat"]), crs=4326)
     rec = receptors_from_points(pts, crs=res.network.crs, height_m=2.5, id_column="code")
-    cfg = AirConfig.from_dict(inputs.city.section("air"))
+    cfg = AirConfig.from_dict(load_city("ghent").section("air"))
     t0 = time.perf_counter()
     tr = air_transfer(res.network, rec, config=cfg)
     amap = compute_air(res.network, res.traffic, rec, transfer=tr, config=cfg)
@@ -66,3 +67,33 @@ def test_ghent_no2_against_curieuzeneuzen_part_a(ghent_baseline, tmp_path):
     ax = plot_validation(amap.no2_ugm3, cn["no2"].to_numpy(), title="Ghent NO2, CurieuzeNeuzen 2018 part A")
     ax.figure.savefig(tmp_path / "ghent_no2_scatter.png")
     assert (tmp_path / "ghent_no2_scatter.png").stat().st_size > 1000
+
+
+@pytest.mark.slow
+def test_cli_sample_points(ghent_run, monkeypatch):
+    """``ldtkit sample ghent --points --out`` on 12 measurement points, baseline from the runner cache."""
+    from ldtkit.cli import main
+
+    if not CN_PART_A.exists():
+        pytest.skip(f"{CN_PART_A} not found")
+    workdir, _ = ghent_run
+    cn = pd.read_csv(CN_PART_A).head(12)
+    pts = workdir / "points.csv"
+    cn.rename(columns={"code": "id"})[["id", "lon", "lat"]].to_csv(pts, index=False)
+    monkeypatch.chdir(workdir)  # the CLI reads ./.ldtkit-cache, filled by the fixture
+    t0 = time.perf_counter()
+    assert main(["sample", "ghent", "--points", str(pts), "--out", str(workdir / "sampled.csv")]) == 0
+    assert time.perf_counter() - t0 < 60
+    out = pd.read_csv(workdir / "sampled.csv")
+    assert list(out["id"].astype(str)) == list(cn["code"].astype(str))
+    for col in ("no2_ugm3", "pm10_ugm3", "pm25_ugm3", "lden_db", "lnight_db"):
+        assert col in out.columns
+    assert out["no2_ugm3"].between(15, 80).all() and (out["pm25_ugm3"] < out["pm10_ugm3"]).all()
+    finite = np.isfinite(out["lden_db"])
+    assert (out.loc[finite, "lnight_db"] < out.loc[finite, "lden_db"]).all()
+    # a point far outside the city is refused with a clear error
+    (workdir / "far.csv").write_text("lon,lat\n4.35,50.85\n")
+    assert main(["sample", "ghent", "--points", str(workdir / "far.csv"), "--out", str(workdir / "x.csv")]) == 1
+    (workdir / "bad.csv").write_text("x,y\n1,2\n")
+    assert main(["sample", "ghent", "--points", str(workdir / "bad.csv"), "--out", str(workdir / "x.csv")]) == 1
+    assert main(["sample", "ghent", "--scenario", "no-such", "--points", str(pts), "--out", str(workdir / "x.csv")]) == 1
