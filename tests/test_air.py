@@ -347,3 +347,24 @@ def test_far_field_matches_exact_integration():
     np.testing.assert_allclose(a.apply(e), b.apply(e), rtol=0.10)
     near_only = a.matrix @ e
     assert near_only[-1] == 0.0 and a.apply(e)[-1] > 0  # the far field carries what lies beyond 200 m
+
+
+def test_compare_stations_joins_on_station_names():
+    from ldtkit.air import ATHENS_STATIONS, compare_stations
+
+    folder = SHARED / "data" / "athens" / "air_quality_ypen"
+    if not folder.exists():
+        pytest.skip(f"{folder} not found")
+    measured = athens_station_means(folder)
+    net = _street()
+    names = np.array([s["name"] for s in ATHENS_STATIONS], dtype=object)
+    rec = Receptors(x=np.array([10.0, 50.0, 100.0, 150.0]), y=np.zeros(4), z=np.full(4, 2.5), population=np.zeros(4),
+                    crs="EPSG:31370", ids=names)
+    cfg = AirConfig(canyon=False)
+    amap = compute_air(net, _traffic(net, 900.0, 60.0, 40.0), rec, config=cfg)
+    cmp = compare_stations(amap, measured).set_index("name")
+    assert set(cmp.index) == set(names)
+    np.testing.assert_allclose(cmp["no2_diff_ugm3"], cmp["no2_modelled_ugm3"] - cmp["no2_measured_ugm3"])
+    assert cmp.loc["Athinas", "no2_modelled_ugm3"] == pytest.approx(amap.no2_ugm3[0])
+    with pytest.raises(InvalidValueError, match="ids"):
+        compare_stations(compute_air(net, _traffic(net, 1.0, 0.0, 40.0), _receptors([10.0], [0.0]), config=cfg), measured)
