@@ -89,10 +89,12 @@ def beckmann(x, t0, cap, b, pw, fx):
 
 # --------------------------------------------------------------------------- shortest paths
 @njit(cache=True, nogil=True)
-def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
+def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, chain, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
     """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled.
 
     ``to_e``, ``cost_e``, ``allowed_e`` are in forward-star order (entry ``e`` is link ``adj[e]``).
+    ``chain[v]``: node ``v`` has exactly one in-link and one out-link (its distance is final
+    once its predecessor is settled, so it never enters the heap).
     """
     n = dist.shape[0]
     for i in range(n):
@@ -141,6 +143,27 @@ def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark,
             if nd < dist[v]:
                 dist[v] = nd
                 pred[v] = adj[e]
+                # a node with one way in and one way out is final as soon as its only
+                # predecessor is settled: walk such chains without touching the heap
+                while chain[v] and v != orig:
+                    if dest_mark[v] == mark:
+                        remaining -= 1
+                    e2 = indptr[v]
+                    if (no_through[v]) or (not allowed_e[e2]):
+                        v = -1
+                        break
+                    w = to_e[e2]
+                    nd2 = nd + cost_e[e2]
+                    if nd2 < dist[w]:
+                        dist[w] = nd2
+                        pred[w] = adj[e2]
+                        v = w
+                        nd = nd2
+                    else:
+                        v = -1
+                        break
+                if v < 0:
+                    continue
                 # push (sift up)
                 i = size
                 size += 1
@@ -154,6 +177,8 @@ def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, dest_mark,
                         break
                 hkey[i] = nd
                 hnode[i] = v
+        if remaining <= 0:
+            break
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -174,6 +199,12 @@ def shortest_paths(
     to_e = np.empty(m, np.int64)
     cost_e = np.empty(m, np.float64)
     allowed_e = np.empty((ncls, m), np.bool_)
+    indeg = np.zeros(n, np.int64)
+    for a in range(m):
+        indeg[to_idx[a]] += 1
+    chain = np.zeros(n, np.bool_)
+    for v in range(n):
+        chain[v] = indeg[v] == 1 and indptr[v + 1] - indptr[v] == 1
     for e in range(m):
         a = adj[e]
         to_e[e] = to_idx[a]
@@ -193,7 +224,7 @@ def shortest_paths(
                     mark[v] = s
                     nd += 1
             pred = pred_out[s - s_lo]
-            _dijkstra(sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_grp[s]], no_through, mark, s, nd, dist, pred, hkey, hnode)
+            _dijkstra(sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_grp[s]], no_through, chain, mark, s, nd, dist, pred, hkey, hnode)
             for k in range(sub_ptr[s], sub_ptr[s + 1]):
                 od_sp[k] = dist[od_dest[k]]
 
