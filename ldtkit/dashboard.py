@@ -508,6 +508,9 @@ class ScenarioDashboard:
         As for :class:`~ldtkit.maps.CompareMap`.
     title
         Heading of the dashboard.
+    classes
+        Draw links in this many colour classes, each class one SVG path (fast in the browser);
+        ``None`` draws every road as its own path with its exact colour.
 
     Examples
     --------
@@ -529,9 +532,11 @@ class ScenarioDashboard:
         basemap: str | None = None,
         title: str = "",
         height: str = "520px",
+        classes: int | None = 24,
     ) -> None:
         import ipywidgets as w
 
+        self.classes = classes
         if baseline not in views:
             raise InvalidValueError(f"ScenarioDashboard: baseline {baseline!r} is not among the views {list(views)}")
         self.views = dict(views)
@@ -579,6 +584,7 @@ class ScenarioDashboard:
                 setattr(self, f"_grid_{side}", layer)
         self._links_left = self.cmap.add_links(base.links, "flow_vph", side="left", scale=self.scales["flow"], name="baseline")
         self._links_right = self.cmap.add_links(self.views[default].links, "flow_vph", side="right", scale=self.scales["flow"], name="scenario")
+        self._links_left.hover_style = self._links_right.hover_style = {}
         self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
         self.dropdown.observe(self._on_change, names="value")
         self.layer_switch.observe(self._on_change, names="value")
@@ -635,10 +641,10 @@ class ScenarioDashboard:
             v = self.views[name]
             if mode == "flow":
                 cut = max(5.0, 0.01 * self.scales["flow"].vmax)
-                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut)
+                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut, bins=self.classes)
             elif mode == "diff":
                 cut = max(5.0, 0.02 * self.scales["diff"].vmax)
-                data = links_geojson(self._diffs[name], "d_flow_vph", self.scales["diff"], width_px=(1.0, 7.0), width_by_abs=True, merge_below=cut)
+                data = links_geojson(self._diffs[name], "d_flow_vph", self.scales["diff"], width_px=(1.0, 7.0), width_by_abs=True, merge_below=cut, bins=self.classes)
             else:  # thin grey streets over a grid: one path
                 data = links_geojson(v.links, "flow_vph", self._grey, merge_below=np.inf, merged_style={"color": "#444444", "weight": 0.6, "opacity": 0.5})
             self._geojson_cache[key] = data

@@ -294,6 +294,7 @@ def links_geojson(
     min_abs_value: float | None = None,
     merge_below: float | None = None,
     merged_style: dict[str, Any] | None = None,
+    bins: int | None = None,
 ) -> dict[str, Any]:
     """A GeoJSON FeatureCollection (EPSG:4326) with a per-feature Leaflet ``style``.
 
@@ -302,6 +303,9 @@ def links_geojson(
     (1e-5° ≈ 1 m) to keep the widget message small. Links with ``|value| < min_abs_value``
     are left out; links with ``|value| < merge_below`` are kept as context but merged into
     one thin grey MultiLineString (one SVG path instead of thousands: faster maps).
+    With ``bins``, values are classed into that many equal steps of the scale and the links
+    of each class are merged into one MultiLineString (a classed map with a handful of SVG
+    paths; each feature's value is then the class midpoint and ``range`` its bounds).
 
     Examples
     --------
@@ -336,6 +340,16 @@ def links_geojson(
             style = {"color": "#8c8c8c", "weight": 0.8, "opacity": 0.7, **(merged_style or {})}
             features.append({"type": "Feature", "geometry": json.loads(shapely.to_geojson(merged)), "properties": {column: None, "style": style}})
         v, geom = v[~small], geom[~small]
+    if bins is not None and len(v):
+        edges = np.linspace(scale.vmin, scale.vmax, int(bins) + 1)
+        k = np.clip(np.searchsorted(edges, v, side="right") - 1, 0, int(bins) - 1)
+        present = np.unique(k)
+        mids = (edges[:-1] + edges[1:]) / 2
+        geom = np.array([shapely.multilinestrings(shapely.get_parts(geom[k == b])) for b in present], dtype=object)
+        ranges = [f"{_fmt(edges[b])}–{_fmt(edges[b + 1])}" for b in present]
+        v = mids[present]
+    else:
+        ranges = None
     mag = np.abs(v) if width_by_abs else v
     lo, hi = (0.0, max(abs(scale.vmin), abs(scale.vmax))) if width_by_abs else (scale.vmin, scale.vmax)
     frac = np.clip((mag - lo) / (hi - lo if hi > lo else 1.0), 0.0, 1.0)
@@ -350,6 +364,9 @@ def links_geojson(
         }
         for gm, val, c, w in zip(geoms, v, colors, weights)
     ]
+    if ranges is not None:
+        for f, r in zip(features[len(features) - len(ranges):], ranges):
+            f["properties"]["range"] = r
     return {"type": "FeatureCollection", "features": features}
 
 

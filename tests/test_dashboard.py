@@ -119,7 +119,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
 
     views = _views()
     name, notice = scenario_from_query("scenario=evil()", allowed=list(views), default="closed_both")
-    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default=name, notice=notice, center=(51.05, 3.72), basemap=None, title="Bridge closure")
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default=name, notice=notice, center=(51.05, 3.72), basemap=None, title="Bridge closure", classes=None)
     assert dash.scenario == "closed_both" and dash.notice.layout.display == "block"
     assert [o[1] for o in dash.dropdown.options] == ["closed_both", "closed_inbound"]
 
@@ -170,6 +170,19 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     dash.dropdown.value = "closed_both"
     assert dash.notice.layout.display == "block" and "Could not update the view" in dash.notice.value
     assert "Traceback" not in dash.notice.value
+
+
+def test_scenario_dashboard_draws_classes_as_few_paths(indicators):
+    views = _views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, center=(51.05, 3.72), basemap=None, classes=4)
+    feats = dash._links_left.data["features"]
+    assert len(feats) <= 4 and all(f["geometry"]["type"] == "MultiLineString" for f in feats)
+    assert sum(len(f["geometry"]["coordinates"]) for f in feats) == 6  # every road drawn once
+    scale = dash.scales["flow"]
+    step = (scale.vmax - scale.vmin) / 4
+    for f in feats:  # the class colour is the scale's colour at the class midpoint
+        assert f["properties"]["style"]["color"] == scale.hex([f["properties"]["flow_vph"]])[0]
+        assert (f["properties"]["flow_vph"] - scale.vmin) / step % 1 == pytest.approx(0.5)
 
 
 def test_voila_command_is_locked_down(tmp_path):

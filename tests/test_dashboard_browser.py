@@ -1,0 +1,216 @@
+"""The bridge-closure dashboard in Voila, driven by headless Debian chromium through Playwright.
+
+Starts Voila with the repository's locked-down settings (``ldtkit.dashboard.voila_command``:
+``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
+``notebooks/bridge_closure.ipynb``, waits for the split map's vector paths and the indicator
+table, records the time to first map render, takes a screenshot into ``docs/img/``, and
+checks that no code or traceback is visible and that URL parameters outside the whitelist
+change nothing that runs. The server is stopped by its PID (and its kernels by theirs).
+
+Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``; never ``playwright install``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = Path(os.environ.get("LDTKIT_DASHBOARD_NOTEBOOK", ROOT / "notebooks" / "bridge_closure.ipynb"))
+IMG = ROOT / "docs" / "img"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+FIRST_RENDER_LIMIT_S = 5.0
+DEFAULT_LABEL = "Rooigemlaan closed both ways"  # the notebook's default scenario
+# fragments of the notebook's code that must never reach the page
+CODE_FRAGMENTS = ("import ldtkit", "ldtkit.run(", "scenario_from_query", "Scenario.from_dict", "display(board.widget)")
+
+if not Path(CHROMIUM).exists():  # pragma: no cover - environment guard
+    pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
+sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+psutil = pytest.importorskip("psutil")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def warm_cache(tmp_path_factory):
+    """Run the notebook once headless (same code as in Voila) so the results cache is filled."""
+    import papermill
+
+    out = tmp_path_factory.mktemp("warm") / "bridge_closure.ipynb"
+    papermill.execute_notebook(str(NOTEBOOK), str(out), cwd=str(NOTEBOOK.parent), progress_bar=False, log_output=False)
+    return out
+
+
+def _preheated(proc: psutil.Process, port: int, exclude: set[int]) -> int | None:
+    """PID of a kernel of the server that waits for its request (not in ``exclude``), else None.
+
+    A preheated kernel runs the notebook up to ``current_query_string()`` and then blocks on a
+    websocket to ``/voila/query/<kernel_id>`` on the server's port.
+    """
+    for k in proc.children(recursive=True):
+        try:
+            if k.pid in exclude or "ipykernel" not in " ".join(k.cmdline()):
+                continue
+            if any(c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED for c in k.net_connections(kind="tcp")):
+                return k.pid
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return None
+
+
+def _wait_ready(server: dict, *, timeout_s: float = 150.0) -> None:
+    """Wait for a fresh preheated kernel (one no page has used yet)."""
+    proc, port, used = server["proc"], server["port"], server["used"]
+    t0 = time.monotonic()
+    ps = psutil.Process(proc.pid)
+    while time.monotonic() - t0 < timeout_s:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voila exited with code {proc.returncode}; log: {server['log']}")
+        pid = _preheated(ps, port, used)
+        if pid is not None:
+            used.add(pid)  # the next page takes this kernel
+            return
+        time.sleep(0.3)
+    raise TimeoutError(f"voila on port {port}: no preheated kernel after {timeout_s} s; log: {server['log']}")
+
+
+@pytest.fixture(scope="module")
+def voila(warm_cache, tmp_path_factory):
+    from ldtkit.dashboard import voila_command
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/"
+    argv, env = voila_command(NOTEBOOK, port=port)
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    with open(log, "w") as fh:
+        proc = subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+    pid = proc.pid
+    children: list[int] = []
+    server = {"url": url, "port": port, "proc": proc, "log": log, "used": set()}
+    try:
+        _wait_ready(server)
+        children = [c.pid for c in psutil.Process(pid).children(recursive=True)]
+        yield server
+    finally:
+        try:
+            children += [c.pid for c in psutil.Process(pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            pass
+        os.kill(pid, 15)  # stop the server by its PID
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.kill(pid, 9)
+            proc.wait(timeout=5)
+        for cpid in set(children):  # kernels the server started, by their PIDs
+            try:
+                os.kill(cpid, 9)
+            except ProcessLookupError:
+                pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    t0 = time.perf_counter()
+    page.goto(url, wait_until="commit", timeout=120_000)
+    page.wait_for_selector(".leaflet-pane path", state="attached", timeout=120_000)
+    first_map_s = time.perf_counter() - t0
+    page.wait_for_selector("table.ldtkit-indicators", timeout=60_000)
+    nav = page.evaluate(
+        "(() => { const n = performance.getEntriesByType('navigation')[0];"
+        " return {html_s: n.responseEnd / 1000, dom_s: n.domContentLoadedEventEnd / 1000, load_s: n.loadEventEnd / 1000}; })()"
+    )
+    print(f"{url}: first map {first_map_s:.2f} s; html {nav['html_s']:.2f} s, DOMContentLoaded {nav['dom_s']:.2f} s, load {nav['load_s']:.2f} s")
+    return page, {"first_map_render_s": round(first_map_s, 2), **{k: round(v, 2) for k, v in nav.items()}}
+
+
+def _assert_no_code_or_traceback(page) -> None:
+    text = page.inner_text("body")
+    for frag in CODE_FRAGMENTS:
+        assert frag not in text, f"code visible in the dashboard: {frag!r}"
+    for word in ("Traceback", "Error:", "Exception"):
+        assert word not in text, f"{word!r} visible in the dashboard"
+    assert page.locator(".jp-InputArea:visible, .jp-Cell-inputWrapper:visible, pre.jp-InputArea-editor:visible").count() == 0
+
+
+def _shown_scenario(page) -> str:
+    return page.eval_on_selector(".widget-dropdown select", "s => s.options[s.selectedIndex].text").replace("\xa0", " ")
+
+
+def test_dashboard_renders_map_and_table_fast(voila, browser):
+    page, timings = _open(browser, voila["url"])
+    first_map_s = timings["first_map_render_s"]
+    try:
+        # Ghent's streets on both halves (colour classes, each one SVG path)
+        assert page.locator(".leaflet-left-pane path").count() >= 5 and page.locator(".leaflet-right-pane path").count() >= 5
+        assert page.locator(".leaflet-sbs-divider").count() == 1  # the split control
+        assert page.locator("meta[name=generator][content=ldtkit-voila-template]").count() == 1
+        assert _shown_scenario(page) == DEFAULT_LABEL
+        table = page.inner_text("table.ldtkit-indicators")
+        assert "Vehicle-kilometres per day" in table and DEFAULT_LABEL in table
+        assert page.locator(".ldtkit-notice:visible").count() == 0
+        _assert_no_code_or_traceback(page)
+        page.wait_for_timeout(1000)  # let tiles/paths settle for the picture
+        IMG.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(IMG / "dashboard_bridge_closure.png"), full_page=True)
+        (IMG / "dashboard_bridge_closure.json").write_text(
+            json.dumps({**timings, "limit_s": FIRST_RENDER_LIMIT_S, "measured": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2)}, indent=1) + "\n"
+        )
+        print(f"first map render {first_map_s:.2f} s")
+        assert first_map_s <= FIRST_RENDER_LIMIT_S, f"first map render took {first_map_s:.2f} s"
+    finally:
+        page.close()
+
+
+def test_query_outside_whitelist_changes_nothing(voila, browser, tmp_path):
+    marker = tmp_path / "pwned"
+    evil = f"scenario=__import__('os').system('touch%20{marker}')&template=lab&theme=dark&city=porto"
+    _wait_ready(voila)  # let the pool refill
+    page, _ = _open(browser, voila["url"] + "?" + evil)
+    try:
+        assert _shown_scenario(page) == DEFAULT_LABEL  # the default scenario runs
+        notice = page.inner_text(".ldtkit-notice")
+        assert "Unknown scenario" in notice and "showing the default 'bridge-closed-both'" in notice
+        assert "Ignored link parameter(s): 'city', 'template', 'theme'" in notice
+        assert page.locator("meta[name=generator][content=ldtkit-voila-template]").count() == 1  # template kept
+        assert page.locator("body.theme-light, body[data-jp-theme-light=true]").count() == 1  # theme kept
+        _assert_no_code_or_traceback(page)
+        assert not marker.exists()
+    finally:
+        page.close()
+    # a whitelisted value preselects that scenario, without a notice
+    _wait_ready(voila)
+    page, _ = _open(browser, voila["url"] + "?scenario=bridge-closed-northbound")
+    try:
+        assert _shown_scenario(page) == "Rooigemlaan closed northbound"
+        assert page.locator(".ldtkit-notice:visible").count() == 0
+        assert "Rooigemlaan closed northbound" in page.inner_text("table.ldtkit-indicators")
+    finally:
+        page.close()
