@@ -273,12 +273,38 @@ def _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_am
         out[b] = div * math.exp(-catm[b] * d) * (p * lf + (1.0 - p) * lh)
 
 
+@njit(cache=True, fastmath=True, inline="always")
+def _add_point(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
+               lin_amin_h_far, tr, tl):
+    """tl[b] += weight · transfer of one point source at projected squared distance d2p."""
+    if use_tab:
+        xq = math.sqrt(d2p) * inv_step
+        iq = int(xq)
+        fr = xq - iq
+        div = weight / ((d2p + dz2) * 12.589254117941673)
+        fr0 = div * (1.0 - fr)
+        fr1 = div * fr
+        for b in range(NB):
+            tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
+    else:
+        _point_transfer(max(math.sqrt(d2p), 0.01), zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr)
+        for b in range(NB):
+            tl[b] += weight * tr[b]
+
+
 @njit(cache=True, fastmath=True)
 def _receptor_energy(
-    x, y, zr, zi, sx0, sy0, sx1, sy1, smx, smy, slen, start, gx0, gy0, cell, gnx, gny,
-    w_seg, zs, cutoff, search, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, acc,
+    x, y, zr, zi, sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
+    lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
+    zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, acc, stack,
 ):
-    """Accumulate into ``acc`` (n_periods, 8) the energy at one receptor; returns the point-source count."""
+    """Accumulate into ``acc`` (n_periods, 8) the energy at one receptor; returns the point-source count.
+
+    Descends a pyramid of nested grid cells (level k has cells of ``cell0·2^k``): a cell whose
+    sources are all within ``rho`` of their centroid is one point source when seen from at least
+    ``theta·rho`` (θ = 2·ratio + 1 keeps its extent ≤ d_min/ratio, the same rule as for splitting
+    lines); otherwise its children are opened, and at level 0 its segments are split individually.
+    """
     npd = w_seg.shape[1]
     use_tab = tab.shape[0] > 0
     inv_step = 1.0 / tab_step if use_tab else 0.0
@@ -289,58 +315,70 @@ def _receptor_energy(
     tr = np.empty(NB)
     tl = np.empty(NB)
     cnt = 0
-    iy0 = max(int(math.floor((y - search - gy0) / cell)), 0)
-    iy1 = min(int(math.floor((y + search - gy0) / cell)), gny - 1)
+    top = lv_nx.shape[0] - 1
+    ctop = cell0 * (1 << top)
+    iy0 = max(int(math.floor((y - cutoff - gy0) / ctop)) - 1, 0)
+    iy1 = min(int(math.floor((y + cutoff - gy0) / ctop)) + 1, lv_ny[top] - 1)
+    ix0 = max(int(math.floor((x - cutoff - gx0) / ctop)) - 1, 0)
+    ix1 = min(int(math.floor((x + cutoff - gx0) / ctop)) + 1, lv_nx[top] - 1)
+    sp = 0
     for iy in range(iy0, iy1 + 1):
-        ylo = gy0 + iy * cell
-        dy = 0.0
-        if y < ylo:
-            dy = ylo - y
-        elif y > ylo + cell:
-            dy = y - ylo - cell
-        if dy > search:
+        for ix in range(ix0, ix1 + 1):
+            stack[sp, 0] = top
+            stack[sp, 1] = iy
+            stack[sp, 2] = ix
+            sp += 1
+    while sp > 0:
+        sp -= 1
+        k = stack[sp, 0]
+        iy = stack[sp, 1]
+        ix = stack[sp, 2]
+        ci = lv_off[k] + iy * lv_nx[k] + ix
+        if cl_len[ci] <= 0.0:
             continue
-        hw = math.sqrt(search * search - dy * dy)
-        ix0 = max(int(math.floor((x - hw - gx0) / cell)), 0)
-        ix1 = min(int(math.floor((x + hw - gx0) / cell)), gnx - 1)
-        if ix1 < ix0:
+        dx = x - cl_x[ci]
+        dy = y - cl_y[ci]
+        d2c = dx * dx + dy * dy
+        rho = cl_rho[ci]
+        dc = math.sqrt(d2c)
+        if dc - rho > cutoff:
             continue
-        for s in range(start[iy * gnx + ix0], start[iy * gnx + ix1 + 1]):
-            # fast path: a segment seen from at least ratio x its length is one point at its midpoint
-            dxm = x - smx[s]
-            dym = y - smy[s]
-            dm2 = dxm * dxm + dym * dym
-            if dm2 > cut2:
-                continue
-            dm = math.sqrt(dm2)
-            lseg = slen[s]
-            lb = dm - 0.5 * lseg
-            if lb > 0.0 and lb * lb + dz2 >= (ratio * lseg) * (ratio * lseg):
+        if dc >= theta * rho:
+            ex = x - cl_px[ci]
+            ey = y - cl_py[ci]
+            d2w = ex * ex + ey * ey
+            if d2w <= cut2:
+                for b in range(NB):
+                    tl[b] = 0.0
+                # mean of 1/D over the cell's power distribution, D = |r - u|² + dz², to second order
+                dd = d2w + dz2
+                corr = 1.0 - (cl_mom[ci, 0] + cl_mom[ci, 2]) / dd + 4.0 * (
+                    ex * ex * cl_mom[ci, 0] + 2.0 * ex * ey * cl_mom[ci, 1] + ey * ey * cl_mom[ci, 2]
+                ) / (dd * dd)
+                corr = min(max(corr, 0.5), 2.0)
+                _add_point(d2w, dz2, corr, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
+                           lin_amin_h_far, tr, tl)
                 cnt += 1
-                if use_tab:
-                    xq = dm * inv_step
-                    iq = int(xq)
-                    fr = xq - iq
-                    div = lseg / ((dm2 + dz2) * 12.589254117941673)
-                    fr0 = div * (1.0 - fr)
-                    fr1 = div * fr
+                for m in range(npd):
                     for b in range(NB):
-                        tb = fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
-                        for m in range(npd):
-                            acc[m, b] += w_seg[s, m, b] * tb
-                else:
-                    _point_transfer(max(dm, 0.01), zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr)
-                    for b in range(NB):
-                        for m in range(npd):
-                            acc[m, b] += w_seg[s, m, b] * lseg * tr[b]
-                continue
+                        acc[m, b] += w_cl[ci, m, b] * tl[b]
+            continue
+        if k > 0:
+            for cy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
+                for cx in range(2 * ix, min(2 * ix + 2, lv_nx[k - 1])):
+                    stack[sp, 0] = k - 1
+                    stack[sp, 1] = cy
+                    stack[sp, 2] = cx
+                    sp += 1
+            continue
+        for s in range(seg_start[ci], seg_start[ci + 1]):
             ax = sx0[s]
             ay = sy0[s]
             ex = sx1[s] - ax
             ey = sy1[s] - ay
-            l2 = ex * ex + ey * ey
             px = x - ax
             py = y - ay
+            l2 = ex * ex + ey * ey
             t = 0.0
             if l2 > 0.0:
                 t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
@@ -349,7 +387,7 @@ def _receptor_energy(
             dmin2 = qx * qx + qy * qy
             if dmin2 > cut2:
                 continue
-            length = math.sqrt(l2)
+            length = slen[s]
             lmax = max(1.0, math.sqrt(dmin2 + dz2) / ratio)
             n = max(1, int(math.ceil(length / lmax - 1e-9)))
             inv_n = 1.0 / n
@@ -369,56 +407,132 @@ def _receptor_energy(
                     continue
                 hit = True
                 cnt += 1
-                if use_tab:
-                    xq = math.sqrt(dp2) * inv_step
-                    iq = int(xq)
-                    fr = xq - iq
-                    div = 1.0 / ((dp2 + dz2) * 12.589254117941673)
-                    fr0 = div * (1.0 - fr)
-                    fr1 = div * fr
-                    for b in range(NB):
-                        tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
-                else:
-                    dp = max(math.sqrt(dp2), 0.01)
-                    _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr)
-                    for b in range(NB):
-                        tl[b] += tr[b]
+                _add_point(dp2, dz2, li, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
+                           lin_amin_h_far, tr, tl)
             if hit:
                 for m in range(npd):
                     for b in range(NB):
-                        acc[m, b] += w_seg[s, m, b] * li * tl[b]
+                        acc[m, b] += w_seg[s, m, b] * tl[b]
     return cnt
 
 
-@njit(cache=True, parallel=True, fastmath=True)
+@njit(cache=True, parallel=True)
 def map_energy(
-    rx, ry, rz, sx0, sy0, sx1, sy1, smx, smy, slen, start, gx0, gy0, cell, gnx, gny,
-    w_seg, zs, cutoff, search, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, z_index,
+    rx, ry, rz, z_index, sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
+    lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
+    zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step,
 ):
-    """Band energies at each receptor from line segments carrying per-metre power ``w_line``.
+    """Band energies (linear, 10^(L/10)) at each receptor, shape (n_receptors, n_periods, 8), and the
+    number of point-source evaluations per receptor.
 
-    Segments must be sorted by grid cell of their midpoint (cell ``c`` holds rows
-    ``start[c]:start[c+1]``, see :func:`grid_index`); ``search`` is the cutoff plus half the longest
-    segment. ``w_line`` has shape (n_periods, n_lines, 8) (linear, 10^(L'_W/10)); the result has shape
-    (n_receptors, n_periods, 8) (linear, 10^(L/10)) and the number of point-source evaluations.
-    Each segment is split into n equal parts with length ≤ max(1 m, d_min/ratio) (NMPB 2008 / CNOSSOS
-    practice), d_min the 3-D distance from the receptor to the segment; point sources farther than
-    ``cutoff`` (projected) are skipped.
-
-    With ``tab`` of shape (n_heights, n_steps, 8) (see :func:`transfer_table`), the ground and air
-    terms are interpolated linearly in the projected distance (step ``tab_step``) from the table of
-    receptor height ``z_index[r]``; with an empty ``tab`` they are evaluated exactly per pair.
+    Segments are sorted by level-0 cell (cell ``c`` holds rows ``seg_start[c]:seg_start[c+1]``);
+    ``w_seg`` (n_segments, n_periods, 8) is each segment's per-metre power (linear 10^(L'_W/10)) and
+    ``w_cl`` the summed power (× length) of every pyramid cell, evaluated at ``(cl_px, cl_py)`` (see
+    :func:`build_pyramid`, :func:`cluster_power`). Each segment is split into n equal parts of length ≤ max(1 m, d_min/ratio)
+    (NMPB 2008, as in NoiseModelling), d_min the 3-D distance from the receptor; point sources
+    farther than ``cutoff`` (projected) are skipped. With a non-empty ``tab`` (n_heights, n_steps, 8)
+    (:func:`transfer_table`) the ground and air terms are interpolated in projected distance from the
+    table of receptor height ``z_index[r]``; otherwise they are evaluated exactly per pair.
     """
     nr = rx.shape[0]
     npd = w_seg.shape[1]
     out = np.zeros((nr, npd, NB))
     count = np.zeros(nr, dtype=np.int64)
+    top = lv_nx.shape[0] - 1
+    ctop = cell0 * (1 << top)
+    nstack = (int(2.0 * cutoff / ctop) + 5) ** 2 + 4 * (top + 2)
     for r in prange(nr):
+        stack = np.empty((nstack, 3), dtype=np.int64)
         count[r] = _receptor_energy(
-            rx[r], ry[r], rz[r], z_index[r], sx0, sy0, sx1, sy1, smx, smy, slen, start, gx0, gy0, cell, gnx, gny,
-            w_seg, zs, cutoff, search, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, out[r],
+            rx[r], ry[r], rz[r], z_index[r], sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
+            lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
+            zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, out[r], stack,
         )
     return out, count
+
+
+@njit(cache=True)
+def build_pyramid(sx0, sy0, sx1, sy1, slen, seg_cell, lv_nx, lv_ny, lv_off, cell0):
+    """Centroid (length-weighted), radius (farthest segment end from the centroid) and length of every
+    pyramid cell; segment ``s`` lies in level-0 cell ``seg_cell[s]`` (by its midpoint)."""
+    ncell = lv_off[-1]
+    nlev = lv_nx.shape[0]
+    cx = np.zeros(ncell)
+    cy = np.zeros(ncell)
+    ln = np.zeros(ncell)
+    rho = np.zeros(ncell)
+    nx0 = lv_nx[0]
+    ns = sx0.shape[0]
+    for s in range(ns):
+        iy = seg_cell[s] // nx0
+        ix = seg_cell[s] % nx0
+        mx = 0.5 * (sx0[s] + sx1[s])
+        my = 0.5 * (sy0[s] + sy1[s])
+        for k in range(nlev):
+            ci = lv_off[k] + (iy >> k) * lv_nx[k] + (ix >> k)
+            cx[ci] += slen[s] * mx
+            cy[ci] += slen[s] * my
+            ln[ci] += slen[s]
+    for c in range(ncell):
+        if ln[c] > 0:
+            cx[c] /= ln[c]
+            cy[c] /= ln[c]
+    for s in range(ns):
+        iy = seg_cell[s] // nx0
+        ix = seg_cell[s] % nx0
+        for k in range(nlev):
+            ci = lv_off[k] + (iy >> k) * lv_nx[k] + (ix >> k)
+            r0 = math.hypot(sx0[s] - cx[ci], sy0[s] - cy[ci])
+            r1 = math.hypot(sx1[s] - cx[ci], sy1[s] - cy[ci])
+            rho[ci] = max(rho[ci], r0, r1)
+    return cx, cy, rho, ln
+
+
+@njit(cache=True)
+def cluster_power(w_seg, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_off, a_weight):
+    """Summed power (per-metre power × length) of every pyramid cell, shape (n_cells, n_periods, 8),
+    the power-weighted centroid of each cell (weights: A-weighted power of the first period), where
+    the cell is evaluated as one point source, and the central second moments (xx, xy, yy) of that
+    power about the centroid, for the curvature correction of the 1/d² spreading."""
+    ncell = lv_off[-1]
+    nlev = lv_nx.shape[0]
+    npd = w_seg.shape[1]
+    out = np.zeros((ncell, npd, NB))
+    px = np.zeros(ncell)
+    py = np.zeros(ncell)
+    pw = np.zeros(ncell)
+    mom = np.zeros((ncell, 3))
+    nx0 = lv_nx[0]
+    for s in range(w_seg.shape[0]):
+        iy = seg_cell[s] // nx0
+        ix = seg_cell[s] % nx0
+        wa = 0.0
+        for b in range(NB):
+            wa += w_seg[s, 0, b] * a_weight[b]
+        wa *= slen[s]
+        mx = 0.5 * (sx0[s] + sx1[s])
+        my = 0.5 * (sy0[s] + sy1[s])
+        ex = sx1[s] - sx0[s]
+        ey = sy1[s] - sy0[s]
+        for k in range(nlev):
+            ci = lv_off[k] + (iy >> k) * lv_nx[k] + (ix >> k)
+            px[ci] += wa * mx
+            py[ci] += wa * my
+            pw[ci] += wa
+            mom[ci, 0] += wa * (mx * mx + ex * ex / 12.0)
+            mom[ci, 1] += wa * (mx * my + ex * ey / 12.0)
+            mom[ci, 2] += wa * (my * my + ey * ey / 12.0)
+            for m in range(npd):
+                for b in range(NB):
+                    out[ci, m, b] += w_seg[s, m, b] * slen[s]
+    for c in range(ncell):
+        if pw[c] > 0.0:
+            px[c] /= pw[c]
+            py[c] /= pw[c]
+            mom[c, 0] = max(mom[c, 0] / pw[c] - px[c] * px[c], 0.0)
+            mom[c, 1] = mom[c, 1] / pw[c] - px[c] * py[c]
+            mom[c, 2] = max(mom[c, 2] / pw[c] - py[c] * py[c], 0.0)
+    return out, px, py, mom
 
 
 @njit(cache=True, parallel=True, fastmath=True)
