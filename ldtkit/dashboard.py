@@ -244,7 +244,7 @@ def indicator_table_html(
         head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
     rows = []
     for ind in d.index:
-        cells = f"<td style='padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{_num(d.at[ind, baseline])}</td>"
+        cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{_num(d.at[ind, baseline])}</td>"
         for c in cols:
             delta, pct = d.at[ind, f"Δ {c}"], d.at[ind, f"Δ% {c}"]
             colour = "#b2182b" if delta > 0 else ("#1a7837" if delta < 0 else "#333")
@@ -277,7 +277,14 @@ def _pct(x: float) -> str:
     return "–" if x is None or not np.isfinite(x) else f"{x:+.1f}%"
 
 
-def plot_indicator_changes(table: pd.DataFrame, *, baseline: str, scenarios: Sequence[str] | None = None, ax=None):
+def plot_indicator_changes(
+    table: pd.DataFrame,
+    *,
+    baseline: str,
+    scenarios: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    ax=None,
+):
     """A horizontal bar chart of the % change of each indicator against the baseline."""
     import matplotlib.pyplot as plt
 
@@ -290,7 +297,7 @@ def plot_indicator_changes(table: pd.DataFrame, *, baseline: str, scenarios: Seq
     y = np.arange(len(d))
     h = 0.8 / max(len(cols), 1)
     for i, c in enumerate(cols):
-        ax.barh(y + i * h - 0.4 + h / 2, np.nan_to_num(d[f"Δ% {c}"].to_numpy(float)), height=h, label=c)
+        ax.barh(y + i * h - 0.4 + h / 2, np.nan_to_num(d[f"Δ% {c}"].to_numpy(float)), height=h, label=(labels or {}).get(c, c))
     ax.set_yticks(y, [indicator_label(str(i)) for i in d.index])
     ax.axvline(0, color="#333", lw=0.8)
     ax.set_xlabel(f"change against {baseline} (%)")
@@ -427,7 +434,7 @@ def static_report(
     if indicators is not None and names:
         display(Markdown("## Indicators"))
         display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
-        ax = plot_indicator_changes(indicators, baseline=baseline)
+        ax = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
         plt.show()
         plt.close(ax.figure)
     for n in names:

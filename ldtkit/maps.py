@@ -831,6 +831,30 @@ def _colorbar(ax_or_axes, scale: ColorScale):
     return cb
 
 
+def _draw_lines(ax, geoms, *, colors, linewidths, zorder: int = 1, alpha: float | None = None):
+    """Add (multi)line geometries as one LineCollection (no per-call redraw, unlike GeoSeries.plot)."""
+    import shapely
+    from matplotlib.collections import LineCollection
+
+    geoms = np.asarray(geoms, dtype=object)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    coords, idx = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) == 0:
+        return None
+    splits = np.flatnonzero(np.diff(idx)) + 1
+    segments = np.split(coords, splits)
+    present = np.unique(idx)
+    own = owner[present]
+    if not isinstance(colors, str):
+        colors = np.asarray(colors, dtype=float)[own]
+    lw = np.broadcast_to(np.asarray(linewidths, dtype=float), (len(geoms),))[own]
+    lc = LineCollection(segments, colors=colors, linewidths=lw, zorder=zorder, alpha=alpha, capstyle="round")
+    ax.add_collection(lc)
+    ax.update_datalim(coords)
+    ax.autoscale_view()
+    return lc
+
+
 def _style_axes(ax, title: str | None) -> None:
     ax.set_aspect("equal")
     ax.set_xticks([])
@@ -860,14 +884,14 @@ def plot_links(
     v = pd.to_numeric(gdf[column], errors="coerce").to_numpy(float)
     scale = scale or ColorScale.shared(v, label=column, vmin=0.0)
     if background is not None and len(background):
-        background.to_crs(gdf.crs).plot(ax=ax, color="#bbbbbb", linewidth=0.3, zorder=0)
+        _draw_lines(ax, background.to_crs(gdf.crs).geometry.values, colors="#bbbbbb", linewidths=0.3, zorder=0)
     mag = np.abs(v) if width_by_abs else v
     lo, hi = (0.0, max(abs(scale.vmin), abs(scale.vmax))) if width_by_abs else (scale.vmin, scale.vmax)
     frac = np.clip((mag - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
     order = np.argsort(np.nan_to_num(mag, nan=-np.inf))  # big values on top
     g = gdf.iloc[order]
     if len(g):
-        g.plot(ax=ax, color=scale.rgba(v[order]), linewidth=(width[0] + (width[1] - width[0]) * frac[order]), zorder=1)
+        _draw_lines(ax, g.geometry.values, colors=scale.rgba(v[order]), linewidths=width[0] + (width[1] - width[0]) * frac[order], zorder=1)
     _style_axes(ax, title)
     if colorbar:
         _colorbar(ax, scale)
@@ -915,7 +939,7 @@ def plot_grid(
         origin="upper", interpolation="nearest", zorder=0,
     )
     if links is not None and len(links):
-        links.to_crs(gdf.crs).plot(ax=ax, color="#333333", linewidth=0.3, alpha=0.6, zorder=1)
+        _draw_lines(ax, links.to_crs(gdf.crs).geometry.values, colors="#333333", linewidths=0.3, alpha=0.6, zorder=1)
         ax.set_xlim(minx, maxx)
         ax.set_ylim(miny, maxy)
     _style_axes(ax, title)
