@@ -98,3 +98,40 @@ def test_cli_report_checks_parameters_before_running(report, tmp_path, capsys):
     assert cli.main(["report", str(tmp_path / "missing.ipynb"), "--out", str(out)]) == 1
     assert "report notebook not found" in capsys.readouterr().err
     assert not out.exists()
+
+
+# ----------------------------------------------------------------------------- the use-case notebooks
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("bridge_closure", {"city", "bridge", "variants", "demand_scale", "models", "interactive", "basemap", "cache_dir"}),
+        ("pedestrianisation", {"city", "scenario_files", "demand_scale", "models", "interactive", "basemap", "cache_dir"}),
+    ],
+)
+def test_use_case_notebooks_are_thin_and_parameterised(name, expected):
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    assert expected <= set(notebook_parameters(path))
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert len(code) <= 6 and sum(len(c.source.splitlines()) for c in code) < 70  # thin: calls into ldtkit
+    assert all(not c.get("outputs") for c in code)  # committed without outputs
+    # the URL query is read after the slow work (preheated Voila kernels wait there for the request)
+    src = "\n".join(c.source for c in code)
+    assert src.index("ldtkit.run(") < src.index("current_query_string()")
+
+
+def test_notebooks_match_their_generator(tmp_path, monkeypatch):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "templates" / "make_notebooks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for fn, path in ((mod.bridge_closure, "notebooks/bridge_closure.ipynb"), (mod.pedestrianisation, "notebooks/pedestrianisation.ipynb"), (mod.template, "templates/usecase_template.ipynb")):
+        committed = nbformat.read(ROOT / path, as_version=4)
+        assert [c.source for c in fn().cells] == [c.source for c in committed.cells], f"{path}: run python templates/make_notebooks.py"
