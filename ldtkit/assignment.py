@@ -59,6 +59,11 @@ METHODS = ("path", "bfw", "fw")
 # layer aborts on concurrent entry, and the scenario runner calls assign() from dask threads.
 _PARALLEL_LOCK = threading.Lock()
 
+#: Path-based method: a new shortest path is added, and flow shifted, only where it saves more
+#: than ``TOL_FACTOR x current relative gap`` of the OD pair's cost (ties and negligible
+#: improvements would otherwise make whole OD pairs flip between near-equal paths).
+TOL_FACTOR = 0.1
+
 #: Memory budget (bytes) for the shortest-path trees held at once; more origins are batched.
 TREE_MEMORY_BYTES = 256 * 1024 * 1024
 
@@ -413,6 +418,8 @@ def _solve(
         # ---- update
         t2 = time.perf_counter()
         if method == "path":
+            # OD pairs whose cheapest known path is within tol of the shortest one wait
+            tol = TOL_FACTOR * history[-1] if history else 0.0
             if single:
                 set_min()
             for lo, hi in batches:
@@ -422,7 +429,7 @@ def _solve(
                 res = K.path_update(
                     lo, hi, pb.sub_orig, pb.sub_ptr, pb.od_dest, pb.od_cls, od_dem, od_sp, od_setmin, pb.pcu, pb.from_idx, pred,
                     pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"], pool["p_next"], pool["p_hash"],
-                    pool["n_paths"], pool["n_plinks"], x, xc, cost, der, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, stamp, st, buf,
+                    pool["n_paths"], pool["n_plinks"], x, xc, cost, der, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, stamp, st, buf, tol,
                 )  # fmt: skip
                 (pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"], pool["p_next"], pool["p_hash"],
                  pool["n_paths"], pool["n_plinks"], st) = res  # fmt: skip
@@ -432,7 +439,7 @@ def _solve(
             for _ in range(n_in):
                 st = K.path_inner(
                     pb.od_cls, pb.pcu, pool["od_head"], pool["plinks"], pool["p_off"], pool["p_len"], pool["p_flow"],
-                    pool["p_next"], x, xc, cost, der, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, stamp, st,
+                    pool["p_next"], x, xc, cost, der, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, stamp, st, tol,
                 )  # fmt: skip
             # refresh costs exactly (incremental updates accumulate rounding)
             K.link_costs(x, pb.t0, pb.cap, pb.b, pb.pw, pb.fx, cost, der)

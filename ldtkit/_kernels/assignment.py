@@ -397,10 +397,10 @@ def _path_cost(p, plinks, p_off, p_len, cost):
 
 
 @njit(cache=True, nogil=True)
-def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost, der, t0, cap, b, pw, fx, stamp, st0):
+def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost, der, t0, cap, b, pw, fx, stamp, st0, tol):
     """Equilibrate OD pair ``k``'s path set by Newton steps towards its cheapest path.
 
-    Returns ``(new stamp counter, gap contribution before the shifts)``.
+    Paths within ``tol`` (relative) of the cheapest are left alone. Returns the new stamp counter.
     """
     pm = -1
     cmin = INF
@@ -419,7 +419,7 @@ def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost,
         if p != pm and p_flow[p] > 0.0:
             cp = _path_cost(p, plinks, p_off, p_len, cost)
             cm = _path_cost(pm, plinks, p_off, p_len, cost)
-            if cp > cm:
+            if cp - cm > tol * cm:
                 st += 1
                 for i in range(p_off[pm], p_off[pm] + p_len[pm]):
                     stamp[plinks[i]] = st
@@ -497,13 +497,14 @@ def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
 def path_update(
     s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
     od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks,
-    x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, buf,
+    x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, buf, tol,
 ):  # fmt: skip
     """Add each OD pair's shortest path (from ``pred_out``) to its set and equilibrate it (sequential).
 
     An OD pair without paths gets its whole demand on the new path (all-or-nothing start).
     The tree is traced only where the shortest cost ``od_sp`` beats the cheapest path already
-    in the set ``od_setmin`` (both at the costs the trees were computed with).
+    in the set ``od_setmin`` (both at the costs the trees were computed with) by more than
+    ``tol`` (relative); ``tol`` shrinks with the gap, so paths that barely matter wait.
     Returns the (possibly reallocated) pool arrays and counters.
     """
     for s in range(s_lo, s_hi):
@@ -514,9 +515,9 @@ def path_update(
             dem = od_dem[k]
             if dem <= 0.0:
                 continue
-            if od_sp[k] >= od_setmin[k] - 1e-12 * (1.0 + od_sp[k]):
+            if od_sp[k] >= od_setmin[k] * (1.0 - tol) - 1e-12 * (1.0 + od_sp[k]):
                 if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
-                    st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st)
+                    st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol)
                 continue
             v = od_dest[k]
             ln = 0
@@ -573,18 +574,18 @@ def path_update(
                     continue
                 p_flow[q] = 0.0
             if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
-                st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st)
+                st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol)
     return plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks, st
 
 
 @njit(cache=True, nogil=True)
-def path_inner(od_cls, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc, cost, der, t0, cap, b, pw, fx, stamp, st):
+def path_inner(od_cls, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, tol):
     """One equilibration pass over every OD pair's existing path set (no new paths)."""
     for k in range(od_head.shape[0]):
         h = od_head[k]
         if h >= 0 and p_next[h] >= 0:
             c = od_cls[k]
-            st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st)
+            st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol)
     return st
 
 
