@@ -329,3 +329,27 @@ def test_two_classes_on_the_same_links_match_one_pcu_class():
     np.testing.assert_allclose(a.flow_pcu, b.flow_pcu, rtol=1e-4, atol=1e-3 * b.flow_pcu.mean())
     np.testing.assert_allclose(a.flow_vph["light"] + 2.5 * a.flow_vph["heavy"], a.flow_pcu)
     assert a.flow_vph["heavy"].sum() > 0
+
+
+@needs_tntp
+def test_reported_gap_is_tstt_minus_sptt_over_tstt():
+    """Recompute the relative gap of the returned flows with scipy's Dijkstra."""
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
+
+    from ldtkit.assignment import assign
+
+    net, dem, _ = _load("Chicago-Sketch")  # through traffic allowed everywhere (FIRST THRU NODE 1)
+    res = assign(net, dem, gap=1e-3, progress=False)
+    L = net.links
+    n = net.n_nodes
+    # parallel links do not occur in Chicago-Sketch, so a sparse matrix holds the costs exactly
+    g = csr_matrix((res.cost_min + 1e-300, (L["from_node"] - 1, L["to_node"] - 1)), shape=(n, n))
+    nz = len(dem.zone_ids)
+    sp = dijkstra(g, indices=np.arange(nz))[:, :nz]
+    trips = dem.trips["light"].copy()
+    np.fill_diagonal(trips, 0.0)
+    sptt = float((trips * sp).sum())
+    tstt = float((res.flow_pcu * res.cost_min).sum())
+    assert res.gap == pytest.approx((tstt - sptt) / tstt, rel=1e-6)
+    assert 0 < res.gap <= 1e-3
