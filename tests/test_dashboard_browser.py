@@ -8,6 +8,9 @@ checks that no code or traceback is visible and that URL parameters outside the 
 change nothing that runs. The server is stopped by its PID (and its kernels by theirs).
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``; never ``playwright install``).
+The first module fixture runs the notebook once (papermill) to fill the results cache, which is
+a cache hit when ``ldtkit report`` ran before. ``LDTKIT_DASHBOARD_NOTEBOOK`` points the test at
+another notebook (e.g. a traffic-only copy while developing).
 """
 
 from __future__ import annotations
@@ -58,15 +61,15 @@ def warm_cache(tmp_path_factory):
     return out
 
 
-def _preheated(proc: psutil.Process, port: int, exclude: set[int]) -> int | None:
-    """PID of a kernel of the server that waits for its request (not in ``exclude``), else None.
+def _preheated(proc: psutil.Process, port: int) -> int | None:
+    """PID of a kernel of the server that waits for its request, else None.
 
-    A preheated kernel runs the notebook up to ``current_query_string()`` and then blocks on a
-    websocket to ``/voila/query/<kernel_id>`` on the server's port.
+    A preheated kernel runs the notebook up to ``current_query_string()`` and then holds a
+    websocket to ``/voila/query/<kernel_id>`` on the server's port until a page takes it.
     """
     for k in proc.children(recursive=True):
         try:
-            if k.pid in exclude or "ipykernel" not in " ".join(k.cmdline()):
+            if "ipykernel" not in " ".join(k.cmdline()):
                 continue
             if any(c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED for c in k.net_connections(kind="tcp")):
                 return k.pid
@@ -76,16 +79,14 @@ def _preheated(proc: psutil.Process, port: int, exclude: set[int]) -> int | None
 
 
 def _wait_ready(server: dict, *, timeout_s: float = 150.0) -> None:
-    """Wait for a fresh preheated kernel (one no page has used yet)."""
-    proc, port, used = server["proc"], server["port"], server["used"]
+    """Wait until a preheated kernel waits for its page."""
+    proc, port = server["proc"], server["port"]
     t0 = time.monotonic()
     ps = psutil.Process(proc.pid)
     while time.monotonic() - t0 < timeout_s:
         if proc.poll() is not None:
             raise RuntimeError(f"voila exited with code {proc.returncode}; log: {server['log']}")
-        pid = _preheated(ps, port, used)
-        if pid is not None:
-            used.add(pid)  # the next page takes this kernel
+        if _preheated(ps, port) is not None:
             return
         time.sleep(0.3)
     raise TimeoutError(f"voila on port {port}: no preheated kernel after {timeout_s} s; log: {server['log']}")
@@ -103,7 +104,7 @@ def voila(warm_cache, tmp_path_factory):
         proc = subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
     pid = proc.pid
     children: list[int] = []
-    server = {"url": url, "port": port, "proc": proc, "log": log, "used": set()}
+    server = {"url": url, "port": port, "proc": proc, "log": log}
     try:
         _wait_ready(server)
         children = [c.pid for c in psutil.Process(pid).children(recursive=True)]
@@ -192,7 +193,7 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
 def test_query_outside_whitelist_changes_nothing(voila, browser, tmp_path):
     marker = tmp_path / "pwned"
     evil = f"scenario=__import__('os').system('touch%20{marker}')&template=lab&theme=dark&city=porto"
-    _wait_ready(voila)  # let the pool refill
+    # ?template=/?theme= make Voila skip its preheated kernel: this page gets a fresh kernel, so no wait
     page, _ = _open(browser, voila["url"] + "?" + evil)
     try:
         assert _shown_scenario(page) == DEFAULT_LABEL  # the default scenario runs
@@ -205,7 +206,7 @@ def test_query_outside_whitelist_changes_nothing(voila, browser, tmp_path):
         assert not marker.exists()
     finally:
         page.close()
-    # a whitelisted value preselects that scenario, without a notice
+    # a whitelisted value preselects that scenario, without a notice (on a preheated kernel)
     _wait_ready(voila)
     page, _ = _open(browser, voila["url"] + "?scenario=bridge-closed-northbound")
     try:
