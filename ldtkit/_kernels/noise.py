@@ -202,7 +202,7 @@ def grid_index(xm, ym, x0, y0, cell, nx, ny):
     return order, start
 
 
-@njit(cache=True, fastmath=True, inline="always")
+@njit(cache=True, fastmath=True)
 def _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, out):
     """Linear energy transfer of one point source to a receiver for 8 bands (p-mixed H/F).
 
@@ -273,7 +273,7 @@ def _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_am
         out[b] = div * math.exp(-catm[b] * d) * (p * lf + (1.0 - p) * lh)
 
 
-@njit(cache=True, fastmath=True, inline="always")
+@njit(cache=True, fastmath=True)
 def _add_point(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
                lin_amin_h_far, tr, tl):
     """tl[b] += weight · transfer of one point source at projected squared distance d2p."""
@@ -535,25 +535,14 @@ def cluster_power(w_seg, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_off, a_we
     return out, px, py, mom
 
 
-@njit(cache=True, parallel=True, fastmath=True)
-def pair_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm):
-    """Linear transfer for many (dp, zr) pairs, shape (n, 8): for tests and benchmarks."""
-    n = dp.shape[0]
-    out = np.empty((n, NB))
-    lin_amin_h_far = 10.0 ** (0.3 * (1.0 - g))
-    for i in prange(n):
-        _point_transfer(dp[i], zs, zr[i], g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, out[i])
-    return out
-
-
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def transfer_table(zr_values, zs, n_steps, step, g, gs, p, kb, f25, f15, f075, wf_b, catm):
     """Excess transfer (ground H/F p-mixed × air absorption, divergence removed) on a grid of projected
     distances ``i·step``, per receptor height: shape (len(zr_values), n_steps, 8)."""
     nz = zr_values.shape[0]
     out = np.empty((nz, n_steps, NB))
     lin_amin_h_far = 10.0 ** (0.3 * (1.0 - g))
-    for j in prange(nz * n_steps):
+    for j in range(nz * n_steps):
         iz = j // n_steps
         i = j % n_steps
         dp = max(i * step, 0.01)
