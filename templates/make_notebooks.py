@@ -41,7 +41,7 @@ from ldtkit import dashboard, maps
 city_cfg = ldtkit.load_city(city)
 results = ldtkit.run(
     city_cfg, scenarios, models=tuple(models), demand_scale=demand_scale,
-    cache_dir=cache_dir, progress=not dashboard.in_voila(),
+    cache_dir=cache_dir, progress=interactive and not dashboard.in_voila(),
 )
 indicators = ldtkit.indicators_table(results)
 views = dashboard.views_from_results(results, city=city_cfg, labels=labels)

@@ -11,7 +11,10 @@ Examples
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
+import tempfile
 import time
 
 
@@ -33,6 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="output file stem (default: the notebook's name)")
     p.add_argument("--timeout", type=float, default=900.0, help="per-cell timeout in seconds (default 900)")
     p.add_argument("--progress", action="store_true", help="show a progress bar per cell")
+    p.add_argument("--verbose", action="store_true", help="show the kernel's log messages (hidden unless the run fails)")
     p.set_defaults(func=run)
     return p
 
@@ -52,8 +56,32 @@ def run(args: argparse.Namespace) -> int:
             f"{args.notebook}: unknown parameter(s) {unknown}; the notebook's parameters cell declares {sorted(declared)}"
         )
     t0 = time.perf_counter()
-    ipynb, html = run_report(
-        args.notebook, params, out_dir=args.out, name=args.name, timeout_s=args.timeout, progress=args.progress
-    )
+    with _quiet_kernel(enabled=not args.verbose):
+        ipynb, html = run_report(
+            args.notebook, params, out_dir=args.out, name=args.name, timeout_s=args.timeout, progress=args.progress
+        )
     print(f"wrote {html} and {ipynb} in {time.perf_counter() - t0:.1f} s", file=sys.stdout)
     return 0
+
+
+@contextlib.contextmanager
+def _quiet_kernel(*, enabled: bool):
+    """Hold back what the Jupyter kernel writes to stderr (log lines such as the TCP transport
+    warning); replay it if the run fails."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
