@@ -361,9 +361,12 @@ def view_from_result(
         flow = pd.Series(total, index=np.asarray(a.link_id))
     if flow is None:
         raise MissingFieldError(f"scenario {name!r}", "traffic", expected="a result with traffic or assignment flows")
-    g = links[["link_id", "source_id", "car_allowed", links.geometry.name]].copy()
+    from .network import CONNECTOR_CLASS
+
+    g = links[["link_id", "source_id", "car_allowed", "road_class", links.geometry.name]].copy()
     g["flow_vph"] = g["link_id"].map(flow).fillna(0.0).to_numpy(float)
-    g = g[g["car_allowed"].to_numpy(bool) & g.geometry.notna().to_numpy()]
+    # roads only: no zone connectors, no links closed to cars in every scenario's own network
+    g = g[g["car_allowed"].to_numpy(bool) & g.geometry.notna().to_numpy() & (g["road_class"] != CONNECTOR_CLASS).to_numpy()]
     if bbox_wgs84 is not None:
         box = gpd.GeoSeries.from_xy([bbox_wgs84[0], bbox_wgs84[2]], [bbox_wgs84[1], bbox_wgs84[3]], crs=4326).to_crs(g.crs)
         minx, miny = box.x.min(), box.y.min()
@@ -396,6 +399,27 @@ def views_from_results(
         label = baseline_label if name == "baseline" else labels.get(name, name)
         out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox)
     return out
+
+
+def unassigned_summary(results: Mapping[str, Any], *, labels: Mapping[str, str] | None = None) -> str | None:
+    """A sentence per scenario whose measures left car trips without a route (``on_disconnected="drop"``).
+
+    Reads ``assignment.unassigned`` (day period, trips per hour); ``None`` when every trip was assigned.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> r = {"walk": NS(assignment=NS(unassigned=pd.DataFrame({"trips": [500.0, 222.6]})))}
+    >>> unassigned_summary(r, labels={"walk": "Great Walk"})
+    'Great Walk: 723 vehicle trips per hour (day period) have no road route any more and are not assigned.'
+    """
+    notes = []
+    for name, res in results.items():
+        un = getattr(getattr(res, "assignment", None), "unassigned", None)
+        if un is not None and len(un) and float(un["trips"].sum()) > 0:
+            label = (labels or {}).get(name, name)
+            notes.append(f"{label}: {float(un['trips'].sum()):,.0f} vehicle trips per hour (day period) have no road route any more and are not assigned.")
+    return " ".join(notes) if notes else None
 
 
 def focus_center(city: Any) -> tuple[float, float]:
@@ -777,6 +801,7 @@ __all__ = [
     "plot_indicator_changes",
     "scenario_from_query",
     "static_report",
+    "unassigned_summary",
     "view_from_result",
     "views_from_results",
     "voila_command",

@@ -35,16 +35,20 @@ def _md(src: str):
 
 
 RUN = """
+from IPython.display import Markdown
+
 import ldtkit
 from ldtkit import dashboard, maps
 
 city_cfg = ldtkit.load_city(city)
 results = ldtkit.run(
     city_cfg, scenarios, models=tuple(models), demand_scale=demand_scale,
-    cache_dir=cache_dir, progress=interactive and not dashboard.in_voila(),
+    cache_dir=cache_dir, on_disconnected=on_disconnected, progress=interactive and not dashboard.in_voila(),
 )
 indicators = ldtkit.indicators_table(results)
 views = dashboard.views_from_results(results, city=city_cfg, labels=labels)
+if note := dashboard.unassigned_summary(results, labels=labels):
+    display(Markdown(note))
 """
 
 SHOW = """
@@ -102,6 +106,7 @@ interactive = True             # False in reports: static figures instead of wid
 basemap = None                 # None works offline; "osm" for OpenStreetMap tiles when online
 zoom = 14
 show_3d = False                # also show a pydeck 3D view of flows (needs internet for deck.gl)
+on_disconnected = "raise"      # "drop": assign the trips that still have a route, report the others
 cache_dir = os.environ.get("LDTKIT_CACHE", "../.ldtkit-cache")  # results cache (relative to this notebook)
 """
         ),
@@ -165,6 +170,7 @@ interactive = True             # False in reports: static figures instead of wid
 basemap = None                 # None works offline; "osm" when online
 zoom = 15
 show_3d = False
+on_disconnected = "drop"       # car trips to places left without road access are reported, not assigned
 cache_dir = os.environ.get("LDTKIT_CACHE", "../.ldtkit-cache")
 """
         ),
@@ -222,6 +228,7 @@ interactive = True
 basemap = None
 zoom = 14
 show_3d = False
+on_disconnected = "raise"
 cache_dir = os.environ.get("LDTKIT_CACHE", "../.ldtkit-cache")
 """
         ),

@@ -194,3 +194,38 @@ def test_voila_command_is_locked_down(tmp_path):
     assert cfg["allow_template_override"] == "NO" and cfg["strip_sources"] is True and cfg["show_tracebacks"] is False
     assert (dashboard.TEMPLATES_DIR / "voila" / "templates" / "ldtkit" / "index.html.j2").exists()
     assert str(dashboard.TEMPLATES_DIR) in env["JUPYTER_PATH"]
+
+
+def test_view_from_result_sums_directions_and_drops_connectors():
+    from types import SimpleNamespace as NS
+
+    from ldtkit.network import conform_links
+    from ldtkit.traffic import LinkTraffic
+
+    x0, y0 = 104_500.0, 194_000.0
+    a, b, c = (x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 100)
+    links = conform_links(
+        pd.DataFrame(
+            {
+                "link_id": [1, 2, 3, 4],
+                "from_node": [1, 2, 2, 9],
+                "to_node": [2, 1, 3, 1],
+                "length_m": 100.0,
+                "capacity_vph": 1000.0,
+                "free_speed_kmh": 50.0,
+                "source_id": ["s1", "s1", "s2", None],
+                "road_class": ["local", "local", "local", "connector"],
+                "car_allowed": [True, True, False, True],
+                "geometry": [LineString([a, b]), LineString([b, a]), LineString([b, c]), LineString([(x0 - 50, y0), a])],
+            }
+        ),
+        source="test",
+        crs="EPSG:31370",
+    )
+    traffic = {"day": LinkTraffic(np.array([1, 2, 3, 4]), np.array([100.0, 50.0, 0.0, 30.0]), np.array([10.0, 0.0, 0.0, 0.0]), np.full(4, 30.0))}
+    res = NS(network=NS(links=links), traffic=traffic, assignment=NS(unassigned=pd.DataFrame({"trips": [12.4]})), noise=None, air=None)
+    view = dashboard.view_from_result("closed", res, label="Closed")
+    assert view.links["source_id"].tolist() == ["s1"]  # directions summed; closed link and connector left out
+    assert view.links["flow_vph"].tolist() == [160.0]
+    assert view.noise is None and view.label == "Closed"
+    assert dashboard.unassigned_summary({"closed": res}, labels={"closed": "Closed"}).startswith("Closed: 12 vehicle trips per hour")
