@@ -166,11 +166,27 @@ def focus_receptors(city: City, network: RoadNetwork, *, cell_m: float, zones=No
     """A receptor grid over the focus area, population spread from the demand zones."""
     from .receptors import receptors_grid
 
-    pop = None
-    if zones is not None and "population" in getattr(zones, "columns", []):
-        pop = zones[zones["population"] > 0][["population", "geometry"]].to_crs(network.crs)
-        pop = pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    return receptors_grid(focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=pop)
+    return receptors_grid(focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=zone_population(city, network, zones))
+
+
+def zone_population(city: City, network: RoadNetwork, zones) -> "gpd.GeoDataFrame | None":
+    """Residents per zone as polygons: the zones' own polygons, else squares of ``[demand] cell_m``
+    around the zone centres (zoning aggregates land use, blocks or buildings to such cells)."""
+    import geopandas as gpd
+    import shapely
+
+    if zones is None or "population" not in getattr(zones, "columns", []):
+        return None
+    z = zones[zones["population"] > 0]
+    if "geometry" in z.columns and isinstance(z, gpd.GeoDataFrame):
+        pop = z[["population", "geometry"]].to_crs(network.crs)
+        return pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if not {"x", "y"} <= set(z.columns):
+        return None
+    half = float(city.section("demand").get("cell_m", 500.0)) / 2.0
+    x, y = z["x"].to_numpy(float), z["y"].to_numpy(float)
+    return gpd.GeoDataFrame({"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs)
+
 
 
 # ------------------------------------------------------------------ one scenario
