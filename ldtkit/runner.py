@@ -330,6 +330,10 @@ def run(
     return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
 
 
+def _identity(obj: Any) -> Any:
+    return obj
+
+
 def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
     light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
@@ -352,9 +356,12 @@ def _run_many(inputs: CityInputs, scenarios: list[Scenario], base: ScenarioResul
         return {s.name: r for s, r in zip(scenarios, out)}
     from distributed import as_completed
 
-    # Scatter the shared inputs once; tasks then only carry their scenario.
-    inputs_f = client.scatter(inputs, broadcast=True)
-    base_f = client.scatter(base, broadcast=True)
+    # The shared inputs travel as tasks that return them, not as scattered data: the scheduler
+    # keeps a task's spec, so a worker lost mid-run is recovered by rerunning it elsewhere
+    # (scattered data on a dead worker is gone for good).
+    run_id = _hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
+    inputs_f = client.submit(_identity, inputs, key=f"inputs-{run_id}", pure=False)
+    base_f = client.submit(_identity, base, key=f"baseline-{run_id}", pure=False)
     futures = {
         client.submit(run_scenario, inputs_f, s, options=options, warm_start=base_f, key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2): s.name
         for s in scenarios

@@ -50,11 +50,11 @@ def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
     worker_ports = [_free_port(), _free_port()]
     try:
         procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
-                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                      env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/dask-{len(procs)}.log", "w")))
         for wp in worker_ports:
             procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
                                            "--worker-port", str(wp), "--dashboard-address", ":0", "--no-nanny"],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                                          env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/dask-{len(procs)}.log", "w")))
         client = distributed.Client(address, timeout=60)
         client.wait_for_workers(2, timeout=60)
         killed: dict[str, str] = {}
