@@ -14,40 +14,44 @@ Examples
 
 __version__ = "0.1.0"
 
-from .city import City, load_city  # noqa: E402
-from .errors import LdtkitError  # noqa: E402
-from .network import (  # noqa: E402
-    RoadNetwork,
-    network_from_osm,
-    network_from_segments,
-    network_from_shapefiles,
-    network_from_tntp,
-)
-from .scenario import Scenario, load_scenarios  # noqa: E402
-from .traffic import LinkTraffic  # noqa: E402
+# Everything loads on first use so that `import ldtkit` (and the CLI) stays fast: geopandas,
+# numba kernels and dask are only imported by the commands that need them.
+_LAZY = {
+    "City": ("city", "City"),
+    "load_city": ("city", "load_city"),
+    "LdtkitError": ("errors", "LdtkitError"),
+    "RoadNetwork": ("network", "RoadNetwork"),
+    "network_from_osm": ("network", "network_from_osm"),
+    "network_from_segments": ("network", "network_from_segments"),
+    "network_from_shapefiles": ("network", "network_from_shapefiles"),
+    "network_from_tntp": ("network", "network_from_tntp"),
+    "Scenario": ("scenario", "Scenario"),
+    "load_scenarios": ("scenario", "load_scenarios"),
+    "LinkTraffic": ("traffic", "LinkTraffic"),
+    "assign": ("assignment", "assign"),
+    "run": ("runner", "run"),
+    "compare": ("compare", "compare"),
+    "indicators_table": ("compare", "indicators_table"),
+    "demand_for_city": ("demand", "demand_for_city"),
+    "connect_zones": ("zones", "connect_zones"),
+    "read_od": ("demand", "read_od"),
+    "write_od": ("demand", "write_od"),
+    "compute_noise": ("noise", "compute_noise"),
+    "compute_air": ("air", "compute_air"),
+}
 
 
 def __getattr__(name: str):
-    # Heavy modules (numba kernels, dask) load on first use so `import ldtkit` stays fast.
-    lazy = {
-        "assign": ("assignment", "assign"),
-        "run": ("runner", "run"),
-        "compare": ("compare", "compare"),
-        "indicators_table": ("compare", "indicators_table"),
-        "demand_for_city": ("demand", "demand_for_city"),
-        "compute_noise": ("noise", "compute_noise"),
-        "compute_air": ("air", "compute_air"),
-    }
-    if name in lazy:
+    if name in _LAZY:
         import importlib
 
-        module, attr = lazy[name]
+        module, attr = _LAZY[name]
         return getattr(importlib.import_module(f".{module}", __name__), attr)
     raise AttributeError(f"module 'ldtkit' has no attribute {name!r}")
 
 
-__all__ = [
-    "City", "LdtkitError", "LinkTraffic", "RoadNetwork", "Scenario", "assign", "compare", "compute_air",
-    "compute_noise", "demand_for_city", "indicators_table", "load_city", "load_scenarios", "network_from_osm",
-    "network_from_segments", "network_from_shapefiles", "network_from_tntp", "run",
-]
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_LAZY])
+
+
+__all__ = sorted(_LAZY)
