@@ -564,21 +564,22 @@ class NoisePropagation:
             w_seg, a["slen"], s.x0, s.y0, s.x1, s.y1, a["seg_cell"], a["lv_nx"], a["lv_off"], 10.0 ** (A_WEIGHTING_DB / 10.0)
         )
         n = len(r)
+        order, bstart = a["r_order"], a["block_start"]
+        rx, ry, rz, zi = r.x[order], r.y[order], r.z[order], a["z_index"][order]
         out = np.zeros((n, w_line.shape[0], 8))
         n_pairs = 0
-        chunks = np.array_split(np.arange(n), max(1, min(50, n // 2000)))
-        for ch in tqdm(chunks, desc="noise map", unit="block", disable=not progress):
-            if len(ch) == 0:
-                continue
-            lo, hi = ch[0], ch[-1] + 1
+        nblocks = len(bstart) - 1
+        edges = np.unique(np.linspace(0, nblocks, max(2, min(51, nblocks // 200 + 1))).astype(np.int64))
+        for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
+            lo, hi = bstart[b0], bstart[b1]
             e, cnt = _k.map_energy(
-                r.x[lo:hi], r.y[lo:hi], r.z[lo:hi], a["z_index"][lo:hi], s.x0, s.y0, s.x1, s.y1, a["slen"], a["seg_start"], w_seg,
-                a["lv_nx"], a["lv_ny"], a["lv_off"], a["cl_x"], a["cl_y"], a["cl_rho"], a["cl_len"], w_cl, cl_px, cl_py, cl_mom,
-                a["gx0"], a["gy0"], a["cell0"], a["theta"], SOURCE_HEIGHT_M, self.cutoff_m, self.spacing_ratio,
-                self.ground_g, self.g_source, self.p_favourable, a["kb"], a["f25"], a["f15"], a["f075"], a["wf_b"], a["catm"],
-                a["tab"], a["tab_step"],
+                rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0:b1 + 1] - lo, s.x0, s.y0, s.x1, s.y1, a["slen"],
+                a["seg_start"], w_seg, a["lv_nx"], a["lv_ny"], a["lv_off"], a["cl_x"], a["cl_y"], a["cl_rho"], a["cl_len"],
+                w_cl, cl_px, cl_py, cl_mom, a["gx0"], a["gy0"], a["cell0"], a["theta"], SOURCE_HEIGHT_M, self.cutoff_m,
+                self.spacing_ratio, self.ground_g, self.g_source, self.p_favourable, a["kb"], a["f25"], a["f15"], a["f075"],
+                a["wf_b"], a["catm"], a["tab"], a["tab_step"],
             )
-            out[lo:hi] = e
+            out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
         return out, n_pairs
 
@@ -596,6 +597,7 @@ def noise_propagation(
     spacing_ratio: float = 2.0,
     max_segment_m: float = 20.0,
     cell_m: float = 25.0,
+    block_m: float = 40.0,
     far_field: bool = True,
     method: str = "table",
     table_step_m: float = 0.25,
@@ -622,6 +624,8 @@ def noise_propagation(
         extent is at most d_min / ratio (``far_field=True``).
     max_segment_m, cell_m
         Longest straight source segment before adaptive splitting; size of the finest source cell.
+    block_m
+        Receptors are processed in square blocks of this size (one pyramid descent per block).
     far_field
         Group distant sources per (nested) grid cell; ``False`` splits every segment individually.
     method
@@ -697,6 +701,14 @@ def noise_propagation(
         a["tab"] = np.zeros((0, 2, 8))
         a["tab_step"] = 1.0
     a["z_index"] = z_index.astype(np.int64).ravel()
+    # receptors in spatial blocks of about block_m x block_m, evaluated together (one pyramid descent per block)
+    bkey = np.floor((ry - ry.min()) / block_m).astype(np.int64) * (int((rx.max() - rx.min()) / block_m) + 1) + np.floor(
+        (rx - rx.min()) / block_m
+    ).astype(np.int64)
+    r_order = np.argsort(bkey, kind="stable")
+    _, first = np.unique(bkey[r_order], return_index=True)
+    a["r_order"] = r_order
+    a["block_start"] = np.append(first, len(rx)).astype(np.int64)
     return NoisePropagation(
         src, receptors, float(cutoff_m), float(ground_g), float(g_source), float(p_favourable), float(temperature_c),
         float(humidity_pct), float(spacing_ratio), method, a, len(network.links),

@@ -293,34 +293,66 @@ def _add_point(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, 
 
 
 @njit(cache=True, fastmath=True)
-def _receptor_energy(
-    x, y, zr, zi, sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
-    lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
-    zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, acc, stack,
-):
-    """Accumulate into ``acc`` (n_periods, 8) the energy at one receptor; returns the point-source count.
+def _point_to_acc(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
+                  lin_amin_h_far, tr, tl):
+    """tl[b] += weight · transfer (excess × divergence) of one point source at projected squared distance d2p."""
+    if use_tab:
+        xq = math.sqrt(d2p) * inv_step
+        iq = int(xq)
+        fr = xq - iq
+        div = weight / ((d2p + dz2) * 12.589254117941673)
+        fr0 = div * (1.0 - fr)
+        fr1 = div * fr
+        for b in range(NB):
+            tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
+    else:
+        _add_point(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
+                   lin_amin_h_far, tr, tl)
 
-    Descends a pyramid of nested grid cells (level k has cells of ``cell0·2^k``): a cell whose
-    sources are all within ``rho`` of their centroid is one point source when seen from at least
-    ``theta·rho`` (θ = 2·ratio + 1 keeps its extent ≤ d_min/ratio, the same rule as for splitting
-    lines); otherwise its children are opened, and at level 0 its segments are split individually.
+
+@njit(cache=True, fastmath=True)
+def _block_energy(
+    bx, by, bz, bzi, sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
+    lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
+    zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, acc, cnt, stack,
+):
+    """Accumulate into ``acc`` (n_block, n_periods, 8) the energy at a block of nearby receptors.
+
+    Descends a pyramid of nested grid cells (level k has cells of ``cell0·2^k``) once for the whole
+    block: a cell whose sources all lie within ``rho`` of their centroid is one point source when
+    every receptor of the block sees it from at least ``theta·rho`` (θ = 2·ratio + 1 keeps its
+    extent ≤ d_min/ratio, the rule used for splitting lines); otherwise its children are opened, and
+    at level 0 its segments are split for each receptor individually. ``cnt`` receives the number of
+    point sources evaluated per receptor.
     """
+    nb = bx.shape[0]
     npd = w_seg.shape[1]
     use_tab = tab.shape[0] > 0
     inv_step = 1.0 / tab_step if use_tab else 0.0
     lin_amin_h_far = 10.0 ** (0.3 * (1.0 - g))
     cut2 = cutoff * cutoff
-    dz2 = (zr - zs) * (zr - zs)
-    tabz = tab[zi] if use_tab else tab[0:0, 0]
     tr = np.empty(NB)
     tl = np.empty(NB)
-    cnt = 0
+    cx = 0.0
+    cy = 0.0
+    for i in range(nb):
+        cx += bx[i]
+        cy += by[i]
+    cx /= nb
+    cy /= nb
+    rb = 0.0
+    for i in range(nb):
+        rb = max(rb, math.sqrt((bx[i] - cx) ** 2 + (by[i] - cy) ** 2))
+    dz2s = np.empty(nb)
+    for i in range(nb):
+        dz2s[i] = (bz[i] - zs) * (bz[i] - zs)
     top = lv_nx.shape[0] - 1
     ctop = cell0 * (1 << top)
-    iy0 = max(int(math.floor((y - cutoff - gy0) / ctop)) - 1, 0)
-    iy1 = min(int(math.floor((y + cutoff - gy0) / ctop)) + 1, lv_ny[top] - 1)
-    ix0 = max(int(math.floor((x - cutoff - gx0) / ctop)) - 1, 0)
-    ix1 = min(int(math.floor((x + cutoff - gx0) / ctop)) + 1, lv_nx[top] - 1)
+    reach = cutoff + rb
+    iy0 = max(int(math.floor((cy - reach - gy0) / ctop)) - 1, 0)
+    iy1 = min(int(math.floor((cy + reach - gy0) / ctop)) + 1, lv_ny[top] - 1)
+    ix0 = max(int(math.floor((cx - reach - gx0) / ctop)) - 1, 0)
+    ix1 = min(int(math.floor((cx + reach - gx0) / ctop)) + 1, lv_nx[top] - 1)
     sp = 0
     for iy in range(iy0, iy1 + 1):
         for ix in range(ix0, ix1 + 1):
@@ -336,39 +368,54 @@ def _receptor_energy(
         ci = lv_off[k] + iy * lv_nx[k] + ix
         if cl_len[ci] <= 0.0:
             continue
-        dx = x - cl_x[ci]
-        dy = y - cl_y[ci]
-        d2c = dx * dx + dy * dy
+        dxc = cx - cl_x[ci]
+        dyc = cy - cl_y[ci]
+        dc = math.sqrt(dxc * dxc + dyc * dyc)
         rho = cl_rho[ci]
-        dc = math.sqrt(d2c)
-        if dc - rho > cutoff:
+        if dc - rb - rho > cutoff:
             continue
-        if dc >= theta * rho:
-            ex = x - cl_px[ci]
-            ey = y - cl_py[ci]
-            d2w = ex * ex + ey * ey
-            if d2w <= cut2:
-                for b in range(NB):
-                    tl[b] = 0.0
+        if dc - rb >= theta * rho:
+            # the whole cell is one point source at its power centroid for every receptor of the block
+            for i in range(nb):
+                ex = bx[i] - cl_px[ci]
+                ey = by[i] - cl_py[ci]
+                d2w = ex * ex + ey * ey
+                if d2w > cut2:
+                    continue
+                dd = d2w + dz2s[i]
                 # mean of 1/D over the cell's power distribution, D = |r - u|² + dz², to second order
-                dd = d2w + dz2
                 corr = 1.0 - (cl_mom[ci, 0] + cl_mom[ci, 2]) / dd + 4.0 * (
                     ex * ex * cl_mom[ci, 0] + 2.0 * ex * ey * cl_mom[ci, 1] + ey * ey * cl_mom[ci, 2]
                 ) / (dd * dd)
                 corr = min(max(corr, 0.5), 2.0)
-                _add_point(d2w, dz2, corr, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
-                           lin_amin_h_far, tr, tl)
-                cnt += 1
-                for m in range(npd):
+                cnt[i] += 1
+                if use_tab:
+                    zi = bzi[i]
+                    xq = math.sqrt(d2w) * inv_step
+                    iq = int(xq)
+                    fr = xq - iq
+                    div = corr / (dd * 12.589254117941673)
+                    fr0 = div * (1.0 - fr)
+                    fr1 = div * fr
                     for b in range(NB):
-                        acc[m, b] += w_cl[ci, m, b] * tl[b]
+                        tb = fr0 * tab[zi, iq, b] + fr1 * tab[zi, iq + 1, b]
+                        for m in range(npd):
+                            acc[i, m, b] += w_cl[ci, m, b] * tb
+                else:
+                    for b in range(NB):
+                        tl[b] = 0.0
+                    _add_point(d2w, dz2s[i], corr, use_tab, inv_step, tab[0:0, 0], zs, bz[i], g, gs, p, kb, f25, f15,
+                               f075, wf_b, catm, lin_amin_h_far, tr, tl)
+                    for m in range(npd):
+                        for b in range(NB):
+                            acc[i, m, b] += w_cl[ci, m, b] * tl[b]
             continue
         if k > 0:
-            for cy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
-                for cx in range(2 * ix, min(2 * ix + 2, lv_nx[k - 1])):
+            for yy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
+                for xx in range(2 * ix, min(2 * ix + 2, lv_nx[k - 1])):
                     stack[sp, 0] = k - 1
-                    stack[sp, 1] = cy
-                    stack[sp, 2] = cx
+                    stack[sp, 1] = yy
+                    stack[sp, 2] = xx
                     sp += 1
             continue
         for s in range(seg_start[ci], seg_start[ci + 1]):
@@ -376,59 +423,95 @@ def _receptor_energy(
             ay = sy0[s]
             ex = sx1[s] - ax
             ey = sy1[s] - ay
-            px = x - ax
-            py = y - ay
-            l2 = ex * ex + ey * ey
-            t = 0.0
-            if l2 > 0.0:
-                t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
-            qx = px - t * ex
-            qy = py - t * ey
-            dmin2 = qx * qx + qy * qy
-            if dmin2 > cut2:
-                continue
             length = slen[s]
-            lmax = max(1.0, math.sqrt(dmin2 + dz2) / ratio)
-            n = max(1, int(math.ceil(length / lmax - 1e-9)))
-            inv_n = 1.0 / n
-            li = length * inv_n
-            ux = px - 0.5 * inv_n * ex
-            uy = py - 0.5 * inv_n * ey
-            stx = ex * inv_n
-            sty = ey * inv_n
-            for b in range(NB):
-                tl[b] = 0.0
-            hit = False
-            for j in range(n):
-                dp2 = ux * ux + uy * uy
-                ux -= stx
-                uy -= sty
-                if dp2 > cut2:
+            l2 = ex * ex + ey * ey
+            lim2 = (ratio * length) * (ratio * length)
+            for i in range(nb):
+                px = bx[i] - ax
+                py = by[i] - ay
+                dz2 = dz2s[i]
+                # fast path: seen from at least ratio x its length, a segment is one point at its midpoint
+                mx = px - 0.5 * ex
+                my = py - 0.5 * ey
+                dm2 = mx * mx + my * my
+                dm = math.sqrt(dm2)
+                lb = dm - 0.5 * length
+                if lb > 0.0 and lb * lb + dz2 >= lim2:
+                    if dm2 <= cut2:
+                        cnt[i] += 1
+                        if use_tab:
+                            zi = bzi[i]
+                            xq = dm * inv_step
+                            iq = int(xq)
+                            fr = xq - iq
+                            div = length / ((dm2 + dz2) * 12.589254117941673)
+                            fr0 = div * (1.0 - fr)
+                            fr1 = div * fr
+                            for b in range(NB):
+                                tb = fr0 * tab[zi, iq, b] + fr1 * tab[zi, iq + 1, b]
+                                for m in range(npd):
+                                    acc[i, m, b] += w_seg[s, m, b] * tb
+                        else:
+                            for b in range(NB):
+                                tl[b] = 0.0
+                            _add_point(dm2, dz2, length, use_tab, inv_step, tab[0:0, 0], zs, bz[i], g, gs, p, kb, f25,
+                                       f15, f075, wf_b, catm, lin_amin_h_far, tr, tl)
+                            for m in range(npd):
+                                for b in range(NB):
+                                    acc[i, m, b] += w_seg[s, m, b] * tl[b]
                     continue
-                hit = True
-                cnt += 1
-                _add_point(dp2, dz2, li, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm,
-                           lin_amin_h_far, tr, tl)
-            if hit:
-                for m in range(npd):
-                    for b in range(NB):
-                        acc[m, b] += w_seg[s, m, b] * tl[b]
-    return cnt
+                # near: split into n parts of length ≤ max(1 m, d_min/ratio)
+                t = 0.0
+                if l2 > 0.0:
+                    t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
+                qx = px - t * ex
+                qy = py - t * ey
+                dmin2 = qx * qx + qy * qy
+                if dmin2 > cut2:
+                    continue
+                lmax = max(1.0, math.sqrt(dmin2 + dz2) / ratio)
+                n = max(1, int(math.ceil(length / lmax - 1e-9)))
+                inv_n = 1.0 / n
+                li = length * inv_n
+                ux = px - 0.5 * inv_n * ex
+                uy = py - 0.5 * inv_n * ey
+                stx = ex * inv_n
+                sty = ey * inv_n
+                for b in range(NB):
+                    tl[b] = 0.0
+                hit = False
+                tabz = tab[bzi[i]] if use_tab else tab[0:0, 0]
+                for j in range(n):
+                    dp2 = ux * ux + uy * uy
+                    ux -= stx
+                    uy -= sty
+                    if dp2 > cut2:
+                        continue
+                    hit = True
+                    cnt[i] += 1
+                    _point_to_acc(dp2, dz2, li, use_tab, inv_step, tabz, zs, bz[i], g, gs, p, kb, f25, f15, f075, wf_b,
+                                  catm, lin_amin_h_far, tr, tl)
+                if hit:
+                    for m in range(npd):
+                        for b in range(NB):
+                            acc[i, m, b] += w_seg[s, m, b] * tl[b]
 
 
 @njit(cache=True, parallel=True)
 def map_energy(
-    rx, ry, rz, z_index, sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
+    rx, ry, rz, z_index, block_start, sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
     lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
     zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step,
 ):
     """Band energies (linear, 10^(L/10)) at each receptor, shape (n_receptors, n_periods, 8), and the
     number of point-source evaluations per receptor.
 
-    Segments are sorted by level-0 cell (cell ``c`` holds rows ``seg_start[c]:seg_start[c+1]``);
-    ``w_seg`` (n_segments, n_periods, 8) is each segment's per-metre power (linear 10^(L'_W/10)) and
-    ``w_cl`` the summed power (× length) of every pyramid cell, evaluated at ``(cl_px, cl_py)`` (see
-    :func:`build_pyramid`, :func:`cluster_power`). Each segment is split into n equal parts of length ≤ max(1 m, d_min/ratio)
+    Receptors come in spatial blocks (block ``j`` is rows ``block_start[j]:block_start[j+1]``),
+    processed in parallel. Segments are sorted by level-0 cell (cell ``c`` holds rows
+    ``seg_start[c]:seg_start[c+1]``); ``w_seg`` (n_segments, n_periods, 8) is each segment's per-metre
+    power (linear 10^(L'_W/10)) and ``w_cl`` the summed power (× length) of every pyramid cell,
+    evaluated at ``(cl_px, cl_py)`` with the second moments ``cl_mom`` (see :func:`build_pyramid`,
+    :func:`cluster_power`). Each segment is split into n equal parts of length ≤ max(1 m, d_min/ratio)
     (NMPB 2008, as in NoiseModelling), d_min the 3-D distance from the receptor; point sources
     farther than ``cutoff`` (projected) are skipped. With a non-empty ``tab`` (n_heights, n_steps, 8)
     (:func:`transfer_table`) the ground and air terms are interpolated in projected distance from the
@@ -440,13 +523,19 @@ def map_energy(
     count = np.zeros(nr, dtype=np.int64)
     top = lv_nx.shape[0] - 1
     ctop = cell0 * (1 << top)
-    nstack = (int(2.0 * cutoff / ctop) + 5) ** 2 + 4 * (top + 2)
-    for r in prange(nr):
+    nblocks = block_start.shape[0] - 1
+    for j in prange(nblocks):
+        lo = block_start[j]
+        hi = block_start[j + 1]
+        span = 0.0
+        for i in range(lo, hi):
+            span = max(span, abs(rx[i] - rx[lo]), abs(ry[i] - ry[lo]))
+        nstack = (int(2.0 * (cutoff + 2.0 * span) / ctop) + 5) ** 2 + 4 * (top + 2)
         stack = np.empty((nstack, 3), dtype=np.int64)
-        count[r] = _receptor_energy(
-            rx[r], ry[r], rz[r], z_index[r], sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
+        _block_energy(
+            rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], sx0, sy0, sx1, sy1, slen, seg_start, w_seg,
             lv_nx, lv_ny, lv_off, cl_x, cl_y, cl_rho, cl_len, w_cl, cl_px, cl_py, cl_mom, gx0, gy0, cell0, theta,
-            zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, out[r], stack,
+            zs, cutoff, ratio, g, gs, p, kb, f25, f15, f075, wf_b, catm, tab, tab_step, out[lo:hi], count[lo:hi], stack,
         )
     return out, count
 
