@@ -55,7 +55,8 @@ SHOW = """
 if interactive:
     board = dashboard.ScenarioDashboard(
         views, baseline="baseline", indicators=indicators, default=default_scenario,
-        center=dashboard.focus_center(city_cfg), zoom=zoom, basemap=basemap, title=title)
+        center=dashboard.focus_center(city_cfg), zoom=zoom, basemap=basemap, title=title,
+        prerender_grids=dashboard.in_voila())
     # the page's URL may preselect a scenario, from the whitelist only (anything else: default + notice)
     board.select(*dashboard.scenario_from_query(
         dashboard.current_query_string(), allowed=list(labels), default=default_scenario))
