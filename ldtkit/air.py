@@ -55,6 +55,7 @@ import time
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 from pathlib import Path
+import copyreg
 from types import MappingProxyType
 from typing import Any, Mapping, Sequence
 
@@ -74,6 +75,14 @@ POLLUTANTS = ("nox", "no2", "pm10", "pm25")
 
 # ----------------------------------------------------------------------------- fleet
 #: Segments of the emission-factor table by fleet key: (vehicle_class, segment, euro).
+# Read-only mappings keep fleet and emission tables immutable; results that hold them must still
+# pickle (result cache, dask workers), so teach pickle to rebuild them from a plain dict.
+def _read_only(d: dict) -> Mapping:
+    return MappingProxyType(d)
+
+
+copyreg.pickle(MappingProxyType, lambda m: (_read_only, (dict(m),)))
+
 FLEET_SEGMENTS: Mapping[str, tuple[str, str, str]] = MappingProxyType(
     {
         "petrol_euro5": ("passenger_car", "Gasoline 1.4-2.0 l", "Euro 5"),
