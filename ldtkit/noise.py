@@ -228,6 +228,30 @@ def atmospheric_absorption_db_km(
     return alpha * 1000.0
 
 
+def _mean_plane_geometry(terrain: np.ndarray, dp: float, zs_abs: float, zr_abs: float) -> tuple[float, float, float]:
+    """Heights of source and receiver above the least-squares mean plane of a ground profile, and the
+    distance between their projections on it (Annex II 2.5.11)."""
+    if terrain.ndim != 2 or terrain.shape[1] != 2 or len(terrain) < 2 or np.any(np.diff(terrain[:, 0]) < 0):
+        raise InvalidValueError("terrain must be an (n >= 2, 2) array of (distance_m, elevation_m) with increasing distance")
+    x, z = terrain[:, 0], terrain[:, 1]
+    # exact integrals of the piecewise-linear profile: ∫1, ∫x, ∫x², ∫z, ∫xz
+    x0, x1, z0, z1 = x[:-1], x[1:], z[:-1], z[1:]
+    h = x1 - x0
+    s1 = h.sum()
+    sx = np.sum(h * (x0 + x1) / 2)
+    sxx = np.sum(h * (x0 * x0 + x0 * x1 + x1 * x1) / 3)
+    sz = np.sum(h * (z0 + z1) / 2)
+    sxz = np.sum(h * (x0 * (2 * z0 + z1) + x1 * (z0 + 2 * z1)) / 6)
+    a, b = np.linalg.solve(np.array([[sxx, sx], [sx, s1]]), np.array([sxz, sz]))
+    norm = np.hypot(1.0, a)
+    zs = (zs_abs - (a * 0.0 + b)) / norm
+    zr = (zr_abs - (a * dp + b)) / norm
+    # projections of S (0, zs_abs) and R (dp, zr_abs) on the line z = a x + b, measured along it
+    ps = (0.0 + a * (zs_abs - b)) / norm
+    pr = (dp + a * (zr_abs - b)) / norm
+    return float(max(zs, 0.0)), float(max(zr, 0.0)), float(abs(pr - ps))
+
+
 @dataclass(frozen=True)
 class PathAttenuation:
     """Attenuation terms of one direct source–receiver path, per octave band (dB unless stated).
@@ -288,6 +312,7 @@ def path_attenuation(
     temperature_c: float = 15.0,
     humidity_pct: float = 70.0,
     pressure_pa: float = 101325.0,
+    terrain: np.ndarray | None = None,
 ) -> PathAttenuation:
     """Attenuation of the direct path between a point source and a receiver over flat ground.
 
@@ -307,6 +332,11 @@ def path_attenuation(
         Occurrence of favourable propagation conditions (0…1).
     temperature_c, humidity_pct, pressure_pa
         Air conditions for ISO 9613-1 absorption.
+    terrain
+        Optional ground profile under the path, an ``(n, 2)`` array of (horizontal distance from the
+        source in m, ground elevation in m), piecewise linear. The source and receiver z are then
+        elevations, and z_s, z_r, d_p are measured on the least-squares mean plane of the profile
+        (Annex II 2.5.11). Without it the ground is flat at z = 0.
 
     Examples
     --------
@@ -318,12 +348,15 @@ def path_attenuation(
     r = np.asarray(receiver_xyz, dtype=np.float64)
     if s.shape != (3,) or r.shape != (3,):
         raise InvalidValueError("source_xyz and receiver_xyz must be (x, y, z) triples")
-    if s[2] < 0 or r[2] < 0:
+    if terrain is None and (s[2] < 0 or r[2] < 0):
         raise InvalidValueError(f"source and receiver heights must be >= 0, got {s[2]} and {r[2]}")
     if not (0.0 <= p_favourable <= 1.0):
         raise InvalidValueError(f"p_favourable must be within [0, 1], got {p_favourable}")
     dp = float(np.hypot(*(r[:2] - s[:2])))
     d = float(np.linalg.norm(r - s))
+    zs, zr = float(s[2]), float(r[2])
+    if terrain is not None:
+        zs, zr, dp = _mean_plane_geometry(np.asarray(terrain, dtype=np.float64), dp, zs, zr)
     if d <= 0:
         raise InvalidValueError("source and receiver coincide")
     g = np.asarray(ground_g, dtype=np.float64)
@@ -336,10 +369,10 @@ def path_attenuation(
     if not (0.0 <= g_path <= 1.0 and 0.0 <= g_source <= 1.0):
         raise InvalidValueError(f"ground factors must be within [0, 1], got G_path={g_path}, g_source={g_source}")
     alpha = atmospheric_absorption_db_km(temperature_c=temperature_c, humidity_pct=humidity_pct, pressure_pa=pressure_pa)
-    out = _k.path_terms(d, dp, float(s[2]), float(r[2]), g_path, float(g_source), np.asarray(BANDS_HZ, dtype=np.float64), alpha, np.zeros((9, 8)))
+    out = _k.path_terms(d, dp, zs, zr, g_path, float(g_source), np.asarray(BANDS_HZ, dtype=np.float64), alpha, np.zeros((9, 8)))
     return PathAttenuation(
         distance_m=d, projected_distance_m=dp, g_path=g_path,
-        g_path_prime=float(_k.g_prime(g_path, float(g_source), dp, float(s[2]), float(r[2]))), p_favourable=float(p_favourable),
+        g_path_prime=float(_k.g_prime(g_path, float(g_source), dp, zs, zr)), p_favourable=float(p_favourable),
         a_div=out[7], a_atm=out[6], alpha_atm_db_km=out[8], w_h=out[0], cf_h=out[1], a_ground_h=out[2],
         w_f=out[3], cf_f=out[4], a_ground_f=out[5],
     )

@@ -29,21 +29,31 @@ def _ground_segments(profile):
     )
 
 
+def _terrain(profile):
+    """(distance from the source, ground elevation) at every cut point."""
+    pts = profile["cutPoints"]
+    x0, y0 = pts[0]["xyz"][:2]
+    return np.array([(np.hypot(p["xyz"][0] - x0, p["xyz"][1] - y0), p["zGround"]) for p in pts])
+
+
 def test_iso_9613_1_absorption_matches_harness():
     ref = _ref()["propagation_common_settings"]
     alpha = atmospheric_absorption_db_km(temperature_c=ref["T_air_C"], humidity_pct=ref["RH_percent"], pressure_pa=ref["pressure_Pa"])
     np.testing.assert_allclose(alpha, ref["alpha_atm_dB_per_km_expected"], atol=0.005 + 1e-9)
 
 
-@pytest.mark.parametrize("tc", ["TC01", "TC02", "TC03", "TC04"])
-def test_iso_tr_17534_4_flat_ground_cases(tc):
+@pytest.mark.parametrize("tc", ["TC01", "TC02", "TC03", "TC04", "TC05"])
+def test_iso_tr_17534_4_ground_cases(tc):
+    """TC01–TC04: flat ground (the issue's acceptance); TC05: terrain, through the mean plane."""
     ref = _ref()
     settings = ref["propagation_common_settings"]
     tol = ref["tolerance_constants_in_NoiseModelling_test"]
     c = ref["propagation_cases_iso_tr_17534_4"][tc]
-    assert tc in ref["propagation_first_version_subset"]["ids"]
+    assert tc in ref["propagation_first_version_subset"]["ids"] or tc == "TC05"
+    profile = c["direct_profile"]
     pa = path_attenuation(
-        c["source_xyz"], c["receiver_xyz"], ground_g=_ground_segments(c["direct_profile"]),
+        c["source_xyz"], c["receiver_xyz"], ground_g=_ground_segments(profile), g_source=profile["cutPoints"][0]["G"],
+        terrain=_terrain(profile),
         p_favourable=settings["favourable_occurrence_p"], temperature_c=settings["T_air_C"],
         humidity_pct=settings["RH_percent"], pressure_pa=settings["pressure_Pa"],
     )
@@ -73,6 +83,13 @@ def test_farther_receiver_is_quieter_and_porous_ground_absorbs():
     hard = path_attenuation((0, 0, 0.05), (100, 0, 4), ground_g=0.0).levels(90.0)["L"]
     soft = path_attenuation((0, 0, 0.05), (100, 0, 4), ground_g=1.0).levels(90.0)["L"]
     assert np.all(soft <= hard + 1e-9) and (hard - soft)[2:5].max() > 3.0
+
+
+def test_mean_plane_of_flat_terrain_is_the_ground():
+    flat = path_attenuation((0, 0, 1), (150, 20, 4), ground_g=0.5)
+    lifted = path_attenuation((0, 0, 11), (150, 20, 14), ground_g=0.5, terrain=np.array([[0.0, 10.0], [151.3, 10.0]]))
+    np.testing.assert_allclose(lifted.a_ground_h, flat.a_ground_h, atol=1e-9)
+    np.testing.assert_allclose(lifted.a_ground_f, flat.a_ground_f, atol=1e-9)
 
 
 def test_path_errors():
