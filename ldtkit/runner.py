@@ -73,6 +73,10 @@ class ModelOptions:
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
 
+    def inputs_key(self) -> str:
+        """The options that shape the shared city inputs (network, demand, receptors)."""
+        return json.dumps({k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m")}, sort_keys=True)
+
 
 @dataclass
 class CityInputs:
@@ -292,7 +296,7 @@ def run(
     if cached.get("baseline") is None or missing:
         # Network, zones, demand, receptors and the air transfer depend only on the city and the
         # options: cache them too, so editing one scenario recomputes that scenario alone.
-        inputs_key = _hash("inputs", city_key)
+        inputs_key = _hash("inputs", city.fingerprint(), options.inputs_key(), __version__)
         inputs = cache.get(inputs_key) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress)

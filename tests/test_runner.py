@@ -144,8 +144,10 @@ def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
     assert cache.get("abc") is None
 
 
-def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(tmp_path):
+def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(ghent_run, tmp_path):
     from ldtkit.errors import DisconnectedDemandError
+
+    shutil.copytree(ghent_run[1], tmp_path, dirs_exist_ok=True)  # baseline and inputs cached
 
     # close every car link within 2 km of the old town: zones inside lose all access
     cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 600}]})
