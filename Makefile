@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: report test setup setup-test browser bench clean
+.PHONY: report reports test setup setup-test browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,13 @@ browser:
 report: setup
 	$(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports
 
-test: setup-test browser
+# Both use-case reports, headless (CI regenerates them; they also warm the results cache
+# that the dashboard browser test reuses).
+reports:
+	$(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports
+	$(BIN)/ldtkit report notebooks/pedestrianisation.ipynb --out $(OUT)/reports
+
+test: setup-test browser reports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(BIN)/python
