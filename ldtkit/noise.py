@@ -2,10 +2,17 @@
 
 Emission follows Directive (EU) 2015/996 Annex II 2.2 with Table F-1/F-4 of Delegated
 Directive (EU) 2021/1226 by default (``coefficients="2015"`` selects the superseded set).
-Propagation follows Annex II 2.5 on a flat mean plane: line sources split into point
-sources, geometric divergence, ISO 9613-1 air absorption and the ground effect in
-homogeneous and favourable conditions, mixed with the occurrence ``p`` of favourable
-conditions.
+Propagation follows Annex II 2.5 for the direct path: line sources split into point sources,
+geometric divergence, ISO 9613-1 air absorption and the ground effect in homogeneous and
+favourable conditions (on a flat mean plane in maps; over a terrain profile's mean plane in
+:func:`path_attenuation`), mixed with the occurrence ``p`` of favourable conditions.
+Diffraction over buildings and barriers and reflections are not modelled yet, so maps do
+not show screening by buildings (a conservative, upper-bound picture in dense streets).
+
+- :func:`line_emission` / :func:`emission_per_link`: L'_W per octave band of one road / many links.
+- :func:`path_attenuation`: every attenuation term of one source–receiver path (ISO/TR 17534-4 TC01–TC05).
+- :func:`compute_noise` → :class:`NoiseMap` (Lday, Levening, Lnight, Lden, exposure per END band);
+  :func:`noise_propagation` prepares the traffic-independent part once for many scenarios.
 
 Examples
 --------
