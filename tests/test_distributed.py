@@ -50,11 +50,11 @@ def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
     worker_ports = [_free_port(), _free_port()]
     try:
         procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
-                                      env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/dask-{len(procs)}.log", "w")))
+                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         for wp in worker_ports:
             procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
                                            "--worker-port", str(wp), "--dashboard-address", ":0", "--no-nanny"],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=open(f"/tmp/dask-{len(procs)}.log", "w")))
+                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         client = distributed.Client(address, timeout=60)
         client.wait_for_workers(2, timeout=60)
         killed: dict[str, str] = {}
@@ -79,7 +79,7 @@ def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
         remote = run(city, scenarios, client=client, cache_dir=None, models=("traffic",), progress=False)
         t.join(timeout=5)
         assert killed, "no worker was killed mid-run (the run finished too fast to test resilience)"
-        assert len(client.scheduler_info()["workers"]) == 1
+        assert len(client.nthreads()) == 1, "one worker left after the kill"
         client.close()
     finally:
         for p in procs:
