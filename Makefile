@@ -12,11 +12,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# The last step of setup compiles the numba kernels into numba's cache (about a minute, once).
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[all]'
+	$(BIN)/python -m ldtkit.warmup
 
 setup-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m ldtkit.warmup
 
 # Debian's chromium for the Playwright dashboard test (never `playwright install`).
 browser:

@@ -1,0 +1,36 @@
+"""Compile ldtkit's numba kernels into numba's on-disk cache, as the last step of setup.
+
+The kernels are compiled with ``cache=True``: the first process to call them compiles them
+(about a minute for all models on 2 cores) and every later process loads the machine code.
+``make setup`` runs this module once so that the first real run does not pay for it:
+it runs the small Athens city through traffic, noise and air, which calls every kernel
+with the same argument types as any other city.
+
+Usage::
+
+    python -m ldtkit.warmup
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+
+def warm_kernels(city: str = "athens") -> float:
+    """Run ``city`` once through every model without the results cache; return the seconds taken."""
+    from .runner import run
+
+    t0 = time.perf_counter()
+    run(city, [], cache_dir=None, progress=False)
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    seconds = warm_kernels()
+    print(f"ldtkit: numba kernels compiled and cached in {seconds:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
