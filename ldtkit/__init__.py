@@ -37,6 +37,15 @@ _LAZY = {
     "read_od": ("demand", "read_od"),
     "write_od": ("demand", "write_od"),
     "compute_noise": ("noise", "compute_noise"),
+    "line_emission": ("noise", "line_emission"),
+    "noise_propagation": ("noise", "noise_propagation"),
+    "NoiseMap": ("noise", "NoiseMap"),
+    "receptors_grid": ("receptors", "receptors_grid"),
+    "receptors_facades": ("receptors", "receptors_facades"),
+    "air_transfer": ("air", "air_transfer"),
+    "AirMap": ("air", "AirMap"),
+    "ScenarioResult": ("runner", "ScenarioResult"),
+    "Comparison": ("compare", "Comparison"),
     "compute_air": ("air", "compute_air"),
 }
 
