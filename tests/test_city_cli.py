@@ -50,3 +50,10 @@ def test_cli_network_summary_ghent(capsys):
 def test_cli_reports_errors_without_traceback(capsys):
     assert main(["network", "summary", "atlantis"]) == 1
     assert "ldtkit: error: city config" in capsys.readouterr().err
+
+
+def test_every_public_name_resolves():
+    import ldtkit
+
+    missing = [n for n in ldtkit.__all__ if getattr(ldtkit, n, None) is None]
+    assert not missing
