@@ -35,6 +35,7 @@ report: setup
 reports:
 	$(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports
 	$(BIN)/ldtkit report notebooks/pedestrianisation.ipynb --out $(OUT)/reports
+	$(BIN)/ldtkit report notebooks/air_validation.ipynb --out $(OUT)/reports
 
 test: setup-test browser reports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
