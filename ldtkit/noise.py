@@ -612,7 +612,7 @@ class NoisePropagation:
         edges = np.unique(np.linspace(0, nblocks, max(2, min(51, nblocks // 200 + 1))).astype(np.int64))
         for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
             lo, hi = bstart[b0], bstart[b1]
-            e, cnt = _k.map_energy(
+            e, cnt = _map_energy_balanced(
                 rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0:b1 + 1] - lo, s.x0, s.y0, s.x1, s.y1, a["slen"],
                 a["seg_start"], w_seg, a["lv_nx"], a["lv_ny"], a["lv_off"], a["cl_x"], a["cl_y"], a["cl_rho"], a["cl_len"],
                 w_cl, cl_px, cl_py, cl_mom, a["gx0"], a["gy0"], a["cell0"], a["theta"], SOURCE_HEIGHT_M, self.cutoff_m,
@@ -622,6 +622,21 @@ class NoisePropagation:
             out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
         return out, n_pairs
+
+
+def _map_energy_balanced(*args):
+    """:func:`ldtkit._kernels.noise.map_energy` with dynamic scheduling of receptor blocks.
+
+    Blocks differ a lot in work (a block beside a motorway junction sees many more sources
+    than one in a park); numba's default static split leaves a thread idle, small chunks don't.
+    """
+    import numba
+
+    previous = numba.set_parallel_chunksize(4)
+    try:
+        return _k.map_energy(*args)
+    finally:
+        numba.set_parallel_chunksize(previous)
 
 
 def noise_propagation(
