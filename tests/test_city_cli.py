@@ -57,3 +57,14 @@ def test_every_public_name_resolves():
 
     missing = [n for n in ldtkit.__all__ if getattr(ldtkit, n, None) is None]
     assert not missing
+
+
+def test_cli_run_athens_reports_dropped_trips(tmp_path, monkeypatch, capsys):
+    """The Great Walk cuts some zones off for heavy vehicles: an error by default, a report with the flag."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "athens", "--models", "traffic", "--out", "out"]) == 1
+    assert "have no path" in capsys.readouterr().err
+    assert main(["run", "athens", "--models", "traffic", "--out", "out", "--drop-disconnected"]) == 0
+    out = capsys.readouterr().out
+    assert "trips/h dropped" in out
+    assert (tmp_path / "out" / "athens" / "indicators.csv").exists()

@@ -15,6 +15,9 @@ def add_parser(sub) -> None:
     p.add_argument("--models", default="traffic,noise,air", help="comma-separated: traffic,noise,air (default: all)")
     p.add_argument("--gap", type=float, default=1e-4, help="relative gap target (default 1e-4)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    p.add_argument("--drop-disconnected", action="store_true",
+                   help="assign what can be assigned when a measure leaves OD pairs without a path, and report the "
+                        "dropped trips (default: stop with an error listing them)")
     p.set_defaults(func=_run)
 
 
@@ -40,7 +43,14 @@ def _run(args: argparse.Namespace) -> int:
 
         client = Client(args.scheduler)
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
-    results = run(city, scenarios, client=client, models=models, gap=args.gap, cache_dir=None if args.no_cache else ".ldtkit-cache")
+    results = run(
+        city, scenarios, client=client, models=models, gap=args.gap, cache_dir=None if args.no_cache else ".ldtkit-cache",
+        on_disconnected="drop" if args.drop_disconnected else "raise",
+    )
+    for name, res in results.items():
+        for period, a in res.period_assignments.items():
+            if len(a.unassigned):
+                print(f"{name}, {period}: {len(a.unassigned)} OD pairs without a path, {a.unassigned['trips'].sum():.1f} trips/h dropped")
     out = Path(args.out) / city.name
     base = results["baseline"].links_geodataframe()
     links = base.rename(columns={c: f"{c}_baseline" for c in ("light_vph", "heavy_vph", "flow_vph", "flow_pcu", "speed_kmh", "voc", "vehicles_per_day")})
