@@ -44,13 +44,7 @@ class Demand:
         for cls, m in self.trips.items():
             if m.shape != (nz, nz):
                 raise InvalidValueError(f"Demand: matrix for class {cls!r} has shape {m.shape}, expected ({nz}, {nz})")
-            bad = ~np.isfinite(m) | (m < 0)
-            if bad.any():
-                i, j = np.argwhere(bad)[0]
-                raise InvalidValueError(
-                    f"Demand: class {cls!r} has {int(bad.sum())} NaN or negative cells, e.g. "
-                    f"zone {int(self.zone_ids[i])} -> zone {int(self.zone_ids[j])} = {m[i, j]}"
-                )
+            _check_matrix(m, self.zone_ids, source="Demand", cls=cls)
             if cls not in self.pcu:
                 raise InvalidValueError(f"Demand: no PCU factor for class {cls!r} (pcu has {sorted(self.pcu)})")
 
