@@ -135,8 +135,11 @@ class ScenarioResult:
 
 
 # ------------------------------------------------------------------ preparation
-def prepare_city(city: City | str | Path, *, options: ModelOptions = ModelOptions(), progress: bool = True) -> CityInputs:
-    """Load the network, build zones and demand, and set up receptors for ``city``."""
+def prepare_city(city: City | str | Path, *, options: ModelOptions = ModelOptions(), progress: bool = True, key: str | None = None) -> CityInputs:
+    """Load the network, build zones and demand, and set up receptors for ``city``.
+
+    ``key`` is the content hash of the city and options when the caller has it already.
+    """
     from .demand import demand_for_city
 
     city = city if isinstance(city, City) else load_city(city)
@@ -149,7 +152,7 @@ def prepare_city(city: City | str | Path, *, options: ModelOptions = ModelOption
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
-    inputs.key = _hash(city.fingerprint(), options.key(), __version__)
+    inputs.key = key or _hash(city.fingerprint(), options.key(), __version__)
     return inputs
 
 
@@ -283,7 +286,8 @@ def run(
         raise LdtkitError(f"scenario names must be unique and not 'baseline': {names}")
     city = city if isinstance(city, City) else load_city(city)
     cache = ResultCache(cache_dir) if cache_dir is not None else None
-    city_key = _hash(city.fingerprint(), options.key(), __version__)
+    fingerprint = city.fingerprint()  # hashes every input file: once per run
+    city_key = _hash(fingerprint, options.key(), __version__)
     base = baseline_scenario()
     base_key = _hash(city_key, base.fingerprint())
     keys = {s.name: _hash(city_key, base_key, s.fingerprint()) for s in scenarios}
@@ -296,10 +300,10 @@ def run(
     if cached.get("baseline") is None or missing:
         # Network, zones, demand, receptors and the air transfer depend only on the city and the
         # options: cache them too, so editing one scenario recomputes that scenario alone.
-        inputs_key = _hash("inputs", city.fingerprint(), options.inputs_key(), __version__)
+        inputs_key = _hash("inputs", fingerprint, options.inputs_key(), __version__)
         inputs = cache.get(inputs_key) if cache else None
         if inputs is None:
-            inputs = prepare_city(city, options=options, progress=progress)
+            inputs = prepare_city(city, options=options, progress=progress, key=city_key)
             if "air" in options.models and inputs.air_receptors is not None:
                 from .air import air_transfer
 

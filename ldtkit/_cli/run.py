@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
     from ..compare import indicators_table
     from ..errors import InputFileNotFoundError
     from ..io import write_geodataframes, write_table
-    from ..runner import run
+    from ..runner import DEFAULT_CACHE, run
     from ..scenario import load_scenarios
 
     city = load_city(args.city)
@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
         client = Client(args.scheduler)
     models = tuple(m.strip() for m in args.models.split(",") if m.strip())
     results = run(
-        city, scenarios, client=client, models=models, gap=args.gap, cache_dir=None if args.no_cache else ".ldtkit-cache",
+        city, scenarios, client=client, models=models, gap=args.gap, cache_dir=None if args.no_cache else DEFAULT_CACHE,
         on_disconnected="drop" if args.drop_disconnected else "raise",
     )
     for name, res in results.items():

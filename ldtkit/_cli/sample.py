@@ -78,12 +78,12 @@ def _sample(args: argparse.Namespace) -> int:
     from ..errors import EmptyStudyAreaError
     from ..io import write_table
     from ..receptors import receptors_from_points
-    from ..runner import run
+    from ..runner import DEFAULT_CACHE, run
 
     city = load_city(args.city)
     pts = read_points(args.points)
     scenarios = [] if not args.scenario else [_find_scenario(city, args.scenario)]
-    results = run(city, scenarios, models=("traffic",), cache_dir=None if args.no_cache else ".ldtkit-cache", progress=False)
+    results = run(city, scenarios, models=("traffic",), cache_dir=None if args.no_cache else DEFAULT_CACHE, progress=False)
     res = results[scenarios[0].name] if scenarios else results["baseline"]
     net = res.network
     minx, miny, maxx, maxy = net.links.total_bounds
