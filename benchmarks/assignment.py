@@ -5,7 +5,8 @@ gaps 1e-4 and 1e-5 with ldtkit (``method="path"``) and AequilibraE (``bfw``), bo
 threads, and their ratio. ldtkit's numba compile / cache-load time is measured separately
 (a first call on SiouxFalls) and excluded. Also prints the peak RSS of a fresh process
 assigning Berlin-Center to 1e-4, and the wall time of a whole ``ldtkit assign`` process on
-Chicago-Sketch at 1e-5.
+Chicago-Sketch at 1e-5: with the ahead-of-time compiled kernels it uses when built
+(``python -m ldtkit.warmup``) and, for comparison, with ``--kernels jit``.
 
 AequilibraE is a benchmark-only dependency (``pip install ldtkit[bench]``); without it the
 ldtkit figures are printed alone.
@@ -131,18 +132,21 @@ def peak_rss_berlin(shared: Path) -> str:
     return out.stdout.strip() or out.stderr.strip()[-300:]
 
 
-def cli_process_time(shared: Path) -> str:
+def cli_process_time(shared: Path, kernels: str) -> str:
+    """Wall time of whole ``ldtkit assign`` processes (median of 3, after one untimed run)."""
     exe = Path(sys.executable).with_name("ldtkit")
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ldtkit.cli"]
-    cmd += ["assign", "--tntp", str(shared / "data" / "tntp" / "Chicago-Sketch"), "--gap", "1e-5", "--out", "/tmp/ldtkit_bench_flows.csv"]
+    cmd += ["assign", "--tntp", str(shared / "data" / "tntp" / "Chicago-Sketch"), "--gap", "1e-5"]
+    cmd += ["--kernels", kernels, "--out", "/tmp/ldtkit_bench_flows.csv"]
     times = []
-    for _ in range(2):  # the first run may populate the numba cache
+    for _ in range(4):  # the first run may populate the numba cache
         t = time.perf_counter()
         out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
         times.append(time.perf_counter() - t)
         if out.returncode:
             return f"failed: {out.stderr.strip()[-300:]}"
-    return f"{times[-1]:.2f} s (first run {times[0]:.2f} s)"
+    engine = next((ln.split("(", 1)[-1].rstrip(")") for ln in out.stdout.splitlines() if ln.startswith("method")), "?")
+    return f"{sorted(times[1:])[1]:.2f} s median of 3 ({engine}; untimed first run {times[0]:.2f} s)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -184,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
                 line += f" {'-':>13s} {'-':>5s} {'-':>11s} | {'-':>6s}"
             print(line, flush=True)
     print(f"Berlin-Center to 1e-4 in a fresh process: {peak_rss_berlin(shared)}")
-    print(f"whole `ldtkit assign` process, Chicago-Sketch, gap 1e-5: {cli_process_time(shared)}")
+    print(f"whole `ldtkit assign` process, Chicago-Sketch, gap 1e-5: {cli_process_time(shared, 'auto')}")
+    print(f"  the same with --kernels jit: {cli_process_time(shared, 'jit')}")
     return 0
 
 

@@ -41,6 +41,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -291,16 +292,28 @@ def _solve(
     inner: int | None = None,
     progress: bool = False,
     n_threads: int | None = None,
+    kernels: ModuleType | None = None,
+    keep_paths: bool = True,
 ) -> dict[str, Any]:
-    """Run the assignment on problem arrays; returns a dict of raw arrays and figures."""
-    import numba
+    """Run the assignment on problem arrays; returns a dict of raw arrays and figures.
 
-    from ._kernels import assignment as K
-
+    ``kernels`` is the module of numba kernels to call: the JIT-compiled
+    :mod:`ldtkit._kernels.assignment` (default, parallel) or its ahead-of-time compiled
+    copy from :func:`ldtkit._kernels._aot.load_assignment_aot` (serial, no numba import;
+    used by the ``ldtkit assign`` CLI). ``keep_paths=False`` skips exporting the path sets.
+    """
     t_start = time.perf_counter()
+    if kernels is None:
+        import numba
+
+        from ._kernels import assignment as K
+
+        nthreads = int(n_threads or numba.get_num_threads())
+    else:
+        K = kernels
+        nthreads = 1  # the AOT kernels are serial: one chunk of shortest-path trees
     m = len(pb.t0)
     ncls = len(pb.classes)
-    nthreads = int(n_threads or numba.get_num_threads())
     batches = _batches(pb)
     width = max(hi - lo for lo, hi in batches) if batches else 0
     pred = np.empty((max(width, 1), pb.n_nodes), dtype=np.int32)
@@ -493,7 +506,7 @@ def _solve(
         "inner_time_s": t_inner,
         "threads": nthreads,
     }
-    if method == "path":
+    if method == "path" and keep_paths:
         out["path_state"] = _export_paths(pb, pool)
     return out
 
