@@ -12,7 +12,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-# The last step of setup compiles the numba kernels into numba's cache (about a minute, once).
+# The last step of setup compiles the numba kernels into numba's cache (about a minute, once)
+# and builds the ahead-of-time assignment kernels that `ldtkit assign` starts fast with (~17 s).
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[all]'
 	$(BIN)/python -m ldtkit.warmup
