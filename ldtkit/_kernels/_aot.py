@@ -32,6 +32,8 @@ import shutil
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 
@@ -86,6 +88,18 @@ def load_assignment_aot() -> ModuleType | None:
     return mod if ok else None
 
 
+@contextmanager
+def _temporary_files_in(folder: str) -> Iterator[None]:
+    """Route ``tempfile`` into ``folder`` for the build: numba.pycc's compiler probe leaves
+    its scratch folder behind, and this way it goes with ours."""
+    before = tempfile.tempdir
+    tempfile.tempdir = folder
+    try:
+        yield
+    finally:
+        tempfile.tempdir = before
+
+
 def build_assignment_aot(*, output_dir: str | Path | None = None, verbose: bool = False) -> Path:
     """Compile the assignment kernels ahead of time into an extension module.
 
@@ -121,7 +135,7 @@ def build_assignment_aot(*, output_dir: str | Path | None = None, verbose: bool 
     def _stamp() -> int:
         return stamp
 
-    with tempfile.TemporaryDirectory(prefix="ldtkit-aot-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ldtkit-aot-") as tmp, _temporary_files_in(tmp):
         cc = CC(MODULE)
         cc.output_dir = tmp
         cc.verbose = verbose
