@@ -79,8 +79,6 @@ def test_bfw_fallback_and_fw_converge():
 
 @needs_tntp
 def test_deterministic_run_to_run():
-    import numba
-
     from ldtkit.assignment import assign
 
     net, dem, _ = _load("Anaheim")
@@ -88,16 +86,28 @@ def test_deterministic_run_to_run():
     b = assign(net, dem, gap=1e-7, progress=False)
     np.testing.assert_allclose(a.flow_pcu, b.flow_pcu, rtol=1e-9, atol=0)
     assert a.iterations == b.iterations
-    # shortest paths run in parallel over origins but flows are updated sequentially:
-    # the thread count does not change the result either
+
+
+@needs_tntp
+def test_deterministic_across_thread_counts():
+    """Shortest paths run in parallel over origins but flows are updated sequentially:
+    1 and 2 threads give the same flows."""
+    import numba
+
+    from ldtkit.assignment import assign
+
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs at least 2 numba threads (NUMBA_NUM_THREADS)")
+    net, dem, _ = _load("Anaheim")
     n = numba.get_num_threads()
-    if n > 1:
-        numba.set_num_threads(1)
-        try:
-            c = assign(net, dem, gap=1e-7, progress=False)
-        finally:
-            numba.set_num_threads(n)
-        np.testing.assert_allclose(a.flow_pcu, c.flow_pcu, rtol=1e-9, atol=0)
+    flows = {}
+    try:
+        for k in (1, 2):
+            numba.set_num_threads(k)
+            flows[k] = assign(net, dem, gap=1e-7, progress=False).flow_pcu
+    finally:
+        numba.set_num_threads(n)
+    np.testing.assert_allclose(flows[1], flows[2], rtol=1e-9, atol=0)
 
 
 @needs_tntp

@@ -41,15 +41,19 @@ def _cli(tmp_path, name, *extra):
 @needs_tntp
 def test_aot_and_jit_give_the_same_flows(aot, tmp_path, capsys):
     a = _cli(tmp_path, "aot", "--kernels", "aot")
-    assert "ahead-of-time compiled kernels" in capsys.readouterr().out
+    out_aot = capsys.readouterr().out
+    assert "ahead-of-time compiled kernels" in out_aot
     j = _cli(tmp_path, "jit", "--kernels", "jit")
     assert "numba JIT kernels" in capsys.readouterr().out
     np.testing.assert_allclose(a["flow"], j["flow"], rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(a["cost"], j["cost"], rtol=1e-9)
-    # and both are the equilibrium: within 0.1 % of the mean flow of the best-known solution
+    # and it is the equilibrium: the Beckmann objective within 1e-6 of the README's optimum
+    # (17313018.7387477), flows within 0.2 % RMSE of the best-known ones at this gap (1e-5)
+    objective = float(next(ln.split()[1] for ln in out_aot.splitlines() if ln.startswith("objective")))
+    assert objective == pytest.approx(17313018.7387477, rel=1e-6)
     ref = pd.read_csv(CHICAGO / "ChicagoSketch_flow.tntp", sep=r"\s+")
     rmse = float(np.sqrt(np.mean((a["flow"].to_numpy() - ref["Volume"].to_numpy()) ** 2)))
-    assert rmse <= 0.01 * ref["Volume"].mean()
+    assert rmse <= 2e-3 * ref["Volume"].mean()
 
 
 @needs_tntp

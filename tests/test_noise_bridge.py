@@ -33,8 +33,7 @@ def closure(tmp_path_factory):
     from ldtkit.scenario import load_scenarios
 
     scenarios = [s for s in load_scenarios(ROOT / "data" / "ghent" / "scenarios") if s.name == "bridge-closed-both"]
-    if not scenarios:
-        pytest.skip("scenario bridge-closed-both not shipped")
+    assert scenarios, "data/ghent/scenarios must define bridge-closed-both"
     res = run("ghent", scenarios, cache_dir=tmp_path_factory.mktemp("noise-bridge-cache"), models=("traffic",), progress=False)
     return res["baseline"], res["bridge-closed-both"]
 

@@ -102,7 +102,7 @@ def test_errors_name_the_file(tmp_path):
     from ldtkit._loaders.tntp import read_net, read_trips
     from ldtkit.errors import InputFileNotFoundError, InvalidValueError, UnreadableFormatError
 
-    with pytest.raises(InputFileNotFoundError):
+    with pytest.raises(InputFileNotFoundError, match="nowhere"):
         read_net(tmp_path / "nowhere")
     bad = tmp_path / "X_net.tntp"
     bad.write_text("<NUMBER OF ZONES> 1\n<NUMBER OF NODES> 2\n<NUMBER OF LINKS> 2\n<END OF METADATA>\n1 2 10 1 1 0.15 4 0 0 1 ;\n")
