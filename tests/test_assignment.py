@@ -363,3 +363,15 @@ def test_reported_gap_is_tstt_minus_sptt_over_tstt():
     tstt = float((res.flow_pcu * res.cost_min).sum())
     assert res.gap == pytest.approx((tstt - sptt) / tstt, rel=1e-6)
     assert 0 < res.gap <= 1e-3
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--gap", "-1"), ("--gap", "nan"), ("--max-iter", "0"), ("--gap", "tight")])
+def test_cli_refuses_bad_numbers_by_name(flag, value, tmp_path, capsys):
+    from ldtkit.cli import main
+
+    out = tmp_path / "flows.csv"
+    with pytest.raises(SystemExit) as exc:
+        main(["assign", "--tntp", str(tmp_path), flag, value, "--out", str(out)])
+    assert exc.value.code == 2
+    assert f"argument {flag}: expected a" in capsys.readouterr().err
+    assert not out.exists()

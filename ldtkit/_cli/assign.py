@@ -17,6 +17,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from ._args import positive
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -25,8 +27,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         description="Assign a TNTP network's demand to user equilibrium and write link flows and costs.",
     )
     p.add_argument("--tntp", required=True, metavar="DIR", help="TNTP folder (or its *_net.tntp file)")
-    p.add_argument("--gap", type=float, default=1e-5, help="target relative gap (TSTT - SPTT) / TSTT (default 1e-5)")
-    p.add_argument("--max-iter", type=int, default=500, help="iteration cap (default 500)")
+    p.add_argument("--gap", type=positive(float), default=1e-5, help="target relative gap (TSTT - SPTT) / TSTT (default 1e-5)")
+    p.add_argument("--max-iter", type=positive(int), default=500, help="iteration cap (default 500)")
     p.add_argument("--method", choices=["path", "bfw", "fw"], default="path", help="algorithm (default path)")
     p.add_argument("--drop-disconnected", action="store_true", help="assign the rest when OD pairs have no path (default: error)")
     p.add_argument(

@@ -17,6 +17,8 @@ import sys
 import tempfile
 import time
 
+from ._args import positive
+
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
@@ -34,7 +36,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--out", default="out/reports", help="output folder (default: out/reports)")
     p.add_argument("--name", default=None, help="output file stem (default: the notebook's name)")
-    p.add_argument("--timeout", type=float, default=900.0, help="per-cell timeout in seconds (default 900)")
+    p.add_argument("--timeout", type=positive(float), default=900.0, help="per-cell timeout in seconds (default 900)")
     p.add_argument("--progress", action="store_true", help="show a progress bar per cell")
     p.add_argument("--verbose", action="store_true", help="show the kernel's log messages (hidden unless the run fails)")
     p.set_defaults(func=run)

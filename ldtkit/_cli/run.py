@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._args import positive
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("run", help="run the baseline and scenarios of a city; write links with flows and differences")
@@ -13,7 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask scheduler address, e.g. tcp://127.0.0.1:8786 (default: local threads)")
     p.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
     p.add_argument("--models", default="traffic,noise,air", help="comma-separated: traffic,noise,air (default: all)")
-    p.add_argument("--gap", type=float, default=1e-4, help="relative gap target (default 1e-4)")
+    p.add_argument("--gap", type=positive(float), default=1e-4, help="relative gap target (default 1e-4)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     p.add_argument("--drop-disconnected", action="store_true",
                    help="assign what can be assigned when a measure leaves OD pairs without a path, and report the "

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ._args import positive
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("sample", help="model NO2, PM and noise levels at points (lon,lat CSV) for the baseline or a scenario")
@@ -18,8 +20,8 @@ def add_parser(sub) -> None:
     p.add_argument("--scenario", metavar="NAME", help="scenario name or stem of a TOML file in the city's scenarios/ folder, or a TOML path (default: baseline)")
     p.add_argument("--points", required=True, metavar="FILE.csv", help="CSV with columns lon, lat and optionally id")
     p.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
-    p.add_argument("--air-height", type=float, default=1.5, help="receptor height for air quality (m, default 1.5)")
-    p.add_argument("--noise-height", type=float, default=4.0, help="receptor height for noise (m, default 4, END)")
+    p.add_argument("--air-height", type=positive(float), default=1.5, help="receptor height for air quality (m, default 1.5)")
+    p.add_argument("--noise-height", type=positive(float), default=4.0, help="receptor height for noise (m, default 4, END)")
     p.add_argument("--no-noise", action="store_true", help="skip the noise columns")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     p.set_defaults(func=_sample)
