@@ -43,8 +43,32 @@ def test_period_factors_follow_hourly_means():
     assert math.isclose(f["night"] * day, (p[23] + p[:7].sum()) / 8)
     # 12 day hours + 4 evening + 8 night hours rebuild the daily total
     assert math.isclose(day * (12 + 4 * f["evening"] + 8 * f["night"]), 1.0, rel_tol=1e-12)
-    # a flat profile gives 1 everywhere, a profile with traffic only at night gives 0 evening
+    # a flat profile gives 1 everywhere
     assert period_factors_from_profile([2.0] * 24) == {"day": 1.0, "evening": 1.0, "night": 1.0}
+    # traffic by day and at night but none 19-23 gives 0 evening (night hours 23-07 as busy as the day: 1)
+    day_and_night = [1.0] * 7 + [1.0] * 12 + [0.0] * 4 + [1.0]
+    assert period_factors_from_profile(day_and_night) == {"day": 1.0, "evening": 0.0, "night": 1.0}
+    # traffic only at night leaves no day hour to relate the periods to
+    with pytest.raises(InvalidValueError, match="no traffic between 07 and 19"):
+        period_factors_from_profile([1.0] * 7 + [0.0] * 16 + [1.0])
+
+
+@pytest.mark.parametrize(
+    ("hour", "evening", "night"),
+    [(6, 0.0, 0.5), (7, 0.0, 0.0), (18, 0.0, 0.0), (19, 1.0, 0.0), (22, 1.0, 0.0), (23, 0.0, 0.5), (0, 0.0, 0.5)],
+)
+def test_period_factors_hour_boundaries(hour, evening, night):
+    # END periods: day 07-19 (hours 7..18), evening 19-23 (19..22), night 23-07 (23, 0..6).
+    # One vehicle in every day hour plus 4 vehicles in `hour`: a spike in the evening gives 4/4 = 1 per
+    # evening hour, in the night 4/8 = 0.5 per night hour (day mean 1, or 16/12 when the spike is by day).
+    p = [0.0] * 24
+    for h in range(7, 19):
+        p[h] = 1.0
+    p[hour] += 4.0
+    f = period_factors_from_profile(p)
+    assert f["day"] == 1.0
+    assert math.isclose(f["evening"], evening, abs_tol=1e-12)
+    assert math.isclose(f["night"], night, abs_tol=1e-12)
 
 
 @pytest.mark.parametrize("bad", [[1.0] * 23, [1.0] * 23 + [-1.0], [1.0] * 23 + [float("nan")], [0.0] * 24])
@@ -185,7 +209,57 @@ def test_od_round_trip(tmp_path, suffix):
     assert back.pcu == {"light": 1.0, "heavy": 2.0}
     if suffix == ".omx":
         assert back.period_factors == d.period_factors
-    assert not list(tmp_path.glob(".od*"))  # atomic writes leave no temporary file
+
+
+def _fail_midway(monkeypatch, suffix):
+    """Make the low-level writer behind ``write_od(..., od<suffix>)`` write part of its target, then fail."""
+    from pathlib import Path
+
+    if suffix == ".csv":  # write_od_csv: DataFrame.to_csv
+
+        def half_csv(self, path_or_buf=None, *args, **kwargs):
+            Path(path_or_buf).write_text("origin,destination,class,trips\n1,2,li")
+            raise OSError("disk full")
+
+        monkeypatch.setattr(pd.DataFrame, "to_csv", half_csv)
+    elif suffix == ".omx":  # write_omx: openmatrix File.create_matrix, once per class
+        import openmatrix as omx
+
+        real_create = omx.File.create_matrix
+        calls = []
+
+        def second_matrix_fails(self, name, *args, **kwargs):
+            calls.append(name)
+            if len(calls) == 2:  # the first matrix is already in the (temporary) HDF5 file
+                raise OSError("disk full")
+            return real_create(self, name, *args, **kwargs)
+
+        monkeypatch.setattr(omx.File, "create_matrix", second_matrix_fails)
+    else:  # write_tntp_trips: Path.write_text
+        real_write_text = Path.write_text
+
+        def half_text(self, data, *args, **kwargs):
+            real_write_text(self, data[: len(data) // 2], *args, **kwargs)
+            raise OSError("disk full")
+
+        monkeypatch.setattr(Path, "write_text", half_text)
+
+
+@pytest.mark.parametrize("suffix", [".omx", ".csv", ".tntp"])
+def test_od_write_failing_midway_keeps_the_old_file(tmp_path, monkeypatch, suffix):
+    ids = np.array([1, 2, 3])
+    light = np.array([[0.0, 4.0, 1.0], [2.0, 0.0, 3.0], [5.0, 6.0, 0.0]])
+    path = tmp_path / f"od{suffix}"
+    write_od(Demand(ids, {"light": light, "heavy": light / 10}), path)
+    before = path.read_bytes()
+    _fail_midway(monkeypatch, suffix)
+    with pytest.raises(OSError, match="disk full"):
+        write_od(Demand(ids, {"light": light * 7, "heavy": light}), path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before, "the old file is untouched"
+    assert list(tmp_path.iterdir()) == [path], "no temporary or partial file left behind"
+    # the old demand still reads back: 21 light + 2.1 heavy vehicles/h (.tntp stores their sum)
+    assert math.isclose(read_od(path).total(), 23.1, rel_tol=1e-9)
 
 
 def test_omx_total_attribute_checked(tmp_path):
@@ -233,20 +307,103 @@ def test_corine_zones_ghent():
     assert shapely.contains_xy(boundary.buffer(1.0), z["x"], z["y"]).all()
 
 
+def _boxes(rows, crs="EPSG:3035"):
+    """A GeoDataFrame of rectangles ``(xmin, ymin, xmax, ymax, **columns)`` in a metric CRS."""
+    geoms = [shapely.box(*r[:4]) for r in rows]
+    cols = {k: [r[4][k] for r in rows] for k in (rows[0][4] if len(rows[0]) > 4 else {})}
+    return gpd.GeoDataFrame(cols, geometry=geoms, crs=crs)
+
+
+def test_block_zones_hand_computed():
+    from ldtkit.zones import zones_from_blocks
+
+    area = shapely.box(0, 0, 1000, 1000)
+    blocks = _boxes([
+        (0, 0, 100, 100),  # 1 ha, cell (0, 0)
+        (600, 0, 800, 100),  # 2 ha, cell (0, 1)
+        (2000, 0, 2100, 100),  # 1 ha outside the study area: counts for the file's total, gets no zone
+        (0, 600, 300, 900),  # 9 ha > 4 ha: open space, no residents
+    ])  # fmt: skip
+    # population_total is the whole file's: 4000 residents / (1 + 2 + 1) ha of built blocks = 1000 per ha
+    z = zones_from_blocks(blocks, area, crs="EPSG:3035", cell_m=500, population_total=4000, jobs_per_resident=1.5, max_block_area_m2=40000)
+    assert z.attrs["residents_per_ha"] == pytest.approx(1000.0, rel=1e-12)
+    assert z["zone"].tolist() == ["blk0_0", "blk0_1"]  # the open-space cell has no activity and is dropped
+    np.testing.assert_allclose(z["population"], [1000.0, 2000.0], rtol=1e-12)
+    np.testing.assert_allclose(z["jobs"], [1500.0, 3000.0], rtol=1e-12)  # 1.5 jobs per resident
+    # without the open-space rule the 9 ha block takes residents: 4000 / 13 ha ~ 307.69 per ha
+    z13 = zones_from_blocks(blocks, area, crs="EPSG:3035", cell_m=500, population_total=4000)
+    assert z13.attrs["residents_per_ha"] == pytest.approx(307.6923077, rel=1e-9)
+    assert z13["population"].sum() == pytest.approx(4000.0 * 12 / 13, rel=1e-12)  # all but the outside 1 ha
+    # a study area holding every block gets the whole file's population
+    everything = zones_from_blocks(blocks, shapely.box(-10, -10, 2200, 1000), crs="EPSG:3035", cell_m=500, population_total=4000, max_block_area_m2=40000)
+    assert everything["population"].sum() == pytest.approx(4000.0, rel=1e-12)
+    # an explicit density wins; doubling it doubles every zone's residents and jobs
+    d50 = zones_from_blocks(blocks, area, crs="EPSG:3035", cell_m=500, residents_per_ha=50.0, max_block_area_m2=40000)
+    d100 = zones_from_blocks(blocks, area, crs="EPSG:3035", cell_m=500, residents_per_ha=100.0, max_block_area_m2=40000)
+    np.testing.assert_allclose(d50["population"], [50.0, 100.0], rtol=1e-12)
+    np.testing.assert_allclose(d100["population"], 2 * d50["population"], rtol=1e-12)
+    np.testing.assert_allclose(d100["jobs"], 2 * d50["jobs"], rtol=1e-12)
+
+
 def test_block_zones_athens_density():
     from ldtkit.zones import zones_from_blocks
 
     blocks = gpd.read_file(DATA / "athens" / "network" / "extra" / "Athina_OT_4501000001.shp")
-    assert len(blocks) == 6816
+    assert len(blocks) == 6816  # the municipality's statistical blocks (ELSTAT)
+    kw = dict(crs="EPSG:2100", cell_m=500, population_total=643452, jobs_per_resident=2.0, max_block_area_m2=40000)
+    whole = zones_from_blocks(blocks, shapely.box(*blocks.to_crs(2100).total_bounds).buffer(10), **kw)
+    # all blocks together hold the municipality's census population (ELSTAT 2021: 643,452)
+    assert math.isclose(whole["population"].sum(), 643452, rel_tol=1e-9)
+    # net density on built blocks exceeds the gross density of the 38.96 km2 municipality (~ 165/ha)
+    # and stays far below 1,000 residents/ha
+    assert 643452 / 3896 < whole.attrs["residents_per_ha"] < 1000
     area = shapely.box(474000, 4201500, 477000, 4204000)
-    z = zones_from_blocks(blocks, area, crs="EPSG:2100", cell_m=500, population_total=643452, jobs_per_resident=2.0, max_block_area_m2=40000)
-    a = blocks.to_crs(2100).area
-    expected_density = 643452 / (a[a <= 40000].sum() / 1e4)
-    assert math.isclose(z.attrs["residents_per_ha"], expected_density, rel_tol=1e-9)
-    pts = blocks.representative_point()
-    inside = shapely.contains_xy(area, pts.x, pts.y) & (a <= 40000).to_numpy()
-    assert math.isclose(z["population"].sum(), a[inside].sum() / 1e4 * expected_density, rel_tol=1e-9)
+    z = zones_from_blocks(blocks, area, **kw)
+    # the 7.5 km2 box of the centre holds a part of the municipality; it includes the Acropolis and the
+    # National Garden, so at least half the municipality's gross density
+    assert 0.5 * 643452 / 3896 * 750 < z["population"].sum() < 643452
     np.testing.assert_allclose(z["jobs"], 2.0 * z["population"])
+
+
+def _three_buildings():
+    # footprints (m2), storeys and tags; one garage (ignored type) and one building outside the area
+    return _boxes([
+        (100, 100, 110, 120, {"building": "apartments", "levels": 4.0}),  # 200 m2 x 4 = 800 m2 residential
+        (200, 100, 210, 110, {"building": "yes", "levels": np.nan}),  # 100 m2 x 3 (default) = 300 m2, 70 % residential
+        (600, 100, 620, 115, {"building": "commercial", "levels": 2.0}),  # 300 m2 x 2 = 600 m2 of jobs
+        (300, 300, 310, 310, {"building": "garage", "levels": 1.0}),  # ignored
+        (1500, 100, 1520, 120, {"building": "house", "levels": 2.0}),  # outside the study area
+    ])  # fmt: skip
+
+
+def test_osm_building_zones_hand_computed():
+    from ldtkit.zones import zones_from_osm_buildings
+
+    b = _three_buildings()
+    area = shapely.box(0, 0, 1000, 500)
+    z = zones_from_osm_buildings(b, area, crs="EPSG:3035", cell_m=500)
+    # 40 m2 per resident, 30 m2 per job (documented defaults):
+    #   cell (0, 0): apartments 800 / 40 = 20 residents; untagged 300 m2 -> 0.7 x 300 / 40 = 5.25 residents
+    #                and 0.3 x 300 / 30 = 3 jobs
+    #   cell (0, 1): commercial 600 / 30 = 20 jobs
+    assert z["zone"].tolist() == ["osm0_0", "osm0_1"]
+    np.testing.assert_allclose(z["population"], [25.25, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(z["jobs"], [3.0, 20.0], rtol=1e-12)
+    assert z.attrs["buildings"] == 4  # the garage is dropped, the outside house is read but not zoned
+    # doubling the floor area per resident halves the residents and leaves the jobs alone
+    z2 = zones_from_osm_buildings(b, area, crs="EPSG:3035", cell_m=500, options={"m2_per_resident": 80.0})
+    np.testing.assert_allclose(z2["population"], z["population"] / 2, rtol=1e-12)
+    np.testing.assert_allclose(z2["jobs"], z["jobs"], rtol=1e-12)
+    # the same 600 m2 tagged residential instead of commercial: 15 residents, no jobs
+    res = b.copy()
+    res.loc[2, "building"] = "residential"
+    zr = zones_from_osm_buildings(res, area, crs="EPSG:3035", cell_m=500)
+    assert zr["population"].tolist() == pytest.approx([25.25, 15.0], rel=1e-12)
+    assert zr["jobs"].tolist() == pytest.approx([3.0, 0.0], rel=1e-12)
+    # with city totals the zones carry exactly those, in the same proportions
+    zt = zones_from_osm_buildings(b, area, crs="EPSG:3035", cell_m=500, population_total=1000.0, jobs_total=460.0)
+    np.testing.assert_allclose(zt["population"], [1000.0, 0.0], rtol=1e-12)
+    np.testing.assert_allclose(zt["jobs"], [60.0, 400.0], rtol=1e-12)  # 3 : 20 of 460
 
 
 def test_osm_buildings_porto():
@@ -257,13 +414,14 @@ def test_osm_buildings_porto():
     assert (b.geometry.area > 0).all()
     area = shapely.box(*b.total_bounds)
     z = zones_from_osm_buildings(b, area, crs="EPSG:32629", cell_m=500)
-    kept = b[~b["building"].isin(["roof", "collapsed", "ruins", "garage", "garages", "shed", "hut", "kiosk", "construction", "carport", "bunker", "service", "transformer_tower", "toilets"])]
-    floor = kept.geometry.area * kept["levels"].fillna(3.0).clip(lower=1.0)
-    res = np.where(kept["building"].isin(["residential", "apartments", "house", "detached", "semidetached_house", "terrace", "dormitory", "bungalow"]), 1.0, np.where(kept["building"] == "yes", 0.7, 0.0))
-    pts = kept.geometry.representative_point()
-    inside = shapely.contains_xy(area, pts.x, pts.y)
-    assert math.isclose(z["population"].sum(), (floor * res)[inside].sum() / 40.0, rel_tol=1e-9)
-    assert math.isclose(z["jobs"].sum(), (floor * (1 - res))[inside].sum() / 30.0, rel_tol=1e-9)
+    # plausibility: central Porto / Gaia is denser than the municipality's mean (~ 5,700 residents/km2),
+    # but the box also holds the Douro and industrial quays: between 3,000 and 20,000 residents per km2
+    km2 = area.area / 1e6
+    assert 3000 < z["population"].sum() / km2 < 20000
+    assert 0 < z["jobs"].sum() < 3 * z["population"].sum()
+    zt = zones_from_osm_buildings(b, area, crs="EPSG:32629", cell_m=500, population_total=100000.0, jobs_total=80000.0)
+    assert math.isclose(zt["population"].sum(), 100000.0, rel_tol=1e-9)
+    assert math.isclose(zt["jobs"].sum(), 80000.0, rel_tol=1e-9)
 
 
 def test_connect_zones_ids_and_errors():
