@@ -222,12 +222,24 @@ def lden_scale(label: str = "Lden (dB)") -> ColorScale:
 
 
 def no2_scale(*values: Iterable[float], label: str = "NO2 (µg/m³)") -> ColorScale:
-    """A continuous NO2 scale from 0 to at least the EU limit (40 µg/m³)."""
-    vmax = NO2_LIMIT_UGM3
+    """A continuous NO2 scale up to at least the EU limit (40 µg/m³).
+
+    It starts just below the lowest values (the 1st percentile, rounded down to 5 µg/m³;
+    at most 10 below the limit) rather than at 0: a city's NO2 sits on a regional background
+    of 15–30 µg/m³, and a scale from 0 spends most of its colours where no receptor is.
+
+    Examples
+    --------
+    >>> s = no2_scale(np.array([26.0, 31.0, 48.0]))
+    >>> s.vmin, s.vmax >= 40.0
+    (25.0, True)
+    """
+    vmin, vmax = 0.0, NO2_LIMIT_UGM3
     v = _finite(np.concatenate([np.asarray(x, dtype=float).ravel() for x in values])) if values else np.array([])
     if len(v):
         vmax = max(vmax, float(np.quantile(v, 0.99)))
-    return ColorScale(0.0, vmax, cmap="YlOrRd", label=label)
+        vmin = min(max(0.0, 5.0 * np.floor(float(np.quantile(v, 0.01)) / 5.0)), NO2_LIMIT_UGM3 - 10.0)
+    return ColorScale(float(vmin), vmax, cmap="YlOrRd", label=label)
 
 
 # --------------------------------------------------------------------------- geometry helpers

@@ -95,6 +95,14 @@ def test_no2_scale_reaches_at_least_the_eu_limit():
     assert maps.no2_scale(np.array([10.0, 60.0])).vmax > 50.0
 
 
+def test_no2_scale_starts_at_the_background_not_at_zero():
+    urban = np.linspace(26.0, 45.0, 1000)  # Ghent-like: background 26, roads up to 45
+    s = maps.no2_scale(urban)
+    assert s.vmin == 25.0 and s.vmin <= urban.min() and s.vmax >= 44.0
+    assert maps.no2_scale(np.array([2.0, 8.0])).vmin == 0.0
+    assert maps.no2_scale(np.array([60.0, 80.0])).vmin == maps.NO2_LIMIT_UGM3 - 10.0  # the limit stays on the scale
+
+
 # ----------------------------------------------------------------------------- geometry helpers
 def test_aggregate_directions_sums_both_directions(links):
     agg = maps.aggregate_directions(links, ["flow_vph"])
