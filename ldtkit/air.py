@@ -29,7 +29,10 @@ Sources (see also ``../shared/reference/noise/NOTES.md`` section 3):
 - Hot exhaust factors: EMEP/EEA air pollutant emission inventory guidebook 2013 (Sept 2014
   update), 1.A.3.b road transport, Tier 3 average-speed functions, tabulated against speed in
   ``ldtkit/data/emission_factors.csv`` (passenger cars Euro 5/6 petrol/diesel 1.4-2.0 l,
-  rigid HGV 26-28 t Euro V SCR/VI at 50 % load). Speeds outside the table are clamped to it.
+  rigid HGV 26-28 t Euro V SCR/VI at 50 % load). The table's published formula and
+  coefficients are evaluated directly (linear interpolation of its 10 km/h rows deviates by
+  up to ~7 %); speeds outside the guidebook's validity range (``vmin_kmh``-``vmax_kmh``:
+  10-130 km/h cars, 5-130 for petrol NOx, 12-86 km/h HGV) are clamped to it.
 - Non-exhaust: EMEP/EEA guidebook 2019, 1.A.3.b.vi-vii, Tier 2 (tyre 0.0107, brake 0.0075,
   road 0.0150 g/km TSP for cars, road 0.0760 for HGVs; PM10/PM2.5 mass fractions and speed
   corrections as in NOTES.md).
@@ -210,13 +213,57 @@ def load_emission_factors(path: str | Path | None = None) -> pd.DataFrame:
     return _ef_table(str(path or EMISSION_FACTORS_CSV)).copy()
 
 
-def _curve(table: pd.DataFrame, key: str, pollutant: str) -> tuple[np.ndarray, np.ndarray]:
+#: EMEP/EEA (COPERT) speed functions by the table's ``formula`` name, vectorised over V (km/h);
+#: coefficient order as in the guidebook annex (pollemission ``copert.py`` Eq_1/Eq_6/Eq_17,
+#: HDV "ARTEMIS" Function_ID 0/10), reduction factor RF = 0.
+_EF_FORMULAS: Mapping[str, tuple[int, Any]] = MappingProxyType(
+    {
+        "Equation 1": (6, lambda c, v: (c[0] + c[2] * v + c[4] * v**2 + c[5] / v) / (1.0 + c[1] * v + c[3] * v**2)),
+        "Equation 6": (6, lambda c, v: c[0] + c[1] / (1.0 + np.exp(-c[2] + c[3] * np.log(v) + c[4] * v))),
+        "Equation 17": (6, lambda c, v: ((((c[0] * v + c[1]) * v + c[2]) * v + c[3]) * v + c[4]) * v + c[5]),
+        "Function_ID 0": (3, lambda c, v: c[0] * c[1] ** v * v ** c[2]),
+        "Function_ID 10": (5, lambda c, v: c[0] + c[1] / (1.0 + np.exp(-c[2] + c[3] * np.log(v) + c[4] * v))),
+    }
+)
+
+
+def _curve(table: pd.DataFrame, key: str, pollutant: str):
+    """A vectorised ``ef(v)`` (g/km) for one fleet segment and pollutant.
+
+    If the table gives the segment's ``formula``/``coefficients`` (and ``vmin_kmh``/``vmax_kmh``),
+    the published function is evaluated with speeds clamped to that validity range; otherwise
+    the tabulated rows are interpolated linearly, clamped to the tabulated speeds.
+    """
     vclass, segment, euro = FLEET_SEGMENTS[key]
     rows = table[(table["vehicle_class"] == vclass) & (table["segment"] == segment) & (table["euro"] == euro) & (table["pollutant"] == pollutant)]
     if rows.empty:
         raise MissingFieldError("emission_factors.csv", f"{vclass}/{segment}/{euro}/{pollutant}", expected="rows for every fleet segment")
     rows = rows.sort_values("speed_kmh")
-    return rows["speed_kmh"].to_numpy(float), rows["ef_g_per_km"].to_numpy(float)
+    sp, ef = rows["speed_kmh"].to_numpy(float), rows["ef_g_per_km"].to_numpy(float)
+    what = f"{vclass}/{segment}/{euro}/{pollutant}"
+    if "formula" not in rows.columns or "coefficients" not in rows.columns or rows["formula"].isna().all():
+        return lambda v: np.interp(v, sp, ef)
+    forms, coefs = rows["formula"].dropna().unique(), rows["coefficients"].dropna().unique()
+    if len(forms) != 1 or len(coefs) != 1:
+        raise InvalidValueError(f"emission-factor table: {what} has several formulas/coefficient sets {list(forms)} / {list(coefs)}")
+    form = str(forms[0])
+    if form not in _EF_FORMULAS:
+        raise InvalidValueError(
+            f"emission-factor table: {what}: unknown formula {form!r}; expected one of {list(_EF_FORMULAS)} "
+            "(or leave 'formula' empty to interpolate the tabulated rows)"
+        )
+    n_coef, fn = _EF_FORMULAS[form]
+    try:
+        c = [float(x) for x in str(coefs[0]).split(";")]
+    except ValueError as exc:
+        raise InvalidValueError(f"emission-factor table: {what}: unreadable coefficients {coefs[0]!r}") from exc
+    if len(c) != n_coef:
+        raise InvalidValueError(f"emission-factor table: {what}: {form} needs {n_coef} coefficients, got {len(c)}")
+    lo = rows["vmin_kmh"].min() if "vmin_kmh" in rows.columns else np.nan
+    hi = rows["vmax_kmh"].max() if "vmax_kmh" in rows.columns else np.nan
+    lo = float(sp[0]) if not np.isfinite(lo) else float(lo)
+    hi = float(sp[-1]) if not np.isfinite(hi) else float(hi)
+    return lambda v: fn(c, np.clip(v, lo, hi))
 
 
 def hot_emission_factor(
@@ -231,7 +278,9 @@ def hot_emission_factor(
     pollutant
         ``"NOx"``, ``"NO2"`` (primary NO2, ``f_no2`` x NOx), ``"PM_exhaust"`` or ``"CO2"``.
     speed_kmh
-        Speeds; clamped to the table's speed range (10-130 km/h cars, 20-80 km/h HGV).
+        Speeds; the published EMEP/EEA function is evaluated within its validity range
+        (``vmin_kmh``-``vmax_kmh`` of the table: 10-130 km/h cars, 5-130 km/h petrol-car NOx,
+        12-86 km/h HGV) and speeds outside it are clamped to the range limits.
 
     Examples
     --------
@@ -253,10 +302,10 @@ def hot_emission_factor(
             out = out + share * fleet.co2_g_per_km[key]
             continue
         src = "NOx" if pollutant == "NO2" else pollutant
-        sp, ef = _curve(table, key, src)
+        ef = _curve(table, key, src)(v)
         if pollutant == "NO2":
             ef = ef * fleet.f_no2[key]
-        out = out + share * np.interp(v, sp, ef)
+        out = out + share * ef
     return out
 
 

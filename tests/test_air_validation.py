@@ -88,9 +88,17 @@ def test_cli_sample_points(ghent_run, monkeypatch):
     assert list(out["id"].astype(str)) == list(cn["code"].astype(str))
     for col in ("no2_ugm3", "pm10_ugm3", "pm25_ugm3", "lden_db", "lnight_db"):
         assert col in out.columns
+    # the 12 points are CurieuzeNeuzen tubes inside the municipality of Ghent, i.e. in the modelled area
+    gent = gpd.read_file(SHARED / "data" / "ghent" / "gent.geojson").to_crs(4326).union_all()
+    assert gpd.points_from_xy(cn["lon"], cn["lat"], crs=4326).within(gent).all()
+    assert not out["outside_network_extent"].astype(bool).any()
+    # every value is modelled (no NaN / -inf), and within plausible urban ranges
+    for col in ("no2_ugm3", "pm10_ugm3", "pm25_ugm3", "lden_db", "lnight_db"):
+        assert np.isfinite(out[col]).all(), col
     assert out["no2_ugm3"].between(15, 80).all() and (out["pm25_ugm3"] < out["pm10_ugm3"]).all()
-    finite = np.isfinite(out["lden_db"])
-    assert (out.loc[finite, "lnight_db"] < out.loc[finite, "lden_db"]).all()
+    assert out["pm10_ugm3"].between(10, 60).all() and out["pm25_ugm3"].between(5, 40).all()
+    assert out["lden_db"].between(35, 85).all() and out["lnight_db"].between(25, 80).all()
+    assert (out["lden_db"] - out["lnight_db"]).between(5, 15).all()  # ~9 dB here: night traffic ~1/5 of day
     # a point far outside the city is refused with a clear error
     (workdir / "far.csv").write_text("lon,lat\n4.35,50.85\n")
     assert main(["sample", "ghent", "--points", str(workdir / "far.csv"), "--out", str(workdir / "x.csv")]) == 1
