@@ -439,14 +439,15 @@ def static_report(
 ) -> None:
     """Display the report version of a dashboard: tables and static figures, no widgets.
 
-    For every scenario: its indicator table, flows baseline | scenario on one colour scale, the
-    change in flow, and Lden / NO2 baseline | scenario when modelled; then a chart of the
-    indicator changes of all scenarios.
+    The indicator table and a chart of the indicator changes of all scenarios; then for every
+    scenario: flows baseline | scenario on one colour scale and the change in flow, and, when
+    modelled, Lden and NO2 baseline | scenario with their change maps (one diverging scale
+    per quantity across scenarios).
     """
     import matplotlib.pyplot as plt
     from IPython.display import HTML, Markdown, display
 
-    from .maps import plot_compare, plot_difference
+    from .maps import plot_compare, plot_difference, plot_grid
 
     base = views[baseline]
     names = [n for n in views if n != baseline]
@@ -454,6 +455,19 @@ def static_report(
     diffs = {n: flow_difference(base.links, views[n].links) for n in names}
     diff_scale = ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in diffs.values()], label="Change in flow (veh/h)") if diffs else None
     no2 = no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in views.values() if v.air is not None], label="NO₂ (µg/m³)")
+    grids = (("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden", "Change in Lden (dB)"),
+             ("air", "no2_ugm3", no2, "NO₂ annual mean", "Change in NO₂ (µg/m³)"))  # fmt: skip
+    grid_diffs = {
+        (attr, n): grid_difference(getattr(base, attr), getattr(views[n], attr), col)
+        for attr, col, *_ in grids
+        for n in names
+        if getattr(base, attr) is not None and getattr(views[n], attr) is not None
+    }
+    grid_diff_scales = {
+        attr: ColorScale.diverging(*[d[f"d_{col}"].to_numpy(float) for (a, _), d in grid_diffs.items() if a == attr], label=dlabel, quantile=0.995)
+        for attr, col, _, _, dlabel in grids
+        if any(a == attr for a, _ in grid_diffs)
+    }
     labels = {n: v.label for n, v in views.items()}
     if indicators is not None and names:
         display(Markdown("## Indicators"))
@@ -472,7 +486,7 @@ def static_report(
         plot_difference(diffs[n], "d_flow_vph", scale=diff_scale, ax=ax, title=f"Change in flow: {v.label} − {base.label}", background=base.links)
         plt.show()
         plt.close(fig)
-        for attr, col, scale, what in (("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden"), ("air", "no2_ugm3", no2, "NO₂ annual mean")):
+        for attr, col, scale, what, dlabel in grids:
             b, s = getattr(base, attr), getattr(v, attr)
             if b is None or s is None:
                 continue
@@ -480,6 +494,39 @@ def static_report(
             fig.suptitle(what)
             plt.show()
             plt.close(fig)
+            fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
+            plot_grid(grid_diffs[attr, n], f"d_{col}", scale=grid_diff_scales[attr], ax=ax, title=f"{dlabel}: {v.label} − {base.label}", links=base.links)
+            plt.show()
+            plt.close(fig)
+
+
+def grid_difference(base: "gpd.GeoDataFrame", scen: "gpd.GeoDataFrame", column: str) -> "gpd.GeoDataFrame":
+    """Scenario − baseline ``column`` at the same receptors, as ``d_<column>`` (NaN where either
+    is not finite, e.g. Lden −inf where no road is heard).
+
+    Raises
+    ------
+    InvalidValueError
+        If the two maps are not on the same receptors (count or positions differ).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.points_from_xy([0, 10], [0, 0])
+    >>> b = gpd.GeoDataFrame({"lden_db": [60.0, -np.inf]}, geometry=pts)
+    >>> s = gpd.GeoDataFrame({"lden_db": [57.5, 50.0]}, geometry=pts)
+    >>> grid_difference(b, s, "lden_db")["d_lden_db"].tolist()
+    [-2.5, nan]
+    """
+    import geopandas as gpd
+
+    if len(base) != len(scen) or not (
+        np.allclose(base.geometry.x.to_numpy(), scen.geometry.x.to_numpy()) and np.allclose(base.geometry.y.to_numpy(), scen.geometry.y.to_numpy())
+    ):
+        raise InvalidValueError(f"grid_difference({column!r}): baseline and scenario maps are not on the same receptors ({len(base)} vs {len(scen)})")
+    b, s = base[column].to_numpy(float), scen[column].to_numpy(float)
+    d = np.where(np.isfinite(b) & np.isfinite(s), s - b, np.nan)
+    return gpd.GeoDataFrame({f"d_{column}": d}, geometry=base.geometry.to_numpy(), crs=base.crs)
 
 
 def flow_difference(base: "gpd.GeoDataFrame", scen: "gpd.GeoDataFrame", *, key: str = "source_id") -> "gpd.GeoDataFrame":
@@ -801,6 +848,7 @@ __all__ = [
     "ScenarioView",
     "current_query_string",
     "flow_difference",
+    "grid_difference",
     "focus_center",
     "in_voila",
     "indicator_differences",

@@ -256,3 +256,18 @@ def test_static_figures_use_the_shared_scale(links, grid):
     ax = maps.plot_difference(diff, "d_flow_vph")
     assert ax.collections and np.all(diff["d_flow_vph"] > 0)
     plt.close(ax.figure)
+
+
+def test_grid_difference_same_receptors_only():
+    import geopandas as gpd
+
+    pts = gpd.points_from_xy([0.0, 10.0, 20.0], [0.0, 0.0, 0.0])
+    base = gpd.GeoDataFrame({"lden_db": [60.0, -np.inf, 55.0]}, geometry=pts, crs="EPSG:31370")
+    scen = gpd.GeoDataFrame({"lden_db": [57.0, 48.0, np.nan]}, geometry=pts, crs="EPSG:31370")
+    d = dashboard.grid_difference(base, scen, "lden_db")["d_lden_db"].to_numpy()
+    assert d[0] == pytest.approx(-3.0) and np.isnan(d[1]) and np.isnan(d[2])  # no difference against silence or NaN
+    moved = scen.set_geometry(gpd.points_from_xy([0.0, 10.0, 25.0], [0.0, 0.0, 0.0]), crs="EPSG:31370")
+    with pytest.raises(InvalidValueError, match="same receptors"):
+        dashboard.grid_difference(base, moved, "lden_db")
+    with pytest.raises(InvalidValueError, match="same receptors"):
+        dashboard.grid_difference(base, scen.iloc[:2], "lden_db")
