@@ -6,7 +6,7 @@ equilibrium, in parallel through dask: the local threaded scheduler by default, 
 any ``dask.distributed.Client`` (a laptop ``LocalCluster`` or a real cluster).
 
 Results are cached on disk under a content hash of (city inputs, scenario measures,
-model parameters, ldtkit version), written atomically, so a rerun is instant, an
+model parameters, ldtkit version and a hash of its model code), written atomically, so a rerun is instant, an
 edited scenario recomputes only itself and an interrupted run leaves no corrupt entry.
 
 Examples
@@ -18,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -152,7 +153,7 @@ def prepare_city(city: City | str | Path, *, options: ModelOptions = ModelOption
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
-    inputs.key = key or _hash(city.fingerprint(), options.key(), __version__)
+    inputs.key = key or _hash(city.fingerprint(), options.key(), model_fingerprint())
     return inputs
 
 
@@ -287,7 +288,7 @@ def run(
     city = city if isinstance(city, City) else load_city(city)
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     fingerprint = city.fingerprint()  # hashes every input file: once per run
-    city_key = _hash(fingerprint, options.key(), __version__)
+    city_key = _hash(fingerprint, options.key(), model_fingerprint())
     base = baseline_scenario()
     base_key = _hash(city_key, base.fingerprint())
     keys = {s.name: _hash(city_key, base_key, s.fingerprint()) for s in scenarios}
@@ -300,7 +301,7 @@ def run(
     if cached.get("baseline") is None or missing:
         # Network, zones, demand, receptors and the air transfer depend only on the city and the
         # options: cache them too, so editing one scenario recomputes that scenario alone.
-        inputs_key = _hash("inputs", fingerprint, options.inputs_key(), __version__)
+        inputs_key = _hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
         inputs = cache.get(inputs_key) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress, key=city_key)
@@ -411,6 +412,24 @@ class ResultCache:
             with open(tmp, "wb") as fh:
                 pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
         return self.path(key)
+
+
+@functools.lru_cache(maxsize=1)
+def model_fingerprint() -> str:
+    """The version of the model code and tables that results depend on: ldtkit's version and
+    a hash of its Python sources and bundled data (``ldtkit/**/*.py``, ``ldtkit/data/*``).
+
+    Part of every cache key, so results computed by other code (an upgrade, a checkout of
+    another commit, a local edit) are recomputed rather than reused.
+
+    Examples
+    --------
+    >>> len(model_fingerprint())
+    32
+    """
+    root = Path(__file__).resolve().parent
+    files = sorted(p for p in [*root.rglob("*.py"), *(root / "data").glob("*")] if p.is_file())
+    return _hash(__version__, *(f"{p.relative_to(root).as_posix()}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files))
 
 
 def _hash(*parts: str) -> str:

@@ -127,6 +127,27 @@ def test_editing_one_scenario_recomputes_only_that_one(ghent_run, tmp_path):
     assert out["bridge-closed-northbound"].traffic["day"].total_vph[_bridge(out, "northbound")].min() > 0
 
 
+def test_results_of_other_model_code_are_not_reused(ghent_run, monkeypatch):
+    """The cache key includes a hash of ldtkit's sources and tables: after an upgrade or an
+    edit of the models, cached results are recomputed, not served."""
+    import ldtkit.runner as runner
+
+    _, cache, _ = ghent_run
+
+    class Recompute(Exception):
+        pass
+
+    def no_compute(*args, **kwargs):
+        raise Recompute
+
+    monkeypatch.setattr(runner, "prepare_city", no_compute)
+    monkeypatch.setattr(runner, "run_scenario", no_compute)
+    assert run("ghent", load_scenarios(GHENT_SCENARIOS), cache_dir=cache, **TRAFFIC)  # served from the cache
+    monkeypatch.setattr(runner, "model_fingerprint", lambda: "other model code")
+    with pytest.raises(Recompute):
+        run("ghent", load_scenarios(GHENT_SCENARIOS), cache_dir=cache, **TRAFFIC)
+
+
 def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
     cache = ResultCache(tmp_path)
 
