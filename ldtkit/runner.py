@@ -6,8 +6,9 @@ equilibrium, in parallel through dask: the local threaded scheduler by default, 
 any ``dask.distributed.Client`` (a laptop ``LocalCluster`` or a real cluster).
 
 Results are cached on disk under a content hash of (city inputs, scenario measures,
-model parameters, ldtkit version and a hash of its model code), written atomically, so a rerun is instant, an
-edited scenario recomputes only itself and an interrupted run leaves no corrupt entry.
+model parameters, ldtkit's version and model code), written atomically, so a rerun is
+instant, an edited scenario recomputes only itself, results of other code are never served
+and an interrupted run leaves no corrupt entry.
 
 Examples
 --------
