@@ -37,6 +37,7 @@ _LAZY = {
     "read_od": ("demand", "read_od"),
     "write_od": ("demand", "write_od"),
     "compute_noise": ("noise", "compute_noise"),
+    "compute_noise_many": ("noise", "compute_noise_many"),
     "line_emission": ("noise", "line_emission"),
     "noise_propagation": ("noise", "noise_propagation"),
     "NoiseMap": ("noise", "NoiseMap"),

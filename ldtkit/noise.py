@@ -592,16 +592,24 @@ class NoisePropagation:
     arrays: dict
     network_links: int = 0
 
-    def energies(self, w_line: np.ndarray, *, progress: bool = False) -> tuple[np.ndarray, int]:
-        """Band energies (linear) at every receptor for per-metre line powers ``w_line`` (n_periods, n_lines, 8)."""
+    def energies(self, w_line: np.ndarray, *, w_reference: np.ndarray | None = None, progress: bool = False) -> tuple[np.ndarray, int]:
+        """Band energies (linear) at every receptor for per-metre line powers ``w_line`` (n_periods, n_lines, 8).
+
+        Distant groups of sources act as one point at their power-weighted centroid; the weights
+        are ``w_reference`` (n_lines, 8), by default the first period of ``w_line``. For a fixed
+        reference the energies are linear in ``w_line`` and each period is independent of the
+        others, so maps computed together (periods of several scenarios stacked) equal maps
+        computed one by one.
+        """
         from tqdm.auto import tqdm
 
         a = self.arrays
         s = self.sources
         r = self.receptors
         w_seg = np.ascontiguousarray(np.transpose(w_line, (1, 0, 2))[s.seg_line])
+        w_ref = np.ascontiguousarray((w_line[0] if w_reference is None else w_reference)[s.seg_line])
         w_cl, cl_px, cl_py, cl_mom = _k.cluster_power(
-            w_seg, a["slen"], s.x0, s.y0, s.x1, s.y1, a["seg_cell"], a["lv_nx"], a["lv_off"], 10.0 ** (A_WEIGHTING_DB / 10.0)
+            w_seg, w_ref, a["slen"], s.x0, s.y0, s.x1, s.y1, a["seg_cell"], a["lv_nx"], a["lv_off"], 10.0 ** (A_WEIGHTING_DB / 10.0)
         )
         n = len(r)
         order, bstart = a["r_order"], a["block_start"]
@@ -785,6 +793,7 @@ def compute_noise(
     method: str = "table",
     bands: bool = False,
     propagation: NoisePropagation | None = None,
+    reference_traffic: Mapping[str, Any] | None = None,
     progress: bool = True,
 ) -> NoiseMap:
     """Lday, Levening, Lnight and Lden at every receptor from per-period link traffic (CNOSSOS-EU).
@@ -809,6 +818,11 @@ def compute_noise(
         Also keep unweighted octave-band levels per period (``NoiseMap.bands_db``).
     propagation
         A :class:`NoisePropagation` prepared once for this network geometry and these receptors.
+    reference_traffic
+        Traffic (same form as ``traffic``) whose day-period power places the far-field point
+        sources (power-weighted centroids of distant source cells); default ``traffic`` itself.
+        Scenarios compared with a baseline use the baseline's, so that their differences come
+        from the traffic alone (the runner does); see also :func:`compute_noise_many`.
     progress
         Show a tqdm progress bar.
 
@@ -824,24 +838,104 @@ def compute_noise(
     import time
 
     t0 = time.perf_counter()
-    missing = [p for p in _PERIOD_ORDER if p not in traffic]
-    if missing:
-        raise InvalidValueError(f"traffic: missing periods {missing}; expected keys {list(_PERIOD_ORDER)}")
-    n_links = len(network.links)
-    for p in _PERIOD_ORDER:
-        if len(traffic[p].link_id) != n_links or not np.array_equal(np.asarray(traffic[p].link_id), network.links["link_id"].to_numpy()):
-            raise InvalidValueError(f"traffic[{p!r}]: link_id must match network.links['link_id'] in order ({n_links} links)")
+    _check_traffic(network, traffic, "traffic")
+    if reference_traffic is not None:
+        _check_traffic(network, reference_traffic, "reference_traffic")
     if propagation is None:
         propagation = noise_propagation(
             network, receptors, cutoff_m=cutoff_m, ground_g=ground_g, p_favourable=p_favourable,
             temperature_c=temperature_c, humidity_pct=humidity_pct, method=method,
         )
-    elif propagation.receptors is not receptors or len(propagation.sources.line_of_link) != n_links:
+    elif propagation.receptors is not receptors or len(propagation.sources.line_of_link) != len(network.links):
         raise InvalidValueError("compute_noise: propagation was prepared for other receptors or another network")
     t1 = time.perf_counter()
+    w_line = _line_powers(traffic, propagation, coefficients=coefficients, surface=surface)
+    w_ref = None if reference_traffic is None else _line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
+    energy, n_pairs = propagation.energies(w_line, w_reference=w_ref, progress=progress)
+    t2 = time.perf_counter()
+    return _noise_map(energy, receptors, propagation, coefficients=coefficients, surface=surface, bands=bands, n_pairs=n_pairs, seconds=(t1 - t0, t2 - t1))
+
+
+def compute_noise_many(
+    network: Any,
+    traffics: Mapping[str, Mapping[str, Any]],
+    receptors: Any,
+    *,
+    reference_traffic: Mapping[str, Any],
+    coefficients: str = "2021",
+    surface: str = "DEF",
+    bands: bool = False,
+    propagation: NoisePropagation | None = None,
+    progress: bool = False,
+    **propagation_options: Any,
+) -> dict[str, NoiseMap]:
+    """Noise maps of several traffic states on one network geometry, in one pass.
+
+    The source–receiver geometry (distances, ground and air terms) is evaluated once for all
+    of them; only the powers differ. Each map equals ``compute_noise(network, traffics[name],
+    receptors, reference_traffic=reference_traffic, ...)`` computed alone, in a fraction of
+    the time (on the Ghent focus area three scenario maps take about 1.5 times one map).
+
+    Parameters
+    ----------
+    network
+        The network whose link geometry carries the sources; every traffic state must be
+        aligned with its links (scenario networks keep the baseline's links and ids).
+    traffics
+        ``{name: {"day": LinkTraffic, "evening": ..., "night": ...}}``.
+    reference_traffic
+        Traffic whose day-period power places the far-field point sources (the baseline's).
+    propagation_options
+        Passed to :func:`noise_propagation` when ``propagation`` is not given.
+
+    Examples
+    --------
+    >>> maps_ = compute_noise_many(base_net, {"closed": t_closed, "one-way": t_oneway}, receptors,
+    ...                            reference_traffic=t_base)  # doctest: +SKIP
+    """
+    import time
+
+    t0 = time.perf_counter()
+    for name, traffic in traffics.items():
+        _check_traffic(network, traffic, f"traffics[{name!r}]")
+    _check_traffic(network, reference_traffic, "reference_traffic")
+    if not traffics:
+        return {}
+    if propagation is None:
+        propagation = noise_propagation(network, receptors, **propagation_options)
+    elif propagation.receptors is not receptors or len(propagation.sources.line_of_link) != len(network.links):
+        raise InvalidValueError("compute_noise_many: propagation was prepared for other receptors or another network")
+    t1 = time.perf_counter()
+    names = list(traffics)
+    w_line = np.concatenate([_line_powers(traffics[n], propagation, coefficients=coefficients, surface=surface) for n in names])
+    w_ref = _line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
+    energy, n_pairs = propagation.energies(w_line, w_reference=w_ref, progress=progress)
+    t2 = time.perf_counter()
+    npd = len(_PERIOD_ORDER)
+    return {
+        n: _noise_map(
+            energy[:, k * npd:(k + 1) * npd], receptors, propagation, coefficients=coefficients, surface=surface, bands=bands,
+            n_pairs=n_pairs, seconds=(t1 - t0, (t2 - t1) / len(names)),
+        )
+        for k, n in enumerate(names)
+    }
+
+
+def _check_traffic(network: Any, traffic: Mapping[str, Any], what: str) -> None:
+    missing = [p for p in _PERIOD_ORDER if p not in traffic]
+    if missing:
+        raise InvalidValueError(f"{what}: missing periods {missing}; expected keys {list(_PERIOD_ORDER)}")
+    n_links = len(network.links)
+    for p in _PERIOD_ORDER:
+        if len(traffic[p].link_id) != n_links or not np.array_equal(np.asarray(traffic[p].link_id), network.links["link_id"].to_numpy()):
+            raise InvalidValueError(f"{what}[{p!r}]: link_id must match network.links['link_id'] in order ({n_links} links)")
+
+
+def _line_powers(traffic: Mapping[str, Any], propagation: NoisePropagation, *, coefficients: str, surface: str) -> np.ndarray:
+    """Per-metre sound power (linear, W-relative) of every source line, shape (3 periods, n_lines, 8)."""
     src = propagation.sources
     emits = src.line_of_link >= 0
-    w_line = np.zeros((3, src.n_lines, 8))
+    w_line = np.zeros((len(_PERIOD_ORDER), src.n_lines, 8))
     for m, p in enumerate(_PERIOD_ORDER):
         t = traffic[p]
         lw = emission_per_link(
@@ -849,8 +943,11 @@ def compute_noise(
             coefficients=coefficients, surface=surface, temperature_c=propagation.temperature_c,
         )
         np.add.at(w_line[m], src.line_of_link[emits], 10.0 ** (lw / 10.0))
-    energy, n_pairs = propagation.energies(w_line, progress=progress)
-    t2 = time.perf_counter()
+    return w_line
+
+
+def _noise_map(energy, receptors, propagation, *, coefficients, surface, bands, n_pairs, seconds) -> NoiseMap:
+    """Levels, Lden and metadata from band energies (n_receptors, 3 periods, 8)."""
     with np.errstate(divide="ignore"):
         band_db = 10.0 * np.log10(energy)
         la = 10.0 * np.log10(np.sum(energy * 10.0 ** (A_WEIGHTING_DB / 10.0), axis=2))
@@ -861,7 +958,8 @@ def compute_noise(
         meta={
             "cutoff_m": propagation.cutoff_m, "ground_g": propagation.ground_g, "p_favourable": propagation.p_favourable,
             "method": propagation.method, "coefficients": coefficients, "surface": surface,
-            "source_segments": src.n_segments, "pair_evaluations": n_pairs, "far_field": bool(np.isfinite(propagation.arrays["theta"])),
-            "seconds_prepare": t1 - t0, "seconds_compute": t2 - t1,
+            "source_segments": propagation.sources.n_segments, "pair_evaluations": n_pairs,
+            "far_field": bool(np.isfinite(propagation.arrays["theta"])),
+            "seconds_prepare": seconds[0], "seconds_compute": seconds[1],
         },
     )

@@ -95,3 +95,22 @@ def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
     for name in local:
         a, b = remote[name].traffic["day"].total_vph, local[name].traffic["day"].total_vph
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+def test_noise_maps_on_a_cluster_equal_the_local_batched_ones():
+    """Locally the runner evaluates all noise maps of a run in one pass; on a cluster each
+    scenario's task computes its own. Both place far-field sources by the baseline's traffic,
+    so the maps agree."""
+    from ldtkit.scenario import load_scenarios
+
+    scenarios = load_scenarios(Path(__file__).resolve().parents[1] / "data" / "athens" / "scenarios")
+    opts = dict(cache_dir=None, models=("traffic", "noise"), on_disconnected="drop", progress=False)
+    with pytest.warns(UserWarning, match="no path"):  # the Great Walk cuts some heavy-vehicle pairs
+        local = run("athens", scenarios, **opts)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        with pytest.warns(UserWarning, match="no path"):
+            remote = run("athens", scenarios, client=client, **opts)
+    assert set(local) == set(remote) and len(local) == 1 + len(scenarios) >= 3
+    for name in local:
+        np.testing.assert_allclose(remote[name].noise.lden_db, local[name].noise.lden_db, rtol=0, atol=1e-9, err_msg=name)
+        np.testing.assert_allclose(remote[name].noise.lnight_db, local[name].noise.lnight_db, rtol=0, atol=1e-9, err_msg=name)

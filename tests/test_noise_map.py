@@ -15,6 +15,7 @@ from ldtkit.noise import (
     LDEN_BANDS,
     LNIGHT_BANDS,
     compute_noise,
+    compute_noise_many,
     emission_per_link,
     exposure_counts,
     lden_db,
@@ -120,6 +121,36 @@ def test_table_far_field_and_exact_agree():
     assert np.abs(table.lden_db - exact.lden_db).max() < 0.01
     assert np.abs(table.lden_db - split.lden_db).max() < 0.1
     assert table.meta["pair_evaluations"] < split.meta["pair_evaluations"] / 2
+
+
+def test_maps_computed_together_equal_maps_computed_alone():
+    """compute_noise_many stacks the scenarios' periods in one kernel pass: every map must be
+    what compute_noise gives alone with the same reference traffic (far-field source positions)."""
+    xs = np.arange(0, 1201, 150.0)
+    lines = [[(x, 0.0), (x, 1200.0)] for x in xs] + [[(0.0, y), (1200.0, y)] for y in xs]
+    net = _network(lines, both_ways=True)
+    gx, gy = np.meshgrid(np.arange(-200, 1401, 80.0), np.arange(-200, 1401, 80.0))
+    rec = _receptors(gx.ravel(), gy.ravel())
+    base = _traffic(net, 400.0, 30.0)
+    rng = np.random.default_rng(3)
+    n = len(net.links)
+    states = {}
+    for name in ("closed", "busier", "quieter"):
+        light = 400.0 * rng.uniform(0.0, 2.0, n)
+        states[name] = {p: LinkTraffic(net.links["link_id"].to_numpy(), light * f, 0.1 * light * f, np.full(n, 50.0))
+                        for p, f in (("day", 1.0), ("evening", 0.5), ("night", 0.2))}  # fmt: skip
+    prop = noise_propagation(net, rec, cutoff_m=800.0)  # far-field groups in use
+    together = compute_noise_many(net, states, rec, reference_traffic=base, propagation=prop)
+    assert list(together) == list(states)
+    for name, traffic in states.items():
+        alone = compute_noise(net, traffic, rec, reference_traffic=base, propagation=prop, progress=False)
+        for col in ("lday_db", "levening_db", "lnight_db", "lden_db"):
+            np.testing.assert_allclose(getattr(together[name], col), getattr(alone, col), rtol=1e-12, atol=1e-12)
+    # without a reference each map places far-field sources by its own power: not the same maps
+    own = compute_noise(net, states["closed"], rec, propagation=prop, progress=False)
+    assert np.abs(own.lden_db - together["closed"].lden_db).max() > 1e-6
+    with pytest.raises(InvalidValueError, match="reference_traffic.*link_id"):
+        compute_noise_many(net, states, rec, reference_traffic=_traffic(_network(lines[:2]), 1.0, 0.0), propagation=prop)
 
 
 # ------------------------------------------------------------------ properties

@@ -578,11 +578,12 @@ def build_pyramid(sx0, sy0, sx1, sy1, slen, seg_cell, lv_nx, lv_ny, lv_off, cell
 
 
 @njit(cache=True)
-def cluster_power(w_seg, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_off, a_weight):
+def cluster_power(w_seg, w_ref, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_off, a_weight):
     """Summed power (per-metre power × length) of every pyramid cell, shape (n_cells, n_periods, 8),
-    the power-weighted centroid of each cell (weights: A-weighted power of the first period), where
-    the cell is evaluated as one point source, and the central second moments (xx, xy, yy) of that
-    power about the centroid, for the curvature correction of the 1/d² spreading."""
+    the power-weighted centroid of each cell (weights: A-weighted reference power ``w_ref``, per
+    segment and band), where the cell is evaluated as one point source, and the central second
+    moments (xx, xy, yy) of that power about the centroid, for the curvature correction of the
+    1/d² spreading. The energies are linear in ``w_seg`` for a fixed ``w_ref``."""
     ncell = lv_off[-1]
     nlev = lv_nx.shape[0]
     npd = w_seg.shape[1]
@@ -597,7 +598,7 @@ def cluster_power(w_seg, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_off, a_we
         ix = seg_cell[s] % nx0
         wa = 0.0
         for b in range(NB):
-            wa += w_seg[s, 0, b] * a_weight[b]
+            wa += w_ref[s, b] * a_weight[b]
         wa *= slen[s]
         mx = 0.5 * (sx0[s] + sx1[s])
         my = 0.5 * (sy0[s] + sy1[s])
