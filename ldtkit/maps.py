@@ -387,6 +387,12 @@ def _nearest_spacing(x: np.ndarray, y: np.ndarray) -> float:
 
     if len(x) < 2:
         raise EmptyStudyAreaError("a receptor grid needs at least two points to infer its cell size")
+    # a regular grid (receptors_grid): the step between its distinct coordinates, no tree needed
+    ux, uy = np.unique(np.round(x, 6)), np.unique(np.round(y, 6))
+    if 1 < len(ux) and 1 < len(uy) and len(ux) * len(uy) <= 2 * len(x):
+        dx, dy = np.diff(ux), np.diff(uy)
+        if np.allclose(dx, dx[0], rtol=1e-6) and np.allclose(dy, dx[0], rtol=1e-6):
+            return float(dx[0])
     pts = np.column_stack([x, y])
     # the median nearest-neighbour distance of a few thousand points is that of all of them
     probe = pts[:: max(1, len(pts) // 4000)]
