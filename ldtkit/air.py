@@ -266,6 +266,12 @@ def _curve(table: pd.DataFrame, key: str, pollutant: str):
     return lambda v: fn(c, np.clip(v, lo, hi))
 
 
+@lru_cache(maxsize=None)
+def _default_curve(key: str, pollutant: str):
+    """:func:`_curve` of the bundled table (read and parsed once per process)."""
+    return _curve(_ef_table(str(EMISSION_FACTORS_CSV)), key, pollutant)
+
+
 def hot_emission_factor(
     vehicle: str, pollutant: str, speed_kmh: np.ndarray | float, *, fleet: Fleet | None = None, table: pd.DataFrame | None = None
 ) -> np.ndarray:
@@ -289,7 +295,6 @@ def hot_emission_factor(
     0.1845
     """
     fleet = fleet or Fleet()
-    table = load_emission_factors() if table is None else table
     shares = {"light": fleet.light, "heavy": fleet.heavy}.get(vehicle)
     if shares is None:
         raise InvalidValueError(f"hot_emission_factor: vehicle must be 'light' or 'heavy', got {vehicle!r}")
@@ -302,7 +307,7 @@ def hot_emission_factor(
             out = out + share * fleet.co2_g_per_km[key]
             continue
         src = "NOx" if pollutant == "NO2" else pollutant
-        ef = _curve(table, key, src)(v)
+        ef = (_default_curve(key, src) if table is None else _curve(table, key, src))(v)
         if pollutant == "NO2":
             ef = ef * fleet.f_no2[key]
         out = out + share * ef
