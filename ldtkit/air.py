@@ -1106,9 +1106,10 @@ class AirMap:
             "nox_traffic_ugm3": self.nox_traffic_ugm3,
         }
 
-    def to_geodataframe(self, *, to_wgs84: bool = False):
-        """Receptor points with the concentration columns (optionally in EPSG:4326)."""
-        gdf = self.receptors.to_geodataframe(**self._columns())
+    def to_geodataframe(self, *, to_wgs84: bool = False, geometry: Any = None):
+        """Receptor points with the concentration columns (optionally in EPSG:4326);
+        ``geometry``: the receptors' points if already built."""
+        gdf = self.receptors.to_geodataframe(geometry=geometry, **self._columns())
         return gdf.to_crs(4326) if to_wgs84 and gdf.crs is not None else gdf
 
     def exposure(self, *, no2_limit_ugm3: float = 40.0) -> dict[str, float]:

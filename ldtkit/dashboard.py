@@ -340,6 +340,7 @@ def view_from_result(
     label: str | None = None,
     bbox_wgs84: Sequence[float] | None = None,
     period: str = "day",
+    _points: dict | None = None,
 ) -> ScenarioView:
     """A :class:`ScenarioView` from a :class:`ldtkit.runner.ScenarioResult`.
 
@@ -374,9 +375,26 @@ def view_from_result(
         g = g.cx[minx:maxx, miny:maxy]
     g = g.assign(source_id=g["source_id"].where(g["source_id"].notna(), "link:" + g["link_id"].astype(str)))
     g = aggregate_directions(g, ["flow_vph"], key="source_id")
-    noise = result.noise.to_geodataframe() if getattr(result, "noise", None) is not None else None
-    air = result.air.to_geodataframe() if getattr(result, "air", None) is not None else None
+    points = _points if _points is not None else {}
+    noise = air = None
+    if getattr(result, "noise", None) is not None:
+        noise = result.noise.to_geodataframe(geometry=_receptor_points(result.noise.receptors, points))
+    if getattr(result, "air", None) is not None:
+        air = result.air.to_geodataframe(geometry=_receptor_points(result.air.receptors, points))
     return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air)
+
+
+def _receptor_points(receptors: Any, built: dict) -> Any:
+    """The receptors' points, built once per distinct receptor set (``built`` is the memo)."""
+    import hashlib
+
+    import geopandas as gpd
+
+    x, y = np.ascontiguousarray(receptors.x, dtype=float), np.ascontiguousarray(receptors.y, dtype=float)
+    key = hashlib.sha1(x.tobytes() + y.tobytes()).hexdigest()
+    if key not in built:
+        built[key] = gpd.points_from_xy(x, y)
+    return built[key]
 
 
 def views_from_results(
@@ -395,9 +413,10 @@ def views_from_results(
         bbox = city.section("focus").get("bbox") if hasattr(city, "section") else None
     labels = dict(labels or {})
     out: dict[str, ScenarioView] = {}
+    points: dict = {}  # the scenarios' maps share their receptors: build the points once
     for name, res in results.items():
         label = baseline_label if name == "baseline" else labels.get(name, name)
-        out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox)
+        out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox, _points=points)
     return out
 
 
@@ -439,65 +458,68 @@ def static_report(
 ) -> None:
     """Display the report version of a dashboard: tables and static figures, no widgets.
 
-    The indicator table and a chart of the indicator changes of all scenarios; then for every
-    scenario: flows baseline | scenario on one colour scale and the change in flow, and, when
-    modelled, Lden and NO2 baseline | scenario with their change maps (one diverging scale
-    per quantity across scenarios).
+    The indicator table and a chart of the indicator changes of all scenarios; the baseline's
+    maps (flow, and Lden and NO2 when modelled); then for every scenario the maps of its
+    changes against the baseline, one diverging scale per quantity across scenarios. (The
+    dashboard shows each scenario's own maps, side by side with the baseline's.)
     """
     import matplotlib.pyplot as plt
     from IPython.display import HTML, Markdown, display
 
-    from .maps import plot_compare, plot_difference, plot_grid
+    from .maps import plot_difference, plot_grid, plot_links
 
     base = views[baseline]
     names = [n for n in views if n != baseline]
-    flow_scale = ColorScale.shared(*[v.links["flow_vph"].to_numpy(float) for v in views.values()], label="Traffic flow (veh/h)", vmin=0.0)
-    diffs = {n: flow_difference(base.links, views[n].links) for n in names}
-    diff_scale = ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in diffs.values()], label="Change in flow (veh/h)") if diffs else None
-    no2 = no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in views.values() if v.air is not None], label="NO₂ (µg/m³)")
-    grids = (("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden", "Change in Lden (dB)"),
-             ("air", "no2_ugm3", no2, "NO₂ annual mean", "Change in NO₂ (µg/m³)"))  # fmt: skip
-    grid_diffs = {
-        (attr, n): grid_difference(getattr(base, attr), getattr(views[n], attr), col)
-        for attr, col, *_ in grids
-        for n in names
-        if getattr(base, attr) is not None and getattr(views[n], attr) is not None
-    }
-    grid_diff_scales = {
-        attr: ColorScale.diverging(*[d[f"d_{col}"].to_numpy(float) for (a, _), d in grid_diffs.items() if a == attr], label=dlabel, quantile=0.995)
-        for attr, col, _, _, dlabel in grids
-        if any(a == attr for a, _ in grid_diffs)
-    }
     labels = {n: v.label for n, v in views.items()}
+    no2 = no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in views.values() if v.air is not None], label="NO₂ (µg/m³)")
+    # (attribute of the view, column, scale, title, title of the change)
+    layers = [("links", "flow_vph", ColorScale.shared(*[v.links["flow_vph"].to_numpy(float) for v in views.values()], label="Traffic flow (veh/h)", vmin=0.0),
+               "Traffic flow, mean hour 07–19", "Change in flow (veh/h)")]  # fmt: skip
+    if base.noise is not None:
+        layers.append(("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden", "Change in Lden (dB)"))
+    if base.air is not None:
+        layers.append(("air", "no2_ugm3", no2, "NO₂ annual mean", "Change in NO₂ (µg/m³)"))
+    diffs = {}  # (attribute, scenario) -> scenario − baseline as column d_<col>
+    for attr, col, *_ in layers:
+        for n in names:
+            other = getattr(views[n], attr)
+            if other is not None:
+                b = getattr(base, attr)
+                diffs[attr, n] = flow_difference(b, other) if attr == "links" else grid_difference(b, other, col)
+    diff_scales = {
+        attr: ColorScale.diverging(*[d[f"d_{col}"].to_numpy(float) for (a, _), d in diffs.items() if a == attr],
+                                   label=dlabel, quantile=0.98 if attr == "links" else 0.995)
+        for attr, col, _, _, dlabel in layers
+        if any(a == attr for a, _ in diffs)
+    }  # fmt: skip
+
+    def draw(attr, gdf, col, scale, ax, title, *, change=False):
+        if attr == "links":
+            (plot_difference if change else plot_links)(gdf, col, scale=scale, ax=ax, title=title, background=base.links if change else None)
+        else:
+            plot_grid(gdf, col, scale=scale, ax=ax, title=title, links=base.links if change else None)
+
     if indicators is not None and names:
         display(Markdown("## Indicators"))
         display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
         ax = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
         plt.show()
         plt.close(ax.figure)
+    display(Markdown(f"## {base.label}"))
+    fig, axes = plt.subplots(1, len(layers), figsize=(6.2 * len(layers), 5.2), layout="constrained", squeeze=False)
+    for ax, (attr, col, scale, what, _) in zip(axes[0], layers):
+        draw(attr, getattr(base, attr), col, scale, ax, what)
+    plt.show()
+    plt.close(fig)
     for n in names:
         v = views[n]
-        display(Markdown(f"## {v.label}"))
-        fig = plot_compare(base.links, v.links, "flow_vph", scale=flow_scale, titles=(base.label, v.label))
-        fig.suptitle("Traffic flow, mean hour 07–19")
+        display(Markdown(f"## {v.label}\n\nChange against {base.label}."))
+        shown = [layer for layer in layers if (layer[0], n) in diffs]
+        fig, axes = plt.subplots(1, len(shown), figsize=(6.2 * len(shown), 5.2), layout="constrained", squeeze=False)
+        for ax, (attr, col, _, _, dlabel) in zip(axes[0], shown):
+            draw(attr, diffs[attr, n], f"d_{col}", diff_scales[attr], ax, dlabel, change=True)
         plt.show()
         plt.close(fig)
-        fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
-        plot_difference(diffs[n], "d_flow_vph", scale=diff_scale, ax=ax, title=f"Change in flow: {v.label} − {base.label}", background=base.links)
-        plt.show()
-        plt.close(fig)
-        for attr, col, scale, what, dlabel in grids:
-            b, s = getattr(base, attr), getattr(v, attr)
-            if b is None or s is None:
-                continue
-            fig = plot_compare(b, s, col, scale=scale, titles=(base.label, v.label), kind="grid")
-            fig.suptitle(what)
-            plt.show()
-            plt.close(fig)
-            fig, ax = plt.subplots(figsize=(7, 6), layout="constrained")
-            plot_grid(grid_diffs[attr, n], f"d_{col}", scale=grid_diff_scales[attr], ax=ax, title=f"{dlabel}: {v.label} − {base.label}", links=base.links)
-            plt.show()
-            plt.close(fig)
 
 
 def grid_difference(base: "gpd.GeoDataFrame", scen: "gpd.GeoDataFrame", column: str) -> "gpd.GeoDataFrame":

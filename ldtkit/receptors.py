@@ -53,12 +53,14 @@ class Receptors:
     def __len__(self) -> int:
         return len(self.x)
 
-    def to_geodataframe(self, **columns: np.ndarray) -> gpd.GeoDataFrame:
-        """Receptors as points, with extra result columns (e.g. ``lden_db=...``)."""
+    def to_geodataframe(self, *, geometry: Any = None, **columns: np.ndarray) -> gpd.GeoDataFrame:
+        """Receptors as points, with extra result columns (e.g. ``lden_db=...``); ``geometry``:
+        the points if already built (maps on the same receptors can share them)."""
         data = {"z_m": self.z, "population": self.population, **columns}
         if self.ids is not None:
             data = {"id": self.ids, **data}
-        return gpd.GeoDataFrame(data, geometry=gpd.points_from_xy(self.x, self.y), crs=self.crs)
+        geom = gpd.points_from_xy(self.x, self.y) if geometry is None else geometry
+        return gpd.GeoDataFrame(data, geometry=geom, crs=self.crs)
 
 
 def receptors_grid(

@@ -455,13 +455,18 @@ class ResultCache:
         return self.path(key)
 
 
+#: Modules that only present results (maps, dashboards, reports, CLI): editing them keeps the cache.
+PRESENTATION_MODULES = ("cli.py", "compare.py", "dashboard.py", "maps.py", "report.py", "warmup.py", "_cli/", "_kernels/_aot.py")
+
+
 @functools.lru_cache(maxsize=1)
 def model_fingerprint() -> str:
     """The version of the model code and tables that results depend on: ldtkit's version and
-    a hash of its Python sources and bundled data (``ldtkit/**/*.py``, ``ldtkit/data/*``).
+    a hash of its Python sources and bundled data (``ldtkit/**/*.py``, ``ldtkit/data/*``), except
+    the presentation modules (:data:`PRESENTATION_MODULES`).
 
-    Part of every cache key, so results computed by other code (an upgrade, a checkout of
-    another commit, a local edit) are recomputed rather than reused.
+    Part of every cache key, so results computed by other model code (an upgrade, a checkout
+    of another commit, a local edit) are recomputed rather than reused.
 
     Examples
     --------
@@ -469,7 +474,10 @@ def model_fingerprint() -> str:
     32
     """
     root = Path(__file__).resolve().parent
-    files = sorted(p for p in [*root.rglob("*.py"), *(root / "data").glob("*")] if p.is_file())
+    files = sorted(
+        p for p in [*root.rglob("*.py"), *(root / "data").glob("*")]
+        if p.is_file() and not p.relative_to(root).as_posix().startswith(PRESENTATION_MODULES)
+    )  # fmt: skip
     return _hash(__version__, *(f"{p.relative_to(root).as_posix()}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files))
 
 
