@@ -340,13 +340,14 @@ def view_from_result(
     label: str | None = None,
     bbox_wgs84: Sequence[float] | None = None,
     period: str = "day",
-    _points: dict | None = None,
+    shared_points: dict | None = None,
 ) -> ScenarioView:
     """A :class:`ScenarioView` from a :class:`ldtkit.runner.ScenarioResult`.
 
     Link flows are the ``period``'s hourly traffic (``result.traffic``) or, without it, the
     assignment's flows per class summed; both directions of a road are summed. Links are
-    clipped to ``bbox_wgs84`` (lon/lat min, max) to keep the map light.
+    clipped to ``bbox_wgs84`` (lon/lat min, max) to keep the map light. ``shared_points``: a
+    dict reused across calls, so that maps on the same receptors build their points once.
     """
     import geopandas as gpd
 
@@ -375,7 +376,7 @@ def view_from_result(
         g = g.cx[minx:maxx, miny:maxy]
     g = g.assign(source_id=g["source_id"].where(g["source_id"].notna(), "link:" + g["link_id"].astype(str)))
     g = aggregate_directions(g, ["flow_vph"], key="source_id")
-    points = _points if _points is not None else {}
+    points = shared_points if shared_points is not None else {}
     noise = air = None
     if getattr(result, "noise", None) is not None:
         noise = result.noise.to_geodataframe(geometry=_receptor_points(result.noise.receptors, points))
@@ -416,7 +417,7 @@ def views_from_results(
     points: dict = {}  # the scenarios' maps share their receptors: build the points once
     for name, res in results.items():
         label = baseline_label if name == "baseline" else labels.get(name, name)
-        out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox, _points=points)
+        out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox, shared_points=points)
     return out
 
 
