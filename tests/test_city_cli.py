@@ -64,7 +64,8 @@ def test_cli_run_athens_reports_dropped_trips(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["run", "athens", "--models", "traffic", "--out", "out"]) == 1
     assert "have no path" in capsys.readouterr().err
-    assert main(["run", "athens", "--models", "traffic", "--out", "out", "--drop-disconnected"]) == 0
+    with pytest.warns(UserWarning, match="have no path"):  # and the dropped pairs are said, not silent
+        assert main(["run", "athens", "--models", "traffic", "--out", "out", "--drop-disconnected"]) == 0
     out = capsys.readouterr().out
     assert "trips/h dropped" in out
     assert (tmp_path / "out" / "athens" / "indicators.csv").exists()

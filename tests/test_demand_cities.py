@@ -88,8 +88,11 @@ def test_demand_is_deterministic(city_demand):
 def test_baseline_assignment_converges(city_demand):
     city, _, net, demand, _, result = city_demand
     assert result.gap <= 1e-4, f"{city.name}: relative gap {result.gap:.2e} after {result.iterations} iterations"
+    cap = net.links["capacity_vph"].to_numpy()
     car = net.links["car_allowed"].to_numpy() & (net.links["road_class"] != "connector").to_numpy()
-    vc = result.flow_pcu[car] / net.links["capacity_vph"].to_numpy()[car]
+    assert result.flow_pcu[car & (cap <= 0)].sum() == 0.0  # zero capacity means closed
+    car &= cap > 0
+    vc = result.flow_pcu[car] / cap[car]
     # congestion, not gridlock: fewer than 5 % of the car links above capacity (Porto's Douro
     # bridges and their approaches are the bottlenecks there)
     assert (vc > 1.0).mean() < 0.05, f"{city.name}: {(vc > 1.0).mean():.1%} of links over capacity"

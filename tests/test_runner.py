@@ -174,6 +174,7 @@ def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(ghent
     cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 600}]})
     with pytest.raises(DisconnectedDemandError, match=r"scenario 'cordon', day period: .*trips"):
         run("ghent", [cut], cache_dir=tmp_path, **TRAFFIC)
-    dropped = run("ghent", [cut], cache_dir=tmp_path, on_disconnected="drop", **TRAFFIC)["cordon"]
+    with pytest.warns(UserWarning, match="have no path"):
+        dropped = run("ghent", [cut], cache_dir=tmp_path, on_disconnected="drop", **TRAFFIC)["cordon"]
     un = dropped.assignment.unassigned
     assert len(un) > 0 and un["trips"].sum() > 0
