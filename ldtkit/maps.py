@@ -303,6 +303,7 @@ def links_geojson(
     width_by_abs: bool = False,
     opacity: float = 0.9,
     precision: int = 5,
+    simplify_m: float | None = 1.0,
     min_abs_value: float | None = None,
     merge_below: float | None = None,
     merged_style: dict[str, Any] | None = None,
@@ -312,7 +313,9 @@ def links_geojson(
 
     Line colour follows ``scale``; line weight grows with the value (with ``|value|`` when
     ``width_by_abs``, for differences). Coordinates are rounded to ``precision`` decimals
-    (1e-5° ≈ 1 m) to keep the widget message small. Links with ``|value| < min_abs_value``
+    (1e-5° ≈ 1 m) and lines simplified to within ``simplify_m`` metres (less than a pixel at
+    street zoom; it halves the Ghent message) to keep the widget message small and the
+    browser quick. Links with ``|value| < min_abs_value``
     are left out; links with ``|value| < merge_below`` are kept as context but merged into
     one thin grey MultiLineString (one SVG path instead of thousands: faster maps).
     With ``bins``, values are classed into that many equal steps of the scale and the links
@@ -339,9 +342,15 @@ def links_geojson(
     if min_abs_value is not None:
         keep &= np.abs(v) >= min_abs_value
     g, v = g[keep], v[keep]
+    projected = g.crs is not None and g.crs.is_projected
+    if simplify_m and projected:
+        g = g.set_geometry(shapely.simplify(g.geometry.values, simplify_m))
     if g.crs is not None and not g.crs.equals("EPSG:4326"):
         g = g.to_crs(4326)
-    geom = shapely.set_precision(g.geometry.values, 10.0**-precision)
+    geom = g.geometry.values
+    if simplify_m and not projected:
+        geom = shapely.simplify(geom, simplify_m / 111_320.0)  # degrees of latitude
+    geom = shapely.set_precision(geom, 10.0**-precision)
     ok = ~shapely.is_empty(geom) & ~shapely.is_missing(geom)
     v, geom = v[ok], geom[ok]
     features: list[dict[str, Any]] = []
