@@ -851,14 +851,11 @@ def compute_noise(
             network, receptors, cutoff_m=cutoff_m, ground_g=ground_g, p_favourable=p_favourable,
             temperature_c=temperature_c, humidity_pct=humidity_pct, method=method,
         )
-    elif propagation.receptors is not receptors or len(propagation.sources.line_of_link) != len(network.links):
-        raise InvalidValueError("compute_noise: propagation was prepared for other receptors or another network")
-    t1 = time.perf_counter()
-    w_line = _line_powers(traffic, propagation, coefficients=coefficients, surface=surface)
-    w_ref = None if reference_traffic is None else _line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
-    energy, n_pairs = propagation.energies(w_line, w_reference=w_ref, progress=progress)
-    t2 = time.perf_counter()
-    return _noise_map(energy, receptors, propagation, coefficients=coefficients, surface=surface, bands=bands, n_pairs=n_pairs, seconds=(t1 - t0, t2 - t1))
+    maps_ = _stacked_maps(
+        network, {"": traffic}, receptors, reference_traffic=reference_traffic, propagation=propagation,
+        coefficients=coefficients, surface=surface, bands=bands, progress=progress, started=t0, caller="compute_noise",
+    )
+    return maps_[""]
 
 
 def compute_noise_many(
@@ -908,19 +905,32 @@ def compute_noise_many(
         return {}
     if propagation is None:
         propagation = noise_propagation(network, receptors, **propagation_options)
-    elif propagation.receptors is not receptors or len(propagation.sources.line_of_link) != len(network.links):
-        raise InvalidValueError("compute_noise_many: propagation was prepared for other receptors or another network")
+    return _stacked_maps(
+        network, traffics, receptors, reference_traffic=reference_traffic, propagation=propagation,
+        coefficients=coefficients, surface=surface, bands=bands, progress=progress, started=t0, caller="compute_noise_many",
+    )
+
+
+def _stacked_maps(
+    network, traffics, receptors, *, reference_traffic, propagation, coefficients, surface, bands, progress, started, caller
+) -> dict[str, NoiseMap]:
+    """The shared body of :func:`compute_noise` and :func:`compute_noise_many`: the periods of
+    every (checked) traffic state stacked into one kernel pass, then split into maps."""
+    import time
+
+    if propagation.receptors is not receptors or len(propagation.sources.line_of_link) != len(network.links):
+        raise InvalidValueError(f"{caller}: propagation was prepared for other receptors or another network")
     t1 = time.perf_counter()
     names = list(traffics)
     w_line = np.concatenate([_line_powers(traffics[n], propagation, coefficients=coefficients, surface=surface) for n in names])
-    w_ref = _line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
+    w_ref = None if reference_traffic is None else _line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
     energy, n_pairs = propagation.energies(w_line, w_reference=w_ref, progress=progress)
     t2 = time.perf_counter()
     npd = len(_PERIOD_ORDER)
     return {
         n: _noise_map(
             energy[:, k * npd:(k + 1) * npd], receptors, propagation, coefficients=coefficients, surface=surface, bands=bands,
-            n_pairs=n_pairs, seconds=(t1 - t0, (t2 - t1) / len(names)),
+            n_pairs=n_pairs, seconds=(t1 - started, (t2 - t1) / len(names)),
         )
         for k, n in enumerate(names)
     }
