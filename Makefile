@@ -16,11 +16,11 @@ $(BIN)/python:
 # and builds the ahead-of-time assignment kernels that `ldtkit assign` starts fast with (~17 s).
 setup: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[all]'
-	$(BIN)/python -m ldtkit.warmup
+	$(BIN)/python -m ldtkit.cli.warmup
 
 setup-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m ldtkit.warmup
+	$(BIN)/python -m ldtkit.cli.warmup
 
 # Debian's chromium for the Playwright dashboard test (never `playwright install`).
 browser:

@@ -19,10 +19,10 @@ def main() -> None:
     ap.add_argument("--cell", type=float, default=25.0, help="receptor grid spacing over the focus area (m)")
     args = ap.parse_args()
 
-    from ldtkit.air import AirConfig, air_transfer, compute_air
-    from ldtkit.receptors import receptors_grid
-    from ldtkit.runner import ModelOptions, focus_bounds, prepare_city, run_scenario
-    from ldtkit.scenario import baseline, load_scenarios
+    from ldtkit.model.air import AirConfig, air_transfer, compute_air
+    from ldtkit.model.receptors import receptors_grid
+    from ldtkit.study.runner import ModelOptions, focus_bounds, prepare_city, run_scenario
+    from ldtkit.study.scenario import baseline, load_scenarios
 
     opts = ModelOptions(models=("traffic",))
     t = time.perf_counter()
@@ -48,14 +48,20 @@ def main() -> None:
     t3 = time.perf_counter()
 
     d = smap.no2_ugm3 - amap.no2_ugm3
-    print(f"receptors: {len(grid)} ({args.cell:g} m grid over the focus area), sources: {tr.n_sources}, "
-          f"near-field pairs: {tr.nnz}, far-field pairs: {tr.far_matrix.nnz if tr.far_matrix is not None else 0}")
+    print(
+        f"receptors: {len(grid)} ({args.cell:g} m grid over the focus area), sources: {tr.n_sources}, "
+        f"near-field pairs: {tr.nnz}, far-field pairs: {tr.far_matrix.nnz if tr.far_matrix is not None else 0}"
+    )
     print(f"baseline NO2+PM map (warm): {t2 - t0:.2f} s  [transfer {t1 - t0:.2f} s + concentrations {t2 - t1:.2f} s]  target <= 20 s")
     print(f"scenario {scen.name} reusing the transfer: {t3 - t2:.2f} s  target <= 3 s")
-    print(f"baseline NO2 ug/m3: p5 {np.percentile(amap.no2_ugm3, 5):.1f}, median {np.median(amap.no2_ugm3):.1f}, "
-          f"p95 {np.percentile(amap.no2_ugm3, 95):.1f}, max {amap.no2_ugm3.max():.1f}; PM10 max {amap.pm10_ugm3.max():.1f}")
-    print(f"scenario - baseline NO2: min {d.min():+.2f}, max {d.max():+.2f} ug/m3; "
-          f"CO2 {amap.co2_t_per_day:.0f} -> {smap.co2_t_per_day:.0f} t/day")
+    print(
+        f"baseline NO2 ug/m3: p5 {np.percentile(amap.no2_ugm3, 5):.1f}, median {np.median(amap.no2_ugm3):.1f}, "
+        f"p95 {np.percentile(amap.no2_ugm3, 95):.1f}, max {amap.no2_ugm3.max():.1f}; PM10 max {amap.pm10_ugm3.max():.1f}"
+    )
+    print(
+        f"scenario - baseline NO2: min {d.min():+.2f}, max {d.max():+.2f} ug/m3; "
+        f"CO2 {amap.co2_t_per_day:.0f} -> {smap.co2_t_per_day:.0f} t/day"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ threads, and their ratio. ldtkit's numba compile / cache-load time is measured s
 (a first call on SiouxFalls) and excluded. Also prints the peak RSS of a fresh process
 assigning Berlin-Center to 1e-4, and the wall time of a whole ``ldtkit assign`` process on
 Chicago-Sketch at 1e-5: with the ahead-of-time compiled kernels it uses when built
-(``python -m ldtkit.warmup``) and, for comparison, with ``--kernels jit``.
+(``python -m ldtkit.cli.warmup``) and, for comparison, with ``--kernels jit``.
 
 AequilibraE is a benchmark-only dependency (``pip install ldtkit[bench]``); without it the
 ldtkit figures are printed alone.
@@ -43,7 +43,7 @@ def _shared(arg: str | None) -> Path:
 
 
 def run_ldtkit(net, dem, gap: float) -> dict:
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     t = time.perf_counter()
     r = assign(net, dem, gap=gap, max_iter=1000, progress=False)
@@ -123,7 +123,7 @@ def run_aeq(g, mat, has_fixed: bool, gap: float) -> dict:
 
 def peak_rss_berlin(shared: Path) -> str:
     code = (
-        "import resource, ldtkit.assignment as A, ldtkit._loaders.tntp as T\n"
+        "import resource, ldtkit.model.assignment as A, ldtkit.model.loaders.tntp as T\n"
         f"p = {str(shared / 'data' / 'tntp' / 'Berlin-Center')!r}\n"
         "r = A.assign(T.network_from_tntp(p), T.demand_from_tntp(p), gap=1e-4, progress=False)\n"
         "print(f'{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB peak RSS, gap {r.gap:.2e}')\n"
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import numba
 
-    from ldtkit._loaders.tntp import demand_from_tntp, network_from_tntp
+    from ldtkit.model.loaders.tntp import demand_from_tntp, network_from_tntp
 
     print(f"threads: {THREADS} (numba {numba.get_num_threads()}), machine load {os.getloadavg()[0]:.1f}, cores {os.cpu_count()}")
     # compile / cache-load time, measured on SiouxFalls and excluded from the timings below

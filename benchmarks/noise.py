@@ -23,7 +23,7 @@ import numpy as np
 
 
 def _traffic(net):
-    from ldtkit.traffic import LinkTraffic
+    from ldtkit.model.traffic import LinkTraffic
 
     per_class = {"0": 3000, "1": 1500, "2": 800, "3": 500, "4": 300, "5": 200, "6": 80, "7": 40, "8": 20}
     flow = net.links["road_class"].astype(str).map(per_class).fillna(0).to_numpy(float) * net.links["car_allowed"].to_numpy()
@@ -40,10 +40,10 @@ def main() -> None:
 
     if args.threads:
         numba.set_num_threads(args.threads)
-    from ldtkit.city import load_city
-    from ldtkit.noise import compute_noise, compute_noise_many, noise_propagation
-    from ldtkit.receptors import Receptors, receptors_grid
-    from ldtkit.runner import focus_bounds
+    from ldtkit.model.noise import compute_noise, compute_noise_many, noise_propagation
+    from ldtkit.model.receptors import Receptors, receptors_grid
+    from ldtkit.study.city import load_city
+    from ldtkit.study.runner import focus_bounds
 
     print(f"numba threads: {numba.get_num_threads()}, cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
     t = time.perf_counter()
@@ -51,8 +51,10 @@ def main() -> None:
     net = city.load_network()
     rec = receptors_grid(focus_bounds(city, net), crs=net.crs, cell_m=10.0, height_m=4.0)
     tr = _traffic(net)
-    print(f"Ghent: {net.n_links} links, focus grid {rec.grid_shape[1]} x {rec.grid_shape[0]} = {len(rec)} receptors "
-          f"(loaded in {time.perf_counter() - t:.1f} s)")
+    print(
+        f"Ghent: {net.n_links} links, focus grid {rec.grid_shape[1]} x {rec.grid_shape[0]} = {len(rec)} receptors "
+        f"(loaded in {time.perf_counter() - t:.1f} s)"
+    )
 
     # ---- 1. pair throughput (every segment split, no far-field grouping), 500 m cutoff
     mid = len(rec) // 2
@@ -69,8 +71,10 @@ def main() -> None:
             if best is None or dt < best:
                 best, cpu = dt, dc
         pairs = m.meta["pair_evaluations"]
-        print(f"pair evaluations ({method:5s}, 8 bands, ground H+F, air): {pairs / best / 1e6:6.1f} million/s wall, "
-              f"{pairs / cpu / 1e6:5.1f} million per CPU-second ({pairs} pairs, {len(sub)} receptors, {best:.2f} s)")
+        print(
+            f"pair evaluations ({method:5s}, 8 bands, ground H+F, air): {pairs / best / 1e6:6.1f} million/s wall, "
+            f"{pairs / cpu / 1e6:5.1f} million per CPU-second ({pairs} pairs, {len(sub)} receptors, {best:.2f} s)"
+        )
 
     # ---- 2. the Ghent focus-area Lden map, 10 m grid, default settings
     t = time.perf_counter()
@@ -84,20 +88,27 @@ def main() -> None:
     m2 = compute_noise(net, tr, rec, progress=False)
     t_full = time.perf_counter() - t
     assert np.allclose(m.lden_db, m2.lden_db)
-    print(f"Ghent focus-area Lden map, 10 m grid ({len(rec)} receptors, cutoff {m.meta['cutoff_m']:.0f} m): "
-          f"{t_map:.1f} s per scenario ({c_map:.1f} CPU-s) with a prepared NoisePropagation (prepared once in {t_prep:.1f} s), "
-          f"{t_full:.1f} s from scratch (warm); {m.meta['pair_evaluations'] / len(rec):.0f} point sources per receptor")
+    print(
+        f"Ghent focus-area Lden map, 10 m grid ({len(rec)} receptors, cutoff {m.meta['cutoff_m']:.0f} m): "
+        f"{t_map:.1f} s per scenario ({c_map:.1f} CPU-s) with a prepared NoisePropagation (prepared once in {t_prep:.1f} s), "
+        f"{t_full:.1f} s from scratch (warm); {m.meta['pair_evaluations'] / len(rec):.0f} point sources per receptor"
+    )
     # a baseline and three scenarios in one pass, as the runner computes a local run
-    from ldtkit.traffic import LinkTraffic
+    from ldtkit.model.traffic import LinkTraffic
 
-    states = {f"x{f}": {p: LinkTraffic(t.link_id, t.light_vph * f, t.heavy_vph * f, t.speed_kmh) for p, t in tr.items()} for f in (1.0, 0.9, 1.1, 1.2)}
+    states = {
+        f"x{f}": {p: LinkTraffic(t.link_id, t.light_vph * f, t.heavy_vph * f, t.speed_kmh) for p, t in tr.items()}
+        for f in (1.0, 0.9, 1.1, 1.2)
+    }
     t = time.perf_counter()
     many = compute_noise_many(net, states, rec, reference_traffic=tr, propagation=prop)
     t_many = time.perf_counter() - t
     assert np.allclose(many["x1.0"].lden_db, m.lden_db, atol=1e-9)
     print(f"four maps in one pass (compute_noise_many, the runner's local path): {t_many:.1f} s, {t_many / 4:.1f} s per map")
-    print(f"Lden percentiles 5/50/95: {np.percentile(m.lden_db, [5, 50, 95]).round(1).tolist()} dB; "
-          f"load average after: {os.getloadavg()[0]:.2f}")
+    print(
+        f"Lden percentiles 5/50/95: {np.percentile(m.lden_db, [5, 50, 95]).round(1).tolist()} dB; "
+        f"load average after: {os.getloadavg()[0]:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -11,10 +11,11 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
-from .errors import UnreadableFormatError, require_file
+from ldtkit.errors import UnreadableFormatError, require_file
 
 if TYPE_CHECKING:  # pandas/geopandas load lazily: `ldtkit assign` writes CSV without them
     import geopandas as gpd

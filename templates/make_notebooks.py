@@ -38,7 +38,7 @@ RUN = """
 from IPython.display import Markdown
 
 import ldtkit
-from ldtkit import dashboard, maps
+from ldtkit.viz import dashboard, maps
 
 city_cfg = ldtkit.load_city(city)
 results = ldtkit.run(

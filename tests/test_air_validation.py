@@ -3,7 +3,7 @@
 Runs the real pipeline: Ghent network -> city demand -> equilibrium assignment for the three
 periods -> emissions -> dispersion at the measurement points (2.5 m, facade tubes).
 Acceptance (issue 7): Pearson r >= 0.6 and |mean bias| <= 3 ug/m3, calibrating only global
-parameters (the NO2 background, documented in ldtkit.air.AirConfig).
+parameters (the NO2 background, documented in ldtkit.model.air.AirConfig).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ldtkit.air import AirConfig, air_transfer, compute_air, plot_validation, validate_no2
-from ldtkit.receptors import receptors_from_points
+from ldtkit.model.air import AirConfig, air_transfer, compute_air, plot_validation, validate_no2
+from ldtkit.model.receptors import receptors_from_points
 
 try:
     from conftest import SHARED
@@ -31,7 +31,7 @@ CN_PART_A = SHARED / "data" / "ghent" / "curieuzeneuzen_no2_2018_gent_part_a.csv
 @pytest.fixture(scope="module")
 def ghent_run(tmp_path_factory):
     """Ghent baseline traffic through the runner, cached in a temporary folder (reused by the CLI test)."""
-    from ldtkit.runner import run
+    from ldtkit.study.runner import run
 
     workdir = tmp_path_factory.mktemp("ghent_air")
     results = run("ghent", [], models=("traffic",), cache_dir=workdir / ".ldtkit-cache", progress=False)
@@ -40,7 +40,7 @@ def ghent_run(tmp_path_factory):
 
 @pytest.mark.slow
 def test_ghent_no2_against_curieuzeneuzen_part_a(ghent_run, tmp_path):
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     if not CN_PART_A.exists():
         pytest.skip(f"{CN_PART_A} not found")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SHARED
 
 TNTP = SHARED / "data" / "tntp"
@@ -25,8 +24,8 @@ def beckmann_np(flow, links) -> float:
 
 
 def _load(name):
-    from ldtkit._loaders.tntp import demand_from_tntp, flows_from_tntp
-    from ldtkit.network import network_from_tntp
+    from ldtkit.model.loaders.tntp import demand_from_tntp, flows_from_tntp
+    from ldtkit.model.network import network_from_tntp
 
     return network_from_tntp(TNTP / name), demand_from_tntp(TNTP / name), flows_from_tntp(TNTP / name)
 
@@ -40,7 +39,7 @@ README_OBJECTIVE = {"SiouxFalls": 42.31335287107440 * 1e5, "Chicago-Sketch": 173
 @needs_tntp
 @pytest.mark.parametrize("name", list(CASES))
 def test_tntp_best_known_flows(name):
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net, dem, ref = _load(name)
     assert (ref["init_node"].to_numpy() == net.links["from_node"].to_numpy()).all()
@@ -64,7 +63,7 @@ def test_tntp_best_known_flows(name):
 
 @needs_tntp
 def test_bfw_fallback_and_fw_converge():
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net, dem, ref = _load("SiouxFalls")
     obj_ref = beckmann_np(ref["flow"].to_numpy(), net.links)
@@ -79,7 +78,7 @@ def test_bfw_fallback_and_fw_converge():
 
 @needs_tntp
 def test_deterministic_run_to_run():
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net, dem, _ = _load("Anaheim")
     a = assign(net, dem, gap=1e-7, progress=False)
@@ -94,7 +93,7 @@ def test_deterministic_across_thread_counts():
     1 and 2 threads give the same flows."""
     import numba
 
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("needs at least 2 numba threads (NUMBA_NUM_THREADS)")
@@ -112,7 +111,7 @@ def test_deterministic_across_thread_counts():
 
 @needs_tntp
 def test_warm_start_same_solution_fewer_iterations():
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net, dem, _ = _load("Chicago-Sketch")
     base = assign(net, dem, gap=1e-4, progress=False)
@@ -139,9 +138,11 @@ def _hand_network(links: list[tuple], zones: list[int], *, zone_through=False):
     """links: (id, from, to, t0_min, capacity, car_allowed, hgv_allowed)."""
     import geopandas as gpd
 
-    from ldtkit.network import RoadNetwork, conform_links, conform_nodes
+    from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
 
-    df = pd.DataFrame(links, columns=["link_id", "from_node", "to_node", "free_flow_time_min", "capacity_vph", "car_allowed", "hgv_allowed"])
+    df = pd.DataFrame(
+        links, columns=["link_id", "from_node", "to_node", "free_flow_time_min", "capacity_vph", "car_allowed", "hgv_allowed"]
+    )
     df["length_m"] = 1000.0
     df["free_speed_kmh"] = 60.0
     nodes = sorted(set(df["from_node"]) | set(df["to_node"]))
@@ -150,7 +151,7 @@ def _hand_network(links: list[tuple], zones: list[int], *, zone_through=False):
 
 
 def _demand(zones, trips: dict, pcu):
-    from ldtkit.demand import Demand
+    from ldtkit.model.demand import Demand
 
     nz = len(zones)
     mats = {}
@@ -164,7 +165,7 @@ def _demand(zones, trips: dict, pcu):
 
 def test_multiclass_barred_link_equilibrium():
     """Two routes 1-2-4 (short) and 1-3-4 (long); heavy vehicles are barred from 2->4."""
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net = _hand_network(
         [
@@ -195,7 +196,7 @@ def test_multiclass_barred_link_equilibrium():
 
 
 def test_no_through_traffic_via_zones():
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     links = [
         (1, 1, 2, 1.0, 1000.0, True, True),
@@ -211,8 +212,8 @@ def test_no_through_traffic_via_zones():
 
 
 def test_disconnected_pairs_raise_or_drop():
-    from ldtkit.assignment import assign
     from ldtkit.errors import DisconnectedDemandError
+    from ldtkit.model.assignment import assign
 
     links = [
         (1, 1, 2, 1.0, 1000.0, True, True),
@@ -235,7 +236,7 @@ def test_disconnected_pairs_raise_or_drop():
 
 def test_degenerate_links_never_nan():
     """power 0, free-flow time 0 and zero capacity (treated as closed)."""
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     links = [
         (1, 1, 2, 0.0, 1000.0, True, True),  # t0 = 0
@@ -281,7 +282,7 @@ def test_concurrent_calls_from_threads_agree():
     """The scenario runner calls assign() from dask threads: results must not interfere."""
     import threading
 
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net, dem, _ = _load("SiouxFalls")
     ref = assign(net, dem, gap=1e-8, progress=False)
@@ -304,7 +305,7 @@ def test_concurrent_calls_from_threads_agree():
 @pytest.mark.parametrize("method", ["path", "bfw"])
 def test_batched_shortest_path_trees_same_equilibrium(monkeypatch, method):
     """With little memory for trees, origins are processed in batches: same equilibrium."""
-    import ldtkit.assignment as A
+    import ldtkit.model.assignment as A
 
     net, dem, ref = _load("SiouxFalls")
     full = A.assign(net, dem, gap=1e-6 if method == "path" else 1e-4, method=method, progress=False)
@@ -326,8 +327,8 @@ def test_batched_shortest_path_trees_same_equilibrium(monkeypatch, method):
 @needs_tntp
 def test_two_classes_on_the_same_links_match_one_pcu_class():
     """Light + heavy (PCU 2.5) allowed everywhere = one class carrying the PCU total."""
-    from ldtkit.assignment import assign
-    from ldtkit.demand import Demand
+    from ldtkit.model.assignment import assign
+    from ldtkit.model.demand import Demand
 
     net, dem, _ = _load("SiouxFalls")
     m = dem.trips["light"]
@@ -347,7 +348,7 @@ def test_reported_gap_is_tstt_minus_sptt_over_tstt():
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
-    from ldtkit.assignment import assign
+    from ldtkit.model.assignment import assign
 
     net, dem, _ = _load("Chicago-Sketch")  # through traffic allowed everywhere (FIRST THRU NODE 1)
     res = assign(net, dem, gap=1e-3, progress=False)

@@ -9,7 +9,6 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import SHARED
 
 TNTP = SHARED / "data" / "tntp"
@@ -20,7 +19,7 @@ CHICAGO = TNTP / "Chicago-Sketch"
 @pytest.fixture(scope="module")
 def aot():
     """The compiled module; built here (about 15 s) when setup has not built it."""
-    from ldtkit._kernels._aot import build_assignment_aot, load_assignment_aot
+    from ldtkit.model.kernels.aot import build_assignment_aot, load_assignment_aot
 
     mod = load_assignment_aot()
     if mod is None:
@@ -59,8 +58,8 @@ def test_aot_and_jit_give_the_same_flows(aot, tmp_path, capsys):
 @needs_tntp
 @pytest.mark.parametrize("method", ["bfw", "fw"])
 def test_aot_link_based_methods_match_jit(aot, method):
-    from ldtkit._loaders.tntp import read_net, read_trips
-    from ldtkit.assignment import _build_problem, _solve
+    from ldtkit.model.assignment import _build_problem, _solve
+    from ldtkit.model.loaders.tntp import read_net, read_trips
 
     net = read_net(TNTP / "SiouxFalls")
     zones, trips, _ = read_trips(TNTP / "SiouxFalls")
@@ -83,15 +82,15 @@ def test_aot_link_based_methods_match_jit(aot, method):
 @needs_tntp
 def test_stale_build_is_refused(aot, monkeypatch, tmp_path, capsys):
     """A module built from other kernel sources is never used: auto falls back to JIT, aot errors."""
-    from ldtkit._kernels import _aot
     from ldtkit.cli import main
+    from ldtkit.model.kernels import aot as _aot
 
     assert _aot.load_assignment_aot() is aot
     monkeypatch.setattr(_aot, "source_stamp", lambda: -1)
     assert _aot.load_assignment_aot() is None
     sioux = ["assign", "--tntp", str(TNTP / "SiouxFalls"), "--out", str(tmp_path / "f.csv")]
     assert main([*sioux, "--kernels", "aot"]) == 1
-    assert "python -m ldtkit.warmup" in capsys.readouterr().err
+    assert "python -m ldtkit.cli.warmup" in capsys.readouterr().err
     assert not (tmp_path / "f.csv").exists()
     assert main(sioux) == 0
     assert "numba JIT kernels" in capsys.readouterr().out

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from ldtkit.city import load_city
 from ldtkit.cli import main
 from ldtkit.errors import ConfigError, InputFileNotFoundError, MissingFieldError, UnreadableFormatError
+from ldtkit.study.city import load_city
 
 
 def test_unknown_city_lists_the_shipped_ones():

@@ -8,15 +8,15 @@ import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from shapely.geometry import LineString  # noqa: E402
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString
 
-from ldtkit import dashboard  # noqa: E402
-from ldtkit.dashboard import ScenarioDashboard, ScenarioView, scenario_from_query  # noqa: E402
-from ldtkit.errors import InvalidValueError  # noqa: E402
-from ldtkit.receptors import receptors_grid  # noqa: E402
+from ldtkit.errors import InvalidValueError
+from ldtkit.model.receptors import receptors_grid
+from ldtkit.viz import dashboard
+from ldtkit.viz.dashboard import ScenarioDashboard, ScenarioView, scenario_from_query
 
 ALLOWED = ["baseline", "closed_both", "closed_inbound"]
 
@@ -119,7 +119,17 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
 
     views = _views()
     name, notice = scenario_from_query("scenario=evil()", allowed=list(views), default="closed_both")
-    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default=name, notice=notice, center=(51.05, 3.72), basemap=None, title="Bridge closure", classes=None)
+    dash = ScenarioDashboard(
+        views,
+        baseline="baseline",
+        indicators=indicators,
+        default=name,
+        notice=notice,
+        center=(51.05, 3.72),
+        basemap=None,
+        title="Bridge closure",
+        classes=None,
+    )
     assert dash.scenario == "closed_both" and dash.notice.layout.display == "block"
     assert [o[1] for o in dash.dropdown.options] == ["closed_both", "closed_inbound"]
 
@@ -199,8 +209,8 @@ def test_voila_command_is_locked_down(tmp_path):
 def test_view_from_result_sums_directions_and_drops_connectors():
     from types import SimpleNamespace as NS
 
-    from ldtkit.network import conform_links
-    from ldtkit.traffic import LinkTraffic
+    from ldtkit.model.network import conform_links
+    from ldtkit.model.traffic import LinkTraffic
 
     x0, y0 = 104_500.0, 194_000.0
     a, b, c = (x0, y0), (x0 + 100, y0), (x0 + 100, y0 + 100)
@@ -222,7 +232,9 @@ def test_view_from_result_sums_directions_and_drops_connectors():
         source="test",
         crs="EPSG:31370",
     )
-    traffic = {"day": LinkTraffic(np.array([1, 2, 3, 4]), np.array([100.0, 50.0, 0.0, 30.0]), np.array([10.0, 0.0, 0.0, 0.0]), np.full(4, 30.0))}
+    traffic = {
+        "day": LinkTraffic(np.array([1, 2, 3, 4]), np.array([100.0, 50.0, 0.0, 30.0]), np.array([10.0, 0.0, 0.0, 0.0]), np.full(4, 30.0))
+    }
     res = NS(network=NS(links=links), traffic=traffic, assignment=NS(unassigned=pd.DataFrame({"trips": [12.4]})), noise=None, air=None)
     view = dashboard.view_from_result("closed", res, label="Closed")
     assert view.links["source_id"].tolist() == ["s1"]  # directions summed; closed link and connector left out

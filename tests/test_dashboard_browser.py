@@ -1,6 +1,6 @@
 """The bridge-closure dashboard in Voila, driven by headless Debian chromium through Playwright.
 
-Starts Voila with the repository's locked-down settings (``ldtkit.dashboard.voila_command``:
+Starts Voila with the repository's locked-down settings (``ldtkit.viz.dashboard.voila_command``:
 ``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
 ``notebooks/bridge_closure.ipynb``, waits for the split map's vector paths and the indicator
 table, records the time to first map render, takes a screenshot into ``docs/img/``, and
@@ -31,8 +31,13 @@ NOTEBOOK = Path(os.environ.get("LDTKIT_DASHBOARD_NOTEBOOK", ROOT / "notebooks" /
 IMG = ROOT / "docs" / "img"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
 ]
 FIRST_RENDER_LIMIT_S = 5.0
 DEFAULT_LABEL = "Rooigemlaan closed both ways"  # the notebook's default scenario
@@ -94,7 +99,7 @@ def _wait_ready(server: dict, *, timeout_s: float = 150.0) -> None:
 
 @pytest.fixture(scope="module")
 def voila(warm_cache, tmp_path_factory):
-    from ldtkit.dashboard import voila_command
+    from ldtkit.viz.dashboard import voila_command
 
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -148,7 +153,9 @@ def _open(browser, url: str):
         "(() => { const n = performance.getEntriesByType('navigation')[0];"
         " return {html_s: n.responseEnd / 1000, dom_s: n.domContentLoadedEventEnd / 1000, load_s: n.loadEventEnd / 1000}; })()"
     )
-    print(f"{url}: first map {first_map_s:.2f} s; html {nav['html_s']:.2f} s, DOMContentLoaded {nav['dom_s']:.2f} s, load {nav['load_s']:.2f} s")
+    print(
+        f"{url}: first map {first_map_s:.2f} s; html {nav['html_s']:.2f} s, DOMContentLoaded {nav['dom_s']:.2f} s, load {nav['load_s']:.2f} s"
+    )
     return page, {"first_map_render_s": round(first_map_s, 2), **{k: round(v, 2) for k, v in nav.items()}}
 
 
@@ -182,7 +189,17 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         IMG.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMG / "dashboard_bridge_closure.png"), full_page=True)
         (IMG / "dashboard_bridge_closure.json").write_text(
-            json.dumps({**timings, "limit_s": FIRST_RENDER_LIMIT_S, "measured": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_avg_1min": round(os.getloadavg()[0], 2)}, indent=1) + "\n"
+            json.dumps(
+                {
+                    **timings,
+                    "limit_s": FIRST_RENDER_LIMIT_S,
+                    "measured": time.strftime("%Y-%m-%d %H:%M"),
+                    "cpus": os.cpu_count(),
+                    "load_avg_1min": round(os.getloadavg()[0], 2),
+                },
+                indent=1,
+            )
+            + "\n"
         )
         print(f"first map render {first_map_s:.2f} s")
         assert first_map_s <= FIRST_RENDER_LIMIT_S, f"first map render took {first_map_s:.2f} s"

@@ -1,4 +1,4 @@
-"""Unit tests of ldtkit.demand and ldtkit.zones: profile, gravity/Furness, skims, OD I/O, zoning, connectors."""
+"""Unit tests of ldtkit.model.demand and ldtkit.model.zones: profile, gravity/Furness, skims, OD I/O, zoning, connectors."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from conftest import DATA, SHARED
 
-from ldtkit.demand import (
+from ldtkit.errors import EmptyStudyAreaError, InvalidValueError, UnreadableFormatError
+from ldtkit.model.demand import (
     DEFAULT_HOURLY_PROFILE,
     Demand,
     calibrate_gravity,
@@ -24,10 +26,7 @@ from ldtkit.demand import (
     skim_free_flow,
     write_od,
 )
-from ldtkit.errors import EmptyStudyAreaError, InvalidValueError, UnreadableFormatError
-from ldtkit.network import RoadNetwork, conform_links, conform_nodes
-
-from conftest import DATA, SHARED
+from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
 
 TNTP = SHARED / "data" / "tntp"
 
@@ -132,7 +131,11 @@ def _toy_network(zone_through: bool = False) -> RoadNetwork:
                          "free_speed_kmh": float(speed), "geometry": shapely.LineString([pts[u], pts[v]])})  # fmt: skip
     links = conform_links(gpd.GeoDataFrame(rows, crs="EPSG:3035"), source="toy")
     nodes = conform_nodes(
-        gpd.GeoDataFrame({"node_id": list(pts), "is_zone": [n in (1, 2, 5) for n in pts]}, geometry=[shapely.Point(p) for p in pts.values()], crs="EPSG:3035"),
+        gpd.GeoDataFrame(
+            {"node_id": list(pts), "is_zone": [n in (1, 2, 5) for n in pts]},
+            geometry=[shapely.Point(p) for p in pts.values()],
+            crs="EPSG:3035",
+        ),
         source="toy",
     )
     return RoadNetwork(links=links, nodes=nodes, name="toy", zone_through=zone_through)
@@ -152,7 +155,7 @@ def test_skim_blocks_paths_through_zone_nodes():
 
 
 def test_skim_siouxfalls_free_flow_times():
-    from ldtkit.network import network_from_tntp
+    from ldtkit.model.network import network_from_tntp
 
     net = network_from_tntp(TNTP / "SiouxFalls")
     sk = skim_free_flow(net)
@@ -179,7 +182,9 @@ def test_tntp_stated_total_mismatch_is_reported(tmp_path):
         read_tntp_trips(bad)
     neg = tmp_path / "neg_trips.tntp"
     neg.write_text((TNTP / "SiouxFalls" / "SiouxFalls_trips.tntp").read_text().replace("2 :    100.0;", "2 :   -100.0;", 1))
-    with pytest.raises(InvalidValueError, match=r"neg_trips.tntp: class 'light' has 1 NaN or negative cells, e.g. origin zone 1 -> destination zone 2"):
+    with pytest.raises(
+        InvalidValueError, match=r"neg_trips.tntp: class 'light' has 1 NaN or negative cells, e.g. origin zone 1 -> destination zone 2"
+    ):
         read_tntp_trips(neg)
     with pytest.raises(UnreadableFormatError, match="no <END OF METADATA>"):
         (tmp_path / "x.tntp").write_text("hello")
@@ -286,7 +291,7 @@ def test_csv_errors_name_the_line(tmp_path):
 
 # ------------------------------------------------------------------------ zones
 def test_corine_zones_ghent():
-    from ldtkit.zones import zones_from_corine
+    from ldtkit.model.zones import zones_from_corine
 
     z = zones_from_corine(
         DATA / "ghent" / "CLC2018_V2020_20u1_flanders.tif", DATA / "ghent" / "CLC2018_V2018_legend_grouped.csv",
@@ -315,7 +320,7 @@ def _boxes(rows, crs="EPSG:3035"):
 
 
 def test_block_zones_hand_computed():
-    from ldtkit.zones import zones_from_blocks
+    from ldtkit.model.zones import zones_from_blocks
 
     area = shapely.box(0, 0, 1000, 1000)
     blocks = _boxes([
@@ -335,7 +340,9 @@ def test_block_zones_hand_computed():
     assert z13.attrs["residents_per_ha"] == pytest.approx(307.6923077, rel=1e-9)
     assert z13["population"].sum() == pytest.approx(4000.0 * 12 / 13, rel=1e-12)  # all but the outside 1 ha
     # a study area holding every block gets the whole file's population
-    everything = zones_from_blocks(blocks, shapely.box(-10, -10, 2200, 1000), crs="EPSG:3035", cell_m=500, population_total=4000, max_block_area_m2=40000)
+    everything = zones_from_blocks(
+        blocks, shapely.box(-10, -10, 2200, 1000), crs="EPSG:3035", cell_m=500, population_total=4000, max_block_area_m2=40000
+    )
     assert everything["population"].sum() == pytest.approx(4000.0, rel=1e-12)
     # an explicit density wins; doubling it doubles every zone's residents and jobs
     d50 = zones_from_blocks(blocks, area, crs="EPSG:3035", cell_m=500, residents_per_ha=50.0, max_block_area_m2=40000)
@@ -346,7 +353,7 @@ def test_block_zones_hand_computed():
 
 
 def test_block_zones_athens_density():
-    from ldtkit.zones import zones_from_blocks
+    from ldtkit.model.zones import zones_from_blocks
 
     blocks = gpd.read_file(DATA / "athens" / "network" / "extra" / "Athina_OT_4501000001.shp")
     assert len(blocks) == 6816  # the municipality's statistical blocks (ELSTAT)
@@ -377,7 +384,7 @@ def _three_buildings():
 
 
 def test_osm_building_zones_hand_computed():
-    from ldtkit.zones import zones_from_osm_buildings
+    from ldtkit.model.zones import zones_from_osm_buildings
 
     b = _three_buildings()
     area = shapely.box(0, 0, 1000, 500)
@@ -407,7 +414,7 @@ def test_osm_building_zones_hand_computed():
 
 
 def test_osm_buildings_porto():
-    from ldtkit.zones import read_osm_buildings, zones_from_osm_buildings
+    from ldtkit.model.zones import read_osm_buildings, zones_from_osm_buildings
 
     b = read_osm_buildings(DATA / "porto" / "porto.osm.pbf", crs="EPSG:32629")
     assert 10500 <= len(b) <= 11600  # the extract holds ~ 11k buildings
@@ -425,7 +432,7 @@ def test_osm_buildings_porto():
 
 
 def test_connect_zones_ids_and_errors():
-    from ldtkit.zones import connect_zones
+    from ldtkit.model.zones import connect_zones
 
     net = _toy_network()
     zones = gpd.GeoDataFrame(

@@ -13,10 +13,11 @@ import time
 import numpy as np
 import pytest
 
-from ldtkit.assignment import assign
-from ldtkit.city import load_city
-from ldtkit.demand import demand_for_city, period_factors_from_profile
 from ldtkit.errors import ConfigError
+from ldtkit.model.assignment import assign
+from ldtkit.model.demand import period_factors_from_profile
+from ldtkit.study.city import load_city
+from ldtkit.study.inputs import demand_for_city
 
 #: The main radial national roads out of Ghent (to Brugge/Aalst, Sint-Niklaas, Oudenaarde, Kortrijk).
 GHENT_RADIALS = ["N9", "N70", "N60", "N43"]
@@ -27,11 +28,13 @@ def _warm_up() -> None:
     import pyproj  # noqa: F401
     import rasterio  # noqa: F401
 
-    from ldtkit.demand import furness
-    from ldtkit._kernels.demand import path_attribute
+    from ldtkit.model.demand import furness
+    from ldtkit.model.kernels.demand import path_attribute
 
     furness(np.ones((2, 2)), np.ones(2), np.ones(2))
-    path_attribute(np.zeros((1, 2), np.int32), np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(3, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    path_attribute(
+        np.zeros((1, 2), np.int32), np.zeros(1, np.int64), np.zeros(1, np.int64), np.zeros(3, np.int64), np.zeros(0, np.int64), np.zeros(0)
+    )
 
 
 @pytest.fixture(scope="module", params=["ghent", "athens", "porto"])
@@ -111,7 +114,10 @@ def test_ghent_r40_and_radials_carry_top_decile_flows(city_demand):
 
     r40 = car[car["route"] == "R40"]
     assert len(r40) > 100
-    print(f"p90 link flow {p90:.0f} PCU/h; R40 {mean_flow(r40):.0f}; " + ", ".join(f"{r} {mean_flow(car[car['route'] == r]):.0f}" for r in GHENT_RADIALS))
+    print(
+        f"p90 link flow {p90:.0f} PCU/h; R40 {mean_flow(r40):.0f}; "
+        + ", ".join(f"{r} {mean_flow(car[car['route'] == r]):.0f}" for r in GHENT_RADIALS)
+    )
     assert mean_flow(r40) >= p90
     assert r40["flow"].median() >= p90
     for road in GHENT_RADIALS:

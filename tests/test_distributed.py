@@ -14,14 +14,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ldtkit.runner import run
-from ldtkit.scenario import Scenario
+from ldtkit.study.runner import run
+from ldtkit.study.scenario import Scenario
 
 distributed = pytest.importorskip("distributed")
 DASK = str(Path(sys.executable).with_name("dask"))
 
 # Eight variants: half the capacity on one street of Ghent's R40 ring each (no risk of disconnecting zones).
-STREETS = ["Rooigemlaan", "Palinghuizen", "Kasteellaan", "Heernislaan", "Martelaarslaan", "Charles de Kerchovelaan", "Citadellaan", "Keizervest"]
+STREETS = [
+    "Rooigemlaan",
+    "Palinghuizen",
+    "Kasteellaan",
+    "Heernislaan",
+    "Martelaarslaan",
+    "Charles de Kerchovelaan",
+    "Citadellaan",
+    "Keizervest",
+]
 
 
 def _free_port() -> int:
@@ -34,12 +43,20 @@ def _variants(net) -> list[Scenario]:
     names = set(net.links["name"].dropna())
     streets = [s for s in STREETS if s in names]
     assert len(streets) == 8, f"R40 streets missing from the network: {set(STREETS) - names}"
-    return [Scenario.from_dict({"name": f"close-{s.lower().replace(' ', '-')}", "measures": [{"action": "set", "street": s, "road_class": ["1", "2"], "capacity_factor": 0.5}]}) for s in streets]
+    return [
+        Scenario.from_dict(
+            {
+                "name": f"close-{s.lower().replace(' ', '-')}",
+                "measures": [{"action": "set", "street": s, "road_class": ["1", "2"], "capacity_factor": 0.5}],
+            }
+        )
+        for s in streets
+    ]
 
 
 @pytest.mark.slow
 def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     city = load_city("ghent")
     scenarios = _variants(city.load_network())
@@ -49,12 +66,38 @@ def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
     procs: list[subprocess.Popen] = []
     worker_ports = [_free_port(), _free_port()]
     try:
-        procs.append(subprocess.Popen([DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
-                                      env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(
+            subprocess.Popen(
+                [DASK, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         for wp in worker_ports:
-            procs.append(subprocess.Popen([DASK, "worker", address, "--nthreads", "1", "--nworkers", "1", "--host", "127.0.0.1",
-                                           "--worker-port", str(wp), "--dashboard-address", ":0", "--no-nanny"],
-                                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        DASK,
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--host",
+                        "127.0.0.1",
+                        "--worker-port",
+                        str(wp),
+                        "--dashboard-address",
+                        ":0",
+                        "--no-nanny",
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
         client = distributed.Client(address, timeout=60)
         client.wait_for_workers(2, timeout=60)
         killed: dict[str, str] = {}
@@ -101,7 +144,7 @@ def test_noise_maps_on_a_cluster_equal_the_local_batched_ones():
     """Locally the runner evaluates all noise maps of a run in one pass; on a cluster each
     scenario's task computes its own. Both place far-field sources by the baseline's traffic,
     so the maps agree."""
-    from ldtkit.scenario import load_scenarios
+    from ldtkit.study.scenario import load_scenarios
 
     scenarios = load_scenarios(Path(__file__).resolve().parents[1] / "data" / "athens" / "scenarios")
     opts = dict(cache_dir=None, models=("traffic", "noise"), on_disconnected="drop", progress=False)

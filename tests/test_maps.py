@@ -14,15 +14,14 @@ import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-from shapely.geometry import LineString  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from shapely.geometry import LineString
 
-from ldtkit import dashboard, maps  # noqa: E402
-from ldtkit.errors import InvalidValueError, MissingFieldError  # noqa: E402
-from ldtkit.receptors import receptors_grid  # noqa: E402
+from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.model.receptors import receptors_grid
+from ldtkit.viz import dashboard, maps
 
 # Ghent Korenmarkt in Lambert 72 (EPSG:31370), metres
 X0, Y0 = 104_500.0, 194_000.0
@@ -42,7 +41,9 @@ def links() -> gpd.GeoDataFrame:
                 for rev in (False, True):
                     geom = LineString([b, a] if rev else [a, b])
                     flow = 100.0 * (1 + j) + (50.0 if rev else 0.0) + 10 * i
-                    rows.append({"link_id": lid, "source_id": sid, "reversed": rev, "car_allowed": True, "flow_vph": flow, "geometry": geom})
+                    rows.append(
+                        {"link_id": lid, "source_id": sid, "reversed": rev, "car_allowed": True, "flow_vph": flow, "geometry": geom}
+                    )
                     lid += 1
     return gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:31370")
 
@@ -199,7 +200,12 @@ def test_compare_map_basemaps():
     with pytest.raises(InvalidValueError, match="basemap"):
         maps.CompareMap(center=(51.05, 3.72), basemap="google")
     with pytest.raises(InvalidValueError, match="side"):
-        m.add_links(gpd.GeoDataFrame({"v": [1.0]}, geometry=[LineString([(0, 0), (1, 1)])], crs=4326), "v", side="middle", scale=maps.ColorScale(0, 1))
+        m.add_links(
+            gpd.GeoDataFrame({"v": [1.0]}, geometry=[LineString([(0, 0), (1, 1)])], crs=4326),
+            "v",
+            side="middle",
+            scale=maps.ColorScale(0, 1),
+        )
 
 
 # ----------------------------------------------------------------------------- pydeck

@@ -6,7 +6,6 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-
 from conftest import DATA, SHARED
 
 NET = DATA / "athens" / "network"
@@ -16,7 +15,7 @@ NODES = NET / "nodes" / "experimental_field_athens_nodes.shp"
 
 @pytest.fixture(scope="module")
 def athens():
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     return load_city("athens").load_network()
 

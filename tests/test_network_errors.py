@@ -5,9 +5,8 @@ from __future__ import annotations
 import geopandas as gpd
 import numpy as np
 import pytest
-from shapely.geometry import LineString
-
 from conftest import DATA, ROOT
+from shapely.geometry import LineString
 
 from ldtkit.errors import (
     EmptyStudyAreaError,
@@ -17,7 +16,7 @@ from ldtkit.errors import (
     MissingFieldError,
     UnreadableFormatError,
 )
-from ldtkit.network import RoadNetwork, network_from_osm, network_from_segments, network_from_shapefiles
+from ldtkit.model.network import RoadNetwork, network_from_osm, network_from_segments, network_from_shapefiles
 
 ATHENS = DATA / "athens" / "network"
 LINKS = ATHENS / "scenario0" / "experimental_field_athens_links.shp"
@@ -43,8 +42,13 @@ def segments(tmp_path):
         ("F", "Path", "10", "D", None, [(0, 100), (100, 100)]),
     ]
     gdf = gpd.GeoDataFrame(
-        {"sid": [r[0] for r in rows], "street": [r[1] for r in rows], "frc": [r[2] for r in rows],
-         "dir": [r[3] for r in rows], "feature": [r[4] for r in rows]},
+        {
+            "sid": [r[0] for r in rows],
+            "street": [r[1] for r in rows],
+            "frc": [r[2] for r in rows],
+            "dir": [r[3] for r in rows],
+            "feature": [r[4] for r in rows],
+        },
         geometry=[LineString(r[5]) for r in rows],
         crs="EPSG:31370",
     )
@@ -155,4 +159,11 @@ def test_unknown_codes_name_the_field(segments):
     with pytest.raises(InvalidValueError, match=r"segments\.geojson.*'dir'.*\['D'\]"):
         network_from_segments(segments, {**MAPPING, "direction_codes": {"forward": "FT", "backward": "TF"}})
     with pytest.raises(InvalidValueError, match=r"segments\.geojson.*'frc'.*\['10'\]"):
-        network_from_segments(segments, MAPPING, road_class_defaults={"4": {"speed_kmh": 50, "lanes": 1, "capacity_per_lane_vph": 900}, "6": {"speed_kmh": 30, "lanes": 1, "capacity_per_lane_vph": 600}})
+        network_from_segments(
+            segments,
+            MAPPING,
+            road_class_defaults={
+                "4": {"speed_kmh": 50, "lanes": 1, "capacity_per_lane_vph": 900},
+                "6": {"speed_kmh": 30, "lanes": 1, "capacity_per_lane_vph": 600},
+            },
+        )

@@ -6,17 +6,16 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from conftest import DATA
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-
-from conftest import DATA
 
 SEGMENTS = DATA / "ghent" / "wegsegmenten-gent.geojson.zip"
 
 
 @pytest.fixture(scope="module")
 def ghent():
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     return load_city("ghent").load_network()
 
@@ -131,7 +130,7 @@ def test_class_defaults_from_city_config(ghent):
 def test_focus_area_holds_the_inner_ring_and_its_bridges(ghent):
     from shapely.geometry import box
 
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     focus = box(*load_city("ghent").section("focus")["bbox"])
     wgs = ghent.to_geodataframe(to_wgs84=True)

@@ -7,13 +7,12 @@ import math
 
 import numpy as np
 import pytest
+from conftest import ROOT
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from conftest import DATA, ROOT
-
-from ldtkit._loaders.osm import parse_maxspeed, parse_oneway
-from ldtkit.network import network_from_osm
+from ldtkit.model.loaders.osm import parse_maxspeed, parse_oneway
+from ldtkit.model.network import network_from_osm
 
 TINY = ROOT / "tests" / "fixtures" / "tiny.osm"
 
@@ -121,7 +120,7 @@ def test_fixture_cleanup_drops_one_way_dead_ends(tiny, tmp_path):
 
 @pytest.fixture(scope="module")
 def porto():
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     return load_city("porto").load_network()
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import shapely
 
-from ldtkit.noise import compute_noise, noise_propagation
-from ldtkit.receptors import Receptors
+from ldtkit.model.noise import compute_noise, noise_propagation
+from ldtkit.model.receptors import Receptors
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,8 +29,8 @@ def _beside(links, rows, offset_m):
 
 @pytest.fixture(scope="module")
 def closure(tmp_path_factory):
-    from ldtkit.runner import run
-    from ldtkit.scenario import load_scenarios
+    from ldtkit.study.runner import run
+    from ldtkit.study.scenario import load_scenarios
 
     scenarios = [s for s in load_scenarios(ROOT / "data" / "ghent" / "scenarios") if s.name == "bridge-closed-both"]
     assert scenarios, "data/ghent/scenarios must define bridge-closed-both"
@@ -55,8 +55,10 @@ def test_lden_falls_near_the_closed_bridge_and_rises_along_the_detour(closure):
     after = compute_noise(closed.network, closed.traffic, rec, propagation=prop, progress=False)
     delta = after.lden_db - before.lden_db
     near_bridge, along_detour = delta[:n_bridge], delta[n_bridge:]
-    print(f"near bridge ΔLden {near_bridge.round(1).tolist()}, detour median {np.median(along_detour):.1f} dB "
-          f"over {len(along_detour)} receptors")
+    print(
+        f"near bridge ΔLden {near_bridge.round(1).tolist()}, detour median {np.median(along_detour):.1f} dB "
+        f"over {len(along_detour)} receptors"
+    )
     assert np.all(near_bridge < -2.0)
     assert np.median(along_detour) > 1.0
     assert np.mean(along_detour > 0) >= 0.9

@@ -6,11 +6,10 @@ import json
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.noise import A_WEIGHTING_DB, emission_per_link, line_emission
-
-from conftest import SHARED
+from ldtkit.model.noise import A_WEIGHTING_DB, emission_per_link, line_emission
 
 CASES = SHARED / "reference" / "noise" / "cnossos_reference_cases.json"
 BANDS = [63, 125, 250, 500, 1000, 2000, 4000, 8000]
@@ -49,10 +48,16 @@ def test_jrc_dll_example_all_bands():
     inp = c["input"]
     cats = {k: v for k, v in inp["categories"].items() if k != "5"}
     lw = line_emission(
-        {k: v["Q_veh_per_h"] for k, v in cats.items()}, {k: v["v_kmh"] for k, v in cats.items()},
-        coefficients="2015", surface="NL01", temperature_c=inp["T_air_C"],
-        studded_share=cats["1"]["Fstud"], studded_months=inp["studded_months"], gradient_pct=inp["slope_percent"],
-        junction="lights", junction_distance_m=inp["junction"]["distance_m"],
+        {k: v["Q_veh_per_h"] for k, v in cats.items()},
+        {k: v["v_kmh"] for k, v in cats.items()},
+        coefficients="2015",
+        surface="NL01",
+        temperature_c=inp["T_air_C"],
+        studded_share=cats["1"]["Fstud"],
+        studded_months=inp["studded_months"],
+        gradient_pct=inp["slope_percent"],
+        junction="lights",
+        junction_distance_m=inp["junction"]["distance_m"],
     )
     np.testing.assert_allclose(lw, c["expected_output"]["values"], atol=0.01)
 
@@ -92,9 +97,15 @@ def test_circabc_workbook_all_cases_all_bands():
     worst = 0.0
     for c in cases:
         lw = line_emission(
-            c["flows_veh_per_h"], c["speeds_kmh"], coefficients="2015", surface=c["surface"],
-            temperature_c=c["temperature_c"], studded_share=0.5, studded_months=c["studded_months"],
-            gradient_pct=c["gradient_pct"], junction={1: "lights", 2: "roundabout"}[c["junction_type"]],
+            c["flows_veh_per_h"],
+            c["speeds_kmh"],
+            coefficients="2015",
+            surface=c["surface"],
+            temperature_c=c["temperature_c"],
+            studded_share=0.5,
+            studded_months=c["studded_months"],
+            gradient_pct=c["gradient_pct"],
+            junction={1: "lights", 2: "roundabout"}[c["junction_type"]],
             junction_distance_m=c["junction_distance_m"],
         )
         diff = np.abs(lw - np.array(c["expected_lw_line_dB_per_m"]))
@@ -110,16 +121,25 @@ def test_vectorised_matches_scalar_for_workbook_cases():
     flows = {k: np.array([c["flows_veh_per_h"][k] for c in cases]) for k in cases[0]["flows_veh_per_h"]}
     speeds = {k: np.array([c["speeds_kmh"][k] for c in cases]) for k in cases[0]["speeds_kmh"]}
     lw = emission_per_link(
-        flows, speeds, coefficients="2015", surface=np.array([c["surface"] for c in cases]),
-        temperature_c=np.array([c["temperature_c"] for c in cases]), gradient_pct=np.array([c["gradient_pct"] for c in cases]),
+        flows,
+        speeds,
+        coefficients="2015",
+        surface=np.array([c["surface"] for c in cases]),
+        temperature_c=np.array([c["temperature_c"] for c in cases]),
+        gradient_pct=np.array([c["gradient_pct"] for c in cases]),
         junction=np.array([{1: "lights", 2: "roundabout"}[c["junction_type"]] for c in cases], dtype=object),
         junction_distance_m=np.array([c["junction_distance_m"] for c in cases]),
     )
     for i, c in enumerate(cases):
         one = line_emission(
-            c["flows_veh_per_h"], c["speeds_kmh"], coefficients="2015", surface=c["surface"],
-            temperature_c=c["temperature_c"], gradient_pct=c["gradient_pct"],
-            junction={1: "lights", 2: "roundabout"}[c["junction_type"]], junction_distance_m=c["junction_distance_m"],
+            c["flows_veh_per_h"],
+            c["speeds_kmh"],
+            coefficients="2015",
+            surface=c["surface"],
+            temperature_c=c["temperature_c"],
+            gradient_pct=c["gradient_pct"],
+            junction={1: "lights", 2: "roundabout"}[c["junction_type"]],
+            junction_distance_m=c["junction_distance_m"],
         )
         np.testing.assert_allclose(lw[i], one, atol=1e-12)
 

@@ -9,7 +9,7 @@ import shapely
 from shapely.geometry import box
 
 from ldtkit.errors import EmptyStudyAreaError, MissingFieldError
-from ldtkit.receptors import receptors_facades
+from ldtkit.model.receptors import receptors_facades
 
 CRS = "EPSG:31370"
 

@@ -9,8 +9,8 @@ import pytest
 from shapely.geometry import LineString
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.network import RoadNetwork, conform_links
-from ldtkit.noise import (
+from ldtkit.model.network import RoadNetwork, conform_links
+from ldtkit.model.noise import (
     A_WEIGHTING_DB,
     LDEN_BANDS,
     LNIGHT_BANDS,
@@ -22,8 +22,8 @@ from ldtkit.noise import (
     noise_propagation,
     path_attenuation,
 )
-from ldtkit.receptors import Receptors
-from ldtkit.traffic import LinkTraffic
+from ldtkit.model.receptors import Receptors
+from ldtkit.model.traffic import LinkTraffic
 
 CRS = "EPSG:31370"
 
@@ -32,22 +32,35 @@ def _network(lines, *, both_ways=False, road_class=None):
     rows, geoms, nid = [], [], 1
     for i, coords in enumerate(lines):
         ls = LineString(coords)
-        rows.append(dict(link_id=len(rows) + 1, from_node=nid, to_node=nid + 1, length_m=ls.length, capacity_vph=1800.0, free_speed_kmh=50.0,
-                         road_class=(road_class[i] if road_class else "primary")))
+        rows.append(
+            dict(
+                link_id=len(rows) + 1,
+                from_node=nid,
+                to_node=nid + 1,
+                length_m=ls.length,
+                capacity_vph=1800.0,
+                free_speed_kmh=50.0,
+                road_class=(road_class[i] if road_class else "primary"),
+            )
+        )
         geoms.append(ls)
         if both_ways:
             rows.append(dict(rows[-1], link_id=len(rows) + 1, from_node=nid + 1, to_node=nid))
             geoms.append(LineString(coords[::-1]))
         nid += 2
     links = conform_links(gpd.GeoDataFrame(pd.DataFrame(rows), geometry=geoms, crs=CRS), source="test")
-    nodes = gpd.GeoDataFrame({"node_id": np.arange(1, nid), "is_zone": False}, geometry=gpd.points_from_xy(np.zeros(nid - 1), np.zeros(nid - 1)), crs=CRS)
+    nodes = gpd.GeoDataFrame(
+        {"node_id": np.arange(1, nid), "is_zone": False}, geometry=gpd.points_from_xy(np.zeros(nid - 1), np.zeros(nid - 1)), crs=CRS
+    )
     return RoadNetwork(links, nodes, name="synthetic")
 
 
 def _traffic(net, light, heavy, speed=50.0, evening=0.5, night=0.2):
     ids = net.links["link_id"].to_numpy()
     n = len(ids)
-    mk = lambda f: LinkTraffic(ids, np.broadcast_to(light * f, n).astype(float), np.broadcast_to(heavy * f, n).astype(float), np.full(n, speed))
+    mk = lambda f: LinkTraffic(
+        ids, np.broadcast_to(light * f, n).astype(float), np.broadcast_to(heavy * f, n).astype(float), np.full(n, speed)
+    )
     return {"day": mk(1.0), "evening": mk(evening), "night": mk(night)}
 
 
@@ -62,9 +75,7 @@ def test_lden_formula_directive_2002_49_annex_i():
     assert float(lden_db(60.0, 60.0, 60.0)) == pytest.approx(60 + 10 * np.log10((12 + 4 * 10**0.5 + 80) / 24), abs=1e-12)
     # night-only noise is penalised by 10 dB and weighted 8/24
     assert float(lden_db(-np.inf, -np.inf, 50.0)) == pytest.approx(50 + 10 - 10 * np.log10(3), abs=1e-12)
-    assert float(lden_db(70.0, 65.0, 60.0)) == pytest.approx(
-        10 * np.log10((12 * 10**7 + 4 * 10**7 + 8 * 10**7) / 24), abs=1e-12
-    )
+    assert float(lden_db(70.0, 65.0, 60.0)) == pytest.approx(10 * np.log10((12 * 10**7 + 4 * 10**7 + 8 * 10**7) / 24), abs=1e-12)
 
 
 def test_exposure_counts_per_end_band():
@@ -187,9 +198,7 @@ def test_noise_map_outputs_and_errors():
     gdf = m.to_geodataframe()
     assert {"lday_db", "levening_db", "lnight_db", "lden_db", "day_1000hz_db"} <= set(gdf.columns) and gdf.crs == CRS
     exp = m.exposure()
-    assert sum(v for k, v in exp.items() if k.startswith("Lden")) == pytest.approx(
-        rec.population[m.lden_db >= 55].sum()
-    )
+    assert sum(v for k, v in exp.items() if k.startswith("Lden")) == pytest.approx(rec.population[m.lden_db >= 55].sum())
     np.testing.assert_allclose(m.lden_db, lden_db(m.lday_db, m.levening_db, m.lnight_db))
     with pytest.raises(InvalidValueError, match="missing periods"):
         compute_noise(net, {"day": _traffic(net, 1.0, 0.0)["day"]}, rec, progress=False)
@@ -202,8 +211,8 @@ def test_noise_map_outputs_and_errors():
 # ------------------------------------------------------------------ Ghent: cutoff effect
 @pytest.fixture(scope="module")
 def ghent():
-    from ldtkit.city import load_city
-    from ldtkit.runner import focus_bounds
+    from ldtkit.study.city import load_city
+    from ldtkit.study.runner import focus_bounds
 
     city = load_city("ghent")  # shipped in data/ghent: a failure here is a failure
     net = city.load_network()
@@ -211,7 +220,7 @@ def ghent():
 
 
 def test_default_cutoff_changes_ghent_grid_by_at_most_half_a_db(ghent):
-    from ldtkit.receptors import receptors_grid
+    from ldtkit.model.receptors import receptors_grid
 
     net, bounds = ghent
     rec = receptors_grid(bounds, crs=net.crs, cell_m=100.0)

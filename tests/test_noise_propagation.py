@@ -7,11 +7,10 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from conftest import SHARED
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.noise import atmospheric_absorption_db_km, path_attenuation
-
-from conftest import SHARED
+from ldtkit.model.noise import atmospheric_absorption_db_km, path_attenuation
 
 CASES = SHARED / "reference" / "noise" / "cnossos_reference_cases.json"
 
@@ -25,9 +24,7 @@ def _ref():
 def _ground_segments(profile):
     """(length_m, G) segments between consecutive cut points: G of a point holds until the next one."""
     pts = profile["cutPoints"]
-    return np.array(
-        [(np.hypot(b["xyz"][0] - a["xyz"][0], b["xyz"][1] - a["xyz"][1]), a["G"]) for a, b in zip(pts[:-1], pts[1:])]
-    )
+    return np.array([(np.hypot(b["xyz"][0] - a["xyz"][0], b["xyz"][1] - a["xyz"][1]), a["G"]) for a, b in zip(pts[:-1], pts[1:])])
 
 
 def _terrain(profile):
@@ -62,16 +59,32 @@ def test_iso_tr_17534_4_ground_cases(tc):
     assert tc in ref["propagation_first_version_subset"]["ids"] or tc == "TC05"
     profile = c["direct_profile"]
     pa = path_attenuation(
-        c["source_xyz"], c["receiver_xyz"], ground_g=_ground_segments(profile), g_source=profile["cutPoints"][0]["G"],
+        c["source_xyz"],
+        c["receiver_xyz"],
+        ground_g=_ground_segments(profile),
+        g_source=profile["cutPoints"][0]["G"],
         terrain=_terrain(profile),
-        p_favourable=settings["favourable_occurrence_p"], temperature_c=settings["T_air_C"],
-        humidity_pct=settings["RH_percent"], pressure_pa=settings["pressure_Pa"],
+        p_favourable=settings["favourable_occurrence_p"],
+        temperature_c=settings["T_air_C"],
+        humidity_pct=settings["RH_percent"],
+        pressure_pa=settings["pressure_Pa"],
     )
     lv = pa.levels(settings["source_power_LW_dB_all_bands"])
     ours = {
-        "WH": pa.w_h, "CfH": pa.cf_h, "AGroundH": pa.a_ground_h, "WF": pa.w_f, "CfF": pa.cf_f, "AGroundF": pa.a_ground_f,
-        "AlphaAtm": pa.alpha_atm_db_km, "AAtm": pa.a_atm, "ADiv": pa.a_div, "ABoundaryH": pa.a_boundary_h,
-        "ABoundaryF": pa.a_boundary_f, "LH": lv["LH"], "LF": lv["LF"], "L": lv["L"],
+        "WH": pa.w_h,
+        "CfH": pa.cf_h,
+        "AGroundH": pa.a_ground_h,
+        "WF": pa.w_f,
+        "CfF": pa.cf_f,
+        "AGroundF": pa.a_ground_f,
+        "AlphaAtm": pa.alpha_atm_db_km,
+        "AAtm": pa.a_atm,
+        "ADiv": pa.a_div,
+        "ABoundaryH": pa.a_boundary_h,
+        "ABoundaryF": pa.a_boundary_f,
+        "LH": lv["LH"],
+        "LF": lv["LF"],
+        "L": lv["L"],
     }
     expected = c["expected_first_path_arrays"]
     assert set(expected) <= set(ours)

@@ -6,20 +6,19 @@ from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
-import pytest
 
 from ldtkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 PORTO_PBF = ROOT / "data" / "porto" / "porto.osm.pbf"
 
-SCENARIO = '''name = "luis-i-closed"
+SCENARIO = """name = "luis-i-closed"
 description = "Lower deck of Ponte Dom Luis I closed to motor traffic"
 
 [[measures]]
 action = "close"
 street = "Ponte Dom Luís I (tabuleiro inferior)"
-'''
+"""
 
 
 def test_city_init_then_closing_ponte_luis_i_raises_flow_on_infante(tmp_path, monkeypatch, capsys):

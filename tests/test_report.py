@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import nbformat
 import pytest
 
 from ldtkit import cli
-from ldtkit.report import ReportError, notebook_parameters, parse_parameter, run_report
+from ldtkit.viz.report import ReportError, notebook_parameters, parse_parameter, run_report
 
 SECRET_CODE = "unlikely_identifier_in_code_9f3"
 
@@ -26,7 +25,7 @@ def _notebook(path: Path, *, fail: bool = False) -> Path:
         params,
         nbformat.v4.new_code_cell(
             "import matplotlib.pyplot as plt\n"
-            "import geopandas as gpd\nfrom shapely.geometry import LineString\nfrom ldtkit import maps\n"
+            "import geopandas as gpd\nfrom shapely.geometry import LineString\nfrom ldtkit.viz import maps\n"
             f"{SECRET_CODE} = [LineString([(104500 + 100 * i, 194000), (104600 + 100 * i, 194000)]) for i in range(6)]\n"
             f"links = gpd.GeoDataFrame({{'flow_vph': [100.0 * (i + 1) * scale for i in range(6)]}}, geometry={SECRET_CODE}, crs=31370)"
         ),
@@ -132,6 +131,10 @@ def test_notebooks_match_their_generator(tmp_path, monkeypatch):
     spec = importlib.util.spec_from_file_location("make_notebooks", ROOT / "templates" / "make_notebooks.py")
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    for fn, path in ((mod.bridge_closure, "notebooks/bridge_closure.ipynb"), (mod.pedestrianisation, "notebooks/pedestrianisation.ipynb"), (mod.template, "templates/usecase_template.ipynb")):
+    for fn, path in (
+        (mod.bridge_closure, "notebooks/bridge_closure.ipynb"),
+        (mod.pedestrianisation, "notebooks/pedestrianisation.ipynb"),
+        (mod.template, "templates/usecase_template.ipynb"),
+    ):
         committed = nbformat.read(ROOT / path, as_version=4)
         assert [c.source for c in fn().cells] == [c.source for c in committed.cells], f"{path}: run python templates/make_notebooks.py"

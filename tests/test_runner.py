@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ldtkit.compare import compare, indicators_table
-from ldtkit.runner import ResultCache, run
-from ldtkit.scenario import Scenario, load_scenarios
+from ldtkit.study.compare import compare, indicators_table
+from ldtkit.study.runner import ResultCache, run
+from ldtkit.study.scenario import Scenario, load_scenarios
 
 ROOT = Path(__file__).resolve().parents[1]
 GHENT_SCENARIOS = ROOT / "data" / "ghent" / "scenarios"
@@ -32,7 +32,7 @@ def _bridge(results, direction):
     links = res.network.links
     mask = (links["name"] == "Rooigemlaan").to_numpy() & links["bridge"].to_numpy()
     if direction != "both":
-        from ldtkit.scenario import select_links
+        from ldtkit.study.scenario import select_links
 
         rows = select_links(res.network, {"street": "Rooigemlaan", "bridge": True}, direction=direction)
         mask = np.zeros(len(links), bool)
@@ -118,9 +118,17 @@ def test_editing_one_scenario_recomputes_only_that_one(ghent_run, tmp_path):
     shutil.copytree(cache, local)
     scen = load_scenarios(GHENT_SCENARIOS)
     before = {p.name for p in local.glob("*.pkl")}
-    edited = [s if s.name != "bridge-closed-northbound" else Scenario.from_dict(
-        {"name": s.name, "measures": [{"action": "set", "street": "Rooigemlaan", "bridge": True, "direction": "northbound", "capacity_factor": 0.5}]}
-    ) for s in scen]
+    edited = [
+        s
+        if s.name != "bridge-closed-northbound"
+        else Scenario.from_dict(
+            {
+                "name": s.name,
+                "measures": [{"action": "set", "street": "Rooigemlaan", "bridge": True, "direction": "northbound", "capacity_factor": 0.5}],
+            }
+        )
+        for s in scen
+    ]
     out = run("ghent", edited, cache_dir=local, **TRAFFIC)
     after = {p.name for p in local.glob("*.pkl")}
     assert len(after - before) == 1, "exactly one new cache entry: the edited scenario"
@@ -130,7 +138,7 @@ def test_editing_one_scenario_recomputes_only_that_one(ghent_run, tmp_path):
 def test_results_of_other_model_code_are_not_reused(ghent_run, monkeypatch):
     """The cache key includes a hash of ldtkit's sources and tables: after an upgrade or an
     edit of the models, cached results are recomputed, not served."""
-    import ldtkit.runner as runner
+    import ldtkit.study.runner as runner
 
     _, cache, _ = ghent_run
 

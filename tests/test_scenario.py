@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point
 
 from ldtkit.errors import ConfigError, SelectorError, UnreadableFormatError
-from ldtkit.network import RoadNetwork, conform_links, conform_nodes
-from ldtkit.scenario import Scenario, load_scenarios, select_links
+from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
+from ldtkit.study.scenario import Scenario, load_scenarios, select_links
 
 CRS = "EPSG:31370"
 
@@ -22,8 +20,20 @@ def _toy() -> RoadNetwork:
     lid = 1
     for a, b, name, bridge in [(1, 2, "Main St", False), (2, 3, "Main St", True), (2, 4, "North Rd", False)]:
         for frm, to, rev in [(a, b, False), (b, a, True)]:
-            rows.append(dict(link_id=lid, from_node=frm, to_node=to, length_m=100.0, capacity_vph=1000.0, free_speed_kmh=50.0,
-                             name=name, bridge=bridge, reversed=rev, geometry=LineString([pts[frm], pts[to]])))
+            rows.append(
+                dict(
+                    link_id=lid,
+                    from_node=frm,
+                    to_node=to,
+                    length_m=100.0,
+                    capacity_vph=1000.0,
+                    free_speed_kmh=50.0,
+                    name=name,
+                    bridge=bridge,
+                    reversed=rev,
+                    geometry=LineString([pts[frm], pts[to]]),
+                )
+            )
             lid += 1
     links = conform_links(gpd.GeoDataFrame(rows, crs=CRS), source="toy")
     nodes = conform_nodes(gpd.GeoDataFrame({"node_id": list(pts)}, geometry=[Point(p) for p in pts.values()], crs=CRS), source="toy")
@@ -33,8 +43,12 @@ def _toy() -> RoadNetwork:
 def test_close_both_and_one_direction_keep_ids_and_do_not_mutate_baseline():
     net = _toy()
     both = Scenario.from_dict({"name": "b", "measures": [{"action": "close", "street": "main st", "bridge": True}]}).apply(net)
-    east = Scenario.from_dict({"name": "e", "measures": [{"action": "close", "street": "Main St", "bridge": True, "direction": "eastbound"}]}).apply(net)
-    fwd = Scenario.from_dict({"name": "f", "measures": [{"action": "close", "street": "Main St", "bridge": True, "direction": "forward"}]}).apply(net)
+    east = Scenario.from_dict(
+        {"name": "e", "measures": [{"action": "close", "street": "Main St", "bridge": True, "direction": "eastbound"}]}
+    ).apply(net)
+    fwd = Scenario.from_dict(
+        {"name": "f", "measures": [{"action": "close", "street": "Main St", "bridge": True, "direction": "forward"}]}
+    ).apply(net)
     assert both.links["link_id"].tolist() == net.links["link_id"].tolist()
     assert sorted(both.links.loc[~both.links["car_allowed"], "link_id"]) == [3, 4]
     assert east.links.loc[~east.links["car_allowed"], "link_id"].tolist() == [3]  # 2 -> 3 runs east
@@ -53,12 +67,17 @@ def test_from_to_places_direction():
 
 def test_pedestrianise_bar_heavy_and_set():
     net = _toy()
-    s = Scenario.from_dict({"name": "p", "measures": [
-        {"action": "pedestrianise", "street": "North Rd"},
-        {"action": "bar_heavy", "ids": [1, 2]},
-        {"action": "set", "ids": [3], "lanes": 2},
-        {"action": "set", "ids": [4], "free_speed_kmh": 25, "capacity_factor": 0.5},
-    ]})
+    s = Scenario.from_dict(
+        {
+            "name": "p",
+            "measures": [
+                {"action": "pedestrianise", "street": "North Rd"},
+                {"action": "bar_heavy", "ids": [1, 2]},
+                {"action": "set", "ids": [3], "lanes": 2},
+                {"action": "set", "ids": [4], "free_speed_kmh": 25, "capacity_factor": 0.5},
+            ],
+        }
+    )
     out = s.apply(net).links.set_index("link_id")
     assert not out.loc[[5, 6], "car_allowed"].any() and out.loc[[5, 6], "walk_allowed"].all()
     assert not out.loc[[1, 2], "hgv_allowed"].any() and out.loc[[1, 2], "car_allowed"].all()
@@ -106,7 +125,7 @@ def test_fingerprint_ignores_name_but_not_measures():
 
 @pytest.fixture(scope="module")
 def ghent():
-    from ldtkit.city import load_city
+    from ldtkit.study.city import load_city
 
     return load_city("ghent").load_network()
 

@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import SHARED
 
 TNTP = SHARED / "data" / "tntp"
@@ -28,8 +27,8 @@ def _need_data():
 
 @pytest.mark.parametrize("name", list(STATED))
 def test_counts_and_demand_match_the_readme(name):
-    from ldtkit._loaders.tntp import demand_from_tntp, read_trips
-    from ldtkit.network import network_from_tntp
+    from ldtkit.model.loaders.tntp import demand_from_tntp, read_trips
+    from ldtkit.model.network import network_from_tntp
 
     n_nodes, n_links, n_zones, trips = STATED[name]
     t = time.perf_counter()
@@ -49,7 +48,7 @@ def test_counts_and_demand_match_the_readme(name):
 
 
 def test_first_thru_node_rule():
-    from ldtkit.network import network_from_tntp
+    from ldtkit.model.network import network_from_tntp
 
     sioux = network_from_tntp(TNTP / "SiouxFalls")
     assert sioux.meta["first_thru_node"] == 1 and sioux.zone_through is True
@@ -60,8 +59,8 @@ def test_first_thru_node_rule():
 
 
 def test_link_attributes_units_and_generalized_cost():
-    from ldtkit._loaders.tntp import read_flows
-    from ldtkit.network import network_from_tntp
+    from ldtkit.model.loaders.tntp import read_flows
+    from ldtkit.model.network import network_from_tntp
 
     ana = network_from_tntp(TNTP / "Anaheim")
     L = ana.links
@@ -90,7 +89,7 @@ def test_link_attributes_units_and_generalized_cost():
 
 
 def test_flows_from_tntp():
-    from ldtkit._loaders.tntp import flows_from_tntp
+    from ldtkit.model.loaders.tntp import flows_from_tntp
 
     f = flows_from_tntp(TNTP / "SiouxFalls")
     assert list(f.columns) == ["init_node", "term_node", "flow", "cost"]
@@ -99,8 +98,8 @@ def test_flows_from_tntp():
 
 
 def test_errors_name_the_file(tmp_path):
-    from ldtkit._loaders.tntp import read_net, read_trips
     from ldtkit.errors import InputFileNotFoundError, InvalidValueError, UnreadableFormatError
+    from ldtkit.model.loaders.tntp import read_net, read_trips
 
     with pytest.raises(InputFileNotFoundError, match="nowhere"):
         read_net(tmp_path / "nowhere")

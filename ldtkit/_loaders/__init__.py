@@ -1,1 +1,0 @@
-"""Network loaders, re-exported by :mod:`ldtkit.network`."""

@@ -1,0 +1,53 @@
+"""The ``ldtkit`` command.
+
+Examples
+--------
+::
+
+    ldtkit network summary ghent
+    ldtkit assign --tntp ../shared/data/tntp/SiouxFalls --gap 1e-6 --out flows.csv
+    ldtkit run ghent --out out/ghent
+    ldtkit report notebooks/bridge_closure.ipynb --out out/reports
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from ldtkit.errors import LdtkitError
+
+#: Sub-commands, one module each in this package: ``add_parser(subparsers)`` registers the
+#: command and sets ``func`` (parsed args -> exit code).
+SUBCOMMANDS = ("network", "assign", "run", "city", "sample", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ldtkit", description="A Local Digital Twin for a city: traffic, noise and air quality, baseline vs scenarios."
+    )
+    from ldtkit import __version__
+
+    parser.add_argument("--version", action="version", version=f"ldtkit {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"ldtkit.cli.{name}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except LdtkitError as exc:
+        print(f"ldtkit: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

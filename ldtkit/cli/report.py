@@ -1,0 +1,92 @@
+"""``ldtkit report NOTEBOOK [-p NAME VALUE ...] [--out DIR]``: papermill run + HTML report.
+
+Examples
+--------
+::
+
+    ldtkit report notebooks/bridge_closure.ipynb --out out/reports
+    ldtkit report notebooks/bridge_closure.ipynb -p demand_scale 1.1 -p variants '["both"]'
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import time
+
+from ldtkit.cli.args import positive
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "report",
+        help="run a use-case notebook with parameters and write the executed notebook and an HTML report",
+        description=(
+            "Execute NOTEBOOK with papermill (parameters injected after its `parameters` cell) and render "
+            "it to HTML without code. Writes OUT/<name>.ipynb and OUT/<name>.html atomically."
+        ),
+    )
+    p.add_argument("notebook", help="notebook with a cell tagged `parameters`")
+    p.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        default=[],
+        help="parameter value (JSON, e.g. 1.5, true, '[\"both\"]'; otherwise a string); repeatable",
+    )
+    p.add_argument("--out", default="out/reports", help="output folder (default: out/reports)")
+    p.add_argument("--name", default=None, help="output file stem (default: the notebook's name)")
+    p.add_argument("--timeout", type=positive(float), default=900.0, help="per-cell timeout in seconds (default 900)")
+    p.add_argument("--progress", action="store_true", help="show a progress bar per cell")
+    p.add_argument("--verbose", action="store_true", help="show the kernel's log messages (hidden unless the run fails)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args: argparse.Namespace) -> int:
+    # jsonschema (via nbformat) imports rfc3987_syntax, which builds a grammar at import time
+    # (~2.4 s); its IRI format check is never needed to validate notebooks, so skip it.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from ldtkit.errors import InvalidValueError
+    from ldtkit.viz.report import notebook_parameters, parse_parameter, run_report
+
+    params = {name: parse_parameter(value) for name, value in args.parameter}
+    declared = notebook_parameters(args.notebook)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise InvalidValueError(
+            f"{args.notebook}: unknown parameter(s) {unknown}; the notebook's parameters cell declares {sorted(declared)}"
+        )
+    t0 = time.perf_counter()
+    with _quiet_kernel(enabled=not args.verbose):
+        ipynb, html = run_report(args.notebook, params, out_dir=args.out, name=args.name, timeout_s=args.timeout, progress=args.progress)
+    print(f"wrote {html} and {ipynb} in {time.perf_counter() - t0:.1f} s", file=sys.stdout)
+    return 0
+
+
+@contextlib.contextmanager
+def _quiet_kernel(*, enabled: bool):
+    """Hold back what the Jupyter kernel writes to stderr (log lines such as the TCP transport
+    warning); replay it if the run fails."""
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode("utf-8", errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)

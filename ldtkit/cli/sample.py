@@ -1,0 +1,117 @@
+"""``ldtkit sample CITY [--scenario NAME] --points FILE.csv --out FILE.csv``.
+
+Model NO2, PM10, PM2.5 (ug/m3), Lden and Lnight (dB) at arbitrary points given as
+``lon,lat`` (WGS84) with an optional ``id`` column, for the baseline or one scenario.
+Traffic comes from the runner (and its on-disk cache); noise and air are computed at the
+points themselves (air at ``--air-height``, noise at ``--noise-height``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ldtkit.cli.args import positive
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sample", help="model NO2, PM and noise levels at points (lon,lat CSV) for the baseline or a scenario")
+    p.add_argument("city", help="a shipped city name or a city folder")
+    p.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help="scenario name or stem of a TOML file in the city's scenarios/ folder, or a TOML path (default: baseline)",
+    )
+    p.add_argument("--points", required=True, metavar="FILE.csv", help="CSV with columns lon, lat and optionally id")
+    p.add_argument("--out", required=True, metavar="FILE.csv", help="output CSV")
+    p.add_argument("--air-height", type=positive(float), default=1.5, help="receptor height for air quality (m, default 1.5)")
+    p.add_argument("--noise-height", type=positive(float), default=4.0, help="receptor height for noise (m, default 4, END)")
+    p.add_argument("--no-noise", action="store_true", help="skip the noise columns")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    p.set_defaults(func=_sample)
+
+
+def read_points(path: str | Path):
+    """The points CSV as a GeoDataFrame in EPSG:4326 with an ``id`` column."""
+    import geopandas as gpd
+    import numpy as np
+    import pandas as pd
+
+    from ldtkit.errors import InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
+
+    p = require_file(path, what="points CSV")
+    try:
+        df = pd.read_csv(p)
+    except Exception as exc:
+        raise UnreadableFormatError(p, expected="CSV with columns lon, lat", detail=str(exc)) from exc
+    cols = {c.lower().strip(): c for c in df.columns}
+    for req in ("lon", "lat"):
+        if req not in cols:
+            raise MissingFieldError(p, req, expected="WGS84 coordinates in columns 'lon' and 'lat'")
+    lon = pd.to_numeric(df[cols["lon"]], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(df[cols["lat"]], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        rows = (np.flatnonzero(bad)[:10] + 2).tolist()
+        raise InvalidValueError(f"{p}: lon/lat missing or out of range on lines {rows}")
+    ids = df[cols["id"]].to_numpy() if "id" in cols else np.arange(1, len(df) + 1)
+    return gpd.GeoDataFrame({"id": ids, "lon": lon, "lat": lat}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
+
+
+def _find_scenario(city, name: str):
+    from ldtkit.errors import SelectorError
+    from ldtkit.study.scenario import Scenario, load_scenarios
+
+    p = Path(name)
+    if p.suffix == ".toml" and p.exists():
+        return Scenario.from_toml(p)
+    folder = city.root / "scenarios"
+    found = []
+    if folder.is_dir():
+        for f in sorted(folder.glob("*.toml")):
+            s = load_scenarios(f)[0]
+            found.append(s.name)
+            if name in (s.name, f.stem):
+                return s
+    raise SelectorError(f"{city.config_path}: no scenario named {name!r} in {folder}; available: {found}")
+
+
+def _sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from ldtkit.errors import EmptyStudyAreaError
+    from ldtkit.io import write_table
+    from ldtkit.model.air import compute_air
+    from ldtkit.model.receptors import receptors_from_points
+    from ldtkit.study.city import load_city
+    from ldtkit.study.runner import DEFAULT_CACHE, run
+
+    city = load_city(args.city)
+    pts = read_points(args.points)
+    scenarios = [] if not args.scenario else [_find_scenario(city, args.scenario)]
+    results = run(city, scenarios, models=("traffic",), cache_dir=None if args.no_cache else DEFAULT_CACHE, progress=False)
+    res = results[scenarios[0].name] if scenarios else results["baseline"]
+    net = res.network
+    minx, miny, maxx, maxy = net.links.total_bounds
+    proj = pts.to_crs(net.crs)
+    outside = (proj.geometry.x < minx) | (proj.geometry.x > maxx) | (proj.geometry.y < miny) | (proj.geometry.y > maxy)
+    if outside.all():
+        raise EmptyStudyAreaError(f"{args.points}: no point lies within the {city.name} network's extent")
+    rec_air = receptors_from_points(pts, crs=net.crs, height_m=args.air_height, id_column="id")
+    air = compute_air(net, res.traffic, rec_air, config=city.section("air"))
+    out = pts[["id", "lon", "lat"]].copy()
+    out["no2_ugm3"] = np.round(air.no2_ugm3, 2)
+    out["pm10_ugm3"] = np.round(air.pm10_ugm3, 2)
+    out["pm25_ugm3"] = np.round(air.pm25_ugm3, 2)
+    if not args.no_noise:
+        from ldtkit.model.noise import compute_noise
+
+        rec_noise = receptors_from_points(pts, crs=net.crs, height_m=args.noise_height, id_column="id")
+        noise = compute_noise(net, res.traffic, rec_noise, progress=False, **city.section("noise").get("options", {}))
+        out["lden_db"] = np.round(noise.lden_db, 1)
+        out["lnight_db"] = np.round(noise.lnight_db, 1)
+    out["outside_network_extent"] = outside.to_numpy()
+    out["scenario"] = res.scenario.name
+    write_table(out, args.out)
+    print(f"wrote {len(out)} points to {args.out} ({city.name}, {res.scenario.name})")
+    return 0

@@ -1,0 +1,666 @@
+"""Numba kernels of the static traffic assignment (:mod:`ldtkit.model.assignment`).
+
+Everything that loops over links, nodes, OD pairs or paths lives here.
+
+Data layout
+-----------
+- Links are rows ``0..m-1``; nodes ``0..n-1``; forward star ``indptr``/``adj`` (link rows).
+- A *subproblem* is one origin and one permission group (classes allowed on the same links
+  share shortest-path trees): ``sub_orig[s]``, ``sub_grp[s]``; its OD pairs are
+  ``sub_ptr[s]:sub_ptr[s+1]`` of the flat OD arrays ``od_dest`` (node), ``od_cls`` (class)
+  and ``od_dem`` (vehicles/h).
+- Link cost (minutes) is BPR plus a fixed generalized-cost term:
+  ``t0 * (1 + b * (x / cap) ** power) + fixed`` with ``x`` in PCU/h.
+- Class permissions: ``allowed[c, a]``; nodes with ``no_through`` may start or end a path
+  but not be passed through.
+
+Path-based method ("path"): origin-based gradient projection. Every OD pair keeps a set of
+paths (link lists in a flat pool). Each iteration computes shortest-path trees for all
+subproblems in parallel (costs frozen), adds new shortest paths to the sets, and moves flow
+from costlier paths to the cheapest by a Newton step, updating link costs at once
+(Gauss–Seidel, sequential, hence deterministic); a few cheap inner passes re-equilibrate
+the existing path sets without new shortest paths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+INF = np.inf
+
+
+# --------------------------------------------------------------------------- link functions
+@njit(cache=True, inline="always")
+def _cost1(x, t0, cap, b, p, fx):
+    if x < 0.0:
+        x = 0.0
+    if p == 0.0 or b == 0.0 or t0 == 0.0:
+        return t0 * (1.0 + b) + fx if p == 0.0 else t0 + fx
+    if cap <= 0.0:
+        return t0 * 1e6 + fx
+    r = x / cap
+    if p == 4.0:
+        r2 = r * r
+        return t0 * (1.0 + b * r2 * r2) + fx
+    if p == 1.0:
+        return t0 * (1.0 + b * r) + fx
+    return t0 * (1.0 + b * r**p) + fx
+
+
+@njit(cache=True, inline="always")
+def _der1(x, t0, cap, b, p):
+    if p == 0.0 or b == 0.0 or t0 == 0.0 or cap <= 0.0:
+        return 0.0
+    if p == 1.0:
+        return t0 * b / cap
+    if x <= 0.0:
+        return 0.0
+    r = x / cap
+    if p == 4.0:
+        return 4.0 * t0 * b * r * r * r / cap
+    return t0 * b * p * r ** (p - 1.0) / cap
+
+
+@njit(cache=True, nogil=True)
+def link_costs(x, t0, cap, b, pw, fx, cost, der):
+    """Fill ``cost`` and ``der`` (d cost / d x) for flows ``x``."""
+    for a in range(x.shape[0]):
+        cost[a] = _cost1(x[a], t0[a], cap[a], b[a], pw[a], fx[a])
+        der[a] = _der1(x[a], t0[a], cap[a], b[a], pw[a])
+
+
+@njit(cache=True, nogil=True)
+def beckmann(x, t0, cap, b, pw, fx):
+    """Beckmann objective: sum over links of the integral of the link cost from 0 to x."""
+    tot = 0.0
+    for a in range(x.shape[0]):
+        xa = max(x[a], 0.0)
+        p = pw[a]
+        if p == 0.0:
+            tot += t0[a] * (1.0 + b[a]) * xa
+        elif cap[a] <= 0.0:
+            tot += t0[a] * xa
+        else:
+            tot += t0[a] * xa + t0[a] * b[a] * xa * (xa / cap[a]) ** p / (p + 1.0)
+        tot += fx[a] * xa
+    return tot
+
+
+# --------------------------------------------------------------------------- shortest paths
+@njit(cache=True, nogil=True)
+def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, chain, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
+    """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled.
+
+    ``to_e``, ``cost_e``, ``allowed_e`` are in forward-star order (entry ``e`` is link ``adj[e]``).
+    ``chain[v]``: node ``v`` has exactly one in-link and one out-link (its distance is final
+    once its predecessor is settled, so it never enters the heap).
+    """
+    n = dist.shape[0]
+    for i in range(n):
+        dist[i] = INF
+        pred[i] = -1
+    dist[orig] = 0.0
+    size = 1
+    hkey[0] = 0.0
+    hnode[0] = orig
+    remaining = n_dest
+    while size > 0:
+        d = hkey[0]
+        u = hnode[0]
+        size -= 1
+        if size > 0:  # sift down the last element from the root
+            k = hkey[size]
+            v = hnode[size]
+            i = 0
+            while True:
+                c = 2 * i + 1
+                if c >= size:
+                    break
+                if c + 1 < size and hkey[c + 1] < hkey[c]:
+                    c += 1
+                if hkey[c] < k:
+                    hkey[i] = hkey[c]
+                    hnode[i] = hnode[c]
+                    i = c
+                else:
+                    break
+            hkey[i] = k
+            hnode[i] = v
+        if d > dist[u]:
+            continue
+        if dest_mark[u] == mark:
+            remaining -= 1
+            if remaining <= 0:
+                break
+        if no_through[u] and u != orig:
+            continue
+        for e in range(indptr[u], indptr[u + 1]):
+            if not allowed_e[e]:
+                continue
+            v = to_e[e]
+            nd = d + cost_e[e]
+            if nd < dist[v]:
+                dist[v] = nd
+                pred[v] = adj[e]
+                # a node with one way in and one way out is final as soon as its only
+                # predecessor is settled: walk such chains without touching the heap
+                while chain[v] and v != orig:
+                    if dest_mark[v] == mark:
+                        remaining -= 1
+                    e2 = indptr[v]
+                    if (no_through[v]) or (not allowed_e[e2]):
+                        v = -1
+                        break
+                    w = to_e[e2]
+                    nd2 = nd + cost_e[e2]
+                    if nd2 < dist[w]:
+                        dist[w] = nd2
+                        pred[w] = adj[e2]
+                        v = w
+                        nd = nd2
+                    else:
+                        v = -1
+                        break
+                if v < 0:
+                    continue
+                # push (sift up)
+                i = size
+                size += 1
+                while i > 0:
+                    par = (i - 1) >> 1
+                    if hkey[par] > nd:
+                        hkey[i] = hkey[par]
+                        hnode[i] = hnode[par]
+                        i = par
+                    else:
+                        break
+                hkey[i] = nd
+                hnode[i] = v
+        if remaining <= 0:
+            break
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def shortest_paths(
+    s_lo, s_hi, sub_orig, sub_grp, sub_ptr, od_dest, indptr, adj, to_idx, cost, allowed, no_through, pred_out, od_sp, n_chunks
+):
+    """Shortest-path trees of subproblems ``s_lo..s_hi-1`` in parallel (costs frozen).
+
+    ``pred_out[s - s_lo]`` gets the predecessor link of every node (-1 if unreached or not
+    settled); ``od_sp[k]`` the shortest cost of OD pair ``k`` (inf if unreachable).
+    Each subproblem is independent, so the result does not depend on the thread count.
+    """
+    n = indptr.shape[0] - 1
+    m = to_idx.shape[0]
+    nb = s_hi - s_lo
+    nch = min(n_chunks, nb)
+    ncls = allowed.shape[0]
+    to_e = np.empty(m, np.int64)
+    cost_e = np.empty(m, np.float64)
+    allowed_e = np.empty((ncls, m), np.bool_)
+    indeg = np.zeros(n, np.int64)
+    for a in range(m):
+        indeg[to_idx[a]] += 1
+    chain = np.zeros(n, np.bool_)
+    for v in range(n):
+        chain[v] = indeg[v] == 1 and indptr[v + 1] - indptr[v] == 1
+    for e in range(m):
+        a = adj[e]
+        to_e[e] = to_idx[a]
+        cost_e[e] = cost[a]
+        for c in range(ncls):
+            allowed_e[c, e] = allowed[c, a]
+    for ch in prange(nch):
+        dist = np.empty(n, np.float64)
+        hkey = np.empty(m + 1, np.float64)
+        hnode = np.empty(m + 1, np.int32)
+        mark = np.full(n, -1, np.int64)
+        for s in range(s_lo + ch, s_hi, nch):
+            nd = 0
+            for k in range(sub_ptr[s], sub_ptr[s + 1]):
+                v = od_dest[k]
+                if mark[v] != s:
+                    mark[v] = s
+                    nd += 1
+            pred = pred_out[s - s_lo]
+            _dijkstra(
+                sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_grp[s]], no_through, chain, mark, s, nd, dist, pred, hkey, hnode
+            )
+            for k in range(sub_ptr[s], sub_ptr[s + 1]):
+                od_sp[k] = dist[od_dest[k]]
+
+
+@njit(cache=True, nogil=True)
+def aon_load(s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu, from_idx, pred_out, y, yc):
+    """All-or-nothing loading of subproblems ``s_lo..s_hi-1`` onto their trees (sequential)."""
+    for s in range(s_lo, s_hi):
+        pred = pred_out[s - s_lo]
+        o = sub_orig[s]
+        for k in range(sub_ptr[s], sub_ptr[s + 1]):
+            c = od_cls[k]
+            d = od_dem[k]
+            if d <= 0.0:
+                continue
+            v = od_dest[k]
+            while v != o:
+                a = pred[v]
+                if a < 0:
+                    break
+                y[a] += d * pcu[c]
+                yc[c, a] += d
+                v = from_idx[a]
+
+
+# --------------------------------------------------------------------------- Frank-Wolfe family
+@njit(cache=True, nogil=True)
+def line_search(x, s, t0, cap, b, pw, fx):
+    """Step tau in [0, 1] minimising the Beckmann objective along x + tau (s - x) (bisection on the derivative)."""
+    lo = 0.0
+    hi = 1.0
+
+    def g(tau):
+        tot = 0.0
+        for a in range(x.shape[0]):
+            d = s[a] - x[a]
+            if d != 0.0:
+                tot += d * _cost1(x[a] + tau * d, t0[a], cap[a], b[a], pw[a], fx[a])
+        return tot
+
+    if g(1.0) <= 0.0:
+        return 1.0
+    if g(0.0) >= 0.0:
+        return 0.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if g(mid) > 0.0:
+            hi = mid
+        else:
+            lo = mid
+        if hi - lo < 1e-12:
+            break
+    return 0.5 * (lo + hi)
+
+
+@njit(cache=True, nogil=True)
+def bfw_direction(x, y, s1, s2, der, tau_prev, k):
+    """Bi-conjugate Frank-Wolfe weights (beta0, beta1, beta2) for the new target s = b0 y + b1 s1 + b2 s2.
+
+    ``s1``, ``s2``: the previous two targets; ``k``: how many previous targets exist (0, 1, 2).
+    Falls back to conjugate FW (one previous target) or plain FW when a weight is undefined.
+    """
+    if k == 0:
+        return 1.0, 0.0, 0.0
+    if k == 1 or tau_prev >= 1.0 - 1e-12:
+        # conjugate FW: alpha such that (s - x) is H-conjugate to (s1 - x)
+        num = 0.0
+        den = 0.0
+        for a in range(x.shape[0]):
+            h = der[a]
+            if h == 0.0:
+                continue
+            d1 = s1[a] - x[a]
+            num += d1 * h * (y[a] - x[a])
+            den += d1 * h * (y[a] - s1[a])
+        if den != 0.0:
+            alpha = num / den
+            if alpha < 0.0:
+                alpha = 0.0
+            elif alpha > 0.99999:
+                alpha = 0.99999
+        else:
+            alpha = 0.0
+        return 1.0 - alpha, alpha, 0.0
+    num_mu = 0.0
+    den_mu = 0.0
+    num_nu = 0.0
+    den_nu = 0.0
+    for a in range(x.shape[0]):
+        h = der[a]
+        if h == 0.0:
+            continue
+        dbar = tau_prev * s1[a] - x[a] + (1.0 - tau_prev) * s2[a]
+        yx = y[a] - x[a]
+        num_mu += dbar * h * yx
+        den_mu += dbar * h * (s2[a] - s1[a])
+        d1 = s1[a] - x[a]
+        num_nu += d1 * h * yx
+        den_nu += d1 * h * d1
+    mu = -num_mu / den_mu if den_mu != 0.0 else 0.0
+    if mu < 0.0:
+        mu = 0.0
+    nu = 0.0
+    if den_nu != 0.0:
+        nu = -num_nu / den_nu + mu * tau_prev / (1.0 - tau_prev)
+    if nu < 0.0:
+        nu = 0.0
+    b0 = 1.0 / (1.0 + mu + nu)
+    return b0, nu * b0, mu * b0
+
+
+# --------------------------------------------------------------------------- path-based method
+@njit(cache=True, inline="always")
+def _hash_path(buf, ln):
+    h = np.uint64(1469598103934665603)
+    for i in range(ln):
+        h = (h ^ np.uint64(buf[i] + 1)) * np.uint64(1099511628211)
+    return np.int64(h >> np.uint64(1))
+
+
+@njit(cache=True, nogil=True)
+def _compact(need_links, od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks):
+    """Copy live paths into fresh arrays (dropping leaked slots), growing them when needed."""
+    live_p = 0
+    live_l = 0
+    for k in range(od_head.shape[0]):
+        p = od_head[k]
+        while p >= 0:
+            live_p += 1
+            live_l += p_len[p]
+            p = p_next[p]
+    cap_p = max(p_off.shape[0], 2 * (live_p + 1))
+    cap_l = max(plinks.shape[0], 2 * (live_l + need_links))
+    nl = np.empty(cap_l, np.int32)
+    no = np.empty(cap_p, np.int64)
+    nln = np.empty(cap_p, np.int32)
+    nf = np.empty(cap_p, np.float64)
+    nn = np.empty(cap_p, np.int64)
+    nh = np.empty(cap_p, np.int64)
+    q = 0
+    ql = 0
+    for k in range(od_head.shape[0]):
+        p = od_head[k]
+        prev = -1
+        while p >= 0:
+            no[q] = ql
+            nln[q] = p_len[p]
+            nf[q] = p_flow[p]
+            nh[q] = p_hash[p]
+            nn[q] = -1
+            for i in range(p_len[p]):
+                nl[ql + i] = plinks[p_off[p] + i]
+            ql += p_len[p]
+            if prev < 0:
+                od_head[k] = q
+            else:
+                nn[prev] = q
+            prev = q
+            q += 1
+            p = p_next[p]
+    return nl, no, nln, nf, nn, nh, q, ql
+
+
+@njit(cache=True, inline="always")
+def _path_cost(p, plinks, p_off, p_len, cost):
+    c = 0.0
+    for i in range(p_off[p], p_off[p] + p_len[p]):
+        c += cost[plinks[i]]
+    return c
+
+
+@njit(cache=True, nogil=True)
+def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost, der, t0, cap, b, pw, fx, stamp, st0, tol):
+    """Equilibrate OD pair ``k``'s path set by Newton steps towards its cheapest path.
+
+    Paths within ``tol`` (relative) of the cheapest are left alone. Returns the new stamp counter.
+    """
+    pm = -1
+    cmin = INF
+    p = od_head[k]
+    while p >= 0:
+        c = _path_cost(p, plinks, p_off, p_len, cost)
+        if c < cmin:
+            cmin = c
+            pm = p
+        p = p_next[p]
+    st = st0
+    p = od_head[k]
+    prev = -1
+    while p >= 0:
+        nxt = p_next[p]
+        if p != pm and p_flow[p] > 0.0:
+            cp = _path_cost(p, plinks, p_off, p_len, cost)
+            cm = _path_cost(pm, plinks, p_off, p_len, cost)
+            if cp - cm > tol * cm:
+                st += 1
+                for i in range(p_off[pm], p_off[pm] + p_len[pm]):
+                    stamp[plinks[i]] = st
+                den = 0.0
+                for i in range(p_off[p], p_off[p] + p_len[p]):
+                    a = plinks[i]
+                    if stamp[a] == st:
+                        stamp[a] = -st  # shared
+                    else:
+                        den += der[a]
+                for i in range(p_off[pm], p_off[pm] + p_len[pm]):
+                    a = plinks[i]
+                    if stamp[a] == st:
+                        den += der[a]
+                fp = p_flow[p]
+                if den > 0.0:
+                    delta = (cp - cm) / (pcu * den)
+                    if delta > fp:
+                        delta = fp
+                else:
+                    delta = fp
+                dx = delta * pcu
+                for i in range(p_off[p], p_off[p] + p_len[p]):
+                    a = plinks[i]
+                    if stamp[a] != -st:
+                        xa = x[a] - dx
+                        if xa < 0.0:
+                            xa = 0.0
+                        x[a] = xa
+                        xc_c[a] -= delta
+                        if xc_c[a] < 0.0:
+                            xc_c[a] = 0.0
+                        cost[a] = _cost1(xa, t0[a], cap[a], b[a], pw[a], fx[a])
+                        der[a] = _der1(xa, t0[a], cap[a], b[a], pw[a])
+                for i in range(p_off[pm], p_off[pm] + p_len[pm]):
+                    a = plinks[i]
+                    if stamp[a] == st:
+                        xa = x[a] + dx
+                        x[a] = xa
+                        xc_c[a] += delta
+                        cost[a] = _cost1(xa, t0[a], cap[a], b[a], pw[a], fx[a])
+                        der[a] = _der1(xa, t0[a], cap[a], b[a], pw[a])
+                if delta >= fp:
+                    p_flow[p] = 0.0
+                else:
+                    p_flow[p] = fp - delta
+                p_flow[pm] += delta
+        # drop paths left without flow (never the cheapest)
+        if p != pm and p_flow[p] <= 0.0:
+            if prev < 0:
+                od_head[k] = nxt
+            else:
+                p_next[prev] = nxt
+        else:
+            prev = p
+        p = nxt
+    return st
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
+    """Cheapest path cost in every OD pair's path set (inf if empty), in parallel (read-only)."""
+    for k in prange(od_head.shape[0]):
+        cmin = INF
+        p = od_head[k]
+        while p >= 0:
+            c = _path_cost(p, plinks, p_off, p_len, cost)
+            if c < cmin:
+                cmin = c
+            p = p_next[p]
+        out[k] = cmin
+
+
+@njit(cache=True, nogil=True)
+def path_update(
+    s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
+    od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks,
+    x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, buf, tol,
+):  # fmt: skip
+    """Add each OD pair's shortest path (from ``pred_out``) to its set and equilibrate it (sequential).
+
+    An OD pair without paths gets its whole demand on the new path (all-or-nothing start).
+    The tree is traced only where the shortest cost ``od_sp`` beats the cheapest path already
+    in the set ``od_setmin`` (both at the costs the trees were computed with) by more than
+    ``tol`` (relative); ``tol`` shrinks with the gap, so paths that barely matter wait.
+    Returns the (possibly reallocated) pool arrays and counters.
+    """
+    for s in range(s_lo, s_hi):
+        pred = pred_out[s - s_lo]
+        o = sub_orig[s]
+        for k in range(sub_ptr[s], sub_ptr[s + 1]):
+            c = od_cls[k]
+            dem = od_dem[k]
+            if dem <= 0.0:
+                continue
+            if od_sp[k] >= od_setmin[k] * (1.0 - tol) - 1e-12 * (1.0 + od_sp[k]):
+                if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
+                    st = _shift(
+                        k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol
+                    )
+                continue
+            v = od_dest[k]
+            ln = 0
+            ok = True
+            while v != o:
+                a = pred[v]
+                if a < 0:
+                    ok = False
+                    break
+                buf[ln] = a
+                ln += 1
+                v = from_idx[a]
+            if not ok:
+                continue
+            h = _hash_path(buf, ln)
+            found = False
+            p = od_head[k]
+            while p >= 0:
+                if p_hash[p] == h and p_len[p] == ln:
+                    same = True
+                    for i in range(ln):
+                        if plinks[p_off[p] + i] != buf[i]:
+                            same = False
+                            break
+                    if same:
+                        found = True
+                        break
+                p = p_next[p]
+            if not found:
+                if n_plinks + ln > plinks.shape[0] or n_paths + 1 > p_off.shape[0]:
+                    plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks = _compact(
+                        ln, od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks
+                    )
+                q = n_paths
+                n_paths += 1
+                p_off[q] = n_plinks
+                p_len[q] = ln
+                p_hash[q] = h
+                for i in range(ln):
+                    plinks[n_plinks + i] = buf[i]
+                n_plinks += ln
+                first = od_head[k] < 0
+                p_next[q] = od_head[k]
+                od_head[k] = q
+                if first:
+                    p_flow[q] = dem
+                    dx = dem * pcu[c]
+                    for i in range(ln):
+                        a = buf[i]
+                        x[a] += dx
+                        xc[c, a] += dem
+                        cost[a] = _cost1(x[a], t0[a], cap[a], b[a], pw[a], fx[a])
+                        der[a] = _der1(x[a], t0[a], cap[a], b[a], pw[a])
+                    continue
+                p_flow[q] = 0.0
+            if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
+                st = _shift(
+                    k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol
+                )
+    return plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks, st
+
+
+@njit(cache=True, nogil=True)
+def path_inner(od_cls, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, tol):
+    """One equilibration pass over every OD pair's existing path set (no new paths)."""
+    for k in range(od_head.shape[0]):
+        h = od_head[k]
+        if h >= 0 and p_next[h] >= 0:
+            c = od_cls[k]
+            st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol)
+    return st
+
+
+@njit(cache=True, nogil=True)
+def path_excess(od_head, plinks, p_off, p_len, p_flow, p_next, cost):
+    """Sum over paths of flow x (path cost - cheapest cost in its set): the gap within the path sets."""
+    tot = 0.0
+    for k in range(od_head.shape[0]):
+        cmin = INF
+        p = od_head[k]
+        while p >= 0:
+            c = _path_cost(p, plinks, p_off, p_len, cost)
+            if c < cmin:
+                cmin = c
+            p = p_next[p]
+        p = od_head[k]
+        while p >= 0:
+            if p_flow[p] > 0.0:
+                tot += p_flow[p] * (_path_cost(p, plinks, p_off, p_len, cost) - cmin)
+            p = p_next[p]
+    return tot
+
+
+@njit(cache=True, nogil=True)
+def class_tstt(xc, cost):
+    """Total system travel cost: sum over classes and links of vehicles x link cost."""
+    tot = 0.0
+    for c in range(xc.shape[0]):
+        for a in range(xc.shape[1]):
+            tot += xc[c, a] * cost[a]
+    return tot
+
+
+@njit(cache=True, nogil=True)
+def export_paths(od_head, p_next, p_off, p_len, p_flow, plinks):
+    """Live paths as flat arrays: (OD index per path, link pointer, link rows, flow)."""
+    npath = 0
+    nl = 0
+    for k in range(od_head.shape[0]):
+        p = od_head[k]
+        while p >= 0:
+            npath += 1
+            nl += p_len[p]
+            p = p_next[p]
+    od = np.empty(npath, np.int64)
+    ptr = np.zeros(npath + 1, np.int64)
+    links = np.empty(nl, np.int32)
+    flow = np.empty(npath, np.float64)
+    q = 0
+    ql = 0
+    for k in range(od_head.shape[0]):
+        p = od_head[k]
+        while p >= 0:
+            od[q] = k
+            flow[q] = p_flow[p]
+            for i in range(p_len[p]):
+                links[ql + i] = plinks[p_off[p] + i]
+            ql += p_len[p]
+            q += 1
+            ptr[q] = ql
+            p = p_next[p]
+    return od, ptr, links, flow
+
+
+@njit(cache=True, nogil=True)
+def _hash_all(plinks, ptr):
+    """Path hashes of every path given by ``ptr`` into ``plinks``."""
+    n = ptr.shape[0] - 1
+    out = np.empty(n, np.int64)
+    for q in range(n):
+        out[q] = _hash_path(plinks[ptr[q] : ptr[q + 1]], ptr[q + 1] - ptr[q])
+    return out

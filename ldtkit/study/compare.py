@@ -1,0 +1,129 @@
+"""Compare a scenario with the baseline: link differences and indicators.
+
+Indicators per scenario (daily totals over the day/evening/night periods):
+
+- ``vehicle_km`` and ``vehicle_hours`` driven per day,
+- ``delay_vehicle_hours`` (congested minus free-flow time) and ``mean_delay_s_per_km``,
+- flows on watched links (``[compare.watch]`` in ``city.toml``: label → selector),
+- people per END Lden band and per Lnight band (noise),
+- people above the 40 µg/m³ NO2 annual limit, population-weighted NO2 (air),
+- CO2 tonnes per day.
+
+Examples
+--------
+>>> cmp = compare(results["baseline"], results["bridge-closed-both"])  # doctest: +SKIP
+>>> cmp.indicators.loc["vehicle_hours"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ldtkit.model.network import CONNECTOR_CLASS
+from ldtkit.model.traffic import PERIODS
+
+NO2_LIMIT_UGM3 = 40.0
+
+
+@dataclass
+class Comparison:
+    """Baseline versus one scenario.
+
+    Attributes
+    ----------
+    name
+        The scenario's name.
+    indicators
+        DataFrame indexed by indicator with columns ``baseline``, ``scenario``,
+        ``difference`` and ``percent``.
+    links
+        GeoDataFrame of links with baseline and scenario day flows (veh/h) and their difference.
+    """
+
+    name: str
+    indicators: pd.DataFrame
+    links: gpd.GeoDataFrame
+
+    def to_dataframe(self) -> pd.DataFrame:
+        return self.indicators.copy()
+
+
+def indicators(result: Any, *, watch: Mapping[str, dict] | None = None) -> dict[str, float]:
+    """Daily indicators of one :class:`~ldtkit.study.runner.ScenarioResult`."""
+    links = result.network.links
+    real = (links["road_class"] != CONNECTOR_CLASS).to_numpy()
+    length_km = links["length_m"].to_numpy() / 1000.0
+    free_h = links["free_flow_time_min"].to_numpy() / 60.0
+    out: dict[str, float] = {}
+    vkm = vh = delay = 0.0
+    for period, hours in PERIODS.items():
+        flow = result.traffic[period].total_vph
+        a = result.period_assignments.get(period) if getattr(result, "period_assignments", None) else None
+        time_h = (
+            (a.time_min / 60.0)
+            if a is not None
+            else np.divide(length_km, result.traffic[period].speed_kmh, out=free_h.copy(), where=result.traffic[period].speed_kmh > 0)
+        )
+        vkm += hours * float(np.sum(flow[real] * length_km[real]))
+        vh += hours * float(np.sum(flow[real] * time_h[real]))
+        delay += hours * float(np.sum(flow[real] * np.maximum(time_h[real] - free_h[real], 0.0)))
+    out["vehicle_km"] = vkm
+    out["vehicle_hours"] = vh
+    out["delay_vehicle_hours"] = delay
+    out["mean_delay_s_per_km"] = delay * 3600.0 / vkm if vkm > 0 else 0.0
+    for label, sel in (watch or {}).items():
+        from ldtkit.study.scenario import select_links
+
+        sel = dict(sel)
+        direction = sel.pop("direction", "both")
+        rows = select_links(result.network, sel, direction=direction, context=f"compare.watch {label!r}")
+        out[f"flow_vph: {label}"] = float(np.max(result.traffic["day"].total_vph[rows]))
+    noise = getattr(result, "noise", None)
+    if noise is not None:
+        for band, people in noise.exposure().items():
+            out[f"people {band}"] = float(people)
+    air = getattr(result, "air", None)
+    if air is not None:
+        pop = np.asarray(air.population if hasattr(air, "population") else air.receptors.population, dtype=float)
+        no2 = np.asarray(air.no2_ugm3, dtype=float)
+        out["people NO2 > 40 ug/m3"] = float(pop[no2 > NO2_LIMIT_UGM3].sum())
+        out["population-weighted NO2 ug/m3"] = float((pop * no2).sum() / pop.sum()) if pop.sum() > 0 else float(no2.mean())
+        co2 = getattr(air, "co2_t_per_day", None)
+        if co2 is not None:
+            out["CO2 t/day"] = float(co2)
+    return out
+
+
+def compare(baseline: Any, scenario: Any, *, watch: Mapping[str, dict] | None = None) -> Comparison:
+    """Differences of ``scenario`` against ``baseline`` (both :class:`~ldtkit.study.runner.ScenarioResult`)."""
+    b = indicators(baseline, watch=watch)
+    s = indicators(scenario, watch=watch)
+    keys = list(dict.fromkeys([*b, *s]))
+    table = pd.DataFrame({"baseline": [b.get(k, np.nan) for k in keys], "scenario": [s.get(k, np.nan) for k in keys]}, index=keys)
+    table["difference"] = table["scenario"] - table["baseline"]
+    table["percent"] = np.where(table["baseline"].abs() > 0, 100.0 * table["difference"] / table["baseline"].abs(), np.nan)
+    links = scenario.network.links[["link_id", "name", "road_class", "bridge", "car_allowed", "geometry"]].copy()
+    links["flow_base_vph"] = baseline.traffic["day"].total_vph
+    links["flow_vph"] = scenario.traffic["day"].total_vph
+    links["flow_diff_vph"] = links["flow_vph"] - links["flow_base_vph"]
+    links = links[links["road_class"] != CONNECTOR_CLASS]
+    return Comparison(scenario.scenario.name, table, gpd.GeoDataFrame(links, geometry="geometry", crs=scenario.network.crs))
+
+
+def indicators_table(results: Mapping[str, Any], *, watch: Mapping[str, dict] | None = None) -> pd.DataFrame:
+    """One column per scenario (baseline first) and, for each scenario, its difference to the baseline."""
+    base = indicators(results["baseline"], watch=watch)
+    cols: dict[str, dict[str, float]] = {"baseline": base}
+    for name, res in results.items():
+        if name == "baseline":
+            continue
+        ind = indicators(res, watch=watch)
+        cols[name] = ind
+        cols[f"{name} Δ"] = {k: ind.get(k, np.nan) - base.get(k, np.nan) for k in ind}
+    return pd.DataFrame(cols)

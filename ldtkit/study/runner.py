@@ -1,0 +1,516 @@
+"""Run a city's baseline and scenarios: traffic, noise and air, cached and in parallel.
+
+``run(city, scenarios)`` prepares the city once (network, zones, demand, receptors),
+solves the baseline, then every scenario warm-started from the baseline's
+equilibrium, in parallel through dask: the local threaded scheduler by default, or
+any ``dask.distributed.Client`` (a laptop ``LocalCluster`` or a real cluster).
+
+Results are cached on disk under a content hash of (city inputs, scenario measures,
+model parameters, ldtkit's version and model code), written atomically, so a rerun is
+instant, an edited scenario recomputes only itself, results of other code are never served
+and an interrupted run leaves no corrupt entry.
+
+Examples
+--------
+>>> from ldtkit import run, load_scenarios
+>>> results = run("ghent", load_scenarios("data/ghent/scenarios"))  # doctest: +SKIP
+>>> results["bridge-closed-both"].assignment.gap  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import pickle
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ldtkit import __version__
+from ldtkit.errors import DisconnectedDemandError, LdtkitError
+from ldtkit.io import atomic_path
+from ldtkit.model.network import RoadNetwork
+from ldtkit.model.traffic import PERIODS, LinkTraffic
+from ldtkit.study.city import City, load_city
+from ldtkit.study.scenario import Scenario
+from ldtkit.study.scenario import baseline as baseline_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
+DEFAULT_CACHE = Path(os.environ.get("LDTKIT_CACHE", ".ldtkit-cache"))
+MODELS = ("traffic", "noise", "air")
+
+
+@dataclass(frozen=True)
+class ModelOptions:
+    """Model parameters that change results (they are part of the cache key).
+
+    Attributes
+    ----------
+    models
+        Which domains to compute: any of ``"traffic"``, ``"noise"``, ``"air"`` (traffic always runs).
+    gap
+        Relative-gap target of every assignment.
+    max_iter
+        Iteration cap per assignment.
+    demand_scale
+        Multiplier on the city's demand (sensitivity runs).
+    noise_cell_m, air_cell_m
+        Receptor grid spacing over the focus area for noise and air maps.
+    on_disconnected
+        ``"raise"`` (default): a scenario that leaves OD pairs without a path is an error listing
+        them; ``"drop"``: assign the rest and report the dropped trips in ``assignment.unassigned``.
+    """
+
+    models: tuple[str, ...] = MODELS
+    gap: float = 1e-4
+    max_iter: int = 500
+    demand_scale: float = 1.0
+    noise_cell_m: float = 10.0
+    air_cell_m: float = 50.0
+    on_disconnected: str = "raise"
+
+    def key(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    def inputs_key(self) -> str:
+        """The options that shape the shared city inputs (network, demand, receptors)."""
+        return json.dumps(
+            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m")}, sort_keys=True
+        )
+
+
+@dataclass
+class CityInputs:
+    """What every scenario of a city shares: the connected baseline network, demand, receptors."""
+
+    city: City
+    network: RoadNetwork
+    demand: Any  # ldtkit.model.demand.Demand
+    noise_receptors: Any = None
+    air_receptors: Any = None
+    air_transfer: Any = None
+    zones: Any = None
+    key: str = ""
+
+
+@dataclass
+class ScenarioResult:
+    """Everything computed for one scenario.
+
+    Attributes
+    ----------
+    scenario
+        The scenario that was applied.
+    network
+        The scenario's network (connectors included; closed links barred, ids unchanged).
+    assignment
+        The day-period :class:`~ldtkit.model.assignment.AssignmentResult`.
+    traffic
+        ``{period: LinkTraffic}`` for ``"day"``, ``"evening"`` and ``"night"``.
+    noise, air
+        :class:`~ldtkit.model.noise.NoiseMap` and :class:`~ldtkit.model.air.AirMap`, or ``None`` when not requested.
+    """
+
+    scenario: Scenario
+    network: RoadNetwork
+    assignment: Any
+    traffic: dict[str, LinkTraffic]
+    noise: Any = None
+    air: Any = None
+    key: str = ""
+    seconds: dict[str, float] = field(default_factory=dict)
+    period_assignments: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def links_geodataframe(self):
+        """The scenario's links with day flows, speeds and daily vehicle-km."""
+        gdf = self.network.links[
+            ["link_id", "name", "road_class", "length_m", "capacity_vph", "bridge", "car_allowed", "hgv_allowed", "geometry"]
+        ].copy()
+        day = self.traffic["day"]
+        gdf["light_vph"] = day.light_vph
+        gdf["heavy_vph"] = day.heavy_vph
+        gdf["flow_vph"] = day.total_vph
+        gdf["flow_pcu"] = self.assignment.flow_pcu
+        gdf["speed_kmh"] = day.speed_kmh
+        gdf["voc"] = np.divide(
+            self.assignment.flow_pcu, gdf["capacity_vph"].to_numpy(), out=np.zeros(len(gdf)), where=gdf["capacity_vph"].to_numpy() > 0
+        )
+        gdf["vehicles_per_day"] = sum(self.traffic[p].total_vph * h for p, h in PERIODS.items())
+        return gdf
+
+
+# ------------------------------------------------------------------ preparation
+def prepare_city(
+    city: City | str | Path, *, options: ModelOptions = ModelOptions(), progress: bool = True, key: str | None = None
+) -> CityInputs:
+    """Load the network, build zones and demand, and set up receptors for ``city``.
+
+    ``key`` is the content hash of the city and options when the caller has it already.
+    """
+    from ldtkit.study.inputs import demand_for_city
+
+    city = city if isinstance(city, City) else load_city(city)
+    network = city.load_network()
+    network, demand = demand_for_city(city, network, progress=progress)
+    if options.demand_scale != 1.0:
+        demand = demand.scaled(options.demand_scale)
+    inputs = CityInputs(city=city, network=network, demand=demand, zones=demand.meta.get("zones"))
+    if "noise" in options.models:
+        inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
+    if "air" in options.models:
+        inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
+    inputs.key = key or _hash(city.fingerprint(), options.key(), model_fingerprint())
+    return inputs
+
+
+def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float, float]:
+    """The focus area of ``[focus] bbox`` (WGS84) in the city's CRS; the whole network if absent."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    bbox = city.section("focus").get("bbox")
+    if bbox is None:
+        return tuple(network.links.total_bounds)
+    if len(bbox) != 4:
+        raise LdtkitError(f"{city.config_path}: focus.bbox must be [lon_min, lat_min, lon_max, lat_max], got {bbox}")
+    return tuple(gpd.GeoSeries([box(*bbox)], crs=4326).to_crs(network.crs).total_bounds)
+
+
+def focus_receptors(city: City, network: RoadNetwork, *, cell_m: float, zones=None, height_m: float = 4.0):
+    """A receptor grid over the focus area, population spread from the demand zones."""
+    from ldtkit.model.receptors import receptors_grid
+
+    return receptors_grid(
+        focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=zone_population(city, network, zones)
+    )
+
+
+def zone_population(city: City, network: RoadNetwork, zones) -> gpd.GeoDataFrame | None:
+    """Residents per zone as polygons: the zones' own polygons, else squares of ``[demand] cell_m``
+    around the zone centres (zoning aggregates land use, blocks or buildings to such cells)."""
+    import geopandas as gpd
+    import shapely
+
+    if zones is None or "population" not in getattr(zones, "columns", []):
+        return None
+    z = zones[zones["population"] > 0]
+    if "geometry" in z.columns and isinstance(z, gpd.GeoDataFrame):
+        pop = z[["population", "geometry"]].to_crs(network.crs)
+        return pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if not {"x", "y"} <= set(z.columns):
+        return None
+    half = float(city.section("demand").get("cell_m", 500.0)) / 2.0
+    x, y = z["x"].to_numpy(float), z["y"].to_numpy(float)
+    return gpd.GeoDataFrame(
+        {"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs
+    )
+
+
+# ------------------------------------------------------------------ one scenario
+def run_scenario(
+    inputs: CityInputs,
+    scenario: Scenario,
+    *,
+    options: ModelOptions = ModelOptions(),
+    warm_start: ScenarioResult | None = None,
+    noise: bool = True,
+) -> ScenarioResult:
+    """Apply ``scenario`` and compute traffic (all periods), noise and air. Pure: no I/O.
+
+    ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
+    traffic places the far-field noise sources (so a scenario's map differs from the
+    baseline's through the traffic alone). ``noise=False`` leaves the noise map to the
+    caller (the runner computes the maps of several scenarios together, with
+    :func:`_noise_maps`, to the same result).
+    """
+    from ldtkit.model.assignment import assign
+
+    t0 = time.perf_counter()
+    network = scenario.apply(inputs.network) if scenario.measures else inputs.network
+    seconds: dict[str, float] = {}
+    traffic: dict[str, LinkTraffic] = {}
+    period_results = {}
+    for period in PERIODS:
+        demand = inputs.demand.for_period(period)
+        warm = warm_start.period_assignments.get(period) if warm_start is not None else None
+        try:
+            res = assign(
+                network,
+                demand,
+                gap=options.gap,
+                max_iter=options.max_iter,
+                warm_start=warm,
+                on_disconnected=options.on_disconnected,
+                progress=False,
+            )
+        except DisconnectedDemandError as exc:
+            raise DisconnectedDemandError(f"scenario {scenario.name!r}, {period} period: {exc}", pairs=exc.pairs) from exc
+        period_results[period] = res
+        traffic[period] = LinkTraffic(
+            link_id=res.link_id,
+            light_vph=res.flow_vph.get("light", np.zeros(len(res.link_id))),
+            heavy_vph=res.flow_vph.get("heavy", np.zeros(len(res.link_id))),
+            speed_kmh=res.speed_kmh,
+        )
+    seconds["traffic"] = time.perf_counter() - t0
+    noise_map = air_map = None
+    if noise and "noise" in options.models and inputs.noise_receptors is not None:
+        t1 = time.perf_counter()
+        reference = warm_start.traffic if warm_start is not None else traffic
+        noise_map = _noise_maps(inputs, {scenario.name: traffic}, reference)[scenario.name]
+        seconds["noise"] = time.perf_counter() - t1
+    if "air" in options.models and inputs.air_receptors is not None:
+        from ldtkit.model.air import compute_air
+
+        t1 = time.perf_counter()
+        air_map = compute_air(network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.section("air"))
+        seconds["air"] = time.perf_counter() - t1
+    return ScenarioResult(
+        scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results
+    )
+
+
+def _noise_maps(inputs: CityInputs, traffics: dict[str, dict[str, LinkTraffic]], reference: dict[str, LinkTraffic]):
+    """Noise maps of several scenarios in one pass, on the city network's source geometry
+    (scenarios keep its links) with the baseline's traffic placing the far-field sources."""
+    from ldtkit.model.noise import compute_noise_many
+
+    opts = dict(inputs.city.section("noise").get("options", {}))
+    return compute_noise_many(inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, **opts)
+
+
+# ------------------------------------------------------------------ the runner
+def run(
+    city: City | str | Path,
+    scenarios: Iterable[Scenario] = (),
+    *,
+    client: Any = None,
+    options: ModelOptions | None = None,
+    cache_dir: str | Path | None = DEFAULT_CACHE,
+    progress: bool = True,
+    **option_overrides: Any,
+) -> dict[str, ScenarioResult]:
+    """Baseline first, then every scenario warm-started from it, in parallel.
+
+    Parameters
+    ----------
+    city
+        A :class:`~ldtkit.study.city.City`, a shipped city name or a city folder.
+    scenarios
+        The scenarios to compare with the baseline (the baseline is always run).
+    client
+        A ``dask.distributed.Client``; ``None`` uses dask's local threaded scheduler.
+    options
+        :class:`ModelOptions`; keyword overrides (e.g. ``models=("traffic",)``) also work.
+    cache_dir
+        Where results are cached (``None`` disables the cache).
+    progress
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    dict
+        ``{"baseline": ScenarioResult, name: ScenarioResult, ...}`` in input order.
+
+    Examples
+    --------
+    >>> res = run("ghent", [Scenario.from_toml("data/ghent/scenarios/bridge_closed_both.toml")],
+    ...           models=("traffic",))  # doctest: +SKIP
+    """
+    from tqdm.auto import tqdm
+
+    options = replace(options or ModelOptions(), **option_overrides)
+    if isinstance(options.models, list):
+        options = replace(options, models=tuple(options.models))
+    scenarios = list(scenarios)
+    names = [s.name for s in scenarios]
+    if "baseline" in names or len(set(names)) != len(names):
+        raise LdtkitError(f"scenario names must be unique and not 'baseline': {names}")
+    city = city if isinstance(city, City) else load_city(city)
+    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    fingerprint = city.fingerprint()  # hashes every input file: once per run
+    city_key = _hash(fingerprint, options.key(), model_fingerprint())
+    base = baseline_scenario()
+    base_key = _hash(city_key, base.fingerprint())
+    keys = {s.name: _hash(city_key, base_key, s.fingerprint()) for s in scenarios}
+
+    results: dict[str, ScenarioResult] = {}
+    bar = tqdm(total=1 + len(scenarios), desc=f"{city.name} scenarios", disable=not progress)
+    cached = {n: cache.get(k) for n, k in [("baseline", base_key), *keys.items()]} if cache else {}
+    missing = [s for s in scenarios if cached.get(s.name) is None]
+    inputs = None
+    if cached.get("baseline") is None or missing:
+        # Network, zones, demand, receptors and the air transfer depend only on the city and the
+        # options: cache them too, so editing one scenario recomputes that scenario alone.
+        inputs_key = _hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
+        inputs = cache.get(inputs_key) if cache else None
+        if inputs is None:
+            inputs = prepare_city(city, options=options, progress=progress, key=city_key)
+            if "air" in options.models and inputs.air_receptors is not None:
+                from ldtkit.model.air import air_transfer
+
+                inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.section("air"))
+            if cache:
+                cache.put(inputs_key, inputs)
+    warm_key = _hash("warm", base_key)
+    # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
+    # evaluated together once the traffic is known: one pass over the source-receiver geometry
+    # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
+    batch_noise = client is None and inputs is not None and "noise" in options.models and inputs.noise_receptors is not None
+    if cached.get("baseline") is not None:
+        results["baseline"] = cached["baseline"]
+        warm = cache.get(warm_key) if missing else None
+        base_for_warm = replace(results["baseline"], period_assignments=warm) if warm else results["baseline"]
+        base_computed = False
+    else:
+        base_for_warm = _keyed(run_scenario(inputs, base, options=options, noise=not batch_noise), base_key)
+        base_computed = True
+        if cache:
+            # The path sets that warm-start scenarios are large: keep them in their own entry,
+            # read only when a scenario has to be computed.
+            cache.put(warm_key, base_for_warm.period_assignments)
+    bar.update(1)
+    for s in scenarios:
+        if cached.get(s.name) is not None:
+            results[s.name] = cached[s.name]
+            bar.update(1)
+    computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise) if missing else {}
+    if batch_noise and (base_computed or computed):
+        todo = {**({"baseline": base_for_warm} if base_computed else {}), **computed}
+        t0 = time.perf_counter()
+        maps_ = _noise_maps(inputs, {n: r.traffic for n, r in todo.items()}, base_for_warm.traffic)
+        share = (time.perf_counter() - t0) / len(todo)
+        todo = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in todo.items()}
+        base_for_warm = todo.pop("baseline", base_for_warm)
+        computed = todo
+    if base_computed:
+        results["baseline"] = _keyed(_without_path_state(base_for_warm), base_key)
+        if cache:
+            cache.put(base_key, results["baseline"])
+    for s in missing:
+        results[s.name] = _keyed(_without_path_state(computed[s.name]), keys[s.name])
+        if cache:
+            cache.put(keys[s.name], results[s.name])
+    bar.close()
+    return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
+
+
+def _identity(obj: Any) -> Any:
+    return obj
+
+
+def _without_path_state(result: ScenarioResult) -> ScenarioResult:
+    """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
+    light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
+    return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
+
+
+def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
+    result.key = key
+    return result
+
+
+def _run_many(
+    inputs: CityInputs, scenarios: list[Scenario], base: ScenarioResult, options: ModelOptions, client: Any, bar, *, noise: bool = True
+) -> dict[str, ScenarioResult]:
+    """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
+    (``noise=False``: without their noise maps, which the caller computes together)."""
+    if client is None:
+        import dask
+
+        tasks = [dask.delayed(run_scenario)(inputs, s, options=options, warm_start=base, noise=noise) for s in scenarios]
+        out = dask.compute(*tasks, scheduler="threads")
+        bar.update(len(scenarios))
+        return {s.name: r for s, r in zip(scenarios, out)}
+    from distributed import as_completed
+
+    # The shared inputs travel as tasks that return them, not as scattered data: the scheduler
+    # keeps a task's spec, so a worker lost mid-run is recovered by rerunning it elsewhere
+    # (scattered data on a dead worker is gone for good).
+    run_id = _hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
+    inputs_f = client.submit(_identity, inputs, key=f"inputs-{run_id}", pure=False)
+    base_f = client.submit(_identity, base, key=f"baseline-{run_id}", pure=False)
+    futures = {
+        client.submit(
+            run_scenario, inputs_f, s, options=options, warm_start=base_f, key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2
+        ): s.name
+        for s in scenarios
+    }
+    out: dict[str, ScenarioResult] = {}
+    for fut in as_completed(futures):
+        out[futures[fut]] = fut.result()
+        bar.update(1)
+    return out
+
+
+# ------------------------------------------------------------------ cache
+class ResultCache:
+    """Pickled :class:`ScenarioResult` objects under a content-hash key, written atomically.
+
+    A partially written entry never exists under its final name (write to a temporary
+    file, then rename), so an interrupted run leaves no corrupt entry; an unreadable
+    entry is treated as missing and recomputed.
+    """
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.pkl"
+
+    def get(self, key: str) -> Any:
+        p = self.path(key)
+        if not p.exists():
+            return None
+        try:
+            with open(p, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # truncated or from an incompatible version: recompute
+            return None
+
+    def put(self, key: str, result: Any) -> Path:
+        with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
+            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        return self.path(key)
+
+
+#: Modules that only present results (maps, dashboards, reports, CLI): editing them keeps the cache.
+PRESENTATION_MODULES = ("viz/", "cli/", "study/compare.py", "model/kernels/aot.py", "resources.py")
+
+
+@functools.lru_cache(maxsize=1)
+def model_fingerprint() -> str:
+    """The version of the model code and tables that results depend on: ldtkit's version and
+    a hash of its Python sources and bundled data (``ldtkit/**/*.py``, ``ldtkit/model/data/*``), except
+    the presentation modules (:data:`PRESENTATION_MODULES`).
+
+    Part of every cache key, so results computed by other model code (an upgrade, a checkout
+    of another commit, a local edit) are recomputed rather than reused.
+
+    Examples
+    --------
+    >>> len(model_fingerprint())
+    32
+    """
+    root = Path(__file__).resolve().parent.parent
+    files = sorted(
+        p for p in [*root.rglob("*.py"), *(root / "model" / "data").glob("*")]
+        if p.is_file() and not p.relative_to(root).as_posix().startswith(PRESENTATION_MODULES)
+    )  # fmt: skip
+    return _hash(__version__, *(f"{p.relative_to(root).as_posix()}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files))
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(str(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:32]
