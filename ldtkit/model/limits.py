@@ -34,3 +34,14 @@ MAP_LDEN_BANDS_DB: Final[tuple[int, ...]] = (45, 50, *LDEN_BANDS_DB)
 NO2_LIMITS_UGM3: Final = MappingProxyType({"EU 2008": 40.0, "EU 2030": 20.0, "WHO 2021": 10.0})
 #: The limit in force today, used where one line is drawn (map scales, the default indicator).
 NO2_LIMIT_UGM3: Final[float] = NO2_LIMITS_UGM3["EU 2008"]
+
+
+def band_labels(quantity: str, lower_edges_db: tuple[int, ...]) -> list[str]:
+    """Labels of 5 dB bands, the last open-ended, as exposure tables name them.
+
+    Examples
+    --------
+    >>> band_labels("Lnight", LNIGHT_BANDS_DB)
+    ['Lnight 50-54', 'Lnight 55-59', 'Lnight 60-64', 'Lnight 65-69', 'Lnight >=70']
+    """
+    return [f"{quantity} {lo}-{lo + 4}" for lo in lower_edges_db[:-1]] + [f"{quantity} >={lower_edges_db[-1]}"]

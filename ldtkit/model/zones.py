@@ -88,7 +88,7 @@ OSM_BUILDING_DEFAULTS: dict[str, Any] = {
 
 
 # ---------------------------------------------------------------------------
-def _area_polygon(area: Any, crs: str) -> shapely.Geometry:
+def area_polygon(area: Any, crs: str) -> shapely.Geometry:
     """A single (multi)polygon in ``crs`` from a GeoDataFrame/GeoSeries/geometry/path."""
     if isinstance(area, (str, Path)):
         area = gpd.read_file(require_file(area, what="study-area boundary"))
@@ -192,7 +192,7 @@ def aggregate_to_cells(
     )
 
 
-def _rescale(values: np.ndarray, total: float | None, *, what: str) -> np.ndarray:
+def rescale_to_total(values: np.ndarray, total: float | None, *, what: str) -> np.ndarray:
     if total is None:
         return values
     s = values.sum()
@@ -203,8 +203,8 @@ def _rescale(values: np.ndarray, total: float | None, *, what: str) -> np.ndarra
 
 def _rescale_zones(zones: gpd.GeoDataFrame, population_total: float | None, jobs_total: float | None) -> None:
     """Rescale zone totals in place (cells dropped by ``min_activity`` or the clip lose a little)."""
-    zones["population"] = _rescale(zones["population"].to_numpy(), population_total, what="residents")
-    zones["jobs"] = _rescale(zones["jobs"].to_numpy(), jobs_total, what="jobs")
+    zones["population"] = rescale_to_total(zones["population"].to_numpy(), population_total, what="residents")
+    zones["jobs"] = rescale_to_total(zones["jobs"].to_numpy(), jobs_total, what="jobs")
 
 
 # --------------------------------------------------------------------- CORINE
@@ -249,7 +249,7 @@ def zones_from_corine(
     from pyproj import Transformer
 
     raster = require_file(raster, what="CORINE raster")
-    poly = _area_polygon(boundary, crs)
+    poly = area_polygon(boundary, crs)
     with rasterio.open(raster) as src:
         poly_src = gpd.GeoSeries([poly], crs=crs).to_crs(src.crs).iloc[0]
         try:
@@ -284,8 +284,8 @@ def zones_from_corine(
     job = np.array([job_lut[v] for v in ucodes])[np.searchsorted(ucodes, cc)] * cell_ha
     xs, ys = rasterio.transform.xy(transform, r, c, offset="center")
     tx, ty = Transformer.from_crs(src_crs, crs, always_xy=True).transform(np.asarray(xs), np.asarray(ys))
-    pop = _rescale(pop, population_total, what="residents")
-    job = _rescale(job, jobs_total, what="jobs")
+    pop = rescale_to_total(pop, population_total, what="residents")
+    job = rescale_to_total(job, jobs_total, what="jobs")
     zones = aggregate_to_cells(tx, ty, pop, job, area=poly, cell_m=cell_m, crs=crs, min_activity=min_activity, label="clc")
     _rescale_zones(zones, population_total, jobs_total)
     zones.attrs["source"] = f"CORINE {raster.name}"
@@ -339,7 +339,7 @@ def zones_from_blocks(
     job = pop * float(jobs_per_resident)
     pts = b.geometry.representative_point()
     zones = aggregate_to_cells(
-        pts.x.to_numpy(), pts.y.to_numpy(), pop, job, area=_area_polygon(area, crs), cell_m=cell_m, crs=crs,
+        pts.x.to_numpy(), pts.y.to_numpy(), pop, job, area=area_polygon(area, crs), cell_m=cell_m, crs=crs,
         min_activity=min_activity, label="blk",
     )  # fmt: skip
     zones.attrs["source"] = "city blocks"
@@ -420,11 +420,11 @@ def zones_from_osm_buildings(
     )
     pop = floor * res_share / float(opt["m2_per_resident"])
     job = floor * (1.0 - res_share) / float(opt["m2_per_job"])
-    pop = _rescale(pop, population_total, what="residents")
-    job = _rescale(job, jobs_total, what="jobs")
+    pop = rescale_to_total(pop, population_total, what="residents")
+    job = rescale_to_total(job, jobs_total, what="jobs")
     pts = b.geometry.representative_point()
     zones = aggregate_to_cells(
-        pts.x.to_numpy(), pts.y.to_numpy(), pop, job, area=_area_polygon(area, crs), cell_m=cell_m, crs=crs,
+        pts.x.to_numpy(), pts.y.to_numpy(), pop, job, area=area_polygon(area, crs), cell_m=cell_m, crs=crs,
         min_activity=min_activity, label="osm",
     )  # fmt: skip
     _rescale_zones(zones, population_total, jobs_total)
@@ -455,9 +455,9 @@ def zones_from_network_grid(
     mid = links.geometry.interpolate(0.5, normalized=True)
     L = links["length_m"].to_numpy(np.float64)
     local = np.ones(len(links), bool) if local_classes is None else links["road_class"].astype(str).isin(list(local_classes)).to_numpy()
-    poly = network_area(network) if area is None else _area_polygon(area, str(network.crs))
-    pop = _rescale(L * local, population_total, what="local street length")
-    job = _rescale(L, jobs_total, what="street length")
+    poly = network_area(network) if area is None else area_polygon(area, str(network.crs))
+    pop = rescale_to_total(L * local, population_total, what="local street length")
+    job = rescale_to_total(L, jobs_total, what="street length")
     zones = aggregate_to_cells(
         mid.x.to_numpy(),
         mid.y.to_numpy(),
@@ -556,7 +556,7 @@ def external_zones(
     from scipy.spatial import cKDTree
 
     crs = str(network.crs)
-    poly = network_area(network) if area is None else _area_polygon(area, crs)
+    poly = network_area(network) if area is None else area_polygon(area, crs)
     links = network.links
     zone_nodes = set(network.zone_ids.tolist())
     car = links[

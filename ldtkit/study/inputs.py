@@ -52,7 +52,7 @@ def zones_for_city(city: City, network: RoadNetwork) -> pd.DataFrame:
     if area_cfg == "network":
         area = Z.network_area(network, buffer_m=float(cfg.get("area_buffer_m", 0.0)))
     else:
-        area = Z._area_polygon(city.path(area_cfg, field_name="demand.area"), crs)
+        area = Z.area_polygon(city.path(area_cfg, field_name="demand.area"), crs)
         if cfg.get("area_buffer_m"):
             area = area.buffer(float(cfg["area_buffer_m"]))
     common = {"crs": crs, "min_activity": float(cfg.get("min_activity", 1.0))}
@@ -79,8 +79,8 @@ def zones_for_city(city: City, network: RoadNetwork) -> pd.DataFrame:
             jobs_per_resident=float(c.get("jobs_per_resident", 1.0)), max_block_area_m2=c.get("max_block_area_m2"), **common,
         )  # fmt: skip
         if pop_t is not None or job_t is not None:
-            zones["population"] = Z._rescale(zones["population"].to_numpy(), pop_t, what="residents")
-            zones["jobs"] = Z._rescale(zones["jobs"].to_numpy(), job_t, what="jobs")
+            zones["population"] = Z.rescale_to_total(zones["population"].to_numpy(), pop_t, what="residents")
+            zones["jobs"] = Z.rescale_to_total(zones["jobs"].to_numpy(), job_t, what="jobs")
     elif zoning == "osm_buildings":
         c = _sub(cfg, "osm", where)
         path = c.get("path") or city.section("network").get("path")
@@ -106,7 +106,7 @@ def zones_for_city(city: City, network: RoadNetwork) -> pd.DataFrame:
     if src == "gateways":
         if "road_classes" not in ext:
             raise ConfigError(f"{where}: [demand.external] needs road_classes (the classes of major roads)")
-        e_area = area if "boundary" not in ext else Z._area_polygon(city.path(ext["boundary"], field_name="demand.external.boundary"), crs)
+        e_area = area if "boundary" not in ext else Z.area_polygon(city.path(ext["boundary"], field_name="demand.external.boundary"), crs)
         ez = Z.external_zones(
             network, e_area, road_classes=ext["road_classes"], boundary_buffer_m=ext.get("boundary_buffer_m", 300.0),
             cluster_m=float(ext.get("cluster_m", 150.0)), include_nodes=ext.get("include_nodes", ()),

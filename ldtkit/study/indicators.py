@@ -1,0 +1,124 @@
+"""The indicator registry: every indicator a study reports, declared once.
+
+Each :class:`Indicator` has the name that indicator tables and ``indicators.csv`` use (scripts
+read these names, so they do not change), a label for people, a unit, and which direction is
+better. :func:`compare <ldtkit.study.compare.indicators_table>` produces them; the dashboard and
+reports label and colour them from here.
+
+Watched links (``[compare.watch]`` in ``city.toml``) give one indicator per label, named
+``"flow_vph: <label>"``; :func:`indicator` resolves those too.
+
+Examples
+--------
+>>> indicator("vehicle_hours").label
+'Vehicle-hours per day'
+>>> indicator("flow_vph: Rooigemlaan bridge").label
+'Flow on Rooigemlaan bridge (veh/h)'
+>>> indicator("people Lden >=75").better
+'neutral'
+>>> [i.name for i in INDICATORS.values()][:3]
+['vehicle_km', 'vehicle_hours', 'delay_vehicle_hours']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final, Literal
+
+from ldtkit._validate import closest
+from ldtkit.errors import InvalidValueError
+from ldtkit.model.limits import LDEN_BANDS_DB, LNIGHT_BANDS_DB, NO2_LIMIT_UGM3, band_labels
+
+Better = Literal["less", "more", "neutral"]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of a study.
+
+    Attributes
+    ----------
+    name
+        The row name in indicator tables (stable: scripts read it).
+    label
+        What a person reads.
+    unit
+        The unit of the value (``""`` for counts of people).
+    better
+        ``"less"`` when a decrease is an improvement, ``"more"`` when an increase is, ``"neutral"``
+        when neither holds on its own (e.g. people moving between two noise bands).
+    domain
+        ``"traffic"``, ``"noise"`` or ``"air"``: the model that produces it.
+    """
+
+    name: str
+    label: str
+    unit: str
+    better: Better
+    domain: Literal["traffic", "noise", "air"]
+
+
+#: Prefix of the per-link flow indicators of watched links.
+WATCH_PREFIX: Final = "flow_vph: "
+#: Names of the fixed indicators (the keys of :data:`INDICATORS`).
+VEHICLE_KM: Final = "vehicle_km"
+VEHICLE_HOURS: Final = "vehicle_hours"
+DELAY_VEHICLE_HOURS: Final = "delay_vehicle_hours"
+MEAN_DELAY_S_PER_KM: Final = "mean_delay_s_per_km"
+PEOPLE_ABOVE_NO2_LIMIT: Final = f"people NO2 > {NO2_LIMIT_UGM3:g} ug/m3"
+POPULATION_WEIGHTED_NO2: Final = "population-weighted NO2 ug/m3"
+CO2_T_PER_DAY: Final = "CO2 t/day"
+
+
+def _bands(quantity: str, edges: tuple[int, ...]) -> list[Indicator]:
+    # moving between two bands is neither good nor bad on its own
+    return [
+        Indicator(f"people {b}", f"People at {b.replace('>=', '≥ ')} dB", "people", "neutral", "noise")
+        for b in band_labels(quantity, edges)
+    ]
+
+
+_ALL: list[Indicator] = [
+    Indicator(VEHICLE_KM, "Vehicle-kilometres per day", "veh·km/day", "neutral", "traffic"),
+    Indicator(VEHICLE_HOURS, "Vehicle-hours per day", "veh·h/day", "less", "traffic"),
+    Indicator(DELAY_VEHICLE_HOURS, "Delay (vehicle-hours per day)", "veh·h/day", "less", "traffic"),
+    Indicator(MEAN_DELAY_S_PER_KM, "Mean delay (s per km)", "s/km", "less", "traffic"),
+    *_bands("Lden", LDEN_BANDS_DB),
+    *_bands("Lnight", LNIGHT_BANDS_DB),
+    Indicator(PEOPLE_ABOVE_NO2_LIMIT, f"People above {NO2_LIMIT_UGM3:g} µg/m³ NO₂", "people", "less", "air"),
+    Indicator(POPULATION_WEIGHTED_NO2, "Population-weighted NO₂ (µg/m³)", "µg/m³", "less", "air"),
+    Indicator(CO2_T_PER_DAY, "CO₂ (t/day)", "t/day", "less", "traffic"),
+]
+#: Every fixed indicator by name, in report order.
+INDICATORS: Final = MappingProxyType({i.name: i for i in _ALL})
+
+
+def watch_indicator(label: str) -> Indicator:
+    """The flow indicator of a watched link (``[compare.watch]`` label).
+
+    Examples
+    --------
+    >>> watch_indicator("R40 bridge").name
+    'flow_vph: R40 bridge'
+    """
+    return Indicator(f"{WATCH_PREFIX}{label}", f"Flow on {label} (veh/h)", "veh/h", "neutral", "traffic")
+
+
+def indicator(name: str) -> Indicator:
+    """The registry entry for an indicator name, or an error that suggests the closest names.
+
+    Examples
+    --------
+    >>> indicator("vehicle_kms")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InvalidValueError: unknown indicator 'vehicle_kms'; did you mean 'vehicle_km'?
+    """
+    if name in INDICATORS:
+        return INDICATORS[name]
+    if name.startswith(WATCH_PREFIX):
+        return watch_indicator(name[len(WATCH_PREFIX) :])
+    near = closest([name], INDICATORS, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else f"; known: {list(INDICATORS)}"
+    raise InvalidValueError(f"unknown indicator {name!r}{hint}")
