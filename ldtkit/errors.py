@@ -13,6 +13,10 @@ Examples
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 class LdtkitError(Exception):
@@ -50,7 +54,7 @@ class MissingFieldError(LdtkitError, KeyError):
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return self.args[0]
+        return str(self.args[0])
 
 
 class InvalidValueError(LdtkitError, ValueError):
@@ -72,7 +76,7 @@ class SelectorError(LdtkitError):
 class DisconnectedDemandError(LdtkitError):
     """Some OD pairs with demand have no path (e.g. after a closure)."""
 
-    def __init__(self, message: str, *, pairs=None) -> None:
+    def __init__(self, message: str, *, pairs: pd.DataFrame | None = None) -> None:
         self.pairs = pairs
         super().__init__(message)
 

@@ -13,7 +13,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import UnreadableFormatError, require_file
 
@@ -79,7 +79,7 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
-def write_geodataframes(path: str | Path, layers: dict[str, gpd.GeoDataFrame], *, metadata: dict | None = None) -> Path:
+def write_geodataframes(path: str | Path, layers: dict[str, gpd.GeoDataFrame], *, metadata: dict[str, Any] | None = None) -> Path:
     """Write named layers to one GeoPackage, or to GeoParquet files ``<stem>.<layer>.parquet``.
 
     For ``.gpkg`` all layers go in one file (written to a temporary file, then renamed).
@@ -112,7 +112,7 @@ def _to_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> None:
     out.to_file(path, layer=layer, driver="GPKG")
 
 
-def read_geodataframes(path: str | Path, layers: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict]:
+def read_geodataframes(path: str | Path, layers: list[str]) -> tuple[dict[str, gpd.GeoDataFrame], dict[str, Any]]:
     """Read layers written by :func:`write_geodataframes`; returns (layers, metadata)."""
     import geopandas as gpd
 

@@ -97,7 +97,7 @@ def test_furness_errors():
     seed[1] = 0.0
     with pytest.raises(InvalidValueError, match=r"rows \[1\]"):
         furness(seed, np.array([1.0, 1.0]), np.array([1.0, 1.0]))
-    with pytest.raises(InvalidValueError, match="negative"):
+    with pytest.raises(InvalidValueError, match=r"furness: row totals must be finite and >= 0; 1 of 2 fail, e.g. \[0\] = -1.0"):
         furness(np.ones((2, 2)), np.array([-1.0, 3.0]), np.array([1.0, 1.0]))
 
 
@@ -183,12 +183,19 @@ def test_tntp_stated_total_mismatch_is_reported(tmp_path):
     neg = tmp_path / "neg_trips.tntp"
     neg.write_text((TNTP / "SiouxFalls" / "SiouxFalls_trips.tntp").read_text().replace("2 :    100.0;", "2 :   -100.0;", 1))
     with pytest.raises(
-        InvalidValueError, match=r"neg_trips.tntp: class 'light' has 1 NaN or negative cells, e.g. origin zone 1 -> destination zone 2"
+        InvalidValueError,
+        match=r"neg_trips.tntp: trips \(origin -> destination zone\) must be finite and >= 0; 1 of 576 fail, e.g. id 1 -> 2 = -100.0",
     ):
         read_tntp_trips(neg)
     with pytest.raises(UnreadableFormatError, match="no <END OF METADATA>"):
         (tmp_path / "x.tntp").write_text("hello")
         read_tntp_trips(tmp_path / "x.tntp")
+
+
+def test_demand_names_bad_cells_by_zone():
+    m = np.array([[0.0, 1.0], [float("nan"), 0.0]])
+    with pytest.raises(InvalidValueError, match=r"Demand: class 'heavy' trips \(origin -> destination zone\) .* e.g. id 20 -> 10 = nan"):
+        Demand(np.array([10, 20]), {"heavy": m})
 
 
 @pytest.mark.parametrize("suffix", [".omx", ".csv", ".tntp"])
@@ -282,7 +289,7 @@ def test_omx_total_attribute_checked(tmp_path):
 def test_csv_errors_name_the_line(tmp_path):
     p = tmp_path / "od.csv"
     pd.DataFrame({"origin": [1, 2, 2], "destination": [2, 1, 3], "trips": [5.0, -1.0, 2.0]}).to_csv(p, index=False)
-    with pytest.raises(InvalidValueError, match=r"od.csv: 1 rows with NaN or negative trips, e.g. line 3: origin 2 -> destination 1"):
+    with pytest.raises(InvalidValueError, match=r"od.csv: trips must be finite and >= 0; 1 of 3 fail, e.g. id 2 -> 1 \(line 3\) = -1.0"):
         read_od_csv(p)
     pd.DataFrame({"origin": [1, 2], "destination": [2, 9], "trips": [5.0, 1.0]}).to_csv(p, index=False)
     with pytest.raises(InvalidValueError, match=r"destination zone ids \[9\] are not known zones"):

@@ -114,3 +114,47 @@ def test_errors_name_the_file(tmp_path):
     trips.write_text("<NUMBER OF ZONES> 2\n<END OF METADATA>\nOrigin 1\n 3 : 5.0;\n")
     with pytest.raises(InvalidValueError, match="1 -> 3"):
         read_trips(trips)
+
+
+def test_one_trips_parser_behind_both_readers():
+    from ldtkit.model.demand import read_tntp_trips
+    from ldtkit.model.loaders.tntp import demand_from_tntp, read_trips
+
+    for name in ("SiouxFalls", "Chicago-Sketch"):  # Chicago-Sketch has '~' comment lines
+        zones, m, _ = read_trips(TNTP / name)
+        file = next((TNTP / name).glob("*_trips.tntp"))
+        np.testing.assert_array_equal(read_tntp_trips(file).trips["light"], m)
+        np.testing.assert_array_equal(demand_from_tntp(TNTP / name).trips["light"], m)
+        assert zones.tolist() == list(range(1, len(zones) + 1))
+
+
+def test_trips_file_syntax_and_zone_errors(tmp_path):
+    from ldtkit.errors import InvalidValueError, UnreadableFormatError
+    from ldtkit.model.demand import read_tntp_trips, write_tntp_trips
+    from ldtkit.model.demand.matrices import Demand
+    from ldtkit.model.loaders.tntp import read_trips_file
+
+    f = tmp_path / "toy_trips.tntp"
+    head = "<NUMBER OF ZONES> 2\n<TOTAL OD FLOW> 8.0\n<END OF METADATA>\n"
+    f.write_text(head + "Origin 1\n  2 : 5.0; ~ a comment after a cell\nOrigin 2\n  1 : 3.0;\n")
+    assert read_trips_file(f).matrix.tolist() == [[0.0, 5.0], [3.0, 0.0]]
+    f.write_text(head + "Origin x\n  2 : 5.0;\n")
+    with pytest.raises(UnreadableFormatError, match=r"toy_trips.tntp.*bad origin line 'x'"):
+        read_trips_file(f)
+    f.write_text(head + "Origin 1\n  2 : 5.0; 1 = 3.0;\n")
+    with pytest.raises(UnreadableFormatError, match=r"toy_trips.tntp.*origin 1: cannot parse '1 = 3.0;'"):
+        read_trips_file(f)
+    f.write_text(head + "1 : 2.0;\nOrigin 1\n  2 : 5.0;\n")
+    with pytest.raises(UnreadableFormatError, match=r"toy_trips.tntp.*unexpected text before the first 'Origin'"):
+        read_trips_file(f)
+    f.write_text(head + "Origin 1\n  2 : nan;\n")
+    with pytest.raises(
+        InvalidValueError, match=r"toy_trips.tntp: trips \(origin -> destination zone\) must be finite and >= 0.*id 1 -> 2 = nan"
+    ):
+        read_trips_file(f)
+    # zones numbered by their node ids round-trip through write_tntp_trips / read_tntp_trips
+    d = Demand(np.array([7, 9]), {"light": np.array([[0.0, 5.0], [3.0, 0.0]])})
+    p = write_tntp_trips(d, tmp_path / "nodes_trips.tntp")
+    assert read_tntp_trips(p, zone_ids=[7, 9]).trips["light"].tolist() == [[0.0, 5.0], [3.0, 0.0]]
+    with pytest.raises(InvalidValueError, match=r"nodes_trips.tntp: origin 7 names a zone outside 1..2"):
+        read_tntp_trips(p)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit
 
 
@@ -57,7 +58,9 @@ def path_attribute(
 
 
 @njit(cache=True)
-def furness(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, tol: float, max_iter: int):
+def furness(
+    seed: npt.NDArray[np.float64], rows: npt.NDArray[np.float64], cols: npt.NDArray[np.float64], tol: float, max_iter: int
+) -> tuple[npt.NDArray[np.float64], int, float]:
     """Doubly-constrained balancing (Furness / IPF) of ``seed`` to row and column totals.
 
     Returns ``(matrix, iterations, max_relative_error)``. Rows or columns with a positive
@@ -69,7 +72,8 @@ def furness(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, tol: float, ma
     b = np.ones(nc)
     err = np.inf
     it = 0
-    for _it in range(1, max_iter + 1):
+    for iteration in range(1, max_iter + 1):
+        it = iteration
         # row factors
         for i in range(nr):
             s = 0.0

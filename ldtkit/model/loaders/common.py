@@ -12,10 +12,12 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from ldtkit.errors import EmptyStudyAreaError
+from ldtkit.model.road_network import CrsLike, RoadNetwork, conform_links, conform_nodes
 
 #: Direction codes used inside the loaders.
 BOTH, FORWARD, BACKWARD, NONE = "both", "forward", "backward", "none"
@@ -48,7 +50,8 @@ def snap_points(xy: np.ndarray, tolerance_m: float) -> np.ndarray:
     order = np.argsort(first)
     remap = np.empty_like(order)
     remap[order] = np.arange(len(order))
-    return remap[lab].astype(np.int64)
+    labels: npt.NDArray[np.int64] = remap[lab].astype(np.int64)
+    return labels
 
 
 def expand_directions(seg: gpd.GeoDataFrame, direction: np.ndarray) -> gpd.GeoDataFrame:
@@ -88,7 +91,8 @@ def _components(from_idx: np.ndarray, to_idx: np.ndarray, n: int, *, strong: boo
 
     g = coo_matrix((np.ones(len(from_idx)), (from_idx, to_idx)), shape=(n, n))
     _, lab = connected_components(g, directed=True, connection="strong" if strong else "weak")
-    return lab
+    labels: npt.NDArray[np.int64] = lab
+    return labels
 
 
 def cleanup_largest_scc(links: pd.DataFrame, *, keep_non_car: bool = True) -> tuple[np.ndarray, dict[str, Any]]:
@@ -131,11 +135,10 @@ def cleanup_largest_scc(links: pd.DataFrame, *, keep_non_car: bool = True) -> tu
             keep = keep | (~car & (wl[f] == main) & (wl[t] == main))
     dropped_car = car & ~keep
     dropped_other = ~car & ~keep
-    dropped_names = (
-        links.loc[dropped_car, "name"].dropna().astype(str).replace("", np.nan).dropna().value_counts().head(10).to_dict()
-        if "name" in links.columns
-        else {}
-    )
+    dropped_names: dict[Any, int] = {}
+    if "name" in links.columns:
+        names = links.loc[dropped_car, "name"].dropna().astype(str)
+        dropped_names = names[names != ""].value_counts().head(10).to_dict()
     report = {
         "rule": "largest strongly connected component of the car network"
         + ("; walk-only links kept when weakly connected to it" if keep_non_car else "; walk-only links dropped"),
@@ -158,20 +161,18 @@ def build_network(
     *,
     node_ids: np.ndarray | None = None,
     is_zone: np.ndarray | None = None,
-    crs: Any,
+    crs: CrsLike,
     name: str,
     source: str | Path,
     cleanup: bool = True,
     keep_non_car: bool = True,
     meta: dict[str, Any] | None = None,
-):
+) -> RoadNetwork:
     """Clean up ``links`` (see :func:`cleanup_largest_scc`), drop unused nodes and conform.
 
     ``node_xy`` holds the coordinates of node ``node_ids[k]`` (default ``k + 1``).
     Raises :class:`~ldtkit.errors.EmptyStudyAreaError` when no car link remains.
     """
-    from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
-
     source = str(source)
     if len(links) == 0 or not links["car_allowed"].any():
         raise EmptyStudyAreaError(f"{source}: no drivable road links found (field car_allowed is false everywhere or the file is empty)")
@@ -263,20 +264,19 @@ def split_at_touching_ends(geoms: np.ndarray, tolerance_m: float) -> tuple[np.nd
     ok = (d > tolerance_m) & (d < lengths - tolerance_m)
     gi, d = gi[ok], d[ok]
     split_rows = np.unique(gi)
-    new_geoms: list = []
-    new_parent: list = []
+    new_geoms: list[shapely.LineString] = []
+    new_parent: list[int] = []
     for r in split_rows:  # only the few lines with an interior junction
         dd = np.unique(np.round(d[gi == r], 3))
         if len(dd) > 1:  # merge split points closer than the tolerance
             dd = dd[np.concatenate([[True], np.diff(dd) > tolerance_m])]
         pieces = _cut_line(geoms[r], dd)
         new_geoms.extend(pieces)
-        new_parent.extend([r] * len(pieces))
+        new_parent.extend([int(r)] * len(pieces))
     keep = np.setdiff1d(parent, split_rows)
     pieces_arr = np.empty(len(new_geoms), dtype=object)
     pieces_arr[:] = new_geoms
     all_geoms = np.concatenate([geoms[keep], pieces_arr])
     all_parent = np.concatenate([keep, np.asarray(new_parent, dtype=np.int64)])
     order = np.argsort(all_parent, kind="stable")
-    out, new_parent = all_geoms[order], all_parent[order]
-    return out, np.asarray(new_parent, dtype=np.int64), int(len(split_rows))
+    return all_geoms[order], np.asarray(all_parent[order], dtype=np.int64), int(len(split_rows))

@@ -17,15 +17,17 @@ from __future__ import annotations
 import math
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, cast
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from ldtkit.errors import EmptyStudyAreaError, UnreadableFormatError, require_file
 from ldtkit.model.loaders.common import BACKWARD, BOTH, FORWARD, build_network, expand_directions
+from ldtkit.model.road_network import CrsLike, RoadNetwork, utm_crs_for
 
 #: Defaults by OSM ``highway`` class where tags are missing: lanes *per direction*, free speed
 #: (km/h) and capacity per lane (PCU/h). Speeds are urban limits in Portugal / Belgium
@@ -170,7 +172,18 @@ def _hgv_allowed(tags: dict[str, str], car: bool) -> bool:
     return not (np.isfinite(w) and w < 7.5)
 
 
-def _read_ways(path: Path, classes: set[str]) -> tuple[list, list, list, list]:
+class _Ways(NamedTuple):
+    """The drivable ways of an OSM file: per way its id, tags and node count; per way node its ref and location."""
+
+    way_ids: list[int]
+    tags: list[dict[str, str]]
+    node_refs: npt.NDArray[np.int64]
+    node_lons: npt.NDArray[np.float64]  # NaN where the file lacks the node's location
+    node_lats: npt.NDArray[np.float64]
+    lengths: list[int]  # nodes per way
+
+
+def _read_ways(path: Path, classes: set[str]) -> _Ways:
     import osmium
 
     wanted = (
@@ -211,7 +224,8 @@ def _read_ways(path: Path, classes: set[str]) -> tuple[list, list, list, list]:
             .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
-        for w in fp:
+        for obj in fp:
+            w = cast("osmium.osm.Way", obj)  # the entity filter lets ways through only
             hw = w.tags.get("highway")
             if hw not in classes or w.tags.get("area") == "yes":
                 continue
@@ -233,19 +247,19 @@ def _read_ways(path: Path, classes: set[str]) -> tuple[list, list, list, list]:
             lengths.append(k)
     except (RuntimeError, ValueError, OSError) as exc:
         raise UnreadableFormatError(path, expected="an OpenStreetMap file (.osm.pbf, .osm, .osm.gz)", detail=str(exc)) from exc
-    return way_ids, tags_out, [np.asarray(refs, np.int64), np.asarray(lons), np.asarray(lats)], lengths
+    return _Ways(way_ids, tags_out, np.asarray(refs, np.int64), np.asarray(lons), np.asarray(lats), lengths)
 
 
 def network_from_osm(
     path: str | Path,
     *,
-    crs: Any = None,
+    crs: CrsLike = None,
     name: str = "network",
     include_service: bool = True,
     keep_non_car: bool = True,
     road_class_defaults: dict[str, dict[str, Any]] | None = None,
     cleanup: bool = True,
-):
+) -> RoadNetwork:
     """Drivable road network from an OpenStreetMap extract.
 
     Parameters
@@ -254,7 +268,7 @@ def network_from_osm(
         ``.osm.pbf``, ``.osm`` or ``.osm.gz`` file.
     crs
         Metric CRS of the result (default: the UTM zone of the extract's centre,
-        :func:`ldtkit.model.network.utm_crs_for`).
+        :func:`ldtkit.model.road_network.utm_crs_for`).
     name
         Network name.
     include_service
@@ -292,8 +306,6 @@ def network_from_osm(
     """
     from pyproj import Transformer
 
-    from ldtkit.model.network import utm_crs_for
-
     path = require_file(path, what="OSM extract")
     defaults = {k: dict(v) for k, v in ROAD_CLASS_DEFAULTS.items()}
     for k, v in (road_class_defaults or {}).items():
@@ -301,7 +313,7 @@ def network_from_osm(
     classes = {k for k, v in defaults.items() if v.get("car", True) or keep_non_car}
     if not include_service:
         classes.discard("service")
-    way_ids, tags, (refs, lons, lats), lengths = _read_ways(path, classes)
+    way_ids, tags, refs, lons, lats, lengths = _read_ways(path, classes)
     if not way_ids:
         raise EmptyStudyAreaError(f"{path}: no drivable ways (field 'highway' in {sorted(classes)}) in the file")
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ldtkit.errors import ConfigError, InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
+from ldtkit.errors import ConfigError, EmptyStudyAreaError, InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
 from ldtkit.model.loaders.common import (
     BACKWARD,
     BOTH,
@@ -47,6 +47,7 @@ from ldtkit.model.loaders.common import (
     snap_points,
     split_at_touching_ends,
 )
+from ldtkit.model.road_network import CrsLike, RoadNetwork, utm_crs_for
 
 #: Defaults by functional road class (FRC 0-10, as in the Flemish Wegenregister / TomTom FRC)
 #: used when no ``road_class_defaults`` are given. Speeds follow Flemish urban limits, lanes are
@@ -129,7 +130,7 @@ def network_from_segments(
     path: str | Path,
     mapping: dict[str, Any],
     *,
-    crs: Any = None,
+    crs: CrsLike = None,
     name: str = "network",
     road_class_defaults: dict[str, dict[str, Any]] | None = None,
     snap_tolerance_m: float = 0.5,
@@ -138,7 +139,7 @@ def network_from_segments(
     cleanup: bool = True,
     split_at_junctions: bool = True,
     layer: str | None = None,
-):
+) -> RoadNetwork:
     """Road network from a road-segment file and a column mapping.
 
     Parameters
@@ -196,8 +197,6 @@ def network_from_segments(
     >>> net.links.loc[net.links["bridge"] & net.links["car_allowed"], "name"].unique()  # doctest: +SKIP
     array(['Palinghuizen', 'Rooigemlaan', ...], dtype=object)
     """
-    from ldtkit.model.network import utm_crs_for
-
     path = require_file(path, what="road-segment file")
     if not isinstance(mapping, dict):
         raise ConfigError(f"{path}: the segment mapping must be a table of column names, got {type(mapping).__name__}")
@@ -210,8 +209,6 @@ def network_from_segments(
         if key != "direction_codes":
             _column(gdf, path, key, spec)
     if len(gdf) == 0:
-        from ldtkit.errors import EmptyStudyAreaError
-
         raise EmptyStudyAreaError(f"{path}: the segment file holds no features")
     gdf = gdf[~gdf.geometry.isna() & ~gdf.geometry.is_empty].reset_index(drop=True)
     if crs is None:
@@ -254,7 +251,7 @@ def network_from_segments(
     table["walk"] = table["walk"].fillna(True).astype(bool) if "walk" in table.columns else True
     if "label" not in table.columns:
         table["label"] = table.index
-    d = table.loc[cls.to_numpy()]
+    d = table.loc[cls.tolist()]
     speed = d["speed_kmh"].to_numpy(np.float64)
     lanes = d["lanes"].to_numpy(np.float64)
     if "speed_kmh" in cols:

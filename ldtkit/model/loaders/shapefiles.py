@@ -9,7 +9,6 @@ geometry's end points matched to the nearest node (within ``snap_tolerance_m``).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -18,6 +17,7 @@ import shapely
 
 from ldtkit.errors import ConfigError, EmptyStudyAreaError, InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
 from ldtkit.model.loaders.common import BACKWARD, BOTH, FORWARD, build_network, expand_directions, single_linestrings, snap_points
+from ldtkit.model.road_network import CrsLike, RoadNetwork
 
 #: Default column names (the Athens "Scenario Athens" / MATSim-like layout).
 DEFAULT_COLUMNS: dict[str, str | None] = {
@@ -47,7 +47,7 @@ def network_from_shapefiles(
     links_path: str | Path,
     nodes_path: str | Path,
     *,
-    crs: Any = None,
+    crs: CrsLike = None,
     name: str = "network",
     columns: dict[str, str | None] | None = None,
     zone_ids: list[int] | None = None,
@@ -55,7 +55,7 @@ def network_from_shapefiles(
     snap_tolerance_m: float = 1.0,
     keep_non_car: bool = True,
     cleanup: bool = True,
-):
+) -> RoadNetwork:
     """Road network from a links file and a nodes file (shapefile, GeoPackage, GeoJSON).
 
     Parameters
@@ -113,8 +113,8 @@ def network_from_shapefiles(
         col = cols[key]
         if col is not None and col not in raw.columns:
             raise MissingFieldError(links_path, col, expected=f"the column for {key!r} (set it to None if the file has none)")
-    if cols["node_id"] not in nodes_raw.columns:
-        raise MissingFieldError(nodes_path, cols["node_id"], expected="the node id column")
+    if cols["node_id"] is None or cols["node_id"] not in nodes_raw.columns:
+        raise MissingFieldError(nodes_path, str(cols["node_id"]), expected="the node id column")
     crs = crs or raw.crs
     if raw.crs is None or nodes_raw.crs is None:
         raise UnreadableFormatError(

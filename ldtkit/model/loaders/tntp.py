@@ -30,19 +30,22 @@ Conventions
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
-from ldtkit.errors import InputFileNotFoundError, InvalidValueError, UnreadableFormatError
+from ldtkit._validate import finite_nonnegative
+from ldtkit.errors import InputFileNotFoundError, InvalidValueError, UnreadableFormatError, require_file
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from ldtkit.model.demand import Demand
-    from ldtkit.model.network import RoadNetwork
+    from ldtkit.model.demand.matrices import Demand
+    from ldtkit.model.road_network import RoadNetwork
 
 #: The standard column order of a TNTP ``_net`` file.
 NET_COLUMNS = ("init_node", "term_node", "capacity", "length", "free_flow_time", "b", "power", "speed", "toll", "link_type")
@@ -105,7 +108,11 @@ def find_tntp_file(path: str | Path, kind: str) -> Path:
     return hits[0]
 
 
-def _split_metadata(text: str, path: Path) -> tuple[dict[str, str], str]:
+def _split_metadata(text: str, path: Path, *, required: bool = False) -> tuple[dict[str, str], str]:
+    """``(metadata, body)``: the ``<KEY> value`` lines up to ``<END OF METADATA>``, and the rest.
+
+    Without ``<END OF METADATA>`` the text is all body, unless it holds metadata or ``required``.
+    """
     meta: dict[str, str] = {}
     pos = 0
     for m in re.finditer(r"<([^>]+)>([^\n]*)", text):
@@ -114,7 +121,7 @@ def _split_metadata(text: str, path: Path) -> tuple[dict[str, str], str]:
             return meta, text[m.end() :]
         meta[key] = m.group(2).strip()
         pos = m.end()
-    if meta:
+    if meta or required:
         raise UnreadableFormatError(path, expected="TNTP", detail="no <END OF METADATA> line")
     return meta, text[pos:]
 
@@ -181,14 +188,13 @@ def read_net(path: str | Path) -> TntpNet:
     if n_links != n:
         raise UnreadableFormatError(f, expected="TNTP network", detail=f"<NUMBER OF LINKS> says {n_links} but {n} link rows were read")
     for name in ("capacity", "length", "free_flow_time", "b", "power"):
-        v = cols[name]
-        bad = ~np.isfinite(v) | (v < 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InvalidValueError(
-                f"{f}: field {name!r} must be a finite number >= 0; {int(bad.sum())} links fail, e.g. link "
-                f"{cols['init_node'][i]}->{cols['term_node'][i]} = {v[i]}"
-            )
+        try:
+            finite_nonnegative(cols[name], name=f"field {name!r}", where=str(f))
+        except InvalidValueError:
+            # name the links by their nodes: the labels cost more than the check, so they are built only now
+            labels = np.char.add(np.char.add(cols["init_node"].astype(str), "->"), cols["term_node"].astype(str))
+            finite_nonnegative(cols[name], name=f"field {name!r} (link init_node->term_node)", where=str(f), ids=labels)
+            raise
     return TntpNet(
         path=f,
         n_zones=_meta_int(meta, "NUMBER OF ZONES", f),
@@ -199,11 +205,125 @@ def read_net(path: str | Path) -> TntpNet:
     )
 
 
-def read_trips(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
-    """Parse a ``_trips.tntp`` file into ``(zone_ids, matrix, metadata)``.
+@dataclass(frozen=True)
+class TntpTrips:
+    """The content of a ``_trips.tntp`` file: an OD matrix over the zones (trips per hour)."""
 
-    ``zone_ids`` is ``1..NUMBER OF ZONES`` and ``matrix[i, j]`` the trips from zone
-    ``i+1`` to zone ``j+1``.
+    path: Path
+    zone_ids: npt.NDArray[np.int64]  # row/column i of the matrix is zone zone_ids[i]
+    matrix: npt.NDArray[np.float64]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+#: One ``destination : trips;`` cell of a trips file (the ``;`` is optional in some files).
+_TRIPS_CELL = re.compile(r"(-?\d+)\s*:\s*([^;:\s]+)\s*;?")
+_TRIPS_ORIGIN = re.compile(r"^\s*Origin\s+", flags=re.M | re.I)
+#: TNTP comments run from ``~`` to the end of the line.
+_COMMENT = re.compile(r"~[^\n]*")
+
+
+def read_trips_file(path: str | Path, *, zone_ids: Sequence[int] | npt.NDArray[np.int64] | None = None) -> TntpTrips:
+    """Parse exactly the TNTP trips file ``path`` (any name) into an OD matrix.
+
+    This is the one TNTP trips parser: :func:`read_trips` (a TNTP folder or file) and
+    :func:`ldtkit.model.demand.read_tntp_trips` (a :class:`~ldtkit.model.demand.Demand`) use it.
+
+    Parameters
+    ----------
+    path
+        A trips file: metadata (``<NUMBER OF ZONES>``, ``<END OF METADATA>``), then ``Origin o``
+        blocks of ``destination : trips;`` cells.
+    zone_ids
+        The zone ids the file numbers its zones by, one per zone; default ``1..<NUMBER OF ZONES>``.
+
+    Returns
+    -------
+    TntpTrips
+        ``matrix[i, j]`` holds the trips from zone ``zone_ids[i]`` to zone ``zone_ids[j]``
+        (cells given twice add up); ``metadata`` the header values as strings.
+
+    Raises
+    ------
+    UnreadableFormatError
+        Not TNTP trips syntax (the message names the file, and the origin where it can).
+    InvalidValueError
+        A zone outside the zones, or NaN or negative trips (the message names the OD pair).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "toy_trips.tntp"
+    >>> _ = f.write_text("<NUMBER OF ZONES> 2\\n<END OF METADATA>\\nOrigin 1\\n  2 : 5.0;\\nOrigin 2\\n  1 : 3.0;\\n")
+    >>> read_trips_file(f).matrix.tolist()
+    [[0.0, 5.0], [3.0, 0.0]]
+    >>> read_trips_file(f, zone_ids=[2, 1]).matrix.tolist()  # row 0 is zone 2
+    [[0.0, 3.0], [5.0, 0.0]]
+    >>> read_trips_file(f, zone_ids=[10, 20])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InvalidValueError: ...toy_trips.tntp: origin 1 names a zone outside the 2 given zone ids
+    """
+    f = require_file(path, what="TNTP trips file")
+    text = _COMMENT.sub("", f.read_text(errors="replace"))
+    meta, body = _split_metadata(text, f, required=True)
+    nz = _meta_int(meta, "NUMBER OF ZONES", f)
+    ids = np.arange(1, nz + 1, dtype=np.int64) if zone_ids is None else np.asarray(zone_ids, dtype=np.int64)
+    if len(ids) != nz:
+        raise InvalidValueError(f"{f}: <NUMBER OF ZONES> is {nz} but {len(ids)} zone ids were given")
+    zones_text = f"1..{nz}" if zone_ids is None else f"the {nz} given zone ids"
+    blocks = _TRIPS_ORIGIN.split(body)
+    if blocks[0].strip():
+        raise UnreadableFormatError(
+            f, expected="TNTP trips", detail=f"unexpected text before the first 'Origin': {blocks[0].strip()[:40]!r}"
+        )
+    origins = np.zeros(len(blocks) - 1, dtype=np.int64)
+    n_cells = np.zeros(len(blocks) - 1, dtype=np.int64)
+    for k, block in enumerate(blocks[1:]):
+        origin, _, cells = block.partition("\n")
+        head, tail = (origin.split(maxsplit=1) + ["", ""])[:2]
+        try:
+            origins[k] = int(head)
+        except ValueError as exc:
+            raise UnreadableFormatError(f, expected="TNTP trips", detail=f"bad origin line {origin.strip()[:40]!r}") from exc
+        cells = tail + "\n" + cells
+        leftover = _TRIPS_CELL.sub("", cells).strip()
+        if leftover:
+            raise UnreadableFormatError(f, expected="TNTP trips", detail=f"origin {origins[k]}: cannot parse {leftover[:40]!r}")
+        n_cells[k] = cells.count(":")  # one ':' per cell, as the cell pattern allows no other
+        blocks[k + 1] = cells
+    try:
+        values = np.array(" ".join(blocks[1:]).replace(":", " ").replace(";", " ").split(), dtype=np.float64).reshape(-1, 2)
+    except ValueError as exc:
+        raise UnreadableFormatError(f, expected="TNTP trips", detail=f"non-numeric trips ({exc})") from exc
+    orig = np.repeat(origins, n_cells)
+    dest = values[:, 0].astype(np.int64)
+    trips = values[:, 1]
+    sorter = np.argsort(ids, kind="stable")
+    sorted_ids = ids[sorter]
+    for what, ends in (("origin", origins), ("destination", dest)):
+        at = np.minimum(np.searchsorted(sorted_ids, ends), nz - 1) if nz else np.zeros(len(ends), dtype=np.int64)
+        unknown = np.flatnonzero(sorted_ids[at] != ends) if nz else np.arange(len(ends))
+        if len(unknown):
+            k = int(unknown[0])
+            pair = f"origin {ends[k]}" if what == "origin" else f"OD pair {orig[k]} -> {dest[k]}"
+            raise InvalidValueError(f"{f}: {pair} names a zone outside {zones_text}")
+    try:
+        finite_nonnegative(trips, name="trips", where=str(f))
+    except InvalidValueError:
+        # name the OD pairs: their labels cost more than the check, so they are built only now
+        labels = np.char.add(np.char.add(orig.astype(str), " -> "), dest.astype(str))
+        finite_nonnegative(trips, name="trips (origin -> destination zone)", where=str(f), ids=labels)
+        raise
+    m = np.zeros((nz, nz), dtype=np.float64)
+    np.add.at(m, (sorter[np.searchsorted(sorted_ids, orig)], sorter[np.searchsorted(sorted_ids, dest)]), trips)
+    return TntpTrips(path=f, zone_ids=ids, matrix=m, metadata=meta)
+
+
+def read_trips(path: str | Path) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], dict[str, str]]:
+    """Parse the ``_trips.tntp`` file of a TNTP folder (or the file itself, or its sibling).
+
+    Returns ``(zone_ids, matrix, metadata)``: ``zone_ids`` is ``1..NUMBER OF ZONES`` and
+    ``matrix[i, j]`` the trips from zone ``i+1`` to zone ``j+1`` (see :func:`read_trips_file`).
 
     Examples
     --------
@@ -211,42 +331,8 @@ def read_trips(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]
     >>> m.sum()  # doctest: +SKIP
     360600.0
     """
-    f = find_tntp_file(path, "trips")
-    meta, body = _split_metadata(f.read_text(errors="replace"), f)
-    nz = _meta_int(meta, "NUMBER OF ZONES", f)
-    m = np.zeros((nz, nz), dtype=np.float64)
-    # "Origin" becomes a NaN marker so the whole body parses as one float array
-    body = re.sub(r"(?m)^\s*~.*$", " ", body)  # comment lines
-    flat = re.sub(r"origin", " nan ", body, flags=re.I).replace(":", " ").replace(";", " ")
-    try:
-        toks = np.array(flat.split(), dtype=np.float64)
-    except ValueError as exc:
-        raise UnreadableFormatError(f, expected="TNTP trips", detail=f"non-numeric value ({exc})") from exc
-    idx = np.flatnonzero(np.isnan(toks))
-    if len(idx) == 0:
-        return np.arange(1, nz + 1, dtype=np.int64), m, meta
-    origins = toks[idx + 1].astype(np.int64)
-    ends = np.append(idx[1:], len(toks))
-    npairs = ends - idx - 2
-    if (npairs % 2).any():
-        k = int(np.flatnonzero(npairs % 2)[0])
-        raise UnreadableFormatError(f, expected="TNTP trips", detail=f"origin {origins[k]}: odd number of 'dest : trips' values")
-    keep = np.ones(len(toks), dtype=bool)
-    keep[: idx[0]] = False
-    keep[idx] = False
-    keep[idx + 1] = False
-    vals = toks[keep].reshape(-1, 2)
-    orig = np.repeat(origins, npairs // 2)
-    dest = vals[:, 0].astype(np.int64)
-    bad = (orig < 1) | (orig > nz) | (dest < 1) | (dest > nz)
-    if bad.any():
-        k = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(f"{f}: OD pair {orig[k]} -> {dest[k]} names a zone outside 1..{nz}")
-    if (~np.isfinite(vals[:, 1]) | (vals[:, 1] < 0)).any():
-        k = int(np.flatnonzero(~np.isfinite(vals[:, 1]) | (vals[:, 1] < 0))[0])
-        raise InvalidValueError(f"{f}: OD pair {orig[k]} -> {dest[k]} has trips {vals[k, 1]} (expected a number >= 0)")
-    np.add.at(m, (orig - 1, dest - 1), vals[:, 1])
-    return np.arange(1, nz + 1, dtype=np.int64), m, meta
+    t = read_trips_file(find_tntp_file(path, "trips"))
+    return t.zone_ids, t.matrix, t.metadata
 
 
 def _read_table(f: Path, what: str) -> tuple[list[str], np.ndarray]:
@@ -368,7 +454,7 @@ def network_from_tntp(
     import pandas as pd
     import shapely
 
-    from ldtkit.model.network import RoadNetwork, check_links_reference_nodes, conform_links, conform_nodes
+    from ldtkit.model.road_network import RoadNetwork, check_links_reference_nodes, conform_links, conform_nodes
 
     net = read_net(path)
     folder = net.path.parent
@@ -465,7 +551,7 @@ def demand_from_tntp(path: str | Path) -> Demand:
     >>> d.total()  # doctest: +SKIP
     360600.0
     """
-    from ldtkit.model.demand import Demand
+    from ldtkit.model.demand.matrices import Demand
 
     zones, m, meta = read_trips(path)
     return Demand(
