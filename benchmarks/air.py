@@ -1,6 +1,6 @@
 """Air-quality model timings on Ghent: baseline NO2/PM map and a further scenario reusing the transfer.
 
-Targets (issue 7): baseline map <= 20 s warm (transfer + concentrations), each further
+Targets: baseline map <= 20 s warm (transfer + concentrations), each further
 scenario <= 3 s (concentrations only, the transfer reused).
 
 Run: ``python benchmarks/air.py [--cell 25]``. Traffic (assignment) time is not counted.

@@ -567,6 +567,38 @@ def test_fleet_validation():
         Fleet(light={"diesel_euro4": 1.0})
     with pytest.raises(ConfigError, match="unknown keys"):
         AirConfig.from_dict({"backgroud_no2_ugm3": 3})
+    with pytest.raises(InvalidValueError, match=r"air fleet.light: shares must be finite and >= 0; .*id petrol_euro6 = -0.2"):
+        Fleet(light={"diesel_euro6": 1.2, "petrol_euro6": -0.2})
+
+
+def test_config_rejects_bad_climatology():
+    with pytest.raises(InvalidValueError, match=r"\[air\]: wind_sector_freq must be finite and >= 0"):
+        AirConfig(wind_sector_freq=(np.nan, 0.5, 0.25, 0.25))
+    with pytest.raises(InvalidValueError, match="summing to 1"):
+        AirConfig(wind_sector_freq=(0.5, 0.5, 0.5, 0.5))
+    with pytest.raises(InvalidValueError, match=r"\[air\]: stability_speed_freq must be finite and >= 0; .*\[0, 1\] = -0.1"):
+        AirConfig(stability_classes=("D",), stability_speed_freq=((1.1, -0.1, 0.0),))
+    with pytest.raises(InvalidValueError, match="wind_speeds_ms must be > 0"):
+        AirConfig(wind_speeds_ms=(0.0, 3.0, 5.5))
+    with pytest.raises(InvalidValueError, match="wind_speeds_ms must be finite"):
+        AirConfig(wind_speeds_ms=(np.inf, 3.0, 5.5))
+
+
+def test_exposure_counts_people_above_the_limit_in_force():
+    import inspect
+
+    from ldtkit.model.air import AirMap
+    from ldtkit.model.limits import NO2_LIMIT_UGM3
+
+    assert inspect.signature(AirMap.exposure).parameters["no2_limit_ugm3"].default == NO2_LIMIT_UGM3
+    rec = Receptors(x=np.zeros(3), y=np.zeros(3), z=np.full(3, 1.5), population=np.array([10.0, 20.0, 30.0]), crs="EPSG:31370")
+    no2 = np.array([NO2_LIMIT_UGM3 - 1, NO2_LIMIT_UGM3, NO2_LIMIT_UGM3 + 1])
+    zeros = np.zeros(3)
+    amap = AirMap(rec, zeros, no2, zeros, zeros, zeros, zeros, 0.0)
+    exp = amap.exposure()
+    assert exp["people_above_no2_limit"] == 30.0
+    assert exp["pop_weighted_no2_ugm3"] == pytest.approx((10 * no2[0] + 20 * no2[1] + 30 * no2[2]) / 60)
+    assert amap.exposure(no2_limit_ugm3=NO2_LIMIT_UGM3 - 2)["people_above_no2_limit"] == 60.0
 
 
 def _street(length=2000.0, lanes=1.0, speed=50.0, crs="EPSG:31370", connector=False):

@@ -2,7 +2,7 @@
 
 Runs the real pipeline: Ghent network -> city demand -> equilibrium assignment for the three
 periods -> emissions -> dispersion at the measurement points (2.5 m, facade tubes).
-Acceptance (issue 7): Pearson r >= 0.6 and |mean bias| <= 3 ug/m3, calibrating only global
+Required: Pearson r >= 0.6 and |mean bias| <= 3 ug/m3, calibrating only global
 parameters (the NO2 background, documented in ldtkit.model.air.AirConfig).
 """
 
@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ldtkit.model.air import AirConfig, air_transfer, compute_air, plot_validation, validate_no2
+from ldtkit.model.air import AirConfig, air_transfer, compute_air, validate_no2
 from ldtkit.model.receptors import receptors_from_points
+from ldtkit.viz.air_validation import plot_validation
 
 try:
     from conftest import SHARED
@@ -105,3 +106,17 @@ def test_cli_sample_points(ghent_run, monkeypatch):
     (workdir / "bad.csv").write_text("x,y\n1,2\n")
     assert main(["sample", "ghent", "--points", str(workdir / "bad.csv"), "--out", str(workdir / "x.csv")]) == 1
     assert main(["sample", "ghent", "--scenario", "no-such", "--points", str(pts), "--out", str(workdir / "x.csv")]) == 1
+
+
+def test_plot_validation_draws_points_the_one_to_one_line_and_the_statistics(tmp_path):
+    measured = np.array([22.0, 29.0, 41.0, np.nan])
+    modelled = np.array([20.0, 30.0, 40.0, 35.0])
+    ax = plot_validation(modelled, measured, title="four tubes")
+    assert ax.get_title() == "four tubes"
+    assert ax.get_xlabel() == "measured (ug/m3)" and ax.get_ylabel() == "modelled (ug/m3)"
+    stats = validate_no2(modelled, measured)
+    text = ax.texts[0].get_text()
+    assert f"n = {stats['n']}" in text and f"r = {stats['pearson_r']:.2f}" in text and f"RMSE = {stats['rmse_ugm3']:.1f}" in text
+    assert [line.get_label() for line in ax.get_lines()] == ["1:1"]
+    ax.figure.savefig(tmp_path / "scatter.png")
+    assert (tmp_path / "scatter.png").stat().st_size > 1000

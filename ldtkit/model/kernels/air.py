@@ -16,15 +16,29 @@ report FHWA/CA/TL-79/23):
   over stability/speed classes. The integral along the segment uses the substitution
   ``s = d sinh(t)``, which makes the integrand smooth in ``t`` right up to the road.
 
-All hot loops run in parallel over receptors.
+Arguments travel in named tuples of arrays (:class:`Caline3Links`, :class:`Caline3Met`,
+:class:`Segments`, :class:`CellIndex`, :class:`TransferTables`), which numba compiles like
+plain tuples. All hot loops run in parallel over receptors.
+
+Examples
+--------
+>>> seg = Segments(np.array([0.0]), np.array([-100.0]), np.array([0.0]), np.array([100.0]))
+>>> index = cell_index(seg, np.array([10.0, 500.0]), np.array([0.0, 0.0]), reach_m=50.0, cell_m=50.0)
+>>> nearest_segment(np.array([10.0, 500.0]), np.array([0.0, 0.0]), seg, np.array([20.0]), index).tolist()
+[0, -1]
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit, prange
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 # CALINE3 dispersion parameters by Pasquill class A..F (index 0..5): sigma-z at 10 km,
 # sigma-y at 1 m and at 10 km, for z0 = 10 cm (sigma-z) / 3 cm (sigma-y) and 3 min averaging.
@@ -34,6 +48,70 @@ CALINE_AY2 = np.array([1831.0, 1155.0, 717.0, 438.0, 346.0, 227.0])
 # weights of the five sub-elements of the equivalent line
 _WT = np.array([0.25, 0.75, 1.0, 0.75, 0.25])
 _DREF = math.log(10000.0)
+
+
+class Caline3Links(NamedTuple):
+    """CALINE3 links: end points (m), mixing-zone width (m), height (m), type and lineal source strength."""
+
+    x1: FloatArray
+    y1: FloatArray
+    x2: FloatArray
+    y2: FloatArray
+    width_m: FloatArray
+    height_m: FloatArray
+    #: 1 at grade, 2 bridge, 3 fill, 4 depressed
+    link_type: IntArray
+    #: lineal source strength, ug/(m s)
+    q_ugms: FloatArray
+
+
+class Caline3Met(NamedTuple):
+    """One CALINE3 meteorological hour and the site's averaging time and roughness."""
+
+    wind_speed_ms: float
+    #: direction the wind blows *from* (compass degrees)
+    wind_from_deg: float
+    #: Pasquill class 1..6 (A..F)
+    stability: int
+    mixing_height_m: float
+    averaging_time_min: float
+    z0_cm: float
+
+
+class Segments(NamedTuple):
+    """Straight line segments: start ``(x1, y1)`` and end ``(x2, y2)`` in metres."""
+
+    x1: FloatArray
+    y1: FloatArray
+    x2: FloatArray
+    y2: FloatArray
+
+
+class CellIndex(NamedTuple):
+    """A uniform grid of ``nx`` x ``ny`` cells from ``(x0, y0)`` with the segments that reach each cell (CSR)."""
+
+    indptr: IntArray
+    items: IntArray
+    x0: float
+    y0: float
+    cell_m: float
+    nx: int
+    ny: int
+
+
+class TransferTables(NamedTuple):
+    """What the long-term transfer integrates against.
+
+    ``dir_density``: wind-from direction density per radian at equal steps from north;
+    ``g_table``: G per mixing-width class (rows) and ln-distance (columns, from ``log_x0`` by
+    ``dlog_x``); ``step_t``: integration step in ``t = asinh(s/d)``.
+    """
+
+    dir_density: FloatArray
+    g_table: FloatArray
+    log_x0: float
+    dlog_x: float
+    step_t: float
 
 
 @njit(cache=True, inline="always")
@@ -47,7 +125,7 @@ def _upper_tail(lim: float) -> float:
 
 
 @njit(cache=True)
-def caline3_sigma_params(clas: int, atim_min: float, z0_cm: float) -> tuple:
+def caline3_sigma_params(clas: int, atim_min: float, z0_cm: float) -> tuple[float, float, float]:
     """(py1, py2, sz10): sigma-y = py1 * x**py2 and ln(sigma-z at 10 km) for a Pasquill class 1..6."""
     c = min(max(clas, 1), 6) - 1
     afac = (atim_min / 3.0) ** 0.2
@@ -58,7 +136,7 @@ def caline3_sigma_params(clas: int, atim_min: float, z0_cm: float) -> tuple:
 
 
 @njit(cache=True)
-def caline3_sigma_z_params(sz10: float, w2: float, u: float, atim_min: float, dstr: float) -> tuple:
+def caline3_sigma_z_params(sz10: float, w2: float, u: float, atim_min: float, dstr: float) -> tuple[float, float]:
     """(pz1, pz2) of sigma-z = pz1 * x**pz2 through the mixing-zone value at x = W/2 and sz10 at 10 km."""
     tr = dstr * w2 / u  # residence time over the half-width (s)
     sgz1 = math.log((1.8 + 0.11 * tr) * (atim_min / 30.0) ** 0.2)
@@ -89,8 +167,28 @@ def _vertical(z: float, h: float, sgz: float, mixh: float) -> float:
 
 
 @njit(cache=True)
-def _caline3_pair(xr, yr, zr, x1, y1, x2, y2, w, hl, ntyp, q1, u, xvec, yvec, phi, base, py1, py2, pz1, pz2, hds, dstr, mixh) -> float:
-    """CALINE3 concentration (ug/m3) at one receptor from one link."""
+def _caline3_pair(
+    xr: float,
+    yr: float,
+    zr: float,
+    link: tuple[float, float, float, float, float, float, int, float],
+    plume: tuple[float, float, float, float, float, float],
+    u: float,
+    wind_xy: tuple[float, float],
+    sigma_y: tuple[float, float],
+    mixh: float,
+) -> float:
+    """CALINE3 concentration (ug/m3) at one receptor from one link.
+
+    ``link``: end points, width, height, type and source strength (as :class:`Caline3Links`);
+    ``plume``: the link's wind angle, element growth base, sigma-z parameters and depressed-section
+    factors; ``wind_xy``: unit vector the wind blows towards; ``sigma_y``: sigma-y parameters.
+    Scalars in tuples rather than arrays: the call sits in the innermost loop.
+    """
+    x1, y1, x2, y2, w, hl, ntyp, q1 = link
+    phi, base, pz1, pz2, hds, dstr = plume
+    xvec, yvec = wind_xy
+    py1, py2 = sigma_y
     ll = math.sqrt((x1 - x2) ** 2 + (y1 - y2) ** 2)
     w2 = w / 2.0
     h = hl if (ntyp == 1 or ntyp == 2) else 0.0
@@ -215,25 +313,27 @@ def _caline3_pair(xr, yr, zr, x1, y1, x2, y2, w, hl, ntyp, q1, u, xvec, yvec, ph
 
 
 @njit(cache=True, parallel=True)
-def caline3_matrix(xr, yr, zr, xl1, yl1, xl2, yl2, wl, hl, ntyp, q1, u, brg_deg, clas, mixh, atim_min, z0_cm):
+def caline3_matrix(xr: FloatArray, yr: FloatArray, zr: FloatArray, links: Caline3Links, met: Caline3Met) -> FloatArray:
     """CALINE3 concentrations (ug/m3), shape (n_receptors, n_links), for one meteorological hour.
 
-    ``q1`` is the lineal source strength per link in ug/(m s); ``brg_deg`` the direction the
-    wind blows *from*; ``ntyp`` 1 at-grade, 2 bridge, 3 fill, 4 depressed; ``hl`` link height (m).
-    Wind speeds below 1 m/s give zeros (outside CALINE3's range).
+    Receptors at ``(xr, yr, zr)``. Wind speeds below 1 m/s give zeros (outside CALINE3's range).
     """
+    u = met.wind_speed_ms
+    atim_min = met.averaging_time_min
+    mixh = met.mixing_height_m
+    xl1, yl1, xl2, yl2, wl, hl = links.x1, links.y1, links.x2, links.y2, links.width_m, links.height_m
     nr = xr.shape[0]
     nl = xl1.shape[0]
     out = np.zeros((nr, nl))
     if u < 1.0:
         return out
     rad = math.pi / 180.0
-    brg = brg_deg + 180.0
+    brg = met.wind_from_deg + 180.0
     if brg >= 360.0:
         brg -= 360.0
     xvec = math.sin(rad * brg)
     yvec = math.cos(rad * brg)
-    py1, py2, sz10 = caline3_sigma_params(clas, atim_min, z0_cm)
+    py1, py2, sz10 = caline3_sigma_params(met.stability, atim_min, met.z0_cm)
     phis = np.empty(nl)
     bases = np.empty(nl)
     pz1s = np.empty(nl)
@@ -262,43 +362,23 @@ def caline3_matrix(xr, yr, zr, xl1, yl1, xl2, yl2, wl, hl, ntyp, q1, u, brg_deg,
             hdss[il] = 1.0
             dstrs[il] = 1.0
         pz1s[il], pz2s[il] = caline3_sigma_z_params(sz10, wl[il] / 2.0, u, atim_min, dstrs[il])
+    ntyp, q1 = links.link_type, links.q_ugms
     for ir in prange(nr):
         for il in range(nl):
-            out[ir, il] = _caline3_pair(
-                xr[ir],
-                yr[ir],
-                zr[ir],
-                xl1[il],
-                yl1[il],
-                xl2[il],
-                yl2[il],
-                wl[il],
-                hl[il],
-                ntyp[il],
-                q1[il],
-                u,
-                xvec,
-                yvec,
-                phis[il],
-                bases[il],
-                py1,
-                py2,
-                pz1s[il],
-                pz2s[il],
-                hdss[il],
-                dstrs[il],
-                mixh,
-            )
+            link = (xl1[il], yl1[il], xl2[il], yl2[il], wl[il], hl[il], ntyp[il], q1[il])
+            plume = (phis[il], bases[il], pz1s[il], pz2s[il], hdss[il], dstrs[il])
+            out[ir, il] = _caline3_pair(xr[ir], yr[ir], zr[ir], link, plume, u, (xvec, yvec), (py1, py2), mixh)
     return out
 
 
 # --------------------------------------------------------------------------- climatological transfer
 @njit(cache=True)
-def build_cell_index(sx1, sy1, sx2, sy2, x0, y0, cell, nx, ny, reach):
+def build_cell_index(seg: Segments, x0: float, y0: float, cell: float, nx: int, ny: int, reach: float) -> tuple[IntArray, IntArray]:
     """Register every segment in the grid cells its bounding box (grown by ``reach``) overlaps.
 
     Returns CSR arrays (indptr over ``nx * ny`` cells, segment indices).
     """
+    sx1, sy1, sx2, sy2 = seg.x1, seg.y1, seg.x2, seg.y2
     ns = sx1.shape[0]
     counts = np.zeros(nx * ny + 1, dtype=np.int64)
     for pass_no in range(2):
@@ -324,10 +404,32 @@ def build_cell_index(sx1, sy1, sx2, sy2, x0, y0, cell, nx, ny, reach):
     return indptr, items
 
 
+def cell_index(seg: Segments, rx: FloatArray, ry: FloatArray, *, reach_m: float, cell_m: float) -> CellIndex:
+    """A grid of ``cell_m`` cells covering the receptors ``(rx, ry)``, each listing the segments within ``reach_m`` of it."""
+    x0 = rx.min() - cell_m
+    y0 = ry.min() - cell_m
+    nx = int((rx.max() - x0) // cell_m) + 2
+    ny = int((ry.max() - y0) // cell_m) + 2
+    indptr, items = build_cell_index(seg, float(x0), float(y0), float(cell_m), nx, ny, float(reach_m))
+    return CellIndex(indptr, items, float(x0), float(y0), float(cell_m), nx, ny)
+
+
 @njit(cache=True, inline="always")
-def _seg_distance(px, py, x1, y1, x2, y2) -> float:
-    dx = x2 - x1
-    dy = y2 - y1
+def _cell_of(px: float, py: float, index: CellIndex) -> int:
+    """The cell holding ``(px, py)``, or -1 outside the grid."""
+    i = int((px - index.x0) // index.cell_m)
+    j = int((py - index.y0) // index.cell_m)
+    if i < 0 or j < 0 or i >= index.nx or j >= index.ny:
+        return -1
+    return j * index.nx + i
+
+
+@njit(cache=True, inline="always")
+def _seg_distance(px: float, py: float, seg: Segments, s: int) -> float:
+    """Distance from ``(px, py)`` to segment ``s``."""
+    x1, y1 = seg.x1[s], seg.y1[s]
+    dx = seg.x2[s] - x1
+    dy = seg.y2[s] - y1
     l2 = dx * dx + dy * dy
     t = 0.0 if l2 == 0.0 else ((px - x1) * dx + (py - y1) * dy) / l2
     t = min(max(t, 0.0), 1.0)
@@ -337,10 +439,12 @@ def _seg_distance(px, py, x1, y1, x2, y2) -> float:
 
 
 @njit(cache=True, inline="always")
-def _segment_transfer(px, py, x1, y1, x2, y2, dmin, cutoff, dir_density, g_table, g_row, lx0, dlx, dt):
-    """Long-term concentration at (px, py) per unit lineal emission (1 ug/m/s) on a straight segment."""
-    dx = x2 - x1
-    dy = y2 - y1
+def _segment_transfer(px: float, py: float, seg: Segments, s: int, dmin: float, g_row: int, cutoff: float, tables: TransferTables) -> float:
+    """Long-term concentration at (px, py) per unit lineal emission (1 ug/m/s) on straight segment ``s``."""
+    x1, y1 = seg.x1[s], seg.y1[s]
+    dir_density, g_table, lx0, dlx, dt = tables
+    dx = seg.x2[s] - x1
+    dy = seg.y2[s] - y1
     ll = math.sqrt(dx * dx + dy * dy)
     if ll <= 0.0:
         return 0.0
@@ -370,11 +474,11 @@ def _segment_transfer(px, py, x1, y1, x2, y2, dmin, cutoff, dir_density, g_table
     acc = 0.0
     for k in range(n):
         t = t1 + (k + 0.5) * h
-        s = d * math.sinh(t)
+        sk = d * math.sinh(t)
         x = d * math.cosh(t)
         # bearing (compass, from north clockwise) from the receptor to the source point = wind-from direction
-        vx = fx + s * ex
-        vy = fy + s * ey
+        vx = fx + sk * ex
+        vy = fy + sk * ey
         b = math.degrees(math.atan2(vx, vy))
         if b < 0.0:
             b += 360.0
@@ -398,100 +502,68 @@ def _segment_transfer(px, py, x1, y1, x2, y2, dmin, cutoff, dir_density, g_table
 
 @njit(cache=True, parallel=True)
 def transfer_pairs(
-    rx,
-    ry,
-    sx1,
-    sy1,
-    sx2,
-    sy2,
-    s_row,
-    s_dmin,
-    cell_indptr,
-    cell_items,
-    x0,
-    y0,
-    cell,
-    nx,
-    ny,
-    cutoff,
-    dir_density,
-    g_table,
-    lx0,
-    dlx,
-    dt,
-):
+    rx: FloatArray,
+    ry: FloatArray,
+    seg: Segments,
+    s_row: IntArray,
+    s_dmin: FloatArray,
+    index: CellIndex,
+    cutoff: float,
+    tables: TransferTables,
+) -> tuple[IntArray, IntArray, FloatArray]:
     """Sparse long-term transfer between receptors and segments.
 
     Returns ``(indptr, seg, value)``: for receptor ``r`` the segments ``seg[indptr[r]:indptr[r+1]]``
     within ``cutoff`` and their concentrations (ug/m3) per unit lineal emission (1 ug/m/s).
-    ``s_row`` picks the row of ``g_table`` (one per road-width class), ``s_dmin`` the
+    ``s_row`` picks the row of ``tables.g_table`` (one per road-width class), ``s_dmin`` the
     distance below which a receptor counts as on the road (half the carriageway width).
+    ``index`` lists, per cell, the segments that may lie within ``cutoff``.
     """
+    cell_indptr, cell_items = index.indptr, index.items
     nr = rx.shape[0]
     counts = np.zeros(nr, dtype=np.int64)
     for r in prange(nr):
-        i = int((rx[r] - x0) // cell)
-        j = int((ry[r] - y0) // cell)
-        if i < 0 or j < 0 or i >= nx or j >= ny:
+        c = _cell_of(rx[r], ry[r], index)
+        if c < 0:
             continue
-        c = j * nx + i
         n = 0
         for k in range(cell_indptr[c], cell_indptr[c + 1]):
             s = cell_items[k]
-            if _seg_distance(rx[r], ry[r], sx1[s], sy1[s], sx2[s], sy2[s]) < cutoff:
+            if _seg_distance(rx[r], ry[r], seg, s) < cutoff:
                 n += 1
         counts[r] = n
     indptr = np.zeros(nr + 1, dtype=np.int64)
     for r in range(nr):
         indptr[r + 1] = indptr[r] + counts[r]
-    seg = np.empty(indptr[-1], dtype=np.int64)
+    found = np.empty(indptr[-1], dtype=np.int64)
     val = np.empty(indptr[-1], dtype=np.float64)
     for r in prange(nr):
-        i = int((rx[r] - x0) // cell)
-        j = int((ry[r] - y0) // cell)
-        if i < 0 or j < 0 or i >= nx or j >= ny:
+        c = _cell_of(rx[r], ry[r], index)
+        if c < 0:
             continue
-        c = j * nx + i
         pos = indptr[r]
         for k in range(cell_indptr[c], cell_indptr[c + 1]):
             s = cell_items[k]
-            if _seg_distance(rx[r], ry[r], sx1[s], sy1[s], sx2[s], sy2[s]) < cutoff:
-                seg[pos] = s
-                val[pos] = _segment_transfer(
-                    rx[r],
-                    ry[r],
-                    sx1[s],
-                    sy1[s],
-                    sx2[s],
-                    sy2[s],
-                    s_dmin[s],
-                    cutoff,
-                    dir_density,
-                    g_table,
-                    s_row[s],
-                    lx0,
-                    dlx,
-                    dt,
-                )
+            if _seg_distance(rx[r], ry[r], seg, s) < cutoff:
+                found[pos] = s
+                val[pos] = _segment_transfer(rx[r], ry[r], seg, s, s_dmin[s], s_row[s], cutoff, tables)
                 pos += 1
-    return indptr, seg, val
+    return indptr, found, val
 
 
 @njit(cache=True, parallel=True)
-def nearest_segment(rx, ry, sx1, sy1, sx2, sy2, s_reach, cell_indptr, cell_items, x0, y0, cell, nx, ny):
+def nearest_segment(rx: FloatArray, ry: FloatArray, seg: Segments, s_reach: FloatArray, index: CellIndex) -> IntArray:
     """For each receptor the nearest segment whose own reach (e.g. half the street width) covers it, else -1."""
     nr = rx.shape[0]
     out = np.full(nr, -1, dtype=np.int64)
     for r in prange(nr):
-        i = int((rx[r] - x0) // cell)
-        j = int((ry[r] - y0) // cell)
-        if i < 0 or j < 0 or i >= nx or j >= ny:
+        c = _cell_of(rx[r], ry[r], index)
+        if c < 0:
             continue
-        c = j * nx + i
         best = np.inf
-        for k in range(cell_indptr[c], cell_indptr[c + 1]):
-            s = cell_items[k]
-            dd = _seg_distance(rx[r], ry[r], sx1[s], sy1[s], sx2[s], sy2[s])
+        for k in range(index.indptr[c], index.indptr[c + 1]):
+            s = index.items[k]
+            dd = _seg_distance(rx[r], ry[r], seg, s)
             if dd <= s_reach[s] and dd < best:
                 best = dd
                 out[r] = s
