@@ -1,4 +1,4 @@
-"""Acceptance of issue 4: baseline demand for Ghent, Athens and Porto from their city.toml.
+"""Baseline demand for Ghent, Athens and Porto from their city.toml.
 
 - each city gets its demand in < 10 s and the baseline assignment converges to rgap 1e-4;
 - total trips, heavy share and mean trip length are within 5 % of the configured targets;
@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from ldtkit.errors import ConfigError
+from ldtkit.errors import ConfigError, InvalidValueError, MissingFieldError
 from ldtkit.model.assignment import assign
 from ldtkit.model.demand import period_factors_from_profile
 from ldtkit.study.city import load_city
@@ -51,29 +51,29 @@ def city_demand(request):
 
 def test_demand_built_fast_and_on_target(city_demand):
     city, network, net, demand, elapsed, _ = city_demand
-    cfg = city.section("demand")
+    cfg = city.config.demand
     assert elapsed < 10.0, f"{city.name}: demand took {elapsed:.1f} s"
     m = demand.meta
     report = {k: round(m[k], 4) for k in ("total_vph", "heavy_share", "mean_trip_km_internal", "mean_trip_km_all", "beta_per_min")}
     print(city.name, report, f"{elapsed:.2f} s")
-    assert abs(demand.total() / cfg["total_vph"] - 1) <= 0.05
+    assert abs(demand.total() / cfg.total_vph - 1) <= 0.05
     heavy = demand.trips["heavy"].sum() / demand.total()
-    assert abs(heavy / cfg["heavy_share"] - 1) <= 0.05
+    assert abs(heavy / cfg.heavy_share - 1) <= 0.05
     # mean trip length of internal trips, recomputed from the skim on the network
     z = m["zones"]
     inside = np.flatnonzero((z["kind"] == "internal").to_numpy())
     tot = sum(demand.trips.values())[np.ix_(inside, inside)]
     km = m["skim"].length_km[np.ix_(inside, inside)]
-    assert abs((tot * km).sum() / tot.sum() / cfg["mean_trip_km"] - 1) <= 0.05
+    assert abs((tot * km).sum() / tot.sum() / cfg.mean_trip_km - 1) <= 0.05
     # the block shares follow the config
     blocks = m["blocks_vph"]
-    assert abs(blocks["through"] / demand.total() - cfg.get("through_share", 0.0)) <= 0.01
+    assert abs(blocks["through"] / demand.total() - cfg.through_share) <= 0.01
     # zones, connectors, periods
     assert len(net.zone_ids) == len(demand.zone_ids) and set(demand.zone_ids) == set(net.zone_ids)
     con = net.links[net.links["road_class"] == "connector"]
     assert len(con) > 0 and con["link_id"].min() > network.links["link_id"].max()
     assert net.n_links == network.n_links + len(con)
-    assert demand.period_factors == period_factors_from_profile(cfg["hourly_profile"])
+    assert demand.period_factors == period_factors_from_profile(cfg.hourly_profile)
     assert 0.3 < demand.period_factors["evening"] < 0.8 and 0.05 < demand.period_factors["night"] < 0.3
 
 
@@ -135,9 +135,11 @@ def test_demand_config_errors(tmp_path):
     shutil.copytree(src.root, d)
     text = (d / "city.toml").read_text()
     (d / "city.toml").write_text(text.replace('zoning = "blocks"', 'zoning = "blokcs"'))
-    city = load_city(d)
-    with pytest.raises(ConfigError, match=r"demand.zoning = 'blokcs'; expected one of"):
-        demand_for_city(city, progress=False)
+    with pytest.raises(InvalidValueError, match=r"\[demand\] zoning = 'blokcs'; expected one of .*; did you mean 'blocks'\?"):
+        demand_for_city(d, progress=False)
     (d / "city.toml").write_text(text.replace("[demand]\n", "[demand]\ntotal_vhp = 3\n"))
-    with pytest.raises(ConfigError, match=r"unknown keys in \[demand\]: \['total_vhp'\]"):
-        demand_for_city(load_city(d), progress=False)
+    with pytest.raises(ConfigError, match=r"\[demand\] unknown key 'total_vhp'; did you mean 'total_vph'\?"):
+        demand_for_city(d, progress=False)
+    (d / "city.toml").write_text(text.replace('zoning = "blocks"', 'zoning = "corine"'))
+    with pytest.raises(MissingFieldError, match=r"missing required field 'demand.corine.raster'"):
+        demand_for_city(d, progress=False)

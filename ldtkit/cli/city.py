@@ -1,10 +1,27 @@
-"""``ldtkit city init DIR --osm FILE [--name NAME]``: a runnable city folder from an OSM extract."""
+"""``ldtkit city init DIR --osm FILE [--name NAME]`` and ``ldtkit city check DIR``.
+
+``init`` writes a runnable city folder from an OSM extract; ``check`` reads a city folder's
+``city.toml`` and prints every value the models will use (defaults included), or the list of
+problems found in it (unknown keys with the closest valid one, bad values, missing keys and
+files), exiting 1.
+
+Examples
+--------
+::
+
+    ldtkit city init my_city --osm extract.osm.pbf
+    ldtkit city check my_city
+"""
 
 from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
+
+from ldtkit.cli.args import Subparsers
+from ldtkit.errors import InputFileNotFoundError, LdtkitError, MissingFieldError
 
 #: Car trips in a mean day hour (07-19) per resident and per job, used to size the demand of a
 #: new city. Ghent's configured demand (33,000 veh/h for 265,000 residents and 180,000 jobs)
@@ -12,8 +29,9 @@ from pathlib import Path
 TRIPS_PER_ACTIVITY_HOUR = 0.08
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("city", help="create a city folder")
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
+    """Register ``ldtkit city`` and its actions ``init`` and ``check``."""
+    p = subparsers.add_parser("city", help="create or check a city folder")
     s = p.add_subparsers(dest="city_command", metavar="ACTION")
     init = s.add_parser("init", help="write DIR/city.toml with sensible defaults for an OSM extract")
     init.add_argument("dir", help="the new city folder")
@@ -21,13 +39,68 @@ def add_parser(sub) -> None:
     init.add_argument("--name", help="short city name (default: the folder name)")
     init.add_argument("--force", action="store_true", help="overwrite an existing city.toml")
     init.set_defaults(func=_init)
+    check = s.add_parser("check", help="print DIR/city.toml with every default filled in, or the list of its problems")
+    check.add_argument("dir", help="a city folder (or a shipped city's name)")
+    check.set_defaults(func=_check)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+    return p
 
 
 def _init(args: argparse.Namespace) -> int:
     path = init_city(args.dir, osm=args.osm, name=args.name, force=args.force)
     print(f"wrote {path}; next: ldtkit run {Path(args.dir)} --scenario FILE")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    report, ok = check_city(args.dir)
+    print(report, end="")
+    return 0 if ok else 1
+
+
+def check_city(folder: str | Path) -> tuple[str, bool]:
+    """The report of ``ldtkit city check``: the resolved ``city.toml``, or its problems.
+
+    Returns
+    -------
+    (str, bool)
+        The text to print and whether the city has no problem.
+
+    Examples
+    --------
+    >>> text, ok = check_city("ghent")
+    >>> ok, text.splitlines()[1]
+    (True, 'name = "ghent"')
+    """
+    from ldtkit.study.city import city_dir
+    from ldtkit.study.config import config_paths, parse_city_config, read_toml, resolved_toml
+
+    root = city_dir(folder)
+    source = root / "city.toml"
+    config, problems = parse_city_config(read_toml(source), source=str(source))
+    if config is not None:
+        problems += file_problems(root, config_paths(config), source)
+        for table, needed_by in (("network", "every command"), ("demand", "ldtkit run")):
+            if getattr(config, table) is None:
+                problems.append(MissingFieldError(source, table, expected=f"a [{table}] table ({needed_by} needs it)"))
+    if problems:
+        lines = [
+            f"{source}: {len(problems)} problem{'s' if len(problems) > 1 else ''}:",
+            *(f"  - {str(p).removeprefix(f'{source}: ')}" for p in problems),
+        ]
+        return "\n".join(lines) + "\n", False
+    assert config is not None
+    return f"# {source}: no problems; every value the models use, defaults included\n" + resolved_toml(config), True
+
+
+def file_problems(root: Path, named: Iterable[tuple[str, str]], source: Path) -> list[LdtkitError]:
+    """A not-found error for every ``(key, relative path)`` in ``named`` that does not exist under ``root``."""
+    out: list[LdtkitError] = []
+    for key, rel in named:
+        p = Path(rel) if Path(rel).is_absolute() else root / rel
+        if not p.exists():
+            out.append(InputFileNotFoundError(p, what=f"file named by {source} field {key!r}"))
+    return out
 
 
 def init_city(folder: str | Path, *, osm: str | Path, name: str | None = None, force: bool = False) -> Path:

@@ -9,12 +9,16 @@ A city folder holds everything ldtkit needs to model one city::
 
 ``city.toml`` has a top-level ``name`` and ``crs`` (a metric CRS used inside the
 models) and one table per stage: ``[network]``, ``[focus]``, ``[demand]``,
-``[noise]``, ``[air]``. Paths in it are relative to the city folder.
+``[noise]``, ``[air]``, ``[compare]``. Paths in it are relative to the city folder.
+:func:`load_city` parses and checks it once into :attr:`City.config`, a
+:class:`~ldtkit.study.config.CityConfig`; ``docs/city-config.md`` lists every key.
 
 Examples
 --------
 >>> from ldtkit.study.city import load_city
->>> city = load_city("ghent")  # doctest: +SKIP
+>>> city = load_city("ghent")
+>>> city.config.network.source, city.config.focus.bbox
+('segments', (3.685, 51.03, 3.755, 51.075))
 >>> net = city.load_network()  # doctest: +SKIP
 """
 
@@ -23,20 +27,26 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import tomllib
-
-from ldtkit.errors import ConfigError, InputFileNotFoundError, MissingFieldError, UnreadableFormatError
+from ldtkit.errors import ConfigError, InputFileNotFoundError, MissingFieldError
 from ldtkit.resources import shipped_cities_dir
+from ldtkit.study.config import CityConfig, NetworkConfig, config_paths, parse_city_config, read_toml
+from ldtkit.study.config.schema import raise_problems
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ldtkit.model.network import RoadNetwork
 
 #: Where shipped city folders live (the repository's ``data/``); override with LDTKIT_DATA.
 DATA_DIR = shipped_cities_dir()
 
+#: Files that travel with a named shapefile (its attributes and projection change results too).
+SHAPEFILE_SIDECARS = (".dbf", ".shx", ".prj", ".cpg")
+
 
 @dataclass(frozen=True)
 class City:
-    """A parsed ``city.toml``.
+    """A city folder and its checked ``city.toml``.
 
     Attributes
     ----------
@@ -47,31 +57,31 @@ class City:
     crs
         Metric CRS used inside the models (e.g. ``"EPSG:31370"``).
     config
-        The whole parsed TOML, one table per stage.
+        The typed configuration, every default resolved (:class:`~ldtkit.study.config.CityConfig`).
+    toml
+        The parsed TOML as written (for tools that want the raw text; the models read ``config``).
     """
 
     name: str
     root: Path
     crs: str
-    config: dict[str, Any] = field(default_factory=dict, compare=False)
+    config: CityConfig = field(compare=False, repr=False)
+    toml: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def config_path(self) -> Path:
         return self.root / "city.toml"
 
     def section(self, key: str) -> dict[str, Any]:
-        """The ``[key]`` table of the config (empty dict when absent)."""
-        value = self.config.get(key, {})
+        """The ``[key]`` table as written in the file (empty dict when absent).
+
+        Kept for scripts written before :attr:`config`; code reads the typed :attr:`config`
+        (e.g. ``city.config.focus.bbox``), whose defaults are filled in and checked.
+        """
+        value = self.toml.get(key, {})
         if not isinstance(value, dict):
             raise ConfigError(f"{self.config_path}: [{key}] must be a table, got {type(value).__name__}")
         return value
-
-    def require(self, section: str, key: str, *, expected: str = "") -> Any:
-        """``config[section][key]`` or a :class:`MissingFieldError` naming the file and field."""
-        sec = self.section(section)
-        if key not in sec:
-            raise MissingFieldError(self.config_path, f"{section}.{key}", expected=expected)
-        return sec[key]
 
     def path(self, relative: str | Path, *, field_name: str = "") -> Path:
         """Resolve a path from the config against the city folder, checking it exists."""
@@ -82,33 +92,34 @@ class City:
             raise InputFileNotFoundError(p, what=what)
         return p
 
+    def named_files(self) -> list[Path]:
+        """Every existing file the config names (a folder: the files in it; a shapefile: its sidecars too)."""
+        files: set[Path] = set()
+        for _, rel in config_paths(self.config):
+            p = Path(rel) if Path(rel).is_absolute() else self.root / rel
+            if p.is_file():
+                files.add(p)
+                if p.suffix.lower() == ".shp":
+                    files.update(q for q in (p.with_suffix(s) for s in SHAPEFILE_SIDECARS) if q.is_file())
+            elif p.is_dir():
+                files.update(q for q in p.rglob("*") if q.is_file())
+        return sorted(files)
+
     def fingerprint(self) -> str:
         """Content hash of the config and every file it names (for the result cache)."""
         h = hashlib.sha256(self.config_path.read_bytes())
-        for f in sorted(self._named_files()):
-            h.update(f.name.encode())
-            h.update(_file_digest(f).encode())
+        for f in self.named_files():
+            h.update(f.relative_to(self.root).as_posix().encode() if f.is_relative_to(self.root) else f.name.encode())
+            h.update(file_digest(f).encode())
         return h.hexdigest()
 
-    def _named_files(self) -> set[Path]:
-        files: set[Path] = set()
+    def network_config(self) -> NetworkConfig:
+        """``[network]``, or :class:`MissingFieldError` when the file has none."""
+        if self.config.network is None:
+            raise MissingFieldError(self.config_path, "network", expected='a [network] table with source = "osm", "segments", ...')
+        return self.config.network
 
-        def walk(obj: Any) -> None:
-            if isinstance(obj, dict):
-                for v in obj.values():
-                    walk(v)
-            elif isinstance(obj, list):
-                for v in obj:
-                    walk(v)
-            elif isinstance(obj, str) and ("/" in obj or "." in obj):
-                p = self.root / obj
-                if p.is_file():
-                    files.add(p)
-
-        walk(self.config)
-        return files
-
-    def load_network(self):
+    def load_network(self) -> RoadNetwork:
         """Build the city's :class:`~ldtkit.model.network.RoadNetwork` from ``[network]``."""
         from ldtkit.model.network import (
             network_from_osm,
@@ -117,32 +128,64 @@ class City:
             network_from_tntp,
         )
 
-        net = self.section("network")
-        source = self.require("network", "source", expected='one of "osm", "segments", "shapefiles", "tntp"')
-        opts = {k: v for k, v in net.items() if k not in ("source", "path", "links", "nodes", "mapping")}
-        if source == "osm":
+        net = self.network_config()
+        # the parser has checked that each source has its files (path, links/nodes, mapping) and
+        # resolved the snapping tolerance of the sources that snap
+        snap_m = net.snap_tolerance_m if net.snap_tolerance_m is not None else 0.0
+        if net.source == "osm":
             return network_from_osm(
-                self.path(self.require("network", "path"), field_name="network.path"), crs=self.crs, name=self.name, **opts
-            )
-        if source == "segments":
-            mapping = self.require("network", "mapping", expected="a table mapping columns to link fields")
-            return network_from_segments(
-                self.path(self.require("network", "path"), field_name="network.path"), mapping, crs=self.crs, name=self.name, **opts
-            )
-        if source == "shapefiles":
-            return network_from_shapefiles(
-                self.path(self.require("network", "links"), field_name="network.links"),
-                self.path(self.require("network", "nodes"), field_name="network.nodes"),
+                self.path(str(net.path), field_name="network.path"),
                 crs=self.crs,
                 name=self.name,
-                **opts,
+                include_service=net.include_service,
+                keep_non_car=net.keep_non_car,
+                road_class_defaults=net.road_class_defaults,
+                cleanup=net.cleanup,
             )
-        if source == "tntp":
-            return network_from_tntp(self.path(self.require("network", "path"), field_name="network.path"), name=self.name)
-        raise ConfigError(f"{self.config_path}: network.source = {source!r}; expected one of 'osm', 'segments', 'shapefiles', 'tntp'")
+        if net.source == "segments":
+            return network_from_segments(
+                self.path(str(net.path), field_name="network.path"),
+                dict(net.mapping or {}),
+                crs=self.crs,
+                name=self.name,
+                road_class_defaults=net.road_class_defaults,
+                snap_tolerance_m=snap_m,
+                default_direction=net.default_direction,
+                keep_non_car=net.keep_non_car,
+                cleanup=net.cleanup,
+                split_at_junctions=net.split_at_junctions,
+                layer=net.layer,
+            )
+        if net.source == "shapefiles":
+            columns: dict[str, str | None] | None = dict(net.columns) if net.columns is not None else None
+            return network_from_shapefiles(
+                self.path(str(net.links), field_name="network.links"),
+                self.path(str(net.nodes), field_name="network.nodes"),
+                crs=self.crs,
+                name=self.name,
+                columns=columns,
+                zone_ids=list(net.zone_ids) if net.zone_ids is not None else None,
+                capacity_is_per_lane=net.capacity_is_per_lane,
+                snap_tolerance_m=snap_m,
+                keep_non_car=net.keep_non_car,
+                cleanup=net.cleanup,
+            )
+        return network_from_tntp(
+            self.path(str(net.path), field_name="network.path"),
+            name=self.name,
+            toll_weight=net.toll_weight,
+            distance_weight=net.distance_weight,
+        )
 
 
-def _file_digest(path: Path) -> str:
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in chunks.
+
+    Examples
+    --------
+    >>> len(file_digest(DATA_DIR / "ghent" / "city.toml"))
+    64
+    """
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -165,7 +208,7 @@ def city_dir(name_or_path: str | Path) -> Path:
 
 
 def load_city(name_or_path: str | Path) -> City:
-    """Read a city folder's ``city.toml``.
+    """Read and check a city folder's ``city.toml``.
 
     Parameters
     ----------
@@ -178,16 +221,20 @@ def load_city(name_or_path: str | Path) -> City:
         No such city folder; the message lists the shipped cities.
     UnreadableFormatError
         ``city.toml`` is not valid TOML.
-    MissingFieldError
-        ``name`` or ``crs`` is missing.
+    MissingFieldError, InvalidValueError, ConfigError
+        A key is missing, has a bad value or is unknown (the message names the file, the
+        section and the key); several problems are raised together as a
+        :class:`~ldtkit.study.config.CityConfigError`.
+
+    Examples
+    --------
+    >>> load_city("athens").config.demand.cell_m
+    400.0
     """
     root = city_dir(name_or_path)
     cfg_path = root / "city.toml"
-    try:
-        config = tomllib.loads(cfg_path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise UnreadableFormatError(cfg_path, expected="TOML", detail=str(exc)) from exc
-    for key in ("name", "crs"):
-        if key not in config:
-            raise MissingFieldError(cfg_path, key, expected="a top-level key")
-    return City(name=str(config["name"]), root=root, crs=str(config["crs"]), config=config)
+    raw = read_toml(cfg_path)
+    config, problems = parse_city_config(raw, source=str(cfg_path))
+    raise_problems(str(cfg_path), problems)
+    assert config is not None  # no problem means a complete configuration
+    return City(name=config.name, root=root, crs=config.crs, config=config, toml=raw)

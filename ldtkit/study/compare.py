@@ -1,12 +1,14 @@
 """Compare a scenario with the baseline: link differences and indicators.
 
-Indicators per scenario (daily totals over the day/evening/night periods):
+Indicators per scenario (daily totals over the day/evening/night periods), named as in the
+registry :mod:`ldtkit.study.indicators`:
 
 - ``vehicle_km`` and ``vehicle_hours`` driven per day,
 - ``delay_vehicle_hours`` (congested minus free-flow time) and ``mean_delay_s_per_km``,
 - flows on watched links (``[compare.watch]`` in ``city.toml``: label → selector),
 - people per END Lden band and per Lnight band (noise),
-- people above the 40 µg/m³ NO2 annual limit, population-weighted NO2 (air),
+- people above the NO2 annual limit (:data:`ldtkit.model.limits.NO2_LIMIT_UGM3`),
+  population-weighted NO2 (air),
 - CO2 tonnes per day.
 
 Examples
@@ -19,16 +21,33 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ldtkit.model.limits import NO2_LIMIT_UGM3
 from ldtkit.model.network import CONNECTOR_CLASS
 from ldtkit.model.traffic import PERIODS
+from ldtkit.study.indicators import (
+    CO2_T_PER_DAY,
+    DELAY_VEHICLE_HOURS,
+    MEAN_DELAY_S_PER_KM,
+    PEOPLE_ABOVE_NO2_LIMIT,
+    POPULATION_WEIGHTED_NO2,
+    VEHICLE_HOURS,
+    VEHICLE_KM,
+    exposure_indicator,
+    watch_indicator,
+)
+from ldtkit.study.scenario import select_links
 
-NO2_LIMIT_UGM3 = 40.0
+if TYPE_CHECKING:  # pragma: no cover
+    from ldtkit.study.runner import ScenarioResult
+
+#: ``[compare.watch]``: label -> scenario selector (``street``, ``bridge``, ... and ``direction``).
+Watch = Mapping[str, Mapping[str, Any]]
 
 
 @dataclass
@@ -51,10 +70,11 @@ class Comparison:
     links: gpd.GeoDataFrame
 
     def to_dataframe(self) -> pd.DataFrame:
+        """A copy of the indicator table."""
         return self.indicators.copy()
 
 
-def indicators(result: Any, *, watch: Mapping[str, dict] | None = None) -> dict[str, float]:
+def indicators(result: ScenarioResult, *, watch: Watch | None = None) -> dict[str, float]:
     """Daily indicators of one :class:`~ldtkit.study.runner.ScenarioResult`."""
     links = result.network.links
     real = (links["road_class"] != CONNECTOR_CLASS).to_numpy()
@@ -64,43 +84,39 @@ def indicators(result: Any, *, watch: Mapping[str, dict] | None = None) -> dict[
     vkm = vh = delay = 0.0
     for period, hours in PERIODS.items():
         flow = result.traffic[period].total_vph
+        # results cached by older versions may lack the per-period assignments
         a = result.period_assignments.get(period) if getattr(result, "period_assignments", None) else None
-        time_h = (
-            (a.time_min / 60.0)
-            if a is not None
-            else np.divide(length_km, result.traffic[period].speed_kmh, out=free_h.copy(), where=result.traffic[period].speed_kmh > 0)
-        )
+        speed = result.traffic[period].speed_kmh
+        time_h = (a.time_min / 60.0) if a is not None else np.divide(length_km, speed, out=free_h.copy(), where=speed > 0)
         vkm += hours * float(np.sum(flow[real] * length_km[real]))
         vh += hours * float(np.sum(flow[real] * time_h[real]))
         delay += hours * float(np.sum(flow[real] * np.maximum(time_h[real] - free_h[real], 0.0)))
-    out["vehicle_km"] = vkm
-    out["vehicle_hours"] = vh
-    out["delay_vehicle_hours"] = delay
-    out["mean_delay_s_per_km"] = delay * 3600.0 / vkm if vkm > 0 else 0.0
-    for label, sel in (watch or {}).items():
-        from ldtkit.study.scenario import select_links
-
-        sel = dict(sel)
+    out[VEHICLE_KM] = vkm
+    out[VEHICLE_HOURS] = vh
+    out[DELAY_VEHICLE_HOURS] = delay
+    out[MEAN_DELAY_S_PER_KM] = delay * 3600.0 / vkm if vkm > 0 else 0.0
+    for label, selector in (watch or {}).items():
+        sel = dict(selector)
         direction = sel.pop("direction", "both")
         rows = select_links(result.network, sel, direction=direction, context=f"compare.watch {label!r}")
-        out[f"flow_vph: {label}"] = float(np.max(result.traffic["day"].total_vph[rows]))
+        out[watch_indicator(label).name] = float(np.max(result.traffic["day"].total_vph[rows]))
     noise = getattr(result, "noise", None)
     if noise is not None:
         for band, people in noise.exposure().items():
-            out[f"people {band}"] = float(people)
+            out[exposure_indicator(band).name] = float(people)
     air = getattr(result, "air", None)
     if air is not None:
         pop = np.asarray(air.population if hasattr(air, "population") else air.receptors.population, dtype=float)
         no2 = np.asarray(air.no2_ugm3, dtype=float)
-        out["people NO2 > 40 ug/m3"] = float(pop[no2 > NO2_LIMIT_UGM3].sum())
-        out["population-weighted NO2 ug/m3"] = float((pop * no2).sum() / pop.sum()) if pop.sum() > 0 else float(no2.mean())
+        out[PEOPLE_ABOVE_NO2_LIMIT] = float(pop[no2 > NO2_LIMIT_UGM3].sum())
+        out[POPULATION_WEIGHTED_NO2] = float((pop * no2).sum() / pop.sum()) if pop.sum() > 0 else float(no2.mean())
         co2 = getattr(air, "co2_t_per_day", None)
         if co2 is not None:
-            out["CO2 t/day"] = float(co2)
+            out[CO2_T_PER_DAY] = float(co2)
     return out
 
 
-def compare(baseline: Any, scenario: Any, *, watch: Mapping[str, dict] | None = None) -> Comparison:
+def compare(baseline: ScenarioResult, scenario: ScenarioResult, *, watch: Watch | None = None) -> Comparison:
     """Differences of ``scenario`` against ``baseline`` (both :class:`~ldtkit.study.runner.ScenarioResult`)."""
     b = indicators(baseline, watch=watch)
     s = indicators(scenario, watch=watch)
@@ -116,7 +132,7 @@ def compare(baseline: Any, scenario: Any, *, watch: Mapping[str, dict] | None = 
     return Comparison(scenario.scenario.name, table, gpd.GeoDataFrame(links, geometry="geometry", crs=scenario.network.crs))
 
 
-def indicators_table(results: Mapping[str, Any], *, watch: Mapping[str, dict] | None = None) -> pd.DataFrame:
+def indicators_table(results: Mapping[str, ScenarioResult], *, watch: Watch | None = None) -> pd.DataFrame:
     """One column per scenario (baseline first) and, for each scenario, its difference to the baseline."""
     base = indicators(results["baseline"], watch=watch)
     cols: dict[str, dict[str, float]] = {"baseline": base}

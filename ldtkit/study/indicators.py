@@ -61,6 +61,8 @@ class Indicator:
 
 #: Prefix of the per-link flow indicators of watched links.
 WATCH_PREFIX: Final = "flow_vph: "
+#: Prefix of the people-per-noise-band indicators (``"people Lden 55-59"``).
+EXPOSURE_PREFIX: Final = "people "
 #: Names of the fixed indicators (the keys of :data:`INDICATORS`).
 VEHICLE_KM: Final = "vehicle_km"
 VEHICLE_HOURS: Final = "vehicle_hours"
@@ -71,12 +73,20 @@ POPULATION_WEIGHTED_NO2: Final = "population-weighted NO2 ug/m3"
 CO2_T_PER_DAY: Final = "CO2 t/day"
 
 
-def _bands(quantity: str, edges: tuple[int, ...]) -> list[Indicator]:
+def exposure_indicator(band: str) -> Indicator:
+    """The indicator of the people in one noise band (a label of :func:`~ldtkit.model.limits.band_labels`).
+
+    Examples
+    --------
+    >>> exposure_indicator("Lden 55-59").name
+    'people Lden 55-59'
+    """
     # moving between two bands is neither good nor bad on its own
-    return [
-        Indicator(f"people {b}", f"People at {b.replace('>=', '≥ ')} dB", "people", "neutral", "noise")
-        for b in band_labels(quantity, edges)
-    ]
+    return Indicator(f"{EXPOSURE_PREFIX}{band}", f"People at {band.replace('>=', '≥ ')} dB", "people", "neutral", "noise")
+
+
+def _bands(quantity: str, edges: tuple[int, ...]) -> list[Indicator]:
+    return [exposure_indicator(b) for b in band_labels(quantity, edges)]
 
 
 _ALL: list[Indicator] = [

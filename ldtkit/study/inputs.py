@@ -1,5 +1,8 @@
 """A city's shared model inputs from its ``city.toml``: zones, connectors and baseline demand.
 
+Reads the typed ``[demand]`` of :attr:`City.config <ldtkit.study.city.City.config>`
+(:class:`~ldtkit.study.config.DemandConfig`), already checked and with its defaults resolved.
+
 Examples
 --------
 >>> from ldtkit.study.city import load_city
@@ -9,30 +12,24 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 import pandas as pd
 
 from ldtkit.errors import ConfigError
-from ldtkit.model.demand import DEFAULT_HOURLY_PROFILE, Demand, generate_demand
+from ldtkit.model.demand import Demand, generate_demand
 from ldtkit.model.network import RoadNetwork
 from ldtkit.study.city import City, load_city
-
-_DEMAND_KEYS = {
-    "zoning", "area", "area_buffer_m", "cell_m", "min_activity", "population_total", "jobs_total",
-    "total_vph", "heavy_share", "mean_trip_km", "mean_trip_min", "external_share", "through_share",
-    "heavy_external_factor", "hourly_profile", "pcu", "corine", "blocks", "osm", "grid", "external",
-    "connectors", "trip_ends", "sources", "notes",
-}  # fmt: skip
+from ldtkit.study.config import DemandConfig
 
 
-def _sub(cfg: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
-    v = cfg.get(key, {})
-    if not isinstance(v, Mapping):
-        raise ConfigError(f"{where}: [demand.{key}] must be a table, got {type(v).__name__}")
-    return dict(v)
+def demand_config(city: City) -> DemandConfig:
+    """``[demand]`` of the city, or :class:`ConfigError` when the file has none."""
+    if city.config.demand is None:
+        raise ConfigError(f"{city.config_path}: no [demand] table")
+    return city.config.demand
 
 
 def zones_for_city(city: City, network: RoadNetwork) -> pd.DataFrame:
@@ -41,83 +38,71 @@ def zones_for_city(city: City, network: RoadNetwork) -> pd.DataFrame:
 
     from ldtkit.model import zones as Z
 
-    cfg = city.section("demand")
-    where = str(city.config_path)
-    unknown = sorted(set(cfg) - _DEMAND_KEYS)
-    if unknown:
-        raise ConfigError(f"{where}: unknown keys in [demand]: {unknown}; expected some of {sorted(_DEMAND_KEYS)}")
-    zoning = city.require("demand", "zoning", expected='one of "corine", "blocks", "osm_buildings", "grid"')
+    cfg = demand_config(city)
     crs = str(network.crs)
-    area_cfg = cfg.get("area", "network")
-    if area_cfg == "network":
-        area = Z.network_area(network, buffer_m=float(cfg.get("area_buffer_m", 0.0)))
+    if cfg.area == "network":
+        area = Z.network_area(network, buffer_m=cfg.area_buffer_m)
     else:
-        area = Z.area_polygon(city.path(area_cfg, field_name="demand.area"), crs)
-        if cfg.get("area_buffer_m"):
-            area = area.buffer(float(cfg["area_buffer_m"]))
-    common = {"crs": crs, "min_activity": float(cfg.get("min_activity", 1.0))}
-    if "cell_m" in cfg:
-        common["cell_m"] = float(cfg["cell_m"])
-    pop_t = cfg.get("population_total")
-    job_t = cfg.get("jobs_total")
-    if zoning == "corine":
-        c = _sub(cfg, "corine", where)
-        if "raster" not in c:
-            raise ConfigError(f"{where}: [demand.corine] needs raster (the CORINE GeoTIFF) and legend")
-        zones = Z.zones_from_corine(
-            city.path(c["raster"], field_name="demand.corine.raster"),
-            city.path(c["legend"], field_name="demand.corine.legend") if c.get("legend") else None,
-            area, density=c.get("density"), population_total=pop_t, jobs_total=job_t, **common,
+        area = Z.area_polygon(city.path(cfg.area, field_name="demand.area"), crs)
+        if cfg.area_buffer_m:
+            area = area.buffer(cfg.area_buffer_m)
+    cell_m = float(cfg.cell_m) if cfg.cell_m is not None else None  # resolved per zoning by the parser
+    # the parser has checked that the zoning's own table and totals are there
+    if cfg.zoning == "corine":
+        assert cfg.corine is not None and cell_m is not None
+        c = cfg.corine
+        # CLC codes are TOML keys, hence strings; the model takes int or str codes
+        density = cast("Mapping[int | str, Sequence[float]] | None", c.density)
+        zones: pd.DataFrame = Z.zones_from_corine(
+            city.path(c.raster, field_name="demand.corine.raster"),
+            city.path(c.legend, field_name="demand.corine.legend") if c.legend else None,
+            area, crs=crs, cell_m=cell_m, density=density, population_total=cfg.population_total,
+            jobs_total=cfg.jobs_total, min_activity=cfg.min_activity,
         )  # fmt: skip
-    elif zoning == "blocks":
-        c = _sub(cfg, "blocks", where)
-        if "path" not in c:
-            raise ConfigError(f"{where}: [demand.blocks] needs path (the block polygons file)")
+    elif cfg.zoning == "blocks":
+        assert cfg.blocks is not None and cell_m is not None
+        b = cfg.blocks
         zones = Z.zones_from_blocks(
-            city.path(c["path"], field_name="demand.blocks.path"), area,
-            residents_per_ha=c.get("residents_per_ha"), population_total=c.get("population_total_of_file"),
-            jobs_per_resident=float(c.get("jobs_per_resident", 1.0)), max_block_area_m2=c.get("max_block_area_m2"), **common,
+            city.path(b.path, field_name="demand.blocks.path"), area, crs=crs, cell_m=cell_m,
+            residents_per_ha=b.residents_per_ha, population_total=b.population_total_of_file,
+            jobs_per_resident=b.jobs_per_resident, max_block_area_m2=b.max_block_area_m2, min_activity=cfg.min_activity,
         )  # fmt: skip
-        if pop_t is not None or job_t is not None:
-            zones["population"] = Z.rescale_to_total(zones["population"].to_numpy(), pop_t, what="residents")
-            zones["jobs"] = Z.rescale_to_total(zones["jobs"].to_numpy(), job_t, what="jobs")
-    elif zoning == "osm_buildings":
-        c = _sub(cfg, "osm", where)
-        path = c.get("path") or city.section("network").get("path")
-        if not path:
-            raise ConfigError(f"{where}: [demand.osm] needs path (an OSM extract) or [network] path")
-        opts = {k: v for k, v in c.items() if k != "path"}
+        if cfg.population_total is not None or cfg.jobs_total is not None:
+            zones["population"] = Z.rescale_to_total(zones["population"].to_numpy(), cfg.population_total, what="residents")
+            zones["jobs"] = Z.rescale_to_total(zones["jobs"].to_numpy(), cfg.jobs_total, what="jobs")
+    elif cfg.zoning == "osm_buildings":
+        o = cfg.osm
+        net_path = city.config.network.path if city.config.network is not None else None
+        path = o.path or net_path
+        assert path is not None and cell_m is not None
+        options = {
+            "m2_per_resident": o.m2_per_resident, "m2_per_job": o.m2_per_job, "default_levels": o.default_levels,
+            "residential_share_untagged": o.residential_share_untagged, "residential_types": list(o.residential_types),
+            "ignore_types": list(o.ignore_types),
+        }  # fmt: skip
         zones = Z.zones_from_osm_buildings(
-            city.path(path, field_name="demand.osm.path"), area, options=opts, population_total=pop_t, jobs_total=job_t, **common
-        )
-    elif zoning == "grid":
-        c = _sub(cfg, "grid", where)
-        if pop_t is None or job_t is None:
-            raise ConfigError(f"{where}: zoning = 'grid' needs population_total and jobs_total in [demand]")
+            city.path(path, field_name="demand.osm.path"), area, crs=crs, cell_m=cell_m, options=options,
+            population_total=cfg.population_total, jobs_total=cfg.jobs_total, min_activity=cfg.min_activity,
+        )  # fmt: skip
+    else:  # grid
+        assert cfg.population_total is not None and cfg.jobs_total is not None and cell_m is not None
         zones = Z.zones_from_network_grid(
-            network, area, population_total=float(pop_t), jobs_total=float(job_t), local_classes=c.get("local_classes"),
-            **{k: v for k, v in common.items() if k != "crs"},
+            network, area, cell_m=cell_m, population_total=cfg.population_total, jobs_total=cfg.jobs_total,
+            local_classes=cfg.grid.local_classes, min_activity=cfg.min_activity,
         )  # fmt: skip
-    else:
-        raise ConfigError(f"{where}: demand.zoning = {zoning!r}; expected one of 'corine', 'blocks', 'osm_buildings', 'grid'")
 
-    ext = _sub(cfg, "external", where)
-    src = ext.get("source", "gateways" if (cfg.get("external_share", 0) or cfg.get("through_share", 0)) else "none")
-    if src == "gateways":
-        if "road_classes" not in ext:
-            raise ConfigError(f"{where}: [demand.external] needs road_classes (the classes of major roads)")
-        e_area = area if "boundary" not in ext else Z.area_polygon(city.path(ext["boundary"], field_name="demand.external.boundary"), crs)
+    ext = cfg.external
+    if ext.source == "gateways":
+        assert ext.road_classes is not None
+        e_area = area if ext.boundary is None else Z.area_polygon(city.path(ext.boundary, field_name="demand.external.boundary"), crs)
         ez = Z.external_zones(
-            network, e_area, road_classes=ext["road_classes"], boundary_buffer_m=ext.get("boundary_buffer_m", 300.0),
-            cluster_m=float(ext.get("cluster_m", 150.0)), include_nodes=ext.get("include_nodes", ()),
-            exclude_nodes=ext.get("exclude_nodes", ()),
+            network, e_area, road_classes=ext.road_classes, boundary_buffer_m=ext.boundary_buffer_m, cluster_m=ext.cluster_m,
+            include_nodes=ext.include_nodes, exclude_nodes=ext.exclude_nodes,
         )  # fmt: skip
-    elif src == "network_zones":
+    elif ext.source == "network_zones":
         ez = Z.network_external_zones(network)
-    elif src == "none":
-        ez = None
     else:
-        raise ConfigError(f"{where}: demand.external.source = {src!r}; expected 'gateways', 'network_zones' or 'none'")
+        ez = None
     if ez is not None and len(ez):
         zones = gpd.GeoDataFrame(pd.concat([zones, ez], ignore_index=True), geometry="geometry", crs=crs)
     return zones
@@ -158,36 +143,28 @@ def demand_for_city(city: City | str | Path, network: RoadNetwork | None = None,
 
     if not isinstance(city, City):
         city = load_city(city)
+    cfg = demand_config(city)
     if network is None:
         network = city.load_network()
-    cfg = city.section("demand")
-    where = str(city.config_path)
-    if not cfg:
-        raise ConfigError(f"{where}: no [demand] table")
     bar = tqdm(total=3, desc=f"demand {city.name}", disable=not progress)
     bar.set_postfix_str("zones")
     zones = zones_for_city(city, network)
     bar.update()
-    con = _sub(cfg, "connectors", where)
+    con = cfg.connectors
     bar.set_postfix_str("connectors")
     net = connect_zones(
-        network, zones, n_connectors=int(con.get("n_connectors", 2)), speed_kmh=float(con.get("speed_kmh", 30.0)),
-        capacity_vph=float(con.get("capacity_vph", 100_000.0)), exclude_road_classes=con.get("exclude_road_classes", ()),
-        max_distance_m=con.get("max_distance_m", 2000.0), on_unconnected=con.get("on_unconnected", "error"),
+        network, zones, n_connectors=con.n_connectors, speed_kmh=con.speed_kmh, capacity_vph=con.capacity_vph,
+        exclude_road_classes=con.exclude_road_classes, max_distance_m=con.max_distance_m, on_unconnected=con.on_unconnected,
     )  # fmt: skip
     bar.update()
     bar.set_postfix_str("gravity")
-    for key in ("total_vph", "heavy_share"):
-        city.require("demand", key, expected="a number")
-    profile = cfg.get("hourly_profile", DEFAULT_HOURLY_PROFILE)
     demand = generate_demand(
-        net, net.meta["zones"], total_vph=float(cfg["total_vph"]), heavy_share=float(cfg["heavy_share"]),
-        mean_trip_km=cfg.get("mean_trip_km"), mean_trip_min=cfg.get("mean_trip_min"),
-        external_share=float(cfg.get("external_share", 0.0)), through_share=float(cfg.get("through_share", 0.0)),
-        heavy_external_factor=float(cfg.get("heavy_external_factor", 1.0)), trip_ends=cfg.get("trip_ends"),
-        hourly_profile=profile, pcu=cfg.get("pcu"),
+        net, net.meta["zones"], total_vph=cfg.total_vph, heavy_share=cfg.heavy_share, mean_trip_km=cfg.mean_trip_km,
+        mean_trip_min=cfg.mean_trip_min, external_share=cfg.external_share, through_share=cfg.through_share,
+        heavy_external_factor=cfg.heavy_external_factor, trip_ends=cfg.trip_ends.as_dict(), hourly_profile=cfg.hourly_profile,
+        pcu=cfg.pcu,
     )  # fmt: skip
     bar.update()
     bar.close()
-    demand.meta.update({"city": city.name, "zoning": cfg["zoning"], "zones_dropped": net.meta.get("zones_dropped", [])})
+    demand.meta.update({"city": city.name, "zoning": cfg.zoning, "zones_dropped": net.meta.get("zones_dropped", [])})
     return net, demand

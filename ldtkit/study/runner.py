@@ -19,33 +19,65 @@ Examples
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import json
 import os
-import pickle
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 
 import numpy as np
 
-from ldtkit import __version__
-from ldtkit.errors import DisconnectedDemandError, LdtkitError
-from ldtkit.io import atomic_path
+from ldtkit._validate import closest, finite, finite_nonnegative
+from ldtkit.errors import DisconnectedDemandError, InvalidValueError, LdtkitError
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
+from ldtkit.study.cache import ResultCache, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
+    import pandas as pd
+
+    from ldtkit.model.air import AirMap, AirTransfer
+    from ldtkit.model.assignment import AssignmentResult
+    from ldtkit.model.demand import Demand
+    from ldtkit.model.noise import NoiseMap
+    from ldtkit.model.receptors import Receptors
+
+__all__ = [
+    "DEFAULT_CACHE",
+    "MODELS",
+    "CityInputs",
+    "ModelOptions",
+    "ResultCache",
+    "ScenarioResult",
+    "focus_bounds",
+    "focus_receptors",
+    "model_fingerprint",
+    "noise_maps",
+    "prepare_city",
+    "run",
+    "run_scenario",
+    "zone_population",
+]
 
 DEFAULT_CACHE = Path(os.environ.get("LDTKIT_CACHE", ".ldtkit-cache"))
 MODELS = ("traffic", "noise", "air")
+#: What a scenario that leaves OD pairs without a path does: stop, or assign the rest.
+OnDisconnected = Literal["raise", "drop"]
+T = TypeVar("T")
+
+
+class ProgressBar(Protocol):
+    """What the runner needs of a progress bar (tqdm's)."""
+
+    def update(self, n: float | None = 1) -> bool | None: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -75,7 +107,22 @@ class ModelOptions:
     demand_scale: float = 1.0
     noise_cell_m: float = 10.0
     air_cell_m: float = 50.0
-    on_disconnected: str = "raise"
+    on_disconnected: OnDisconnected = "raise"
+
+    def __post_init__(self) -> None:
+        where = "ModelOptions"
+        unknown = [m for m in self.models if m not in MODELS]
+        if unknown:
+            near = closest(unknown, MODELS)
+            hint = f"; did you mean {near}?" if near else ""
+            raise InvalidValueError(f"{where}: unknown models {unknown}; expected some of {list(MODELS)}{hint}")
+        if self.on_disconnected not in ("raise", "drop"):
+            raise InvalidValueError(f"{where}: on_disconnected = {self.on_disconnected!r}; expected 'raise' or 'drop'")
+        for name in ("gap", "demand_scale"):
+            finite_nonnegative([getattr(self, name)], name=name, where=where)
+        for name in ("noise_cell_m", "air_cell_m"):
+            if not finite([getattr(self, name)], name=name, where=where)[0] > 0:
+                raise InvalidValueError(f"{where}: {name} must be > 0, got {getattr(self, name)}")
 
     def key(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -93,11 +140,11 @@ class CityInputs:
 
     city: City
     network: RoadNetwork
-    demand: Any  # ldtkit.model.demand.Demand
-    noise_receptors: Any = None
-    air_receptors: Any = None
-    air_transfer: Any = None
-    zones: Any = None
+    demand: Demand
+    noise_receptors: Receptors | None = None
+    air_receptors: Receptors | None = None
+    air_transfer: AirTransfer | None = None
+    zones: pd.DataFrame | None = None
     key: str = ""
 
 
@@ -121,15 +168,15 @@ class ScenarioResult:
 
     scenario: Scenario
     network: RoadNetwork
-    assignment: Any
+    assignment: AssignmentResult
     traffic: dict[str, LinkTraffic]
-    noise: Any = None
-    air: Any = None
+    noise: NoiseMap | None = None
+    air: AirMap | None = None
     key: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
-    period_assignments: dict[str, Any] = field(default_factory=dict, repr=False)
+    period_assignments: dict[str, AssignmentResult] = field(default_factory=dict, repr=False)
 
-    def links_geodataframe(self):
+    def links_geodataframe(self) -> gpd.GeoDataFrame:
         """The scenario's links with day flows, speeds and daily vehicle-km."""
         gdf = self.network.links[
             ["link_id", "name", "road_class", "length_m", "capacity_vph", "bridge", "car_allowed", "hgv_allowed", "geometry"]
@@ -167,7 +214,7 @@ def prepare_city(
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
-    inputs.key = key or _hash(city.fingerprint(), options.key(), model_fingerprint())
+    inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
     return inputs
 
 
@@ -176,15 +223,15 @@ def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float,
     import geopandas as gpd
     from shapely.geometry import box
 
-    bbox = city.section("focus").get("bbox")
-    if bbox is None:
-        return tuple(network.links.total_bounds)
-    if len(bbox) != 4:
-        raise LdtkitError(f"{city.config_path}: focus.bbox must be [lon_min, lat_min, lon_max, lat_max], got {bbox}")
-    return tuple(gpd.GeoSeries([box(*bbox)], crs=4326).to_crs(network.crs).total_bounds)
+    bbox = city.config.focus.bbox  # four WGS84 numbers, min < max: checked when the city was loaded
+    bounds = network.links.total_bounds if bbox is None else gpd.GeoSeries([box(*bbox)], crs=4326).to_crs(network.crs).total_bounds
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    return x0, y0, x1, y1
 
 
-def focus_receptors(city: City, network: RoadNetwork, *, cell_m: float, zones=None, height_m: float = 4.0):
+def focus_receptors(
+    city: City, network: RoadNetwork, *, cell_m: float, zones: pd.DataFrame | None = None, height_m: float = 4.0
+) -> Receptors:
     """A receptor grid over the focus area, population spread from the demand zones."""
     from ldtkit.model.receptors import receptors_grid
 
@@ -193,7 +240,7 @@ def focus_receptors(city: City, network: RoadNetwork, *, cell_m: float, zones=No
     )
 
 
-def zone_population(city: City, network: RoadNetwork, zones) -> gpd.GeoDataFrame | None:
+def zone_population(city: City, network: RoadNetwork, zones: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
     """Residents per zone as polygons: the zones' own polygons, else squares of ``[demand] cell_m``
     around the zone centres (zoning aggregates land use, blocks or buildings to such cells)."""
     import geopandas as gpd
@@ -207,7 +254,8 @@ def zone_population(city: City, network: RoadNetwork, zones) -> gpd.GeoDataFrame
         return pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
     if not {"x", "y"} <= set(z.columns):
         return None
-    half = float(city.section("demand").get("cell_m", 500.0)) / 2.0
+    cell_m = city.config.demand.cell_m if city.config.demand is not None else None
+    half = float(cell_m if cell_m is not None else 500.0) / 2.0
     x, y = z["x"].to_numpy(float), z["y"].to_numpy(float)
     return gpd.GeoDataFrame(
         {"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs
@@ -229,7 +277,7 @@ def run_scenario(
     traffic places the far-field noise sources (so a scenario's map differs from the
     baseline's through the traffic alone). ``noise=False`` leaves the noise map to the
     caller (the runner computes the maps of several scenarios together, with
-    :func:`_noise_maps`, to the same result).
+    :func:`noise_maps`, to the same result).
     """
     from ldtkit.model.assignment import assign
 
@@ -237,7 +285,7 @@ def run_scenario(
     network = scenario.apply(inputs.network) if scenario.measures else inputs.network
     seconds: dict[str, float] = {}
     traffic: dict[str, LinkTraffic] = {}
-    period_results = {}
+    period_results: dict[str, AssignmentResult] = {}
     for period in PERIODS:
         demand = inputs.demand.for_period(period)
         warm = warm_start.period_assignments.get(period) if warm_start is not None else None
@@ -261,30 +309,40 @@ def run_scenario(
             speed_kmh=res.speed_kmh,
         )
     seconds["traffic"] = time.perf_counter() - t0
-    noise_map = air_map = None
+    noise_map: NoiseMap | None = None
+    air_map: AirMap | None = None
     if noise and "noise" in options.models and inputs.noise_receptors is not None:
         t1 = time.perf_counter()
         reference = warm_start.traffic if warm_start is not None else traffic
-        noise_map = _noise_maps(inputs, {scenario.name: traffic}, reference)[scenario.name]
+        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference)[scenario.name]
         seconds["noise"] = time.perf_counter() - t1
     if "air" in options.models and inputs.air_receptors is not None:
         from ldtkit.model.air import compute_air
 
         t1 = time.perf_counter()
-        air_map = compute_air(network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.section("air"))
+        air_map = compute_air(network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
         seconds["air"] = time.perf_counter() - t1
     return ScenarioResult(
         scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results
     )
 
 
-def _noise_maps(inputs: CityInputs, traffics: dict[str, dict[str, LinkTraffic]], reference: dict[str, LinkTraffic]):
+def noise_maps(
+    inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic]
+) -> dict[str, NoiseMap]:
     """Noise maps of several scenarios in one pass, on the city network's source geometry
-    (scenarios keep its links) with the baseline's traffic placing the far-field sources."""
+    (scenarios keep its links) with the baseline's traffic placing the far-field sources,
+    with the city's ``[noise]`` settings."""
     from ldtkit.model.noise import compute_noise_many
 
-    opts = dict(inputs.city.section("noise").get("options", {}))
-    return compute_noise_many(inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, **opts)
+    if inputs.noise_receptors is None:
+        raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
+    cfg = inputs.city.config.noise
+    return compute_noise_many(
+        inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
+        surface=cfg.surface, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
+    )  # fmt: skip
 
 
 # ------------------------------------------------------------------ the runner
@@ -337,40 +395,42 @@ def run(
     city = city if isinstance(city, City) else load_city(city)
     cache = ResultCache(cache_dir) if cache_dir is not None else None
     fingerprint = city.fingerprint()  # hashes every input file: once per run
-    city_key = _hash(fingerprint, options.key(), model_fingerprint())
+    city_key = content_hash(fingerprint, options.key(), model_fingerprint())
     base = baseline_scenario()
-    base_key = _hash(city_key, base.fingerprint())
-    keys = {s.name: _hash(city_key, base_key, s.fingerprint()) for s in scenarios}
+    base_key = content_hash(city_key, base.fingerprint())
+    keys = {s.name: content_hash(city_key, base_key, s.fingerprint()) for s in scenarios}
 
     results: dict[str, ScenarioResult] = {}
-    bar = tqdm(total=1 + len(scenarios), desc=f"{city.name} scenarios", disable=not progress)
-    cached = {n: cache.get(k) for n, k in [("baseline", base_key), *keys.items()]} if cache else {}
+    bar: ProgressBar = tqdm(total=1 + len(scenarios), desc=f"{city.name} scenarios", disable=not progress)
+    cached: dict[str, ScenarioResult | None] = {n: cache.get(k) for n, k in [("baseline", base_key), *keys.items()]} if cache else {}
     missing = [s for s in scenarios if cached.get(s.name) is None]
-    inputs = None
+    inputs: CityInputs | None = None
     if cached.get("baseline") is None or missing:
         # Network, zones, demand, receptors and the air transfer depend only on the city and the
         # options: cache them too, so editing one scenario recomputes that scenario alone.
-        inputs_key = _hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
+        inputs_key = content_hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
         inputs = cache.get(inputs_key) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress, key=city_key)
             if "air" in options.models and inputs.air_receptors is not None:
                 from ldtkit.model.air import air_transfer
 
-                inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.section("air"))
+                inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
             if cache:
                 cache.put(inputs_key, inputs)
-    warm_key = _hash("warm", base_key)
+    warm_key = content_hash("warm", base_key)
     # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
     # evaluated together once the traffic is known: one pass over the source-receiver geometry
     # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
     batch_noise = client is None and inputs is not None and "noise" in options.models and inputs.noise_receptors is not None
-    if cached.get("baseline") is not None:
-        results["baseline"] = cached["baseline"]
-        warm = cache.get(warm_key) if missing else None
-        base_for_warm = replace(results["baseline"], period_assignments=warm) if warm else results["baseline"]
+    cached_base = cached.get("baseline")
+    if cached_base is not None:
+        results["baseline"] = cached_base
+        warm = cache.get(warm_key) if (cache and missing) else None
+        base_for_warm = replace(cached_base, period_assignments=warm) if warm else cached_base
         base_computed = False
     else:
+        assert inputs is not None  # prepared above whenever the baseline is not cached
         base_for_warm = _keyed(run_scenario(inputs, base, options=options, noise=not batch_noise), base_key)
         base_computed = True
         if cache:
@@ -379,14 +439,18 @@ def run(
             cache.put(warm_key, base_for_warm.period_assignments)
     bar.update(1)
     for s in scenarios:
-        if cached.get(s.name) is not None:
-            results[s.name] = cached[s.name]
+        hit = cached.get(s.name)
+        if hit is not None:
+            results[s.name] = hit
             bar.update(1)
-    computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise) if missing else {}
-    if batch_noise and (base_computed or computed):
+    computed: dict[str, ScenarioResult] = {}
+    if missing:
+        assert inputs is not None  # prepared above whenever a scenario is not cached
+        computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise)
+    if batch_noise and inputs is not None and (base_computed or computed):
         todo = {**({"baseline": base_for_warm} if base_computed else {}), **computed}
         t0 = time.perf_counter()
-        maps_ = _noise_maps(inputs, {n: r.traffic for n, r in todo.items()}, base_for_warm.traffic)
+        maps_ = noise_maps(inputs, {n: r.traffic for n, r in todo.items()}, base_for_warm.traffic)
         share = (time.perf_counter() - t0) / len(todo)
         todo = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in todo.items()}
         base_for_warm = todo.pop("baseline", base_for_warm)
@@ -403,7 +467,7 @@ def run(
     return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
 
 
-def _identity(obj: Any) -> Any:
+def _identity(obj: T) -> T:
     return obj
 
 
@@ -419,23 +483,31 @@ def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
 
 
 def _run_many(
-    inputs: CityInputs, scenarios: list[Scenario], base: ScenarioResult, options: ModelOptions, client: Any, bar, *, noise: bool = True
+    inputs: CityInputs,
+    scenarios: list[Scenario],
+    base: ScenarioResult,
+    options: ModelOptions,
+    client: Any,
+    bar: ProgressBar,
+    *,
+    noise: bool = True,
 ) -> dict[str, ScenarioResult]:
     """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
     (``noise=False``: without their noise maps, which the caller computes together)."""
     if client is None:
-        import dask
+        from dask.base import compute
+        from dask.delayed import delayed
 
-        tasks = [dask.delayed(run_scenario)(inputs, s, options=options, warm_start=base, noise=noise) for s in scenarios]
-        out = dask.compute(*tasks, scheduler="threads")
+        tasks = [delayed(run_scenario)(inputs, s, options=options, warm_start=base, noise=noise) for s in scenarios]
+        done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads")  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
-        return {s.name: r for s, r in zip(scenarios, out)}
+        return {s.name: r for s, r in zip(scenarios, done)}
     from distributed import as_completed
 
     # The shared inputs travel as tasks that return them, not as scattered data: the scheduler
     # keeps a task's spec, so a worker lost mid-run is recovered by rerunning it elsewhere
     # (scattered data on a dead worker is gone for good).
-    run_id = _hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
+    run_id = content_hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
     inputs_f = client.submit(_identity, inputs, key=f"inputs-{run_id}", pure=False)
     base_f = client.submit(_identity, base, key=f"baseline-{run_id}", pure=False)
     futures = {
@@ -445,72 +517,7 @@ def _run_many(
         for s in scenarios
     }
     out: dict[str, ScenarioResult] = {}
-    for fut in as_completed(futures):
+    for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
         out[futures[fut]] = fut.result()
         bar.update(1)
     return out
-
-
-# ------------------------------------------------------------------ cache
-class ResultCache:
-    """Pickled :class:`ScenarioResult` objects under a content-hash key, written atomically.
-
-    A partially written entry never exists under its final name (write to a temporary
-    file, then rename), so an interrupted run leaves no corrupt entry; an unreadable
-    entry is treated as missing and recomputed.
-    """
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-
-    def path(self, key: str) -> Path:
-        return self.root / f"{key}.pkl"
-
-    def get(self, key: str) -> Any:
-        p = self.path(key)
-        if not p.exists():
-            return None
-        try:
-            with open(p, "rb") as fh:
-                return pickle.load(fh)
-        except Exception:  # truncated or from an incompatible version: recompute
-            return None
-
-    def put(self, key: str, result: Any) -> Path:
-        with atomic_path(self.path(key)) as tmp, open(tmp, "wb") as fh:
-            pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        return self.path(key)
-
-
-#: Modules that only present results (maps, dashboards, reports, CLI): editing them keeps the cache.
-PRESENTATION_MODULES = ("viz/", "cli/", "study/compare.py", "model/kernels/aot.py", "resources.py")
-
-
-@functools.lru_cache(maxsize=1)
-def model_fingerprint() -> str:
-    """The version of the model code and tables that results depend on: ldtkit's version and
-    a hash of its Python sources and bundled data (``ldtkit/**/*.py``, ``ldtkit/model/data/*``), except
-    the presentation modules (:data:`PRESENTATION_MODULES`).
-
-    Part of every cache key, so results computed by other model code (an upgrade, a checkout
-    of another commit, a local edit) are recomputed rather than reused.
-
-    Examples
-    --------
-    >>> len(model_fingerprint())
-    32
-    """
-    root = Path(__file__).resolve().parent.parent
-    files = sorted(
-        p for p in [*root.rglob("*.py"), *(root / "model" / "data").glob("*")]
-        if p.is_file() and not p.relative_to(root).as_posix().startswith(PRESENTATION_MODULES)
-    )  # fmt: skip
-    return _hash(__version__, *(f"{p.relative_to(root).as_posix()}:{hashlib.sha256(p.read_bytes()).hexdigest()}" for p in files))
-
-
-def _hash(*parts: str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        h.update(str(p).encode())
-        h.update(b"\0")
-    return h.hexdigest()[:32]

@@ -236,7 +236,7 @@ def _within_mask(network: RoadNetwork, within: Any, buffer_m: float, crs: Any, c
     except Exception as exc:
         raise ConfigError(f"{context}: 'within' is neither WKT nor a GeoJSON geometry ({exc})") from exc
     area = gpd.GeoSeries([geom], crs=crs).to_crs(network.crs).buffer(buffer_m).iloc[0]
-    return network.links.geometry.intersects(area).to_numpy()
+    return np.asarray(network.links.geometry.intersects(area).to_numpy(), dtype=bool)
 
 
 def _direction_mask(network: RoadNetwork, direction: Any, context: str) -> np.ndarray:
@@ -244,10 +244,11 @@ def _direction_mask(network: RoadNetwork, direction: Any, context: str) -> np.nd
     n = len(links)
     if direction in (None, "both"):
         return np.ones(n, dtype=bool)
+    reversed_ = np.asarray(links["reversed"].to_numpy(), dtype=bool)
     if direction == "forward":
-        return ~links["reversed"].to_numpy()
+        return ~reversed_
     if direction == "backward":
-        return links["reversed"].to_numpy()
+        return reversed_
     dx, dy = _link_vectors(network)
     if isinstance(direction, str) and direction in COMPASS:
         a = math.radians(COMPASS[direction])

@@ -1,0 +1,275 @@
+"""Read a ``city.toml`` into a :class:`~ldtkit.study.config.sections.CityConfig`, once, checking everything.
+
+:func:`parse_city_config` returns the configuration and the list of problems (unknown keys
+with the closest valid one, values of the wrong type or range, missing keys, keys that do not
+fit together); :func:`read_city_config` raises them. Defaults that depend on another key (the
+snapping tolerance on the network source, the zone cell on the zoning, the external zones on
+the shares) are resolved here, so the configuration holds every value the models use.
+
+Examples
+--------
+>>> cfg, problems = parse_city_config({"name": "x", "crs": "EPSG:31370", "noise": {"cutof_m": 5}}, source="x/city.toml")
+>>> [str(p) for p in problems]
+["x/city.toml: [noise] unknown key 'cutof_m'; did you mean 'cutoff_m'?"]
+>>> cfg.noise.ground_g
+0.5
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from ldtkit.errors import ConfigError, LdtkitError, MissingFieldError, UnreadableFormatError
+from ldtkit.model.air import AirConfig
+from ldtkit.study.config.schema import (
+    META_APPLIES,
+    META_PATH,
+    BadValue,
+    InvalidSettingError,
+    bad_value,
+    convert,
+    field_types,
+    given_keys,
+    parse_table,
+    raise_problems,
+    unknown_key,
+)
+from ldtkit.study.config.sections import (
+    CELL_M_BY_ZONING,
+    DIRECTION_MEANINGS,
+    SEGMENT_MAPPING_KEYS,
+    SNAP_TOLERANCE_M_BY_SOURCE,
+    CityConfig,
+    DemandConfig,
+    NetworkConfig,
+)
+from ldtkit.study.scenario import SELECTOR_KEYS
+
+#: Keys of a ``[compare.watch]`` selector: the scenario selectors and ``direction``.
+WATCH_KEYS = (*SELECTOR_KEYS, "direction")
+#: Selector keys that pick links on their own (``buffer_m`` and ``within_crs`` only qualify ``within``).
+_PICKING_KEYS = tuple(k for k in SELECTOR_KEYS if k not in ("buffer_m", "within_crs"))
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """The parsed TOML of ``path``, or :class:`UnreadableFormatError` naming it."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UnreadableFormatError(path, expected="TOML", detail=str(exc)) from exc
+
+
+def read_city_config(path: str | Path) -> CityConfig:
+    """The checked configuration of a ``city.toml`` file.
+
+    Raises
+    ------
+    UnreadableFormatError
+        Not valid TOML.
+    MissingFieldError, InvalidValueError, ConfigError
+        The one problem found; several are raised together as a
+        :class:`~ldtkit.study.config.schema.CityConfigError` (a :class:`ConfigError`) listing each.
+    """
+    path = Path(path)
+    config, problems = parse_city_config(read_toml(path), source=str(path))
+    raise_problems(str(path), problems)
+    assert config is not None  # no problem means a complete configuration
+    return config
+
+
+def parse_city_config(raw: Mapping[str, Any], *, source: str) -> tuple[CityConfig | None, list[LdtkitError]]:
+    """The configuration of a parsed ``city.toml`` and every problem found in it.
+
+    Parameters
+    ----------
+    raw
+        The TOML document as :mod:`tomllib` returns it.
+    source
+        The file, quoted in every message.
+
+    Returns
+    -------
+    (CityConfig or None, list of LdtkitError)
+        ``None`` when a required key is missing or unusable; the problems in file order.
+    """
+    problems: list[LdtkitError] = []
+    config = parse_table(CityConfig, raw, source=source, section="", problems=problems, skip=("air",))
+    air = parse_air(raw.get("air", {}), source=source, problems=problems)
+    network_raw = raw.get("network", {})
+    demand_raw = raw.get("demand", {})
+    if config is None:
+        return None, problems
+    network = config.network
+    if network is not None:
+        network = check_network(network, given_keys(network_raw), source=source, problems=problems)
+    demand = config.demand
+    if demand is not None:
+        demand = check_demand(demand, given_keys(demand_raw), network, source=source, problems=problems)
+    check_focus(config, source=source, problems=problems)
+    check_watch(config.compare.watch, source=source, problems=problems)
+    return dataclasses.replace(config, network=network, demand=demand, air=air), problems
+
+
+def parse_air(table: Any, *, source: str, problems: list[LdtkitError]) -> AirConfig:
+    """``[air]`` as the model's :class:`~ldtkit.model.air.AirConfig` (its defaults where a problem is found)."""
+    if not isinstance(table, Mapping):
+        problems.append(ConfigError(f"{source}: [air] must be a table, got {type(table).__name__}"))
+        return AirConfig()
+    types_ = field_types(AirConfig)
+    values: dict[str, Any] = {}
+    for key, raw in table.items():
+        if key not in types_:
+            problems.append(unknown_key(source, "air", str(key), list(types_)))
+        elif key == "fleet":  # a table the model's Fleet.from_dict checks key by key
+            values[key] = raw
+        else:
+            try:
+                values[key] = convert(types_[key], raw)
+            except BadValue as exc:
+                problems.append(bad_value(source, "air", str(key), raw, exc.expected))
+    try:
+        return AirConfig.from_dict(values)
+    except (LdtkitError, TypeError, ValueError) as exc:
+        problems.append(InvalidSettingError(f"{source}: {exc}"))
+        return AirConfig()
+
+
+# ---------------------------------------------------------------- sections
+def check_network(network: NetworkConfig, given: frozenset[str], *, source: str, problems: list[LdtkitError]) -> NetworkConfig:
+    """Keys that belong to another source, the keys this source needs, the segment mapping."""
+    own: list[str] = []
+    for f in dataclasses.fields(NetworkConfig):
+        applies = f.metadata.get(META_APPLIES) or ()
+        if not applies or network.source in applies:
+            own.append(f.name)
+        elif f.name in given:
+            problems.append(
+                ConfigError(
+                    f"{source}: [network] key {f.name!r} does not apply to source {network.source!r}; its keys are {own_keys(network.source)}"
+                )
+            )
+    needs = {"osm": ("path",), "segments": ("path", "mapping"), "shapefiles": ("links", "nodes"), "tntp": ("path",)}[network.source]
+    for key in needs:
+        if getattr(network, key) is None:
+            what = "a table mapping columns to link fields" if key == "mapping" else f"a path (source = {network.source!r})"
+            problems.append(MissingFieldError(source, f"network.{key}", expected=what))
+    if network.mapping is not None:
+        check_mapping(network.mapping, source=source, problems=problems)
+    if network.snap_tolerance_m is None and network.source in SNAP_TOLERANCE_M_BY_SOURCE:
+        network = dataclasses.replace(network, snap_tolerance_m=SNAP_TOLERANCE_M_BY_SOURCE[network.source])
+    return network
+
+
+def own_keys(source: str) -> list[str]:
+    """The ``[network]`` keys of one source."""
+    return [f.name for f in dataclasses.fields(NetworkConfig) if not f.metadata.get(META_APPLIES) or source in f.metadata[META_APPLIES]]
+
+
+def check_mapping(mapping: Mapping[str, Any], *, source: str, problems: list[LdtkitError]) -> None:
+    """``[network.mapping]``: known keys; column names or ``{column, value}`` flags; direction codes."""
+    section = "network.mapping"
+    for key, spec in mapping.items():
+        if key not in SEGMENT_MAPPING_KEYS:
+            problems.append(unknown_key(source, section, key, SEGMENT_MAPPING_KEYS))
+        elif key == "direction_codes":
+            if not isinstance(spec, Mapping):
+                problems.append(bad_value(source, section, key, spec, "a table: meaning -> code or list of codes"))
+                continue
+            for meaning, codes in spec.items():
+                if meaning not in DIRECTION_MEANINGS:
+                    problems.append(unknown_key(source, f"{section}.direction_codes", meaning, DIRECTION_MEANINGS))
+                elif not (isinstance(codes, str) or (isinstance(codes, list) and all(isinstance(c, str) for c in codes))):
+                    problems.append(bad_value(source, f"{section}.direction_codes", meaning, codes, "a code or a list of codes (strings)"))
+        elif isinstance(spec, Mapping):
+            if key not in ("bridge", "tunnel"):
+                problems.append(bad_value(source, section, key, spec, "a column name"))
+            elif not isinstance(spec.get("column"), str) or set(spec) - {"column", "value"}:
+                problems.append(bad_value(source, section, key, spec, "a column name or {column = ..., value = ...}"))
+        elif not isinstance(spec, str):
+            problems.append(bad_value(source, section, key, spec, "a column name"))
+
+
+def check_demand(
+    demand: DemandConfig, given: frozenset[str], network: NetworkConfig | None, *, source: str, problems: list[LdtkitError]
+) -> DemandConfig:
+    """Keys of ``[demand]`` that depend on each other; resolves ``cell_m`` and the external source."""
+    if (demand.mean_trip_km is None) == (demand.mean_trip_min is None):
+        problems.append(ConfigError(f"{source}: [demand] give exactly one of mean_trip_km and mean_trip_min"))
+    if demand.external_share + demand.through_share >= 1.0:
+        problems.append(
+            InvalidSettingError(
+                f"{source}: [demand] external_share + through_share = {demand.external_share} + {demand.through_share}; expected < 1"
+            )
+        )
+    if len(demand.hourly_profile) != 24:
+        problems.append(bad_value(source, "demand", "hourly_profile", list(demand.hourly_profile), "24 hourly shares"))
+    zoning_table = {"corine": ("corine", "raster"), "blocks": ("blocks", "path")}.get(demand.zoning)
+    if zoning_table is not None and getattr(demand, zoning_table[0]) is None:
+        problems.append(MissingFieldError(source, f"demand.{'.'.join(zoning_table)}", expected=f"a path (zoning = {demand.zoning!r})"))
+    if demand.zoning == "osm_buildings" and demand.osm.path is None and (network is None or network.path is None):
+        problems.append(MissingFieldError(source, "demand.osm.path", expected="an OSM extract (or [network] path)"))
+    if demand.zoning == "grid":
+        for key in ("population_total", "jobs_total"):
+            if getattr(demand, key) is None:
+                problems.append(MissingFieldError(source, f"demand.{key}", expected="a number (zoning = 'grid')"))
+    external = demand.external
+    if external.source is None:
+        external = dataclasses.replace(external, source="gateways" if (demand.external_share or demand.through_share) else "none")
+    if external.source == "gateways" and external.road_classes is None:
+        problems.append(
+            MissingFieldError(source, "demand.external.road_classes", expected="the classes of major roads (source = 'gateways')")
+        )
+    cell_m = demand.cell_m if demand.cell_m is not None else CELL_M_BY_ZONING[demand.zoning]
+    return dataclasses.replace(demand, external=external, cell_m=cell_m)
+
+
+def check_focus(config: CityConfig, *, source: str, problems: list[LdtkitError]) -> None:
+    """``[focus] bbox``: WGS84 degrees, minimum before maximum."""
+    bbox = config.focus.bbox
+    if bbox is None:
+        return
+    lon0, lat0, lon1, lat1 = bbox
+    if not (-180 <= lon0 < lon1 <= 180 and -90 <= lat0 < lat1 <= 90):
+        problems.append(bad_value(source, "focus", "bbox", list(bbox), "[lon_min, lat_min, lon_max, lat_max] in WGS84 degrees, min < max"))
+
+
+def check_watch(watch: Mapping[str, Any], *, source: str, problems: list[LdtkitError]) -> None:
+    """``[compare.watch]``: each label a scenario selector that picks links."""
+    for label, selector in watch.items():
+        section = f"compare.watch.{label!r}"
+        if not isinstance(selector, Mapping):
+            problems.append(bad_value(source, "compare.watch", label, selector, "a selector table, e.g. {street = ..., bridge = true}"))
+            continue
+        for key in selector:
+            if key not in WATCH_KEYS:
+                problems.append(unknown_key(source, section, key, WATCH_KEYS))
+        if not any(k in selector for k in _PICKING_KEYS):
+            problems.append(ConfigError(f"{source}: [{section}] selects nothing; give one of {list(_PICKING_KEYS)}"))
+
+
+# ---------------------------------------------------------------- paths
+def config_paths(config: CityConfig) -> Iterator[tuple[str, str]]:
+    """``(dotted key, relative path)`` of every file the configuration names.
+
+    Examples
+    --------
+    >>> cfg, _ = parse_city_config({"name": "x", "crs": "EPSG:3857", "focus": {"boundary": "b.geojson"}}, source="x")
+    >>> list(config_paths(cfg))
+    [('focus.boundary', 'b.geojson')]
+    """
+    yield from _paths(config, "")
+
+
+def _paths(obj: Any, prefix: str) -> Iterator[tuple[str, str]]:
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value) and not isinstance(value, AirConfig):
+            yield from _paths(value, f"{key}.")
+        elif isinstance(value, str) and f.metadata.get(META_PATH) and value != "network":
+            yield key, value
