@@ -1,12 +1,13 @@
 # Two commands from a fresh clone (see README):
 #   make report   set up the environment and build the Ghent bridge-closure report
 #   make test     set up the environment and run the test suite (what CI runs)
+#   make lint     style, import contracts and types (after `make setup-test`)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: report reports test setup setup-test browser bench clean
+.PHONY: report reports test setup setup-test browser style lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +39,18 @@ reports:
 	$(BIN)/ldtkit report notebooks/pedestrianisation.ipynb --out $(OUT)/reports
 	$(BIN)/ldtkit report notebooks/air_validation.ipynb --out $(OUT)/reports
 
-test: setup-test browser reports
+# Style and import contracts: fast, so they run before the reports and the tests.
+style:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+# Everything `style` checks, plus mypy (strict for ldtkit/model, ldtkit/study and the base modules).
+lint: style
+	$(BIN)/mypy
+
+# pytest also runs the doctests of every ldtkit module (testpaths and --doctest-modules in pyproject.toml).
+test: setup-test style browser reports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(BIN)/python

@@ -19,7 +19,7 @@ def main() -> None:
     ap.add_argument("--cell", type=float, default=25.0, help="receptor grid spacing over the focus area (m)")
     args = ap.parse_args()
 
-    from ldtkit.model.air import AirConfig, air_transfer, compute_air
+    from ldtkit.model.air import air_transfer, compute_air
     from ldtkit.model.receptors import receptors_grid
     from ldtkit.study.runner import ModelOptions, focus_bounds, prepare_city, run_scenario
     from ldtkit.study.scenario import baseline, load_scenarios
@@ -32,7 +32,7 @@ def main() -> None:
     closed = run_scenario(inputs, scen, options=opts, warm_start=base)
     print(f"traffic (not counted): {time.perf_counter() - t:.1f} s for baseline + {scen.name}")
 
-    cfg = AirConfig.from_dict(inputs.city.section("air"))
+    cfg = inputs.city.config.air
     net = base.network
     grid = receptors_grid(focus_bounds(inputs.city, net), crs=net.crs, cell_m=args.cell, height_m=1.5)
     # warm-up: numba kernels loaded from cache / compiled on a tiny grid

@@ -12,6 +12,10 @@ Examples
 >>> ldtkit.indicators_table(results)  # doctest: +SKIP
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 __version__ = "0.1.0"
 
 # Everything loads on first use so that `import ldtkit` (and the CLI) stays fast: geopandas,
@@ -51,7 +55,12 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562); the module that defines it is in ``_LAZY``.
+
+    The names are functions and classes of the layers' modules, never submodules of
+    ``ldtkit`` itself, so importing a module cannot replace one of them.
+    """
     if name in _LAZY:
         import importlib
 
@@ -61,6 +70,7 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
+    """The module's own names and every lazily loaded public name."""
     return sorted([*globals(), *_LAZY])
 
 

@@ -8,6 +8,8 @@ Examples
 --------
 >>> (shipped_cities_dir() / "ghent" / "city.toml").is_file()
 True
+>>> (templates_dir() / "voila.json").is_file()
+True
 """
 
 from __future__ import annotations
@@ -20,7 +22,11 @@ _CHECKOUT = Path(__file__).resolve().parent.parent
 
 
 def _packaged(name: str) -> Path | None:
-    """``ldtkit/_shipped/<name>`` inside an installed package, if it is there."""
+    """``ldtkit/_shipped/<name>`` inside an installed wheel, if it is there.
+
+    ``pyproject.toml`` maps the top-level ``data/`` and ``templates/`` folders to these when it
+    builds a wheel; a checkout or an editable install has no ``_shipped`` folder.
+    """
     try:
         root = resources.files("ldtkit") / "_shipped" / name
     except ModuleNotFoundError:  # pragma: no cover - ldtkit itself always imports

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ldtkit.model.air import AirConfig, air_transfer, compute_air, validate_no2
+from ldtkit.model.air import air_transfer, compute_air, validate_no2
 from ldtkit.model.receptors import receptors_from_points
 from ldtkit.viz.air_validation import plot_validation
 
@@ -50,7 +50,7 @@ def test_ghent_no2_against_curieuzeneuzen_part_a(ghent_run, tmp_path):
     assert len(cn) == 404
     pts = gpd.GeoDataFrame(cn, geometry=gpd.points_from_xy(cn["lon"], cn["lat"]), crs=4326)
     rec = receptors_from_points(pts, crs=res.network.crs, height_m=2.5, id_column="code")
-    cfg = AirConfig.from_dict(load_city("ghent").section("air"))
+    cfg = load_city("ghent").config.air
     t0 = time.perf_counter()
     tr = air_transfer(res.network, rec, config=cfg)
     amap = compute_air(res.network, res.traffic, rec, transfer=tr, config=cfg)

@@ -132,7 +132,7 @@ def test_focus_area_holds_the_inner_ring_and_its_bridges(ghent):
 
     from ldtkit.study.city import load_city
 
-    focus = box(*load_city("ghent").section("focus")["bbox"])
+    focus = box(*load_city("ghent").config.focus.bbox)
     wgs = ghent.to_geodataframe(to_wgs84=True)
     r40 = wgs[wgs["route"] == "R40"]
     assert len(r40) > 100 and r40.geometry.within(focus).all()

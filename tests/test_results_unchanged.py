@@ -24,7 +24,7 @@ PIN = Path(__file__).parent / "fixtures" / "ghent_indicators_pin.csv"
 def test_ghent_indicator_table_equals_the_pinned_one():
     city = load_city("ghent")
     results = run(city, load_scenarios(city.root / "scenarios"), gap=1e-4, progress=False)
-    got = indicators_table(results, watch=city.section("compare").get("watch")).reset_index(names="indicator")
+    got = indicators_table(results, watch=city.config.compare.watch).reset_index(names="indicator")
     want = pd.read_csv(PIN)
     assert list(got["indicator"]) == list(want["indicator"])
     assert list(got.columns) == list(want.columns)

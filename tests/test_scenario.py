@@ -8,7 +8,7 @@ from shapely.geometry import LineString, Point
 
 from ldtkit.errors import ConfigError, SelectorError, UnreadableFormatError
 from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
-from ldtkit.study.scenario import Scenario, load_scenarios, select_links
+from ldtkit.study.scenario import Measure, Scenario, load_scenarios, select_links
 
 CRS = "EPSG:31370"
 
@@ -142,3 +142,8 @@ def test_ghent_scenario_files_close_the_rooigemlaan_bridge(ghent):
     south, north = closed["bridge-closed-southbound"]["link_id"].tolist(), closed["bridge-closed-northbound"]["link_id"].tolist()
     assert len(south) == len(north) == 1 and south != north
     assert sorted(south + north) == sorted(closed["bridge-closed-both"]["link_id"])
+
+
+def test_unknown_measure_key_suggests_the_closest():
+    with pytest.raises(ConfigError, match=r"unknown measure keys \['stret'\]; did you mean 'street'\?"):
+        Measure.from_dict({"action": "close", "stret": "Rooigemlaan"}, source="s.toml")

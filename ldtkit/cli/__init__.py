@@ -16,6 +16,7 @@ import argparse
 import importlib
 import sys
 
+from ldtkit import __version__
 from ldtkit.errors import LdtkitError
 
 #: Sub-commands, one module each in this package: ``add_parser(subparsers)`` registers the
@@ -24,11 +25,16 @@ SUBCOMMANDS = ("network", "assign", "run", "city", "sample", "report")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``ldtkit`` parser with every sub-command of :data:`SUBCOMMANDS` registered.
+
+    Examples
+    --------
+    >>> sorted(build_parser().parse_args(["network", "summary", "ghent"]).__dict__)
+    ['city', 'command', 'func', 'json', 'network_command']
+    """
     parser = argparse.ArgumentParser(
         prog="ldtkit", description="A Local Digital Twin for a city: traffic, noise and air quality, baseline vs scenarios."
     )
-    from ldtkit import __version__
-
     parser.add_argument("--version", action="version", version=f"ldtkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
@@ -37,6 +43,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``ldtkit`` command; return its exit code (documented in ``docs/cli.md``).
+
+    0 on success, 1 on an :class:`~ldtkit.errors.LdtkitError` (its message on stderr after
+    ``ldtkit: error:``), 2 on a usage error or without a command (argparse exits itself).
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

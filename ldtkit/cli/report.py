@@ -16,11 +16,13 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 
-from ldtkit.cli.args import positive
+from ldtkit.cli.args import Subparsers, positive
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
+    """Register ``ldtkit report``."""
     p = subparsers.add_parser(
         "report",
         help="run a use-case notebook with parameters and write the executed notebook and an HTML report",
@@ -49,6 +51,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Execute ``args.notebook`` with its parameters and write the notebook and HTML; exit code 0."""
     # jsonschema (via nbformat) imports rfc3987_syntax, which builds a grammar at import time
     # (~2.4 s); its IRI format check is never needed to validate notebooks, so skip it.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
@@ -70,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 @contextlib.contextmanager
-def _quiet_kernel(*, enabled: bool):
+def _quiet_kernel(*, enabled: bool) -> Iterator[None]:
     """Hold back what the Jupyter kernel writes to stderr (log lines such as the TCP transport
     warning); replay it if the run fails."""
     if not enabled:

@@ -1,15 +1,20 @@
-"""``ldtkit run CITY [--scenario FILE ...] [--scheduler ADDRESS] [--out DIR]``."""
+"""``ldtkit run CITY [--scenario FILE ...] [--scheduler ADDRESS] [--out DIR]``: baseline and scenarios.
+
+Writes ``DIR/<city>/links.gpkg``, ``links.parquet`` and ``indicators.csv``; their columns are
+documented in ``docs/cli.md`` (scripts read them).
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from ldtkit.cli.args import positive
+from ldtkit.cli.args import Subparsers, positive
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="run the baseline and scenarios of a city; write links with flows and differences")
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
+    """Register ``ldtkit run``."""
+    p = subparsers.add_parser("run", help="run the baseline and scenarios of a city; write links with flows and differences")
     p.add_argument("city", help="a shipped city name or a city folder")
     p.add_argument(
         "--scenario",
@@ -29,10 +34,12 @@ def add_parser(sub) -> None:
         help="assign what can be assigned when a measure leaves OD pairs without a path, and report the "
         "dropped trips (default: stop with an error listing them)",
     )
-    p.set_defaults(func=_run)
+    p.set_defaults(func=run_city)
+    return p
 
 
-def _run(args: argparse.Namespace) -> int:
+def run_city(args: argparse.Namespace) -> int:
+    """Run ``args.city``'s baseline and scenarios, write the links and indicators; exit code 0."""
     from ldtkit.errors import InputFileNotFoundError
     from ldtkit.io import write_geodataframes, write_table
     from ldtkit.study.city import load_city
@@ -82,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
     links = links[links["road_class"] != "connector"]
     write_geodataframes(out / "links.gpkg", {"links": links})
     write_geodataframes(out / "links.parquet", {"links": links})
-    table = indicators_table(results, watch=city.section("compare").get("watch"))
+    table = indicators_table(results, watch=city.config.compare.watch)
     write_table(table.reset_index(names="indicator"), out / "indicators.csv")
     print(table.round(1).to_string())
     print(f"wrote {out / 'links.gpkg'}, {out / 'links.parquet'}, {out / 'indicators.csv'}")

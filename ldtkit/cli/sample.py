@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ldtkit.cli.args import positive
+from ldtkit.cli.args import Subparsers, positive
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+    from ldtkit.study.city import City
+    from ldtkit.study.scenario import Scenario
 
 
-def add_parser(sub) -> None:
-    p = sub.add_parser("sample", help="model NO2, PM and noise levels at points (lon,lat CSV) for the baseline or a scenario")
+def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
+    """Register ``ldtkit sample``."""
+    p = subparsers.add_parser("sample", help="model NO2, PM and noise levels at points (lon,lat CSV) for the baseline or a scenario")
     p.add_argument("city", help="a shipped city name or a city folder")
     p.add_argument(
         "--scenario",
@@ -28,11 +36,22 @@ def add_parser(sub) -> None:
     p.add_argument("--noise-height", type=positive(float), default=4.0, help="receptor height for noise (m, default 4, END)")
     p.add_argument("--no-noise", action="store_true", help="skip the noise columns")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
-    p.set_defaults(func=_sample)
+    p.set_defaults(func=sample)
+    return p
 
 
-def read_points(path: str | Path):
-    """The points CSV as a GeoDataFrame in EPSG:4326 with an ``id`` column."""
+def read_points(path: str | Path) -> gpd.GeoDataFrame:
+    """The points CSV as a GeoDataFrame in EPSG:4326 with columns ``id``, ``lon``, ``lat``.
+
+    ``id`` is the file's ``id`` column, else 1, 2, ... Column names are matched case-insensitively.
+
+    Raises
+    ------
+    MissingFieldError
+        Without a ``lon`` or ``lat`` column.
+    InvalidValueError
+        When a ``lon``/``lat`` is missing or out of range; names the file's line numbers.
+    """
     import geopandas as gpd
     import numpy as np
     import pandas as pd
@@ -58,7 +77,7 @@ def read_points(path: str | Path):
     return gpd.GeoDataFrame({"id": ids, "lon": lon, "lat": lat}, geometry=gpd.points_from_xy(lon, lat), crs=4326)
 
 
-def _find_scenario(city, name: str):
+def _find_scenario(city: City, name: str) -> Scenario:
     from ldtkit.errors import SelectorError
     from ldtkit.study.scenario import Scenario, load_scenarios
 
@@ -76,7 +95,8 @@ def _find_scenario(city, name: str):
     raise SelectorError(f"{city.config_path}: no scenario named {name!r} in {folder}; available: {found}")
 
 
-def _sample(args: argparse.Namespace) -> int:
+def sample(args: argparse.Namespace) -> int:
+    """Model air quality (and noise) at ``args.points``, write ``args.out``; exit code 0."""
     import numpy as np
 
     from ldtkit.errors import EmptyStudyAreaError
@@ -98,7 +118,7 @@ def _sample(args: argparse.Namespace) -> int:
     if outside.all():
         raise EmptyStudyAreaError(f"{args.points}: no point lies within the {city.name} network's extent")
     rec_air = receptors_from_points(pts, crs=net.crs, height_m=args.air_height, id_column="id")
-    air = compute_air(net, res.traffic, rec_air, config=city.section("air"))
+    air = compute_air(net, res.traffic, rec_air, config=city.config.air)
     out = pts[["id", "lon", "lat"]].copy()
     out["no2_ugm3"] = np.round(air.no2_ugm3, 2)
     out["pm10_ugm3"] = np.round(air.pm10_ugm3, 2)
@@ -107,7 +127,12 @@ def _sample(args: argparse.Namespace) -> int:
         from ldtkit.model.noise import compute_noise
 
         rec_noise = receptors_from_points(pts, crs=net.crs, height_m=args.noise_height, id_column="id")
-        noise = compute_noise(net, res.traffic, rec_noise, progress=False, **city.section("noise").get("options", {}))
+        nc = city.config.noise
+        noise = compute_noise(
+            net, res.traffic, rec_noise, progress=False, cutoff_m=nc.cutoff_m, ground_g=nc.ground_g, p_favourable=nc.p_favourable,
+            coefficients=nc.coefficients, surface=nc.surface, temperature_c=nc.temperature_c, humidity_pct=nc.humidity_pct,
+            method=nc.method,
+        )  # fmt: skip
         out["lden_db"] = np.round(noise.lden_db, 1)
         out["lnight_db"] = np.round(noise.lnight_db, 1)
     out["outside_network_extent"] = outside.to_numpy()

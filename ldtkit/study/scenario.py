@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import tomllib
 
+from ldtkit._validate import closest
 from ldtkit.errors import ConfigError, InvalidValueError, SelectorError, UnreadableFormatError, require_file
 from ldtkit.model.network import CONNECTOR_CLASS, RoadNetwork
 
@@ -86,7 +87,11 @@ class Measure:
             raise ConfigError(f"{source}: a 'set' measure needs one of {list(SET_KEYS)}")
         unknown = [k for k in d if k not in SELECTOR_KEYS]
         if unknown:
-            raise ConfigError(f"{source}: unknown measure keys {unknown}; selectors are {list(SELECTOR_KEYS)}, values {list(SET_KEYS)}")
+            near = closest(unknown, [*SELECTOR_KEYS, *SET_KEYS, "action", "direction"])
+            hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
+            raise ConfigError(
+                f"{source}: unknown measure keys {unknown}{hint} (selectors are {list(SELECTOR_KEYS)}, values {list(SET_KEYS)})"
+            )
         if not any(k in d for k in ("ids", "street", "bridge", "bridge_name", "within", "road_class")):
             raise ConfigError(f"{source}: measure {action!r} has no selector (give ids, street, bridge, bridge_name, road_class or within)")
         return cls(action=action, select=d, direction=direction, values=values)
