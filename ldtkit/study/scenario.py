@@ -30,13 +30,13 @@ import difflib
 import hashlib
 import json
 import math
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import tomllib
 
 from ldtkit._validate import closest
 from ldtkit.errors import ConfigError, InvalidValueError, SelectorError, UnreadableFormatError, require_file

@@ -18,11 +18,10 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
-
-import tomllib
 
 from ldtkit.errors import ConfigError, LdtkitError, MissingFieldError, UnreadableFormatError
 from ldtkit.model.air import AirConfig
