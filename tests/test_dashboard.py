@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace as NS
 
 import geopandas as gpd
 import matplotlib
@@ -50,7 +51,7 @@ def test_scenario_from_query_accepts_only_the_whitelist(query, expected, has_not
 
 def test_query_notice_is_escaped_in_the_page():
     _, notice = scenario_from_query("scenario=<img src=x onerror=alert(1)>", allowed=ALLOWED, default="baseline")
-    html = ScenarioDashboard._notice_html(notice)
+    html = dashboard.notice_html(notice)
     assert "<img" not in html and "&lt;img" in html
     assert "Available: baseline, closed_both, closed_inbound" in notice
 
@@ -75,7 +76,7 @@ def indicators() -> pd.DataFrame:
             "closed_both": [262_500.0, 6_900.0, 3.1, 1180.0, 36.5],
             "closed_inbound": [255_000.0, 6_300.0, 2.7, 1250.0, 35.4],
         },
-        index=["vehicle_km", "vehicle_hours", "mean_delay_min", "people_lden_55_60", "co2_t_per_day"],
+        index=["vehicle_km", "vehicle_hours", "mean_delay_min", "people Lden 55-59", "CO2 t/day"],
     )
 
 
@@ -83,19 +84,53 @@ def test_indicator_differences_and_table(indicators):
     d = dashboard.indicator_differences(indicators, baseline="baseline")
     assert d.at["vehicle_km", "Δ closed_both"] == pytest.approx(12_500.0)
     assert d.at["vehicle_km", "Δ% closed_both"] == pytest.approx(5.0)
-    assert d.at["people_lden_55_60", "Δ closed_both"] == pytest.approx(-20.0)
+    assert d.at["people Lden 55-59", "Δ closed_both"] == pytest.approx(-20.0)
     # scenarios as rows works too
     d2 = dashboard.indicator_differences(indicators.T, baseline="baseline")
     pd.testing.assert_frame_equal(d, d2)
     html = dashboard.indicator_table_html(indicators, baseline="baseline", scenarios=["closed_both"])
     assert html.count("<tr>") == 1 + len(indicators)
-    assert "Vehicle-kilometres" in html and "+12,500" in html and "+5.0%" in html
+    assert "+12,500" in html and "+5.0%" in html
     assert "closed_inbound" not in html
-    assert "color:#1a7837'>-20.0" in html  # fewer people exposed: green
+    # labels from the indicator registry; a name it does not know is still readable
+    for label in ("Vehicle-kilometres per day", "Vehicle-hours per day", "People at Lden 55-59 dB", "CO₂ (t/day)", "Mean delay (min)"):
+        assert f">{label}</td>" in html
+    # colours from Indicator.better: less is better -> an increase is red
+    assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.50" in html
+    # neutral (vehicle-km, people moving between noise bands) and unknown names: no colour
+    plain = "<td style='text-align:right;padding:3px 8px'>"
+    assert f"{plain}+12,500</td>" in html and f"{plain}-20.0</td>" in html and f"{plain}+0.60</td>" in html
     ax = dashboard.plot_indicator_changes(indicators, baseline="baseline")
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths[-1] == pytest.approx(24.0)  # mean delay 2.5 → 3.1 min under full closure
     assert len(ax.patches) == 2 * len(indicators)
+
+
+def test_delta_colour_follows_the_direction_of_improvement(monkeypatch):
+    from ldtkit.study.indicators import Indicator
+    from ldtkit.viz.dashboard import indicator_table
+
+    assert dashboard.delta_colour("vehicle_hours", 5.0) == indicator_table.DETERIORATION_COLOUR
+    assert dashboard.delta_colour("vehicle_hours", -5.0) == indicator_table.IMPROVEMENT_COLOUR
+    assert dashboard.delta_colour("vehicle_hours", 0.0) == indicator_table.NO_CHANGE_COLOUR
+    assert dashboard.delta_colour("vehicle_km", 5.0) is None  # neutral
+    assert dashboard.delta_colour("no_such_indicator", 5.0) is None  # unknown: no claim either way
+    assert dashboard.delta_colour("vehicle_hours", float("nan")) is None
+    # "more is better" reverses the colours
+    more = Indicator("cycle_km", "Cycle-kilometres per day", "km/day", "more", "traffic")
+    monkeypatch.setattr(indicator_table, "indicator", lambda name: more)
+    assert dashboard.delta_colour("cycle_km", 5.0) == indicator_table.IMPROVEMENT_COLOUR
+    assert dashboard.delta_colour("cycle_km", -5.0) == indicator_table.DETERIORATION_COLOUR
+
+
+def test_indicator_labels_come_from_the_registry():
+    from ldtkit.study.indicators import INDICATORS
+
+    for name, ind in INDICATORS.items():
+        assert dashboard.indicator_label(name) == ind.label
+    assert dashboard.indicator_label("flow_vph: R40 bridge") == "Flow on R40 bridge (veh/h)"
+    assert dashboard.indicator_label("no2_ugm3") == "No2 (µg/m³)"  # unknown: a readable fallback
+    assert not hasattr(dashboard, "INDICATOR_LABELS")
 
 
 # ----------------------------------------------------------------------------- the widget
@@ -241,3 +276,83 @@ def test_view_from_result_sums_directions_and_drops_connectors():
     assert view.links["flow_vph"].tolist() == [160.0]
     assert view.noise is None and view.label == "Closed"
     assert dashboard.unassigned_summary({"closed": res}, labels={"closed": "Closed"}).startswith("Closed: 12 vehicle trips per hour")
+
+
+# ----------------------------------------------------------------------------- the use-case steps
+def _case(indicators):
+    from ldtkit.viz.use_case import UseCase
+
+    views = _views()
+    labels = {n: v.label for n, v in views.items() if n != "baseline"}
+    return UseCase(city=None, results={}, indicators=indicators, views=views, labels=labels, default="closed_both", title="Bridge")
+
+
+def test_build_dashboard_reads_the_url_after_building(indicators, monkeypatch):
+    from ldtkit.viz import use_case
+
+    built = []
+    real = use_case.ScenarioDashboard
+
+    def spy(*args, **kwargs):
+        built.append(real(*args, **kwargs))
+        return built[-1]
+
+    def query():
+        # a preheated Voila kernel waits here for the page's request: the slow work must be done
+        assert built, "the URL was read before the dashboard was built"
+        return "scenario=closed_inbound"
+
+    monkeypatch.setattr(use_case, "ScenarioDashboard", spy)
+    monkeypatch.setattr(use_case, "current_query_string", query)
+    board = use_case.build_dashboard(_case(indicators), center=(51.05, 3.72))
+    assert board is built[0] and board.scenario == "closed_inbound" and board.notice.layout.display == "none"
+    monkeypatch.setattr(use_case, "current_query_string", lambda: "scenario=../etc")
+    board = use_case.build_dashboard(_case(indicators), center=(51.05, 3.72))
+    assert board.scenario == "closed_both" and "Unknown scenario" in board.notice.value
+
+
+def test_show_use_case_shows_the_report_when_not_interactive(indicators, monkeypatch):
+    import IPython.display
+
+    from ldtkit.viz import use_case
+
+    shown, reports = [], []
+    monkeypatch.setattr(IPython.display, "display", lambda obj: shown.append(obj))
+    monkeypatch.setattr(use_case, "static_report", lambda *a, **k: reports.append((a, k)))
+    case = _case(indicators)
+    use_case.show_use_case(case, interactive=False, show_3d=True)
+    assert len(reports) == 1 and reports[0][1] == {"baseline": "baseline", "title": "Bridge"}
+    assert shown == []  # no note (every trip assigned), no widget, no 3D view in a report
+    monkeypatch.setattr(use_case, "build_dashboard", lambda case, **kw: NS(widget="the widget"))
+    case.results = {"closed_both": NS(assignment=NS(unassigned=pd.DataFrame({"trips": [40.0]})))}
+    use_case.show_use_case(case, interactive=True)
+    assert [type(o).__name__ for o in shown] == ["Markdown", "str"] and shown[1] == "the widget"
+    assert "Closed Both: 40 vehicle trips per hour" in shown[0].data
+
+
+def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path):
+    from ldtkit.study.scenario import Scenario
+    from ldtkit.viz import use_case
+
+    calls = {}
+    scenarios = [Scenario.from_dict({"name": n, "measures": []}) for n in ("a", "b")]
+    city = NS(section=lambda key: {"bbox": [3.7, 51.0, 3.8, 51.1]})
+    monkeypatch.setattr(use_case, "load_city", lambda name: city if name == "ghent" else None)
+    monkeypatch.setattr(use_case, "run", lambda city, scen, **kw: calls.update(kw, scenarios=[s.name for s in scen]) or {"baseline": 0})
+    monkeypatch.setattr(use_case, "indicators_table", lambda results: "table")
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: {"labels": labels})
+    case = use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, models=["traffic"], cache_dir=tmp_path, progress=True)
+    assert calls == {
+        "scenarios": ["a", "b"],
+        "models": ("traffic",),
+        "demand_scale": 1.0,
+        "cache_dir": tmp_path,
+        "on_disconnected": "raise",
+        "progress": True,
+    }
+    assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a" and case.indicators == "table"
+    assert case.views == {"labels": {"a": "a", "b": "Bee"}}
+    with pytest.raises(InvalidValueError, match="default scenario 'c'"):
+        use_case.run_use_case("ghent", scenarios, default="c")
+    with pytest.raises(InvalidValueError, match="no scenarios"):
+        use_case.run_use_case("ghent", [])

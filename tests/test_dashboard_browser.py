@@ -42,7 +42,7 @@ CHROMIUM_ARGS = [
 FIRST_RENDER_LIMIT_S = 5.0
 DEFAULT_LABEL = "Rooigemlaan closed both ways"  # the notebook's default scenario
 # fragments of the notebook's code that must never reach the page
-CODE_FRAGMENTS = ("import ldtkit", "ldtkit.run(", "scenario_from_query", "Scenario.from_dict", "display(board.widget)")
+CODE_FRAGMENTS = ("from ldtkit", "run_use_case(", "show_use_case(", "Scenario.from_dict", "cache_dir =")
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - environment guard
     pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)

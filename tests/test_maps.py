@@ -7,8 +7,11 @@ Synthetic but geographically real inputs: links and a receptor grid in Belgian L
 from __future__ import annotations
 
 import base64
+import importlib
 import io
 import json
+import subprocess
+import sys
 
 import geopandas as gpd
 import matplotlib
@@ -20,6 +23,7 @@ import pytest
 from shapely.geometry import LineString
 
 from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.model.limits import MAP_LDEN_BANDS_DB, NO2_LIMIT_UGM3
 from ldtkit.model.receptors import receptors_grid
 from ldtkit.viz import dashboard, maps
 
@@ -57,6 +61,42 @@ def grid() -> gpd.GeoDataFrame:
     return r.to_geodataframe(lden_db=lden, no2_ugm3=no2)
 
 
+# ----------------------------------------------------------------------------- the package
+@pytest.mark.parametrize(
+    "name, module",
+    [
+        ("ColorScale", "scales"),
+        ("lden_scale", "scales"),
+        ("no2_scale", "scales"),
+        ("CompareMap", "leaflet"),
+        ("BASEMAPS", "leaflet"),
+        ("deck_flows", "deck"),
+        ("deck_to_html", "deck"),
+        ("plot_links", "static"),
+        ("plot_compare", "static"),
+        ("figure_to_png", "static"),
+        ("links_geojson", "geojson"),
+        ("grid_image", "raster"),
+        ("rasterise_points", "raster"),
+        ("aggregate_directions", "inputs"),
+    ],
+)
+def test_every_name_is_reexported_from_its_backend_module(name, module):
+    assert getattr(maps, name) is getattr(importlib.import_module(f"ldtkit.viz.maps.{module}"), name)
+    assert name in maps.__all__
+
+
+def test_limits_have_one_home():
+    assert maps.MAP_LDEN_BANDS_DB is MAP_LDEN_BANDS_DB and maps.NO2_LIMIT_UGM3 is NO2_LIMIT_UGM3
+    assert not hasattr(maps, "LDEN_BANDS_DB")  # the END reporting bands live in ldtkit.model.limits only
+
+
+def test_importing_maps_loads_no_backend():
+    code = "import sys; from ldtkit.viz import maps; print(sorted(m for m in ('matplotlib', 'ipyleaflet', 'pydeck', 'geopandas') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 # ----------------------------------------------------------------------------- colour scales
 def test_colorscale_endpoints_match_the_colormap():
     s = maps.ColorScale(10.0, 20.0, cmap="viridis")
@@ -81,7 +121,7 @@ def test_shared_scale_covers_both_sides_and_diverging_is_symmetric():
 
 def test_lden_bands_give_one_colour_per_5db_band():
     s = maps.lden_scale()
-    assert s.bounds == maps.LDEN_BANDS_DB
+    assert s.bounds == MAP_LDEN_BANDS_DB  # the map classes of ldtkit.model.limits
     assert s.band_labels() == ["< 45", "45–50", "50–55", "55–60", "60–65", "65–70", "70–75", "≥ 75"]
     c = s.hex([55.1, 59.9, 60.1, 80.0, 90.0, 30.0, 40.0])
     assert c[0] == c[1] != c[2]  # same band, then next band
@@ -92,7 +132,7 @@ def test_lden_bands_give_one_colour_per_5db_band():
 
 
 def test_no2_scale_reaches_at_least_the_eu_limit():
-    assert maps.no2_scale(np.array([10.0, 20.0])).vmax == maps.NO2_LIMIT_UGM3
+    assert maps.no2_scale(np.array([10.0, 20.0])).vmax == NO2_LIMIT_UGM3
     assert maps.no2_scale(np.array([10.0, 60.0])).vmax > 50.0
 
 
@@ -101,7 +141,7 @@ def test_no2_scale_starts_at_the_background_not_at_zero():
     s = maps.no2_scale(urban)
     assert s.vmin == 25.0 and s.vmin <= urban.min() and s.vmax >= 44.0
     assert maps.no2_scale(np.array([2.0, 8.0])).vmin == 0.0
-    assert maps.no2_scale(np.array([60.0, 80.0])).vmin == maps.NO2_LIMIT_UGM3 - 10.0  # the limit stays on the scale
+    assert maps.no2_scale(np.array([60.0, 80.0])).vmin == NO2_LIMIT_UGM3 - 10.0  # the limit stays on the scale
 
 
 # ----------------------------------------------------------------------------- geometry helpers
@@ -187,6 +227,25 @@ def test_compare_map_puts_each_side_in_its_own_pane(links, grid):
     extra = m.add_links(links, "flow_vph", side="left", scale=scale)
     split = [c for c in w.controls if isinstance(c, ipyleaflet.SplitMapControl)]
     assert len(split) == 1 and split[0].left_layer == [left, extra]
+
+
+def test_compare_map_add_layer_and_set_title():
+    import ipyleaflet
+
+    m = maps.CompareMap("Baseline", "", center=(51.05, 3.72), basemap=None)
+    marker = m.add_layer(ipyleaflet.Marker(location=(51.05, 3.72), name="bridge"), side="right")
+    assert marker.pane == "right" and m.layers == {"left": [], "right": [marker]}
+    with pytest.raises(InvalidValueError, match="side"):
+        m.add_layer(ipyleaflet.Marker(location=(51.05, 3.72)), side="top")
+
+    def captions():
+        return [c.widget.value for c in m.map.controls if isinstance(c, ipyleaflet.WidgetControl)]
+
+    assert len(captions()) == 1  # no caption for an empty title
+    m.set_title("right", "Closed <both>")
+    m.set_title("left", "Today")
+    assert m.titles == ("Today", "Closed <both>")
+    assert len(captions()) == 2 and any("Closed &lt;both&gt;" in c for c in captions()) and any("Today" in c for c in captions())
 
 
 def test_compare_map_basemaps():

@@ -20,11 +20,14 @@ import json
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import LdtkitError, require_file
 from ldtkit.io import atomic_path
 from ldtkit.resources import templates_dir
+
+if TYPE_CHECKING:  # nbformat loads when a report runs
+    from nbformat import NotebookNode
 
 #: nbconvert template folder shipped in the repository (``templates/nbconvert/templates/ldtkit_report``).
 REPORT_TEMPLATE_DIR = templates_dir() / "nbconvert" / "templates"
@@ -153,7 +156,7 @@ def run_report(
     return ipynb, page
 
 
-def _title(nb, fallback: str) -> str:
+def _title(nb: NotebookNode, fallback: str) -> str:
     for cell in nb.cells:
         if cell.cell_type == "markdown":
             for line in cell.source.splitlines():
@@ -162,7 +165,9 @@ def _title(nb, fallback: str) -> str:
     return fallback
 
 
-def notebook_to_html(nb, *, parameters: Mapping[str, Any] | None = None, title: str = "", elapsed_s: float | None = None) -> str:
+def notebook_to_html(
+    nb: NotebookNode, *, parameters: Mapping[str, Any] | None = None, title: str = "", elapsed_s: float | None = None
+) -> str:
     """HTML of an executed notebook without code: the ``ldtkit_report`` template when the
     repository's templates are present, else nbconvert's ``lab`` template.
 

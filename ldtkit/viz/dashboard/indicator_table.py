@@ -1,0 +1,233 @@
+"""The indicator table of a study: differences against the baseline, as HTML and as a bar chart.
+
+Labels and the direction of improvement come from the indicator registry
+(:mod:`ldtkit.study.indicators`): a change is green when it is an improvement, red when it is
+a deterioration, and uncoloured for indicators that are neither on their own (people moving
+between two noise bands). Names the registry does not know are shown readably, uncoloured.
+
+Examples
+--------
+>>> indicator_label("vehicle_hours"), indicator_label("no2_ugm3")
+('Vehicle-hours per day', 'No2 (µg/m³)')
+>>> delta_colour("vehicle_hours", 12.0), delta_colour("people Lden 55-59", 12.0)
+('#b2182b', None)
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.study.indicators import Better, indicator
+
+if TYPE_CHECKING:  # matplotlib loads when the chart is drawn
+    import matplotlib.axes
+
+#: Colour of a change that is an improvement, and of one that is a deterioration.
+IMPROVEMENT_COLOUR = "#1a7837"
+DETERIORATION_COLOUR = "#b2182b"
+#: Colour of a zero change.
+NO_CHANGE_COLOUR = "#333"
+#: Unit suffixes of indicator names the registry does not know, and how labels spell them.
+_UNIT_SUFFIXES = (
+    ("_ugm3", " (µg/m³)"),
+    ("_db", " (dB)"),
+    ("_vph", " (veh/h)"),
+    ("_min", " (min)"),
+    ("_km", " (km)"),
+    ("_t_day", " (t/day)"),
+)
+
+
+def _better(name: str) -> Better:
+    try:
+        return indicator(name).better
+    except InvalidValueError:  # not in the registry: no claim either way
+        return "neutral"
+
+
+def indicator_label(name: str) -> str:
+    """The registry's label of an indicator, or a readable form of a name it does not know.
+
+    Examples
+    --------
+    >>> indicator_label("vehicle_km"), indicator_label("flow_vph: R40 bridge")
+    ('Vehicle-kilometres per day', 'Flow on R40 bridge (veh/h)')
+    >>> indicator_label("mean_delay_min")
+    'Mean delay (min)'
+    """
+    try:
+        return indicator(str(name)).label
+    except InvalidValueError:
+        pass
+    s = str(name)
+    for unit, nice in _UNIT_SUFFIXES:
+        if s.endswith(unit):
+            s = s[: -len(unit)] + nice
+            break
+    s = s.replace("_", " ")
+    return s[:1].upper() + s[1:]
+
+
+def delta_colour(name: str, delta: float) -> str | None:
+    """The colour of a change of indicator ``name``: green when it improves, red when it worsens.
+
+    ``better="less"`` in the registry makes an increase red; ``"more"`` makes it green;
+    ``"neutral"`` (and names the registry does not know) gives ``None``: no colour.
+
+    Examples
+    --------
+    >>> delta_colour("vehicle_hours", -5.0), delta_colour("vehicle_hours", 0.0)
+    ('#1a7837', '#333')
+    """
+    better = _better(name)
+    if better == "neutral" or not np.isfinite(delta):
+        return None
+    if delta == 0:
+        return NO_CHANGE_COLOUR
+    worse = delta > 0 if better == "less" else delta < 0
+    return DETERIORATION_COLOUR if worse else IMPROVEMENT_COLOUR
+
+
+def indicator_differences(table: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
+    """Indicators (rows) × scenarios (columns) with Δ and Δ% columns against ``baseline``.
+
+    Accepts either orientation: scenarios as columns, or scenarios as the index (it is
+    transposed). Non-numeric rows are dropped.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"baseline": [100.0, 10.0], "closed": [110.0, 10.0]}, index=["vehicle_km", "vehicle_hours"])
+    >>> indicator_differences(t, baseline="baseline").loc["vehicle_km"].tolist()
+    [100.0, 110.0, 10.0, 10.0]
+    """
+    t = table
+    if baseline not in t.columns and baseline in t.index:
+        t = t.T
+    # ldtkit.study.compare.indicators_table adds "<name> Δ" columns: recomputed here
+    t = t[[c for c in t.columns if not str(c).endswith(" Δ")]]
+    if baseline not in t.columns:
+        raise MissingFieldError("indicator table", baseline, expected=f"the baseline as a column or row; have {list(t.columns)}")
+    t = t.apply(pd.to_numeric, errors="coerce").dropna(how="all")
+    base = t[baseline]
+    out = {baseline: base}
+    for col in t.columns:
+        if col == baseline:
+            continue
+        out[col] = t[col]
+        out[f"Δ {col}"] = t[col] - base
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"Δ% {col}"] = np.where(base.abs() > 0, (t[col] - base) / base.abs() * 100.0, np.nan)
+    return pd.DataFrame(out, index=t.index)
+
+
+def indicator_table_html(
+    table: pd.DataFrame,
+    *,
+    baseline: str,
+    scenarios: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    caption: str | None = None,
+) -> str:
+    """An HTML table: one row per indicator, baseline value, then value, Δ and Δ% per scenario.
+
+    Δ and Δ% are coloured by :func:`delta_colour`: green for an improvement, red for a
+    deterioration, uncoloured for neutral indicators. Values and labels are HTML-escaped.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"baseline": [100.0], "closed": [90.0]}, index=["vehicle_hours"])
+    >>> "color:#1a7837'>-10.0" in indicator_table_html(t, baseline="baseline")
+    True
+    """
+    d = indicator_differences(table, baseline=baseline)
+    cols = [c for c in d.columns if c != baseline and not str(c).startswith("Δ")]
+    if scenarios is not None:
+        cols = [c for c in cols if c in scenarios]
+    labels = dict(labels or {})
+    th = "style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'"
+    head = f"<th style='text-align:left;padding:3px 8px;border-bottom:1px solid #999'>Indicator</th><th {th}>{html.escape(labels.get(baseline, baseline))}</th>"
+    for c in cols:
+        name = html.escape(labels.get(c, c))
+        head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
+    rows = []
+    for ind in d.index:
+        cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{_num(float(d.at[ind, baseline]))}</td>"
+        for c in cols:
+            delta, pct = float(d.at[ind, f"Δ {c}"]), float(d.at[ind, f"Δ% {c}"])
+            colour = delta_colour(str(ind), delta)
+            style = "text-align:right;padding:3px 8px" + (f";color:{colour}" if colour else "")
+            cells += (
+                f"<td style='text-align:right;padding:3px 8px'>{_num(float(d.at[ind, c]))}</td>"
+                f"<td style='{style}'>{_num(delta, signed=True)}</td>"
+                f"<td style='{style}'>{_pct(pct)}</td>"
+            )
+        rows.append(f"<tr>{cells}</tr>")
+    cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
+    return (
+        "<table class='ldtkit-indicators' style='border-collapse:collapse;font:13px sans-serif'>"
+        f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _num(x: float | None, *, signed: bool = False) -> str:
+    if x is None or not np.isfinite(x):
+        return "–"
+    a = abs(x)
+    fmt = "{:+,.0f}" if signed else "{:,.0f}"
+    if a < 10:
+        fmt = "{:+,.2f}" if signed else "{:,.2f}"
+    elif a < 1000:
+        fmt = "{:+,.1f}" if signed else "{:,.1f}"
+    return fmt.format(x)
+
+
+def _pct(x: float | None) -> str:
+    return "–" if x is None or not np.isfinite(x) else f"{x:+.1f}%"
+
+
+def plot_indicator_changes(
+    table: pd.DataFrame,
+    *,
+    baseline: str,
+    scenarios: Sequence[str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    ax: matplotlib.axes.Axes | None = None,
+) -> matplotlib.axes.Axes:
+    """A horizontal bar chart of the % change of each indicator against the baseline, labelled from the registry."""
+    import matplotlib.pyplot as plt
+
+    d = indicator_differences(table, baseline=baseline)
+    cols = [c[3:] for c in d.columns if c.startswith("Δ% ")]
+    if scenarios is not None:
+        cols = [c for c in cols if c in scenarios]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2), layout="constrained")
+    y = np.arange(len(d))
+    h = 0.8 / max(len(cols), 1)
+    for i, c in enumerate(cols):
+        ax.barh(y + i * h - 0.4 + h / 2, np.nan_to_num(d[f"Δ% {c}"].to_numpy(float)), height=h, label=(labels or {}).get(c, c))
+    ax.set_yticks(y, [indicator_label(str(i)) for i in d.index])
+    ax.axvline(0, color="#333", lw=0.8)
+    ax.set_xlabel(f"change against {baseline} (%)")
+    ax.invert_yaxis()
+    if len(cols) > 1:
+        ax.legend(fontsize=8)
+    return ax
+
+
+__all__ = [
+    "DETERIORATION_COLOUR",
+    "IMPROVEMENT_COLOUR",
+    "NO_CHANGE_COLOUR",
+    "delta_colour",
+    "indicator_differences",
+    "indicator_label",
+    "indicator_table_html",
+    "plot_indicator_changes",
+]

@@ -1,0 +1,112 @@
+"""The report version of a dashboard: the indicator table, a chart and static maps, no widgets.
+
+HTML reports (:mod:`ldtkit.viz.report`) cannot run widgets offline, so a use-case notebook
+run with ``interactive = False`` calls :func:`static_report` instead of showing the
+:class:`~ldtkit.viz.dashboard.widget.ScenarioDashboard`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, NamedTuple
+
+import pandas as pd
+
+from ldtkit.viz.dashboard.indicator_table import indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
+from ldtkit.viz.maps import ColorScale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import matplotlib.axes
+
+
+class _Layer(NamedTuple):
+    """One quantity of the report: where a view holds it, its scale and its titles."""
+
+    attr: str  # attribute of ScenarioView: "links", "noise" or "air"
+    column: str
+    scale: ColorScale
+    title: str
+    change_title: str
+
+
+def static_report(
+    views: Mapping[str, ScenarioView],
+    indicators: pd.DataFrame | None,
+    *,
+    baseline: str = "baseline",
+    title: str = "",
+) -> None:
+    """Display the report version of a dashboard: tables and static figures, no widgets.
+
+    The indicator table and a chart of the indicator changes of all scenarios; the baseline's
+    maps (flow, and Lden and NO2 when modelled); then for every scenario the maps of its
+    changes against the baseline, one diverging scale per quantity across scenarios. (The
+    dashboard shows each scenario's own maps, side by side with the baseline's.) ``title`` is
+    accepted for symmetry with the dashboard; the report's title is the notebook's heading.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import HTML, Markdown, display
+
+    base = views[baseline]
+    names = [n for n in views if n != baseline]
+    labels = {n: v.label for n, v in views.items()}
+    flow = ColorScale.shared(*[v.links["flow_vph"].to_numpy(float) for v in views.values()], label="Traffic flow (veh/h)", vmin=0.0)
+    layers = [_Layer("links", "flow_vph", flow, "Traffic flow, mean hour 07–19", "Change in flow (veh/h)")]
+    if base.noise is not None:
+        layers.append(_Layer("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden", "Change in Lden (dB)"))
+    if base.air is not None:
+        no2 = no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in views.values() if v.air is not None], label="NO₂ (µg/m³)")
+        layers.append(_Layer("air", "no2_ugm3", no2, "NO₂ annual mean", "Change in NO₂ (µg/m³)"))
+    diffs: dict[tuple[str, str], gpd.GeoDataFrame] = {}  # (attribute, scenario) -> scenario − baseline as column d_<col>
+    for layer in layers:
+        for n in names:
+            other = getattr(views[n], layer.attr)
+            if other is not None:
+                b = getattr(base, layer.attr)
+                diffs[layer.attr, n] = flow_difference(b, other) if layer.attr == "links" else grid_difference(b, other, layer.column)
+    # one diverging scale per quantity across scenarios; grids trim fewer outliers than roads
+    diff_scales = {
+        layer.attr: ColorScale.diverging(
+            *[d[f"d_{layer.column}"].to_numpy(float) for (a, _), d in diffs.items() if a == layer.attr],
+            label=layer.change_title,
+            quantile=0.98 if layer.attr == "links" else 0.995,
+        )
+        for layer in layers
+        if any(a == layer.attr for a, _ in diffs)
+    }
+
+    def draw(
+        attr: str, gdf: gpd.GeoDataFrame, col: str, scale: ColorScale, ax: matplotlib.axes.Axes, title: str, *, change: bool = False
+    ) -> None:
+        if attr == "links":
+            (plot_difference if change else plot_links)(
+                gdf, col, scale=scale, ax=ax, title=title, background=base.links if change else None
+            )
+        else:
+            plot_grid(gdf, col, scale=scale, ax=ax, title=title, links=base.links if change else None)
+
+    if indicators is not None and names:
+        display(Markdown("## Indicators"))
+        display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
+        ax = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
+        plt.show()
+        plt.close(ax.figure)
+    display(Markdown(f"## {base.label}"))
+    fig, axes = plt.subplots(1, len(layers), figsize=(6.2 * len(layers), 5.2), layout="constrained", squeeze=False)
+    for ax, layer in zip(axes[0], layers):
+        draw(layer.attr, getattr(base, layer.attr), layer.column, layer.scale, ax, layer.title)
+    plt.show()
+    plt.close(fig)
+    for n in names:
+        display(Markdown(f"## {views[n].label}\n\nChange against {base.label}."))
+        shown = [layer for layer in layers if (layer.attr, n) in diffs]
+        fig, axes = plt.subplots(1, len(shown), figsize=(6.2 * len(shown), 5.2), layout="constrained", squeeze=False)
+        for ax, layer in zip(axes[0], shown):
+            draw(layer.attr, diffs[layer.attr, n], f"d_{layer.column}", diff_scales[layer.attr], ax, layer.change_title, change=True)
+        plt.show()
+        plt.close(fig)
+
+
+__all__ = ["static_report"]

@@ -1,0 +1,236 @@
+"""What a dashboard or report maps per scenario: road flows, noise and NO2 grids, and differences.
+
+:func:`views_from_results` turns the results of :func:`ldtkit.study.runner.run` into one
+:class:`ScenarioView` per scenario (roads with both directions summed, clipped to the city's
+focus area; receptor grids as points). :func:`flow_difference` and :func:`grid_difference`
+give a scenario's change against the baseline, per road and per receptor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.viz.maps import aggregate_directions
+
+if TYPE_CHECKING:  # geopandas loads when views are built
+    import geopandas as gpd
+
+    from ldtkit.study.city import City
+    from ldtkit.study.runner import ScenarioResult
+
+
+@dataclass
+class ScenarioView:
+    """What the dashboard maps for one scenario, in the city's CRS.
+
+    Attributes
+    ----------
+    name
+        Scenario name (the whitelist key).
+    label
+        Human-readable title.
+    links
+        Road links with ``flow_vph`` (two directions summed per road) and geometry.
+    noise
+        Receptor points with ``lden_db`` (or ``None`` when noise was not modelled).
+    air
+        Receptor points with ``no2_ugm3`` (or ``None``).
+    """
+
+    name: str
+    label: str
+    links: gpd.GeoDataFrame
+    noise: gpd.GeoDataFrame | None = None
+    air: gpd.GeoDataFrame | None = None
+
+
+def view_from_result(
+    name: str,
+    result: ScenarioResult,
+    *,
+    label: str | None = None,
+    bbox_wgs84: Sequence[float] | None = None,
+    period: str = "day",
+    shared_points: dict[str, Any] | None = None,
+) -> ScenarioView:
+    """A :class:`ScenarioView` from a :class:`ldtkit.study.runner.ScenarioResult`.
+
+    Link flows are the ``period``'s hourly traffic (``result.traffic``) or, without it, the
+    assignment's flows per class summed; both directions of a road are summed. Links are
+    clipped to ``bbox_wgs84`` (lon/lat min, max) to keep the map light. ``shared_points``: a
+    dict reused across calls, so that maps on the same receptors build their points once.
+    """
+    import geopandas as gpd
+
+    from ldtkit.model.network import CONNECTOR_CLASS  # loads geopandas, like the line above
+
+    links = result.network.links
+    flow = None
+    traffic = getattr(result, "traffic", None) or {}
+    if period in traffic:
+        t = traffic[period]
+        flow = pd.Series(np.asarray(t.total_vph, dtype=float), index=np.asarray(t.link_id))
+    elif getattr(result, "assignment", None) is not None:
+        a = result.assignment
+        total = np.sum([np.asarray(v, dtype=float) for v in a.flow_vph.values()], axis=0)
+        flow = pd.Series(total, index=np.asarray(a.link_id))
+    if flow is None:
+        raise MissingFieldError(f"scenario {name!r}", "traffic", expected="a result with traffic or assignment flows")
+    g = links[["link_id", "source_id", "car_allowed", "road_class", links.geometry.name]].copy()
+    g["flow_vph"] = g["link_id"].map(flow).fillna(0.0).to_numpy(float)
+    # roads only: no zone connectors, no links closed to cars in every scenario's own network
+    g = g[g["car_allowed"].to_numpy(bool) & g.geometry.notna().to_numpy() & (g["road_class"] != CONNECTOR_CLASS).to_numpy()]
+    if bbox_wgs84 is not None:
+        box = gpd.GeoSeries.from_xy([bbox_wgs84[0], bbox_wgs84[2]], [bbox_wgs84[1], bbox_wgs84[3]], crs=4326).to_crs(g.crs)
+        minx, miny = box.x.min(), box.y.min()
+        maxx, maxy = box.x.max(), box.y.max()
+        g = g.cx[minx:maxx, miny:maxy]
+    g = g.assign(source_id=g["source_id"].where(g["source_id"].notna(), "link:" + g["link_id"].astype(str)))
+    g = aggregate_directions(g, ["flow_vph"], key="source_id")
+    points = shared_points if shared_points is not None else {}
+    noise = air = None
+    if (noise_map := getattr(result, "noise", None)) is not None:
+        noise = noise_map.to_geodataframe(geometry=_receptor_points(noise_map.receptors, points))
+    if (air_map := getattr(result, "air", None)) is not None:
+        air = air_map.to_geodataframe(geometry=_receptor_points(air_map.receptors, points))
+    return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air)
+
+
+def _receptor_points(receptors: Any, built: dict[str, Any]) -> Any:
+    """The receptors' points, built once per distinct receptor set (``built`` is the memo)."""
+    import geopandas as gpd
+
+    x, y = np.ascontiguousarray(receptors.x, dtype=float), np.ascontiguousarray(receptors.y, dtype=float)
+    key = hashlib.sha1(x.tobytes() + y.tobytes()).hexdigest()
+    if key not in built:
+        built[key] = gpd.points_from_xy(x, y)
+    return built[key]
+
+
+def views_from_results(
+    results: Mapping[str, ScenarioResult],
+    *,
+    city: City | None = None,
+    labels: Mapping[str, str] | None = None,
+    baseline_label: str = "Baseline (today)",
+) -> dict[str, ScenarioView]:
+    """:class:`ScenarioView` per result of :func:`ldtkit.study.runner.run`, clipped to the city's focus area.
+
+    ``labels`` maps scenario names to titles (default: the names); the baseline gets ``baseline_label``.
+    """
+    bbox = None
+    if city is not None:
+        bbox = city.config.focus.bbox
+    labels = dict(labels or {})
+    out: dict[str, ScenarioView] = {}
+    points: dict[str, Any] = {}  # the scenarios' maps share their receptors: build the points once
+    for name, res in results.items():
+        label = baseline_label if name == "baseline" else labels.get(name, name)
+        out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox, shared_points=points)
+    return out
+
+
+def unassigned_summary(results: Mapping[str, ScenarioResult], *, labels: Mapping[str, str] | None = None) -> str | None:
+    """A sentence per scenario whose measures left car trips without a route (``on_disconnected="drop"``).
+
+    Reads ``assignment.unassigned`` (day period, trips per hour); ``None`` when every trip was assigned.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace as NS
+    >>> r = {"walk": NS(assignment=NS(unassigned=pd.DataFrame({"trips": [500.0, 222.6]})))}
+    >>> unassigned_summary(r, labels={"walk": "Great Walk"})
+    'Great Walk: 723 vehicle trips per hour (day period) have no road route any more and are not assigned.'
+    """
+    notes = []
+    for name, res in results.items():
+        un = getattr(getattr(res, "assignment", None), "unassigned", None)
+        if un is not None and len(un) and float(un["trips"].sum()) > 0:
+            label = (labels or {}).get(name, name)
+            notes.append(
+                f"{label}: {float(un['trips'].sum()):,.0f} vehicle trips per hour (day period) have no road route any more and are not assigned."
+            )
+    return " ".join(notes) if notes else None
+
+
+def focus_center(city: City) -> tuple[float, float]:
+    """``(lat, lon)`` of the middle of the city's ``[focus] bbox`` (WGS84)."""
+    bbox = city.config.focus.bbox
+    if not bbox or len(bbox) != 4:
+        raise MissingFieldError(getattr(city, "config_path", "city.toml"), "focus.bbox", expected="[lon_min, lat_min, lon_max, lat_max]")
+    return ((bbox[1] + bbox[3]) / 2.0, (bbox[0] + bbox[2]) / 2.0)
+
+
+def grid_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, column: str) -> gpd.GeoDataFrame:
+    """Scenario − baseline ``column`` at the same receptors, as ``d_<column>`` (NaN where either
+    is not finite, e.g. Lden −inf where no road is heard).
+
+    Raises
+    ------
+    InvalidValueError
+        If the two maps are not on the same receptors (count or positions differ).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> pts = gpd.points_from_xy([0, 10], [0, 0])
+    >>> b = gpd.GeoDataFrame({"lden_db": [60.0, -np.inf]}, geometry=pts)
+    >>> s = gpd.GeoDataFrame({"lden_db": [57.5, 50.0]}, geometry=pts)
+    >>> grid_difference(b, s, "lden_db")["d_lden_db"].tolist()
+    [-2.5, nan]
+    """
+    import geopandas as gpd
+
+    if len(base) != len(scen) or not (
+        np.allclose(base.geometry.x.to_numpy(), scen.geometry.x.to_numpy())
+        and np.allclose(base.geometry.y.to_numpy(), scen.geometry.y.to_numpy())
+    ):
+        raise InvalidValueError(
+            f"grid_difference({column!r}): baseline and scenario maps are not on the same receptors ({len(base)} vs {len(scen)})"
+        )
+    b, s = base[column].to_numpy(float), scen[column].to_numpy(float)
+    d = np.where(np.isfinite(b) & np.isfinite(s), s - b, np.nan)
+    return gpd.GeoDataFrame({f"d_{column}": d}, geometry=base.geometry.to_numpy(), crs=base.crs)
+
+
+def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str = "source_id") -> gpd.GeoDataFrame:
+    """Scenario − baseline ``flow_vph`` per road (outer join on ``key``), as ``d_flow_vph``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString
+    >>> ls = [LineString([(0, 0), (1, 0)]), LineString([(1, 0), (1, 1)])]
+    >>> b = gpd.GeoDataFrame({"source_id": ["a", "b"], "flow_vph": [100.0, 50.0]}, geometry=ls)
+    >>> s = gpd.GeoDataFrame({"source_id": ["a"], "flow_vph": [30.0]}, geometry=ls[:1])
+    >>> flow_difference(b, s).set_index("source_id")["d_flow_vph"].to_dict()
+    {'a': -70.0, 'b': -50.0}
+    """
+    import geopandas as gpd
+
+    b = base.set_index(key)
+    s = scen.set_index(key)
+    idx = b.index.union(s.index)
+    d = s["flow_vph"].reindex(idx).fillna(0.0) - b["flow_vph"].reindex(idx).fillna(0.0)
+    geom = b.geometry.reindex(idx)
+    geom = geom.where(geom.notna(), s.geometry.reindex(idx))
+    out = gpd.GeoDataFrame({key: idx, "d_flow_vph": d.to_numpy(float)}, geometry=geom.to_numpy(), crs=base.crs)
+    return out.reset_index(drop=True)
+
+
+__all__ = [
+    "ScenarioView",
+    "flow_difference",
+    "focus_center",
+    "grid_difference",
+    "unassigned_summary",
+    "view_from_result",
+    "views_from_results",
+]

@@ -1,0 +1,290 @@
+"""The dashboard widget: scenario dropdown, layer switch, split map and indicator table in one.
+
+A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
+tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
+dropdown, a layer switch (:data:`LAYERS`: traffic flow, change in flow, noise Lden, NO2), a
+split map baseline | scenario on shared colour scales, and the indicator table with
+differences against the baseline.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ldtkit.errors import InvalidValueError
+from ldtkit.viz.dashboard.indicator_table import indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.views import ScenarioView, flow_difference
+from ldtkit.viz.maps import ColorScale, CompareMap, Side, figure_to_png, grid_image, lden_scale, links_geojson, no2_scale
+
+if TYPE_CHECKING:  # ipyleaflet loads when a dashboard is made
+    import ipyleaflet
+
+#: A transparent 1 × 1 PNG (placeholder for grid overlays not rendered yet).
+_EMPTY_PNG = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+#: The layer switch's choices: key -> button label.
+LAYERS: dict[str, str] = {
+    "flow": "Traffic flow",
+    "diff": "Change in flow",
+    "lden": "Noise (Lden)",
+    "no2": "NO₂",
+}
+
+
+def notice_html(notice: str | None) -> str:
+    """The notice box above the map (HTML-escaped), or ``""`` for no notice.
+
+    Examples
+    --------
+    >>> notice_html("Unknown scenario <b>")[-32:]
+    'Unknown scenario &lt;b&gt;</div>'
+    """
+    if not notice:
+        return ""
+    return (
+        "<div class='ldtkit-notice' role='status' style='background:#fff4ce;border-left:4px solid #c99a00;"
+        f"padding:6px 10px;font:13px sans-serif'>{html.escape(notice)}</div>"
+    )
+
+
+class ScenarioDashboard:
+    """Scenario dropdown + layer switch + split map + indicator table, in one widget.
+
+    Parameters
+    ----------
+    views
+        ``{name: ScenarioView}``, the baseline included.
+    baseline
+        Name of the baseline view (always the left half of the map).
+    indicators
+        The indicators table (indicators × scenarios, or scenarios × indicators), or ``None``.
+    default
+        The scenario shown first (e.g. from :func:`scenario_from_query`).
+    notice
+        A message shown above the map (e.g. the query notice), or ``None``.
+    center, zoom, basemap
+        As for :class:`~ldtkit.viz.maps.CompareMap`.
+    title
+        Heading of the dashboard.
+    prerender_grids
+        Render the noise and NO2 images of the baseline and the default scenario now (a few
+        seconds for 10 m grids) rather than on first click; worth it in a preheated Voila kernel.
+    classes
+        Draw links in this many colour classes, each class one SVG path (fast in the browser);
+        ``None`` draws every road as its own path with its exact colour.
+
+    Examples
+    --------
+    >>> name, notice = scenario_from_query(current_query_string(), allowed=views, default="closed_both")  # doctest: +SKIP
+    >>> ScenarioDashboard(views, baseline="baseline", indicators=table, default=name, notice=notice,
+    ...                   center=(51.05, 3.72)).widget  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        views: Mapping[str, ScenarioView],
+        *,
+        baseline: str,
+        indicators: pd.DataFrame | None = None,
+        default: str | None = None,
+        notice: str | None = None,
+        center: tuple[float, float],
+        zoom: float = 14,
+        basemap: str | None = None,
+        title: str = "",
+        height: str = "520px",
+        classes: int | None = 24,
+        prerender_grids: bool = False,
+    ) -> None:
+        import ipywidgets as w
+
+        self.classes = classes
+        if baseline not in views:
+            raise InvalidValueError(f"ScenarioDashboard: baseline {baseline!r} is not among the views {list(views)}")
+        self.views = dict(views)
+        self.baseline = baseline
+        self.indicators = indicators
+        names = [n for n in self.views if n != baseline] or [baseline]
+        default = default if default in names else names[0]
+        # per (scenario, layer): the map data, built on first view and reused when switching back
+        self._geojson_cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self._image_cache: dict[tuple[str, str], tuple[str, list[list[float]]] | None] = {}
+        base = self.views[baseline]
+        self._diffs = {n: flow_difference(base.links, v.links) for n, v in self.views.items()}
+        # shared colour scales over every scenario, so switching does not rescale
+        self.scales: dict[str, ColorScale] = {
+            "flow": ColorScale.shared(
+                *[v.links["flow_vph"].to_numpy(float) for v in self.views.values()], cmap="viridis", label="Traffic flow (veh/h)", vmin=0.0
+            ),
+            "diff": ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in self._diffs.values()], label="Change in flow (veh/h)"),
+            "lden": lden_scale("Noise Lden (dB)"),
+            "no2": no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in self.views.values() if v.air is not None], label="NO₂ (µg/m³)"),
+        }
+        self._grey = ColorScale(0.0, 1.0, cmap="Greys", label="")
+        layer_options = [(LAYERS["flow"], "flow"), (LAYERS["diff"], "diff")]
+        if base.noise is not None:
+            layer_options.append((LAYERS["lden"], "lden"))
+        if base.air is not None:
+            layer_options.append((LAYERS["no2"], "no2"))
+
+        self.dropdown = w.Dropdown(
+            options=[(self.views[n].label, n) for n in names],
+            value=default,
+            description="Scenario:",
+            style={"description_width": "initial"},
+            layout=w.Layout(width="360px"),
+        )
+        self.layer_switch = w.ToggleButtons(options=layer_options, value="flow", style={"button_width": "130px"})
+        self.notice = w.HTML(notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
+        self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
+        self.table = w.HTML()
+        self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
+
+        self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
+        self._grid_left = self._grid_right = None
+        if base.noise is not None or base.air is not None:
+            # images are rendered on first use of a grid layer; start with an empty, hidden overlay
+            self._grid_left = self._empty_overlay("left", center)
+            self._grid_right = self._empty_overlay("right", center)
+        self._links_left = self.cmap.add_links(base.links, "flow_vph", side="left", scale=self.scales["flow"], name="baseline")
+        self._links_right = self.cmap.add_links(
+            self.views[default].links, "flow_vph", side="right", scale=self.scales["flow"], name="scenario"
+        )
+        self._links_left.hover_style = self._links_right.hover_style = {}
+        self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
+        if prerender_grids:
+            for n in (baseline, default):
+                for mode in ("lden", "no2"):
+                    self._grid_data(n, mode)
+        self.dropdown.observe(self._on_change, names="value")
+        self.layer_switch.observe(self._on_change, names="value")
+        self.widget = w.VBox(
+            [
+                self.title,
+                self.notice,
+                w.HBox([self.dropdown, self.layer_switch], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
+                self.cmap.widget,
+                self.table,
+                self.chart,
+            ],
+            layout=w.Layout(width="100%"),
+        )
+        self._refresh()
+
+    def _empty_overlay(self, side: Side, center: tuple[float, float]) -> ipyleaflet.ImageOverlay:
+        import ipyleaflet
+
+        layer = ipyleaflet.ImageOverlay(url=_EMPTY_PNG, bounds=[list(center), list(center)], name=f"grid ({side})", visible=False)
+        return self.cmap.add_layer(layer, side=side)
+
+    def select(self, name: str, notice: str | None = None) -> None:
+        """Show scenario ``name`` (one of the dropdown's) and ``notice``.
+
+        Pair with :func:`scenario_from_query`: build the dashboard first (slow, and done before
+        the request in a preheated Voila kernel), then select what the URL asks for (fast).
+        """
+        allowed = [o[1] for o in self.dropdown.options]
+        if name not in allowed:
+            raise InvalidValueError(f"ScenarioDashboard.select: {name!r} is not one of {allowed}")
+        self.dropdown.value = name
+        self.show_notice(notice)
+
+    def show_notice(self, notice: str | None) -> None:
+        """Show ``notice`` above the map, or hide the notice when it is ``None``."""
+        self.notice.value = notice_html(notice)
+        self.notice.layout.display = "block" if notice else "none"
+
+    @property
+    def scenario(self) -> str:
+        """The scenario shown on the right."""
+        return self.dropdown.value
+
+    @property
+    def layer(self) -> str:
+        """The key in :data:`LAYERS` of the layer shown."""
+        return self.layer_switch.value
+
+    def _links_data(self, name: str, mode: str) -> dict[str, Any]:
+        """GeoJSON of one side; quiet streets are merged into one grey context path (fast maps)."""
+        key = (name, mode)
+        if key not in self._geojson_cache:
+            v = self.views[name]
+            if mode == "flow":
+                cut = max(5.0, 0.01 * self.scales["flow"].vmax)
+                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut, bins=self.classes)
+            elif mode == "diff":
+                cut = max(5.0, 0.02 * self.scales["diff"].vmax)
+                data = links_geojson(
+                    self._diffs[name],
+                    "d_flow_vph",
+                    self.scales["diff"],
+                    width_px=(1.0, 7.0),
+                    width_by_abs=True,
+                    merge_below=cut,
+                    bins=self.classes,
+                )
+            else:  # thin grey streets over a grid: one path
+                data = links_geojson(
+                    v.links, "flow_vph", self._grey, merge_below=np.inf, merged_style={"color": "#444444", "weight": 0.6, "opacity": 0.5}
+                )
+            self._geojson_cache[key] = data
+        return self._geojson_cache[key]
+
+    def _grid_data(self, name: str, mode: str) -> tuple[str, list[list[float]]] | None:
+        key = (name, mode)
+        if key not in self._image_cache:
+            v = self.views[name]
+            gdf, col = (v.noise, "lden_db") if mode == "lden" else (v.air, "no2_ugm3")
+            self._image_cache[key] = None if gdf is None else grid_image(gdf, col, self.scales[mode])
+        return self._image_cache[key]
+
+    def _on_change(self, change: Any = None) -> None:
+        try:
+            self._refresh()
+        except Exception as exc:  # a dashboard shows a message, never a traceback
+            self.show_notice(f"Could not update the view: {exc}")
+
+    def _refresh(self) -> None:
+        name, mode = self.scenario, self.layer
+        left_mode = "flow" if mode == "diff" else mode
+        self._links_left.data = self._links_data(self.baseline, left_mode)
+        self._links_right.data = self._links_data(name, mode)
+        for layer, view_name in ((self._grid_left, self.baseline), (self._grid_right, name)):
+            if layer is None:
+                continue
+            img = self._grid_data(view_name, mode) if mode in ("lden", "no2") else None
+            if img is not None:
+                layer.url, layer.bounds = img
+            layer.visible = img is not None
+        right_title = self.views[name].label + (" − baseline" if mode == "diff" else "")
+        self.cmap.set_title("right", right_title)
+        self.legend.widget.value = self.scales[mode].to_html()
+        if self.indicators is not None:
+            self.table.value = indicator_table_html(
+                self.indicators,
+                baseline=self.baseline,
+                scenarios=[name],
+                labels={n: v.label for n, v in self.views.items()},
+                caption=f"Indicators: {self.views[name].label} against {self.views[self.baseline].label}",
+            )
+            self._draw_chart(self.indicators, name)
+
+    def _draw_chart(self, indicators: pd.DataFrame, name: str) -> None:
+        import matplotlib.pyplot as plt
+
+        ax = plot_indicator_changes(indicators, baseline=self.baseline, scenarios=[name])
+        ax.set_title(f"{self.views[name].label}: change against {self.views[self.baseline].label}", fontsize=10)
+        self.chart.value = figure_to_png(ax.figure, dpi=90)
+        plt.close(ax.figure)
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+__all__ = ["LAYERS", "ScenarioDashboard", "notice_html"]

@@ -1,0 +1,345 @@
+"""The interactive backend: a split map in ipyleaflet, baseline on the left and scenario on the right.
+
+:class:`CompareMap` grows layers through its ``add_*`` methods: road links coloured by a value
+(:meth:`~CompareMap.add_links`), a scenario − baseline difference (:meth:`~CompareMap.add_difference`),
+a receptor grid as an image (:meth:`~CompareMap.add_grid`), any ipyleaflet layer
+(:meth:`~CompareMap.add_layer`) and HTML legends (:meth:`~CompareMap.add_legend`). It works
+without internet (``basemap=None``: vectors on grey), with a web basemap when online
+(``basemap="osm"``) or with local tiles (a URL template).
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely.geometry import LineString
+>>> from ldtkit.viz.maps.scales import ColorScale
+>>> links = gpd.GeoDataFrame(
+...     {"flow_vph": [120.0, 800.0]},
+...     geometry=[LineString([(3.72, 51.05), (3.73, 51.05)]), LineString([(3.73, 51.05), (3.73, 51.06)])],
+...     crs=4326,
+... )
+>>> scale = ColorScale.shared(links["flow_vph"], cmap="viridis", label="flow (veh/h)")
+>>> m = CompareMap("Baseline", "Bridge closed", center=(51.05, 3.72), zoom=14, basemap=None)
+>>> _ = m.add_links(links, "flow_vph", side="left", scale=scale)
+>>> _ = m.add_links(links, "flow_vph", side="right", scale=scale)
+>>> _ = m.add_legend(scale)
+>>> m.widget  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from ldtkit.errors import InvalidValueError
+from ldtkit.viz.maps.geojson import links_geojson
+from ldtkit.viz.maps.raster import grid_image
+from ldtkit.viz.maps.scales import ColorScale
+
+if TYPE_CHECKING:  # ipyleaflet and ipywidgets load when a map is made
+    import geopandas as gpd
+    import ipyleaflet
+
+#: A half of the split map.
+Side = Literal["left", "right"]
+
+#: Web basemaps available by name; anything else containing ``{z}`` is used as a tile URL template.
+BASEMAPS: dict[str, dict[str, str]] = {
+    "osm": {
+        "url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        "attribution": "&copy; OpenStreetMap contributors",
+    },
+}
+#: Style of the captions in the top corners of the map.
+_TITLE_STYLE = "font:600 13px sans-serif;padding:2px 6px;background:rgba(255,255,255,.85);border-radius:3px"
+
+
+@dataclass
+class _Entry:
+    layer: Any
+    side: Side
+    name: str
+
+
+def _title_html(text: str) -> str:
+    return f"<div style='{_TITLE_STYLE}'>{html.escape(text, quote=False)}</div>"
+
+
+class CompareMap:
+    """A split map: baseline on the left, scenario on the right, with legends.
+
+    Parameters
+    ----------
+    left_title, right_title
+        Captions shown in the top corners of each half.
+    center
+        ``(lat, lon)`` of the initial view.
+    zoom
+        Initial zoom level.
+    basemap
+        ``"osm"`` (web tiles, needs internet), a tile URL template with ``{z}/{x}/{y}``
+        (e.g. local tiles served by Voila under ``/voila/files/``), or ``None`` for no
+        basemap (vectors on grey; works offline).
+    height
+        CSS height of the map.
+    split
+        Whether to add the swipe control (``False`` shows both sides' layers stacked).
+
+    Notes
+    -----
+    ipyleaflet's split control clips vector layers only when each side's layers sit in their
+    own map pane, so every layer is created with ``pane="left"`` or ``pane="right"`` and
+    ``"pane"`` is added to its options. The split control takes its layers when the map is
+    first displayed; later ``add_*`` calls rebuild it. To switch scenarios in a dashboard,
+    change layer data with :meth:`update_links` / :meth:`update_grid` (and the caption with
+    :meth:`set_title`) instead of adding layers.
+
+    Examples
+    --------
+    >>> m = CompareMap("Baseline", "Scenario", center=(51.05, 3.72), zoom=13, basemap=None)
+    >>> sorted(m.map.panes)
+    ['left', 'right']
+    """
+
+    def __init__(
+        self,
+        left_title: str = "Baseline",
+        right_title: str = "Scenario",
+        *,
+        center: tuple[float, float],
+        zoom: float = 13,
+        basemap: str | None = "osm",
+        height: str = "560px",
+        split: bool = True,
+    ) -> None:
+        import ipyleaflet
+        import ipywidgets
+
+        layers: tuple[Any, ...] = ()
+        if basemap is not None:
+            spec = BASEMAPS.get(basemap)
+            if spec is None and "{z}" not in str(basemap):
+                raise InvalidValueError(
+                    f"CompareMap basemap={basemap!r}: expected None, one of {sorted(BASEMAPS)} or a tile URL template with {{z}}/{{x}}/{{y}}"
+                )
+            spec = spec or {"url": str(basemap), "attribution": ""}
+            tiles = ipyleaflet.TileLayer(url=spec["url"], attribution=spec["attribution"], name="basemap", base=True, max_zoom=19)
+            layers = (tiles,)
+        self.map = ipyleaflet.Map(
+            center=list(center),
+            zoom=zoom,
+            layers=layers,
+            panes={"left": {"zIndex": 410}, "right": {"zIndex": 420}},
+            scroll_wheel_zoom=True,
+            layout=ipywidgets.Layout(height=height, width="100%"),
+        )
+        self.titles: tuple[str, str] = (left_title, right_title)
+        self.split = split
+        self._entries: list[_Entry] = []
+        self._legends: dict[str, Any] = {}
+        self._split_control: ipyleaflet.SplitMapControl | None = None
+        self._shown = False
+        self._title_controls: dict[Side, ipyleaflet.WidgetControl] = {}
+        captions: tuple[tuple[Side, str, str], ...] = (("left", left_title, "topleft"), ("right", right_title, "topright"))
+        for side, text, pos in captions:
+            if text:
+                ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(_title_html(text)), position=pos, transparent_bg=True)
+                self.map.add(ctl)
+                self._title_controls[side] = ctl
+
+    # layers -------------------------------------------------------------------
+    @staticmethod
+    def _side(side: str) -> Side:
+        if side not in ("left", "right"):
+            raise InvalidValueError(f"CompareMap: side must be 'left' or 'right', got {side!r}")
+        return side  # type: ignore[return-value]
+
+    def add_layer(self, layer: Any, *, side: Side, name: str | None = None) -> Any:
+        """Any ipyleaflet layer on one side (in that side's pane, so the split control clips it).
+
+        The other ``add_*`` methods build their layer and end here. Returns the layer.
+
+        Examples
+        --------
+        >>> import ipyleaflet
+        >>> m = CompareMap(center=(51.05, 3.72), basemap=None)
+        >>> m.add_layer(ipyleaflet.Marker(location=(51.05, 3.72)), side="right").pane
+        'right'
+        """
+        side = self._side(side)
+        layer.pane = side
+        if "pane" not in layer.options:
+            layer.options = [*layer.options, "pane"]
+        self._entries.append(_Entry(layer, side, name or str(getattr(layer, "name", ""))))
+        if not self.split:
+            self.map.add(layer)
+        elif self._shown:
+            self._rebuild_split()
+        return layer
+
+    def add_links(
+        self,
+        gdf: gpd.GeoDataFrame,
+        column: str,
+        *,
+        side: Side,
+        scale: ColorScale,
+        name: str | None = None,
+        width_px: tuple[float, float] = (1.0, 6.0),
+        min_abs_value: float | None = None,
+    ) -> ipyleaflet.GeoJSON:
+        """Road links coloured (and weighted) by ``column`` on one side.
+
+        Use the same ``scale`` on both sides so colours compare. Returns the layer.
+        """
+        import ipyleaflet
+
+        side = self._side(side)
+        data = links_geojson(gdf, column, scale, width_px=width_px, min_abs_value=min_abs_value)
+        layer = ipyleaflet.GeoJSON(data=data, name=name or f"{column} ({side})", hover_style={"weight": 8, "opacity": 1.0})
+        layer._ldtkit = {"column": column, "width_px": width_px, "min_abs_value": min_abs_value}
+        return self.add_layer(layer, side=side, name=layer.name)
+
+    def update_links(self, layer: ipyleaflet.GeoJSON, gdf: gpd.GeoDataFrame, column: str | None = None, *, scale: ColorScale) -> None:
+        """Replace the data of a links layer (e.g. when the dashboard switches scenario)."""
+        opts = getattr(layer, "_ldtkit", {})
+        column = column or opts["column"]
+        layer.data = links_geojson(
+            gdf,
+            column,
+            scale,
+            width_px=opts.get("width_px", (1.0, 6.0)),
+            min_abs_value=opts.get("min_abs_value"),
+            width_by_abs=opts.get("width_by_abs", False),
+        )
+
+    def add_difference(
+        self,
+        gdf: gpd.GeoDataFrame,
+        column: str,
+        *,
+        side: Side = "right",
+        scale: ColorScale | None = None,
+        name: str | None = None,
+        width_px: tuple[float, float] = (1.0, 7.0),
+        min_abs_value: float | None = None,
+    ) -> ipyleaflet.GeoJSON:
+        """A scenario − baseline difference on a diverging scale (blue less, red more).
+
+        Line weight grows with the absolute difference. Without ``scale`` a symmetric scale is
+        fitted to the data.
+        """
+        import ipyleaflet
+
+        side = self._side(side)
+        scale = scale or ColorScale.diverging(gdf[column].to_numpy(float), label=f"Δ {column}")
+        data = links_geojson(gdf, column, scale, width_px=width_px, width_by_abs=True, min_abs_value=min_abs_value)
+        layer = ipyleaflet.GeoJSON(data=data, name=name or f"Δ {column}", hover_style={"weight": 9, "opacity": 1.0})
+        layer._ldtkit = {"column": column, "width_px": width_px, "min_abs_value": min_abs_value, "width_by_abs": True}
+        return self.add_layer(layer, side=side, name=layer.name)
+
+    def add_grid(
+        self,
+        gdf: gpd.GeoDataFrame,
+        column: str,
+        *,
+        side: Side,
+        scale: ColorScale,
+        cell_m: float | None = None,
+        opacity: float = 0.75,
+        name: str | None = None,
+    ) -> ipyleaflet.ImageOverlay:
+        """A receptor grid (points with ``column``) as an image overlay on one side."""
+        import ipyleaflet
+
+        side = self._side(side)
+        url, bounds = grid_image(gdf, column, scale, cell_m=cell_m, opacity=opacity)
+        layer = ipyleaflet.ImageOverlay(url=url, bounds=bounds, name=name or f"{column} ({side})")
+        layer._ldtkit = {"column": column, "cell_m": cell_m, "opacity": opacity}
+        return self.add_layer(layer, side=side, name=layer.name)
+
+    def update_grid(self, layer: ipyleaflet.ImageOverlay, gdf: gpd.GeoDataFrame, column: str | None = None, *, scale: ColorScale) -> None:
+        """Replace the image of a grid layer."""
+        opts = getattr(layer, "_ldtkit", {})
+        url, bounds = grid_image(gdf, column or opts["column"], scale, cell_m=opts.get("cell_m"), opacity=opts.get("opacity", 0.75))
+        layer.bounds = bounds
+        layer.url = url
+
+    def add_legend(
+        self, scale: ColorScale, *, title: str | None = None, position: str = "bottomright", key: str | None = None
+    ) -> ipyleaflet.WidgetControl:
+        """An HTML legend for ``scale`` (one legend serves both sides when they share the scale).
+
+        Calling again with the same ``key`` (default: the scale's label) replaces the legend's content.
+        """
+        import ipyleaflet
+        import ipywidgets
+
+        key = key or scale.label
+        legend_html = scale.to_html(title=title)
+        if key in self._legends:
+            self._legends[key].widget.value = legend_html
+            return self._legends[key]
+        ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(legend_html), position=position)
+        self.map.add(ctl)
+        self._legends[key] = ctl
+        return ctl
+
+    def set_legend(self, key: str, scale: ColorScale, *, title: str | None = None) -> None:
+        """Change the content of an existing legend."""
+        self._legends[key].widget.value = scale.to_html(title=title)
+
+    def set_title(self, side: Side, text: str) -> None:
+        """Change the caption of one half (e.g. to the scenario the dashboard now shows).
+
+        Examples
+        --------
+        >>> m = CompareMap("Baseline", "Scenario", center=(51.05, 3.72), basemap=None)
+        >>> m.set_title("right", "Bridge closed − baseline")
+        >>> m.titles
+        ('Baseline', 'Bridge closed − baseline')
+        """
+        import ipyleaflet
+        import ipywidgets
+
+        side = self._side(side)
+        if side in self._title_controls:
+            self._title_controls[side].widget.value = _title_html(text)
+        else:
+            ctl = ipyleaflet.WidgetControl(
+                widget=ipywidgets.HTML(_title_html(text)), position="topleft" if side == "left" else "topright", transparent_bg=True
+            )
+            self.map.add(ctl)
+            self._title_controls[side] = ctl
+        self.titles = (text, self.titles[1]) if side == "left" else (self.titles[0], text)
+
+    @property
+    def layers(self) -> dict[str, list[Any]]:
+        """The data layers per side."""
+        return {s: [e.layer for e in self._entries if e.side == s] for s in ("left", "right")}
+
+    # display -------------------------------------------------------------------
+    def _rebuild_split(self) -> None:
+        import ipyleaflet
+
+        if self._split_control is not None:
+            self.map.remove(self._split_control)
+        side = self.layers
+        self._split_control = ipyleaflet.SplitMapControl(left_layer=side["left"], right_layer=side["right"])
+        self.map.add(self._split_control)
+
+    @property
+    def widget(self) -> ipyleaflet.Map:
+        """The ipyleaflet map, with the split control in place (display this)."""
+        if self.split and not self._shown:
+            self._rebuild_split()
+        self._shown = True
+        return self.map
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+
+__all__ = ["BASEMAPS", "CompareMap", "Side"]

@@ -1,0 +1,227 @@
+"""The steps every use-case notebook shares: run the models, then show the dashboard or the report.
+
+A use-case notebook (``notebooks/bridge_closure.ipynb``, ``notebooks/pedestrianisation.ipynb``)
+holds a ``parameters`` cell, the cell that defines its scenarios, and two calls::
+
+    case = run_use_case(city, scenarios, labels=labels, default=default_scenario, title=title,
+                        models=models, demand_scale=demand_scale, cache_dir=cache_dir,
+                        on_disconnected=on_disconnected, progress=interactive)
+    show_use_case(case, interactive=interactive, zoom=zoom, basemap=basemap, show_3d=show_3d)
+
+In Jupyter or Voila (``interactive = True``) :func:`show_use_case` displays the
+:class:`~ldtkit.viz.dashboard.ScenarioDashboard`; in an HTML report (``interactive = False``,
+set by ``ldtkit report``) it displays the static report instead.
+
+Examples
+--------
+>>> from ldtkit import load_scenarios
+>>> case = run_use_case("ghent", load_scenarios(["bridge.toml"]), title="Bridge closure")  # doctest: +SKIP
+>>> show_use_case(case, interactive=False)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ldtkit.errors import InvalidValueError
+from ldtkit.study.city import City, load_city
+from ldtkit.study.compare import indicators_table
+from ldtkit.study.runner import DEFAULT_CACHE, ScenarioResult, run
+from ldtkit.study.scenario import Scenario
+from ldtkit.viz.dashboard import (
+    ScenarioDashboard,
+    ScenarioView,
+    current_query_string,
+    focus_center,
+    in_voila,
+    scenario_from_query,
+    static_report,
+    unassigned_summary,
+    views_from_results,
+)
+from ldtkit.viz.maps import deck_flows
+
+#: Name of the baseline in the results of :func:`ldtkit.study.runner.run`.
+BASELINE = "baseline"
+
+
+@dataclass
+class UseCase:
+    """A use case after its model runs: everything the dashboard and the report show.
+
+    Attributes
+    ----------
+    city
+        The city the models ran on.
+    results
+        ``{"baseline": ScenarioResult, name: ScenarioResult, ...}`` from :func:`ldtkit.study.runner.run`.
+    indicators
+        The indicator table (:func:`ldtkit.study.compare.indicators_table`).
+    views
+        What the maps show per scenario (:func:`ldtkit.viz.dashboard.views_from_results`).
+    labels
+        Scenario name -> title, for every scenario (not the baseline): the dashboard offers these.
+    default
+        The scenario shown first.
+    title
+        Heading of the dashboard.
+    """
+
+    city: City
+    results: dict[str, ScenarioResult]
+    indicators: pd.DataFrame
+    views: dict[str, ScenarioView]
+    labels: dict[str, str]
+    default: str
+    title: str = ""
+
+    @property
+    def unassigned_note(self) -> str | None:
+        """A sentence per scenario that left car trips without a route, or ``None``."""
+        return unassigned_summary(self.results, labels=self.labels)
+
+
+def run_use_case(
+    city: City | str | Path,
+    scenarios: Sequence[Scenario],
+    *,
+    labels: Mapping[str, str] | None = None,
+    default: str | None = None,
+    title: str = "",
+    models: Sequence[str] = ("traffic", "noise", "air"),
+    demand_scale: float = 1.0,
+    cache_dir: str | Path | None = DEFAULT_CACHE,
+    on_disconnected: str = "raise",
+    progress: bool = False,
+) -> UseCase:
+    """Run the baseline and ``scenarios`` and prepare the indicator table and the maps.
+
+    Parameters
+    ----------
+    city
+        A :class:`~ldtkit.study.city.City`, a shipped city name or a city folder.
+    scenarios
+        The scenarios to compare with the baseline.
+    labels
+        Scenario name -> title (default: the names).
+    default
+        The scenario shown first (default: the first one).
+    title
+        Heading of the dashboard.
+    models, demand_scale, on_disconnected
+        Passed to :func:`ldtkit.study.runner.run`.
+    cache_dir
+        Where results are cached (``None`` disables the cache).
+    progress
+        Show a progress bar while the models run (never in Voila, where it would end up in the page).
+
+    Raises
+    ------
+    InvalidValueError
+        ``scenarios`` is empty, or ``default`` is not one of them.
+    """
+    if not scenarios:
+        raise InvalidValueError("run_use_case: no scenarios to compare with the baseline")
+    names = [s.name for s in scenarios]
+    default = names[0] if default is None else default
+    if default not in names:
+        raise InvalidValueError(f"run_use_case: default scenario {default!r} is not one of {names}")
+    labels = {n: dict(labels or {}).get(n, n) for n in names}
+    city_cfg = city if isinstance(city, City) else load_city(city)
+    results = run(
+        city_cfg,
+        scenarios,
+        models=tuple(models),
+        demand_scale=demand_scale,
+        cache_dir=cache_dir,
+        on_disconnected=on_disconnected,
+        progress=progress and not in_voila(),
+    )
+    return UseCase(
+        city=city_cfg,
+        results=results,
+        indicators=indicators_table(results),
+        views=views_from_results(results, city=city_cfg, labels=labels),
+        labels=labels,
+        default=default,
+        title=title,
+    )
+
+
+def build_dashboard(
+    case: UseCase,
+    *,
+    zoom: float = 14,
+    basemap: str | None = None,
+    center: tuple[float, float] | None = None,
+) -> ScenarioDashboard:
+    """The dashboard of a use case, showing the scenario the page's URL asks for (whitelisted).
+
+    The URL is read last, once the dashboard is built: a preheated Voila kernel runs the
+    notebook before anyone asks for the page and waits in :func:`current_query_string`
+    until a request comes, so the slow work is done by then.
+
+    Parameters
+    ----------
+    case
+        From :func:`run_use_case`.
+    zoom, basemap
+        As for :class:`~ldtkit.viz.maps.CompareMap`.
+    center
+        ``(lat, lon)`` of the initial view; default: the middle of the city's ``[focus] bbox``.
+    """
+    board = ScenarioDashboard(
+        case.views,
+        baseline=BASELINE,
+        indicators=case.indicators,
+        default=case.default,
+        center=center or focus_center(case.city),
+        zoom=zoom,
+        basemap=basemap,
+        title=case.title,
+        prerender_grids=in_voila(),
+    )
+    board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))
+    return board
+
+
+def show_use_case(
+    case: UseCase,
+    *,
+    interactive: bool = True,
+    zoom: float = 14,
+    basemap: str | None = None,
+    show_3d: bool = False,
+) -> None:
+    """Display a use case: a note on unassigned trips, then the dashboard or the static report.
+
+    Parameters
+    ----------
+    case
+        From :func:`run_use_case`.
+    interactive
+        ``True``: the dashboard widget (Jupyter, Voila); ``False``: tables and static figures
+        (HTML reports, which cannot run widgets offline).
+    zoom, basemap
+        Of the dashboard's map.
+    show_3d
+        Also show a pydeck 3D view of the default scenario's flows (interactive only; deck.gl
+        comes from a CDN).
+    """
+    from IPython.display import Markdown, display
+
+    if note := case.unassigned_note:
+        display(Markdown(note))
+    if interactive:
+        display(build_dashboard(case, zoom=zoom, basemap=basemap).widget)
+    else:
+        static_report(case.views, case.indicators, baseline=BASELINE, title=case.title)
+    if interactive and show_3d:
+        display(deck_flows(case.views[case.default].links, "flow_vph", min_abs_value=50.0))
+
+
+__all__ = ["BASELINE", "UseCase", "build_dashboard", "run_use_case", "show_use_case"]
