@@ -135,7 +135,7 @@ def peak_rss_berlin(shared: Path) -> str:
 def cli_process_time(shared: Path, kernels: str) -> str:
     """Wall time of whole ``ldtkit assign`` processes (median of 3, after one untimed run)."""
     exe = Path(sys.executable).with_name("ldtkit")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ldtkit.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-c", "import sys; from ldtkit.cli import main; sys.exit(main())"]
     cmd += ["assign", "--tntp", str(shared / "data" / "tntp" / "Chicago-Sketch"), "--gap", "1e-5"]
     cmd += ["--kernels", kernels, "--out", "/tmp/ldtkit_bench_flows.csv"]
     times = []

@@ -1,4 +1,4 @@
-"""Static user-equilibrium assignment: exactness on the TNTP benchmarks and the rules of issue 3."""
+"""Static user-equilibrium assignment: exactness on the TNTP benchmarks and the assignment rules."""
 
 from __future__ import annotations
 
@@ -303,23 +303,19 @@ def test_concurrent_calls_from_threads_agree():
 
 @needs_tntp
 @pytest.mark.parametrize("method", ["path", "bfw"])
-def test_batched_shortest_path_trees_same_equilibrium(monkeypatch, method):
+def test_batched_shortest_path_trees_same_equilibrium(method):
     """With little memory for trees, origins are processed in batches: same equilibrium."""
-    import ldtkit.model.assignment as A
+    from ldtkit.model.assignment import SolverOptions, problem_from_network, solve, tree_batches
 
     net, dem, ref = _load("SiouxFalls")
-    full = A.assign(net, dem, gap=1e-6 if method == "path" else 1e-4, method=method, progress=False)
-    monkeypatch.setattr(A, "TREE_MEMORY_BYTES", 5 * 4 * net.n_nodes)  # 5 origins per batch
-    assert len(A._batches(A._build_problem(
-        node_ids=net.nodes["node_id"].to_numpy(), from_node=net.links["from_node"].to_numpy(), to_node=net.links["to_node"].to_numpy(),
-        t0=net.links["free_flow_time_min"].to_numpy(), cap=net.links["capacity_vph"].to_numpy(), b=net.links["b"].to_numpy(),
-        power=net.links["power"].to_numpy(), fixed=np.zeros(net.n_links), allowed=np.ones((1, net.n_links), bool),
-        no_through_nodes=np.zeros(0, np.int64), zone_ids=dem.zone_ids, trips=dem.trips, pcu=dem.pcu,
-    ))) == 5  # fmt: skip
-    batched = A.assign(net, dem, gap=1e-6 if method == "path" else 1e-4, method=method, progress=False)
-    assert batched.gap <= (1e-6 if method == "path" else 1e-4)
-    obj_ref = beckmann_np(ref["flow"].to_numpy(), net.links)
+    pb = problem_from_network(net, dem)
     tol = 1e-6 if method == "path" else 1e-4
+    small = 5 * 4 * net.n_nodes  # 5 origins per batch
+    assert len(tree_batches(pb)) == 1 and len(tree_batches(pb, small)) == 5
+    full = solve(pb, SolverOptions(method=method, gap=tol))
+    batched = solve(pb, SolverOptions(method=method, gap=tol, tree_memory_bytes=small))
+    assert batched.gap <= tol
+    obj_ref = beckmann_np(ref["flow"].to_numpy(), net.links)
     assert batched.objective == pytest.approx(obj_ref, rel=tol)
     assert full.objective == pytest.approx(obj_ref, rel=tol)
 
@@ -376,3 +372,38 @@ def test_cli_refuses_bad_numbers_by_name(flag, value, tmp_path, capsys):
     assert exc.value.code == 2
     assert f"argument {flag}: expected a" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_bad_link_parameters_are_named():
+    from ldtkit.errors import InvalidValueError
+    from ldtkit.model.assignment import build_problem
+
+    kw = dict(
+        node_ids=np.array([1, 2]), from_node=np.array([1, 2]), to_node=np.array([2, 1]), free_flow_time_min=np.array([1.0, np.nan]),
+        capacity_vph=np.ones(2), b=np.ones(2), power=np.ones(2), fixed_cost_min=np.zeros(2), allowed=np.ones((1, 2), bool),
+        no_through_nodes=np.zeros(0, np.int64), zone_ids=np.array([1, 2]), trips={"light": np.ones((2, 2))}, pcu={"light": 1.0},
+        source="net.tntp",
+    )  # fmt: skip
+    with pytest.raises(InvalidValueError, match=r"net.tntp: link t0 must be finite and >= 0; 1 of 2 fail, e.g. \[1\] = nan"):
+        build_problem(**kw)
+    with pytest.raises(InvalidValueError, match=r"net.tntp: demand zone ids \[3\] are not nodes of the network"):
+        build_problem(**{**kw, "free_flow_time_min": np.ones(2), "zone_ids": np.array([1, 3])})
+
+
+@needs_tntp
+def test_warm_start_keeps_paths_of_surviving_links():
+    """Path sets export with link ids, and a warm start maps them onto the new link rows."""
+    from ldtkit.model.assignment import assign, warm_start_from
+
+    net, dem, _ = _load("SiouxFalls")
+    base = assign(net, dem, gap=1e-6, progress=False)
+    ps = base.path_state
+    assert ps is not None and ps.link_id is not None
+    np.testing.assert_array_equal(ps.link_id, net.links["link_id"].to_numpy()[ps.link_row])
+    # each OD pair's path flows add up to its demand
+    assert ps.flow.sum() == pytest.approx(dem.trips["light"].sum() - np.trace(dem.trips["light"]), rel=1e-9)
+    reordered = net.links.iloc[::-1].reset_index(drop=True)
+    warm = warm_start_from(base, reordered["link_id"].to_numpy(), ["light"])
+    assert warm.paths is not None
+    np.testing.assert_array_equal(reordered["link_id"].to_numpy()[warm.paths.link_row], ps.link_id)
+    np.testing.assert_allclose(warm.flow_vph[0][::-1], base.flow_vph["light"])

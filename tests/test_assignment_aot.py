@@ -1,4 +1,4 @@
-"""The ahead-of-time compiled assignment kernels behind ``ldtkit assign`` (issue 3, whole-process line)."""
+"""The ahead-of-time compiled assignment kernels behind ``ldtkit assign`` (the whole-process time budget)."""
 
 from __future__ import annotations
 
@@ -58,25 +58,46 @@ def test_aot_and_jit_give_the_same_flows(aot, tmp_path, capsys):
 @needs_tntp
 @pytest.mark.parametrize("method", ["bfw", "fw"])
 def test_aot_link_based_methods_match_jit(aot, method):
-    from ldtkit.model.assignment import _build_problem, _solve
+    from ldtkit.model.assignment import SolverOptions, aot_engine, build_problem, jit_engine, solve
     from ldtkit.model.loaders.tntp import read_net, read_trips
 
     net = read_net(TNTP / "SiouxFalls")
     zones, trips, _ = read_trips(TNTP / "SiouxFalls")
     c = net.columns
-    pb = _build_problem(
+    pb = build_problem(
         node_ids=np.union1d(c["init_node"], c["term_node"]), from_node=c["init_node"], to_node=c["term_node"],
-        t0=c["free_flow_time"], cap=c["capacity"], b=c["b"], power=c["power"], fixed=np.zeros(net.n_links),
-        allowed=np.ones((1, net.n_links), bool), no_through_nodes=np.zeros(0, np.int64), zone_ids=zones,
-        trips={"light": trips}, pcu={"light": 1.0}, source="SiouxFalls",
+        free_flow_time_min=c["free_flow_time"], capacity_vph=c["capacity"], b=c["b"], power=c["power"],
+        fixed_cost_min=np.zeros(net.n_links), allowed=np.ones((1, net.n_links), bool), no_through_nodes=np.zeros(0, np.int64),
+        zone_ids=zones, trips={"light": trips}, pcu={"light": 1.0}, source="SiouxFalls",
     )  # fmt: skip
     gap = {"bfw": 1e-4, "fw": 1e-3}[method]  # plain Frank-Wolfe crawls below 1e-3
-    kw = dict(method=method, gap=gap, max_iter=300, on_disconnected="raise")
-    ra = _solve(pb, kernels=aot, **kw)
-    rj = _solve(pb, n_threads=1, **kw)
-    assert ra["iterations"] == rj["iterations"]
-    np.testing.assert_allclose(ra["x"], rj["x"], rtol=1e-9)
-    assert ra["gap_history"][-1] <= gap
+    options = SolverOptions(method=method, gap=gap, max_iter=300)
+    ra = solve(pb, options, engine=aot_engine(aot))
+    rj = solve(pb, options, engine=jit_engine(n_threads=1))
+    assert ra.iterations == rj.iterations
+    np.testing.assert_allclose(ra.flow_pcu, rj.flow_pcu, rtol=1e-9)
+    assert ra.gap <= gap
+
+
+@needs_tntp
+def test_aot_path_sets_and_warm_start_match_jit(aot):
+    """The exported path sets and a warm start from them are the same with either build."""
+    from ldtkit.model.assignment import SolverOptions, WarmStart, aot_engine, jit_engine, problem_from_network, solve
+    from ldtkit.model.loaders.tntp import demand_from_tntp, network_from_tntp
+
+    pb = problem_from_network(network_from_tntp(TNTP / "SiouxFalls"), demand_from_tntp(TNTP / "SiouxFalls"))
+    runs = {}
+    for name, engine in (("aot", aot_engine(aot)), ("jit", jit_engine(n_threads=1))):
+        first = solve(pb, SolverOptions(gap=1e-4), engine=engine)
+        assert first.paths is not None
+        warm = WarmStart(flow_vph=first.flow_vph, paths=first.paths)
+        runs[name] = first, solve(pb, SolverOptions(gap=1e-8), warm=warm, engine=engine)
+    (fa, wa), (fj, wj) = runs["aot"], runs["jit"]
+    assert fa.paths is not None and fj.paths is not None
+    np.testing.assert_array_equal(fa.paths.link_row, fj.paths.link_row)
+    np.testing.assert_array_equal(fa.paths.flow, fj.paths.flow)
+    assert wa.iterations == wj.iterations and wa.gap <= 1e-8
+    np.testing.assert_array_equal(wa.flow_pcu, wj.flow_pcu)
 
 
 @needs_tntp
@@ -98,8 +119,8 @@ def test_stale_build_is_refused(aot, monkeypatch, tmp_path, capsys):
 
 @needs_tntp
 def test_whole_cli_process_within_2_seconds(aot, tmp_path):
-    """Issue 3: the whole ``ldtkit assign`` process on Chicago-Sketch at 1e-5, imports and
-    file reading included, within 2 s; and it never imports numba or scipy."""
+    """The whole ``ldtkit assign`` process on Chicago-Sketch at 1e-5, imports and file reading
+    included, within 2 s; and it never imports numba, scipy or pandas."""
     code = (
         "import sys\n"
         "from ldtkit.cli import main\n"
@@ -118,3 +139,15 @@ def test_whole_cli_process_within_2_seconds(aot, tmp_path):
     gap = float(next(ln.split()[1] for ln in out.stdout.splitlines() if ln.startswith("gap")))
     assert gap <= 1e-5
     assert min(times) <= 2.0, f"whole process {times} s"
+
+
+def test_aot_signatures_follow_the_argument_groups():
+    """The compiled module's Tuple types have the fields of the NamedTuples the solver passes."""
+    from numba.core import sigutils
+
+    from ldtkit.model.assignment import arrays
+    from ldtkit.model.kernels.aot import GROUP_TYPES
+
+    for name, numba_type in GROUP_TYPES.items():
+        (tuple_type,), _ = sigutils.normalize_signature(f"void({numba_type})")
+        assert len(tuple_type) == len(getattr(arrays, name)._fields), name

@@ -49,13 +49,13 @@ def run(args: argparse.Namespace) -> int:
 
     from ldtkit.errors import LdtkitError
     from ldtkit.io import atomic_path
-    from ldtkit.model.assignment import _build_problem, _solve
+    from ldtkit.model.assignment import SolverOptions, aot_engine, build_problem, jit_engine, solve
     from ldtkit.model.kernels.aot import load_assignment_aot
     from ldtkit.model.loaders.tntp import read_net, read_trips, readme_cost_weights
 
     t0 = time.perf_counter()
-    kernels = load_assignment_aot() if args.kernels != "jit" else None
-    if kernels is None and args.kernels == "aot":
+    compiled = load_assignment_aot() if args.kernels != "jit" else None
+    if compiled is None and args.kernels == "aot":
         raise LdtkitError(
             "ldtkit assign --kernels aot: the compiled kernels are missing or stale; build them with `python -m ldtkit.cli.warmup`"
         )
@@ -65,15 +65,15 @@ def run(args: argparse.Namespace) -> int:
     c = net.columns
     node_ids = np.union1d(np.union1d(c["init_node"], c["term_node"]), zones)
     no_through = node_ids[node_ids < net.first_thru_node] if net.first_thru_node > 1 else np.zeros(0, np.int64)
-    pb = _build_problem(
+    pb = build_problem(
         node_ids=node_ids,
         from_node=c["init_node"],
         to_node=c["term_node"],
-        t0=c["free_flow_time"],
-        cap=c["capacity"],
+        free_flow_time_min=c["free_flow_time"],
+        capacity_vph=c["capacity"],
         b=c["b"],
         power=c["power"],
-        fixed=w["toll_weight"] * c["toll"] + w["distance_weight"] * c["length"],
+        fixed_cost_min=w["toll_weight"] * c["toll"] + w["distance_weight"] * c["length"],
         allowed=np.ones((1, net.n_links), dtype=bool),
         no_through_nodes=no_through,
         zone_ids=zones,
@@ -81,35 +81,35 @@ def run(args: argparse.Namespace) -> int:
         pcu={"light": 1.0},
         source=str(net.path),
     )
-    out = _solve(
-        pb,
+    options = SolverOptions(
         method=args.method,
         gap=args.gap,
         max_iter=args.max_iter,
         on_disconnected="drop" if args.drop_disconnected else "raise",
         progress=args.progress,
-        kernels=kernels,
         keep_paths=False,
     )
+    # numba is imported only when the JIT kernels run
+    engine = aot_engine(compiled) if compiled is not None else jit_engine()
+    sol = solve(pb, options, engine=engine)
     with atomic_path(args.out) as tmp:
         with open(tmp, "w") as fh:
             fh.write("init_node,term_node,flow,cost\n")
             np.savetxt(
                 fh,
-                np.column_stack([c["init_node"], c["term_node"], out["x"], out["cost"]]),
+                np.column_stack([c["init_node"], c["term_node"], sol.flow_pcu, sol.cost_min]),
                 fmt=["%d", "%d", "%.10g", "%.10g"],
                 delimiter=",",
             )
     elapsed = time.perf_counter() - t0
     print(f"network     {net.path.parent.name}: {pb.n_nodes} nodes, {net.n_links} links, {len(zones)} zones")
-    engine = "ahead-of-time compiled kernels, 1 thread" if kernels is not None else f"numba JIT kernels, {out['threads']} threads"
-    print(f"method      {args.method} ({engine})")
-    print(f"iterations  {out['iterations']}")
-    print(f"gap         {out['gap_history'][-1]:.3e} (target {args.gap:g}{'' if out['converged'] else ', NOT reached'})")
-    print(f"objective   {out['objective']:.10g}")
-    print(f"seconds     {elapsed:.3f} (assignment {out['wall_time_s']:.3f})")
-    n_un = 0 if out["unassigned"] is None else len(out["unassigned"])
-    if n_un:
-        print(f"unassigned  {n_un} OD pairs ({float(out['unassigned']['trips'].sum()):.1f} trips) without a path")
+    kind = "ahead-of-time compiled kernels, 1 thread" if engine.compiled_ahead else f"numba JIT kernels, {sol.threads} threads"
+    print(f"method      {args.method} ({kind})")
+    print(f"iterations  {sol.iterations}")
+    print(f"gap         {sol.gap:.3e} (target {args.gap:g}{'' if sol.converged else ', NOT reached'})")
+    print(f"objective   {sol.objective:.10g}")
+    print(f"seconds     {elapsed:.3f} (assignment {sol.wall_time_s:.3f})")
+    if sol.unassigned is not None and len(sol.unassigned):
+        print(f"unassigned  {len(sol.unassigned)} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
     print(f"wrote       {args.out}")
     return 0

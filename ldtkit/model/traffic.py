@@ -9,11 +9,16 @@ flows per vehicle class and speeds on every link for each period of the day.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+import numpy.typing as npt
 
+from ldtkit._validate import finite_nonnegative
 from ldtkit.errors import InvalidValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 #: The END periods and their hours: Lden weights them 12/4/8.
 PERIODS: dict[str, int] = {"day": 12, "evening": 4, "night": 8}
@@ -36,10 +41,10 @@ class LinkTraffic:
     [110.0, 0.0]
     """
 
-    link_id: np.ndarray
-    light_vph: np.ndarray
-    heavy_vph: np.ndarray
-    speed_kmh: np.ndarray  # mean congested speed on the link
+    link_id: npt.NDArray[np.int64]
+    light_vph: npt.NDArray[np.float64]
+    heavy_vph: npt.NDArray[np.float64]
+    speed_kmh: npt.NDArray[np.float64]  # mean congested speed on the link
 
     def __post_init__(self) -> None:
         n = len(self.link_id)
@@ -47,17 +52,23 @@ class LinkTraffic:
             arr = np.asarray(getattr(self, name), dtype=np.float64)
             if arr.shape != (n,):
                 raise InvalidValueError(f"LinkTraffic.{name}: expected shape ({n},), got {arr.shape}")
-            bad = ~np.isfinite(arr) | (arr < 0)
-            if bad.any():
-                ids = np.asarray(self.link_id)[bad][:10].tolist()
-                raise InvalidValueError(f"LinkTraffic.{name}: NaN or negative values on link ids {ids}")
-            object.__setattr__(self, name, arr)
+            object.__setattr__(self, name, finite_nonnegative(arr, name=name, where="LinkTraffic", ids=np.asarray(self.link_id)))
 
     @property
-    def total_vph(self) -> np.ndarray:
+    def total_vph(self) -> npt.NDArray[np.float64]:
+        """Light plus heavy vehicles per hour."""
         return self.light_vph + self.heavy_vph
 
     def to_dataframe(self) -> pd.DataFrame:
+        """One row per link: ``link_id``, ``light_vph``, ``heavy_vph``, ``speed_kmh``.
+
+        Examples
+        --------
+        >>> LinkTraffic(np.array([4]), np.array([1.0]), np.array([0.0]), np.array([30.0])).to_dataframe().columns.tolist()
+        ['link_id', 'light_vph', 'heavy_vph', 'speed_kmh']
+        """
+        import pandas as pd
+
         return pd.DataFrame(
             {"link_id": self.link_id, "light_vph": self.light_vph, "heavy_vph": self.heavy_vph, "speed_kmh": self.speed_kmh}
         )

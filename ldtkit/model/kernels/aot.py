@@ -15,7 +15,7 @@ nor scipy at run time.
   the SHA-256 of ``assignment.py``), so a stale build is never used.
 
 The AOT functions are serial (``prange`` runs as ``range``): callers pass one chunk to
-``shortest_paths``. Results are identical to the JIT kernels (same code, same order).
+``shortest_paths`` (:func:`ldtkit.model.assignment.aot_engine`). Results are identical to the JIT kernels (same code, same order).
 The JIT kernels stay the default everywhere else (parallel, any argument types).
 
 Examples
@@ -27,6 +27,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import shutil
 import sys
@@ -36,6 +37,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 MODULE = "_assignment_aot"
 _HERE = Path(__file__).resolve().parent
@@ -46,26 +48,34 @@ _F2 = "f8[:, ::1]"
 _I = "i8[::1]"
 _I4 = "i4[::1]"
 _PRED = "i4[:, ::1]"
-_BPR = ", ".join([_F] * 5)  # t0, cap, b, power, fixed
+#: numba type of each argument group of :mod:`ldtkit.model.assignment.arrays`, field by field
+#: (the NamedTuples are passed as they are: the compiled module accepts any tuple of these types).
+GROUP_TYPES: dict[str, str] = {
+    "LinkCostParams": f"UniTuple({_F}, 5)",  # t0, capacity, b, power, fixed
+    "Graph": f"Tuple(({_I}, {_I}, {_I}, {_I}, b1[:, ::1], b1[::1]))",  # indptr, adj, from_idx, to_idx, allowed, no_through
+    "OdPairs": f"Tuple(({_I}, {_I}, {_I}, {_I}, {_I}, {_F}, {_F}))",  # sub_orig, sub_grp, sub_ptr, od_dest, od_cls, trips, pcu
+    "LinkFlows": f"Tuple(({_F}, {_F2}, {_F}, {_F}))",  # flow_pcu, flow_vph, cost, slope
+    "Trees": f"Tuple(({_PRED}, {_F}, {_F}))",  # pred, od_sp_min, od_set_min
+    "PathPool": f"Tuple(({_I}, {_I4}, {_I}, {_I4}, {_F}, {_I}, {_I}, i8, i8))",
+    "Scratch": f"Tuple(({_I}, {_I4}))",  # link_stamp, path_buf
+}
+_VDF, _GRAPH, _OD, _FLOWS, _TREES, _POOL, _SCRATCH = GROUP_TYPES.values()
 #: Exported kernels and their one signature each: exactly the array types that
-#: :func:`ldtkit.model.assignment._build_problem` and ``_solve`` pass (C-contiguous, int64 ids,
-#: int32 path links and trees, float64 values).
+#: :func:`ldtkit.model.assignment.build_problem` and :func:`ldtkit.model.assignment.solve`
+#: pass (C-contiguous, int64 ids, int32 path links and trees, float64 values).
 SIGNATURES: dict[str, str] = {
-    "link_costs": f"void({_F}, {_BPR}, {_F}, {_F})",
-    "beckmann": f"f8({_F}, {_BPR})",
+    "link_costs": f"void({_FLOWS}, {_VDF})",
+    "beckmann": f"f8({_F}, {_VDF})",
     "class_tstt": f"f8({_F2}, {_F})",
-    "shortest_paths": f"void(i8, i8, {_I}, {_I}, {_I}, {_I}, {_I}, {_I}, {_I}, {_F}, b1[:, ::1], b1[::1], {_PRED}, {_F}, i8)",
-    "set_min_cost": f"void({_I}, {_I4}, {_I}, {_I4}, {_I}, {_F}, {_F})",
-    "path_update": (
-        f"Tuple(({_I4}, {_I}, {_I4}, {_F}, {_I}, {_I}, i8, i8, i8))"
-        f"(i8, i8, {_I}, {_I}, {_I}, {_I}, {_F}, {_F}, {_F}, {_F}, {_I}, {_PRED}, "
-        f"{_I}, {_I4}, {_I}, {_I4}, {_F}, {_I}, {_I}, i8, i8, "
-        f"{_F}, {_F2}, {_F}, {_F}, {_BPR}, {_I}, i8, {_I4}, f8)"
-    ),
-    "path_inner": f"i8({_I}, {_F}, {_I}, {_I4}, {_I}, {_I4}, {_F}, {_I}, {_F}, {_F2}, {_F}, {_F}, {_BPR}, {_I}, i8, f8)",
-    "aon_load": f"void(i8, i8, {_I}, {_I}, {_I}, {_I}, {_F}, {_F}, {_I}, {_PRED}, {_F}, {_F2})",
-    "line_search": f"f8({_F}, {_F}, {_BPR})",
+    "shortest_paths": f"void(i8, i8, {_OD}, {_GRAPH}, {_F}, {_TREES}, i8)",
+    "set_min_cost": f"void({_POOL}, {_F}, {_F})",
+    "path_update": f"Tuple(({_POOL}, i8))(i8, i8, {_OD}, {_GRAPH}, {_TREES}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
+    "path_inner": f"i8({_OD}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
+    "aon_load": f"void(i8, i8, {_OD}, {_GRAPH}, {_PRED}, {_F}, {_F2})",
+    "line_search": f"f8({_F}, {_F}, {_VDF})",
     "bfw_direction": f"UniTuple(f8, 3)({_F}, {_F}, {_F}, {_F}, {_F}, f8, i8)",
+    "export_paths": f"Tuple(({_I}, {_I}, {_I4}, {_F}))({_POOL})",
+    "hash_paths": f"{_I}({_I4}, {_I})",
 }
 
 
@@ -124,25 +134,25 @@ def build_assignment_aot(*, output_dir: str | Path | None = None, verbose: bool 
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # numba.pycc is "pending deprecation"; it is what numba offers for AOT
-        from numba import njit
-        from numba.pycc import CC
+        # numba.pycc has no type hints (numba's py.typed notwithstanding): handled as Any
+        pycc: Any = importlib.import_module("numba.pycc")
 
     from ldtkit.model.kernels import assignment as kernels
 
     out_dir = Path(output_dir) if output_dir is not None else _HERE
     stamp = source_stamp()
 
-    def _stamp() -> int:
+    def stamp_of_build() -> int:
         return stamp
 
     with tempfile.TemporaryDirectory(prefix="ldtkit-aot-") as tmp, _temporary_files_in(tmp):
-        cc = CC(MODULE)
+        cc = pycc.CC(MODULE)
         cc.output_dir = tmp
         cc.verbose = verbose
         cc.target_cpu = "host"  # built on the machine that runs it
         for name, sig in SIGNATURES.items():
             cc.export(name, sig)(getattr(kernels, name).py_func)
-        cc.export("source_stamp", "i8()")(njit(_stamp).py_func)
+        cc.export("source_stamp", "i8()")(stamp_of_build)
         cc.compile()
         (built,) = Path(tmp).glob(MODULE + "*")
         out_dir.mkdir(parents=True, exist_ok=True)

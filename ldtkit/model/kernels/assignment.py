@@ -11,8 +11,29 @@ Data layout
   and ``od_dem`` (vehicles/h).
 - Link cost (minutes) is BPR plus a fixed generalized-cost term:
   ``t0 * (1 + b * (x / cap) ** power) + fixed`` with ``x`` in PCU/h.
-- Class permissions: ``allowed[c, a]``; nodes with ``no_through`` may start or end a path
-  but not be passed through.
+- Class permissions: ``allowed[g, a]`` per permission group; nodes with ``no_through`` may
+  start or end a path but not be passed through.
+
+Argument groups
+---------------
+The entry points take their arrays in tuples (numba compiles a ``NamedTuple`` and a plain
+tuple of the same fields alike; the ahead-of-time build of :mod:`ldtkit.model.kernels.aot`
+declares them as ``Tuple`` types). The field order is that of the ``NamedTuple`` classes of
+:mod:`ldtkit.model.assignment.arrays`, which build them; each kernel unpacks its groups first:
+
+- ``vdf`` (``LinkCostParams``): ``(t0, cap, b, power, fixed)``, the link cost function;
+- ``graph`` (``Graph``): ``(indptr, adj, from_idx, to_idx, allowed, no_through)``;
+- ``od`` (``OdPairs``): ``(sub_orig, sub_grp, sub_ptr, od_dest, od_cls, od_dem, pcu)``;
+- ``flows`` (``LinkFlows``): ``(x, xc, cost, der)``: PCU flow, vehicles per class, cost and
+  its derivative per link, updated in place;
+- ``trees`` (``Trees``): ``(pred, od_sp, od_setmin)``: predecessor links of a batch of
+  subproblems, the shortest cost per OD pair and the cheapest cost within its path set;
+- ``pool`` (``PathPool``): ``(od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths,
+  n_plinks)``: the path sets, a linked list of paths per OD pair over flat link arrays;
+- ``scratch`` (``Scratch``): ``(stamp, buf)``: per-link marks and a path buffer.
+
+The names are those used inside the kernels; the ``NamedTuple`` fields spell out units
+(``flow_pcu``, ``cost_min``, ...).
 
 Path-based method ("path"): origin-based gradient projection. Every OD pair keeps a set of
 paths (link lists in a flat pool). Each iteration computes shortest-path trees for all
@@ -25,14 +46,29 @@ the existing path sets without new shortest paths.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit, prange
 
 INF = np.inf
 
+# Types of the arrays and argument groups, for readers and type checkers (numba infers its
+# own from the values passed).
+F8 = npt.NDArray[np.float64]
+I8 = npt.NDArray[np.int64]
+I4 = npt.NDArray[np.int32]
+B1 = npt.NDArray[np.bool_]
+VdfArgs = tuple[F8, F8, F8, F8, F8]
+GraphArgs = tuple[I8, I8, I8, I8, B1, B1]
+OdArgs = tuple[I8, I8, I8, I8, I8, F8, F8]
+FlowArgs = tuple[F8, F8, F8, F8]
+TreeArgs = tuple[I4, F8, F8]
+PoolArgs = tuple[I8, I4, I8, I4, F8, I8, I8, int, int]
+ScratchArgs = tuple[I8, I4]
+
 
 # --------------------------------------------------------------------------- link functions
 @njit(cache=True, inline="always")
-def _cost1(x, t0, cap, b, p, fx):
+def _cost1(x: float, t0: float, cap: float, b: float, p: float, fx: float) -> float:
     if x < 0.0:
         x = 0.0
     if p == 0.0 or b == 0.0 or t0 == 0.0:
@@ -45,11 +81,12 @@ def _cost1(x, t0, cap, b, p, fx):
         return t0 * (1.0 + b * r2 * r2) + fx
     if p == 1.0:
         return t0 * (1.0 + b * r) + fx
-    return t0 * (1.0 + b * r**p) + fx
+    rp: float = r**p  # float ** float is typed as Any (a negative base would give a complex)
+    return t0 * (1.0 + b * rp) + fx
 
 
 @njit(cache=True, inline="always")
-def _der1(x, t0, cap, b, p):
+def _der1(x: float, t0: float, cap: float, b: float, p: float) -> float:
     if p == 0.0 or b == 0.0 or t0 == 0.0 or cap <= 0.0:
         return 0.0
     if p == 1.0:
@@ -59,20 +96,24 @@ def _der1(x, t0, cap, b, p):
     r = x / cap
     if p == 4.0:
         return 4.0 * t0 * b * r * r * r / cap
-    return t0 * b * p * r ** (p - 1.0) / cap
+    rp: float = r ** (p - 1.0)
+    return t0 * b * p * rp / cap
 
 
 @njit(cache=True, nogil=True)
-def link_costs(x, t0, cap, b, pw, fx, cost, der):
-    """Fill ``cost`` and ``der`` (d cost / d x) for flows ``x``."""
+def link_costs(flows: FlowArgs, vdf: VdfArgs) -> None:
+    """Fill ``flows``' ``cost`` and ``der`` (d cost / d x) for its PCU flows ``x``."""
+    x, cost, der = flows[0], flows[2], flows[3]
+    t0, cap, b, pw, fx = vdf
     for a in range(x.shape[0]):
         cost[a] = _cost1(x[a], t0[a], cap[a], b[a], pw[a], fx[a])
         der[a] = _der1(x[a], t0[a], cap[a], b[a], pw[a])
 
 
 @njit(cache=True, nogil=True)
-def beckmann(x, t0, cap, b, pw, fx):
+def beckmann(x: F8, vdf: VdfArgs) -> float:
     """Beckmann objective: sum over links of the integral of the link cost from 0 to x."""
+    t0, cap, b, pw, fx = vdf
     tot = 0.0
     for a in range(x.shape[0]):
         xa = max(x[a], 0.0)
@@ -89,13 +130,21 @@ def beckmann(x, t0, cap, b, pw, fx):
 
 # --------------------------------------------------------------------------- shortest paths
 @njit(cache=True, nogil=True)
-def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, chain, dest_mark, mark, n_dest, dist, pred, hkey, hnode):
+def _dijkstra(
+    orig: int, star: tuple[I8, I8, I8, F8, B1, B1], allowed_e: B1, targets: tuple[I8, int, int], work: tuple[F8, I4, F8, I4]
+) -> None:
     """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled.
 
-    ``to_e``, ``cost_e``, ``allowed_e`` are in forward-star order (entry ``e`` is link ``adj[e]``).
-    ``chain[v]``: node ``v`` has exactly one in-link and one out-link (its distance is final
-    once its predecessor is settled, so it never enters the heap).
+    ``star``: ``(indptr, adj, to_e, cost_e, no_through, chain)``; ``to_e``, ``cost_e`` and
+    ``allowed_e`` are in forward-star order (entry ``e`` is link ``adj[e]``); ``chain[v]``: node
+    ``v`` has exactly one in-link and one out-link (its distance is final once its
+    predecessor is settled, so it never enters the heap).
+    ``targets``: ``(dest_mark, mark, n_dest)``, the ``n_dest`` nodes with ``dest_mark == mark``.
+    ``work``: ``(dist, pred, hkey, hnode)``, distances and predecessor links out, heap scratch.
     """
+    indptr, adj, to_e, cost_e, no_through, chain = star
+    dest_mark, mark, n_dest = targets
+    dist, pred, hkey, hnode = work
     n = dist.shape[0]
     for i in range(n):
         dist[i] = INF
@@ -182,15 +231,16 @@ def _dijkstra(orig, indptr, adj, to_e, cost_e, allowed_e, no_through, chain, des
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def shortest_paths(
-    s_lo, s_hi, sub_orig, sub_grp, sub_ptr, od_dest, indptr, adj, to_idx, cost, allowed, no_through, pred_out, od_sp, n_chunks
-):
+def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8, trees: TreeArgs, n_chunks: int) -> None:
     """Shortest-path trees of subproblems ``s_lo..s_hi-1`` in parallel (costs frozen).
 
-    ``pred_out[s - s_lo]`` gets the predecessor link of every node (-1 if unreached or not
-    settled); ``od_sp[k]`` the shortest cost of OD pair ``k`` (inf if unreachable).
+    ``trees.pred[s - s_lo]`` gets the predecessor link of every node (-1 if unreached or not
+    settled); ``trees.od_sp[k]`` the shortest cost of OD pair ``k`` (inf if unreachable).
     Each subproblem is independent, so the result does not depend on the thread count.
     """
+    sub_orig, sub_grp, sub_ptr, od_dest = od[0], od[1], od[2], od[3]
+    indptr, adj, to_idx, allowed, no_through = graph[0], graph[1], graph[3], graph[4], graph[5]
+    pred_out, od_sp = trees[0], trees[1]
     n = indptr.shape[0] - 1
     m = to_idx.shape[0]
     nb = s_hi - s_lo
@@ -211,6 +261,7 @@ def shortest_paths(
         cost_e[e] = cost[a]
         for c in range(ncls):
             allowed_e[c, e] = allowed[c, a]
+    star = (indptr, adj, to_e, cost_e, no_through, chain)
     for ch in prange(nch):
         dist = np.empty(n, np.float64)
         hkey = np.empty(m + 1, np.float64)
@@ -223,17 +274,16 @@ def shortest_paths(
                 if mark[v] != s:
                     mark[v] = s
                     nd += 1
-            pred = pred_out[s - s_lo]
-            _dijkstra(
-                sub_orig[s], indptr, adj, to_e, cost_e, allowed_e[sub_grp[s]], no_through, chain, mark, s, nd, dist, pred, hkey, hnode
-            )
+            _dijkstra(sub_orig[s], star, allowed_e[sub_grp[s]], (mark, s, nd), (dist, pred_out[s - s_lo], hkey, hnode))
             for k in range(sub_ptr[s], sub_ptr[s + 1]):
                 od_sp[k] = dist[od_dest[k]]
 
 
 @njit(cache=True, nogil=True)
-def aon_load(s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu, from_idx, pred_out, y, yc):
+def aon_load(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, pred_out: I4, y: F8, yc: F8) -> None:
     """All-or-nothing loading of subproblems ``s_lo..s_hi-1`` onto their trees (sequential)."""
+    sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu = od[0], od[2], od[3], od[4], od[5], od[6]
+    from_idx = graph[2]
     for s in range(s_lo, s_hi):
         pred = pred_out[s - s_lo]
         o = sub_orig[s]
@@ -254,12 +304,13 @@ def aon_load(s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu, from_i
 
 # --------------------------------------------------------------------------- Frank-Wolfe family
 @njit(cache=True, nogil=True)
-def line_search(x, s, t0, cap, b, pw, fx):
+def line_search(x: F8, s: F8, vdf: VdfArgs) -> float:
     """Step tau in [0, 1] minimising the Beckmann objective along x + tau (s - x) (bisection on the derivative)."""
+    t0, cap, b, pw, fx = vdf
     lo = 0.0
     hi = 1.0
 
-    def g(tau):
+    def g(tau: float) -> float:
         tot = 0.0
         for a in range(x.shape[0]):
             d = s[a] - x[a]
@@ -283,7 +334,7 @@ def line_search(x, s, t0, cap, b, pw, fx):
 
 
 @njit(cache=True, nogil=True)
-def bfw_direction(x, y, s1, s2, der, tau_prev, k):
+def bfw_direction(x: F8, y: F8, s1: F8, s2: F8, der: F8, tau_prev: float, k: int) -> tuple[float, float, float]:
     """Bi-conjugate Frank-Wolfe weights (beta0, beta1, beta2) for the new target s = b0 y + b1 s1 + b2 s2.
 
     ``s1``, ``s2``: the previous two targets; ``k``: how many previous targets exist (0, 1, 2).
@@ -340,7 +391,7 @@ def bfw_direction(x, y, s1, s2, der, tau_prev, k):
 
 # --------------------------------------------------------------------------- path-based method
 @njit(cache=True, inline="always")
-def _hash_path(buf, ln):
+def _hash_path(buf: I4, ln: int) -> np.int64:
     h = np.uint64(1469598103934665603)
     for i in range(ln):
         h = (h ^ np.uint64(buf[i] + 1)) * np.uint64(1099511628211)
@@ -348,8 +399,13 @@ def _hash_path(buf, ln):
 
 
 @njit(cache=True, nogil=True)
-def _compact(need_links, od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks):
-    """Copy live paths into fresh arrays (dropping leaked slots), growing them when needed."""
+def _compact(need_links: int, lists: tuple[I8, I4, I8, I4, F8, I8, I8]) -> PoolArgs:
+    """Copy live paths into fresh arrays (dropping leaked slots), growing them when needed.
+
+    ``lists``: the pool's arrays ``(od_head, plinks, p_off, p_len, p_flow, p_next, p_hash)``.
+    Returns a whole pool (``od_head`` is relinked in place).
+    """
+    od_head, plinks, p_off, p_len, p_flow, p_next, p_hash = lists
     live_p = 0
     live_l = 0
     for k in range(od_head.shape[0]):
@@ -387,11 +443,11 @@ def _compact(need_links, od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, 
             prev = q
             q += 1
             p = p_next[p]
-    return nl, no, nln, nf, nn, nh, q, ql
+    return od_head, nl, no, nln, nf, nn, nh, q, ql
 
 
 @njit(cache=True, inline="always")
-def _path_cost(p, plinks, p_off, p_len, cost):
+def _path_cost(p: int, plinks: I4, p_off: I8, p_len: I4, cost: F8) -> float:
     c = 0.0
     for i in range(p_off[p], p_off[p] + p_len[p]):
         c += cost[plinks[i]]
@@ -399,11 +455,19 @@ def _path_cost(p, plinks, p_off, p_len, cost):
 
 
 @njit(cache=True, nogil=True)
-def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost, der, t0, cap, b, pw, fx, stamp, st0, tol):
-    """Equilibrate OD pair ``k``'s path set by Newton steps towards its cheapest path.
+def _shift(
+    k: int, cls: int, pcu: float, lists: tuple[I8, I4, I8, I4, F8, I8], flows: FlowArgs, vdf: VdfArgs, stamp: I8, st0: int, tol: float
+) -> int:
+    """Equilibrate OD pair ``k``'s (class ``cls``, ``pcu`` per vehicle) path set by Newton steps
+    towards its cheapest path.
 
+    ``lists``: the pool's arrays ``(od_head, plinks, p_off, p_len, p_flow, p_next)``.
     Paths within ``tol`` (relative) of the cheapest are left alone. Returns the new stamp counter.
     """
+    od_head, plinks, p_off, p_len, p_flow, p_next = lists
+    x, xc, cost, der = flows
+    t0, cap, b, pw, fx = vdf
+    xc_c = xc[cls]
     pm = -1
     cmin = INF
     p = od_head[k]
@@ -482,8 +546,9 @@ def _shift(k, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc_c, cost,
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
+def set_min_cost(pool: PoolArgs, cost: F8, out: F8) -> None:
     """Cheapest path cost in every OD pair's path set (inf if empty), in parallel (read-only)."""
+    od_head, plinks, p_off, p_len, p_next = pool[0], pool[1], pool[2], pool[3], pool[5]
     for k in prange(od_head.shape[0]):
         cmin = INF
         p = od_head[k]
@@ -497,18 +562,33 @@ def set_min_cost(od_head, plinks, p_off, p_len, p_next, cost, out):
 
 @njit(cache=True, nogil=True)
 def path_update(
-    s_lo, s_hi, sub_orig, sub_ptr, od_dest, od_cls, od_dem, od_sp, od_setmin, pcu, from_idx, pred_out,
-    od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks,
-    x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, buf, tol,
-):  # fmt: skip
-    """Add each OD pair's shortest path (from ``pred_out``) to its set and equilibrate it (sequential).
+    s_lo: int,
+    s_hi: int,
+    od: OdArgs,
+    graph: GraphArgs,
+    trees: TreeArgs,
+    pool: PoolArgs,
+    flows: FlowArgs,
+    vdf: VdfArgs,
+    scratch: ScratchArgs,
+    st: int,
+    tol: float,
+) -> tuple[PoolArgs, int]:
+    """Add each OD pair's shortest path (from ``trees.pred``) to its set and equilibrate it (sequential).
 
     An OD pair without paths gets its whole demand on the new path (all-or-nothing start).
     The tree is traced only where the shortest cost ``od_sp`` beats the cheapest path already
     in the set ``od_setmin`` (both at the costs the trees were computed with) by more than
     ``tol`` (relative); ``tol`` shrinks with the gap, so paths that barely matter wait.
-    Returns the (possibly reallocated) pool arrays and counters.
+    Returns the pool (its arrays reallocated when they had to grow) and the stamp counter.
     """
+    sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu = od[0], od[2], od[3], od[4], od[5], od[6]
+    from_idx = graph[2]
+    pred_out, od_sp, od_setmin = trees
+    x, xc, cost, der = flows
+    t0, cap, b, pw, fx = vdf
+    stamp, buf = scratch
+    od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks = pool
     for s in range(s_lo, s_hi):
         pred = pred_out[s - s_lo]
         o = sub_orig[s]
@@ -519,9 +599,7 @@ def path_update(
                 continue
             if od_sp[k] >= od_setmin[k] * (1.0 - tol) - 1e-12 * (1.0 + od_sp[k]):
                 if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
-                    st = _shift(
-                        k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol
-                    )
+                    st = _shift(k, c, pcu[c], (od_head, plinks, p_off, p_len, p_flow, p_next), flows, vdf, stamp, st, tol)
                 continue
             v = od_dest[k]
             ln = 0
@@ -552,9 +630,8 @@ def path_update(
                 p = p_next[p]
             if not found:
                 if n_plinks + ln > plinks.shape[0] or n_paths + 1 > p_off.shape[0]:
-                    plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks = _compact(
-                        ln, od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks
-                    )
+                    grown = _compact(ln, (od_head, plinks, p_off, p_len, p_flow, p_next, p_hash))
+                    od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks = grown
                 q = n_paths
                 n_paths += 1
                 p_off[q] = n_plinks
@@ -578,26 +655,29 @@ def path_update(
                     continue
                 p_flow[q] = 0.0
             if od_head[k] >= 0 and p_next[od_head[k]] >= 0:
-                st = _shift(
-                    k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol
-                )
-    return plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks, st
+                st = _shift(k, c, pcu[c], (od_head, plinks, p_off, p_len, p_flow, p_next), flows, vdf, stamp, st, tol)
+    return (od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks), st
 
 
 @njit(cache=True, nogil=True)
-def path_inner(od_cls, pcu, od_head, plinks, p_off, p_len, p_flow, p_next, x, xc, cost, der, t0, cap, b, pw, fx, stamp, st, tol):
+def path_inner(od: OdArgs, pool: PoolArgs, flows: FlowArgs, vdf: VdfArgs, scratch: ScratchArgs, st: int, tol: float) -> int:
     """One equilibration pass over every OD pair's existing path set (no new paths)."""
+    od_cls, pcu = od[4], od[6]
+    lists = (pool[0], pool[1], pool[2], pool[3], pool[4], pool[5])
+    od_head, p_next = pool[0], pool[5]
+    stamp = scratch[0]
     for k in range(od_head.shape[0]):
         h = od_head[k]
         if h >= 0 and p_next[h] >= 0:
             c = od_cls[k]
-            st = _shift(k, pcu[c], od_head, plinks, p_off, p_len, p_flow, p_next, x, xc[c], cost, der, t0, cap, b, pw, fx, stamp, st, tol)
+            st = _shift(k, c, pcu[c], lists, flows, vdf, stamp, st, tol)
     return st
 
 
 @njit(cache=True, nogil=True)
-def path_excess(od_head, plinks, p_off, p_len, p_flow, p_next, cost):
+def path_excess(pool: PoolArgs, cost: F8) -> float:
     """Sum over paths of flow x (path cost - cheapest cost in its set): the gap within the path sets."""
+    od_head, plinks, p_off, p_len, p_flow, p_next = pool[0], pool[1], pool[2], pool[3], pool[4], pool[5]
     tot = 0.0
     for k in range(od_head.shape[0]):
         cmin = INF
@@ -616,7 +696,7 @@ def path_excess(od_head, plinks, p_off, p_len, p_flow, p_next, cost):
 
 
 @njit(cache=True, nogil=True)
-def class_tstt(xc, cost):
+def class_tstt(xc: F8, cost: F8) -> float:
     """Total system travel cost: sum over classes and links of vehicles x link cost."""
     tot = 0.0
     for c in range(xc.shape[0]):
@@ -626,8 +706,9 @@ def class_tstt(xc, cost):
 
 
 @njit(cache=True, nogil=True)
-def export_paths(od_head, p_next, p_off, p_len, p_flow, plinks):
+def export_paths(pool: PoolArgs) -> tuple[I8, I8, I4, F8]:
     """Live paths as flat arrays: (OD index per path, link pointer, link rows, flow)."""
+    od_head, plinks, p_off, p_len, p_flow, p_next = pool[0], pool[1], pool[2], pool[3], pool[4], pool[5]
     npath = 0
     nl = 0
     for k in range(od_head.shape[0]):
@@ -657,8 +738,8 @@ def export_paths(od_head, p_next, p_off, p_len, p_flow, plinks):
 
 
 @njit(cache=True, nogil=True)
-def _hash_all(plinks, ptr):
-    """Path hashes of every path given by ``ptr`` into ``plinks``."""
+def hash_paths(plinks: I4, ptr: I8) -> I8:
+    """Hash of every path ``q`` (links ``plinks[ptr[q]:ptr[q + 1]]``), as :func:`path_update` stores it."""
     n = ptr.shape[0] - 1
     out = np.empty(n, np.int64)
     for q in range(n):

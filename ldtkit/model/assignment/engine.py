@@ -1,0 +1,95 @@
+"""Which compiled kernels run the assignment, and on how many threads.
+
+Two builds of the same kernels (:mod:`ldtkit.model.kernels.assignment`) exist: the numba JIT
+one (parallel shortest paths; imports numba, about 0.9 s) and the ahead-of-time compiled one
+of :mod:`ldtkit.model.kernels.aot` (serial, imports in milliseconds; what ``ldtkit assign``
+uses). :class:`Engine` holds one of them; :class:`AssignmentKernels` is their interface.
+
+Examples
+--------
+>>> from ldtkit.model.kernels.aot import load_assignment_aot
+>>> module = load_assignment_aot()  # doctest: +SKIP
+>>> engine = aot_engine(module) if module is not None else jit_engine()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Protocol, cast
+
+from ldtkit.model.assignment.arrays import Float, Graph, Int, Int32, LinkCostParams, LinkFlows, OdPairs, PathPool, Scratch, Trees
+
+# Parallel (prange) kernels are entered by one thread at a time: numba's workqueue threading
+# layer aborts on concurrent entry, and the scenario runner calls assign() from dask threads.
+PARALLEL_LOCK = threading.Lock()
+
+
+class AssignmentKernels(Protocol):
+    """The kernels the solver calls (see :mod:`ldtkit.model.kernels.assignment` for what each does)."""
+
+    def link_costs(self, flows: LinkFlows, vdf: LinkCostParams, /) -> None: ...
+    def beckmann(self, x: Float, vdf: LinkCostParams, /) -> float: ...
+    def class_tstt(self, xc: Float, cost: Float, /) -> float: ...
+    def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees, n_chunks: int, /) -> None: ...
+    def set_min_cost(self, pool: PathPool, cost: Float, out: Float, /) -> None: ...
+    def aon_load(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, pred: Int32, y: Float, yc: Float, /) -> None: ...
+    def line_search(self, x: Float, s: Float, vdf: LinkCostParams, /) -> float: ...
+    def bfw_direction(
+        self, x: Float, y: Float, s1: Float, s2: Float, der: Float, tau_prev: float, k: int, /
+    ) -> tuple[float, float, float]: ...
+    def path_update(
+        self,
+        s_lo: int,
+        s_hi: int,
+        od: OdPairs,
+        graph: Graph,
+        trees: Trees,
+        pool: PathPool,
+        flows: LinkFlows,
+        vdf: LinkCostParams,
+        scratch: Scratch,
+        st: int,
+        tol: float,
+        /,
+    ) -> tuple[tuple[Int, Int32, Int, Int32, Float, Int, Int, int, int], int]: ...
+    def path_inner(
+        self, od: OdPairs, pool: PathPool, flows: LinkFlows, vdf: LinkCostParams, scratch: Scratch, st: int, tol: float, /
+    ) -> int: ...
+    def export_paths(self, pool: PathPool, /) -> tuple[Int, Int, Int32, Float]: ...
+    def hash_paths(self, plinks: Int32, ptr: Int, /) -> Int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Engine:
+    """A build of the kernels and the threads its shortest-path pass uses."""
+
+    kernels: AssignmentKernels
+    n_threads: int
+    compiled_ahead: bool = False
+
+    def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees) -> None:
+        """Trees of subproblems ``s_lo..s_hi-1`` into ``trees`` (one thread at a time enters)."""
+        if s_hi > s_lo:
+            with PARALLEL_LOCK:
+                self.kernels.shortest_paths(s_lo, s_hi, od, graph, cost, trees, self.n_threads)
+
+    def set_min_cost(self, pool: PathPool, cost: Float, trees: Trees) -> None:
+        """Cheapest cost within every OD pair's path set into ``trees.od_set_min``."""
+        with PARALLEL_LOCK:
+            self.kernels.set_min_cost(pool, cost, trees.od_set_min)
+
+
+def jit_engine(n_threads: int | None = None) -> Engine:
+    """The numba JIT kernels, on ``n_threads`` (default: numba's thread count)."""
+    import numba
+
+    from ldtkit.model.kernels import assignment as jit_kernels
+
+    return Engine(kernels=cast(AssignmentKernels, jit_kernels), n_threads=int(n_threads or numba.get_num_threads()))
+
+
+def aot_engine(module: ModuleType) -> Engine:
+    """The ahead-of-time compiled kernels of :func:`ldtkit.model.kernels.aot.load_assignment_aot` (serial)."""
+    return Engine(kernels=cast(AssignmentKernels, module), n_threads=1, compiled_ahead=True)

@@ -1,0 +1,251 @@
+"""The equilibrium loop: measure the gap at the current costs, stop or update, repeat.
+
+Each iteration
+1. computes shortest-path trees of every subproblem at the current link costs (and, for the
+   link-based methods, loads the demand all-or-nothing onto them);
+2. on the first iteration only, checks that every OD pair with demand has a path
+   (``on_disconnected``);
+3. measures the relative gap ``(TSTT - SPTT) / TSTT`` and stops when it is below the target
+   or the iteration cap is reached;
+4. updates the flows: :func:`~ldtkit.model.assignment.path_based.path_iteration` or
+   :func:`~ldtkit.model.assignment.link_based.link_based_iteration`.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ldtkit.errors import DisconnectedDemandError, InvalidValueError
+from ldtkit.model.assignment.arrays import Bool, Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
+from ldtkit.model.assignment.engine import Engine, jit_engine
+from ldtkit.model.assignment.link_based import Directions, Target, link_based_iteration
+from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, inner_passes, path_iteration
+from ldtkit.model.assignment.problem import AssignmentProblem
+from ldtkit.model.assignment.results import Solution, StageTimes
+from ldtkit.model.assignment.warm_start import WarmStart, paths_from_pool, pool_from_paths
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+METHODS = ("path", "bfw", "fw")
+
+#: Memory budget (bytes) for the shortest-path trees held at once; more origins are batched.
+TREE_MEMORY_BYTES = 256 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class SolverOptions:
+    """How to solve: ``method`` (one of :data:`METHODS`), target relative ``gap``, iteration cap
+    and what to do with OD pairs without a path (``"raise"`` or ``"drop"``).
+
+    ``inner``: inner re-equilibration passes per iteration of the path method (``None``:
+    automatic); ``keep_paths``: export the path sets (warm starts); ``tree_memory_bytes``:
+    budget for the shortest-path trees held at once (more origins are batched).
+    """
+
+    method: str = "path"
+    gap: float = 1e-5
+    max_iter: int = 500
+    on_disconnected: str = "raise"
+    inner: int | None = None
+    progress: bool = False
+    keep_paths: bool = True
+    tree_memory_bytes: int = TREE_MEMORY_BYTES
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InvalidValueError(f"SolverOptions: unknown method {self.method!r}; expected one of {METHODS}")
+        if self.on_disconnected not in ("raise", "drop"):
+            raise InvalidValueError(f"SolverOptions: on_disconnected must be 'raise' or 'drop', got {self.on_disconnected!r}")
+        if not self.gap > 0:
+            raise InvalidValueError(f"SolverOptions: gap must be > 0, got {self.gap}")
+
+
+def tree_batches(pb: AssignmentProblem, tree_memory_bytes: int = TREE_MEMORY_BYTES) -> list[tuple[int, int]]:
+    """Subproblem ranges ``(lo, hi)`` whose trees (4 bytes per node each) fit the memory budget.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from ldtkit.model.assignment import build_problem
+    >>> pb = build_problem(
+    ...     node_ids=np.arange(4), from_node=np.array([0, 1]), to_node=np.array([1, 2]), free_flow_time_min=np.ones(2),
+    ...     capacity_vph=np.ones(2), b=np.ones(2), power=np.ones(2), fixed_cost_min=np.zeros(2), allowed=np.ones((1, 2), bool),
+    ...     no_through_nodes=[], zone_ids=np.arange(3), trips={"light": np.ones((3, 3))}, pcu={"light": 1.0},
+    ... )
+    >>> tree_batches(pb), tree_batches(pb, tree_memory_bytes=32)
+    ([(0, 3)], [(0, 2), (2, 3)])
+    """
+    ns = len(pb.od.sub_orig)
+    per = max(1, int(tree_memory_bytes // max(1, 4 * pb.n_nodes)))
+    return [(lo, min(ns, lo + per)) for lo in range(0, ns, per)] or [(0, 0)]
+
+
+def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_disconnected: str) -> pd.DataFrame | None:
+    """``None`` when every OD pair is connected, else a DataFrame of the pairs (or raise)."""
+    if not bad.any():
+        return None
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "origin": pb.node_ids[pb.od_orig[bad]],
+            "destination": pb.node_ids[pb.od.od_dest[bad]],
+            "class": np.array(pb.classes, dtype=object)[pb.od.od_cls[bad]],
+            "trips": od_trips_vph[bad],
+        }
+    )
+    msg = f"{len(df)} OD pairs with demand ({df['trips'].sum():.1f} trips) have no path, e.g. " + ", ".join(
+        f"{r.origin}->{r.destination} ({r._3}, {r.trips:.1f})" for r in df.head(5).itertuples()
+    )
+    if on_disconnected == "raise":
+        raise DisconnectedDemandError(msg + "; pass on_disconnected='drop' to assign the rest", pairs=df)
+    warnings.warn(msg + "; dropped (see result.unassigned)", stacklevel=4)  # the caller of assign()
+    return df
+
+
+def _measure(
+    engine: Engine, pb: AssignmentProblem, od: OdPairs, cost: Float, trees: Trees, batches: list[tuple[int, int]], method: str
+) -> Target | None:
+    """Shortest paths at ``cost`` into ``trees`` (the last batch's trees stay); for the link-based
+    methods also the all-or-nothing loading onto them."""
+    if method == "path":
+        for lo, hi in batches:
+            engine.shortest_paths(lo, hi, od, pb.graph, cost, trees)
+        return None
+    target = Target.zeros(pb.n_links, len(pb.classes))
+    for lo, hi in batches:
+        engine.shortest_paths(lo, hi, od, pb.graph, cost, trees)
+        engine.kernels.aon_load(lo, hi, od, pb.graph, trees.pred, target.flow_pcu, target.flow_vph)
+    return target
+
+
+def relative_gap(engine: Engine, flows: LinkFlows, od: OdPairs, trees: Trees) -> float:
+    """``(TSTT - SPTT) / TSTT`` at the current flows and the trees' shortest costs (0 without travel)."""
+    tstt = engine.kernels.class_tstt(flows.flow_vph, flows.cost_min)
+    sptt = float(np.dot(od.od_trips_vph, np.where(np.isfinite(trees.od_sp_min), trees.od_sp_min, 0.0)))
+    return (tstt - sptt) / tstt if tstt > 0 else 0.0
+
+
+def _start(engine: Engine, pb: AssignmentProblem, warm: WarmStart | None, method: str) -> tuple[LinkFlows, PathPool | None]:
+    """Initial flows (costs filled) and, for a path-based warm start, the path pool."""
+    flows = LinkFlows.zeros(pb.n_links, len(pb.classes))
+    engine.kernels.link_costs(flows, pb.cost_params)
+    if warm is None:
+        return flows, None
+    pool = None
+    if method == "path" and warm.paths is not None:
+        pool, xc = pool_from_paths(pb, warm.paths, engine)
+    else:
+        xc = np.ascontiguousarray(warm.flow_vph, dtype=np.float64).copy()
+    flows = flows._replace(flow_pcu=(pb.od.pcu[:, None] * xc).sum(axis=0), flow_vph=xc)
+    engine.kernels.link_costs(flows, pb.cost_params)
+    return flows, pool
+
+
+def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | None = None, engine: Engine | None = None) -> Solution:
+    """Solve ``pb`` to user equilibrium.
+
+    Parameters
+    ----------
+    pb
+        The problem arrays (:func:`~ldtkit.model.assignment.problem.build_problem`).
+    options
+        Method, target gap, iteration cap, disconnected-pair rule, ...
+    warm
+        Start from these flows (and path sets, for ``method="path"``).
+    engine
+        The kernels to run: default the numba JIT ones on numba's threads
+        (:func:`~ldtkit.model.assignment.engine.jit_engine`).
+
+    Raises
+    ------
+    DisconnectedDemandError
+        An OD pair with demand has no path and ``options.on_disconnected == "raise"``.
+    """
+    t_start = time.perf_counter()
+    engine = engine if engine is not None else jit_engine()
+    K = engine.kernels
+    method = options.method
+    batches = tree_batches(pb, options.tree_memory_bytes)
+    trees = Trees.allocate(max(hi - lo for lo, hi in batches), pb.n_nodes, pb.n_od)
+    od = pb.od._replace(od_trips_vph=pb.od.od_trips_vph.copy())  # dropped pairs are zeroed in this copy
+    flows, warm_pool = _start(engine, pb, warm, method)
+    # a warm start that left OD pairs without paths loads them before the first measurement
+    incomplete = warm_pool is not None and bool(((warm_pool.od_head < 0) & (od.od_trips_vph > 0)).any())
+    path_state = PathMethodState(pool=warm_pool if warm_pool is not None else PathPool.empty(pb.n_od))
+    scratch = Scratch.allocate(pb.n_links, pb.n_nodes)
+    directions = Directions()
+    times = StageTimes()
+    history: list[float] = []
+    unassigned = None
+    bar = None
+    if options.progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=options.max_iter, desc=f"assign ({method})", leave=False)
+    it = 0
+    converged = False
+    while True:
+        t = time.perf_counter()
+        target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
+        times.shortest_paths_s += time.perf_counter() - t
+        if it == 0:
+            bad = ~np.isfinite(trees.od_sp_min) & (od.od_trips_vph > 0)
+            unassigned = _unassigned_pairs(pb, bad, od.od_trips_vph, options.on_disconnected)
+            if bad.any():
+                od.od_trips_vph[bad] = 0.0
+                if method != "path":  # reload without the dropped pairs
+                    target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
+        if incomplete:
+            incomplete = False
+        elif flows.flow_pcu.any():
+            rg = relative_gap(engine, flows, od, trees)
+            history.append(rg)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(gap=f"{rg:.2e}")
+            if rg <= options.gap:
+                converged = True
+                break
+            if it >= options.max_iter:
+                break
+        elif len(od.od_trips_vph) == 0 or not (od.od_trips_vph > 0).any():
+            history.append(0.0)
+            converged = True
+            break
+        if target is None:
+            path_state = path_iteration(
+                engine, pb, od, flows, path_state, trees, scratch,
+                batches=batches,
+                tol=TOL_FACTOR * history[-1] if history else 0.0,  # OD pairs within tol of their shortest path wait
+                n_inner=options.inner if options.inner is not None else inner_passes(it),
+                times=times,
+            )  # fmt: skip
+        else:
+            t = time.perf_counter()
+            flows, directions = link_based_iteration(K, pb.cost_params, flows, target, directions, method=method)
+            times.update_s += time.perf_counter() - t
+        it += 1
+    if bar is not None:
+        bar.close()
+    return Solution(
+        flow_pcu=flows.flow_pcu,
+        flow_vph=flows.flow_vph,
+        cost_min=flows.cost_min,
+        time_min=flows.cost_min - pb.cost_params.fixed_cost_min,
+        gap_history=np.array(history, dtype=np.float64),
+        objective=float(K.beckmann(flows.flow_pcu, pb.cost_params)),
+        iterations=it,
+        converged=converged,
+        unassigned=unassigned,
+        wall_time_s=time.perf_counter() - t_start,
+        times=times,
+        threads=engine.n_threads,
+        paths=paths_from_pool(pb, path_state.pool, engine) if method == "path" and options.keep_paths else None,
+    )
