@@ -177,3 +177,8 @@ def test_speed_floor_and_errors():
         line_emission({"1": 100}, {"1": 50}, junction="lights")
     with pytest.raises(InvalidValueError, match="junction='traffic'"):
         line_emission({"1": 100}, {"1": 50}, junction="traffic", junction_distance_m=10)
+    # bad numbers name the field, the category and the first offending entry
+    with pytest.raises(InvalidValueError, match=r"flows_vph\['3'\] must be finite and >= 0; 1 of 2 fail, e\.g\. \[1\] = -5\.0"):
+        emission_per_link({"3": [10.0, -5.0]}, {"3": [50.0, 50.0]})
+    with pytest.raises(InvalidValueError, match=r"speeds_kmh\['1'\] must be finite"):
+        line_emission({"1": 100}, {"1": float("nan")})

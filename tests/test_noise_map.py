@@ -9,11 +9,10 @@ import pytest
 from shapely.geometry import LineString
 
 from ldtkit.errors import InvalidValueError
+from ldtkit.model.limits import LDEN_BANDS_DB, LNIGHT_BANDS_DB, band_labels
 from ldtkit.model.network import RoadNetwork, conform_links
 from ldtkit.model.noise import (
     A_WEIGHTING_DB,
-    LDEN_BANDS,
-    LNIGHT_BANDS,
     compute_noise,
     compute_noise_many,
     emission_per_link,
@@ -81,9 +80,9 @@ def test_lden_formula_directive_2002_49_annex_i():
 def test_exposure_counts_per_end_band():
     lv = np.array([54.99, 55.0, 59.99, 60.0, 64.5, 69.99, 70.0, 74.99, 75.0, 90.0, -np.inf])
     pop = np.arange(1.0, 12.0)
-    c = exposure_counts(lv, pop, LDEN_BANDS, name="Lden")
+    c = exposure_counts(lv, pop, LDEN_BANDS_DB, name="Lden")
     assert c == {"Lden 55-59": 2 + 3, "Lden 60-64": 4 + 5, "Lden 65-69": 6, "Lden 70-74": 7 + 8, "Lden >=75": 9 + 10}
-    n = exposure_counts(lv, pop, LNIGHT_BANDS, name="Lnight")
+    n = exposure_counts(lv, pop, LNIGHT_BANDS_DB, name="Lnight")
     assert list(n) == ["Lnight 50-54", "Lnight 55-59", "Lnight 60-64", "Lnight 65-69", "Lnight >=70"]
     assert n["Lnight 50-54"] == 1.0 and n["Lnight >=70"] == 7 + 8 + 9 + 10
 
@@ -198,6 +197,7 @@ def test_noise_map_outputs_and_errors():
     gdf = m.to_geodataframe()
     assert {"lday_db", "levening_db", "lnight_db", "lden_db", "day_1000hz_db"} <= set(gdf.columns) and gdf.crs == CRS
     exp = m.exposure()
+    assert list(exp) == band_labels("Lden", LDEN_BANDS_DB) + band_labels("Lnight", LNIGHT_BANDS_DB)
     assert sum(v for k, v in exp.items() if k.startswith("Lden")) == pytest.approx(rec.population[m.lden_db >= 55].sum())
     np.testing.assert_allclose(m.lden_db, lden_db(m.lday_db, m.levening_db, m.lnight_db))
     with pytest.raises(InvalidValueError, match="missing periods"):

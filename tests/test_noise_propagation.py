@@ -51,7 +51,7 @@ def _last_digit(value: float) -> float:
 
 @pytest.mark.parametrize("tc", ["TC01", "TC02", "TC03", "TC04", "TC05"])
 def test_iso_tr_17534_4_ground_cases(tc):
-    """TC01–TC04: flat ground (the issue's acceptance); TC05: terrain, through the mean plane."""
+    """TC01–TC04: flat ground; TC05: terrain, through the mean plane."""
     ref = _ref()
     settings = ref["propagation_common_settings"]
     tol = ref["tolerance_constants_in_NoiseModelling_test"]
@@ -94,7 +94,7 @@ def test_iso_tr_17534_4_ground_cases(tc):
             # last digit), not 0.1 absolute, which would let W = 0 pass where it is 8.2e-05
             atol = np.array([_last_digit(v) for v in arr["values"]])
         else:
-            # issue acceptance: every band within 0.1 dB; tighter where the source test asserts tighter (LH/LF in TC01)
+            # levels: every band within 0.1 dB; tighter where the source test asserts tighter (LH/LF in TC01)
             atol = tol[c["asserted_tolerances"][name]] if name in c["asserted_tolerances"] else tol["ERROR_EPSILON_VERY_LOW"]
         got, want = np.asarray(ours[name], float), np.asarray(arr["values"], float)
         assert np.all(np.abs(got - want) <= atol + 1e-9), f"{tc} {name}: {got} vs {want} (tolerance {atol})"

@@ -2,7 +2,14 @@
 
 A :class:`Receptors` is a set of points in the city's metric CRS with a height and a
 population weight. Build one with :func:`receptors_grid` (a regular grid over a focus
-area) or :func:`receptors_from_points` (arbitrary points, e.g. monitoring sites).
+area), :func:`receptors_facades` (points in front of building façades) or
+:func:`receptors_from_points` (arbitrary points, e.g. monitoring sites).
+
+Examples
+--------
+>>> r = receptors_grid((0, 0, 30, 20), crs="EPSG:31370", cell_m=10, height_m=4.0)
+>>> len(r), r.x.tolist()[:3], float(r.z[0])
+(6, [5.0, 15.0, 25.0], 4.0)
 """
 
 from __future__ import annotations
@@ -12,9 +19,11 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import shapely
 
-from ldtkit.errors import EmptyStudyAreaError, InvalidValueError
+from ldtkit.errors import EmptyStudyAreaError, InvalidValueError, MissingFieldError
 
 
 @dataclass(frozen=True)
@@ -35,25 +44,29 @@ class Receptors:
         ``"grid"``, ``"facade"`` or ``"points"``.
     grid_shape
         ``(ny, nx)`` when ``kind == "grid"`` (row-major from the south-west corner), else ``None``.
+    cell_m
+        Grid spacing (m) when ``kind == "grid"``, else ``None``.
     ids
-        Optional identifiers (e.g. monitoring-site codes).
+        Optional identifiers (e.g. monitoring-site codes; the building row for façade points).
+    meta
+        Free-form settings of how the receptors were built (e.g. façade spacing and offset).
     """
 
-    x: np.ndarray
-    y: np.ndarray
-    z: np.ndarray
-    population: np.ndarray
+    x: npt.NDArray[np.float64]
+    y: npt.NDArray[np.float64]
+    z: npt.NDArray[np.float64]
+    population: npt.NDArray[np.float64]
     crs: Any
     kind: str = "points"
     grid_shape: tuple[int, int] | None = None
     cell_m: float | None = None
-    ids: np.ndarray | None = None
-    meta: dict = field(default_factory=dict, compare=False)
+    ids: npt.NDArray[Any] | None = None
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def __len__(self) -> int:
         return len(self.x)
 
-    def to_geodataframe(self, *, geometry: Any = None, **columns: np.ndarray) -> gpd.GeoDataFrame:
+    def to_geodataframe(self, *, geometry: Any = None, **columns: npt.NDArray[Any]) -> gpd.GeoDataFrame:
         """Receptors as points, with extra result columns (e.g. ``lden_db=...``); ``geometry``:
         the points if already built (maps on the same receptors can share them)."""
         data = {"z_m": self.z, "population": self.population, **columns}
@@ -155,13 +168,9 @@ def receptors_facades(
     >>> r.kind, len(r), round(float(r.population.sum()), 6)
     ('facade', 15, 40.0)
     """
-    import shapely
-
     if spacing_m <= 0 or offset_m <= 0:
         raise InvalidValueError(f"receptors_facades: spacing_m and offset_m must be > 0, got {spacing_m}, {offset_m}")
     if population_column is not None and population_column not in buildings.columns:
-        from ldtkit.errors import MissingFieldError
-
         raise MissingFieldError("buildings", population_column, expected="a population count per building")
     b = buildings.to_crs(crs) if buildings.crs is not None else buildings.set_crs(crs)
     b = b.reset_index(drop=True)

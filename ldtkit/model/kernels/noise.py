@@ -2,17 +2,160 @@
 
 Only hot loops live here; :mod:`ldtkit.model.noise` prepares arrays and wraps the results.
 Bands are the eight octaves 63 Hz–8 kHz throughout.
+
+Kernel arguments come in named groups (:class:`typing.NamedTuple` of arrays and scalars, which
+numba compiles like plain arguments): the road tables of emission (:class:`EmissionTables`,
+:class:`SurfaceTable`, :class:`LinkConditions`) and, for maps, the receivers
+(:class:`Receivers`), the source segments (:class:`Segments`), the pyramid of source cells
+(:class:`Pyramid`, :class:`ClusterPowers`), the propagation settings (:class:`MapSettings`,
+:class:`Ground`), the per-band constants (:class:`BandTerms`) and the tabulated transfer
+(:class:`TransferTable`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from numba import njit, prange
+
+#: Float and integer arrays as the kernels take them (C-contiguous float64 / int64).
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 NB = 8
 LOG10_E = 0.4342944819032518
+#: 10^1.1: the constant of geometric divergence A_div = 20 lg d + 11 in linear form.
+DIV_CONSTANT = 12.589254117941673
+
+
+# --------------------------------------------------------------------------- argument groups
+class EmissionTables(NamedTuple):
+    """Tables F-1 to F-3 of one coefficient set (c categories), see :class:`~ldtkit.model.noise.tables.RoadCoefficients`."""
+
+    AR: FloatArray  # (c, 8) rolling noise
+    BR: FloatArray  # (c, 8)
+    AP: FloatArray  # (c, 8) propulsion noise
+    BP: FloatArray  # (c, 8)
+    K_temp: FloatArray  # (c,) dB/°C on rolling noise
+    a_stud: FloatArray  # (8,) Table F-2, category index 0 only
+    b_stud: FloatArray  # (8,)
+    CR: FloatArray  # (3, c) junction correction by type k (row 0 = no junction), rolling
+    CP: FloatArray  # (3, c) the same for propulsion
+    v_ref_kmh: float
+    T_ref_C: float
+
+
+class SurfaceTable(NamedTuple):
+    """Table F-4 rows of the surfaces in use (s surfaces)."""
+
+    alpha: FloatArray  # (s, c, 8)
+    beta: FloatArray  # (s, c)
+
+
+class LinkConditions(NamedTuple):
+    """Per-link (n links) road and weather conditions of emission."""
+
+    surface_idx: IntArray  # row of SurfaceTable per link
+    temperature_c: FloatArray
+    p_stud: FloatArray  # share of studded tyres × months used / 12
+    gradient_pct: FloatArray  # positive uphill
+    junction_k: IntArray  # 0 none, 1 lights, 2 roundabout
+    junction_x_m: FloatArray  # distance to the junction
+
+
+class Ground(NamedTuple):
+    """Ground factors and the occurrence of favourable conditions of a map."""
+
+    g_path: float
+    g_source: float
+    p_favourable: float
+
+
+class BandTerms(NamedTuple):
+    """Per-band constants of the ground and air terms, shape (8,) each."""
+
+    k_per_m: FloatArray  # wave number 2πf/c
+    f_2_5: FloatArray  # f^2.5, f^1.5 and f^0.75 of w (eq. 2.5.16)
+    f_1_5: FloatArray
+    f_0_75: FloatArray
+    w_path: FloatArray  # w at G_path
+    air_per_m: FloatArray  # air absorption as a natural-log rate: α (dB/km) / 1000 · ln 10 / 10
+
+
+class TransferTable(NamedTuple):
+    """Excess transfer tabulated every ``step_m`` of projected distance (see :func:`transfer_table`).
+
+    ``values`` has shape (n_heights, n_steps, 8); an empty table (0, 2, 8) means exact evaluation per pair.
+    """
+
+    values: FloatArray
+    step_m: float
+
+
+class Receivers(NamedTuple):
+    """Receptors in block order: block ``j`` is rows ``block_start[j]:block_start[j+1]``."""
+
+    x: FloatArray
+    y: FloatArray
+    z: FloatArray
+    z_index: IntArray  # row of TransferTable.values (receptor height)
+    block_start: IntArray
+
+
+class Segments(NamedTuple):
+    """Straight source segments sorted by level-0 pyramid cell.
+
+    Cell ``c`` holds rows ``cell_start[c]:cell_start[c+1]``; ``cell[s]`` is the cell of segment ``s``.
+    """
+
+    x0: FloatArray
+    y0: FloatArray
+    x1: FloatArray
+    y1: FloatArray
+    length_m: FloatArray
+    cell: IntArray
+    cell_start: IntArray
+
+
+class Pyramid(NamedTuple):
+    """Nested grid cells of sources: level k has cells of ``cell_m·2^k``, row-major from ``(x0, y0)``.
+
+    Cell ``i`` of level ``k`` is entry ``level_offset[k] + i`` of the per-cell arrays: the length-weighted
+    centroid ``(x, y)``, the radius ``rho_m`` (farthest segment end from it) and the source length. A cell
+    acts as one point source when seen from at least ``theta·rho_m`` (``inf``: never).
+    """
+
+    level_nx: IntArray
+    level_ny: IntArray
+    level_offset: IntArray
+    x: FloatArray
+    y: FloatArray
+    rho_m: FloatArray
+    length_m: FloatArray
+    x0: float
+    y0: float
+    cell_m: float
+    theta: float
+
+
+class ClusterPowers(NamedTuple):
+    """Per pyramid cell: summed power (n_cells, n_periods, 8), power centroid and its second moments (n_cells, 3)."""
+
+    power: FloatArray
+    x: FloatArray
+    y: FloatArray
+    moments: FloatArray
+
+
+class MapSettings(NamedTuple):
+    """Source height, cutoff (projected) and the point-source spacing ratio of a map."""
+
+    source_height_m: float
+    cutoff_m: float
+    spacing_ratio: float
 
 
 # --------------------------------------------------------------------------- emission
@@ -42,50 +185,24 @@ def _gradient_correction(cat: int, v: float, s: float) -> float:
 
 @njit(cache=True)
 def emission_links(
-    flows,
-    speeds,
-    AR,
-    BR,
-    AP,
-    BP,
-    K_temp,
-    a_stud,
-    b_stud,
-    CR,
-    CP,
-    alpha,
-    beta,
-    surface_idx,
-    temperature_c,
-    p_stud,
-    gradient_pct,
-    junction_k,
-    junction_x_m,
-    v_ref,
-    T_ref,
-):
+    flows: FloatArray, speeds: FloatArray, tables: EmissionTables, surfaces: SurfaceTable, links: LinkConditions
+) -> FloatArray:
     """Directional line-source power L'_W,eq,line per link and band (dB re 1 pW/m).
 
-    Parameters (n links, c categories)
-    ----------
-    flows, speeds : (n, c) hourly flow (veh/h) and mean speed (km/h) per category
-    AR, BR, AP, BP : (c, 8) Table F-1
-    K_temp : (c,) temperature coefficient (dB/°C) on rolling noise
-    a_stud, b_stud : (8,) Table F-2 (category index 0 only)
-    CR, CP : (3, c) Table F-3 by junction type k (row 0 = no junction)
-    alpha, beta : (s, c, 8), (s, c) Table F-4 per surface index
-    surface_idx : (n,) int row of alpha/beta per link
-    temperature_c, p_stud, gradient_pct, junction_x_m : (n,) float; junction_k : (n,) int
+    ``flows``, ``speeds``: (n links, c categories) hourly flow (veh/h) and mean speed (km/h).
     Returns (n, 8); ``-inf`` where a link has no flow.
     """
+    AR, BR, AP, BP = tables.AR, tables.BR, tables.AP, tables.BP
+    v_ref, T_ref = tables.v_ref_kmh, tables.T_ref_C
+    alpha, beta = surfaces.alpha, surfaces.beta
     n, nc = flows.shape
     out = np.full((n, NB), -np.inf)
     for i in range(n):
-        s_i = surface_idx[i]
-        jk = junction_k[i]
+        s_i = links.surface_idx[i]
+        jk = links.junction_k[i]
         jfac = 0.0
         if jk > 0:
-            jfac = max(1.0 - abs(junction_x_m[i]) / 100.0, 0.0)
+            jfac = max(1.0 - abs(links.junction_x_m[i]) / 100.0, 0.0)
         for b in range(NB):
             tot = 0.0
             for c in range(nc):
@@ -97,19 +214,19 @@ def emission_links(
                 # propulsion
                 lwp = AP[c, b] + BP[c, b] * (v - v_ref) / v_ref
                 lwp += min(alpha[s_i, c, b], 0.0)
-                lwp += _gradient_correction(c, v, gradient_pct[i])
-                lwp += CP[jk, c] * jfac
+                lwp += _gradient_correction(c, v, links.gradient_pct[i])
+                lwp += tables.CP[jk, c] * jfac
                 e = 10.0 ** (lwp / 10.0)
                 if AR[c, b] != 0.0 or BR[c, b] != 0.0:
                     lwr = AR[c, b] + BR[c, b] * lgv
                     lwr += alpha[s_i, c, b] + beta[s_i, c] * lgv
-                    lwr += K_temp[c] * (T_ref - temperature_c[i])
-                    if c == 0 and p_stud[i] > 0.0:
+                    lwr += tables.K_temp[c] * (T_ref - links.temperature_c[i])
+                    ps = links.p_stud[i]
+                    if c == 0 and ps > 0.0:
                         vs = min(max(v, 50.0), 90.0)
-                        d_stud = a_stud[b] + b_stud[b] * math.log10(vs / v_ref)
-                        ps = p_stud[i]
+                        d_stud = tables.a_stud[b] + tables.b_stud[b] * math.log10(vs / v_ref)
                         lwr += 10.0 * math.log10((1.0 - ps) + ps * 10.0 ** (d_stud / 10.0))
-                    lwr += CR[jk, c] * jfac
+                    lwr += tables.CR[jk, c] * jfac
                     e += 10.0 ** (lwr / 10.0)
                 tot += e * q / (1000.0 * v)
             if tot > 0.0:
@@ -127,8 +244,9 @@ def ground_w(f: float, g: float) -> float:
     """w of eq. 2.5.16 (ground parameter) for frequency f and ground factor g."""
     if g <= 0.0:
         return 0.0
-    g26 = g**2.6
-    return 0.0185 * f**2.5 * g26 / (f**1.5 * g26 + 1.3e3 * f**0.75 * g**1.3 + 1.16e6)
+    g26: float = g**2.6
+    w: float = 0.0185 * f**2.5 * g26 / (f**1.5 * g26 + 1.3e3 * f**0.75 * g**1.3 + 1.16e6)
+    return w
 
 
 @njit(cache=True)
@@ -156,7 +274,17 @@ def g_prime(g_path: float, g_source: float, dp: float, zs: float, zr: float) -> 
 
 
 @njit(cache=True)
-def path_terms(d, dp, zs, zr, g_path, g_source, freqs, alpha_atm_db_km, out):
+def path_terms(
+    d: float,
+    dp: float,
+    zs: float,
+    zr: float,
+    g_path: float,
+    g_source: float,
+    freqs: FloatArray,
+    alpha_atm_db_km: FloatArray,
+    out: FloatArray,
+) -> FloatArray:
     """All attenuation terms of one direct path over a flat mean plane, per band.
 
     ``out`` has shape (9, 8) and receives rows: 0 W_H, 1 C_f,H, 2 A_ground,H, 3 W_F, 4 C_f,F,
@@ -203,7 +331,7 @@ def path_terms(d, dp, zs, zr, g_path, g_source, freqs, alpha_atm_db_km, out):
 
 # --------------------------------------------------------------------------- maps
 @njit(cache=True)
-def grid_index(xm, ym, x0, y0, cell, nx, ny):
+def grid_index(xm: FloatArray, ym: FloatArray, x0: float, y0: float, cell: float, nx: int, ny: int) -> tuple[IntArray, IntArray]:
     """Bucket points into a regular grid: returns (order, start) with start of length nx*ny+1."""
     n = xm.shape[0]
     cid = np.empty(n, dtype=np.int64)
@@ -221,15 +349,17 @@ def grid_index(xm, ym, x0, y0, cell, nx, ny):
 
 
 @njit(cache=True, fastmath=True)
-def _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, out):
+def _point_transfer(dp: float, zs: float, zr: float, ground: Ground, bands: BandTerms, lin_amin_h_far: float, out: FloatArray) -> None:
     """Linear energy transfer of one point source to a receiver for 8 bands (p-mixed H/F).
 
     out[b] = 10^(-(A_div + A_atm)/10) · (p·10^(-A_ground,F/10) + (1-p)·10^(-A_ground,H/10)).
     """
+    g, gs, p = ground.g_path, ground.g_source, ground.p_favourable
+    kb, f25, f15, f075, wf_b, catm = bands.k_per_m, bands.f_2_5, bands.f_1_5, bands.f_0_75, bands.w_path, bands.air_per_m
     dz = zr - zs
     d2 = dp * dp + dz * dz
     d = math.sqrt(d2)
-    div = 1.0 / (d2 * 12.589254117941673)  # 10^(-(20lg d + 11)/10)
+    div = 1.0 / (d2 * DIV_CONSTANT)  # 10^(-(20lg d + 11)/10)
     zsum = zs + zr
     lim = 30.0 * zsum
     near = dp <= lim
@@ -292,99 +422,76 @@ def _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_am
 
 
 @njit(cache=True, fastmath=True)
-def _add_point(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr, tl):
-    """tl[b] += weight · transfer of one point source at projected squared distance d2p."""
-    if use_tab:
-        xq = math.sqrt(d2p) * inv_step
-        iq = int(xq)
-        fr = xq - iq
-        div = weight / ((d2p + dz2) * 12.589254117941673)
-        fr0 = div * (1.0 - fr)
-        fr1 = div * fr
-        for b in range(NB):
-            tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
-    else:
-        _point_transfer(max(math.sqrt(d2p), 0.01), zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr)
-        for b in range(NB):
-            tl[b] += weight * tr[b]
+def _add_exact_point(
+    d2p: float,
+    weight: float,
+    zs: float,
+    zr: float,
+    ground: Ground,
+    bands: BandTerms,
+    lin_amin_h_far: float,
+    tr: FloatArray,
+    tl: FloatArray,
+) -> None:
+    """tl[b] += weight · transfer of one point source at projected squared distance d2p, evaluated exactly."""
+    _point_transfer(max(math.sqrt(d2p), 0.01), zs, zr, ground, bands, lin_amin_h_far, tr)
+    for b in range(NB):
+        tl[b] += weight * tr[b]
 
 
 @njit(cache=True, fastmath=True)
-def _point_to_acc(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr, tl):
-    """tl[b] += weight · transfer (excess × divergence) of one point source at projected squared distance d2p."""
-    if use_tab:
-        xq = math.sqrt(d2p) * inv_step
-        iq = int(xq)
-        fr = xq - iq
-        div = weight / ((d2p + dz2) * 12.589254117941673)
-        fr0 = div * (1.0 - fr)
-        fr1 = div * fr
-        for b in range(NB):
-            tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
-    else:
-        _add_point(d2p, dz2, weight, use_tab, inv_step, tabz, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr, tl)
+def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tabz: FloatArray, tl: FloatArray) -> None:
+    """tl[b] += weight · transfer of one point source, the excess interpolated in ``tabz`` (n_steps, 8)."""
+    xq = math.sqrt(d2p) * inv_step
+    iq = int(xq)
+    fr = xq - iq
+    div = weight / ((d2p + dz2) * DIV_CONSTANT)
+    fr0 = div * (1.0 - fr)
+    fr1 = div * fr
+    for b in range(NB):
+        tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
 
 
 @njit(cache=True, fastmath=True)
 def _block_energy(
-    bx,
-    by,
-    bz,
-    bzi,
-    sx0,
-    sy0,
-    sx1,
-    sy1,
-    slen,
-    seg_start,
-    w_seg,
-    lv_nx,
-    lv_ny,
-    lv_off,
-    cl_x,
-    cl_y,
-    cl_rho,
-    cl_len,
-    w_cl,
-    cl_px,
-    cl_py,
-    cl_mom,
-    gx0,
-    gy0,
-    cell0,
-    theta,
-    zs,
-    cutoff,
-    ratio,
-    g,
-    gs,
-    p,
-    kb,
-    f25,
-    f15,
-    f075,
-    wf_b,
-    catm,
-    tab,
-    tab_step,
-    acc,
-    cnt,
-    stack,
-):
+    bx: FloatArray,
+    by: FloatArray,
+    bz: FloatArray,
+    bzi: IntArray,
+    segments: Segments,
+    w_seg: FloatArray,
+    pyramid: Pyramid,
+    clusters: ClusterPowers,
+    settings: MapSettings,
+    ground: Ground,
+    bands: BandTerms,
+    table: TransferTable,
+    acc: FloatArray,
+    cnt: IntArray,
+    stack: IntArray,
+) -> None:
     """Accumulate into ``acc`` (n_block, n_periods, 8) the energy at a block of nearby receptors.
 
-    Descends a pyramid of nested grid cells (level k has cells of ``cell0·2^k``) once for the whole
+    Descends a pyramid of nested grid cells (level k has cells of ``cell_m·2^k``) once for the whole
     block: a cell whose sources all lie within ``rho`` of their centroid is one point source when
     every receptor of the block sees it from at least ``theta·rho`` (θ = 2·ratio + 1 keeps its
     extent ≤ d_min/ratio, the rule used for splitting lines); otherwise its children are opened, and
     at level 0 its segments are split for each receptor individually. ``cnt`` receives the number of
     point sources evaluated per receptor.
     """
+    # short local names: the loops below are the hot path and read as the formulas
+    sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
+    lv_nx, lv_ny, lv_off = pyramid.level_nx, pyramid.level_ny, pyramid.level_offset
+    cl_x, cl_y, cl_rho, cl_len = pyramid.x, pyramid.y, pyramid.rho_m, pyramid.length_m
+    gx0, gy0, cell0, theta = pyramid.x0, pyramid.y0, pyramid.cell_m, pyramid.theta
+    w_cl, cl_px, cl_py, cl_mom = clusters.power, clusters.x, clusters.y, clusters.moments
+    zs, cutoff, ratio = settings.source_height_m, settings.cutoff_m, settings.spacing_ratio
+    tab = table.values
     nb = bx.shape[0]
     npd = w_seg.shape[1]
     use_tab = tab.shape[0] > 0
-    inv_step = 1.0 / tab_step if use_tab else 0.0
-    lin_amin_h_far = 10.0 ** (0.3 * (1.0 - g))
+    inv_step = 1.0 / table.step_m if use_tab else 0.0
+    lin_amin_h_far = 10.0 ** (0.3 * (1.0 - ground.g_path))
     cut2 = cutoff * cutoff
     tr = np.empty(NB)
     tl = np.empty(NB)
@@ -451,7 +558,7 @@ def _block_energy(
                     xq = math.sqrt(d2w) * inv_step
                     iq = int(xq)
                     fr = xq - iq
-                    div = corr / (dd * 12.589254117941673)
+                    div = corr / (dd * DIV_CONSTANT)
                     fr0 = div * (1.0 - fr)
                     fr1 = div * fr
                     for b in range(NB):
@@ -461,28 +568,7 @@ def _block_energy(
                 else:
                     for b in range(NB):
                         tl[b] = 0.0
-                    _add_point(
-                        d2w,
-                        dz2s[i],
-                        corr,
-                        use_tab,
-                        inv_step,
-                        tab[0:0, 0],
-                        zs,
-                        bz[i],
-                        g,
-                        gs,
-                        p,
-                        kb,
-                        f25,
-                        f15,
-                        f075,
-                        wf_b,
-                        catm,
-                        lin_amin_h_far,
-                        tr,
-                        tl,
-                    )
+                    _add_exact_point(d2w, corr, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
                     for m in range(npd):
                         for b in range(NB):
                             acc[i, m, b] += w_cl[ci, m, b] * tl[b]
@@ -521,7 +607,7 @@ def _block_energy(
                             xq = dm * inv_step
                             iq = int(xq)
                             fr = xq - iq
-                            div = length / ((dm2 + dz2) * 12.589254117941673)
+                            div = length / ((dm2 + dz2) * DIV_CONSTANT)
                             fr0 = div * (1.0 - fr)
                             fr1 = div * fr
                             for b in range(NB):
@@ -531,28 +617,7 @@ def _block_energy(
                         else:
                             for b in range(NB):
                                 tl[b] = 0.0
-                            _add_point(
-                                dm2,
-                                dz2,
-                                length,
-                                use_tab,
-                                inv_step,
-                                tab[0:0, 0],
-                                zs,
-                                bz[i],
-                                g,
-                                gs,
-                                p,
-                                kb,
-                                f25,
-                                f15,
-                                f075,
-                                wf_b,
-                                catm,
-                                lin_amin_h_far,
-                                tr,
-                                tl,
-                            )
+                            _add_exact_point(dm2, length, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
                             for m in range(npd):
                                 for b in range(NB):
                                     acc[i, m, b] += w_seg[s, m, b] * tl[b]
@@ -586,9 +651,10 @@ def _block_energy(
                         continue
                     hit = True
                     cnt[i] += 1
-                    _point_to_acc(
-                        dp2, dz2, li, use_tab, inv_step, tabz, zs, bz[i], g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr, tl
-                    )
+                    if use_tab:
+                        _add_table_point(dp2, dz2, li, inv_step, tabz, tl)
+                    else:
+                        _add_exact_point(dp2, li, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
                 if hit:
                     for m in range(npd):
                         for b in range(NB):
@@ -597,68 +663,37 @@ def _block_energy(
 
 @njit(cache=True, parallel=True)
 def map_energy(
-    rx,
-    ry,
-    rz,
-    z_index,
-    block_start,
-    sx0,
-    sy0,
-    sx1,
-    sy1,
-    slen,
-    seg_start,
-    w_seg,
-    lv_nx,
-    lv_ny,
-    lv_off,
-    cl_x,
-    cl_y,
-    cl_rho,
-    cl_len,
-    w_cl,
-    cl_px,
-    cl_py,
-    cl_mom,
-    gx0,
-    gy0,
-    cell0,
-    theta,
-    zs,
-    cutoff,
-    ratio,
-    g,
-    gs,
-    p,
-    kb,
-    f25,
-    f15,
-    f075,
-    wf_b,
-    catm,
-    tab,
-    tab_step,
-):
+    receivers: Receivers,
+    segments: Segments,
+    w_seg: FloatArray,
+    pyramid: Pyramid,
+    clusters: ClusterPowers,
+    settings: MapSettings,
+    ground: Ground,
+    bands: BandTerms,
+    table: TransferTable,
+) -> tuple[FloatArray, IntArray]:
     """Band energies (linear, 10^(L/10)) at each receptor, shape (n_receptors, n_periods, 8), and the
     number of point-source evaluations per receptor.
 
-    Receptors come in spatial blocks (block ``j`` is rows ``block_start[j]:block_start[j+1]``),
-    processed in parallel. Segments are sorted by level-0 cell (cell ``c`` holds rows
-    ``seg_start[c]:seg_start[c+1]``); ``w_seg`` (n_segments, n_periods, 8) is each segment's per-metre
-    power (linear 10^(L'_W/10)) and ``w_cl`` the summed power (× length) of every pyramid cell,
-    evaluated at ``(cl_px, cl_py)`` with the second moments ``cl_mom`` (see :func:`build_pyramid`,
-    :func:`cluster_power`). Each segment is split into n equal parts of length ≤ max(1 m, d_min/ratio)
-    (NMPB 2008, as in NoiseModelling), d_min the 3-D distance from the receptor; point sources
-    farther than ``cutoff`` (projected) are skipped. With a non-empty ``tab`` (n_heights, n_steps, 8)
-    (:func:`transfer_table`) the ground and air terms are interpolated in projected distance from the
-    table of receptor height ``z_index[r]``; otherwise they are evaluated exactly per pair.
+    Receptors come in spatial blocks (:class:`Receivers`), processed in parallel. ``w_seg``
+    (n_segments, n_periods, 8) is each segment's per-metre power (linear 10^(L'_W/10)) and
+    ``clusters`` the summed power (× length) of every pyramid cell, evaluated at its power centroid
+    with its second moments (see :func:`build_pyramid`, :func:`cluster_power`). Each segment is split
+    into n equal parts of length ≤ max(1 m, d_min/ratio) (NMPB 2008, as in NoiseModelling), d_min the
+    3-D distance from the receptor; point sources farther than the cutoff (projected) are skipped.
+    With a non-empty ``table`` (:func:`transfer_table`) the ground and air terms are interpolated in
+    projected distance from the table of the receptor's height; otherwise they are evaluated exactly
+    per pair.
     """
+    rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
+    cutoff = settings.cutoff_m
     nr = rx.shape[0]
     npd = w_seg.shape[1]
     out = np.zeros((nr, npd, NB))
     count = np.zeros(nr, dtype=np.int64)
-    top = lv_nx.shape[0] - 1
-    ctop = cell0 * (1 << top)
+    top = pyramid.level_nx.shape[0] - 1
+    ctop = pyramid.cell_m * (1 << top)
     nblocks = block_start.shape[0] - 1
     for j in prange(nblocks):
         lo = block_start[j]
@@ -666,6 +701,7 @@ def map_energy(
         span = 0.0
         for i in range(lo, hi):
             span = max(span, abs(rx[i] - rx[lo]), abs(ry[i] - ry[lo]))
+        # room for the top-level cells within reach of the block plus one pending descent per level
         nstack = (int(2.0 * (cutoff + 2.0 * span) / ctop) + 5) ** 2 + 4 * (top + 2)
         stack = np.empty((nstack, 3), dtype=np.int64)
         _block_energy(
@@ -673,42 +709,14 @@ def map_energy(
             ry[lo:hi],
             rz[lo:hi],
             z_index[lo:hi],
-            sx0,
-            sy0,
-            sx1,
-            sy1,
-            slen,
-            seg_start,
+            segments,
             w_seg,
-            lv_nx,
-            lv_ny,
-            lv_off,
-            cl_x,
-            cl_y,
-            cl_rho,
-            cl_len,
-            w_cl,
-            cl_px,
-            cl_py,
-            cl_mom,
-            gx0,
-            gy0,
-            cell0,
-            theta,
-            zs,
-            cutoff,
-            ratio,
-            g,
-            gs,
-            p,
-            kb,
-            f25,
-            f15,
-            f075,
-            wf_b,
-            catm,
-            tab,
-            tab_step,
+            pyramid,
+            clusters,
+            settings,
+            ground,
+            bands,
+            table,
             out[lo:hi],
             count[lo:hi],
             stack,
@@ -717,9 +725,13 @@ def map_energy(
 
 
 @njit(cache=True)
-def build_pyramid(sx0, sy0, sx1, sy1, slen, seg_cell, lv_nx, lv_ny, lv_off, cell0):
+def build_pyramid(
+    segments: Segments, level_nx: IntArray, level_ny: IntArray, level_offset: IntArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Centroid (length-weighted), radius (farthest segment end from the centroid) and length of every
-    pyramid cell; segment ``s`` lies in level-0 cell ``seg_cell[s]`` (by its midpoint)."""
+    pyramid cell; segment ``s`` lies in level-0 cell ``segments.cell[s]`` (by its midpoint)."""
+    sx0, sy0, sx1, sy1, slen, seg_cell = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell
+    lv_nx, lv_off = level_nx, level_offset
     ncell = lv_off[-1]
     nlev = lv_nx.shape[0]
     cx = np.zeros(ncell)
@@ -754,12 +766,17 @@ def build_pyramid(sx0, sy0, sx1, sy1, slen, seg_cell, lv_nx, lv_ny, lv_off, cell
 
 
 @njit(cache=True)
-def cluster_power(w_seg, w_ref, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_off, a_weight):
+def cluster_power(
+    w_seg: FloatArray, w_ref: FloatArray, segments: Segments, level_nx: IntArray, level_offset: IntArray, a_weight: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
     """Summed power (per-metre power × length) of every pyramid cell, shape (n_cells, n_periods, 8),
     the power-weighted centroid of each cell (weights: A-weighted reference power ``w_ref``, per
     segment and band), where the cell is evaluated as one point source, and the central second
     moments (xx, xy, yy) of that power about the centroid, for the curvature correction of the
-    1/d² spreading. The energies are linear in ``w_seg`` for a fixed ``w_ref``."""
+    1/d² spreading. The energies are linear in ``w_seg`` for a fixed ``w_ref``.
+    The four results are the fields of :class:`ClusterPowers`."""
+    sx0, sy0, sx1, sy1, slen, seg_cell = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell
+    lv_nx, lv_off = level_nx, level_offset
     ncell = lv_off[-1]
     nlev = lv_nx.shape[0]
     npd = w_seg.shape[1]
@@ -802,20 +819,20 @@ def cluster_power(w_seg, w_ref, slen, sx0, sy0, sx1, sy1, seg_cell, lv_nx, lv_of
 
 
 @njit(cache=True)
-def transfer_table(zr_values, zs, n_steps, step, g, gs, p, kb, f25, f15, f075, wf_b, catm):
+def transfer_table(zr_values: FloatArray, zs: float, n_steps: int, step: float, ground: Ground, bands: BandTerms) -> FloatArray:
     """Excess transfer (ground H/F p-mixed × air absorption, divergence removed) on a grid of projected
     distances ``i·step``, per receptor height: shape (len(zr_values), n_steps, 8)."""
     nz = zr_values.shape[0]
     out = np.empty((nz, n_steps, NB))
-    lin_amin_h_far = 10.0 ** (0.3 * (1.0 - g))
+    lin_amin_h_far = 10.0 ** (0.3 * (1.0 - ground.g_path))
     for j in range(nz * n_steps):
         iz = j // n_steps
         i = j % n_steps
         dp = max(i * step, 0.01)
         zr = zr_values[iz]
         tr = np.empty(NB)
-        _point_transfer(dp, zs, zr, g, gs, p, kb, f25, f15, f075, wf_b, catm, lin_amin_h_far, tr)
+        _point_transfer(dp, zs, zr, ground, bands, lin_amin_h_far, tr)
         d2 = dp * dp + (zr - zs) * (zr - zs)
         for b in range(NB):
-            out[iz, i, b] = tr[b] * d2 * 12.589254117941673
+            out[iz, i, b] = tr[b] * d2 * DIV_CONSTANT
     return out

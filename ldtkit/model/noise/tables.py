@@ -1,5 +1,6 @@
 """CNOSSOS-EU road emission tables (Table F-1 vehicle coefficients, F-2 studded tyres,
-F-3 junctions, F-4 road surfaces), read from the package data ``ldtkit/model/data/``.
+F-3 junctions, F-4 road surfaces), read from the package data ``ldtkit/model/data/``, and the
+octave bands every noise stage shares.
 
 Two coefficient sets are shipped: ``"2021"`` (Delegated Directive (EU) 2021/1226, in force)
 and ``"2015"`` (Directive (EU) 2015/996, superseded). Arrays are indexed
@@ -23,6 +24,7 @@ from functools import cache
 from importlib import resources
 
 import numpy as np
+import numpy.typing as npt
 
 from ldtkit.errors import InvalidValueError
 
@@ -39,18 +41,18 @@ _SURF_FILE = "cnossos_road_surfaces.csv"
 
 @dataclass(frozen=True)
 class RoadCoefficients:
-    """Table F-1/F-2/F-3 for one coefficient set; arrays of shape (5, 8) or (5,)."""
+    """Table F-1/F-2/F-3 for one coefficient set; arrays of shape (5, 8) or (5,), read-only."""
 
     coeff_set: str
-    AR: np.ndarray
-    BR: np.ndarray
-    AP: np.ndarray
-    BP: np.ndarray
-    a_stud: np.ndarray  # (8,), category 1 only
-    b_stud: np.ndarray  # (8,)
-    CR: np.ndarray  # (3, 5): junction type k = 0 (none), 1 (crossing with lights), 2 (roundabout)
-    CP: np.ndarray  # (3, 5)
-    K_temp: np.ndarray  # (5,) dB/°C
+    AR: npt.NDArray[np.float64]
+    BR: npt.NDArray[np.float64]
+    AP: npt.NDArray[np.float64]
+    BP: npt.NDArray[np.float64]
+    a_stud: npt.NDArray[np.float64]  # (8,), category 1 only
+    b_stud: npt.NDArray[np.float64]  # (8,)
+    CR: npt.NDArray[np.float64]  # (3, 5): junction type k = 0 (none), 1 (crossing with lights), 2 (roundabout)
+    CP: npt.NDArray[np.float64]  # (3, 5)
+    K_temp: npt.NDArray[np.float64]  # (5,) dB/°C
     v_ref_kmh: float
     T_ref_C: float
     source_height_m: float
@@ -71,10 +73,14 @@ def _rows(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _ro(a: np.ndarray) -> np.ndarray:
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    a.setflags(write=False)
-    return a
+def _read_only(a: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    out = np.ascontiguousarray(a, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+#: A-weighting per octave band (dB), for dB(A) totals.
+A_WEIGHTING_DB: npt.NDArray[np.float64] = _read_only([-26.2, -16.1, -8.6, -3.2, 0.0, 1.2, 1.0, -1.1])
 
 
 @cache
@@ -103,22 +109,25 @@ def road_coefficients(coefficients: str = "2021") -> RoadCoefficients:
     if not seen.all():
         raise InvalidValueError(f"ldtkit/model/data/{_COEF_FILE}: coefficient set {key} is incomplete")
     return RoadCoefficients(
-        key,
-        *(_ro(arr[k]) for k in ("AR", "BR", "AP", "BP")),
-        _ro(a_stud),
-        _ro(b_stud),
-        _ro(CR),
-        _ro(CP),
-        _ro(K),
-        scal["v"],
-        scal["T"],
-        scal["h"],
+        coeff_set=key,
+        AR=_read_only(arr["AR"]),
+        BR=_read_only(arr["BR"]),
+        AP=_read_only(arr["AP"]),
+        BP=_read_only(arr["BP"]),
+        a_stud=_read_only(a_stud),
+        b_stud=_read_only(b_stud),
+        CR=_read_only(CR),
+        CP=_read_only(CP),
+        K_temp=_read_only(K),
+        v_ref_kmh=scal["v"],
+        T_ref_C=scal["T"],
+        source_height_m=scal["h"],
     )
 
 
 @cache
-def _surfaces(key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+def _surfaces(key: str) -> dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]]:
+    out: dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]] = {}
     for r in _rows(_SURF_FILE):
         if r["coeff_set"] != key:
             continue
@@ -126,15 +135,21 @@ def _surfaces(key: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         c, b = CATEGORIES.index(r["category"]), BANDS_HZ.index(int(r["freq_hz"]))
         alpha[c, b] = float(r["alpha_dB"])
         beta[c] = float(r["beta"])
-    return {k: (_ro(a), _ro(b)) for k, (a, b) in out.items()}
+    return {k: (_read_only(a), _read_only(b)) for k, (a, b) in out.items()}
 
 
 def surface_codes(coefficients: str = "2021") -> list[str]:
-    """Table F-4 road-surface codes available in a coefficient set (``"DEF"`` is the reference surface)."""
+    """Table F-4 road-surface codes available in a coefficient set (``"DEF"`` is the reference surface).
+
+    Examples
+    --------
+    >>> "DEF" in surface_codes("2021")
+    True
+    """
     return list(_surfaces(_set_key(coefficients)))
 
 
-def surface_correction(surface: str, coefficients: str = "2021") -> tuple[np.ndarray, np.ndarray]:
+def surface_correction(surface: str, coefficients: str = "2021") -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Table F-4 ``(alpha (5, 8), beta (5,))`` of a road surface code such as ``"NL05"``."""
     table = _surfaces(_set_key(coefficients))
     if surface not in table:

@@ -1,0 +1,84 @@
+"""CNOSSOS-EU road-traffic noise: emission, propagation, Lden maps and exposure.
+
+Emission follows Directive (EU) 2015/996 Annex II 2.2 with Table F-1/F-4 of Delegated
+Directive (EU) 2021/1226 by default (``coefficients="2015"`` selects the superseded set).
+Propagation follows Annex II 2.5 for the direct path: line sources split into point sources,
+geometric divergence, ISO 9613-1 air absorption and the ground effect in homogeneous and
+favourable conditions (on a flat mean plane in maps; over a terrain profile's mean plane in
+:func:`path_attenuation`), mixed with the occurrence ``p`` of favourable conditions.
+Diffraction over buildings and barriers and reflections are not modelled yet, so maps do
+not show screening by buildings (a conservative, upper-bound picture in dense streets).
+
+One module per stage, all public names re-exported here:
+
+- :mod:`~ldtkit.model.noise.tables`: Tables F-1 to F-4, vehicle categories, octave bands, A-weighting.
+- :mod:`~ldtkit.model.noise.emission`: :func:`line_emission` / :func:`emission_per_link`, L'_W per
+  octave band of one road / many links.
+- :mod:`~ldtkit.model.noise.attenuation`: :func:`path_attenuation`, every attenuation term of one
+  source–receiver path (ISO/TR 17534-4 TC01–TC05), and ISO 9613-1 air absorption.
+- :mod:`~ldtkit.model.noise.sources`: :func:`noise_sources`, road centre lines as source segments.
+- :mod:`~ldtkit.model.noise.propagation`: :func:`noise_propagation`, the traffic-independent part
+  of a map, prepared once for many scenarios.
+- :mod:`~ldtkit.model.noise.compute`: :func:`compute_noise` / :func:`compute_noise_many` →
+  :class:`NoiseMap`.
+- :mod:`~ldtkit.model.noise.maps`: :class:`NoiseMap` (Lday, Levening, Lnight, Lden, exposure per
+  END band), :func:`lden_db`, :func:`exposure_counts`.
+
+The numba loops are in :mod:`ldtkit.model.kernels.noise`; the END bands in :mod:`ldtkit.model.limits`.
+
+Examples
+--------
+>>> from ldtkit.model.noise import line_emission
+>>> lw = line_emission({"1": 1000.0, "3": 100.0}, {"1": 50.0, "3": 50.0})
+>>> lw.shape
+(8,)
+"""
+
+from __future__ import annotations
+
+from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
+from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many
+from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
+from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
+from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
+from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
+from ldtkit.model.noise.tables import (
+    A_WEIGHTING_DB,
+    BANDS_HZ,
+    CATEGORIES,
+    COEFF_SETS,
+    RoadCoefficients,
+    road_coefficients,
+    surface_codes,
+    surface_correction,
+)
+
+__all__ = [
+    "A_WEIGHTING_DB",
+    "BANDS_HZ",
+    "CATEGORIES",
+    "COEFF_SETS",
+    "EXACT_BANDS_HZ",
+    "JUNCTION_TYPES",
+    "PERIOD_ORDER",
+    "SOURCE_HEIGHT_M",
+    "MapArrays",
+    "NoiseMap",
+    "NoisePropagation",
+    "NoiseSources",
+    "PathAttenuation",
+    "RoadCoefficients",
+    "atmospheric_absorption_db_km",
+    "compute_noise",
+    "compute_noise_many",
+    "emission_per_link",
+    "exposure_counts",
+    "lden_db",
+    "line_emission",
+    "noise_propagation",
+    "noise_sources",
+    "path_attenuation",
+    "road_coefficients",
+    "surface_codes",
+    "surface_correction",
+]
