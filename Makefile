@@ -39,7 +39,7 @@ reports:
 	$(BIN)/ldtkit report notebooks/pedestrianisation.ipynb --out $(OUT)/reports
 	$(BIN)/ldtkit report notebooks/air_validation.ipynb --out $(OUT)/reports
 
-# Style and import contracts: fast, so they run before the reports and the tests.
+# Style, import contracts and types: fast, so they run before the reports and the tests.
 style:
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -50,7 +50,7 @@ lint: style
 	$(BIN)/mypy
 
 # pytest also runs the doctests of every ldtkit module (testpaths and --doctest-modules in pyproject.toml).
-test: setup-test style browser reports
+test: setup-test lint browser reports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 bench: $(BIN)/python
