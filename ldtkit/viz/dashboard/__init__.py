@@ -19,13 +19,7 @@ Every public name is importable from here (``from ldtkit.viz import dashboard;
 dashboard.ScenarioDashboard``). Use-case notebooks call these through
 :mod:`ldtkit.viz.use_case`.
 
-Examples
---------
->>> scenario_from_query("scenario=closed_both", allowed=["baseline", "closed_both"], default="baseline")
-('closed_both', None)
->>> name, notice = scenario_from_query("scenario=__import__('os')", allowed=["baseline"], default="baseline")
->>> name, notice is not None
-('baseline', True)
+Examples are in :mod:`ldtkit.viz.dashboard.query`, whose doctests run with the tests.
 """
 
 from __future__ import annotations

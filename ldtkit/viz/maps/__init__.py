@@ -22,21 +22,7 @@ column (e.g. ``flow_vph``), receptor points on a regular grid with a value colum
 (``from ldtkit.viz import maps; maps.CompareMap``). The Lden classes and the NO2 limit come
 from :mod:`ldtkit.model.limits` (:data:`MAP_LDEN_BANDS_DB`, :data:`NO2_LIMIT_UGM3`).
 
-Examples
---------
->>> import geopandas as gpd
->>> from shapely.geometry import LineString
->>> links = gpd.GeoDataFrame(
-...     {"flow_vph": [120.0, 800.0]},
-...     geometry=[LineString([(3.72, 51.05), (3.73, 51.05)]), LineString([(3.73, 51.05), (3.73, 51.06)])],
-...     crs=4326,
-... )
->>> scale = ColorScale.shared(links["flow_vph"], cmap="viridis", label="flow (veh/h)")
->>> m = CompareMap("Baseline", "Bridge closed", center=(51.05, 3.72), zoom=14, basemap=None)
->>> _ = m.add_links(links, "flow_vph", side="left", scale=scale)
->>> _ = m.add_links(links, "flow_vph", side="right", scale=scale)
->>> _ = m.add_legend(scale)
->>> m.widget  # doctest: +SKIP
+Examples are in :mod:`ldtkit.viz.maps.leaflet`, whose doctests run with the tests.
 """
 
 from __future__ import annotations
