@@ -181,8 +181,9 @@ def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(ghent
 
     shutil.copytree(ghent_run[1], tmp_path, dirs_exist_ok=True)  # baseline and inputs cached
 
-    # close every car link within 2 km of the old town: zones inside lose all access
-    cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 600}]})
+    # close every car link within 1.5 km of the old town: zones near its centre have no open road
+    # within the connectors' re-attachment distance (500 m), so they lose all access
+    cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 1500}]})
     with pytest.raises(DisconnectedDemandError, match=r"scenario 'cordon', day period: .*trips"):
         run("ghent", [cut], cache_dir=tmp_path, on_disconnected="raise", **TRAFFIC)
     with pytest.warns(UserWarning, match="have no path"):
