@@ -1,19 +1,26 @@
 """Benchmark: ldtkit's static assignment against AequilibraE, same networks, same run.
 
-Prints, for SiouxFalls, Chicago-Sketch and Berlin-Center, the wall time to reach relative
-gaps 1e-4 and 1e-5 with ldtkit (``method="path"``) and AequilibraE (``bfw``), both with 2
-threads, and their ratio. ldtkit's numba compile / cache-load time is measured separately
-(a first call on SiouxFalls) and excluded. Also prints the peak RSS of a fresh process
-assigning Berlin-Center to 1e-4, and the wall time of a whole ``ldtkit assign`` process on
-Chicago-Sketch at 1e-5: with the ahead-of-time compiled kernels it uses when built
-(``python -m ldtkit.cli.warmup``) and, for comparison, with ``--kernels jit``.
+For SiouxFalls, Chicago-Sketch, Berlin-Center and the Austin region, at relative gaps 1e-4 and
+1e-5, prints ldtkit's whole ``ldtkit assign`` process (wall time including start-up and
+reading the files, iterations, time per iteration, peak RSS, and which kernels it picked)
+beside AequilibraE ``bfw`` with 2 threads (time of ``execute()`` alone, its graph set-up
+excluded, and iterations), and their ratio. OD pairs without a path (Austin has 1,157) are
+left out by both.
+
+For the networks of ``--accuracy`` (default Austin) it also runs ldtkit at 1e-5 a second time
+(the flows must be identical: determinism) and at 1e-6, and prints the RMSE of the 1e-5
+flows against the 1e-6 ones as a share of the mean link flow. Last, the whole ``ldtkit
+assign`` process on Chicago-Sketch at 1e-5 with the kernels it picks and with ``--kernels jit``.
+
+tap-b is not compared: it is not built in this environment.
 
 AequilibraE is a benchmark-only dependency (``pip install ldtkit[bench]``); without it the
 ldtkit figures are printed alone.
 
 Usage::
 
-    python benchmarks/assignment.py [--shared ../shared] [--networks SiouxFalls,Chicago-Sketch,Berlin-Center]
+    python benchmarks/assignment.py [--shared ../shared] [--networks SiouxFalls,Chicago-Sketch,Berlin-Center,Austin]
+        [--accuracy Austin] [--skip-aequilibrae]
 """
 
 from __future__ import annotations
@@ -24,8 +31,10 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 THREADS = int(os.environ["NUMBA_NUM_THREADS"])
 
 import argparse  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -42,12 +51,40 @@ def _shared(arg: str | None) -> Path:
     sys.exit("TNTP data not found: pass --shared DIR (the folder holding data/tntp)")
 
 
-def run_ldtkit(net, dem, gap: float) -> dict:
-    from ldtkit.model.assignment import assign
+#: ``ldtkit assign`` as its console script runs it, printing the process's peak RSS at the end
+_CLI = (
+    "import resource, sys\n"
+    "from ldtkit.cli import main\n"
+    "rc = main(sys.argv[1:])\n"
+    "print('peak_rss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    "sys.exit(rc)\n"
+)
 
+
+def run_ldtkit(folder: Path, gap: float, out: Path, kernels: str = "auto") -> dict:
+    """A whole ``ldtkit assign`` process: wall time, peak RSS and what it printed."""
+    cmd = [sys.executable, "-c", _CLI, "assign", "--tntp", str(folder), "--gap", f"{gap:g}", "--max-iter", "1000"]
+    cmd += ["--drop-disconnected", "--kernels", kernels, "--out", str(out)]
     t = time.perf_counter()
-    r = assign(net, dem, gap=gap, max_iter=1000, progress=False)
-    return {"s": time.perf_counter() - t, "it": r.iterations, "gap": r.gap, "obj": r.objective}
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    s = time.perf_counter() - t
+    if proc.returncode:
+        raise RuntimeError(f"ldtkit assign {folder.name} --gap {gap:g} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    lines = dict(ln.split(None, 1) for ln in proc.stdout.splitlines() if len(ln.split(None, 1)) == 2)
+    it = int(lines["iterations"])
+    assign_s = float(lines["seconds"].split("(assignment", 1)[1].split(")")[0])
+    return {
+        "s": s,
+        "it": it,
+        "s_per_it": assign_s / max(it, 1),
+        "gap": float(lines["gap"].split()[0]),
+        "rss_mb": int(lines["peak_rss_kb"]) / 1024,
+        "kernels": "AOT" if "ahead-of-time" in lines["method"] else "JIT",
+    }
+
+
+def _flows(path: Path) -> np.ndarray:
+    return np.loadtxt(path, delimiter=",", skiprows=1, usecols=2)
 
 
 def aeq_available() -> str | None:
@@ -121,17 +158,6 @@ def run_aeq(g, mat, has_fixed: bool, gap: float) -> dict:
     return {"s": s, "it": int(rep["iteration"][-1]), "gap": float(rep["rgap"][-1])}
 
 
-def peak_rss_berlin(shared: Path) -> str:
-    code = (
-        "import resource, ldtkit.model.assignment as A, ldtkit.model.loaders.tntp as T\n"
-        f"p = {str(shared / 'data' / 'tntp' / 'Berlin-Center')!r}\n"
-        "r = A.assign(T.network_from_tntp(p), T.demand_from_tntp(p), gap=1e-4, progress=False)\n"
-        "print(f'{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB peak RSS, gap {r.gap:.2e}')\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
-    return out.stdout.strip() or out.stderr.strip()[-300:]
-
-
 def cli_process_time(shared: Path, kernels: str) -> str:
     """Wall time of whole ``ldtkit assign`` processes (median of 3, after one untimed run)."""
     exe = Path(sys.executable).with_name("ldtkit")
@@ -152,42 +178,59 @@ def cli_process_time(shared: Path, kernels: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shared", default=None)
-    ap.add_argument("--networks", default="SiouxFalls,Chicago-Sketch,Berlin-Center")
+    ap.add_argument("--networks", default="SiouxFalls,Chicago-Sketch,Berlin-Center,Austin")
+    ap.add_argument("--accuracy", default="Austin", help="networks whose 1e-5 flows are checked (repeat run, 1e-6 run); '' for none")
     ap.add_argument("--skip-aequilibrae", action="store_true")
     args = ap.parse_args(argv)
     shared = _shared(args.shared)
     tntp = shared / "data" / "tntp"
 
-    import numba
-
     from ldtkit.model.loaders.tntp import demand_from_tntp, network_from_tntp
 
-    print(f"threads: {THREADS} (numba {numba.get_num_threads()}), machine load {os.getloadavg()[0]:.1f}, cores {os.cpu_count()}")
-    # compile / cache-load time, measured on SiouxFalls and excluded from the timings below
-    sf = network_from_tntp(tntp / "SiouxFalls"), demand_from_tntp(tntp / "SiouxFalls")
-    first = run_ldtkit(*sf, 1e-4)["s"]
-    again = run_ldtkit(*sf, 1e-4)["s"]
-    print(f"ldtkit numba compile/cache-load (first call minus steady state): {first - again:.2f} s")
-
+    print(f"threads: {THREADS}, machine load {os.getloadavg()[0]:.1f}, cores {os.cpu_count()}")
+    print("tap-b: not compared (not built in this environment)")
     why_not = "skipped (--skip-aequilibrae)" if args.skip_aequilibrae else aeq_available()
     if why_not:
         print(f"AequilibraE not available: {why_not} -- printing ldtkit figures alone")
-    header = f"{'network':16s} {'gap':>7s} | {'ldtkit s':>9s} {'it':>4s} {'gap reached':>11s} | {'AequilibraE s':>13s} {'it':>5s} {'gap reached':>11s} | {'ratio':>6s}"
+    header = (
+        f"{'network':15s} {'gap':>5s} | {'ldtkit s':>8s} {'it':>3s} {'ms/it':>6s} {'gap':>8s} {'RSS MB':>6s} {'kern':>4s} |"
+        f" {'AequilibraE s':>13s} {'it':>5s} {'s/it':>6s} {'gap':>8s} | {'ratio':>6s} {'load':>4s}"
+    )
     print(header)
     print("-" * len(header))
+    out = Path(tempfile.mkdtemp(prefix="ldtkit-bench-"))
     for name in args.networks.split(","):
-        net, dem = network_from_tntp(tntp / name), demand_from_tntp(tntp / name)
-        aeq = aeq_setup(net, dem) if not why_not else None
+        aeq = None
+        if not why_not:
+            net, dem = network_from_tntp(tntp / name), demand_from_tntp(tntp / name)
+            aeq = aeq_setup(net, dem)
+            del net, dem
         for g in GAPS:
-            lt = run_ldtkit(net, dem, g)
-            line = f"{name:16s} {g:7.0e} | {lt['s']:9.3f} {lt['it']:4d} {lt['gap']:11.2e} |"
+            lt = run_ldtkit(tntp / name, g, out / f"{name}-{g:g}.csv")
+            line = (
+                f"{name:15s} {g:5.0e} | {lt['s']:8.2f} {lt['it']:3d} {1e3 * lt['s_per_it']:6.1f} {lt['gap']:8.2e} {lt['rss_mb']:6.0f}"
+                f" {lt['kernels']:>4s} |"
+            )
             if aeq is not None:
                 at = run_aeq(*aeq, g)
-                line += f" {at['s']:13.3f} {at['it']:5d} {at['gap']:11.2e} | {at['s'] / lt['s']:5.1f}x"
+                line += f" {at['s']:13.2f} {at['it']:5d} {at['s'] / max(at['it'], 1):6.3f} {at['gap']:8.2e} | {at['s'] / lt['s']:5.1f}x"
             else:
-                line += f" {'-':>13s} {'-':>5s} {'-':>11s} | {'-':>6s}"
-            print(line, flush=True)
-    print(f"Berlin-Center to 1e-4 in a fresh process: {peak_rss_berlin(shared)}")
+                line += f" {'-':>13s} {'-':>5s} {'-':>6s} {'-':>8s} | {'-':>6s}"
+            print(line + f" {os.getloadavg()[0]:4.1f}", flush=True)
+    for name in filter(None, args.accuracy.split(",")):
+        first = out / f"{name}-1e-05.csv"
+        if not first.exists():
+            run_ldtkit(tntp / name, 1e-5, first)
+        again = run_ldtkit(tntp / name, 1e-5, out / f"{name}-1e-05-again.csv")
+        same = first.read_bytes() == (out / f"{name}-1e-05-again.csv").read_bytes()
+        ref = run_ldtkit(tntp / name, 1e-6, out / f"{name}-1e-06.csv")
+        f5, f6 = _flows(first), _flows(out / f"{name}-1e-06.csv")
+        rmse = float(np.sqrt(np.mean((f5 - f6) ** 2)) / np.mean(f6))
+        print(
+            f"{name}: second run at 1e-5 {again['s']:.2f} s, flows {'identical' if same else 'DIFFERENT'}; "
+            f"1e-6 in {ref['s']:.2f} s ({ref['it']} iterations); RMSE of the 1e-5 flows against 1e-6: {100 * rmse:.3f} % of the mean flow"
+        )
+    shutil.rmtree(out, ignore_errors=True)
     print(f"whole `ldtkit assign` process, Chicago-Sketch, gap 1e-5: {cli_process_time(shared, 'auto')}")
     print(f"  the same with --kernels jit: {cli_process_time(shared, 'jit')}")
     return 0

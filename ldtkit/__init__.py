@@ -36,6 +36,7 @@ _LAZY = {
     "run": ("study.runner", "run"),
     "compare": ("study.compare", "compare"),
     "indicators_table": ("study.compare", "indicators_table"),
+    "select_link": ("study.select_link", "select_link"),
     "demand_for_city": ("study.inputs", "demand_for_city"),
     "connect_zones": ("model.zones", "connect_zones"),
     "read_od": ("model.demand", "read_od"),

@@ -62,12 +62,13 @@ def test_every_public_name_resolves():
 
 
 def test_cli_run_athens_reports_dropped_trips(tmp_path, monkeypatch, capsys):
-    """The Great Walk cuts some zones off for heavy vehicles: an error by default, a report with the flag."""
+    """The Great Walk cuts some zones off for heavy vehicles: reported by default, an error with --strict."""
     monkeypatch.chdir(tmp_path)
-    assert main(["run", "athens", "--models", "traffic", "--out", "out"]) == 1
-    assert "have no path" in capsys.readouterr().err
+    assert main(["run", "athens", "--models", "traffic", "--out", "out", "--strict"]) == 1
+    err = capsys.readouterr().err
+    assert "have no path; the largest: " in err and "rerun without --strict" in err and "Traceback" not in err
     with pytest.warns(UserWarning, match="have no path"):  # and the dropped pairs are said, not silent
-        assert main(["run", "athens", "--models", "traffic", "--out", "out", "--drop-disconnected"]) == 0
+        assert main(["run", "athens", "--models", "traffic", "--out", "out"]) == 0
     out = capsys.readouterr().out
     assert "trips/h dropped" in out
     assert (tmp_path / "out" / "athens" / "indicators.csv").exists()

@@ -137,7 +137,13 @@ def test_defaults_are_the_model_functions_defaults():
         d = _defaults(func)
         assert {k: v for k, v in noise.items() if k in d} == {k: d[k] for k in noise if k in d}
     assert set(noise) <= set(_defaults(compute_noise))
-    assert dataclasses.asdict(ConnectorsConfig()).items() <= {**_defaults(connect_zones), "exclude_road_classes": ()}.items()
+    connectors = dataclasses.asdict(ConnectorsConfig())
+    reattach = connectors.pop("reattach_max_walk_m", None)  # used by reattach_connectors, not connect_zones
+    assert connectors.items() <= {**_defaults(connect_zones), "exclude_road_classes": ()}.items()
+    if reattach is not None:
+        from ldtkit.model.zones.connectors import reattach_connectors
+
+        assert reattach == _defaults(reattach_connectors)["max_walk_m"]
     ext = {k: v for k, v in dataclasses.asdict(ExternalConfig()).items() if k in _defaults(external_zones)}
     assert ext == {k: _defaults(external_zones)[k] for k in ext}
     net = NetworkConfig(source="osm")

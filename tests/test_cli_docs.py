@@ -70,6 +70,7 @@ def test_the_command_section_names_no_option_the_command_lacks(command):
 
 def test_the_exit_codes_are_documented():
     intro = _sections()[""]
-    for code in ("`0`", "`1`", "`2`"):
+    for code in ("`0`", "`1`", "`2`", "`3`", "`130`"):
         assert f"| {code} |" in intro
     assert "ldtkit: error: <message>" in intro
+    assert "ldtkit: unexpected error: <type>: <message> (run again with\n--verbose for the traceback)" in intro

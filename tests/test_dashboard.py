@@ -99,7 +99,8 @@ def test_indicator_differences_and_table(indicators):
     assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.50" in html
     # neutral (vehicle-km, people moving between noise bands) and unknown names: no colour
     plain = "<td style='text-align:right;padding:3px 8px'>"
-    assert f"{plain}+12,500</td>" in html and f"{plain}-20.0</td>" in html and f"{plain}+0.60</td>" in html
+    # people are whole: -20, not -20.0
+    assert f"{plain}+12,500</td>" in html and f"{plain}-20</td>" in html and f"{plain}+0.60</td>" in html
     ax = dashboard.plot_indicator_changes(indicators, baseline="baseline")
     widths = sorted(p.get_width() for p in ax.patches)
     assert widths[-1] == pytest.approx(24.0)  # mean delay 2.5 → 3.1 min under full closure
@@ -336,10 +337,13 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
 
     calls = {}
     scenarios = [Scenario.from_dict({"name": n, "measures": []}) for n in ("a", "b")]
-    city = NS(section=lambda key: {"bbox": [3.7, 51.0, 3.8, 51.1]})
+    watch = {"Bridge": {"street": "Rooigemlaan", "bridge": True}}
+    city = NS(section=lambda key: {"bbox": [3.7, 51.0, 3.8, 51.1]}, config=NS(compare=NS(watch=watch)))
     monkeypatch.setattr(use_case, "load_city", lambda name: city if name == "ghent" else None)
     monkeypatch.setattr(use_case, "run", lambda city, scen, **kw: calls.update(kw, scenarios=[s.name for s in scen]) or {"baseline": 0})
-    monkeypatch.setattr(use_case, "indicators_table", lambda results: "table")
+    # the table reports the watched links of city.toml
+    table = pd.DataFrame({"baseline": [1.0]}, index=["flow_vph: Bridge"])
+    monkeypatch.setattr(use_case, "study_table", lambda results, watch: table if list(watch) == ["Bridge"] else None)
     monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: {"labels": labels})
     case = use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, models=["traffic"], cache_dir=tmp_path, progress=True)
     assert calls == {
@@ -350,9 +354,147 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         "on_disconnected": "raise",
         "progress": True,
     }
-    assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a" and case.indicators == "table"
+    assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a"
+    pd.testing.assert_frame_equal(case.indicators, table)
     assert case.views == {"labels": {"a": "a", "b": "Bee"}}
     with pytest.raises(InvalidValueError, match="default scenario 'c'"):
         use_case.run_use_case("ghent", scenarios, default="c")
     with pytest.raises(InvalidValueError, match="no scenarios"):
         use_case.run_use_case("ghent", [])
+
+
+# ----------------------------------------------------------------------------- where and what
+def _marked_views() -> dict[str, ScenarioView]:
+    from ldtkit.viz.maps.measures import measure_marks
+
+    views = _views()
+    network_links = views["baseline"].links.assign(link_id=np.arange(6))
+    closed = ScenarioView(**{**views["closed_both"].__dict__})
+    closed.links = closed.links.assign(name=[f"Street {i}" for i in range(6)])
+    measure = NS(action="close", select={"street": "Street 0", "bridge": True}, direction="both", values={})
+    closed.marks = measure_marks(network_links, {"1:close": [0, 1]}, [measure])
+    views["closed_both"] = closed
+    views["baseline"].links = views["baseline"].links.assign(name=[f"Street {i}" for i in range(6)])
+    return views
+
+
+def test_measure_marks_label_the_touched_links():
+    views = _marked_views()
+    (mark,) = views["closed_both"].marks
+    assert mark.label == "Street 0 bridge: closed both ways"
+    assert mark.link_ids == (0, 1)
+    assert mark.geometry.length == pytest.approx(200.0)
+    assert mark.geometry.distance(mark.anchor) < 1e-6  # the pin sits on the touched road
+
+
+def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indicators):
+    import ipyleaflet
+
+    views = _marked_views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    markers = [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
+    assert len(markers) == 1 and "Street 0 bridge: closed both ways" in markers[0].icon.html
+    # the view opens on the changing roads (all six change here), not on the configured centre
+    lat, lon = dash.cmap.map.center
+    box = gpd.GeoSeries([LineString([(104_500.0, 194_000.0), (105_100.0, 194_000.0)])], crs="EPSG:31370").to_crs(4326).total_bounds
+    assert box[0] - 0.001 <= lon <= box[2] + 0.001 and box[1] - 0.001 <= lat <= box[3] + 0.001
+    assert dash.cmap.map.zoom == 16  # 700 m of road across a 900 px map, not the configured zoom 13
+    # one legend per half, titled by what each half shows
+    dash.layer_switch.value = "diff"
+    assert "Baseline: Traffic flow" in dash.legend_left.widget.value
+    assert "Closed Both: Change in flow" in dash.legend.widget.value
+    # switching scenario moves the marks: the inbound closure has no measures in this set
+    dash.dropdown.value = "closed_inbound"
+    assert not [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
+    # the headline block sits above the table
+    assert dash.table.value.index("ldtkit-headline") < dash.table.value.index("ldtkit-indicators")
+
+
+def test_hovering_a_changed_road_shows_its_flow_before_and_after(indicators):
+    views = _marked_views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    hover = dash.cmap.hover_layer
+    props = [f["properties"] for f in hover.data["features"]]
+    assert {p["name"] for p in props} == {f"Street {i}" for i in (0, 1, 4, 5)}  # roads 2 and 3 do not change
+    first = next(p for p in props if p["name"] == "Street 0")
+    assert (first["flow_base_vph"], first["flow_vph"], first["d_flow_vph"]) == (100.0, 0.0, -100.0)
+    dash.cmap.show_hover(hover.data["features"][0])
+    text = dash.cmap.hover_box.value
+    assert "Street 0" in text and "Before (veh/h)" in text and ">100<" in text and ">-100<" in text
+
+
+def test_plot_difference_scales_to_the_largest_change():
+    from ldtkit.viz import maps
+
+    d = gpd.GeoDataFrame(
+        {"d_flow_vph": np.r_[np.full(99, 5.0), -720.0]},
+        geometry=[LineString([(i, 0), (i + 1, 0)]) for i in range(100)],
+        crs="EPSG:31370",
+    )
+    ax = maps.plot_difference(d, "d_flow_vph", colorbar=False)
+    colours = np.asarray(ax.collections[-1].get_colors())
+    rdbu = matplotlib.colormaps["RdBu_r"]
+    # symmetric ±720: the largest decrease is the darkest blue, +5 stays near white (not saturated at ±50)
+    np.testing.assert_allclose(colours[-1], rdbu(0.0), atol=1e-6)
+    np.testing.assert_allclose(colours[0], rdbu(0.5 + 5.0 / 1440.0), atol=0.02)
+    matplotlib.pyplot.close(ax.figure)
+
+
+def test_static_report_marks_the_measure_on_the_maps_and_frames_the_change(indicators, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from ldtkit.viz.dashboard.static_report import static_report
+
+    figures, shown = [], []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    views = _marked_views()
+    static_report(views, indicators, baseline="baseline")
+    texts = [[t.get_text() for ax in f.axes for t in ax.texts] for f in figures]
+    maps = [t for t in texts if t]
+    # the baseline maps and the closure's change maps carry the label; the inbound closure has no measure here
+    assert len(maps) == 2 and all("Street 0 bridge: closed both ways" in t for t in maps)
+    html = "".join(getattr(o, "data", "") or "" for o in shown)
+    assert "ldtkit-headline" in html and "drag" not in html.lower()
+
+
+# ----------------------------------------------------------------------------- threshold indicators
+def _threshold_result(lden_shift: float, no2: list[float], dropped: list[float]) -> NS:
+    bands = {"Lden 55-59": 100.0 + lden_shift, "Lden 60-64": 50.0, "Lden >=75": 1.0, "Lnight 50-54": 30.0, "Lnight >=70": 2.0}
+    unassigned = pd.DataFrame({"origin": range(len(dropped)), "destination": 0, "class": "light", "trips": dropped})
+    return NS(
+        period_assignments={"day": NS(unassigned=unassigned)},
+        assignment=None,
+        noise=NS(exposure=lambda: bands),
+        air=NS(population=np.array([10.0, 20.0, 30.0, 40.0]), no2_ugm3=np.array(no2)),
+    )
+
+
+def test_threshold_indicators_count_people_above_the_end_and_no2_values():
+    from ldtkit.study.compare import threshold_indicators
+    from ldtkit.study.indicators import indicator
+
+    got = threshold_indicators(_threshold_result(0.0, [15.0, 20.0, 25.0, 45.0], [500.0, 222.6]))
+    assert got["people Lden >=55"] == 151.0 and got["people Lnight >=50"] == 32.0
+    assert got["people NO2 > 20 ug/m3"] == 70.0  # strictly above: 25 and 45 µg/m³
+    assert got["trips_without_route_vph"] == pytest.approx(722.6)
+    # every row is in the registry and fewer is better
+    assert {indicator(k).better for k in got} == {"less"}
+    assert indicator("people Lden >=55").label == "People above the END threshold (Lden ≥ 55 dB)"
+
+
+def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
+    from ldtkit.study import compare
+
+    results = {
+        "baseline": _threshold_result(0.0, [15.0, 20.0, 25.0, 45.0], []),
+        "closed": _threshold_result(-20.0, [15, 20, 21, 19], [50.0]),
+    }
+    pinned = pd.DataFrame({"baseline": [10.0], "closed": [12.0], "closed Δ": [2.0]}, index=["vehicle_hours"])
+    monkeypatch.setattr(compare, "indicators_table", lambda results, watch=None: pinned)
+    t = compare.study_table(results)
+    assert list(t.index[:1]) == ["vehicle_hours"] and list(t.columns) == list(pinned.columns)
+    assert t.at["people Lden >=55", "closed Δ"] == -20.0
+    assert t.at["people NO2 > 20 ug/m3", "closed"] == 30.0 and t.at["trips_without_route_vph", "closed Δ"] == 50.0
+    html = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    assert "Trips with no route (veh/h, day)" in html and "151 → 131" in html

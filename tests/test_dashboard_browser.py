@@ -41,6 +41,18 @@ CHROMIUM_ARGS = [
 ]
 FIRST_RENDER_LIMIT_S = 5.0
 DEFAULT_LABEL = "Rooigemlaan closed both ways"  # the notebook's default scenario
+MEASURE_LABEL = "Rooigemlaan bridge: closed both ways"  # the label pinned on the closed bridge
+# the screen point in the middle of the first changed road (hover pane) that lies inside the map
+HOVER_POINT_JS = """(() => {
+  const map = document.querySelector('.leaflet-container').getBoundingClientRect();
+  for (const path of document.querySelectorAll('.leaflet-hover-pane path')) {
+    const p = path.getPointAtLength(path.getTotalLength() / 2);
+    const q = new DOMPoint(p.x, p.y).matrixTransform(path.getScreenCTM());
+    if (q.x > map.left + 60 && q.x < map.right - 60 && q.y > map.top + 60 && q.y < map.bottom - 120
+        && document.elementFromPoint(q.x, q.y) === path) { return {x: q.x, y: q.y}; }
+  }
+  return null;
+})()"""
 # fragments of the notebook's code that must never reach the page
 CODE_FRAGMENTS = ("from ldtkit", "run_use_case(", "show_use_case(", "Scenario.from_dict", "cache_dir =")
 
@@ -185,6 +197,23 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         assert "Vehicle-kilometres per day" in table and DEFAULT_LABEL in table
         assert page.locator(".ldtkit-notice:visible").count() == 0
         _assert_no_code_or_traceback(page)
+        # where and what: the closed bridge's pin and label are visible in the first view
+        label = page.locator(".ldtkit-measure-label")
+        assert label.count() == 1 and label.first.is_visible()
+        assert label.first.inner_text() == MEASURE_LABEL
+        box, frame = label.first.bounding_box(), page.locator(".leaflet-container").first.bounding_box()
+        assert frame["x"] <= box["x"] <= frame["x"] + frame["width"] and frame["y"] <= box["y"] <= frame["y"] + frame["height"]
+        # a legend for each half
+        assert page.locator(".leaflet-control .ldtkit-legend:visible").count() == 2
+        assert "Baseline" in page.inner_text(".leaflet-bottom.leaflet-left .ldtkit-legend")
+        # hovering a road that changes shows its flow before and after
+        point = page.evaluate(HOVER_POINT_JS)
+        assert point is not None, "no changed road on screen to hover"
+        page.mouse.move(point["x"], point["y"])
+        page.wait_for_selector(".ldtkit-hover", timeout=10_000)
+        hover = page.inner_text(".ldtkit-hover")
+        assert "Before (veh/h)" in hover and "After (veh/h)" in hover and "Change (veh/h)" in hover
+        page.mouse.move(5, 5)
         page.wait_for_timeout(1000)  # let tiles/paths settle for the picture
         IMG.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMG / "dashboard_bridge_closure.png"), full_page=True)

@@ -457,6 +457,112 @@ def test_connect_zones_ids_and_errors():
     assert net.n_links == 10  # the input network is untouched
     far = zones.assign(x=[1000.0, 9000.0], y=[-100.0, 9000.0])
     with pytest.raises(EmptyStudyAreaError, match=r"zone 'b' at \(9000, 9000\): no car node within 2000 m"):
-        connect_zones(net, far)
+        connect_zones(net, far, on_unconnected="error")
     dropped = connect_zones(net, far, on_unconnected="drop")
     assert dropped.meta["zones_dropped"] == ["b"]
+
+
+def test_balance_relaxes_what_cannot_be_met_and_keeps_the_total():
+    from ldtkit.model.demand.gravity import balance
+
+    rng = np.random.default_rng(3)
+    seed = rng.uniform(0.1, 1.0, (12, 12))
+    np.fill_diagonal(seed, 0.0)
+    rows, cols = rng.uniform(1, 10, 12), rng.uniform(1, 10, 12)
+    cols *= rows.sum() / cols.sum()
+    # a consistent problem is balanced exactly, as by furness
+    b = balance(seed, rows, cols)
+    assert not b.relaxed and np.allclose(b.matrix, furness(seed, rows, cols), rtol=1e-12)
+    # zone 0 cannot be left (an origin reachable one way only) and zone 1 cannot be reached
+    cut = seed.copy()
+    cut[0, :] = 0.0
+    cut[:, 1] = 0.0
+    b = balance(cut, rows, cols)
+    assert b.relaxed_rows.tolist() == [0] and b.relaxed_cols.tolist() == [1]
+    assert math.isclose(b.matrix.sum(), rows.sum(), rel_tol=1e-9)
+    assert np.all(b.matrix[cut == 0] == 0)
+    # the others keep their relative totals
+    kept = np.arange(1, 12)
+    shares = b.matrix.sum(axis=1)[kept] / rows[kept]
+    assert np.allclose(shares, shares[0], rtol=1e-6)
+    # one zone with more than half of all trips and no intrazonal cell: infeasible for Furness,
+    # its row is met by the production-constrained fallback and the columns that miss are named
+    p = np.array([8.0, 1.0, 1.0])
+    t = 1.0 - np.eye(3)
+    with pytest.raises(InvalidValueError, match="did not balance"):
+        furness(t, p, p)
+    b = balance(t, p, p)
+    np.testing.assert_allclose(b.matrix.sum(axis=1), p, rtol=1e-12)
+    assert b.relaxed_cols.tolist() == [0, 1, 2] and b.max_row_error > 1e-4
+
+
+def test_gravity_relaxed_calibration_uses_the_closest_mean_it_can_reach():
+    rng = np.random.default_rng(0)
+    t = rng.uniform(2, 30, (20, 20))
+    with pytest.raises(InvalidValueError, match="exceeds the longest possible"):
+        calibrate_gravity(t, np.ones(20), np.ones(20), target_mean=100.0)
+    m, beta = calibrate_gravity(t, np.ones(20), np.ones(20), target_mean=100.0, relax=True)
+    assert beta == 1e-4 and math.isclose(m.sum(), 20.0, rel_tol=1e-9)
+    # a single zone: no trip can be made (no intrazonal cell), and nothing is raised
+    m1, _ = calibrate_gravity(np.zeros((1, 1)), np.ones(1), np.ones(1), target_mean=2.0, relax=True)
+    assert m1.sum() == 0.0
+
+
+def test_connect_zones_extends_far_zones_and_reports_their_population_share():
+    from ldtkit.model.zones import connect_zones
+
+    net = _toy_network()
+    zones = gpd.GeoDataFrame(
+        {"zone": ["a", "b"], "kind": "internal", "population": [10.0, 30.0], "jobs": [1.0, 1.0], "x": [1000.0, 9000.0], "y": [-100.0, 9000.0]},
+        geometry=[shapely.Point(1000, -100), shapely.Point(9000, 9000)], crs="EPSG:3035",
+    )  # fmt: skip
+    out = connect_zones(net, zones, n_connectors=1, on_unconnected="extend")
+    assert out.meta["zones_dropped"] == []
+    assert out.meta["zones_extended"] == [{"zone": "b", "distance_m": round(math.hypot(9000 - 2000, 9000), 1)}]
+    assert out.meta["zones_access"]["zones_extended"] == 1 and out.meta["zones_access"]["population_share_extended"] == 0.75
+    con = out.links[out.links["road_class"] == "connector"]
+    assert sorted(zip(con["from_node"], con["to_node"])) == [(3, 6), (4, 7), (6, 3), (7, 4)]
+    with pytest.raises(InvalidValueError, match="'error', 'drop' or 'extend'"):
+        connect_zones(net, zones, on_unconnected="skip")
+
+
+def test_reattach_connectors_moves_a_closed_streets_connectors_to_the_nearest_open_road():
+    from dataclasses import replace
+
+    from ldtkit.model.zones import connect_zones, reattach_connectors
+
+    # a 1 km line 1-3-4-2 with a side street 3-6 (200 m south of node 3): the zone sits on the side street
+    net = _toy_network()
+    side = gpd.GeoDataFrame(
+        [{"link_id": 90 + k, "from_node": u, "to_node": v, "length_m": 200.0, "capacity_vph": 500.0, "free_speed_kmh": 30.0,
+          "geometry": shapely.LineString([(1000, 0), (1000, -200)][:: 1 if k == 0 else -1])} for k, (u, v) in enumerate([(3, 6), (6, 3)])],
+        crs="EPSG:3035",
+    )  # fmt: skip
+    nodes = pd.concat(
+        [net.nodes, gpd.GeoDataFrame({"node_id": [6], "is_zone": [False]}, geometry=[shapely.Point(1000, -200)], crs="EPSG:3035")]
+    )
+    net = replace(
+        net,
+        links=conform_links(gpd.GeoDataFrame(pd.concat([net.links, conform_links(side, source="toy")]), crs="EPSG:3035"), source="toy"),
+        nodes=conform_nodes(gpd.GeoDataFrame(nodes, crs="EPSG:3035"), source="toy"),
+    )
+    zones = gpd.GeoDataFrame(
+        {"zone": ["z"], "kind": "internal", "population": [10.0], "jobs": [1.0], "x": [1000.0], "y": [-300.0]},
+        geometry=[shapely.Point(1000, -300)], crs="EPSG:3035",
+    )  # fmt: skip
+    con = connect_zones(net, zones, n_connectors=1)
+    z = int(con.meta["zones"]["node_id"].iloc[0])
+    assert sorted(con.links.loc[con.links["road_class"] == "connector", "to_node"]) == [6, z]
+    closed = con.links.copy()
+    closed.loc[closed["link_id"].isin([90, 91]), "car_allowed"] = False  # the side street is pedestrianised
+    moved = reattach_connectors(replace(con, links=closed), max_walk_m=500.0)
+    c = moved.links[moved.links["road_class"] == "connector"]
+    assert sorted(zip(c["from_node"], c["to_node"])) == [(3, z), (z, 3)] and c["car_allowed"].all()
+    assert np.allclose(c["length_m"], 300.0)
+    rep = moved.meta["connectors_reattached"]
+    assert rep["new_node"].tolist() == [3, 3] and np.allclose(rep["walk_m"], 300.0)
+    # with no open road within the walk distance the connectors are closed (the trips are dropped later)
+    far = reattach_connectors(replace(con, links=closed), max_walk_m=100.0)
+    assert not far.links.loc[far.links["road_class"] == "connector", "car_allowed"].any()
+    assert far.meta["connectors_reattached"]["new_node"].tolist() == [-1, -1]
+    assert con.links.loc[con.links["link_id"].isin([90, 91]), "car_allowed"].all()  # the input is untouched

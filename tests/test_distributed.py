@@ -157,3 +157,25 @@ def test_noise_maps_on_a_cluster_equal_the_local_batched_ones():
     for name in local:
         np.testing.assert_allclose(remote[name].noise.lden_db, local[name].noise.lden_db, rtol=0, atol=1e-9, err_msg=name)
         np.testing.assert_allclose(remote[name].noise.lnight_db, local[name].noise.lnight_db, rtol=0, atol=1e-9, err_msg=name)
+
+
+def test_workers_take_the_cache_lock_and_store_their_scenarios(tmp_path):
+    """On a cluster each scenario task locks its cache entry, stores its result, and a rerun
+    (or another run) reads it instead of computing it again."""
+    import ldtkit.study.runner as runner
+    from ldtkit.study.cache import ResultCache
+    from ldtkit.study.scenario import load_scenarios
+
+    scenarios = load_scenarios(Path(__file__).resolve().parents[1] / "data" / "athens" / "scenarios")
+    opts = dict(cache_dir=tmp_path, models=("traffic",), progress=False)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        first = run("athens", scenarios, client=client, **opts)
+        labels = {e.label for e in ResultCache(tmp_path).entries() if e.kind == "result"}
+        assert labels == {"athens/baseline", *(f"athens/{s.name}" for s in scenarios)}
+        again = run("athens", scenarios, client=client, **opts)
+    for s in scenarios:
+        hit = runner.run_scenario_cached(
+            None, s, options=None, warm_start=None, cache_dir=str(tmp_path), key_=first[s.name].key
+        )  # served from the entry: nothing to compute from
+        np.testing.assert_array_equal(hit.traffic["day"].total_vph, first[s.name].traffic["day"].total_vph)
+        np.testing.assert_array_equal(again[s.name].traffic["day"].total_vph, first[s.name].traffic["day"].total_vph)

@@ -12,6 +12,7 @@ import io
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
@@ -336,3 +337,54 @@ def test_grid_difference_same_receptors_only():
         dashboard.grid_difference(base, moved, "lden_db")
     with pytest.raises(InvalidValueError, match="same receptors"):
         dashboard.grid_difference(base, scen.iloc[:2], "lden_db")
+
+
+# ----------------------------------------------------------------------------- offline context
+def test_ghent_ships_small_offline_context_layers():
+    from ldtkit.viz.maps.context import context_layers
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "ghent" / "context"
+    layers = context_layers(folder)
+    assert list(layers) == ["parks", "waterways", "boundary"]  # parks under water under the boundary
+    assert all(g.crs.to_epsg() == 4326 and len(g) for g in layers.values())
+    assert sum(p.stat().st_size for p in folder.glob("*.geojson")) < 400_000  # small enough for the repository
+    # the Leie/Schelde and the Coupure reach the centre; the boundary encloses the bridge
+    assert layers["waterways"].cx[3.70:3.74, 51.04:51.06].shape[0] > 5
+    minx, miny, maxx, maxy = layers["boundary"].total_bounds
+    assert minx < 3.733 < maxx and miny < 51.045 < maxy  # Rooigemlaan bridge
+
+
+def test_context_layers_name_an_unreadable_file(tmp_path):
+    from ldtkit.errors import UnreadableFormatError
+    from ldtkit.viz.maps.context import context_layers
+
+    assert context_layers(tmp_path / "none") == {}
+    (tmp_path / "parks.geojson").write_text("{not json")
+    with pytest.raises(UnreadableFormatError, match="parks.geojson"):
+        context_layers(tmp_path)
+
+
+def test_context_is_drawn_on_both_halves_with_street_names():
+    import ipyleaflet
+
+    from ldtkit.viz.maps.context import context_layers, major_street_labels
+
+    layers = context_layers(Path(__file__).resolve().parents[1] / "data" / "ghent" / "context")
+    links = gpd.GeoDataFrame(
+        {"name": ["Rooigemlaan", "Rooigemlaan", "Korte Straat"]},
+        geometry=[
+            LineString([(104_000, 195_000), (104_600, 195_000)]),
+            LineString([(104_600, 195_000), (104_900, 195_400)]),
+            LineString([(0, 0), (0, 50)]),
+        ],
+        crs="EPSG:31370",
+    )
+    labels = major_street_labels(links)
+    assert labels["name"].tolist() == ["Rooigemlaan"]
+    m = maps.CompareMap(center=(51.05, 3.72), basemap=None)
+    added = m.add_context(layers, labels=labels)
+    geo = [a for a in added if isinstance(a, ipyleaflet.GeoJSON)]
+    assert [g.name for g in geo] == ["context: parks", "context: waterways", "context: boundary"]
+    assert all(getattr(g, "pane", "") in ("", None, "overlayPane") for g in geo)  # not clipped to one half
+    group = added[-1]
+    assert isinstance(group, ipyleaflet.LayerGroup) and "Rooigemlaan" in group.layers[0].icon.html

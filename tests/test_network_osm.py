@@ -106,15 +106,20 @@ def test_fixture_tags(tiny):
 
 
 def test_fixture_cleanup_drops_one_way_dead_ends(tiny, tmp_path):
-    net = network_from_osm(TINY)
+    with pytest.warns(UserWarning, match=r"tiny.osm: the network cleanup dropped 17.5 % of the car network \(0.2 km"):
+        net = network_from_osm(TINY)
     rep = net.meta["cleanup"]
     # 1->2->3 and 6->5->4 lead into dead ends / out of sources; 7->8->9 ends at 9
     assert rep["car_links_dropped"] == 3 and rep["links_kept"] == net.n_links == 10
+    # the share of car km dropped is reported, and above 10 % it is a warning
+    assert rep["car_km_share_dropped"] == pytest.approx(rep["car_km_dropped"] / (rep["car_km_dropped"] + rep["car_km_kept"]), abs=2e-3)
+    assert rep["car_km_share_dropped"] > 0.10 and "take a larger extract" in rep["warning"]
     assert set(net.nodes["node_id"]) == {1, 2, 4, 5, 7, 8}
     # .osm.gz reads the same
     gz = tmp_path / "tiny.osm.gz"
     gz.write_bytes(gzip.compress(TINY.read_bytes()))
-    net_gz = network_from_osm(gz)
+    with pytest.warns(UserWarning, match="cleanup dropped"):
+        net_gz = network_from_osm(gz)
     assert net_gz.n_links == net.n_links and net_gz.links["length_m"].sum() == pytest.approx(net.links["length_m"].sum())
 
 

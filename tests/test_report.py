@@ -143,3 +143,36 @@ def test_use_case_notebook_renders_as_a_report(name, tmp_path):
     pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
     assert len([p for p in pngs if len(p) > 5_000]) >= 3  # indicator chart, baseline maps, a scenario's changes
     assert "run_use_case" not in text and "Traceback" not in text  # no code, no error
+    assert "drag the handle" not in text and "In the dashboard" not in text  # no instructions for widgets
+    assert "ldtkit-headline" in text and "People above the END threshold" in text  # the headline block
+    assert "-0.0%" not in text and "−0.0" not in text  # a change that rounds to nothing reads 0.0%
+
+
+def test_reports_drop_dashboard_how_tos_and_parameter_cells():
+    from ldtkit.viz.report import notebook_to_html
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell("# Corridor\n\nWhat the study is about."),
+        nbformat.v4.new_markdown_cell("Drag the split handle to compare.", metadata={"tags": ["dashboard-only"]}),
+        nbformat.v4.new_code_cell("scale = 1.0", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell("scale = 2.0", metadata={"tags": ["injected-parameters"]}),
+        nbformat.v4.new_code_cell("print(scale)"),
+    ]
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", name="stdout", text="declared defaults printed\n")]
+    nb.cells[3].outputs = [nbformat.v4.new_output("stream", name="stdout", text="injected values printed\n")]
+    nb.cells[4].outputs = [nbformat.v4.new_output("stream", name="stdout", text="result 2.0\n")]
+    text = notebook_to_html(nb, parameters={"scale": 2.0}, title="Corridor")
+    assert "What the study is about." in text and "result 2.0" in text
+    assert "Drag the split handle" not in text
+    assert "declared defaults printed" not in text and "injected values printed" not in text
+    assert re.search(r"<dt>scale</dt><dd>2.0</dd>", text)  # listed once, in the header
+    assert len(re.findall(r"<div[^>]*class=\"jp-Cell ", text)) == 2  # the introduction and the result
+
+
+@pytest.mark.parametrize("name", sorted(USE_CASES))
+def test_use_case_notebooks_keep_dashboard_instructions_out_of_reports(name):
+    nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        mentions = "dashboard" in cell.source.lower() and cell.cell_type == "markdown"
+        assert not mentions or "dashboard-only" in cell.metadata.get("tags", []), cell.source[:80]

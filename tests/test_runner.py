@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 import shutil
 import time
 from pathlib import Path
@@ -117,7 +116,7 @@ def test_editing_one_scenario_recomputes_only_that_one(ghent_run, tmp_path):
     local = tmp_path / "cache"
     shutil.copytree(cache, local)
     scen = load_scenarios(GHENT_SCENARIOS)
-    before = {p.name for p in local.glob("*.pkl")}
+    before = {p.parent.name for p in local.glob("*/meta.json")}
     edited = [
         s
         if s.name != "bridge-closed-northbound"
@@ -130,7 +129,7 @@ def test_editing_one_scenario_recomputes_only_that_one(ghent_run, tmp_path):
         for s in scen
     ]
     out = run("ghent", edited, cache_dir=local, **TRAFFIC)
-    after = {p.name for p in local.glob("*.pkl")}
+    after = {p.parent.name for p in local.glob("*/meta.json")}
     assert len(after - before) == 1, "exactly one new cache entry: the edited scenario"
     assert out["bridge-closed-northbound"].traffic["day"].total_vph[_bridge(out, "northbound")].min() > 0
 
@@ -157,20 +156,24 @@ def test_results_of_other_model_code_are_not_reused(ghent_run, monkeypatch):
 
 
 def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
+    import ldtkit.study.result_store as store
+
     cache = ResultCache(tmp_path)
 
-    def dump_then_die(obj, fh, protocol=None):
-        fh.write(b"partial pickle")
+    def save_then_die(fh, **arrays):
+        fh.write(b"partial npz")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(pickle, "dump", dump_then_die)
+    monkeypatch.setattr(store.np, "savez", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        cache.put("abc", object())
-    assert list(tmp_path.iterdir()) == [], "no entry and no temporary file left behind"
+        cache.put("abc", {"flow_vph": np.ones(3)})
+    assert [p for p in tmp_path.iterdir() if p.suffix != ".lock"] == [], "no entry and no temporary folder left behind"
     monkeypatch.undo()
     # a corrupt entry (e.g. from a crashed machine) is treated as missing, not returned
-    (tmp_path / "abc.pkl").write_bytes(b"\x80\x05corrupt")
+    cache.put("abc", {"flow_vph": np.ones(3)})
+    (tmp_path / "abc" / "arrays.npz").write_bytes(b"PK\x03\x04corrupt")
     assert cache.get("abc") is None
+    assert not (tmp_path / "abc").exists(), "the damaged entry is removed, to be recomputed"
 
 
 def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(ghent_run, tmp_path):
@@ -178,11 +181,49 @@ def test_a_closure_that_disconnects_zones_names_the_scenario_and_the_trips(ghent
 
     shutil.copytree(ghent_run[1], tmp_path, dirs_exist_ok=True)  # baseline and inputs cached
 
-    # close every car link within 2 km of the old town: zones inside lose all access
-    cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 600}]})
+    # close every car link within 1.5 km of the old town: zones near its centre have no open road
+    # within the connectors' re-attachment distance (500 m), so they lose all access
+    cut = Scenario.from_dict({"name": "cordon", "measures": [{"action": "close", "within": "POINT (3.7245 51.0543)", "buffer_m": 1500}]})
     with pytest.raises(DisconnectedDemandError, match=r"scenario 'cordon', day period: .*trips"):
-        run("ghent", [cut], cache_dir=tmp_path, **TRAFFIC)
+        run("ghent", [cut], cache_dir=tmp_path, on_disconnected="raise", **TRAFFIC)
     with pytest.warns(UserWarning, match="have no path"):
         dropped = run("ghent", [cut], cache_dir=tmp_path, on_disconnected="drop", **TRAFFIC)["cordon"]
     un = dropped.assignment.unassigned
     assert len(un) > 0 and un["trips"].sum() > 0
+
+
+def _same_traffic(a, b, name):
+    for period, t in b.traffic.items():
+        np.testing.assert_allclose(a.traffic[period].total_vph, t.total_vph, rtol=1e-9, atol=1e-9, err_msg=f"{name}/{period}")
+
+
+def test_five_scenarios_under_a_300_mb_cache_limit_stay_correct(ghent_run, tmp_path):
+    """Five Ghent scenarios with ``cache_max_mb=300`` leave at most 300 MB; a tighter limit then
+    evicts least recently used entries, and what is recomputed equals what was cached."""
+    from ldtkit.study.cache import ResultCache
+
+    results, cache, _ = ghent_run
+    local = tmp_path / "cache"
+    shutil.copytree(cache, local)
+    extra = [
+        Scenario.from_dict(
+            {
+                "name": f"half-{street.lower()}",
+                "measures": [{"action": "set", "street": street, "road_class": ["1", "2"], "capacity_factor": 0.5}],
+            }
+        )
+        for street in ("Palinghuizen", "Kasteellaan")
+    ]
+    scenarios = [*load_scenarios(GHENT_SCENARIOS), *extra]
+    assert len(scenarios) == 5
+    first = run("ghent", scenarios, cache_dir=local, cache_max_mb=300, **TRAFFIC)
+    size = ResultCache(local).size_bytes()
+    assert size <= 300e6
+    for name, res in results.items():
+        _same_traffic(first[name], res, name)
+    limit_mb = 0.6 * size / 1e6
+    second = run("ghent", scenarios, cache_dir=local, cache_max_mb=limit_mb, **TRAFFIC)  # part cached, part recomputed
+    assert ResultCache(local).size_bytes() <= limit_mb * 1e6
+    for name, res in first.items():
+        _same_traffic(second[name], res, name)
+    print(f"cache {size / 1e6:.0f} MB after five scenarios; limit {limit_mb:.0f} MB then")

@@ -108,8 +108,10 @@ def test_bad_measures_are_config_errors(tmp_path):
         Scenario.from_dict({"name": "x", "measures": [{"action": "demolish", "ids": [1]}]})
     with pytest.raises(ConfigError, match="no selector"):
         Scenario.from_dict({"name": "x", "measures": [{"action": "close"}]})
-    with pytest.raises(ConfigError, match="direction 'up'"):
-        Scenario.from_dict({"name": "x", "measures": [{"action": "close", "ids": [1], "direction": "up"}]}).apply(_toy())
+    with pytest.raises(ConfigError, match=r"\[x\], measure 2 \(close\): direction 'up'"):  # refused on reading
+        Scenario.from_dict({"name": "x", "measures": [{"action": "close", "ids": [1]}, {"action": "close", "ids": [1], "direction": "up"}]})
+    with pytest.raises(ConfigError, match="'measures' must be a list of tables"):
+        Scenario.from_dict({"name": "x", "measures": {"action": "close"}})
     bad = tmp_path / "bad.toml"
     bad.write_text("name = [unclosed")
     with pytest.raises(UnreadableFormatError, match="bad.toml"):

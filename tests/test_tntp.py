@@ -158,3 +158,44 @@ def test_trips_file_syntax_and_zone_errors(tmp_path):
     assert read_tntp_trips(p, zone_ids=[7, 9]).trips["light"].tolist() == [[0.0, 5.0], [3.0, 0.0]]
     with pytest.raises(InvalidValueError, match=r"nodes_trips.tntp: origin 7 names a zone outside 1..2"):
         read_tntp_trips(p)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "~ Tail Head Capacity Length FFT B Power Speed Toll Type ;",
+        "~ \tInit node \tTerm node \tCapacity \tLength \tFree Flow Time \tB\tPower\tSpeed limit \tToll \tType\t;",
+        "~ a b c d e f g h i j ;",  # ten labels that name nothing: the position still decides
+        "",  # no header line at all
+    ],
+)
+def test_net_columns_are_read_by_position(tmp_path, header):
+    from ldtkit.model.loaders.tntp import read_net
+
+    src = (TNTP / "SiouxFalls" / "SiouxFalls_net.tntp").read_text()
+    lines = [ln for ln in src.splitlines() if not ln.lstrip().startswith("~")]
+    at = next(i for i, ln in enumerate(lines) if "<END OF METADATA>" in ln) + 1
+    (tmp_path / "Renamed_net.tntp").write_text("\n".join(lines[:at] + [header] + lines[at:]) + "\n")
+    ref, got = read_net(TNTP / "SiouxFalls"), read_net(tmp_path / "Renamed_net.tntp")
+    assert sorted(got.columns) == sorted(ref.columns)
+    for name, values in ref.columns.items():
+        np.testing.assert_array_equal(got.columns[name], values, err_msg=name)
+    # the first link of SiouxFalls: 1 -> 2, capacity 25900.20064, length 6, free-flow time 6
+    assert (got.columns["init_node"][0], got.columns["term_node"][0]) == (1, 2)
+    assert got.columns["capacity"][0] == pytest.approx(25900.20064)
+    assert got.columns["free_flow_time"][0] == 6.0
+
+
+def test_net_with_extra_and_too_few_columns(tmp_path):
+    from ldtkit.errors import UnreadableFormatError
+    from ldtkit.model.loaders.tntp import read_net
+
+    meta = "<NUMBER OF ZONES> 2\n<NUMBER OF NODES> 2\n<NUMBER OF LINKS> 2\n<END OF METADATA>\n"
+    hdr = "~ Tail Head Capacity Length FFT B Power Speed Toll Type Lanes ;\n"
+    (tmp_path / "extra_net.tntp").write_text(meta + hdr + "1 2 1000 2.5 3 0.15 4 50 0 1 2 ;\n2 1 900 2.5 4 0.15 4 50 0 1 3 ;\n")
+    net = read_net(tmp_path / "extra_net.tntp")
+    assert net.columns["free_flow_time"].tolist() == [3.0, 4.0]
+    assert net.columns["column_11"].tolist() == [2.0, 3.0]  # kept under its position, not dropped
+    (tmp_path / "short_net.tntp").write_text(meta + "~ Tail Head Capacity Length ;\n1 2 1000 2.5 ;\n2 1 900 2.5 ;\n")
+    with pytest.raises(UnreadableFormatError, match=r"short_net.tntp.*4 values; need at least 5 .*free_flow_time"):
+        read_net(tmp_path / "short_net.tntp")

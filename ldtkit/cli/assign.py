@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import time
 
-from ldtkit.cli.args import positive
+from ldtkit.cli.args import disconnected_message, positive, writable_file
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -35,8 +35,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--kernels",
         choices=["auto", "aot", "jit"],
         default="auto",
-        help="auto (default): the ahead-of-time compiled kernels when built (serial, fast start-up), else numba JIT; "
+        help="auto (default): the ahead-of-time compiled kernels when built and the network is small (serial, fast start-up), else numba JIT; "
         "aot: require them; jit: numba JIT (parallel)",
+    )
+    p.add_argument(
+        "--allow-unconverged",
+        action="store_true",
+        help="exit 0 when the iteration cap stops the assignment before the gap target (default: exit 3)",
     )
     p.add_argument("--progress", action="store_true", help="show a progress bar")
     p.add_argument("--out", required=True, metavar="FLOWS.csv", help="output CSV: init_node, term_node, flow, cost")
@@ -45,15 +50,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Assign, write ``args.out``; exit code 0, or 3 when the gap target is not reached
+    (unless ``--allow-unconverged``)."""
+    import sys
+
     import numpy as np
 
-    from ldtkit.errors import LdtkitError
+    from ldtkit.errors import DisconnectedDemandError, LdtkitError
     from ldtkit.io import atomic_path
-    from ldtkit.model.assignment import SolverOptions, aot_engine, build_problem, jit_engine, solve
+    from ldtkit.model.assignment import SolverOptions, build_problem, choose_engine, solve
     from ldtkit.model.kernels.aot import load_assignment_aot
     from ldtkit.model.loaders.tntp import read_net, read_trips, readme_cost_weights
 
     t0 = time.perf_counter()
+    writable_file(args.out)
     compiled = load_assignment_aot() if args.kernels != "jit" else None
     if compiled is None and args.kernels == "aot":
         raise LdtkitError(
@@ -90,8 +100,11 @@ def run(args: argparse.Namespace) -> int:
         keep_paths=False,
     )
     # numba is imported only when the JIT kernels run
-    engine = aot_engine(compiled) if compiled is not None else jit_engine()
-    sol = solve(pb, options, engine=engine)
+    engine = choose_engine(compiled, n_nodes=pb.n_nodes, n_subproblems=len(pb.od.sub_orig), kernels=args.kernels)
+    try:
+        sol = solve(pb, options, engine=engine)
+    except DisconnectedDemandError as exc:
+        raise DisconnectedDemandError(f"{net.path}: {disconnected_message(exc.pairs)}", pairs=exc.pairs) from None
     with atomic_path(args.out) as tmp:
         with open(tmp, "w") as fh:
             fh.write("init_node,term_node,flow,cost\n")
@@ -106,10 +119,17 @@ def run(args: argparse.Namespace) -> int:
     kind = "ahead-of-time compiled kernels, 1 thread" if engine.compiled_ahead else f"numba JIT kernels, {sol.threads} threads"
     print(f"method      {args.method} ({kind})")
     print(f"iterations  {sol.iterations}")
-    print(f"gap         {sol.gap:.3e} (target {args.gap:g}{'' if sol.converged else ', NOT reached'})")
+    print(f"gap         {sol.gap:.3e} (target {args.gap:g}{'' if sol.converged else ', target not reached'})")
     print(f"objective   {sol.objective:.10g}")
     print(f"seconds     {elapsed:.3f} (assignment {sol.wall_time_s:.3f})")
     if sol.unassigned is not None and len(sol.unassigned):
         print(f"unassigned  {len(sol.unassigned)} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
     print(f"wrote       {args.out}")
+    if not sol.converged:
+        print(
+            f"ldtkit: warning: target not reached: the iteration cap ({args.max_iter}) stopped the assignment at gap "
+            f"{sol.gap:.3g} (target {args.gap:g}); raise --max-iter, loosen --gap, or pass --allow-unconverged",
+            file=sys.stderr,
+        )
+        return 0 if args.allow_unconverged else 3
     return 0

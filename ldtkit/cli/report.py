@@ -18,7 +18,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 
-from ldtkit.cli.args import Subparsers, positive
+from ldtkit.cli.args import Subparsers, positive, writable_dir
 
 
 def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -55,16 +55,28 @@ def run(args: argparse.Namespace) -> int:
     # jsonschema (via nbformat) imports rfc3987_syntax, which builds a grammar at import time
     # (~2.4 s); its IRI format check is never needed to validate notebooks, so skip it.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from ldtkit._validate import closest
     from ldtkit.errors import InvalidValueError
+    from ldtkit.study.config.params import ON_DISCONNECTED, check_choice, check_demand_scale, check_models
     from ldtkit.viz.report import notebook_parameters, parse_parameter, run_report
 
     params = {name: parse_parameter(value) for name, value in args.parameter}
     declared = notebook_parameters(args.notebook)
     unknown = sorted(set(params) - set(declared))
     if unknown:
+        near = closest(unknown, declared)
+        hint = f"; did you mean {', '.join(map(repr, near))}?" if near else ""
         raise InvalidValueError(
-            f"{args.notebook}: unknown parameter(s) {unknown}; the notebook's parameters cell declares {sorted(declared)}"
+            f"{args.notebook}: unknown parameter(s) {unknown}{hint} (the notebook's parameters cell declares {sorted(declared)})"
         )
+    # the run parameters every use-case notebook shares, checked before the kernel starts
+    if "demand_scale" in params:
+        params["demand_scale"] = check_demand_scale(params["demand_scale"], where=f"{args.notebook}: -p demand_scale")
+    if "models" in params:
+        params["models"] = list(check_models(params["models"], where=f"{args.notebook}: -p models"))
+    if "on_disconnected" in params:
+        check_choice(params["on_disconnected"], ON_DISCONNECTED, where=f"{args.notebook}: -p on_disconnected", name="on_disconnected")
+    writable_dir(args.out)
     t0 = time.perf_counter()
     with _quiet_kernel(enabled=not args.verbose):
         ipynb, html = run_report(args.notebook, params, out_dir=args.out, name=args.name, timeout_s=args.timeout, progress=args.progress)

@@ -7,9 +7,10 @@ documented in ``docs/cli.md`` (scripts read them).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from ldtkit.cli.args import Subparsers, positive
+from ldtkit.cli.args import Subparsers, disconnected_message, positive, writable_dir
 
 
 def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
@@ -27,27 +28,43 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument("--out", default="out", metavar="DIR", help="output folder (default: out)")
     p.add_argument("--models", default="traffic,noise,air", help="comma-separated: traffic,noise,air (default: all)")
     p.add_argument("--gap", type=positive(float), default=1e-4, help="relative gap target (default 1e-4)")
+    p.add_argument("--max-iter", type=positive(int), default=500, help="iteration cap per assignment (default 500)")
+    p.add_argument("--demand-scale", default="1.0", metavar="FACTOR", help="multiply the city's traffic demand, > 0 (default 1.0)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     p.add_argument(
-        "--drop-disconnected",
+        "--strict",
         action="store_true",
-        help="assign what can be assigned when a measure leaves OD pairs without a path, and report the "
-        "dropped trips (default: stop with an error listing them)",
+        help="stop with an error listing the trips a measure leaves without a route (default: assign the rest "
+        'and report the dropped trips; also set by [demand] on_disconnected = "raise")',
+    )
+    p.add_argument(
+        "--select-link",
+        metavar="STREET_OR_IDS",
+        help="add a select_link_vph column: the baseline day flow (veh/h) of the traffic using a street or comma-separated link ids",
     )
     p.set_defaults(func=run_city)
     return p
 
 
 def run_city(args: argparse.Namespace) -> int:
-    """Run ``args.city``'s baseline and scenarios, write the links and indicators; exit code 0."""
-    from ldtkit.errors import InputFileNotFoundError
+    """Run ``args.city``'s baseline and scenarios, write the links and indicators; exit code 0.
+
+    Options are checked and the output folder is made writable before any model runs.
+    Assignments that stop at the iteration cap before the gap target are listed as warnings.
+    """
+    from ldtkit.errors import DisconnectedDemandError, InputFileNotFoundError
     from ldtkit.io import write_geodataframes, write_table
     from ldtkit.study.city import load_city
     from ldtkit.study.compare import indicators_table
+    from ldtkit.study.config.params import check_demand_scale, check_models
+    from ldtkit.study.convergence import unconverged_all
     from ldtkit.study.runner import DEFAULT_CACHE, run
     from ldtkit.study.scenario import load_scenarios
 
+    models = check_models(args.models, where="--models")
+    demand_scale = check_demand_scale(args.demand_scale, where="ldtkit run", name="--demand-scale")
     city = load_city(args.city)
+    out = writable_dir(Path(args.out) / city.name, given=args.out)
     if args.scenario:
         scenarios = load_scenarios(args.scenario)
     else:
@@ -60,21 +77,28 @@ def run_city(args: argparse.Namespace) -> int:
         from distributed import Client
 
         client = Client(args.scheduler)
-    models = tuple(m.strip() for m in args.models.split(",") if m.strip())
-    results = run(
-        city,
-        scenarios,
-        client=client,
-        models=models,
-        gap=args.gap,
-        cache_dir=None if args.no_cache else DEFAULT_CACHE,
-        on_disconnected="drop" if args.drop_disconnected else "raise",
-    )
+    try:
+        results = run(
+            city,
+            scenarios,
+            client=client,
+            models=models,
+            gap=args.gap,
+            max_iter=args.max_iter,
+            demand_scale=demand_scale,
+            cache_dir=None if args.no_cache else DEFAULT_CACHE,
+            on_disconnected="raise" if args.strict else "drop",
+        )
+    except DisconnectedDemandError as exc:
+        message = disconnected_message(exc.pairs, hint="rerun without --strict to assign the rest and report the dropped trips")
+        raise DisconnectedDemandError(f"{city.name}: {message}", pairs=exc.pairs) from None
     for name, res in results.items():
         for period, a in res.period_assignments.items():
             if len(a.unassigned):
                 print(f"{name}, {period}: {len(a.unassigned)} OD pairs without a path, {a.unassigned['trips'].sum():.1f} trips/h dropped")
-    out = Path(args.out) / city.name
+    warnings = unconverged_all(results)
+    for w in warnings:
+        print(f"ldtkit: warning: {w} (raise --max-iter or loosen --gap)", file=sys.stderr)
     base = results["baseline"].links_geodataframe()
     links = base.rename(
         columns={c: f"{c}_baseline" for c in ("light_vph", "heavy_vph", "flow_vph", "flow_pcu", "speed_kmh", "voc", "vehicles_per_day")}
@@ -86,11 +110,22 @@ def run_city(args: argparse.Namespace) -> int:
         links[f"flow_vph_{name}"] = g["flow_vph"].to_numpy()
         links[f"flow_diff_vph_{name}"] = g["flow_vph"].to_numpy() - base["flow_vph"].to_numpy()
         links[f"car_allowed_{name}"] = g["car_allowed"].to_numpy()
+    if args.select_link:
+        from ldtkit.study.select_link import parse_selection, select_link_column
+
+        column = select_link_column(
+            results["baseline"], parse_selection(args.select_link), cache_dir=None if args.no_cache else DEFAULT_CACHE
+        )
+        links["select_link_vph"] = column.reindex(links["link_id"].to_numpy()).to_numpy()
     links = links[links["road_class"] != "connector"]
     write_geodataframes(out / "links.gpkg", {"links": links})
     write_geodataframes(out / "links.parquet", {"links": links})
     table = indicators_table(results, watch=city.config.compare.watch)
     write_table(table.reset_index(names="indicator"), out / "indicators.csv")
     print(table.round(1).to_string())
+    if warnings:
+        print("notes:")
+        for w in warnings:
+            print(f"  {w}")
     print(f"wrote {out / 'links.gpkg'}, {out / 'links.parquet'}, {out / 'indicators.csv'}")
     return 0

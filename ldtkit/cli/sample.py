@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ldtkit.cli.args import Subparsers, positive
+from ldtkit.cli.args import Subparsers, positive, writable_file
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -47,6 +47,8 @@ def read_points(path: str | Path) -> gpd.GeoDataFrame:
 
     Raises
     ------
+    EmptyStudyAreaError
+        The file has a header but no point.
     MissingFieldError
         Without a ``lon`` or ``lat`` column.
     InvalidValueError
@@ -56,17 +58,21 @@ def read_points(path: str | Path) -> gpd.GeoDataFrame:
     import numpy as np
     import pandas as pd
 
-    from ldtkit.errors import InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
+    from ldtkit.errors import EmptyStudyAreaError, InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
 
     p = require_file(path, what="points CSV")
     try:
         df = pd.read_csv(p)
+    except pd.errors.EmptyDataError:
+        raise EmptyStudyAreaError(f"no points in {p}: the file is empty (expected a header lon,lat and one point per line)") from None
     except Exception as exc:
         raise UnreadableFormatError(p, expected="CSV with columns lon, lat", detail=str(exc)) from exc
     cols = {c.lower().strip(): c for c in df.columns}
     for req in ("lon", "lat"):
         if req not in cols:
             raise MissingFieldError(p, req, expected="WGS84 coordinates in columns 'lon' and 'lat'")
+    if df.empty:
+        raise EmptyStudyAreaError(f"no points in {p}: it has a header but no lines of lon,lat below it")
     lon = pd.to_numeric(df[cols["lon"]], errors="coerce").to_numpy(float)
     lat = pd.to_numeric(df[cols["lat"]], errors="coerce").to_numpy(float)
     bad = ~np.isfinite(lon) | ~np.isfinite(lat) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
@@ -99,15 +105,17 @@ def sample(args: argparse.Namespace) -> int:
     """Model air quality (and noise) at ``args.points``, write ``args.out``; exit code 0."""
     import numpy as np
 
-    from ldtkit.errors import EmptyStudyAreaError
+    from ldtkit.errors import EmptyStudyAreaError, InvalidValueError
     from ldtkit.io import write_table
     from ldtkit.model.air import compute_air
     from ldtkit.model.receptors import receptors_from_points
     from ldtkit.study.city import load_city
     from ldtkit.study.runner import DEFAULT_CACHE, run
+    from ldtkit.study.scenario import swapped_mask
 
-    city = load_city(args.city)
     pts = read_points(args.points)
+    writable_file(args.out)
+    city = load_city(args.city)
     scenarios = [] if not args.scenario else [_find_scenario(city, args.scenario)]
     results = run(city, scenarios, models=("traffic",), cache_dir=None if args.no_cache else DEFAULT_CACHE, progress=False)
     res = results[scenarios[0].name] if scenarios else results["baseline"]
@@ -115,6 +123,13 @@ def sample(args: argparse.Namespace) -> int:
     minx, miny, maxx, maxy = net.links.total_bounds
     proj = pts.to_crs(net.crs)
     outside = (proj.geometry.x < minx) | (proj.geometry.x > maxx) | (proj.geometry.y < miny) | (proj.geometry.y > maxy)
+    swapped = outside.to_numpy() & swapped_mask(pts["lon"].to_numpy(), pts["lat"].to_numpy(), crs=net.crs, bounds=(minx, miny, maxx, maxy))
+    if swapped.any():
+        lines = (np.flatnonzero(swapped)[:10] + 2).tolist()
+        raise InvalidValueError(
+            f"{args.points}: the points on lines {lines} lie outside the {city.name} network's extent, but with lat and lon "
+            "swapped they fall inside: did you swap lat and lon? (column 'lon' is the longitude, 'lat' the latitude)"
+        )
     if outside.all():
         raise EmptyStudyAreaError(f"{args.points}: no point lies within the {city.name} network's extent")
     rec_air = receptors_from_points(pts, crs=net.crs, height_m=args.air_height, id_column="id")

@@ -27,15 +27,19 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ldtkit.model.limits import NO2_LIMIT_UGM3
+from ldtkit.model.limits import NO2_LIMIT_UGM3, NO2_LIMITS_UGM3
 from ldtkit.model.network import CONNECTOR_CLASS
 from ldtkit.model.traffic import PERIODS
 from ldtkit.study.indicators import (
     CO2_T_PER_DAY,
     DELAY_VEHICLE_HOURS,
     MEAN_DELAY_S_PER_KM,
+    PEOPLE_ABOVE_NO2_2030,
     PEOPLE_ABOVE_NO2_LIMIT,
+    PEOPLE_LDEN_ABOVE_END,
+    PEOPLE_LNIGHT_ABOVE_END,
     POPULATION_WEIGHTED_NO2,
+    TRIPS_WITHOUT_ROUTE_VPH,
     VEHICLE_HOURS,
     VEHICLE_KM,
     exposure_indicator,
@@ -143,3 +147,46 @@ def indicators_table(results: Mapping[str, ScenarioResult], *, watch: Watch | No
         cols[name] = ind
         cols[f"{name} Δ"] = {k: ind.get(k, np.nan) - base.get(k, np.nan) for k in ind}
     return pd.DataFrame(cols)
+
+
+def threshold_indicators(result: ScenarioResult) -> dict[str, float]:
+    """People above the END thresholds and the NO2 values, and the day trips left without a route.
+
+    ``people Lden >=55`` and ``people Lnight >=50`` add up the END bands of
+    :func:`indicators`; ``people NO2 > 20 ug/m3`` counts the population at air receptors above the
+    2030 EU value; ``trips_without_route_vph`` is the day-period demand (veh/h, all classes)
+    that a measure left without a route. Rows whose model was not run are left out.
+    """
+    out: dict[str, float] = {}
+    day = result.period_assignments.get("day", result.assignment)
+    out[TRIPS_WITHOUT_ROUTE_VPH] = float(day.unassigned["trips"].sum()) if len(day.unassigned) else 0.0
+    noise = getattr(result, "noise", None)
+    if noise is not None:
+        exposure = noise.exposure()
+        out[PEOPLE_LDEN_ABOVE_END] = float(sum(v for k, v in exposure.items() if k.startswith("Lden")))
+        out[PEOPLE_LNIGHT_ABOVE_END] = float(sum(v for k, v in exposure.items() if k.startswith("Lnight")))
+    air = getattr(result, "air", None)
+    if air is not None:
+        pop = np.asarray(air.population if hasattr(air, "population") else air.receptors.population, dtype=float)
+        no2 = np.asarray(air.no2_ugm3, dtype=float)
+        out[PEOPLE_ABOVE_NO2_2030] = float(pop[no2 > NO2_LIMITS_UGM3["EU 2030"]].sum())
+    return out
+
+
+def study_table(results: Mapping[str, ScenarioResult], *, watch: Watch | None = None) -> pd.DataFrame:
+    """:func:`indicators_table` followed by the rows of :func:`threshold_indicators` (same columns).
+
+    The dashboards and reports show this table; ``indicators_table`` alone stays the one that
+    ``ldtkit run`` writes.
+    """
+    table = indicators_table(results, watch=watch)
+    base = threshold_indicators(results["baseline"])
+    cols: dict[str, dict[str, float]] = {"baseline": base}
+    for name, res in results.items():
+        if name == "baseline":
+            continue
+        ind = threshold_indicators(res)
+        cols[name] = ind
+        cols[f"{name} Δ"] = {k: ind.get(k, np.nan) - base.get(k, np.nan) for k in ind}
+    extra = pd.DataFrame(cols).reindex(columns=table.columns)
+    return pd.concat([table, extra.loc[[k for k in extra.index if k not in table.index]]])

@@ -28,7 +28,15 @@ from typing import Final, Literal
 
 from ldtkit._validate import closest
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.limits import LDEN_BANDS_DB, LNIGHT_BANDS_DB, NO2_LIMIT_UGM3, band_labels
+from ldtkit.model.limits import (
+    END_LDEN_THRESHOLD_DB,
+    END_LNIGHT_THRESHOLD_DB,
+    LDEN_BANDS_DB,
+    LNIGHT_BANDS_DB,
+    NO2_LIMIT_UGM3,
+    NO2_LIMITS_UGM3,
+    band_labels,
+)
 
 Better = Literal["less", "more", "neutral"]
 
@@ -71,6 +79,12 @@ MEAN_DELAY_S_PER_KM: Final = "mean_delay_s_per_km"
 PEOPLE_ABOVE_NO2_LIMIT: Final = f"people NO2 > {NO2_LIMIT_UGM3:g} ug/m3"
 POPULATION_WEIGHTED_NO2: Final = "population-weighted NO2 ug/m3"
 CO2_T_PER_DAY: Final = "CO2 t/day"
+#: Threshold indicators (:func:`ldtkit.study.compare.threshold_indicators`): people above the END
+#: reporting thresholds and above the NO2 values of 2030 and 2008, and the trips left without a route.
+PEOPLE_LDEN_ABOVE_END: Final = f"people Lden >={END_LDEN_THRESHOLD_DB}"
+PEOPLE_LNIGHT_ABOVE_END: Final = f"people Lnight >={END_LNIGHT_THRESHOLD_DB}"
+PEOPLE_ABOVE_NO2_2030: Final = f"people NO2 > {NO2_LIMITS_UGM3['EU 2030']:g} ug/m3"
+TRIPS_WITHOUT_ROUTE_VPH: Final = "trips_without_route_vph"
 
 
 def exposure_indicator(band: str) -> Indicator:
@@ -99,7 +113,23 @@ _ALL: list[Indicator] = [
     Indicator(PEOPLE_ABOVE_NO2_LIMIT, f"People above {NO2_LIMIT_UGM3:g} µg/m³ NO₂", "people", "less", "air"),
     Indicator(POPULATION_WEIGHTED_NO2, "Population-weighted NO₂ (µg/m³)", "µg/m³", "less", "air"),
     Indicator(CO2_T_PER_DAY, "CO₂ (t/day)", "t/day", "less", "traffic"),
+    Indicator(PEOPLE_LDEN_ABOVE_END, f"People above the END threshold (Lden ≥ {END_LDEN_THRESHOLD_DB} dB)", "people", "less", "noise"),
+    Indicator(
+        PEOPLE_LNIGHT_ABOVE_END, f"People above the END threshold (Lnight ≥ {END_LNIGHT_THRESHOLD_DB} dB)", "people", "less", "noise"
+    ),
+    Indicator(PEOPLE_ABOVE_NO2_2030, f"People above {NO2_LIMITS_UGM3['EU 2030']:g} µg/m³ NO₂", "people", "less", "air"),
+    Indicator(TRIPS_WITHOUT_ROUTE_VPH, "Trips with no route (veh/h, day)", "veh/h", "less", "traffic"),
 ]
+#: The indicators of the headline block on top of a study's table (watched links' flows follow them).
+HEADLINE: Final = (
+    VEHICLE_HOURS,
+    PEOPLE_LDEN_ABOVE_END,
+    PEOPLE_LNIGHT_ABOVE_END,
+    PEOPLE_ABOVE_NO2_2030,
+    PEOPLE_ABOVE_NO2_LIMIT,
+    CO2_T_PER_DAY,
+    TRIPS_WITHOUT_ROUTE_VPH,
+)
 #: Every fixed indicator by name, in report order.
 INDICATORS: Final = MappingProxyType({i.name: i for i in _ALL})
 

@@ -12,17 +12,47 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import pandas as pd
 
 from ldtkit.errors import ConfigError
 from ldtkit.model.demand import Demand, generate_demand
 from ldtkit.model.network import RoadNetwork
+from ldtkit.model.zones import reattach_connectors
 from ldtkit.study.city import City, load_city
 from ldtkit.study.config import DemandConfig
+
+__all__ = ["demand_config", "demand_for_city", "on_disconnected_for", "reattach_connectors", "reattach_walk_m", "zones_for_city"]
+
+
+def on_disconnected_for(city: City, requested: str) -> str:
+    """What to do with trips a measure leaves without a route: ``"raise"`` when asked for (``--strict``)
+    or set by ``[demand] on_disconnected = "raise"``, else ``"drop"`` (assign the rest, report them).
+
+    Examples
+    --------
+    >>> on_disconnected_for(load_city("athens"), "drop"), on_disconnected_for(load_city("athens"), "raise")
+    ('drop', 'raise')
+    """
+    demand = city.config.demand
+    configured = demand.on_disconnected if demand is not None else "drop"
+    return "raise" if "raise" in (requested, configured) else "drop"
+
+
+def reattach_walk_m(city: City) -> float:
+    """``[demand.connectors] reattach_max_walk_m``: how far a closed street's connectors may move (m).
+
+    Examples
+    --------
+    >>> reattach_walk_m(load_city("ghent")), reattach_walk_m(load_city("athens"))
+    (500.0, 600.0)
+    """
+    demand = city.config.demand
+    return float(demand.connectors.reattach_max_walk_m) if demand is not None else 500.0
 
 
 def demand_config(city: City) -> DemandConfig:
@@ -162,9 +192,50 @@ def demand_for_city(city: City | str | Path, network: RoadNetwork | None = None,
         net, net.meta["zones"], total_vph=cfg.total_vph, heavy_share=cfg.heavy_share, mean_trip_km=cfg.mean_trip_km,
         mean_trip_min=cfg.mean_trip_min, external_share=cfg.external_share, through_share=cfg.through_share,
         heavy_external_factor=cfg.heavy_external_factor, trip_ends=cfg.trip_ends.as_dict(), hourly_profile=cfg.hourly_profile,
-        pcu=cfg.pcu,
+        pcu=cfg.pcu, relax=True,
     )  # fmt: skip
     bar.update()
     bar.close()
-    demand.meta.update({"city": city.name, "zoning": cfg.zoning, "zones_dropped": net.meta.get("zones_dropped", [])})
+    access = net.meta.get("zones_access", {})
+    demand.meta.update(
+        {"city": city.name, "zoning": cfg.zoning, "zones_dropped": net.meta.get("zones_dropped", []), "zones_access": access}
+    )
+    for line in demand_warnings(demand.meta, source=str(city.config_path)):
+        warnings.warn(line, stacklevel=2)
     return net, demand
+
+
+def demand_warnings(meta: Mapping[str, Any], *, source: str) -> list[str]:
+    """One line per thing the demand model had to relax: zones left out or given long connectors, balancing.
+
+    Examples
+    --------
+    >>> demand_warnings({"zones_access": {"zones_dropped": 0, "zones_extended": 2, "population_share_extended": 0.013}}, source="x/city.toml")
+    ['x/city.toml: 2 zones (1.3 % of residents) have no car node within [demand.connectors] max_distance_m: joined to the nearest one']
+    """
+    out: list[str] = []
+    acc = meta.get("zones_access", {})
+    if acc.get("zones_extended"):
+        out.append(
+            f"{source}: {acc['zones_extended']} zones ({100 * acc['population_share_extended']:.1f} % of residents) have no car node "
+            "within [demand.connectors] max_distance_m: joined to the nearest one"
+        )
+    if acc.get("zones_dropped"):
+        out.append(
+            f"{source}: {acc['zones_dropped']} zones ({100 * acc['population_share_dropped']:.1f} % of residents) have no network "
+            "access and are left out ([demand.connectors] on_unconnected)"
+        )
+    rel = meta.get("relaxed", {})
+    if rel.get("origins") or rel.get("destinations"):
+        o, d = rel.get("origins", []), rel.get("destinations", [])
+        out.append(
+            f"{source}: the gravity model could not meet the trip totals of {len(o)} origin and {len(d)} destination zones "
+            f"(e.g. {(o + d)[:5]}): they were relaxed (zones reachable one way only, isolated, or holding most of the activity)"
+        )
+    targets, got = meta.get("targets", {}), meta.get("mean_trip_km_internal")
+    if "mean_trip_km" in targets and got is not None and abs(got - targets["mean_trip_km"]) > 0.01 * targets["mean_trip_km"]:
+        out.append(
+            f"{source}: [demand] mean_trip_km = {targets['mean_trip_km']:g} is out of reach on this network; "
+            f"the closest possible, {got:.2f} km, is used"
+        )
+    return out

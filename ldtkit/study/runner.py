@@ -6,9 +6,10 @@ equilibrium, in parallel through dask: the local threaded scheduler by default, 
 any ``dask.distributed.Client`` (a laptop ``LocalCluster`` or a real cluster).
 
 Results are cached on disk under a content hash of (city inputs, scenario measures,
-model parameters, ldtkit's version and model code), written atomically, so a rerun is
-instant, an edited scenario recomputes only itself, results of other code are never served
-and an interrupted run leaves no corrupt entry.
+model parameters, ldtkit's version and model code), written atomically as each finishes
+(JSON, npz and Parquet: ``docs/cache.md``), so a rerun is instant, an interrupted run resumes,
+an edited scenario recomputes only itself, results of other code are never served, two
+concurrent runs compute a result once and the cache stays under its size limit.
 
 Examples
 --------
@@ -19,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -33,8 +35,9 @@ from ldtkit._validate import closest, finite, finite_nonnegative
 from ldtkit.errors import DisconnectedDemandError, InvalidValueError, LdtkitError
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
-from ldtkit.study.cache import ResultCache, content_hash, model_fingerprint
+from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
+from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -62,6 +65,7 @@ __all__ = [
     "prepare_city",
     "run",
     "run_scenario",
+    "run_scenario_cached",
     "zone_population",
 ]
 
@@ -97,8 +101,9 @@ class ModelOptions:
     noise_cell_m, air_cell_m
         Receptor grid spacing over the focus area for noise and air maps.
     on_disconnected
-        ``"raise"`` (default): a scenario that leaves OD pairs without a path is an error listing
-        them; ``"drop"``: assign the rest and report the dropped trips in ``assignment.unassigned``.
+        ``"drop"`` (default): assign the rest and report the dropped trips in
+        ``assignment.unassigned``; ``"raise"``: a scenario that leaves OD pairs without a path
+        is an error listing them.
     """
 
     models: tuple[str, ...] = MODELS
@@ -107,7 +112,7 @@ class ModelOptions:
     demand_scale: float = 1.0
     noise_cell_m: float = 10.0
     air_cell_m: float = 50.0
-    on_disconnected: OnDisconnected = "raise"
+    on_disconnected: OnDisconnected = "drop"
 
     def __post_init__(self) -> None:
         where = "ModelOptions"
@@ -282,7 +287,11 @@ def run_scenario(
     from ldtkit.model.assignment import assign
 
     t0 = time.perf_counter()
-    network = scenario.apply(inputs.network) if scenario.measures else inputs.network
+    network = (
+        reattach_connectors(scenario.apply(inputs.network), max_walk_m=reattach_walk_m(inputs.city))
+        if scenario.measures
+        else inputs.network
+    )
     seconds: dict[str, float] = {}
     traffic: dict[str, LinkTraffic] = {}
     period_results: dict[str, AssignmentResult] = {}
@@ -296,7 +305,7 @@ def run_scenario(
                 gap=options.gap,
                 max_iter=options.max_iter,
                 warm_start=warm,
-                on_disconnected=options.on_disconnected,
+                on_disconnected=on_disconnected_for(inputs.city, options.on_disconnected),
                 progress=False,
             )
         except DisconnectedDemandError as exc:
@@ -353,6 +362,7 @@ def run(
     client: Any = None,
     options: ModelOptions | None = None,
     cache_dir: str | Path | None = DEFAULT_CACHE,
+    cache_max_mb: float | None = None,
     progress: bool = True,
     **option_overrides: Any,
 ) -> dict[str, ScenarioResult]:
@@ -369,7 +379,11 @@ def run(
     options
         :class:`ModelOptions`; keyword overrides (e.g. ``models=("traffic",)``) also work.
     cache_dir
-        Where results are cached (``None`` disables the cache).
+        Where results are cached (``None`` disables the cache). Concurrent runs on one cache
+        compute each result once: the second waits for the first (a lock beside each entry).
+    cache_max_mb
+        Size limit of the cache in MB; the least recently used entries are evicted beyond it
+        (default: ``$LDTKIT_CACHE_MAX_MB``, else 2048). See ``docs/cache.md``.
     progress
         Show a tqdm progress bar.
 
@@ -383,8 +397,6 @@ def run(
     >>> res = run("ghent", [Scenario.from_toml("data/ghent/scenarios/bridge_closed_both.toml")],
     ...           models=("traffic",))  # doctest: +SKIP
     """
-    from tqdm.auto import tqdm
-
     options = replace(options or ModelOptions(), **option_overrides)
     if isinstance(options.models, list):
         options = replace(options, models=tuple(options.models))
@@ -393,32 +405,64 @@ def run(
     if "baseline" in names or len(set(names)) != len(names):
         raise LdtkitError(f"scenario names must be unique and not 'baseline': {names}")
     city = city if isinstance(city, City) else load_city(city)
-    cache = ResultCache(cache_dir) if cache_dir is not None else None
+    cache = ResultCache(cache_dir, max_mb=cache_max_mb) if cache_dir is not None else None
     fingerprint = city.fingerprint()  # hashes every input file: once per run
     city_key = content_hash(fingerprint, options.key(), model_fingerprint())
     base = baseline_scenario()
     base_key = content_hash(city_key, base.fingerprint())
     keys = {s.name: content_hash(city_key, base_key, s.fingerprint()) for s in scenarios}
+    inputs_key = content_hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
+    warm_key = content_hash("warm", base_key)
+    with contextlib.ExitStack() as held:
+        results = _run_locked(
+            city, scenarios, options, cache, held, client=client, progress=progress,
+            keys=RunKeys(city=city_key, inputs=inputs_key, baseline=base_key, warm=warm_key, scenarios=keys),
+        )  # fmt: skip
+    if cache:
+        cache.prune()  # the entries this run held are evictable now
+    return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
+
+
+def _run_locked(
+    city: City,
+    scenarios: list[Scenario],
+    options: ModelOptions,
+    cache: ResultCache | None,
+    held: contextlib.ExitStack,
+    *,
+    client: Any,
+    progress: bool,
+    keys: RunKeys,
+) -> dict[str, ScenarioResult]:
+    """The body of :func:`run`: cached results, then the missing ones under the cache locks (kept in ``held``)."""
+    from tqdm.auto import tqdm
 
     results: dict[str, ScenarioResult] = {}
     bar: ProgressBar = tqdm(total=1 + len(scenarios), desc=f"{city.name} scenarios", disable=not progress)
-    cached: dict[str, ScenarioResult | None] = {n: cache.get(k) for n, k in [("baseline", base_key), *keys.items()]} if cache else {}
+    held.callback(bar.close)  # also on Ctrl-C, so the bar ends its line before the message
+    cached: dict[str, ScenarioResult | None] = (
+        {n: cache.get(k) for n, k in [("baseline", keys.baseline), *keys.scenarios.items()]} if cache else {}
+    )
     missing = [s for s in scenarios if cached.get(s.name) is None]
+    if cache and (cached.get("baseline") is None or missing):
+        # Lock what this run computes (workers lock their scenarios), reread what others stored meanwhile.
+        todo = [keys.inputs, keys.warm, keys.baseline, *([] if client is not None else [keys.scenarios[s.name] for s in missing])]
+        held.enter_context(cache.lock(todo, what=f"{city.name} results"))
+        cached.update({n: cache.get(k) for n, k in [("baseline", keys.baseline), *keys.scenarios.items()] if cached.get(n) is None})
+        missing = [s for s in scenarios if cached.get(s.name) is None]
     inputs: CityInputs | None = None
     if cached.get("baseline") is None or missing:
         # Network, zones, demand, receptors and the air transfer depend only on the city and the
         # options: cache them too, so editing one scenario recomputes that scenario alone.
-        inputs_key = content_hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
-        inputs = cache.get(inputs_key) if cache else None
+        inputs = cache.get(keys.inputs) if cache else None
         if inputs is None:
-            inputs = prepare_city(city, options=options, progress=progress, key=city_key)
+            inputs = prepare_city(city, options=options, progress=progress, key=keys.city)
             if "air" in options.models and inputs.air_receptors is not None:
                 from ldtkit.model.air import air_transfer
 
                 inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
             if cache:
-                cache.put(inputs_key, inputs)
-    warm_key = content_hash("warm", base_key)
+                cache.put(keys.inputs, inputs, kind="inputs", label=city.name)
     # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
     # evaluated together once the traffic is known: one pass over the source-receiver geometry
     # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
@@ -426,17 +470,23 @@ def run(
     cached_base = cached.get("baseline")
     if cached_base is not None:
         results["baseline"] = cached_base
-        warm = cache.get(warm_key) if (cache and missing) else None
+        warm = cache.get(keys.warm) if (cache and missing) else None
         base_for_warm = replace(cached_base, period_assignments=warm) if warm else cached_base
-        base_computed = False
     else:
         assert inputs is not None  # prepared above whenever the baseline is not cached
-        base_for_warm = _keyed(run_scenario(inputs, base, options=options, noise=not batch_noise), base_key)
-        base_computed = True
+        base_for_warm = _keyed(run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise), keys.baseline)
         if cache:
             # The path sets that warm-start scenarios are large: keep them in their own entry,
             # read only when a scenario has to be computed.
-            cache.put(warm_key, base_for_warm.period_assignments)
+            cache.put(keys.warm, base_for_warm.period_assignments, kind="warm-start", label=f"{city.name}/baseline")
+        if batch_noise:
+            # The baseline's noise map alone now, so it is cached before the scenarios run (Ctrl-C keeps it).
+            t0 = time.perf_counter()
+            base_noise = noise_maps(inputs, {"baseline": base_for_warm.traffic}, base_for_warm.traffic)["baseline"]
+            base_for_warm = replace(base_for_warm, noise=base_noise, seconds={**base_for_warm.seconds, "noise": time.perf_counter() - t0})
+        results["baseline"] = _keyed(_without_path_state(base_for_warm), keys.baseline)
+        if cache:
+            cache.put(keys.baseline, results["baseline"], kind="result", label=f"{city.name}/baseline")
     bar.update(1)
     for s in scenarios:
         hit = cached.get(s.name)
@@ -446,25 +496,18 @@ def run(
     computed: dict[str, ScenarioResult] = {}
     if missing:
         assert inputs is not None  # prepared above whenever a scenario is not cached
-        computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise)
-    if batch_noise and inputs is not None and (base_computed or computed):
-        todo = {**({"baseline": base_for_warm} if base_computed else {}), **computed}
+        computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
+    if batch_noise and inputs is not None and computed:
         t0 = time.perf_counter()
-        maps_ = noise_maps(inputs, {n: r.traffic for n, r in todo.items()}, base_for_warm.traffic)
-        share = (time.perf_counter() - t0) / len(todo)
-        todo = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in todo.items()}
-        base_for_warm = todo.pop("baseline", base_for_warm)
-        computed = todo
-    if base_computed:
-        results["baseline"] = _keyed(_without_path_state(base_for_warm), base_key)
-        if cache:
-            cache.put(base_key, results["baseline"])
+        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic)
+        share = (time.perf_counter() - t0) / len(computed)
+        computed = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in computed.items()}
     for s in missing:
-        results[s.name] = _keyed(_without_path_state(computed[s.name]), keys[s.name])
+        results[s.name] = _keyed(_without_path_state(computed[s.name]), keys.scenarios[s.name])
         if cache:
-            cache.put(keys[s.name], results[s.name])
+            cache.put(keys.scenarios[s.name], results[s.name], kind="result", label=f"{city.name}/{s.name}")
     bar.close()
-    return {"baseline": results["baseline"], **{s.name: results[s.name] for s in scenarios}}
+    return results
 
 
 def _identity(obj: T) -> T:
@@ -491,9 +534,12 @@ def _run_many(
     bar: ProgressBar,
     *,
     noise: bool = True,
+    cache: ResultCache | None = None,
+    keys: Mapping[str, str] | None = None,
 ) -> dict[str, ScenarioResult]:
     """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
-    (``noise=False``: without their noise maps, which the caller computes together)."""
+    (``noise=False``: without their noise maps, which the caller computes together).
+    On a cluster each task takes its scenario's cache lock and stores its result itself."""
     if client is None:
         from dask.base import compute
         from dask.delayed import delayed
@@ -510,14 +556,43 @@ def _run_many(
     run_id = content_hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
     inputs_f = client.submit(_identity, inputs, key=f"inputs-{run_id}", pure=False)
     base_f = client.submit(_identity, base, key=f"baseline-{run_id}", pure=False)
+    root, max_mb = (str(cache.root), cache.max_mb) if cache is not None else (None, None)
     futures = {
         client.submit(
-            run_scenario, inputs_f, s, options=options, warm_start=base_f, key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2
+            run_scenario_cached, inputs_f, s, options=options, warm_start=base_f, cache_dir=root, cache_max_mb=max_mb,
+            key_=(keys or {}).get(s.name, ""), key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2,
         ): s.name
         for s in scenarios
-    }
+    }  # fmt: skip
     out: dict[str, ScenarioResult] = {}
     for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
         out[futures[fut]] = fut.result()
         bar.update(1)
     return out
+
+
+def run_scenario_cached(
+    inputs: CityInputs,
+    scenario: Scenario,
+    *,
+    options: ModelOptions,
+    warm_start: ScenarioResult | None,
+    cache_dir: str | None,
+    cache_max_mb: float | None = None,
+    key_: str = "",
+) -> ScenarioResult:
+    """:func:`run_scenario` under the cache protocol, for a dask worker: take the entry's lock,
+    serve it if another run stored it, else compute and store it (without its path sets).
+
+    ``key_`` is the entry's cache key (dask reserves ``key``); ``cache_dir=None`` only computes.
+    """
+    if cache_dir is None or not key_:
+        return run_scenario(inputs, scenario, options=options, warm_start=warm_start)
+    cache = ResultCache(cache_dir, max_mb=cache_max_mb)
+    with cache.lock([key_], what=f"scenario {scenario.name!r}"):
+        hit: ScenarioResult | None = cache.get(key_)
+        if hit is not None:
+            return hit
+        result = _keyed(_without_path_state(run_scenario(inputs, scenario, options=options, warm_start=warm_start)), key_)
+        cache.put(key_, result, kind="result", label=f"{inputs.city.name}/{scenario.name}")
+        return result

@@ -45,6 +45,8 @@ from ldtkit.model.network import CONNECTOR_CLASS, RoadNetwork
 ACTIONS = ("close", "pedestrianise", "bar_heavy", "set")
 SELECTOR_KEYS = ("ids", "street", "bridge", "bridge_name", "within", "buffer_m", "within_crs", "road_class")
 COMPASS = {"northbound": 0.0, "eastbound": 90.0, "southbound": 180.0, "westbound": 270.0}
+#: A link runs in a compass direction when its bearing is within this many degrees of it.
+COMPASS_TOLERANCE_DEG = 60.0
 SET_KEYS = ("capacity_vph", "capacity_factor", "lanes", "free_speed_kmh")
 
 
@@ -64,7 +66,9 @@ class Measure:
         GeoJSON geometry dict, in ``within_crs``, default EPSG:4326) with ``buffer_m``.
     direction
         ``"both"``, ``"forward"`` / ``"backward"`` (along / against the source
-        digitisation), a compass heading ``"northbound"`` …, or ``{"from": [lon, lat],
+        digitisation), a compass heading ``"northbound"`` … (the selected links whose bearing is
+        within 60 degrees of it; an error, listing the directions the links have, when none of
+        them is nearer to this heading than to another), or ``{"from": [lon, lat],
         "to": [lon, lat]}`` keeping the links that run from the first place towards the second.
     values
         For ``"set"``: ``capacity_vph``, ``capacity_factor``, ``lanes``, ``free_speed_kmh``.
@@ -82,7 +86,19 @@ class Measure:
         if action not in ACTIONS:
             raise ConfigError(f"{source}: measure action {action!r}; expected one of {list(ACTIONS)}")
         direction = d.pop("direction", "both")
-        values = {k: float(d.pop(k)) for k in list(d) if k in SET_KEYS}
+        check_direction(direction, context=f"{source} ({action})")
+        values: dict[str, float] = {}
+        for k in [k for k in d if k in SET_KEYS]:
+            raw = d.pop(k)
+            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+                raise ConfigError(f"{source} ({action}): {k} = {raw!r}; expected a finite number")
+            values[k] = float(raw)
+        if "within" in d:
+            parse_geometry(d["within"], context=f"{source} ({action})")
+        if "buffer_m" in d:
+            b = d["buffer_m"]
+            if isinstance(b, bool) or not isinstance(b, (int, float)) or not (math.isfinite(b) and b >= 0):
+                raise ConfigError(f"{source} ({action}): buffer_m = {b!r}; expected a distance >= 0 in metres")
         if action == "set" and not values:
             raise ConfigError(f"{source}: a 'set' measure needs one of {list(SET_KEYS)}")
         unknown = [k for k in d if k not in SELECTOR_KEYS]
@@ -113,7 +129,10 @@ class Scenario:
     def from_dict(cls, d: dict[str, Any], *, source: str = "scenario") -> Scenario:
         if "name" not in d:
             raise ConfigError(f"{source}: scenario has no 'name'")
-        measures = tuple(Measure.from_dict(m, source=f"{source} [{d['name']}]") for m in d.get("measures", []))
+        raw = d.get("measures", [])
+        if not isinstance(raw, list) or not all(isinstance(m, dict) for m in raw):
+            raise ConfigError(f"{source}: 'measures' must be a list of tables ([[measures]] in TOML), got {raw!r}")
+        measures = tuple(Measure.from_dict(m, source=f"{source} [{d['name']}], measure {i + 1}") for i, m in enumerate(raw))
         return cls(name=str(d["name"]), description=str(d.get("description", "")), measures=measures)
 
     @classmethod
@@ -217,9 +236,52 @@ def select_links(network: RoadNetwork, select: dict[str, Any], *, direction: Any
         raise SelectorError(f"{context}: selector {select} matches no link (each criterion matched something; together they match nothing)")
     dmask = _direction_mask(network, direction, context)
     both = mask & dmask
+    if isinstance(direction, str) and direction in COMPASS and not (both & (compass_word(link_bearings_deg(network)) == direction)).any():
+        # links within the tolerance are kept, but at least one must be closer to this word than to any other
+        raise SelectorError(
+            f"{context}: direction {direction!r} does not match the selected links: none runs within "
+            f"{COMPASS_TOLERANCE_DEG:g} degrees of {direction[:-5]} and closer to it than to another compass direction; "
+            f"they run {_directions_present(network, mask)}"
+        )
     if not both.any():
         raise SelectorError(f"{context}: selector {select} matches {int(mask.sum())} links, but none in direction {direction!r}")
     return np.flatnonzero(both)
+
+
+def link_bearings_deg(network: RoadNetwork) -> np.ndarray:
+    """Compass bearing of each link's travel direction, start to end: 0 north, 90 east (degrees, in [0, 360)).
+
+    Measured in the network's (projected) CRS, whose grid north is taken as north.
+    """
+    dx, dy = _link_vectors(network)
+    return np.asarray(np.mod(np.degrees(np.arctan2(dx, dy)), 360.0), dtype=np.float64)
+
+
+def compass_word(bearing_deg: np.ndarray) -> np.ndarray:
+    """The nearest compass direction word of each bearing.
+
+    Examples
+    --------
+    >>> compass_word(np.array([10.0, 100.0, 181.0, 300.0, 350.0])).tolist()
+    ['northbound', 'eastbound', 'southbound', 'westbound', 'northbound']
+    """
+    words = np.array(list(COMPASS), dtype=object)
+    return np.asarray(words[np.round(np.mod(bearing_deg, 360.0) / 90.0).astype(np.int64) % 4], dtype=object)
+
+
+def _directions_present(network: RoadNetwork, mask: np.ndarray) -> str:
+    """``"northbound (1 link, bearing 40 deg), southbound (2 links, bearing 175-185 deg)"`` for the masked links."""
+    bearings = link_bearings_deg(network)[mask]
+    words = compass_word(bearings)
+    parts = []
+    for word in COMPASS:
+        hit = words == word
+        if hit.any():
+            b = bearings[hit]
+            n = int(hit.sum())
+            span = f"{b.min():.0f}" if round(b.min()) == round(b.max()) else f"{b.min():.0f}-{b.max():.0f}"
+            parts.append(f"{word} ({n} link{'s' if n > 1 else ''}, bearing {span} deg)")
+    return ", ".join(parts)
 
 
 def _close_names(links: pd.DataFrame, missing: list[str]) -> list[str]:
@@ -231,17 +293,131 @@ def _close_names(links: pd.DataFrame, missing: list[str]) -> list[str]:
     return out
 
 
-def _within_mask(network: RoadNetwork, within: Any, buffer_m: float, crs: Any, context: str) -> np.ndarray:
-    import geopandas as gpd
+def parse_geometry(within: Any, *, context: str) -> Any:
+    """The shapely geometry of a ``within`` value (WKT text or a GeoJSON geometry table).
+
+    Examples
+    --------
+    >>> parse_geometry("POINT (3.72 51.05)", context="s.toml").geom_type
+    'Point'
+    >>> parse_geometry("POINT (3.72)", context="s.toml")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.ConfigError: s.toml: 'within' is neither WKT nor a GeoJSON geometry (...)
+    """
     import shapely
     from shapely.geometry import shape
 
     try:
         geom = shapely.from_wkt(within) if isinstance(within, str) else shape(within)
     except Exception as exc:
-        raise ConfigError(f"{context}: 'within' is neither WKT nor a GeoJSON geometry ({exc})") from exc
-    area = gpd.GeoSeries([geom], crs=crs).to_crs(network.crs).buffer(buffer_m).iloc[0]
-    return np.asarray(network.links.geometry.intersects(area).to_numpy(), dtype=bool)
+        detail = " ".join(str(exc).split())[:160]
+        raise ConfigError(f"{context}: 'within' is neither WKT nor a GeoJSON geometry ({detail})") from None
+    if geom is None or geom.is_empty:
+        raise ConfigError(f"{context}: 'within' is an empty geometry")
+    return geom
+
+
+def _within_mask(network: RoadNetwork, within: Any, buffer_m: float, crs: Any, context: str) -> np.ndarray:
+    import geopandas as gpd
+    import shapely
+
+    geom = parse_geometry(within, context=context)
+    if not math.isfinite(buffer_m) or buffer_m < 0:
+        raise ConfigError(f"{context}: buffer_m = {buffer_m}; expected a distance >= 0 in metres")
+    projected = gpd.GeoSeries([geom], crs=crs).to_crs(network.crs)
+    area = projected.buffer(buffer_m).iloc[0] if buffer_m > 0 else projected.iloc[0]  # a point or line itself at 0 m
+    hit = np.asarray(network.links.geometry.intersects(area).to_numpy(), dtype=bool)
+    if hit.any():
+        return hit
+    extent = shapely.box(*network.links.total_bounds)
+    distance_km = extent.distance(area) / 1000.0 if not area.is_empty else math.inf
+    if gpd.GeoSeries([geom], crs=crs).crs.is_geographic:
+        swapped = gpd.GeoSeries([shapely.transform(geom, lambda xy: xy[:, ::-1])], crs=crs)
+        if bool(swapped.to_crs(network.crs).buffer(max(buffer_m, 1.0)).intersects(extent).iloc[0]):
+            raise SelectorError(
+                f"{context}: 'within' lies {distance_km:.0f} km outside the network, but with its coordinates "
+                f"swapped it falls inside: did you swap lat and lon? (give [lon, lat] / WKT 'x y' as longitude latitude)"
+            )
+    where = f"{distance_km:.1f} km from the network's extent" if distance_km > 0 else "inside the network's extent"
+    raise SelectorError(f"{context}: 'within' (buffer_m = {buffer_m:g}) touches no link; the geometry lies {where}")
+
+
+def swapped_mask(lon: np.ndarray, lat: np.ndarray, *, crs: Any, bounds: tuple[float, float, float, float]) -> np.ndarray:
+    """For each point, whether it falls within ``bounds`` when read as ``(lat, lon)`` instead.
+
+    The test behind "did you swap lat and lon?": apply it to points that lie outside as given.
+
+    Parameters
+    ----------
+    lon, lat
+        The coordinates as given (WGS84 degrees).
+    crs
+        The CRS of ``bounds``.
+    bounds
+        ``(minx, miny, maxx, maxy)`` of the study area in ``crs``.
+
+    Examples
+    --------
+    >>> ghent = (100000.0, 190000.0, 110000.0, 200000.0)  # EPSG:31370 metres around Ghent
+    >>> swapped_mask(np.array([51.05, 3.72]), np.array([3.72, 51.05]), crs="EPSG:31370", bounds=ghent).tolist()
+    [True, False]
+    """
+    from pyproj import Transformer
+
+    lon = np.asarray(lon, dtype=np.float64)
+    lat = np.asarray(lat, dtype=np.float64)
+    out = np.zeros(len(lon), dtype=bool)
+    ok = np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 90.0) & (np.abs(lat) <= 180.0)  # swapped, |lat| <= 90
+    if not ok.any():
+        return out
+    x, y = Transformer.from_crs("EPSG:4326", crs, always_xy=True).transform(lat[ok], lon[ok])
+    x, y = np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
+    minx, miny, maxx, maxy = bounds
+    out[ok] = np.isfinite(x) & np.isfinite(y) & (x >= minx) & (x <= maxx) & (y >= miny) & (y <= maxy)
+    return out
+
+
+def swapped_inside(lon: np.ndarray, lat: np.ndarray, *, crs: Any, bounds: tuple[float, float, float, float], share: float = 0.5) -> bool:
+    """True when at least ``share`` of the points read as ``(lat, lon)`` fall within ``bounds`` (see :func:`swapped_mask`).
+
+    Examples
+    --------
+    >>> ghent = (100000.0, 190000.0, 110000.0, 200000.0)  # EPSG:31370 metres around Ghent
+    >>> swapped_inside(np.array([51.05]), np.array([3.72]), crs="EPSG:31370", bounds=ghent)
+    True
+    >>> swapped_inside(np.array([3.72]), np.array([51.05]), crs="EPSG:31370", bounds=ghent)
+    False
+    """
+    hit = swapped_mask(lon, lat, crs=crs, bounds=bounds)
+    return bool(len(hit) and hit.sum() >= share * len(hit))
+
+
+def check_direction(direction: Any, *, context: str) -> None:
+    """Raise :class:`ConfigError` unless ``direction`` is a direction a measure understands.
+
+    Examples
+    --------
+    >>> check_direction("nortbound", context="s.toml")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.ConfigError: s.toml: direction 'nortbound'; did you mean 'northbound'? (expected 'both', 'forward', 'backward', one of ['northbound', 'eastbound', 'southbound', 'westbound'] or {from = [lon, lat], to = [lon, lat]})
+    """
+    words = ("both", "forward", "backward", *COMPASS)
+    if direction is None or (isinstance(direction, str) and direction in words):
+        return
+    expected = f"'both', 'forward', 'backward', one of {list(COMPASS)} or {{from = [lon, lat], to = [lon, lat]}}"
+    if isinstance(direction, dict) and set(direction) == {"from", "to"}:
+        ends = [direction["from"], direction["to"]]
+        if all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(c, (int, float)) and not isinstance(c, bool) for c in p) for p in ends
+        ):
+            if all(abs(p[0]) <= 180 and abs(p[1]) <= 90 for p in ends):
+                return
+            expected = "[lon, lat] places in WGS84 degrees (lon within +-180, lat within +-90)"
+    near = closest([str(direction)], words, n=1) if isinstance(direction, str) else []
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise ConfigError(f"{context}: direction {direction!r}{hint} (expected {expected})")
 
 
 def _direction_mask(network: RoadNetwork, direction: Any, context: str) -> np.ndarray:
@@ -256,9 +432,9 @@ def _direction_mask(network: RoadNetwork, direction: Any, context: str) -> np.nd
         return reversed_
     dx, dy = _link_vectors(network)
     if isinstance(direction, str) and direction in COMPASS:
-        a = math.radians(COMPASS[direction])
-        ux, uy = math.sin(a), math.cos(a)
-    elif isinstance(direction, dict) and "from" in direction and "to" in direction:
+        diff = np.abs(np.mod(link_bearings_deg(network) - COMPASS[direction] + 180.0, 360.0) - 180.0)
+        return np.asarray((diff <= COMPASS_TOLERANCE_DEG) & ((dx != 0) | (dy != 0)), dtype=bool)
+    if isinstance(direction, dict) and "from" in direction and "to" in direction:
         import geopandas as gpd
 
         pts = gpd.GeoSeries(gpd.points_from_xy(*zip(direction["from"], direction["to"])), crs="EPSG:4326").to_crs(network.crs)
@@ -268,7 +444,7 @@ def _direction_mask(network: RoadNetwork, direction: Any, context: str) -> np.nd
             f"{context}: direction {direction!r}; expected 'both', 'forward', 'backward', "
             f"one of {list(COMPASS)} or {{from = [lon, lat], to = [lon, lat]}}"
         )
-    return (dx * ux + dy * uy) > 0
+    return np.asarray((dx * ux + dy * uy) > 0, dtype=bool)
 
 
 def _link_vectors(network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:

@@ -29,6 +29,8 @@ from ldtkit.resources import templates_dir
 if TYPE_CHECKING:  # nbformat loads when a report runs
     from nbformat import NotebookNode
 
+#: Cells with any of these tags are not in an HTML report.
+REMOVED_CELL_TAGS = ("remove-cell", "dashboard-only", "parameters", "injected-parameters")
 #: nbconvert template folder shipped in the repository (``templates/nbconvert/templates/ldtkit_report``).
 REPORT_TEMPLATE_DIR = templates_dir() / "nbconvert" / "templates"
 REPORT_TEMPLATE = "ldtkit_report"
@@ -171,14 +173,16 @@ def notebook_to_html(
     """HTML of an executed notebook without code: the ``ldtkit_report`` template when the
     repository's templates are present, else nbconvert's ``lab`` template.
 
-    Cells tagged ``remove-cell`` are dropped, and the papermill parameter cells produce no output.
+    Cells tagged ``remove-cell`` or ``dashboard-only`` (how to use the interactive dashboard) are
+    dropped, and so are the ``parameters`` cell and the cell papermill injects: the run's
+    parameters are listed once, in the report's header.
     """
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
     c = Config()
     c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_cell_tags = ("remove-cell",)
+    c.TagRemovePreprocessor.remove_cell_tags = REMOVED_CELL_TAGS
     c.HTMLExporter.exclude_input = True
     c.HTMLExporter.exclude_input_prompt = True
     c.HTMLExporter.exclude_output_prompt = True
@@ -200,4 +204,4 @@ def notebook_to_html(
     return body
 
 
-__all__ = ["ReportError", "notebook_parameters", "notebook_to_html", "parse_parameter", "run_report"]
+__all__ = ["REMOVED_CELL_TAGS", "ReportError", "notebook_parameters", "notebook_to_html", "parse_parameter", "run_report"]

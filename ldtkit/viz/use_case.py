@@ -29,7 +29,8 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.study.city import City, load_city
-from ldtkit.study.compare import indicators_table
+from ldtkit.study.compare import study_table
+from ldtkit.study.convergence import with_convergence_notes
 from ldtkit.study.runner import DEFAULT_CACHE, ScenarioResult, run
 from ldtkit.study.scenario import Scenario
 from ldtkit.viz.dashboard import (
@@ -44,6 +45,7 @@ from ldtkit.viz.dashboard import (
     views_from_results,
 )
 from ldtkit.viz.maps import deck_flows
+from ldtkit.viz.maps.context import context_layers
 
 #: Name of the baseline in the results of :func:`ldtkit.study.runner.run`.
 BASELINE = "baseline"
@@ -60,7 +62,7 @@ class UseCase:
     results
         ``{"baseline": ScenarioResult, name: ScenarioResult, ...}`` from :func:`ldtkit.study.runner.run`.
     indicators
-        The indicator table (:func:`ldtkit.study.compare.indicators_table`).
+        The indicator table with the threshold rows (:func:`ldtkit.study.compare.study_table`).
     views
         What the maps show per scenario (:func:`ldtkit.viz.dashboard.views_from_results`).
     labels
@@ -144,7 +146,7 @@ def run_use_case(
     return UseCase(
         city=city_cfg,
         results=results,
-        indicators=indicators_table(results),
+        indicators=with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results),
         views=views_from_results(results, city=city_cfg, labels=labels),
         labels=labels,
         default=default,
@@ -184,6 +186,7 @@ def build_dashboard(
         basemap=basemap,
         title=case.title,
         prerender_grids=in_voila(),
+        context=context_layers(Path(case.city.root) / "context") if getattr(case.city, "root", None) else None,
     )
     board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))
     return board

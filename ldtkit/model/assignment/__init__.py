@@ -68,7 +68,7 @@ from __future__ import annotations
 
 from ldtkit.model.assignment.api import assign
 from ldtkit.model.assignment.arrays import Graph, LinkCostParams, LinkFlows, OdPairs, PathPool
-from ldtkit.model.assignment.engine import AssignmentKernels, Engine, aot_engine, jit_engine
+from ldtkit.model.assignment.engine import AssignmentKernels, Engine, aot_engine, choose_engine, jit_engine
 from ldtkit.model.assignment.path_based import TOL_FACTOR
 from ldtkit.model.assignment.problem import AssignmentProblem, build_problem, problem_from_network
 from ldtkit.model.assignment.results import AssignmentResult, PathSet, Solution
@@ -93,6 +93,7 @@ __all__ = [
     "SolverOptions",
     "WarmStart",
     "aot_engine",
+    "choose_engine",
     "assign",
     "build_problem",
     "jit_engine",

@@ -3,7 +3,8 @@
 Two builds of the same kernels (:mod:`ldtkit.model.kernels.assignment`) exist: the numba JIT
 one (parallel shortest paths; imports numba, about 0.9 s) and the ahead-of-time compiled one
 of :mod:`ldtkit.model.kernels.aot` (serial, imports in milliseconds; what ``ldtkit assign``
-uses). :class:`Engine` holds one of them; :class:`AssignmentKernels` is their interface.
+uses on small networks). :class:`Engine` holds one of them; :class:`AssignmentKernels` is their
+interface; :func:`choose_engine` picks one by the problem size.
 
 Examples
 --------
@@ -19,7 +20,13 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol, cast
 
+from ldtkit.errors import InvalidValueError
 from ldtkit.model.assignment.arrays import Float, Graph, Int, Int32, LinkCostParams, LinkFlows, OdPairs, PathPool, Scratch, Trees
+
+#: Shortest-path work per iteration (nodes x subproblems) from which the parallel JIT kernels
+#: beat the serial AOT ones in a whole process: below it numba's start-up (about 1 s) costs more
+#: than a second core saves (Chicago-Sketch: 0.36 M; Berlin-Center: 11 M; Austin: 20 M).
+PARALLEL_MIN_WORK = 2_000_000
 
 # Parallel (prange) kernels are entered by one thread at a time: numba's workqueue threading
 # layer aborts on concurrent entry, and the scenario runner calls assign() from dask threads.
@@ -93,3 +100,37 @@ def jit_engine(n_threads: int | None = None) -> Engine:
 def aot_engine(module: ModuleType) -> Engine:
     """The ahead-of-time compiled kernels of :func:`ldtkit.model.kernels.aot.load_assignment_aot` (serial)."""
     return Engine(kernels=cast(AssignmentKernels, module), n_threads=1, compiled_ahead=True)
+
+
+def choose_engine(compiled: ModuleType | None, *, n_nodes: int, n_subproblems: int, kernels: str = "auto") -> Engine:
+    """The kernels for a problem of ``n_nodes`` nodes and ``n_subproblems`` shortest-path trees.
+
+    ``kernels="auto"``: the ahead-of-time ``compiled`` module (serial, starts in milliseconds)
+    when it is given and one iteration's shortest-path work ``n_nodes * n_subproblems`` is below
+    :data:`PARALLEL_MIN_WORK`, else the parallel JIT kernels; ``"aot"``: ``compiled`` (required);
+    ``"jit"``: the JIT kernels.
+
+    Examples
+    --------
+    >>> import types
+    >>> built = types.ModuleType("built")
+    >>> choose_engine(built, n_nodes=933, n_subproblems=387).compiled_ahead  # Chicago-Sketch
+    True
+    >>> choose_engine(built, n_nodes=933, n_subproblems=387, kernels="jit").compiled_ahead
+    False
+    >>> choose_engine(built, n_nodes=13_603, n_subproblems=1_462).compiled_ahead  # Austin
+    False
+    >>> choose_engine(None, n_nodes=933, n_subproblems=387, kernels="aot")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InvalidValueError: choose_engine: kernels='aot' needs the compiled module (build it with `python -m ldtkit.cli.warmup`)
+    """
+    if kernels not in ("auto", "aot", "jit"):
+        raise InvalidValueError(f"choose_engine: kernels must be 'auto', 'aot' or 'jit', got {kernels!r}")
+    if kernels == "aot":
+        if compiled is None:
+            raise InvalidValueError("choose_engine: kernels='aot' needs the compiled module (build it with `python -m ldtkit.cli.warmup`)")
+        return aot_engine(compiled)
+    if kernels == "auto" and compiled is not None and n_nodes * n_subproblems < PARALLEL_MIN_WORK:
+        return aot_engine(compiled)
+    return jit_engine()

@@ -10,7 +10,8 @@ import pandas as pd
 
 from ldtkit._validate import finite_nonnegative
 from ldtkit.errors import ConfigError, EmptyStudyAreaError, InvalidValueError
-from ldtkit.model.demand.gravity import calibrate_gravity, gravity, mean_cost
+from ldtkit.model.demand.gravity import calibrate_gravity, gravity_balanced, mean_cost
+from ldtkit.model.demand.gravity import gravity as gravity_strict
 from ldtkit.model.demand.matrices import Demand
 from ldtkit.model.demand.periods import DEFAULT_HOURLY_PROFILE, period_factors_from_profile
 from ldtkit.model.demand.skims import skim_free_flow
@@ -40,6 +41,7 @@ def generate_demand(
     trip_ends: Mapping[str, Mapping[str, float]] | None = None,
     hourly_profile: Sequence[float] = DEFAULT_HOURLY_PROFILE,
     pcu: Mapping[str, float] | None = None,
+    relax: bool = False,
 ) -> Demand:
     """OD matrices (vehicles/h, mean day hour) by a doubly-constrained gravity model.
 
@@ -77,6 +79,12 @@ def generate_demand(
         giving the period factors.
     pcu
         PCU factor per class (default light 1, heavy 2).
+    relax
+        Balance what can be balanced instead of raising: zone pairs without a car path get no
+        trips, rows and columns whose totals cannot be met (zones reachable one way only,
+        isolated clusters, one zone with most of the trips) are relaxed
+        (:func:`~ldtkit.model.demand.gravity.balance`), and a mean trip length out of reach is
+        replaced by the closest one possible. What was relaxed is in ``meta["relaxed"]``.
 
     Returns
     -------
@@ -118,7 +126,7 @@ def generate_demand(
     sk = skim_free_flow(network, zone_ids=zone_ids)
     no_path = ~np.isfinite(sk.time_min)
     np.fill_diagonal(no_path, False)
-    if no_path.any():
+    if no_path.any() and not relax:
         i, j = np.argwhere(no_path)[0]
         raise InvalidValueError(
             f"generate_demand: {int(no_path.sum())} zone pairs have no car path, e.g. zone {z['zone'].iloc[i]!r} "
@@ -144,24 +152,40 @@ def generate_demand(
     target_cost, target = (sk.length_km, float(mean_trip_km)) if mean_trip_km is not None else (tm, float(mean_trip_min or 0.0))
     m_ii, beta = calibrate_gravity(
         tm[np.ix_(I, I)], t_ii * shares(prod_w, "production", I), t_ii * shares(attr_w, "attraction", I),
-        target_mean=target, cost_for_target=target_cost[np.ix_(I, I)],
+        target_mean=target, cost_for_target=target_cost[np.ix_(I, I)], relax=relax,
     )  # fmt: skip
+    relaxed: dict[str, set[str]] = {"origins": set(), "destinations": set()}
+    names = z["zone"].astype(str).to_numpy() if "zone" in z.columns else zone_ids.astype(str)
+
+    def gravity(
+        t: npt.NDArray[np.float64], p: npt.NDArray[np.float64], a: npt.NDArray[np.float64], *, beta: float,
+        exclude_diagonal: bool = True, rows: npt.NDArray[np.intp], cols: npt.NDArray[np.intp],
+    ) -> npt.NDArray[np.float64]:  # fmt: skip
+        if not relax:
+            return gravity_strict(t, p, a, beta=beta, exclude_diagonal=exclude_diagonal)
+        b = gravity_balanced(t, p, a, beta=beta, exclude_diagonal=exclude_diagonal)
+        relaxed["origins"].update(names[rows[b.relaxed_rows]].tolist())
+        relaxed["destinations"].update(names[cols[b.relaxed_cols]].tolist())
+        return b.matrix
+
+    if relax:
+        gravity(tm[np.ix_(I, I)], t_ii * shares(prod_w, "production", I), t_ii * shares(attr_w, "attraction", I), beta=beta, rows=I, cols=I)
     total = np.zeros((len(z), len(z)))
     total[np.ix_(I, I)] = m_ii
     if len(E):
         we = shares(ext_w if ext_w[E].sum() > 0 else np.ones(len(z)), "external", E)
         if t_ie > 0:
             total[np.ix_(I, E)] = gravity(
-                tm[np.ix_(I, E)], t_ie * shares(prod_w, "production", I), t_ie * we, beta=beta, exclude_diagonal=False
+                tm[np.ix_(I, E)], t_ie * shares(prod_w, "production", I), t_ie * we, beta=beta, exclude_diagonal=False, rows=I, cols=E
             )
             total[np.ix_(E, I)] = gravity(
-                tm[np.ix_(E, I)], t_ei * we, t_ei * shares(attr_w, "attraction", I), beta=beta, exclude_diagonal=False
+                tm[np.ix_(E, I)], t_ei * we, t_ei * shares(attr_w, "attraction", I), beta=beta, exclude_diagonal=False, rows=E, cols=I
             )
         if t_ee > 0:
             if len(E) < 2:
                 raise ConfigError("generate_demand: through traffic needs at least two external zones")
             # through traffic: long trips by nature, so no distance deterrence among gateways
-            total[np.ix_(E, E)] = gravity(tm[np.ix_(E, E)], t_ee * we, t_ee * we, beta=0.0)
+            total[np.ix_(E, E)] = gravity(tm[np.ix_(E, E)], t_ee * we, t_ee * we, beta=0.0, rows=E, cols=E)
     # heavy vehicles: share h_i on internal trips, k * h_i on trips with an external end
     k = float(heavy_external_factor)
     ext_part = T - t_ii
@@ -187,6 +211,10 @@ def generate_demand(
         "zones": z,
         "skim": sk,
         "units": "vehicles/h, mean day hour 07-19",
+        "relaxed": {
+            "origins": sorted(relaxed["origins"]), "destinations": sorted(relaxed["destinations"]),
+            "zone_pairs_without_path": int(no_path.sum()),
+        },
     }  # fmt: skip
     return Demand(
         zone_ids=zone_ids,

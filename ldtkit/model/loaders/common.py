@@ -7,6 +7,7 @@ unused nodes, and records what was dropped in ``network.meta["cleanup"]``.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -148,6 +149,7 @@ def cleanup_largest_scc(links: pd.DataFrame, *, keep_non_car: bool = True) -> tu
         "car_links_dropped": int(dropped_car.sum()),
         "car_km_dropped": round(float(length_km[dropped_car].sum()), 3),
         "car_km_kept": round(float(length_km[car & keep].sum()), 3),
+        "car_km_share_dropped": round(float(length_km[dropped_car].sum() / max(length_km[car].sum(), 1e-12)), 4),
         "non_car_links_dropped": int(dropped_other.sum()),
         "non_car_km_dropped": round(float(length_km[dropped_other].sum()), 3),
         "dropped_car_streets_top10": {str(k): int(v) for k, v in dropped_names.items()},
@@ -189,6 +191,10 @@ def build_network(
         is_zone = np.zeros(len(node_ids), dtype=bool)
     is_zone = np.asarray(is_zone, dtype=bool)
     report["nodes_dropped"] = int((~used).sum())
+    warning = cleanup_warning(report, source=source)
+    if warning:
+        report["warning"] = warning
+        warnings.warn(warning, stacklevel=2)
     nodes = gpd.GeoDataFrame(
         {"node_id": node_ids[used], "is_zone": is_zone[used]},
         geometry=shapely.points(node_xy[used]),
@@ -201,6 +207,31 @@ def build_network(
         nodes=nodes_c,
         name=name,
         meta={"source": source, "cleanup": report, **(meta or {})},
+    )
+
+
+#: Above this share of car kilometres dropped by the cleanup, loading a network warns.
+CLEANUP_WARN_SHARE = 0.10
+
+
+def cleanup_warning(report: dict[str, Any], *, source: str) -> str:
+    """The warning for a cleanup that dropped more than :data:`CLEANUP_WARN_SHARE` of the car km, else ``""``.
+
+    Examples
+    --------
+    >>> cleanup_warning({"car_km_share_dropped": 0.22, "car_km_dropped": 22.0, "car_components_before": 4,
+    ...                  "dropped_car_streets_top10": {"N43": 5}}, source="town.osm.pbf")[:90]
+    'town.osm.pbf: the network cleanup dropped 22.0 % of the car network (22.0 km in 3 pieces n'
+    """
+    share = float(report.get("car_km_share_dropped", 0.0))
+    if share <= CLEANUP_WARN_SHARE:
+        return ""
+    streets = list(report.get("dropped_car_streets_top10", {}))[:5]
+    return (
+        f"{source}: the network cleanup dropped {100 * share:.1f} % of the car network ({report.get('car_km_dropped', 0):.1f} km "
+        f"in {max(int(report.get('car_components_before', 1)) - 1, 1)} pieces not strongly connected to the main one"
+        + (f", e.g. {', '.join(streets)}" if streets else "")
+        + "): an extract cut at its boundary often leaves one-way ends; take a larger extract or check these roads"
     )
 
 

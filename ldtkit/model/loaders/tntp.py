@@ -47,8 +47,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.demand.matrices import Demand
     from ldtkit.model.road_network import RoadNetwork
 
-#: The standard column order of a TNTP ``_net`` file.
+#: The column order of a TNTP ``_net`` file: columns are read by position (files label them
+#: differently, e.g. ``~ Init node Term node ...`` or ``~ Tail Head Capacity Length FFT ...``);
+#: columns after the tenth are kept as ``column_11``, ``column_12``, ...
 NET_COLUMNS = ("init_node", "term_node", "capacity", "length", "free_flow_time", "b", "power", "speed", "toll", "link_type")
+#: A link row needs at least the columns up to the free-flow time.
+MIN_NET_COLUMNS = 5
 
 _UNIT_TO_M = {
     "ft": 0.3048,
@@ -150,16 +154,10 @@ def read_net(path: str | Path) -> TntpNet:
     f = find_tntp_file(path, "net")
     text = f.read_text(errors="replace")
     meta, body = _split_metadata(text, f)
-    header: list[str] | None = None
     rows: list[str] = []
     for line in body.splitlines():
         s = line.strip()
-        if not s:
-            continue
-        if s.startswith("~"):
-            toks = s[1:].replace(";", " ").split()
-            if toks and header is None:
-                header = [t.lower() for t in toks]
+        if not s or s.startswith("~"):  # a "~" line is a comment; its column labels vary between files
             continue
         rows.append(s.replace(";", " "))
     if not rows:
@@ -173,11 +171,15 @@ def read_net(path: str | Path) -> TntpNet:
     if vals.size % ncol:
         raise UnreadableFormatError(f, expected="TNTP network", detail=f"link rows do not all have {ncol} values (first row: {rows[0]!r})")
     vals = vals.reshape(-1, ncol)
-    names = header if header is not None and len(header) == ncol else list(NET_COLUMNS[:ncol])
+    if ncol < MIN_NET_COLUMNS:
+        raise UnreadableFormatError(
+            f,
+            expected="TNTP network",
+            detail=f"link rows have {ncol} values; need at least {MIN_NET_COLUMNS} ({', '.join(NET_COLUMNS[:MIN_NET_COLUMNS])})",
+        )
+    # the format defines the columns by position, whatever the "~" header line calls them
+    names = list(NET_COLUMNS[:ncol]) + [f"column_{i + 1}" for i in range(len(NET_COLUMNS), ncol)]
     cols = {name: vals[:, i].copy() for i, name in enumerate(names)}
-    for need in ("init_node", "term_node", "capacity", "free_flow_time"):
-        if need not in cols:
-            raise UnreadableFormatError(f, expected="TNTP network", detail=f"column {need!r} missing (have {names})")
     n = vals.shape[0]
     for opt, default in (("length", 0.0), ("b", 0.15), ("power", 4.0), ("speed", 0.0), ("toll", 0.0), ("link_type", 0.0)):
         cols.setdefault(opt, np.full(n, default))

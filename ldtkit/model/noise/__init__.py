@@ -6,8 +6,11 @@ Propagation follows Annex II 2.5 for the direct path: line sources split into po
 geometric divergence, ISO 9613-1 air absorption and the ground effect in homogeneous and
 favourable conditions (on a flat mean plane in maps; over a terrain profile's mean plane in
 :func:`path_attenuation`), mixed with the occurrence ``p`` of favourable conditions.
-Diffraction over buildings and barriers and reflections are not modelled yet, so maps do
-not show screening by buildings (a conservative, upper-bound picture in dense streets).
+Along one cut profile, :func:`profile_attenuation` adds diffraction over barriers, buildings and
+terrain in the vertical plane, lateral paths around vertical edges and reflections with their
+absorption (checked against ISO/TR 17534-4 TC01–TC28 by :func:`run_conformity`). The maps do
+not use it yet: they do not show screening by buildings (a conservative, upper-bound picture in
+dense streets).
 
 One module per stage, all public names re-exported here:
 
@@ -16,6 +19,11 @@ One module per stage, all public names re-exported here:
   octave band of one road / many links.
 - :mod:`~ldtkit.model.noise.attenuation`: :func:`path_attenuation`, every attenuation term of one
   source–receiver path (ISO/TR 17534-4 TC01–TC05), and ISO 9613-1 air absorption.
+- :mod:`~ldtkit.model.noise.diffraction`: :func:`profile_attenuation`, every term of a path with
+  obstacles (diffraction, ground on both sides, lateral paths, reflections) from its cut profile.
+- :mod:`~ldtkit.model.noise.paths`: :func:`direct_profile`, the cut profile of a direct path over
+  flat ground through buildings, thin walls and ground zones.
+- :mod:`~ldtkit.model.noise.conformity`: :func:`run_conformity`, the ISO/TR 17534-4 test cases.
 - :mod:`~ldtkit.model.noise.sources`: :func:`noise_sources`, road centre lines as source segments.
 - :mod:`~ldtkit.model.noise.propagation`: :func:`noise_propagation`, the traffic-independent part
   of a map, prepared once for many scenarios.
@@ -38,8 +46,11 @@ from __future__ import annotations
 
 from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
 from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many
+from ldtkit.model.noise.conformity import ConformityReport, run_conformity
+from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
 from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
 from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
+from ldtkit.model.noise.paths import direct_profile
 from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
 from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
 from ldtkit.model.noise.tables import (
@@ -62,15 +73,19 @@ __all__ = [
     "JUNCTION_TYPES",
     "PERIOD_ORDER",
     "SOURCE_HEIGHT_M",
+    "ConformityReport",
     "MapArrays",
     "NoiseMap",
     "NoisePropagation",
     "NoiseSources",
     "PathAttenuation",
+    "ProfileAttenuation",
     "RoadCoefficients",
     "atmospheric_absorption_db_km",
     "compute_noise",
     "compute_noise_many",
+    "delta_dif_db",
+    "direct_profile",
     "emission_per_link",
     "exposure_counts",
     "lden_db",
@@ -78,7 +93,9 @@ __all__ = [
     "noise_propagation",
     "noise_sources",
     "path_attenuation",
+    "profile_attenuation",
     "road_coefficients",
+    "run_conformity",
     "surface_codes",
     "surface_correction",
 ]

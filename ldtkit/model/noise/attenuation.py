@@ -60,9 +60,17 @@ def atmospheric_absorption_db_km(*, temperature_c: float = 15.0, humidity_pct: f
     return alpha * 1000.0
 
 
-def _mean_plane_geometry(terrain: FloatArray, dp: float, zs_abs: float, zr_abs: float) -> tuple[float, float, float]:
-    """Heights of source and receiver above the least-squares mean plane of a ground profile, and the
-    distance between their projections on it (Annex II 2.5.11)."""
+def mean_plane(terrain: FloatArray) -> tuple[float, float]:
+    """Least-squares mean plane z = a·x + b of a piecewise-linear ground profile (Annex II 2.5.11).
+
+    ``terrain`` is an ``(n >= 2, 2)`` array of (distance_m, elevation_m) with increasing distance.
+
+    Examples
+    --------
+    >>> a, b = mean_plane(np.array([[0.0, 1.0], [10.0, 2.0]]))
+    >>> round(a, 3), round(b, 3)
+    (0.1, 1.0)
+    """
     if terrain.ndim != 2 or terrain.shape[1] != 2 or len(terrain) < 2 or np.any(np.diff(terrain[:, 0]) < 0):
         raise InvalidValueError("terrain must be an (n >= 2, 2) array of (distance_m, elevation_m) with increasing distance")
     x, z = terrain[:, 0], terrain[:, 1]
@@ -75,6 +83,13 @@ def _mean_plane_geometry(terrain: FloatArray, dp: float, zs_abs: float, zr_abs: 
     sz = np.sum(h * (z0 + z1) / 2)
     sxz = np.sum(h * (x0 * (2 * z0 + z1) + x1 * (z0 + 2 * z1)) / 6)
     a, b = np.linalg.solve(np.array([[sxx, sx], [sx, s1]]), np.array([sxz, sz]))
+    return float(a), float(b)
+
+
+def _mean_plane_geometry(terrain: FloatArray, dp: float, zs_abs: float, zr_abs: float) -> tuple[float, float, float]:
+    """Heights of source and receiver above the least-squares mean plane of a ground profile, and the
+    distance between their projections on it (Annex II 2.5.11)."""
+    a, b = mean_plane(terrain)
     norm = np.hypot(1.0, a)
     zs = (zs_abs - (a * 0.0 + b)) / norm
     zr = (zr_abs - (a * dp + b)) / norm

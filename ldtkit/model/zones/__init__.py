@@ -43,7 +43,13 @@ from __future__ import annotations
 from ldtkit.model.zones.blocks import zones_from_blocks
 from ldtkit.model.zones.buildings import OSM_BUILDING_DEFAULTS, read_osm_buildings, zones_from_osm_buildings
 from ldtkit.model.zones.cells import ZONE_COLUMNS, aggregate_to_cells, area_polygon, network_area, rescale_to_total, rescale_zones
-from ldtkit.model.zones.connectors import MainComponent, connect_zones, main_car_component
+from ldtkit.model.zones.connectors import (
+    MainComponent,
+    connect_zones,
+    main_car_component,
+    reattach_connectors,
+    zones_access_report,
+)
 from ldtkit.model.zones.corine import CORINE_DENSITY_DEFAULTS, zones_from_corine
 from ldtkit.model.zones.external import external_zones, network_external_zones
 from ldtkit.model.zones.grid import zones_from_network_grid
@@ -60,11 +66,13 @@ __all__ = [
     "main_car_component",
     "network_area",
     "network_external_zones",
+    "reattach_connectors",
     "read_osm_buildings",
     "rescale_to_total",
     "rescale_zones",
     "zones_from_blocks",
     "zones_from_corine",
     "zones_from_network_grid",
+    "zones_access_report",
     "zones_from_osm_buildings",
 ]

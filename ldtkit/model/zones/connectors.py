@@ -71,7 +71,7 @@ def connect_zones(
     capacity_vph: float = 100_000.0,
     exclude_road_classes: Sequence[str] = (),
     max_distance_m: float | None = 2000.0,
-    on_unconnected: str = "error",
+    on_unconnected: str = "extend",
 ) -> RoadNetwork:
     """A new network with a centroid node per zone and connector links (both directions).
 
@@ -89,15 +89,18 @@ def connect_zones(
     Parameters
     ----------
     on_unconnected
-        ``"error"`` (default): raise naming the zones that have no network access (no
-        candidate node within ``max_distance_m``, or an external zone whose boundary nodes do
-        not reach the main component); ``"drop"``: leave them out and list them in
-        ``network.meta["zones_dropped"]``.
+        ``"extend"`` (default): join an internal zone with no node within ``max_distance_m``
+        to its nearest car nodes however far (listed in ``network.meta["zones_extended"]``),
+        leave out the external zones whose boundary nodes do not reach the main component
+        (``network.meta["zones_dropped"]``); ``"drop"``: leave out every zone without network
+        access; ``"error"``: raise naming them.
 
     Returns
     -------
     RoadNetwork
-        With ``meta["zones"]``: the zones table (without geometry) plus the ``node_id`` of each zone.
+        With ``meta["zones"]``: the zones table (without geometry) plus the ``node_id`` of each
+        zone, and ``meta["zones_access"]``: how many zones were extended or dropped and their
+        share of the population.
 
     Examples
     --------
@@ -106,8 +109,8 @@ def connect_zones(
     """
     from scipy.spatial import cKDTree
 
-    if on_unconnected not in ("error", "drop"):
-        raise InvalidValueError(f"connect_zones: on_unconnected must be 'error' or 'drop', got {on_unconnected!r}")
+    if on_unconnected not in ("error", "drop", "extend"):
+        raise InvalidValueError(f"connect_zones: on_unconnected must be 'error', 'drop' or 'extend', got {on_unconnected!r}")
     for col in ("zone", "x", "y"):
         if col not in zones.columns:
             raise MissingFieldError("zones table", col, expected="a zones column (see ldtkit.model.zones)")
@@ -133,6 +136,7 @@ def connect_zones(
     new_nodes: list[dict[str, Any]] = []
     kept: list[dict[str, Any]] = []
     dropped: list[str] = []
+    extended: list[dict[str, Any]] = []
     problems: list[str] = []
     zxy = zones[["x", "y"]].to_numpy(np.float64)
     k = max(1, min(int(n_connectors), len(touch)))
@@ -157,6 +161,10 @@ def connect_zones(
                 continue
         else:
             sel = np.isfinite(dist_all[r]) & ((dist_all[r] <= max_distance_m) if max_distance_m is not None else True)
+            if not sel.any() and on_unconnected == "extend":
+                sel = np.isfinite(dist_all[r])
+                sel[1:] &= dist_all[r][1:] <= 2.0 * dist_all[r][0]  # the nearest node, and others about as near
+                extended.append({"zone": str(zd["zone"]), "distance_m": round(float(dist_all[r][0]), 1)})
             if not sel.any():
                 problems.append(
                     f"zone {zd['zone']!r} at ({zd['x']:.0f}, {zd['y']:.0f}): no car node within {max_distance_m:g} m "
@@ -178,7 +186,7 @@ def connect_zones(
             f"connect_zones: {len(problems)} zones have no network access: "
             + "; ".join(problems[:5])
             + (" ..." if len(problems) > 5 else "")
-            + " (set on_unconnected='drop' to leave them out)"
+            + " (set [demand.connectors] on_unconnected = 'extend' to join them to the nearest car node, or 'drop' to leave them out)"
         )
     if not rows_links:
         raise EmptyStudyAreaError("connect_zones: no zone could be connected")
@@ -230,5 +238,138 @@ def connect_zones(
         gpd.GeoDataFrame(pd.concat([network.nodes, nn], ignore_index=True), geometry="geometry", crs=crs), source=network.name, crs=crs
     )
     table = pd.DataFrame(kept).drop(columns=["geometry"], errors="ignore")
-    meta = {**network.meta, "zones": table, "zones_dropped": dropped, "zone_connectors": int(len(new_links))}
+    access = zones_access_report(zones, dropped=dropped, extended=[e["zone"] for e in extended])
+    meta = {
+        **network.meta, "zones": table, "zones_dropped": dropped, "zones_extended": extended, "zones_access": access,
+        "zone_connectors": int(len(new_links)),
+    }  # fmt: skip
     return replace(network, links=all_links, nodes=all_nodes, meta=meta)
+
+
+def zones_access_report(zones: pd.DataFrame, *, dropped: Sequence[str], extended: Sequence[str]) -> dict[str, float | int]:
+    """How many zones were left out or given a long connector, and their share of the population.
+
+    Examples
+    --------
+    >>> z = pd.DataFrame({"zone": ["a", "b", "c"], "population": [10.0, 30.0, 60.0]})
+    >>> zones_access_report(z, dropped=["a"], extended=["b"])
+    {'zones': 3, 'zones_dropped': 1, 'population_share_dropped': 0.1, 'zones_extended': 1, 'population_share_extended': 0.3}
+    """
+    pop = pd.Series(zones["population"].to_numpy(np.float64) if "population" in zones.columns else np.zeros(len(zones)))
+    pop.index = zones["zone"].astype(str).to_numpy()
+    total = float(pop.sum())
+
+    def share(ids: Sequence[str]) -> float:
+        return round(float(pop[pop.index.isin([str(i) for i in ids])].sum()) / total, 6) if total > 0 else 0.0
+
+    return {
+        "zones": int(len(zones)),
+        "zones_dropped": len(dropped),
+        "population_share_dropped": share(dropped),
+        "zones_extended": len(extended),
+        "population_share_extended": share(extended),
+    }
+
+
+def reattach_connectors(network: RoadNetwork, *, max_walk_m: float = 500.0) -> RoadNetwork:
+    """Move zone connectors whose road node a measure cut off to the nearest open road node.
+
+    After a closure or pedestrianisation, a connector may end at a node cut off from the main
+    strongly connected car component: its street is closed, or left in a pocket that traffic
+    can enter but not leave (for a connector out of the zone) or leave but not enter (into it). Such connectors are moved to the nearest open road
+    of that component, joined at its end nearer the zone, when that road lies within
+    ``max_walk_m`` of the zone centroid (the walk distance is reported); connectors with no
+    open road in reach are closed to traffic, so only the trips of zones left without any
+    open road go unassigned. Pure: returns a new network.
+
+    A network's own zone links (e.g. the roads of external zone nodes) are treated the same
+    way, the distance measured from where they met the network, their length extended by it.
+
+    Returns
+    -------
+    RoadNetwork
+        With ``meta["connectors_reattached"]``: one row per moved or closed connector
+        (``link_id``, ``zone_node``, ``old_node``, ``new_node`` (-1 when closed), ``walk_m``).
+
+    Examples
+    --------
+    >>> net2 = reattach_connectors(scenario.apply(net), max_walk_m=500.0)  # doctest: +SKIP
+    >>> net2.meta["connectors_reattached"]  # doctest: +SKIP
+    """
+    if not max_walk_m >= 0:
+        raise InvalidValueError(f"reattach_connectors: max_walk_m must be >= 0, got {max_walk_m!r}")
+    links = network.links
+    zone = np.isin(links["from_node"].to_numpy(np.int64), network.zone_ids)
+    # connectors, and the links by which a network's own zones (e.g. gateways) join it
+    con = links["car_allowed"].to_numpy(bool) & (zone | np.isin(links["to_node"].to_numpy(np.int64), network.zone_ids))
+    if not con.any():
+        return network
+    node_ids, in_main, reaches_main, reached_from_main = main_car_component(network)
+    road_node = np.where(zone, links["to_node"].to_numpy(np.int64), links["from_node"].to_numpy(np.int64))
+    at = np.searchsorted(node_ids, road_node)
+    # a connector out of a zone needs a way on into the main component; one into a zone, a way from it
+    cut = con & np.where(zone, ~reaches_main[at], ~reached_from_main[at])
+    if not cut.any():
+        return network
+    car = links[links["car_allowed"].to_numpy(bool) & (links["capacity_vph"].to_numpy(np.float64) > 0) & ~con]
+    f_main = in_main[np.searchsorted(node_ids, car["from_node"].to_numpy(np.int64))]
+    t_main = in_main[np.searchsorted(node_ids, car["to_node"].to_numpy(np.int64))]
+    car = car[f_main & t_main]
+    if car.empty:
+        raise EmptyStudyAreaError(f"network {network.name!r}: no open car road left to re-attach zone connectors to")
+    xy = network.nodes.set_index("node_id").geometry
+    old = road_node[cut]
+    zone_node_all = np.where(zone, links["from_node"].to_numpy(np.int64), links["to_node"].to_numpy(np.int64))
+    is_conn = (links["road_class"] == CONNECTOR_CLASS).to_numpy()[cut]
+    # the walk: from the zone's centroid (from where a zone's own road met the network) to the
+    # nearest open road, joined at that road's nearer end
+    zpts = np.where(is_conn, xy.loc[zone_node_all[cut]].to_numpy(), xy.loc[old].to_numpy())
+    tree = shapely.STRtree(car.geometry.to_numpy())
+    (qi, li), dist_q = tree.query_nearest(zpts, return_distance=True, all_matches=False)
+    dist = np.full(len(zpts), np.inf)
+    dist[qi] = dist_q
+    road = np.zeros(len(zpts), np.intp)
+    road[qi] = li
+    ends = np.column_stack([car["from_node"].to_numpy(np.int64)[road], car["to_node"].to_numpy(np.int64)[road]])
+    d_ends = np.column_stack([shapely.distance(zpts, xy.loc[ends[:, 0]].to_numpy()), shapely.distance(zpts, xy.loc[ends[:, 1]].to_numpy())])
+    ok = np.isfinite(dist) & (dist <= max_walk_m)
+    new = np.where(ok, ends[np.arange(len(ends)), np.argmin(d_ends, axis=1)], -1)
+    rows = np.flatnonzero(cut)
+    out = links.copy()
+    zone_node = zone_node_all[cut]
+    fcol = np.where(zone[cut], zone_node, new)
+    tcol = np.where(zone[cut], new, zone_node)
+    # a moved connector that duplicates one the zone has already is closed rather than doubled
+    kept_key = links.loc[con & ~cut, "from_node"].to_numpy(np.int64) * (1 << 32) + links.loc[con & ~cut, "to_node"].to_numpy(np.int64)
+    dup = np.isin(fcol * (1 << 32) + tcol, kept_key) & ok
+    _, first = np.unique(np.column_stack([fcol, tcol]), axis=0, return_index=True)
+    repeat = np.ones(len(fcol), bool)
+    repeat[first] = False
+    move = ok & ~dup & ~repeat
+    mv = rows[move]
+    zxy = np.column_stack([xy.loc[zone_node[move]].x.to_numpy(), xy.loc[zone_node[move]].y.to_numpy()])
+    nxy = np.column_stack([xy.loc[new[move]].x.to_numpy(), xy.loc[new[move]].y.to_numpy()])
+    oxy = np.column_stack([xy.loc[old[move]].x.to_numpy(), xy.loc[old[move]].y.to_numpy()])
+    old_len = out["length_m"].to_numpy(np.float64)[mv]
+    length = np.where(is_conn[move], np.maximum(np.hypot(*(zxy - nxy).T), 10.0), old_len + np.hypot(*(oxy - nxy).T))
+    speed = out["free_speed_kmh"].to_numpy(np.float64)[mv]
+    fz = zone[mv]
+    out.loc[out.index[mv], "from_node"] = fcol[move]
+    out.loc[out.index[mv], "to_node"] = tcol[move]
+    out.loc[out.index[mv], "length_m"] = length
+    out.loc[out.index[mv], "free_flow_time_min"] = length / 1000.0 / speed * 60.0
+    a = np.where(fz[:, None], zxy, nxy)
+    b = np.where(fz[:, None], nxy, zxy)
+    out.loc[out.index[mv], "geometry"] = shapely.linestrings(np.stack([a, b], axis=1))
+    out.loc[out.index[rows[~move]], "car_allowed"] = False
+    out.loc[out.index[rows[~move]], "hgv_allowed"] = False
+    report = pd.DataFrame(
+        {
+            "link_id": links["link_id"].to_numpy(np.int64)[rows],
+            "zone_node": zone_node,
+            "old_node": old,
+            "new_node": np.where(move, new, -1),
+            "walk_m": np.where(ok, np.round(dist, 1), np.nan),
+        }
+    )
+    return replace(network, links=out, meta={**network.meta, "connectors_reattached": report})

@@ -18,8 +18,9 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ from ldtkit.study.config.sections import (
     DemandConfig,
     NetworkConfig,
 )
-from ldtkit.study.scenario import SELECTOR_KEYS
+from ldtkit.study.scenario import SELECTOR_KEYS, check_direction
 
 #: Keys of a ``[compare.watch]`` selector: the scenario selectors and ``direction``.
 WATCH_KEYS = (*SELECTOR_KEYS, "direction")
@@ -81,6 +82,68 @@ def read_city_config(path: str | Path) -> CityConfig:
     return config
 
 
+_MESSAGE = re.compile(r"^: (?:\[(?P<section>[^\]]+)\] )?(?:unknown (?:top-level )?key '(?P<unknown>[^']+)'|(?P<key>[\w.-]+) = )")
+_HEADER = re.compile(r"^\s*\[\[?\s*(?P<name>[^\]]+?)\s*\]\]?\s*(?:#.*)?$")
+
+
+def _bare(name: str) -> str:
+    return ".".join(part.strip().strip('"').strip("'") for part in name.split("."))
+
+
+def toml_line(text: str, section: str, key: str) -> int | None:
+    """The 1-based line of ``key`` in table ``section`` of a TOML text (``""``: the top level).
+
+    Finds ``key = ...`` under the ``[section]`` header, or inside an inline table
+    ``name = { key = ... }`` under the parent's header. ``None`` when not found.
+
+    Examples
+    --------
+    >>> text = 'name = "x"\\ncrs = "EPSG:1"\\n[network.road_class_defaults]\\n"3" = { lanes = "one" }\\n'
+    >>> toml_line(text, "", "crs"), toml_line(text, "network.road_class_defaults.3", "lanes")
+    (2, 4)
+    >>> toml_line(text, "noise", "cutoff_m") is None
+    True
+    """
+    current = ""
+    parent, _, last = section.rpartition(".")
+    key_re = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    inline_re = re.compile(rf"""^\s*["']?{re.escape(last)}["']?\s*=\s*\{{(?:.*,)?\s*["']?{re.escape(key)}["']?\s*=""")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = _HEADER.match(line)
+        if header:
+            current = _bare(header.group("name"))
+        elif current == section and key_re.match(line) or section and current == parent and inline_re.match(line):
+            return number
+    return None
+
+
+def with_line_numbers(problems: Sequence[LdtkitError], text: str, *, source: str) -> list[LdtkitError]:
+    """``problems`` with ``(line N)`` added to each message about a key found in ``text``.
+
+    Examples
+    --------
+    >>> from ldtkit.study.config.schema import bad_value
+    >>> [p] = with_line_numbers([bad_value("c.toml", "", "crs", "x", "a CRS")], 'name = "a"\\ncrs = "x"\\n', source="c.toml")
+    >>> str(p)
+    "c.toml: crs = 'x'; expected a CRS (line 2)"
+    """
+    out: list[LdtkitError] = []
+    for problem in problems:
+        message = str(problem)
+        m = _MESSAGE.match(message[len(source) :]) if message.startswith(source) else None
+        cls = type(problem)
+        if m is None or cls not in (ConfigError, InvalidSettingError):
+            out.append(problem)
+            continue
+        section = m.group("section") or ""
+        key = m.group("unknown") or m.group("key")
+        if "." in key and not section:  # a dotted top-level name: [network] mapping.x
+            section, _, key = key.rpartition(".")
+        line = toml_line(text, section, key)
+        out.append(problem if line is None else cls(f"{message} (line {line})"))
+    return out
+
+
 def parse_city_config(raw: Mapping[str, Any], *, source: str) -> tuple[CityConfig | None, list[LdtkitError]]:
     """The configuration of a parsed ``city.toml`` and every problem found in it.
 
@@ -94,7 +157,8 @@ def parse_city_config(raw: Mapping[str, Any], *, source: str) -> tuple[CityConfi
     Returns
     -------
     (CityConfig or None, list of LdtkitError)
-        ``None`` when a required key is missing or unusable; the problems in file order.
+        ``None`` when a required key is missing or unusable; the problems in file order, each
+        with its line number when ``source`` is the file and the key is found in it.
     """
     problems: list[LdtkitError] = []
     config = parse_table(CityConfig, raw, source=source, section="", problems=problems, skip=("air",))
@@ -102,16 +166,29 @@ def parse_city_config(raw: Mapping[str, Any], *, source: str) -> tuple[CityConfi
     network_raw = raw.get("network", {})
     demand_raw = raw.get("demand", {})
     if config is None:
-        return None, problems
+        return None, _located(problems, source)
     network = config.network
     if network is not None:
         network = check_network(network, given_keys(network_raw), source=source, problems=problems)
     demand = config.demand
     if demand is not None:
         demand = check_demand(demand, given_keys(demand_raw), network, source=source, problems=problems)
+    check_crs(config.crs, source=source, problems=problems)
     check_focus(config, source=source, problems=problems)
     check_watch(config.compare.watch, source=source, problems=problems)
-    return dataclasses.replace(config, network=network, demand=demand, air=air), problems
+    return dataclasses.replace(config, network=network, demand=demand, air=air), _located(problems, source)
+
+
+def _located(problems: list[LdtkitError], source: str) -> list[LdtkitError]:
+    """The problems with their line numbers when ``source`` is the file they come from."""
+    path = Path(source)
+    if not problems or not path.is_file():
+        return problems
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return problems
+    return with_line_numbers(problems, text, source=source)
 
 
 def parse_air(table: Any, *, source: str, problems: list[LdtkitError]) -> AirConfig:
@@ -159,6 +236,8 @@ def check_network(network: NetworkConfig, given: frozenset[str], *, source: str,
             problems.append(MissingFieldError(source, f"network.{key}", expected=what))
     if network.mapping is not None:
         check_mapping(network.mapping, source=source, problems=problems)
+    if network.road_class_defaults is not None:
+        check_road_class_defaults(network.road_class_defaults, source=source, problems=problems)
     if network.snap_tolerance_m is None and network.source in SNAP_TOLERANCE_M_BY_SOURCE:
         network = dataclasses.replace(network, snap_tolerance_m=SNAP_TOLERANCE_M_BY_SOURCE[network.source])
     return network
@@ -227,6 +306,85 @@ def check_demand(
     return dataclasses.replace(demand, external=external, cell_m=cell_m)
 
 
+def check_crs(crs: str, *, source: str, problems: list[LdtkitError]) -> None:
+    """``crs``: a coordinate reference system pyproj knows, projected in metres.
+
+    Examples
+    --------
+    >>> problems: list[LdtkitError] = []
+    >>> check_crs("EPSG:99999", source="x/city.toml", problems=problems)
+    >>> print(problems[0])
+    x/city.toml: crs = 'EPSG:99999'; expected a coordinate reference system pyproj knows, e.g. 'EPSG:31370' (unknown EPSG code)
+    >>> check_crs("EPSG:4326", source="x/city.toml", problems=problems)
+    >>> print(problems[1])
+    x/city.toml: crs = 'EPSG:4326'; expected a projected CRS in metres (the models measure distances), not a geographic one
+    """
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except CRSError as exc:
+        text = str(exc)
+        reason = "unknown EPSG code" if "EPSG" in text.upper() and "crs not found" in text.lower() else text.splitlines()[0][:120]
+        problems.append(bad_value(source, "", "crs", crs, f"a coordinate reference system pyproj knows, e.g. 'EPSG:31370' ({reason})"))
+        return
+    if parsed.is_geographic:
+        problems.append(bad_value(source, "", "crs", crs, "a projected CRS in metres (the models measure distances), not a geographic one"))
+
+
+#: Keys of one ``[network.road_class_defaults.<class>]`` table and the values each must hold.
+ROAD_CLASS_KEYS: dict[str, str] = {
+    "speed_kmh": "a number > 0 (km/h)",
+    "lanes": "a number > 0 (lanes per direction)",
+    "capacity_per_lane_vph": "a number >= 0 (vehicles per hour and lane; 0 for classes without cars)",
+    "car": "true or false",
+    "hgv": "true or false",
+    "walk": "true or false",
+    "label": "a text",
+}
+
+
+def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems: list[LdtkitError]) -> None:
+    """``[network.road_class_defaults]``: per class, known keys with numbers > 0, booleans or a label.
+
+    Examples
+    --------
+    >>> problems: list[LdtkitError] = []
+    >>> check_road_class_defaults({"primary": {"lanes": "one", "speed": 50}}, source="x/city.toml", problems=problems)
+    >>> for p in problems:
+    ...     print(p)
+    x/city.toml: [network.road_class_defaults.primary] lanes = 'one'; expected a number > 0 (lanes per direction)
+    x/city.toml: [network.road_class_defaults.primary] unknown key 'speed'; did you mean 'speed_kmh'?
+    """
+    for cls, spec in table.items():
+        section = f"network.road_class_defaults.{cls}"
+        if not isinstance(spec, Mapping):
+            problems.append(bad_value(source, "network.road_class_defaults", str(cls), spec, "a table of " + ", ".join(ROAD_CLASS_KEYS)))
+            continue
+        for key, value in spec.items():
+            expected = ROAD_CLASS_KEYS.get(key)
+            if expected is None:
+                problems.append(unknown_key(source, section, str(key), list(ROAD_CLASS_KEYS)))
+            elif key in ("car", "hgv", "walk"):
+                if not isinstance(value, bool):
+                    problems.append(bad_value(source, section, key, value, expected))
+            elif key == "label":
+                if not isinstance(value, str):
+                    problems.append(bad_value(source, section, key, value, expected))
+            elif not _positive_number(value, zero_ok=key == "capacity_per_lane_vph"):
+                problems.append(bad_value(source, section, key, value, expected))
+
+
+def _positive_number(value: object, *, zero_ok: bool) -> bool:
+    """A finite int or float (not a bool) > 0, or >= 0 with ``zero_ok``."""
+    import math
+
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        return False
+    return value >= 0 if zero_ok else value > 0
+
+
 def check_focus(config: CityConfig, *, source: str, problems: list[LdtkitError]) -> None:
     """``[focus] bbox``: WGS84 degrees, minimum before maximum."""
     bbox = config.focus.bbox
@@ -247,6 +405,11 @@ def check_watch(watch: Mapping[str, Any], *, source: str, problems: list[LdtkitE
         for key in selector:
             if key not in WATCH_KEYS:
                 problems.append(unknown_key(source, section, key, WATCH_KEYS))
+        if "direction" in selector:
+            try:
+                check_direction(selector["direction"], context=f"{source}: [{section}]")
+            except ConfigError as exc:
+                problems.append(exc)
         if not any(k in selector for k in _PICKING_KEYS):
             problems.append(ConfigError(f"{source}: [{section}] selects nothing; give one of {list(_PICKING_KEYS)}"))
 

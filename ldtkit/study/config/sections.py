@@ -197,7 +197,12 @@ class ConnectorsConfig:
     capacity_vph: float = setting(100_000.0, doc="Connector capacity.", unit="veh/h", low=0.0, low_open=True)
     exclude_road_classes: tuple[str, ...] = setting((), doc="Road classes zones may not connect to (e.g. motorways).")
     max_distance_m: float = setting(2000.0, doc="Farthest node a zone connects to.", unit="m", low=0.0, low_open=True)
-    on_unconnected: Literal["error", "drop"] = setting("error", doc="A zone with no node in reach: `error`, or `drop` the zone.")
+    on_unconnected: Literal["error", "drop", "extend"] = setting(
+        "extend", doc="A zone with no node in reach: `extend` its connector to the nearest car node, `drop` the zone, or `error`."
+    )
+    reattach_max_walk_m: float = setting(
+        500.0, doc="A measure closing a connector's street moves it to the nearest open road within this distance.", unit="m", low=0.0
+    )
 
 
 @dataclass(frozen=True)
@@ -258,6 +263,9 @@ class DemandConfig:
     external_share: float = setting(0.0, doc="Share of trips with one external end.", low=0.0, high=1.0, high_open=True)
     through_share: float = setting(0.0, doc="Share of trips crossing the study area.", low=0.0, high=1.0, high_open=True)
     heavy_external_factor: float = setting(1.0, doc="How many times more frequent heavy vehicles are on external trips.", low=0.0)
+    on_disconnected: Literal["drop", "raise"] = setting(
+        "drop", doc="Trips a measure leaves without a route: `drop` (assign the rest, report them) or `raise` (stop with an error)."
+    )
     hourly_profile: tuple[float, ...] = setting(
         DEFAULT_HOURLY_PROFILE, doc="Share of daily traffic in each hour 00-01 ... 23-24 (24 values).", low=0.0
     )

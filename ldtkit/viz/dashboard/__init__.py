@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from ldtkit.viz.dashboard.indicator_table import (
     delta_colour,
+    headline_html,
     indicator_differences,
     indicator_label,
     indicator_table_html,
@@ -56,6 +57,7 @@ __all__ = [
     "flow_difference",
     "focus_center",
     "grid_difference",
+    "headline_html",
     "in_voila",
     "indicator_differences",
     "indicator_label",

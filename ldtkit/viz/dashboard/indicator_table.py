@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError, MissingFieldError
-from ldtkit.study.indicators import Better, indicator
+from ldtkit.study.indicators import HEADLINE, TRIPS_WITHOUT_ROUTE_VPH, WATCH_PREFIX, Better, indicator
 
 if TYPE_CHECKING:  # matplotlib loads when the chart is drawn
     import matplotlib.axes
@@ -133,16 +133,21 @@ def indicator_table_html(
     scenarios: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
     caption: str | None = None,
+    notes: Sequence[str] | None = None,
 ) -> str:
     """An HTML table: one row per indicator, baseline value, then value, Δ and Δ% per scenario.
 
     Δ and Δ% are coloured by :func:`delta_colour`: green for an improvement, red for a
     deterioration, uncoloured for neutral indicators. Values and labels are HTML-escaped.
+    ``notes`` (default: ``table.attrs["notes"]``, e.g. assignments that stopped before their gap
+    target) are listed under the table.
 
     Examples
     --------
     >>> t = pd.DataFrame({"baseline": [100.0], "closed": [90.0]}, index=["vehicle_hours"])
     >>> "color:#1a7837'>-10.0" in indicator_table_html(t, baseline="baseline")
+    True
+    >>> "<li>closed, evening: gap 1e-3</li>" in indicator_table_html(t, baseline="baseline", notes=["closed, evening: gap 1e-3"])
     True
     """
     d = indicator_differences(table, baseline=baseline)
@@ -157,38 +162,120 @@ def indicator_table_html(
         head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
     rows = []
     for ind in d.index:
-        cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{_num(float(d.at[ind, baseline]))}</td>"
+        whole = _is_people(str(ind))
+        base_cell = _num(float(d.at[ind, baseline]), whole=whole)
+        cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{base_cell}</td>"
         for c in cols:
-            delta, pct = float(d.at[ind, f"Δ {c}"]), float(d.at[ind, f"Δ% {c}"])
+            value = float(d.at[ind, c])
+            delta = _whole(value, whole) - _whole(float(d.at[ind, baseline]), whole)
+            pct = float(d.at[ind, f"Δ% {c}"])
             colour = delta_colour(str(ind), delta)
             style = "text-align:right;padding:3px 8px" + (f";color:{colour}" if colour else "")
             cells += (
-                f"<td style='text-align:right;padding:3px 8px'>{_num(float(d.at[ind, c]))}</td>"
-                f"<td style='{style}'>{_num(delta, signed=True)}</td>"
+                f"<td style='text-align:right;padding:3px 8px'>{_num(value, whole=whole)}</td>"
+                f"<td style='{style}'>{_num(delta, signed=True, whole=whole)}</td>"
                 f"<td style='{style}'>{_pct(pct)}</td>"
             )
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
+    notes = list(table.attrs.get("notes", ()) if notes is None else notes)
+    foot = (
+        "<ul class='ldtkit-indicator-notes' style='font:12px sans-serif;color:#8a4b00'>"
+        + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
+        + "</ul>"
+        if notes
+        else ""
+    )
     return (
         "<table class='ldtkit-indicators' style='border-collapse:collapse;font:13px sans-serif'>"
-        f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        f"{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>{foot}"
     )
 
 
-def _num(x: float | None, *, signed: bool = False) -> str:
+def _is_people(name: str) -> bool:
+    try:
+        return indicator(name).unit == "people"
+    except InvalidValueError:
+        return False
+
+
+def _whole(x: float, whole: bool) -> float:
+    return float(np.round(x)) if whole and np.isfinite(x) else x
+
+
+def _num(x: float | None, *, signed: bool = False, whole: bool = False) -> str:
+    """A table number: whole for people, fewer decimals for larger values, never ``-0``.
+
+    Examples
+    --------
+    >>> _num(1234.56, whole=True), _num(-0.004, signed=True), _num(-0.4, signed=True, whole=True), _num(5.25)
+    ('1,235', '0.00', '0', '5.25')
+    """
     if x is None or not np.isfinite(x):
         return "–"
     a = abs(x)
-    fmt = "{:+,.0f}" if signed else "{:,.0f}"
-    if a < 10:
-        fmt = "{:+,.2f}" if signed else "{:,.2f}"
-    elif a < 1000:
-        fmt = "{:+,.1f}" if signed else "{:,.1f}"
-    return fmt.format(x)
+    decimals = 0 if whole or a >= 1000 else (2 if a < 10 else 1)
+    text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
+    if float(text.replace(",", "")) == 0.0:  # "-0.0" and "+0": a change that rounds to nothing
+        return f"{0.0:.{decimals}f}"
+    return text
 
 
 def _pct(x: float | None) -> str:
-    return "–" if x is None or not np.isfinite(x) else f"{x:+.1f}%"
+    """A percentage change with one decimal, ``0.0%`` (not ``-0.0%``) when it rounds to nothing.
+
+    Examples
+    --------
+    >>> _pct(-0.04), _pct(2.345), _pct(float("nan"))
+    ('0.0%', '+2.3%', '–')
+    """
+    if x is None or not np.isfinite(x):
+        return "–"
+    return "0.0%" if round(x, 1) == 0 else f"{x:+.1f}%"
+
+
+def headline_html(
+    table: pd.DataFrame,
+    *,
+    baseline: str,
+    scenario: str,
+    labels: Mapping[str, str] | None = None,
+) -> str:
+    """A short block of the indicators that matter first: vehicle-hours, people above thresholds,
+    CO₂, trips with no route and the watched links' flows, baseline → ``scenario`` with the change.
+
+    Rows the table does not hold (a model that was not run) are left out; changes are coloured
+    like the indicator table.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"baseline": [100.0, 1408.1], "closed": [110.0, 0.0]}, index=["vehicle_hours", "flow_vph: bridge"])
+    >>> h = headline_html(t, baseline="baseline", scenario="closed")
+    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0" in h
+    True
+    """
+    d = indicator_differences(table, baseline=baseline)
+    if scenario not in d.columns:
+        raise MissingFieldError("indicator table", scenario, expected=f"a scenario column; have {list(d.columns)}")
+    names = [n for n in HEADLINE if n in d.index] + [str(n) for n in d.index if str(n).startswith(WATCH_PREFIX)]
+    items = []
+    for name in names:
+        whole = _is_people(name) or name.startswith(WATCH_PREFIX) or name == TRIPS_WITHOUT_ROUTE_VPH
+        b, v = _whole(float(d.at[name, baseline]), whole), _whole(float(d.at[name, scenario]), whole)
+        delta = v - b if np.isfinite(v) and np.isfinite(b) else float("nan")
+        colour = delta_colour(name, delta) or NO_CHANGE_COLOUR
+        items.append(
+            "<div class='ldtkit-headline-item' style='padding:4px 10px;border-left:3px solid #ccc'>"
+            f"<div style='font-size:11px;color:#555'>{html.escape(indicator_label(name))}</div>"
+            f"<div style='font-size:15px'>{_num(b, whole=whole)} → {_num(v, whole=whole)} "
+            f"<span style='color:{colour}'>({_num(delta, signed=True, whole=whole)})</span></div></div>"
+        )
+    title = html.escape((labels or {}).get(scenario, scenario))
+    return (
+        "<div class='ldtkit-headline' style='font:13px sans-serif;margin:4px 0 8px'>"
+        f"<div style='font-weight:600;margin-bottom:4px'>{title}: what changes</div>"
+        f"<div style='display:flex;flex-wrap:wrap;gap:6px'>{''.join(items)}</div></div>"
+    )
 
 
 def plot_indicator_changes(
@@ -226,6 +313,7 @@ __all__ = [
     "IMPROVEMENT_COLOUR",
     "NO_CHANGE_COLOUR",
     "delta_colour",
+    "headline_html",
     "indicator_differences",
     "indicator_label",
     "indicator_table_html",

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
-from ldtkit.viz.dashboard.indicator_table import indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
 from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
 from ldtkit.viz.maps import ColorScale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
+from ldtkit.viz.maps.measures import change_bounds, plot_marks
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -66,12 +67,12 @@ def static_report(
             if other is not None:
                 b = getattr(base, layer.attr)
                 diffs[layer.attr, n] = flow_difference(b, other) if layer.attr == "links" else grid_difference(b, other, layer.column)
-    # one diverging scale per quantity across scenarios; grids trim fewer outliers than roads
+    # one diverging scale per quantity across scenarios: roads cover every change; grids trim outliers
     diff_scales = {
         layer.attr: ColorScale.diverging(
             *[d[f"d_{layer.column}"].to_numpy(float) for (a, _), d in diffs.items() if a == layer.attr],
             label=layer.change_title,
-            quantile=0.98 if layer.attr == "links" else 0.995,
+            quantile=1.0 if layer.attr == "links" else 0.995,
         )
         for layer in layers
         if any(a == layer.attr for a, _ in diffs)
@@ -89,22 +90,28 @@ def static_report(
 
     if indicators is not None and names:
         display(Markdown("## Indicators"))
+        for name in names:
+            display(HTML(headline_html(indicators, baseline=baseline, scenario=name, labels=labels)))
         display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
         ax = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
         plt.show()
         plt.close(ax.figure)
     display(Markdown(f"## {base.label}"))
     fig, axes = plt.subplots(1, len(layers), figsize=(6.2 * len(layers), 5.2), layout="constrained", squeeze=False)
+    every_mark = list({m.label: m for n in names for m in views[n].marks}.values())
     for ax, layer in zip(axes[0], layers):
         draw(layer.attr, getattr(base, layer.attr), layer.column, layer.scale, ax, layer.title)
+        plot_marks(ax, every_mark)
     plt.show()
     plt.close(fig)
     for n in names:
         display(Markdown(f"## {views[n].label}\n\nChange against {base.label}."))
         shown = [layer for layer in layers if (layer.attr, n) in diffs]
         fig, axes = plt.subplots(1, len(shown), figsize=(6.2 * len(shown), 5.2), layout="constrained", squeeze=False)
+        frame = change_bounds(diffs["links", n], "d_flow_vph", views[n].marks) if ("links", n) in diffs else None
         for ax, layer in zip(axes[0], shown):
             draw(layer.attr, diffs[layer.attr, n], f"d_{layer.column}", diff_scales[layer.attr], ax, layer.change_title, change=True)
+            plot_marks(ax, views[n].marks, bounds=frame)  # where and what: the measures, framed on what changes
         plt.show()
         plt.close(fig)
 

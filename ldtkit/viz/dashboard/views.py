@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError, MissingFieldError
 from ldtkit.viz.maps import aggregate_directions
+from ldtkit.viz.maps.measures import MeasureMark, measure_marks
 
 if TYPE_CHECKING:  # geopandas loads when views are built
     import geopandas as gpd
@@ -42,6 +43,8 @@ class ScenarioView:
         Receptor points with ``lden_db`` (or ``None`` when noise was not modelled).
     air
         Receptor points with ``no2_ugm3`` (or ``None``).
+    marks
+        The scenario's measures on the map: touched links and a label each (none for the baseline).
     """
 
     name: str
@@ -49,6 +52,7 @@ class ScenarioView:
     links: gpd.GeoDataFrame
     noise: gpd.GeoDataFrame | None = None
     air: gpd.GeoDataFrame | None = None
+    marks: list[MeasureMark] = field(default_factory=list)
 
 
 def view_from_result(
@@ -83,7 +87,8 @@ def view_from_result(
         flow = pd.Series(total, index=np.asarray(a.link_id))
     if flow is None:
         raise MissingFieldError(f"scenario {name!r}", "traffic", expected="a result with traffic or assignment flows")
-    g = links[["link_id", "source_id", "car_allowed", "road_class", links.geometry.name]].copy()
+    keep = ["link_id", "source_id", "car_allowed", "road_class", *(["name"] if "name" in links.columns else []), links.geometry.name]
+    g = links[keep].copy()
     g["flow_vph"] = g["link_id"].map(flow).fillna(0.0).to_numpy(float)
     # roads only: no zone connectors, no links closed to cars in every scenario's own network
     g = g[g["car_allowed"].to_numpy(bool) & g.geometry.notna().to_numpy() & (g["road_class"] != CONNECTOR_CLASS).to_numpy()]
@@ -100,7 +105,11 @@ def view_from_result(
         noise = noise_map.to_geodataframe(geometry=_receptor_points(noise_map.receptors, points))
     if (air_map := getattr(result, "air", None)) is not None:
         air = air_map.to_geodataframe(geometry=_receptor_points(air_map.receptors, points))
-    return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air)
+    network = getattr(result, "network", None)
+    scenario = getattr(result, "scenario", None)
+    touched = (getattr(network, "meta", None) or {}).get("touched_links") or {}
+    marks = measure_marks(links, touched, list(getattr(scenario, "measures", ()))) if touched else []
+    return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air, marks=marks)
 
 
 def _receptor_points(receptors: Any, built: dict[str, Any]) -> Any:
@@ -221,7 +230,16 @@ def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str 
     d = s["flow_vph"].reindex(idx).fillna(0.0) - b["flow_vph"].reindex(idx).fillna(0.0)
     geom = b.geometry.reindex(idx)
     geom = geom.where(geom.notna(), s.geometry.reindex(idx))
-    out = gpd.GeoDataFrame({key: idx, "d_flow_vph": d.to_numpy(float)}, geometry=geom.to_numpy(), crs=base.crs)
+    cols: dict[str, Any] = {key: idx}
+    if "name" in b.columns or "name" in s.columns:
+        names = b["name"].reindex(idx) if "name" in b.columns else pd.Series(None, index=idx, dtype=object)
+        if "name" in s.columns:
+            names = names.where(names.notna(), s["name"].reindex(idx))
+        cols["name"] = names.to_numpy()
+    cols["flow_base_vph"] = b["flow_vph"].reindex(idx).fillna(0.0).to_numpy(float)
+    cols["flow_vph"] = s["flow_vph"].reindex(idx).fillna(0.0).to_numpy(float)
+    cols["d_flow_vph"] = d.to_numpy(float)
+    out = gpd.GeoDataFrame(cols, geometry=geom.to_numpy(), crs=base.crs)
     return out.reset_index(drop=True)
 
 

@@ -17,11 +17,19 @@ import numpy as np
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.dashboard.indicator_table import indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
 from ldtkit.viz.dashboard.views import ScenarioView, flow_difference
 from ldtkit.viz.maps import ColorScale, CompareMap, Side, figure_to_png, grid_image, lden_scale, links_geojson, no2_scale
+from ldtkit.viz.maps.context import major_street_labels
+from ldtkit.viz.maps.measures import change_bounds
+
+#: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
+HOVER_MIN_CHANGE_VPH = 50.0
+#: What the hover box lists for a road: column -> caption.
+HOVER_FIELDS = {"flow_base_vph": "Before (veh/h)", "flow_vph": "After (veh/h)", "d_flow_vph": "Change (veh/h)"}
 
 if TYPE_CHECKING:  # ipyleaflet loads when a dashboard is made
+    import geopandas as gpd
     import ipyleaflet
 
 #: A transparent 1 × 1 PNG (placeholder for grid overlays not rendered yet).
@@ -73,6 +81,9 @@ class ScenarioDashboard:
     prerender_grids
         Render the noise and NO2 images of the baseline and the default scenario now (a few
         seconds for 10 m grids) rather than on first click; worth it in a preheated Voila kernel.
+    context
+        Offline map context drawn on both halves (from :func:`~ldtkit.viz.maps.context.context_layers`:
+        water, parks, boundary); the names of the major streets are added when the links carry ``name``.
     classes
         Draw links in this many colour classes, each class one SVG path (fast in the browser);
         ``None`` draws every road as its own path with its exact colour.
@@ -99,6 +110,7 @@ class ScenarioDashboard:
         height: str = "520px",
         classes: int | None = 24,
         prerender_grids: bool = False,
+        context: Mapping[str, gpd.GeoDataFrame] | None = None,
     ) -> None:
         import ipywidgets as w
 
@@ -156,6 +168,11 @@ class ScenarioDashboard:
         )
         self._links_left.hover_style = self._links_right.hover_style = {}
         self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
+        self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
+        if context:
+            self.cmap.add_context(context, labels=major_street_labels(base.links) if "name" in base.links.columns else None)
+        self._marked: str | None = None
+        self._show_where(default, frame=True)
         if prerender_grids:
             for n in (baseline, default):
                 for mode in ("lden", "no2"):
@@ -175,6 +192,19 @@ class ScenarioDashboard:
         )
         self._refresh()
 
+    def _show_where(self, name: str, *, frame: bool = False) -> None:
+        """Mark ``name``'s measures, make its changed roads hoverable and (``frame``) open on the area that changes."""
+        if self._marked == name:
+            return
+        view, diff = self.views[name], self._diffs[name]
+        crs = self.views[self.baseline].links.crs
+        self.cmap.add_measures(view.marks, crs=crs)
+        changed = diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH]
+        self.cmap.add_hover_info(changed, fields=HOVER_FIELDS)
+        if frame:
+            self.cmap.fit_to(change_bounds(diff, "d_flow_vph", view.marks), crs=crs)
+        self._marked = name
+
     def _empty_overlay(self, side: Side, center: tuple[float, float]) -> ipyleaflet.ImageOverlay:
         import ipyleaflet
 
@@ -192,6 +222,8 @@ class ScenarioDashboard:
             raise InvalidValueError(f"ScenarioDashboard.select: {name!r} is not one of {allowed}")
         self.dropdown.value = name
         self.show_notice(notice)
+        diff = self._diffs[name]
+        self.cmap.fit_to(change_bounds(diff, "d_flow_vph", self.views[name].marks), crs=self.views[self.baseline].links.crs)
 
     def show_notice(self, notice: str | None) -> None:
         """Show ``notice`` above the map, or hide the notice when it is ``None``."""
@@ -262,9 +294,14 @@ class ScenarioDashboard:
             layer.visible = img is not None
         right_title = self.views[name].label + (" − baseline" if mode == "diff" else "")
         self.cmap.set_title("right", right_title)
-        self.legend.widget.value = self.scales[mode].to_html()
+        self.legend.widget.value = self.scales[mode].to_html(title=f"{self.views[name].label}: {self.scales[mode].label}")
+        left_title = f"{self.views[self.baseline].label}: {self.scales[left_mode].label}"
+        self.legend_left.widget.value = self.scales[left_mode].to_html(title=left_title)
+        self._show_where(name)
         if self.indicators is not None:
-            self.table.value = indicator_table_html(
+            self.table.value = headline_html(
+                self.indicators, baseline=self.baseline, scenario=name, labels={n: v.label for n, v in self.views.items()}
+            ) + indicator_table_html(
                 self.indicators,
                 baseline=self.baseline,
                 scenarios=[name],

@@ -28,11 +28,17 @@ Examples
 from __future__ import annotations
 
 import html
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
+
 from ldtkit.errors import InvalidValueError
+from ldtkit.viz.maps.context import context_style
 from ldtkit.viz.maps.geojson import links_geojson
+from ldtkit.viz.maps.measures import MeasureMark
 from ldtkit.viz.maps.raster import grid_image
 from ldtkit.viz.maps.scales import ColorScale
 
@@ -50,6 +56,12 @@ BASEMAPS: dict[str, dict[str, str]] = {
         "attribution": "&copy; OpenStreetMap contributors",
     },
 }
+#: Style of the label next to a measure's pin.
+_LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255,255,.92);border:1px solid #111;border-radius:3px"
+#: Style of a street name on the map.
+_STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
+#: What the hover box says before the first hover.
+_HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
 #: Style of the captions in the top corners of the map.
 _TITLE_STYLE = "font:600 13px sans-serif;padding:2px 6px;background:rgba(255,255,255,.85);border-radius:3px"
 
@@ -59,6 +71,34 @@ class _Entry:
     layer: Any
     side: Side
     name: str
+
+
+def _fmt(value: Any) -> str:
+    """A hover value: whole numbers with a sign-free zero, ``–`` when missing."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return "–"
+    if not np.isfinite(v):
+        return "–"
+    v = round(v)
+    return f"{0 if v == 0 else v:,.0f}"
+
+
+def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: float, height_px: float) -> int:
+    """The largest Web Mercator zoom at which ``(south, west, north, east)`` fits in the map's pixels.
+
+    Examples
+    --------
+    >>> fit_zoom((51.04, 3.71, 51.06, 3.75), width_px=900, height_px=560)
+    14
+    """
+    s, w, n, e = bounds
+    merc = lambda lat: float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
+    dx = max(abs(e - w), 1e-9) / 360.0
+    dy = max(abs(merc(n) - merc(s)), 1e-9) / (2 * np.pi)
+    z = min(np.log2(width_px / (256.0 * dx)), np.log2(height_px / (256.0 * dy)))
+    return int(np.clip(np.floor(z), 3, 18))
 
 
 def _title_html(text: str) -> str:
@@ -98,7 +138,7 @@ class CompareMap:
     --------
     >>> m = CompareMap("Baseline", "Scenario", center=(51.05, 3.72), zoom=13, basemap=None)
     >>> sorted(m.map.panes)
-    ['left', 'right']
+    ['hover', 'left', 'right']
     """
 
     def __init__(
@@ -129,17 +169,25 @@ class CompareMap:
             center=list(center),
             zoom=zoom,
             layers=layers,
-            panes={"left": {"zIndex": 410}, "right": {"zIndex": 420}},
+            # the hover pane lies over both halves' data (hover reaches it) and under the markers (600)
+            panes={"left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
             scroll_wheel_zoom=True,
             layout=ipywidgets.Layout(height=height, width="100%"),
         )
         self.titles: tuple[str, str] = (left_title, right_title)
+        #: the map's size on the page as :meth:`fit_to` assumes it (the height from ``height`` in px)
+        self.height_px = float(height[:-2]) if height.endswith("px") else 560.0
+        self.width_px = 900.0
         self.split = split
         self._entries: list[_Entry] = []
         self._legends: dict[str, Any] = {}
         self._split_control: ipyleaflet.SplitMapControl | None = None
         self._shown = False
         self._title_controls: dict[Side, ipyleaflet.WidgetControl] = {}
+        self._measure_layers: list[Any] = []
+        self.hover_layer: Any = None  #: the layer that reports hovered links (add_hover_info)
+        self.hover_box: ipywidgets.HTML | None = None  #: what the hovered link shows
+        self._hover_spec: tuple[dict[str, str], str] = ({}, "name")
         captions: tuple[tuple[Side, str, str], ...] = (("left", left_title, "topleft"), ("right", right_title, "topright"))
         for side, text, pos in captions:
             if text:
@@ -313,6 +361,152 @@ class CompareMap:
             self._title_controls[side] = ctl
         self.titles = (text, self.titles[1]) if side == "left" else (self.titles[0], text)
 
+    # where and what -----------------------------------------------------------
+    def add_measures(self, marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
+        """The links each measure touches (dark dashed outline) with a pin and a label, on both halves.
+
+        ``marks`` from :func:`~ldtkit.viz.maps.measures.measure_marks`, their geometry in ``crs``.
+        The label stays visible (no click needed). Calling again replaces the previous marks.
+
+        Examples
+        --------
+        >>> from shapely.geometry import LineString, Point
+        >>> from ldtkit.viz.maps.measures import MeasureMark
+        >>> m = CompareMap(center=(51.05, 3.72), basemap=None)
+        >>> mk = MeasureMark("Bridge: closed both ways", (1,), LineString([(3.72, 51.05), (3.73, 51.05)]), Point(3.725, 51.05))
+        >>> [type(x).__name__ for x in m.add_measures([mk], crs=4326)]
+        ['GeoJSON', 'Marker']
+        """
+        import geopandas as gpd
+        import ipyleaflet
+
+        for old in self._measure_layers:
+            self.map.remove(old)
+        self._measure_layers = []
+        for mark in marks:
+            g = gpd.GeoSeries([mark.geometry, mark.anchor], crs=crs).to_crs(4326)
+            outline = ipyleaflet.GeoJSON(
+                data={"type": "Feature", "geometry": g.iloc[0].__geo_interface__, "properties": {"label": mark.label}},
+                style={"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "6 4", "lineCap": "butt"},
+                name=f"measure: {mark.label}",
+            )
+            text = html.escape(mark.label, quote=False)
+            icon = ipyleaflet.DivIcon(
+                html=(
+                    "<div class='ldtkit-measure' style='display:flex;align-items:center;gap:4px;white-space:nowrap'>"
+                    "<span style='display:inline-block;width:14px;height:14px;border-radius:50%;background:#111;"
+                    "border:2px solid #fff;box-shadow:0 0 2px #000'></span>"
+                    f"<span class='ldtkit-measure-label' style='{_LABEL_STYLE}'>{text}</span></div>"
+                ),
+                icon_size=[0, 0],
+                icon_anchor=[9, 9],
+            )
+            pin = ipyleaflet.Marker(location=(g.iloc[1].y, g.iloc[1].x), icon=icon, draggable=False, title=mark.label, name=mark.label)
+            for layer in (outline, pin):
+                self.map.add(layer)
+                self._measure_layers.append(layer)
+        return list(self._measure_layers)
+
+    def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
+        """Context under the data on both halves: ``layers`` (EPSG:4326, from
+        :func:`~ldtkit.viz.maps.context.context_layers`) and street ``labels`` (points with ``name``).
+
+        Works offline; a web basemap, when given, still lies underneath.
+        """
+        import ipyleaflet
+
+        added: list[Any] = []
+        for name, g in layers.items():
+            data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
+            layer = ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}")
+            self.map.add(layer)
+            added.append(layer)
+        if labels is not None and len(labels):
+            icons = [
+                ipyleaflet.Marker(
+                    location=(float(p.y), float(p.x)),
+                    icon=ipyleaflet.DivIcon(
+                        html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
+                        icon_size=[0, 0],
+                    ),
+                    draggable=False,
+                    keyboard=False,
+                    title=str(n),
+                )
+                for n, p in zip(labels["name"], labels.geometry)
+            ]
+            group = ipyleaflet.LayerGroup(layers=icons, name="street names")
+            self.map.add(group)
+            added.append(group)
+        return added
+
+    def fit_to(self, bounds: tuple[float, float, float, float] | None, *, crs: Any) -> None:
+        """Open the map on ``(minx, miny, maxx, maxy)`` in ``crs`` (e.g. from
+        :func:`~ldtkit.viz.maps.measures.change_bounds`); ``None`` leaves the view as it is."""
+        if bounds is None:
+            return
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs(crs, 4326, always_xy=True)
+        (w, e), (s, n) = tr.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+        # centre and zoom computed here: Leaflet's fitBounds on a map not yet on the page sees a
+        # container of size 0 and zooms out to the world
+        self.map.zoom = fit_zoom((s, w, n, e), width_px=self.width_px, height_px=self.height_px)
+        self.map.center = [(s + n) / 2.0, (w + e) / 2.0]
+
+    def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> Any:
+        """Hovering a link of ``gdf`` shows its ``title`` column and ``fields`` (column -> caption) in a box.
+
+        The links are drawn nearly transparent over the map (both halves), so hovering anywhere
+        along them reports their values. Returns the layer; :attr:`hover_box` holds the box's HTML widget.
+        """
+        import ipyleaflet
+        import ipywidgets
+        import shapely
+
+        cols = [c for c in [title, *fields] if c in gdf.columns]
+        g = gdf[[*cols, gdf.geometry.name]].copy()
+        for col in fields:  # whole vehicles per hour: a smaller message, and what the box shows
+            if col in g.columns:
+                g[col] = np.round(g[col].to_numpy(float))
+        if g.crs is not None and g.crs.is_projected:
+            g[g.geometry.name] = g.geometry.simplify(1.0)  # less than a pixel at street zoom
+        g = g.to_crs(4326) if g.crs is not None else g
+        g[g.geometry.name] = shapely.set_precision(g.geometry.to_numpy(), 1e-5)  # about 1 m
+        data = json.loads(g.to_json(drop_id=True))
+        layer = ipyleaflet.GeoJSON(
+            data=data, style={"color": "#000000", "weight": 12, "opacity": 0.02}, hover_style={"opacity": 0.35}, name="hover info"
+        )
+        box = self.hover_box
+        if box is None:
+            box = ipywidgets.HTML(_HOVER_HINT)
+            self.map.add(ipyleaflet.WidgetControl(widget=box, position="bottomleft"))
+            self.hover_box = box
+
+        layer.pane = "hover"
+        layer.options = [*layer.options, "pane"]
+        self._hover_spec = (dict(fields), title)
+        layer.on_hover(self.show_hover)
+        layer.on_click(self.show_hover)
+        if self.hover_layer is not None:
+            self.map.remove(self.hover_layer)
+        self.map.add(layer)
+        self.hover_layer = layer
+        return layer
+
+    def show_hover(self, feature: Mapping[str, Any], **_: Any) -> None:
+        """Show a hovered (or clicked) link's name and values in the hover box."""
+        fields, title = self._hover_spec
+        props = feature.get("properties", {})
+        rows = "".join(
+            f"<tr><td>{html.escape(cap)}</td><td style='text-align:right;padding-left:8px'>{_fmt(props.get(col))}</td></tr>"
+            for col, cap in fields.items()
+            if col in props
+        )
+        name = html.escape(str(props.get(title) or "unnamed road"))
+        if self.hover_box is not None:
+            self.hover_box.value = f"<div class='ldtkit-hover' style='font:12px sans-serif'><b>{name}</b><table>{rows}</table></div>"
+
     @property
     def layers(self) -> dict[str, list[Any]]:
         """The data layers per side."""
@@ -342,4 +536,4 @@ class CompareMap:
         display(self.widget)
 
 
-__all__ = ["BASEMAPS", "CompareMap", "Side"]
+__all__ = ["BASEMAPS", "CompareMap", "Side", "fit_zoom"]

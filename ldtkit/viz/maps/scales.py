@@ -94,8 +94,18 @@ class ColorScale:
         return cls(float(lo if vmin is None else vmin), float(hi), cmap=cmap, label=label)
 
     @classmethod
-    def diverging(cls, *values: Iterable[float], cmap: str = "RdBu_r", label: str = "", quantile: float = 0.98) -> ColorScale:
-        """A scale symmetric around zero (for scenario − baseline differences)."""
+    def diverging(cls, *values: Iterable[float], cmap: str = "RdBu_r", label: str = "", quantile: float = 1.0) -> ColorScale:
+        """A scale symmetric around zero (for scenario − baseline differences), ± the largest change.
+
+        ``quantile`` < 1 caps the scale at that quantile of ``|value|`` (for noisy grids);
+        the default covers every change, so the largest ones do not saturate.
+
+        Examples
+        --------
+        >>> s = ColorScale.diverging(np.r_[np.full(99, 5.0), -720.0])
+        >>> (s.vmin, s.vmax)
+        (-720.0, 720.0)
+        """
         v = _finite(np.concatenate([np.asarray(x, dtype=float).ravel() for x in values]))
         m = float(np.quantile(np.abs(v), quantile)) if len(v) else 1.0
         m = m if m > 0 else 1.0

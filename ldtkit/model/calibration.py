@@ -1,0 +1,348 @@
+"""Origin–destination matrix estimation to traffic counts, with the equilibrium assignment in the loop.
+
+:func:`calibrate_demand` adjusts a prior OD matrix so that the user-equilibrium link flows match
+counted flows. Each outer iteration
+
+1. assigns the current matrix to equilibrium (path-based, warm-started from the previous
+   iteration) and reads the link–OD flows ``F[a, k]`` of its path sets: the vehicles per hour of
+   OD cell ``k`` on link ``a``;
+2. linearises the counted links' flows in the cell factors ``u = g / g_prior``
+   (``d v_a / d u_k = F[a, k] * g_prior_k / g_k``) and solves the regularised least squares
+   problem (bi-level, Tikhonov towards the prior)
+
+   ``min_u  sum_a ((v_a(u) - c_a) / sqrt(max(c_a, 1)))**2 + damping**2 * sum_k (u_k - 1)**2``
+
+   in its dual form (one dense solve of the size of the counts; residuals on the GEH scale, so
+   every count weighs as its GEH does);
+3. sets ``g = g_prior * max(u, min_factor)`` and repeats until an update moves less than ``tol``
+   of the trips or ``max_iter`` is reached.
+
+Cells without prior demand stay empty (the structure of the prior is kept); every class of a
+cell is scaled by the same factor and counts compare with the vehicles per hour of all classes.
+Everything is deterministic: the assignment is, and the least squares step is a direct solve.
+
+Examples
+--------
+>>> import numpy as np
+>>> from ldtkit.model.demand import Demand
+>>> from ldtkit.model.network import network_from_tntp
+>>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+>>> geh(np.array([110.0]), np.array([100.0])).round(3).tolist()
+[0.976]
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from ldtkit._validate import finite_nonnegative
+from ldtkit.errors import InvalidValueError
+from ldtkit.model.assignment import AssignmentResult, PathSet, assign
+
+if TYPE_CHECKING:  # pragma: no cover
+    from scipy.sparse import csr_matrix
+
+    from ldtkit.model.demand import Demand
+    from ldtkit.model.network import RoadNetwork
+
+Float = npt.NDArray[np.float64]
+Int = npt.NDArray[np.int64]
+
+
+def geh(model_vph: npt.ArrayLike, observed_vph: npt.ArrayLike) -> Float:
+    """The GEH statistic ``sqrt(2 (m - c)^2 / (m + c))`` of hourly flows (0 where both are 0).
+
+    Examples
+    --------
+    >>> geh([100.0, 0.0, 50.0], [100.0, 0.0, 0.0]).round(3).tolist()
+    [0.0, 0.0, 10.0]
+    """
+    m = np.asarray(model_vph, dtype=np.float64)
+    c = np.asarray(observed_vph, dtype=np.float64)
+    s = m + c
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.sqrt(np.where(s > 0, 2.0 * (m - c) ** 2 / np.where(s > 0, s, 1.0), 0.0))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationStep:
+    """One outer iteration: fit on the counted links after the assignment of the iteration's matrix."""
+
+    iteration: int
+    geh_below_5_share: float  #: share of counted links with GEH < 5
+    rmse_counted_vph: float  #: root mean square error on the counted links
+    matrix_change: float  #: trips the update computed from this assignment moves, as a share of the prior's (NaN: the last row)
+    assignment_gap: float  #: relative gap of the assignment
+    seconds: float  #: wall time of the update and of the next assignment
+
+
+@dataclass(frozen=True, slots=True)
+class CalibrationResult:
+    """A calibrated demand, its equilibrium and how the calibration converged.
+
+    Attributes
+    ----------
+    demand
+        The calibrated OD matrices (same zones, classes and PCU factors as the prior).
+    factor
+        ``(nz, nz)`` calibrated / prior trips per cell (1 where the prior is empty).
+    assignment
+        The equilibrium of ``demand`` (its flows are those the statistics are measured on).
+    prior_assignment
+        The equilibrium of the prior matrix.
+    steps
+        The convergence report, one :class:`CalibrationStep` per assignment.
+    converged
+        The last update moved less than ``tol`` of the prior's trips.
+    seconds
+        Wall time of the calibration, the prior's assignment included.
+    unreached_link_ids
+        Counted links with a positive count that no trip uses at the calibrated equilibrium
+        (their count cannot be fitted: no OD pair's route passes them).
+    """
+
+    demand: Demand
+    factor: Float
+    assignment: AssignmentResult
+    prior_assignment: AssignmentResult
+    steps: tuple[CalibrationStep, ...]
+    converged: bool
+    seconds: float
+    unreached_link_ids: Int  #: counted links (count > 0) that no trip uses at the calibrated equilibrium
+
+    def share_within(self, bound: float = 0.5) -> float:
+        """Share of the non-empty cells whose factor is within ``1 ± bound`` (cells never empty, see ``min_factor``)."""
+        cells = np.asarray(sum(self.demand.trips.values()), dtype=np.float64) > 0
+        if not cells.any():
+            return 1.0
+        f = self.factor[cells]
+        return float(np.mean((f >= 1.0 - bound) & (f <= 1.0 + bound)))
+
+    def report(self) -> str:
+        """The convergence report as text, one line per iteration.
+
+        Examples
+        --------
+        >>> print(res.report())  # doctest: +SKIP
+        iteration  GEH<5   RMSE counted  max change  gap
+        """
+        lines = ["iteration  GEH<5 share  RMSE counted (veh/h)  matrix change  assignment gap  seconds"]
+        for s in self.steps:
+            lines.append(
+                f"{s.iteration:9d}  {s.geh_below_5_share:11.3f}  {s.rmse_counted_vph:20.2f}  "
+                f"{s.matrix_change:13.4f}  {s.assignment_gap:14.2e}  {s.seconds:7.2f}"
+            )
+        lines.append(f"converged: {self.converged}; cells within ±50 % of the prior: {self.share_within(0.5):.3f}")
+        if len(self.unreached_link_ids):
+            ids = self.unreached_link_ids[:10].tolist()
+            lines.append(f"{len(self.unreached_link_ids)} counted links carry no modelled traffic (no route uses them): {ids}")
+        return "\n".join(lines)
+
+
+def _vehicle_flow(res: AssignmentResult) -> Float:
+    return np.asarray(sum(res.flow_vph.values()), dtype=np.float64)
+
+
+def link_od_flows(paths: PathSet, zone_ids: Int, counted_rows: Int) -> tuple[Float, Int, Int]:
+    """Vehicles per hour of every OD cell on every counted link, from a path-based solution.
+
+    Returns ``(flow, row, cell)`` in coordinate form: ``flow[i]`` vehicles/h of OD cell
+    ``cell[i]`` (``origin position * nz + destination position``) use counted link number
+    ``row[i]`` (the position in ``counted_rows``); entries of the same link and cell are summed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ps = PathSet(cls=np.array(["light", "light"], dtype=object), orig=np.array([1, 1]), dest=np.array([3, 3]),
+    ...              ptr=np.array([0, 2, 3]), link_row=np.array([0, 2, 1]), flow=np.array([6.0, 4.0]))
+    >>> f, r, k = link_od_flows(ps, np.array([1, 3]), np.array([1, 2]))
+    >>> f.tolist(), r.tolist(), k.tolist()
+    ([4.0, 6.0], [0, 1], [1, 1])
+    """
+    nz = len(zone_ids)
+    n_links_in_path = np.diff(paths.ptr)
+    order = np.argsort(zone_ids, kind="stable")
+    zs = zone_ids[order]
+    oi = order[np.clip(np.searchsorted(zs, paths.orig), 0, nz - 1)]
+    di = order[np.clip(np.searchsorted(zs, paths.dest), 0, nz - 1)]
+    cell_of_path = oi.astype(np.int64) * nz + di
+    link_row = np.asarray(paths.link_row, dtype=np.int64)
+    path_of_entry = np.repeat(np.arange(len(paths.flow)), n_links_in_path)
+    # counted position of every path link (-1: not counted)
+    max_row = int(max(link_row.max(initial=-1), counted_rows.max(initial=-1))) + 1
+    pos = np.full(max_row, -1, dtype=np.int64)
+    pos[counted_rows] = np.arange(len(counted_rows))
+    cpos = pos[link_row]
+    keep = (cpos >= 0) & (paths.flow[path_of_entry] > 0)
+    rows = cpos[keep]
+    cells = cell_of_path[path_of_entry[keep]]
+    flows = paths.flow[path_of_entry[keep]]
+    key = rows * (nz * nz) + cells
+    uniq, inv = np.unique(key, return_inverse=True)
+    summed = np.bincount(inv, weights=flows, minlength=len(uniq)).astype(np.float64)
+    return summed, (uniq // (nz * nz)).astype(np.int64), (uniq % (nz * nz)).astype(np.int64)
+
+
+def _tikhonov(a: csr_matrix, b: Float, damping: float) -> Float:
+    """``argmin ||a x - b||^2 + damping^2 ||x||^2`` in its dual form ``a.T (a a.T + damping^2 I)^-1 b``:
+    one dense solve of the size of the counts (far fewer than the OD cells)."""
+    import scipy.linalg
+
+    gram = (a @ a.T).toarray() + damping**2 * np.eye(a.shape[0])
+    y = scipy.linalg.solve(gram, b, assume_a="pos")
+    return np.asarray(a.T @ y, dtype=np.float64)
+
+
+def _scaled(prior: Demand, factor: Float) -> Demand:
+    from ldtkit.model.demand import Demand
+
+    return Demand(
+        zone_ids=prior.zone_ids,
+        trips={c: m * factor for c, m in prior.trips.items()},
+        pcu=dict(prior.pcu),
+        period_factors=dict(prior.period_factors),
+        meta={**prior.meta, "calibrated": True},
+    )
+
+
+def calibrate_demand(
+    network: RoadNetwork,
+    prior: Demand,
+    *,
+    counted_rows: npt.ArrayLike,
+    count_vph: npt.ArrayLike,
+    damping: float = 0.05,
+    min_factor: float = 0.05,
+    max_iter: int = 8,
+    tol: float = 0.01,
+    gap: float = 1e-4,
+    source: str = "counts",
+) -> CalibrationResult:
+    """Estimate the OD matrix that reproduces ``count_vph`` on the links ``counted_rows`` at equilibrium.
+
+    Parameters
+    ----------
+    network
+        The road network (as for :func:`~ldtkit.model.assignment.assign`).
+    prior
+        The prior demand; the result keeps its zones, classes and empty cells.
+    counted_rows
+        Row positions in ``network.links`` of the counted links (each at most once).
+    count_vph
+        Counted vehicles per hour (all classes), one per counted row.
+    damping
+        Weight of the regularisation towards the prior, on the GEH scale: a cell factor ``u``
+        costs as much as a count missed by ``damping * |u - 1|`` GEH units.
+    min_factor
+        Smallest factor of a cell (a cell is never emptied).
+    max_iter
+        Outer iterations (assignments after the prior's).
+    tol
+        Stop when an update moves less than ``tol`` of the prior's trips
+        (``sum |g_new - g| / sum g_prior``).
+    gap
+        Relative gap of each assignment.
+    source
+        What the counts are called in error messages (a file name).
+
+    Returns
+    -------
+    CalibrationResult
+
+    Raises
+    ------
+    InvalidValueError
+        Counts that are negative or not finite, rows that are not links or are repeated, or
+        positive counts with a prior without trips.
+
+    Examples
+    --------
+    >>> from ldtkit.model.loaders.tntp import demand_from_tntp
+    >>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+    >>> res = calibrate_demand(net, demand_from_tntp("../shared/data/tntp/SiouxFalls"),  # doctest: +SKIP
+    ...                        counted_rows=[0, 5], count_vph=[4500.0, 8000.0])
+    >>> res.steps[-1].geh_below_5_share  # doctest: +SKIP
+    1.0
+    """
+    from scipy.sparse import csr_matrix
+
+    t0 = time.perf_counter()
+    rows = np.asarray(counted_rows, dtype=np.int64)
+    m = len(network.links)
+    link_ids = network.links["link_id"].to_numpy()
+    c = finite_nonnegative(count_vph, name="count", where=source, ids=link_ids[np.clip(rows, 0, max(m - 1, 0))])
+    if rows.shape != c.shape:
+        raise InvalidValueError(f"{source}: {len(rows)} counted links but {len(c)} counts")
+    bad = (rows < 0) | (rows >= m)
+    if bad.any():
+        raise InvalidValueError(f"{source}: link rows {rows[bad][:10].tolist()} are not links of the network ({m} links)")
+    uniq, n = np.unique(rows, return_counts=True)
+    if (n > 1).any():
+        ids = network.links["link_id"].to_numpy()[uniq[n > 1]]
+        raise InvalidValueError(f"{source}: links {ids[:10].tolist()} are counted more than once; give one count per link")
+    if not (damping > 0 and 0 < min_factor < 1 and max_iter >= 1 and tol > 0):
+        raise InvalidValueError("calibrate_demand: need damping > 0, 0 < min_factor < 1, max_iter >= 1 and tol > 0")
+    zone_ids = np.asarray(prior.zone_ids, dtype=np.int64)
+    nz = len(zone_ids)
+    g0 = np.asarray(sum(prior.trips.values()), dtype=np.float64).ravel()
+    if not g0.sum() > 0 and (c > 0).any():
+        raise InvalidValueError(
+            f"{source}: the prior has no trips, so no count can be matched (counted links {link_ids[rows[c > 0]][:10].tolist()}); "
+            "check the period of the counts and of the demand"
+        )
+    w = 1.0 / np.sqrt(np.maximum(c, 1.0))
+    u = np.ones(nz * nz)
+    steps: list[CalibrationStep] = []
+    res = assign(network, prior, gap=gap, progress=False)
+    prior_res = res
+    converged = False
+    for it in range(max_iter + 1):
+        t_it = time.perf_counter()
+        v = _vehicle_flow(res)[rows]
+        share = float(np.mean(geh(v, c) < 5.0)) if len(c) else 1.0
+        rmse = float(np.sqrt(np.mean((v - c) ** 2))) if len(c) else 0.0
+        if it == max_iter:
+            steps.append(CalibrationStep(it, share, rmse, float("nan"), res.gap, time.perf_counter() - t_it))
+            break
+        if res.path_state is None:  # pragma: no cover - assign(method="path") keeps its paths
+            raise InvalidValueError("calibrate_demand: the assignment returned no path sets")
+        f, r, k = link_od_flows(res.path_state, zone_ids, rows)
+        cur = u * g0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            jac = w[r] * f * np.where(cur[k] > 0, g0[k] / cur[k], 0.0)
+        cols, kk = np.unique(k, return_inverse=True)
+        a = csr_matrix((jac, (r, kk)), shape=(len(rows), len(cols)))
+        rhs = w * (c - v) + a @ (u[cols] - 1.0)
+        d = _tikhonov(a, rhs, damping)
+        u_new = u.copy()
+        u_new[cols] = np.maximum(1.0 + d, min_factor)
+        change = float(np.abs(u_new - u) @ g0 / max(float(g0.sum()), 1e-300))
+        u = u_new
+        gap_here = res.gap
+        res = assign(network, _scaled(prior, u.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
+        steps.append(CalibrationStep(it, share, rmse, change, gap_here, time.perf_counter() - t_it))
+        if change < tol:  # the last update moved less than tol: report the fit of its equilibrium
+            v = _vehicle_flow(res)[rows]
+            share = float(np.mean(geh(v, c) < 5.0)) if len(c) else 1.0
+            rmse = float(np.sqrt(np.mean((v - c) ** 2))) if len(c) else 0.0
+            steps.append(CalibrationStep(it + 1, share, rmse, float("nan"), res.gap, 0.0))
+            converged = True
+            break
+    factor = u.reshape(nz, nz)
+    unreached = link_ids[rows[(_vehicle_flow(res)[rows] <= 0) & (c > 0)]]
+    return CalibrationResult(
+        demand=_scaled(prior, factor),
+        factor=factor,
+        assignment=res,
+        prior_assignment=prior_res,
+        steps=tuple(steps),
+        converged=converged,
+        seconds=time.perf_counter() - t0,
+        unreached_link_ids=np.asarray(unreached, dtype=np.int64),
+    )

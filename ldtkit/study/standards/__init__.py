@@ -1,0 +1,1 @@
+"""Open standards out: NGSI-LD entities (Smart Data Models), an upsert client, a DCAT-AP catalogue."""

@@ -1,0 +1,223 @@
+"""The results cache: documented entry format, versions, a full disk, LRU size limit, locks,
+Ctrl-C and concurrent runs, and ``ldtkit cache``."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ldtkit.cli import main
+from ldtkit.errors import InvalidValueError
+from ldtkit.study.cache import CacheWriteError, ResultCache, cache_max_mb
+from ldtkit.study.result_store import FORMAT
+
+ROOT = Path(__file__).resolve().parents[1]
+LDTKIT = [sys.executable, "-c", "import sys; from ldtkit.cli import main; sys.exit(main())"]
+
+
+def _entry_value():
+    import geopandas as gpd
+    import shapely
+
+    from ldtkit.model.traffic import LinkTraffic
+
+    links = gpd.GeoDataFrame(
+        {"link_id": [1, 2], "name": ["Rooigemlaan", None], "nodes": [[1, 2], float("nan")], "bridge": [True, False]},
+        geometry=[shapely.LineString([(0, 0), (1, 1)]), shapely.LineString([(1, 1), (2, 0)])],
+        crs="EPSG:31370",
+    )
+    traffic = LinkTraffic(np.array([1, 2]), np.array([10.0, 0.5]), np.zeros(2), np.array([50.0, 30.0]))
+    return {"links": links, "traffic": traffic, "names": ("a", 1, None), "gap": float("inf"), "meta": {3: "x"}}
+
+
+def test_an_entry_is_json_npz_and_parquet_and_reads_back_identical(tmp_path):
+    cache = ResultCache(tmp_path)
+    value = _entry_value()
+    folder = cache.put("k", value, kind="result", label="test/baseline")
+    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "meta.json", "t1.parquet", "value.json"]
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["format"] == FORMAT and meta["kind"] == "result" and meta["label"] == "test/baseline"
+    with np.load(folder / "arrays.npz", allow_pickle=False) as z:  # no pickle anywhere
+        assert z.files
+    pd.read_parquet(folder / "t1.parquet")
+    back = cache.get("k")
+    pd.testing.assert_frame_equal(back["links"], value["links"], check_exact=True)
+    assert back["links"]["nodes"][0] == [1, 2] and np.isnan(back["links"]["nodes"][1])
+    assert back["links"].crs == value["links"].crs
+    np.testing.assert_array_equal(back["traffic"].light_vph, value["traffic"].light_vph)
+    assert back["names"] == ("a", 1, None) and back["gap"] == float("inf") and back["meta"] == {3: "x"}
+
+
+def test_an_entry_of_another_format_is_recomputed_with_a_note(tmp_path):
+    notes: list[str] = []
+    cache = ResultCache(tmp_path, notify=notes.append)
+    folder = cache.put("k", {"a": np.ones(2)})
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format": FORMAT + 1}))
+    assert cache.get("k") is None
+    assert len(notes) == 1 and "not read, recomputing" in notes[0] and f"format {FORMAT + 1}" in notes[0]
+    assert not folder.exists()
+    # a stored class this ldtkit no longer has is refused the same way, nothing is imported
+    folder = cache.put("k", {"a": np.ones(2)})
+    (folder / "value.json").write_text(json.dumps({"$dataclass": "os:system", "fields": {}}))
+    assert cache.get("k") is None and "refusing" in notes[-1]
+
+
+def test_a_full_disk_gives_a_clear_error_and_no_partial_entry(tmp_path, monkeypatch):
+    import ldtkit.study.result_store as store
+
+    def disk_full(fh, **arrays):
+        fh.write(b"PK\x03\x04 half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    cache = ResultCache(tmp_path)
+    monkeypatch.setattr(store.np, "savez", disk_full)
+    with pytest.raises(CacheWriteError, match=r"cannot write cache entry .*k: No space left on device; free some space"):
+        cache.put("k", _entry_value())
+    assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
+    assert cache.get("k") is None
+
+
+def test_least_recently_used_entries_are_evicted_beyond_the_limit(tmp_path):
+    cache = ResultCache(tmp_path, max_mb=2.5)  # room for two 1 MB entries
+    for key in ("a", "b"):
+        cache.put(key, {"x": np.zeros(125_000)})  # 1 MB each
+        time.sleep(0.02)
+    cache.get("a")  # "a" used after "b"
+    time.sleep(0.02)
+    cache.put("c", {"x": np.zeros(125_000)})
+    assert {e.key for e in cache.entries()} == {"a", "c"}
+    assert cache.size_bytes() <= 2.5e6
+    (tmp_path / "old.pkl").write_bytes(b"\x80\x05old")  # older ldtkit's pickles are pruned first
+    assert [e.key for e in cache.prune()] == ["old"]
+    with cache.lock(["a"]):
+        evicted = cache.prune(max_mb=0.5)
+    assert [e.key for e in evicted] == ["c"], "a locked entry is not evicted"
+
+
+def test_cache_limit_from_argument_environment_or_default(monkeypatch):
+    monkeypatch.delenv("LDTKIT_CACHE_MAX_MB", raising=False)
+    assert cache_max_mb() == 2048.0
+    monkeypatch.setenv("LDTKIT_CACHE_MAX_MB", "300")
+    assert cache_max_mb() == 300.0 and cache_max_mb(10) == 10.0
+    monkeypatch.setenv("LDTKIT_CACHE_MAX_MB", "lots")
+    with pytest.raises(InvalidValueError, match="LDTKIT_CACHE_MAX_MB = 'lots'; expected a number of megabytes > 0"):
+        cache_max_mb()
+
+
+def test_a_second_process_waits_for_the_lock_and_says_so(tmp_path):
+    cache = ResultCache(tmp_path)
+    code = (
+        "import sys, time; from ldtkit.study.cache import ResultCache\n"
+        f"c = ResultCache({str(tmp_path)!r})\n"
+        "t0 = time.perf_counter()\n"
+        "with c.lock(['k'], what='test results'):\n"
+        "    print(round(time.perf_counter() - t0, 2), c.get('k'))\n"
+    )
+    with cache.lock(["k"]):
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        cache.put("k", 42.0)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    waited, value = out.split()
+    assert float(waited) >= 1.0 and value == "42.0", "waited for the lock, then read what the holder stored"
+    assert f"ldtkit: waiting for another run computing test results k in {tmp_path}" in err
+
+
+def test_cache_command_info_prune_clear(tmp_path, capsys):
+    cache = ResultCache(tmp_path)
+    cache.put("a" * 32, {"x": np.zeros(250_000)}, kind="result", label="ghent/baseline")
+    cache.put("b" * 32, {"x": np.zeros(10)}, kind="inputs", label="ghent")
+    assert main(["cache", "info", "--cache", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"{tmp_path}: 2 entries, 2.0 MB of 2048 MB" in out and "ghent/baseline" in out
+    assert main(["cache", "info", "--cache", str(tmp_path), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert {e["label"] for e in info["entries"]} == {"ghent", "ghent/baseline"}
+    assert main(["cache", "prune", "--cache", str(tmp_path), "--max-mb", "1"]) == 0
+    assert "removed 1 entries (2.0 MB)" in capsys.readouterr().out
+    assert [e.label for e in cache.entries()] == ["ghent"]
+    assert main(["cache", "clear", "--cache", str(tmp_path)]) == 0
+    assert cache.entries() == []
+
+
+def _outputs(folder: Path, city: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return pd.read_csv(folder / city / "indicators.csv"), pd.read_parquet(folder / city / "links.parquet").drop(columns="geometry")
+
+
+def _labels(cache_dir: Path) -> dict[str, float]:
+    """Result entries by label, with the time they were written."""
+    out = {}
+    for meta in cache_dir.glob("*/meta.json"):
+        m = json.loads(meta.read_text())
+        if m["kind"] == "result":
+            out[m["label"]] = m["created"]
+    return out
+
+
+def test_ctrl_c_after_the_baseline_keeps_it_and_a_rerun_equals_an_uninterrupted_run(tmp_path):
+    """``ldtkit run`` interrupted (SIGINT) once the baseline is stored: one line and exit 130;
+    the rerun serves the baseline from the cache and writes what an uninterrupted run writes."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "LDTKIT_CACHE": str(cache)}
+    args = [*LDTKIT, "run", "athens", "--models", "traffic,noise"]
+    proc = subprocess.Popen([*args, "--out", str(tmp_path / "a")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 240
+    while "athens/baseline" not in _labels(cache) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before its baseline was stored"
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 130 and "Traceback" not in err
+    assert err.rstrip().rsplit("\n", 1)[-1] == "ldtkit: interrupted", "one line, last"
+    stored = _labels(cache)
+    assert set(stored) == {"athens/baseline"}, "the finished baseline is kept, no unfinished scenario stored"
+
+    rerun = subprocess.run([*args, "--out", str(tmp_path / "b")], env=env, capture_output=True, text=True, timeout=240)
+    assert rerun.returncode == 0, rerun.stderr
+    after = _labels(cache)
+    assert after["athens/baseline"] == stored["athens/baseline"], "the baseline is served from the cache, not recomputed"
+    assert len(after) == 3
+
+    fresh = subprocess.run([*args, "--no-cache", "--out", str(tmp_path / "c")], capture_output=True, text=True, timeout=240)
+    assert fresh.returncode == 0, fresh.stderr
+    for got, want in zip(_outputs(tmp_path / "b", "athens"), _outputs(tmp_path / "c", "athens")):
+        pd.testing.assert_frame_equal(got, want, check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+def _cpu_s(proc: subprocess.Popen) -> tuple[int, float]:
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
+
+
+def test_two_concurrent_runs_on_one_cache_compute_once(tmp_path):
+    """Two ``ldtkit run ghent`` started together on one cache: one computes, the other waits and
+    reads; together < 1.3x the CPU time of the one that computed, identical outputs."""
+    env = {**os.environ, "LDTKIT_CACHE": str(tmp_path / "cache")}
+    args = [*LDTKIT, "run", "ghent", "--models", "traffic"]
+    procs = []
+    for name in ("a", "b"):
+        with open(tmp_path / f"{name}.err", "w") as err:
+            procs.append(subprocess.Popen([*args, "--out", str(tmp_path / name)], env=env, stdout=subprocess.DEVNULL, stderr=err))
+    done = [_cpu_s(p) for p in procs]
+    errs = [(tmp_path / f"{n}.err").read_text() for n in ("a", "b")]
+    assert [rc for rc, _ in done] == [0, 0], errs
+    waited = [i for i, e in enumerate(errs) if "ldtkit: waiting for another run computing ghent results" in e]
+    assert len(waited) == 1, "exactly one run waits for the other"
+    computed_s, waiting_s = done[1 - waited[0]][1], done[waited[0]][1]
+    print(f"CPU time: computing run {computed_s:.1f} s, waiting run {waiting_s:.1f} s")
+    assert computed_s + waiting_s < 1.3 * computed_s
+    for got, want in zip(_outputs(tmp_path / "a", "ghent"), _outputs(tmp_path / "b", "ghent")):
+        pd.testing.assert_frame_equal(got, want, check_exact=True)
