@@ -48,24 +48,28 @@ def _one(g: Graph, s, p):
 
 
 def test_input_rows_come_from_the_data_readme(inputs):
-    assert [r.file for r in inputs] == [
+    files = [r.file for r in inputs]
+    model_inputs = [
         "ghent/wegsegmenten-gent.geojson.zip",
         "ghent/gent.geojson",
         "ghent/CLC2018_V2020_20u1_flanders.tif",
         "ghent/curieuzeneuzen_no2_2018_gent_part_a.csv",
     ]
-    assert '"Stad Gent"' in inputs[0].licence and "Copernicus" in inputs[2].licence
+    assert [f for f in files if f in model_inputs] == model_inputs
+    assert all(f in model_inputs or f.startswith("ghent/context/") for f in files)
+    by_file = {r.file: r for r in inputs}
+    assert '"Stad Gent"' in by_file[model_inputs[0]].licence and "Copernicus" in by_file[model_inputs[2]].licence
     assert all((shipped_cities_dir() / r.file).exists() for r in inputs)
 
 
-def test_catalog_has_the_mandatory_properties(graph):
+def test_catalog_has_the_mandatory_properties(graph, inputs):
     (cat,) = graph.subjects(ns.RDF.type, ns.DCAT.Catalog)
     for p in (ns.DCTERMS.title, ns.DCTERMS.description, ns.DCTERMS.publisher, ns.DCAT.dataset):
         _one(graph, cat, p)
     publisher = _one(graph, cat, ns.DCTERMS.publisher)
     assert (publisher, ns.RDF.type, ns.FOAF.Agent) in graph and _one(graph, publisher, ns.FOAF.name)
     datasets = set(graph.objects(cat, ns.DCAT.dataset))
-    assert datasets == set(graph.subjects(ns.RDF.type, ns.DCAT.Dataset)) and len(datasets) == 4 + 2
+    assert datasets == set(graph.subjects(ns.RDF.type, ns.DCAT.Dataset)) and len(datasets) == len(inputs) + 2
 
 
 def test_datasets_and_distributions_have_the_mandatory_properties(graph, inputs):

@@ -17,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED
 from shapely.geometry import LineString, Point
 
 from ldtkit.cli import main
@@ -233,7 +234,7 @@ def test_out_under_a_file_is_refused_before_any_model_runs(tmp_path, capsys, no_
     blocker.write_text("x")
     points = tmp_path / "points.csv"
     points.write_text("lon,lat\n3.72,51.05\n")
-    tntp = str(ROOT.parent / "shared" / "data" / "tntp" / "SiouxFalls")
+    tntp = str(SHARED / "data" / "tntp" / "SiouxFalls")
     cases = [
         ("run", "ghent", "--out", str(blocker / "out")),
         ("sample", "ghent", "--points", str(points), "--out", str(blocker / "s.csv")),
@@ -365,7 +366,7 @@ def test_within_far_away_says_how_far_and_never_claims_each_criterion_matched():
 
 # ---------------------------------------------------------------- convergence honesty
 def test_assign_says_target_not_reached_and_exits_3(tmp_path, capsys):
-    tntp = str(ROOT.parent / "shared" / "data" / "tntp" / "SiouxFalls")
+    tntp = str(SHARED / "data" / "tntp" / "SiouxFalls")
     out = tmp_path / "flows.csv"
     code = main(["assign", "--tntp", tntp, "--gap", "1e-30", "--max-iter", "5", "--out", str(out)])
     captured = capsys.readouterr()
