@@ -97,10 +97,11 @@ def _quiet_kernel(*, enabled: bool) -> Iterator[None]:
         os.dup2(held.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode("utf-8", errors="replace"))
+            if not getattr(exc, "input_error", False):  # bad input is said in one line; other failures show the kernel's log
+                held.seek(0)
+                sys.stderr.write(held.read().decode("utf-8", errors="replace"))
             raise
         finally:
             os.dup2(saved, 2)
