@@ -110,3 +110,15 @@ def test_athens_pedestrianisation_defaults_are_the_shipped_scenarios():
     assert [s.name for s in setup.scenarios] == ["great-walk", "great-walk-wider"]
     assert setup.title == "Great Walk pedestrianisation" and setup.heading.startswith("# Athens: the Great Walk pedestrianisation")
     assert "OpenStreetMap" in models_note("porto") and "ODbL" in models_note("porto")
+
+
+def test_report_with_an_unknown_bridge_is_one_line_listing_the_bridges(tmp_path, capsys):
+    """``ldtkit report notebooks/bridge_closure.ipynb -p city porto -p bridge NAME`` with a name the city lacks."""
+    from ldtkit.cli import main
+
+    notebook = ROOT / "notebooks" / "bridge_closure.ipynb"
+    assert main(["report", str(notebook), "-p", "city", "porto", "-p", "bridge", "Ponte da Arrábida", "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ldtkit: error: bridge_closure.ipynb: "), err
+    assert "no bridge named 'Ponte da Arrábida'" in err[0] and "'Ponte Infante Dom Henrique'" in err[0] and "Traceback" not in err[0]
+    assert not (tmp_path / "bridge_closure.html").exists()

@@ -6,6 +6,8 @@ Examples
 
     ldtkit report notebooks/bridge_closure.ipynb --out out/reports
     ldtkit report notebooks/bridge_closure.ipynb -p demand_scale 1.1 -p variants '["both"]'
+    ldtkit report notebooks/bridge_closure.ipynb -p city my_city -p bridge "Ponte Infante Dom Henrique"
+    ldtkit report notebooks/pedestrianisation.ipynb -p city my_city -p streets '["Rua de Santa Catarina"]'
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from ldtkit.cli.args import Subparsers, positive, writable_dir
 
@@ -76,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         params["models"] = list(check_models(params["models"], where=f"{args.notebook}: -p models"))
     if "on_disconnected" in params:
         check_choice(params["on_disconnected"], ON_DISCONNECTED, where=f"{args.notebook}: -p on_disconnected", name="on_disconnected")
+    if isinstance(params.get("city"), str) and Path(params["city"]).is_dir():
+        # the notebook runs in its own folder: a city folder given relative to here is passed absolute
+        params["city"] = str(Path(params["city"]).resolve())
     writable_dir(args.out)
     t0 = time.perf_counter()
     with _quiet_kernel(enabled=not args.verbose):

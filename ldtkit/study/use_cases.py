@@ -263,8 +263,13 @@ def pedestrianisation_scenarios(
             raise ConfigError(f"{folder}: no scenario file; give streets or a polygon to pedestrianise")
         scenarios = load_scenarios(list(paths))
         labels = {s.name: s.name.replace("-", " ").capitalize() for s in scenarios}
-        title = title or f"{_shared_start([s.description for s in scenarios]) or town} pedestrianisation"
-        head = f"the {title}"
+        shared = _shared_start([s.description for s in scenarios])
+        if title is None and not shared and len(scenarios) == 1:
+            title = scenarios[0].description or labels[scenarios[0].name]
+            head = title[:1].lower() + title[1:]
+        else:
+            title = title or f"{shared or town} pedestrianisation"
+            head = f"the {title}"
     lines = [f"# {town}: {head}", ""]
     lines += [f"- **{labels[s.name]}**: {s.description}" for s in scenarios if s.description]
     lines += ["", f"Where does the traffic go, and what changes for noise and NO2 in {town}?"]

@@ -172,7 +172,9 @@ def run_report(
         executed = nbformat.read(tmp, as_version=4)
     elapsed = time.perf_counter() - t0
     page = out / f"{stem}.html"
-    body = notebook_to_html(executed, parameters=params, title=_title(executed, stem), elapsed_s=elapsed)
+    title = _title(executed, stem)
+    executed.metadata["title"] = title  # the page's <title>: the heading this run made, not the notebook's generic one
+    body = notebook_to_html(executed, parameters=params, title=title, elapsed_s=elapsed)
     with atomic_path(page) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return ipynb, page
