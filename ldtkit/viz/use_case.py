@@ -1,9 +1,10 @@
 """The steps every use-case notebook shares: run the models, then show the dashboard or the report.
 
 A use-case notebook (``notebooks/bridge_closure.ipynb``, ``notebooks/pedestrianisation.ipynb``)
-holds a ``parameters`` cell, the cell that defines its scenarios, and two calls::
+holds a ``parameters`` cell, a call that turns them into scenarios for the city
+(:mod:`ldtkit.study.use_cases`, e.g. ``setup = bridge_closure_scenarios(city, bridge)``), and two calls::
 
-    case = run_use_case(city, scenarios, labels=labels, default=default_scenario, title=title,
+    case = run_use_case(city, setup.scenarios, labels=setup.labels, default=setup.default, title=setup.title,
                         models=models, demand_scale=demand_scale, cache_dir=cache_dir,
                         on_disconnected=on_disconnected, progress=interactive)
     show_use_case(case, interactive=interactive, zoom=zoom, basemap=basemap, show_3d=show_3d)
@@ -97,7 +98,7 @@ def run_use_case(
     models: Sequence[str] = ("traffic", "noise", "air"),
     demand_scale: float = 1.0,
     cache_dir: str | Path | None = DEFAULT_CACHE,
-    on_disconnected: str = "raise",
+    on_disconnected: str = "drop",
     progress: bool = False,
 ) -> UseCase:
     """Run the baseline and ``scenarios`` and prepare the indicator table and the maps.
@@ -115,7 +116,8 @@ def run_use_case(
     title
         Heading of the dashboard.
     models, demand_scale, on_disconnected
-        Passed to :func:`ldtkit.study.runner.run`.
+        Passed to :func:`ldtkit.study.runner.run`; by default trips left without a route are
+        dropped and reported (a note above the dashboard or report, a row in the indicator table).
     cache_dir
         Where results are cached (``None`` disables the cache).
     progress
