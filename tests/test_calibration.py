@@ -196,3 +196,97 @@ def test_counts_of_one_class_are_refused_for_calibration(shared):
     counts = read_counts_csv(io.StringIO("init_node,term_node,vehicle_class,count\n1,2,heavy,100\n"), source="c.csv")
     with pytest.raises(InvalidValueError, match="c.csv: calibration takes counts of every vehicle"):
         calibrate_tntp(folder, counts)
+
+
+# ------------------------------------------------------------------ a city's calibrated matrix
+@pytest.fixture(scope="module")
+def porto_calibrated(tmp_path_factory):
+    """A copy of the shipped Porto city calibrated to synthetic counts: its 20 busiest links
+    counted at 1.3 times the flow of its synthesised demand."""
+    import shutil
+    import warnings
+
+    from ldtkit.model.assignment import assign
+    from ldtkit.resources import shipped_cities_dir
+    from ldtkit.study.inputs import demand_for_city
+
+    root = tmp_path_factory.mktemp("city") / "porto"
+    shutil.copytree(shipped_cities_dir() / "porto", root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the extract's cleanup share, reported by the city tests
+        net, demand = demand_for_city(root, progress=False)
+    flow = np.asarray(sum(assign(net, demand, gap=1e-4, progress=False).flow_vph.values()))
+    rows = np.argsort(-flow)[:20]
+    counts = pd.DataFrame(
+        {"site_id": [f"S{i}" for i in range(20)], "link_id": net.links["link_id"].to_numpy()[rows], "count": (1.3 * flow[rows]).round(1)}
+    )
+    counts.to_csv(root.parent / "counts.csv", index=False)
+    return root, demand, counts
+
+
+def test_city_calibration_is_saved_in_the_city_folder_and_used_by_every_run(porto_calibrated, capsys):
+    from ldtkit.study.inputs import demand_for_city
+    from ldtkit.study.runner import ModelOptions, prepare_city
+
+    root, synthesised, counts = porto_calibrated
+    fingerprint = load_city_fingerprint(root)
+    assert main(["calibrate", str(root), "--counts", str(root.parent / "counts.csv")]) == 0
+    out = capsys.readouterr().out
+    assert 'od_matrix = "calibrated/trips.omx"' in out
+    assert {p.name for p in (root / "calibrated").iterdir()} == {
+        "trips.omx",
+        "trips.tntp",
+        "flows.csv",
+        "validation.csv",
+        "convergence.txt",
+    }
+    val = pd.read_csv(root / "calibrated" / "validation.csv")
+    assert len(val) == 20 and val["geh_below_5"].mean() >= 0.95 and (val["prior_geh"] >= 5).mean() > 0.5
+    saved = read_omx(root / "calibrated" / "trips.omx")
+    assert saved.period_factors == synthesised.period_factors  # a mean day hour, as the city's demand
+    assert saved.total() > 1.05 * synthesised.total()  # the counts ask for 30 % more on the busiest links
+    # not used until city.toml says so; then by every run (the inputs every scenario starts from)
+    cfg = root / "city.toml"
+    cfg.write_text(cfg.read_text().replace("[demand]\n", '[demand]\nod_matrix = "calibrated/trips.omx"\n', 1))
+    assert load_city_fingerprint(root) != fingerprint  # cached results of the synthesised demand are not reused
+    _, used = demand_for_city(root, progress=False)
+    for c in synthesised.trips:
+        np.testing.assert_allclose(used.trips[c], saved.trips[c])
+    inputs = prepare_city(root, options=ModelOptions(models=("traffic",)), progress=False)
+    assert inputs.demand.total() == pytest.approx(saved.total())
+    assert inputs.demand.meta["od_matrix"].endswith("trips.omx")
+    # calibrating again starts from the synthesised demand, not from the last calibration
+    _, prior = demand_for_city(root, progress=False, od_matrix=False)
+    assert prior.total() == pytest.approx(synthesised.total())
+
+
+def test_a_city_matrix_of_other_zones_is_refused_naming_the_key(porto_calibrated, tmp_path):
+    from ldtkit.errors import ConfigError
+    from ldtkit.model.demand import write_omx
+    from ldtkit.study.inputs import demand_from_od_matrix
+
+    _, synthesised, _ = porto_calibrated
+    z = np.asarray(synthesised.zone_ids)[:-1]
+    other = Demand(z, {c: m[:-1, :-1] for c, m in synthesised.trips.items()}, pcu=dict(synthesised.pcu))
+    f = write_omx(other, tmp_path / "old.omx")
+    with pytest.raises(
+        ConfigError,
+        match=rf"city.toml: \[demand\] od_matrix .*old.omx does not fit.*city zones missing \[{int(synthesised.zone_ids[-1])}\]",
+    ):
+        demand_from_od_matrix(synthesised, f, source="city.toml")
+
+
+def load_city_fingerprint(root: Path) -> str:
+    from ldtkit.study.city import load_city
+
+    return load_city(root).fingerprint()
+
+
+def test_omx_keeps_zone_ids_beyond_32_bits(tmp_path):
+    from ldtkit.model.demand import write_omx
+
+    ids = np.array([7623483446, 7623483447, 12], dtype=np.int64)  # zone nodes numbered after OSM node ids
+    d = Demand(ids, {"light": np.arange(9.0).reshape(3, 3)}, pcu={"light": 1.0})
+    back = read_omx(write_omx(d, tmp_path / "t.omx"))
+    assert back.zone_ids.tolist() == ids.tolist()
+    np.testing.assert_array_equal(back.trips["light"], d.trips["light"])
