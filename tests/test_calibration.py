@@ -221,14 +221,14 @@ def porto_calibrated(tmp_path_factory):
         {"site_id": [f"S{i}" for i in range(20)], "link_id": net.links["link_id"].to_numpy()[rows], "count": (1.3 * flow[rows]).round(1)}
     )
     counts.to_csv(root.parent / "counts.csv", index=False)
-    return root, demand, counts
+    return root, demand, counts, net, flow
 
 
 def test_city_calibration_is_saved_in_the_city_folder_and_used_by_every_run(porto_calibrated, capsys):
     from ldtkit.study.inputs import demand_for_city
     from ldtkit.study.runner import ModelOptions, prepare_city
 
-    root, synthesised, counts = porto_calibrated
+    root, synthesised, counts, _, _ = porto_calibrated
     fingerprint = load_city_fingerprint(root)
     assert main(["calibrate", str(root), "--counts", str(root.parent / "counts.csv")]) == 0
     out = capsys.readouterr().out
@@ -265,7 +265,7 @@ def test_a_city_matrix_of_other_zones_is_refused_naming_the_key(porto_calibrated
     from ldtkit.model.demand import write_omx
     from ldtkit.study.inputs import demand_from_od_matrix
 
-    _, synthesised, _ = porto_calibrated
+    _, synthesised, _, _, _ = porto_calibrated
     z = np.asarray(synthesised.zone_ids)[:-1]
     other = Demand(z, {c: m[:-1, :-1] for c, m in synthesised.trips.items()}, pcu=dict(synthesised.pcu))
     f = write_omx(other, tmp_path / "old.omx")
@@ -290,3 +290,28 @@ def test_omx_keeps_zone_ids_beyond_32_bits(tmp_path):
     back = read_omx(write_omx(d, tmp_path / "t.omx"))
     assert back.zone_ids.tolist() == ids.tolist()
     np.testing.assert_array_equal(back.trips["light"], d.trips["light"])
+
+
+def test_the_report_shows_the_count_validation_when_the_city_has_counts(porto_calibrated, tmp_path):
+    from types import SimpleNamespace
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ldtkit.study.city import load_city
+    from ldtkit.viz.observations import count_validation, count_validation_table, show_count_validation
+
+    root, _, counts, net, flow = porto_calibrated
+    result = SimpleNamespace(network=net, traffic={"day": SimpleNamespace(total_vph=flow)})
+    city = load_city(root)
+    assert city.config.demand.counts is None  # not configured: nothing shown
+    assert count_validation(city, result) is None and show_count_validation(city, result) is False
+    cfg = root / "city.toml"
+    cfg.write_text(cfg.read_text().replace("[demand]\n", '[demand]\ncounts = "../counts.csv"\n', 1))
+    stats = count_validation(load_city(root), result)
+    assert len(stats.sites) == len(counts)
+    # every count is 1.3 times the modelled flow: slope 1 / 1.3, a perfect correlation
+    assert stats.slope == pytest.approx(1 / 1.3, rel=1e-3) and stats.r2 == pytest.approx(1.0, abs=1e-3)
+    table = count_validation_table(stats)
+    assert table.set_index("statistic").loc["sites", "value"] == "20"
+    assert show_count_validation(load_city(root), result) is True

@@ -288,6 +288,14 @@ class DemandConfig:
         ),
         path=True,
     )
+    counts: str | None = setting(
+        None,
+        doc=(
+            "Traffic counts (CSV, Telraam JSON or NGSI-LD `TrafficFlowObserved`, see docs/observations.md): the reports "
+            "show the baseline's validation table and 1:1 plot against them."
+        ),
+        path=True,
+    )
     sources: str | tuple[str, ...] = setting("", doc="Where the figures come from (free text, not read by the models).")
     notes: str = setting("", doc="Free text, not read by the models.")
 
