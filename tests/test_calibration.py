@@ -68,6 +68,16 @@ def test_known_truth_is_recovered(shared, name):
         assert fig["uncounted_rmse_reduction"] >= 0.15, fig
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="15 counted links of 76: under the setup's own noise model the counts can explain about 5 % (fixed route "
+    "proportions) to 20 % (equilibrium sensitivities) of the error on the other links; seed 17 reaches 24 %",
+)
+def test_siouxfalls_uncounted_error_falls_by_30_percent(shared):
+    _, fig = recovery_figures(shared / "data" / "tntp" / "SiouxFalls")
+    assert fig["uncounted_rmse_reduction"] >= 0.30, fig
+
+
 @pytest.mark.slow
 def test_known_truth_is_recovered_chicago_sketch(shared):
     res, fig = recovery_figures(shared / "data" / "tntp" / "Chicago-Sketch")
@@ -315,3 +325,36 @@ def test_the_report_shows_the_count_validation_when_the_city_has_counts(porto_ca
     table = count_validation_table(stats)
     assert table.set_index("statistic").loc["sites", "value"] == "20"
     assert show_count_validation(load_city(root), result) is True
+
+
+def test_counts_of_a_period_without_demand_name_the_sites_and_write_nothing(tmp_path, capsys):
+    import shutil
+
+    from ldtkit.resources import shipped_cities_dir
+
+    root = tmp_path / "porto"
+    shutil.copytree(shipped_cities_dir() / "porto", root)
+    cfg = root / "city.toml"
+    text = cfg.read_text()
+    start = text.index("hourly_profile = [")
+    end = text.index("]", start) + 1
+    night_free = [0.0] * 7 + [0.07] * 12 + [0.04] * 4 + [0.0]  # no trips 23-07
+    cfg.write_text(text[:start] + f"hourly_profile = {night_free}" + text[end:])
+    net = load_city_network(root)
+    ids = net.links["link_id"].to_numpy()[:2]
+    (tmp_path / "counts.csv").write_text(f"site_id,link_id,hour,count\nN1,{ids[0]},2,40\nN2,{ids[1]},3,25\n")
+    out = tmp_path / "out"
+    code = main(["calibrate", str(root), "--counts", str(tmp_path / "counts.csv"), "--period", "night", "--out", str(out)])
+    assert code == 1
+    assert "sites ['N1', 'N2'] count period 'night', in which porto has no traffic demand" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def load_city_network(root: Path):
+    import warnings
+
+    from ldtkit.study.city import load_city
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_city(root).load_network()
