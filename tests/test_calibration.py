@@ -358,3 +358,18 @@ def load_city_network(root: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return load_city(root).load_network()
+
+
+def test_cli_malformed_ngsi_ld_counts_name_the_entity_and_write_nothing(shared, tmp_path, capsys):
+    import json
+
+    folder = shared / "data" / "tntp" / "SiouxFalls"
+    good = {"id": "urn:ngsi-ld:TrafficFlowObserved:a", "type": "TrafficFlowObserved", "intensity": {"type": "Property", "value": 10}}
+    bad = {"id": "urn:ngsi-ld:TrafficFlowObserved:b", "type": "TrafficFlowObserved"}
+    counts = tmp_path / "counts.json"
+    counts.write_text(json.dumps([good, bad]))
+    out = tmp_path / "out"
+    assert main(["calibrate", "--tntp", str(folder), "--counts", str(counts), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "counts.json" in err and "urn:ngsi-ld:TrafficFlowObserved:b" in err and "urn:ngsi-ld:TrafficFlowObserved:a" not in err
+    assert not out.exists() or not any(out.iterdir())
