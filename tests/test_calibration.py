@@ -68,6 +68,16 @@ def test_known_truth_is_recovered(shared, name):
         assert fig["uncounted_rmse_reduction"] >= 0.15, fig
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="15 counted links of 76: under the setup's own noise model the counts can explain about 5 % (fixed route "
+    "proportions) to 20 % (equilibrium sensitivities) of the error on the other links; seed 17 reaches 24 %",
+)
+def test_siouxfalls_uncounted_error_falls_by_30_percent(shared):
+    _, fig = recovery_figures(shared / "data" / "tntp" / "SiouxFalls")
+    assert fig["uncounted_rmse_reduction"] >= 0.30, fig
+
+
 @pytest.mark.slow
 def test_known_truth_is_recovered_chicago_sketch(shared):
     res, fig = recovery_figures(shared / "data" / "tntp" / "Chicago-Sketch")
@@ -196,3 +206,170 @@ def test_counts_of_one_class_are_refused_for_calibration(shared):
     counts = read_counts_csv(io.StringIO("init_node,term_node,vehicle_class,count\n1,2,heavy,100\n"), source="c.csv")
     with pytest.raises(InvalidValueError, match="c.csv: calibration takes counts of every vehicle"):
         calibrate_tntp(folder, counts)
+
+
+# ------------------------------------------------------------------ a city's calibrated matrix
+@pytest.fixture(scope="module")
+def porto_calibrated(tmp_path_factory):
+    """A copy of the shipped Porto city calibrated to synthetic counts: its 20 busiest links
+    counted at 1.3 times the flow of its synthesised demand."""
+    import shutil
+    import warnings
+
+    from ldtkit.model.assignment import assign
+    from ldtkit.resources import shipped_cities_dir
+    from ldtkit.study.inputs import demand_for_city
+
+    root = tmp_path_factory.mktemp("city") / "porto"
+    shutil.copytree(shipped_cities_dir() / "porto", root)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the extract's cleanup share, reported by the city tests
+        net, demand = demand_for_city(root, progress=False)
+    flow = np.asarray(sum(assign(net, demand, gap=1e-4, progress=False).flow_vph.values()))
+    rows = np.argsort(-flow)[:20]
+    counts = pd.DataFrame(
+        {"site_id": [f"S{i}" for i in range(20)], "link_id": net.links["link_id"].to_numpy()[rows], "count": (1.3 * flow[rows]).round(1)}
+    )
+    counts.to_csv(root.parent / "counts.csv", index=False)
+    return root, demand, counts, net, flow
+
+
+def test_city_calibration_is_saved_in_the_city_folder_and_used_by_every_run(porto_calibrated, capsys):
+    from ldtkit.study.inputs import demand_for_city
+    from ldtkit.study.runner import ModelOptions, prepare_city
+
+    root, synthesised, counts, _, _ = porto_calibrated
+    fingerprint = load_city_fingerprint(root)
+    assert main(["calibrate", str(root), "--counts", str(root.parent / "counts.csv")]) == 0
+    out = capsys.readouterr().out
+    assert 'od_matrix = "calibrated/trips.omx"' in out
+    assert {p.name for p in (root / "calibrated").iterdir()} == {
+        "trips.omx",
+        "trips.tntp",
+        "flows.csv",
+        "validation.csv",
+        "convergence.txt",
+    }
+    val = pd.read_csv(root / "calibrated" / "validation.csv")
+    assert len(val) == 20 and val["geh_below_5"].mean() >= 0.95 and (val["prior_geh"] >= 5).mean() > 0.5
+    saved = read_omx(root / "calibrated" / "trips.omx")
+    assert saved.period_factors == synthesised.period_factors  # a mean day hour, as the city's demand
+    assert saved.total() > 1.05 * synthesised.total()  # the counts ask for 30 % more on the busiest links
+    # not used until city.toml says so; then by every run (the inputs every scenario starts from)
+    cfg = root / "city.toml"
+    cfg.write_text(cfg.read_text().replace("[demand]\n", '[demand]\nod_matrix = "calibrated/trips.omx"\n', 1))
+    assert load_city_fingerprint(root) != fingerprint  # cached results of the synthesised demand are not reused
+    _, used = demand_for_city(root, progress=False)
+    for c in synthesised.trips:
+        np.testing.assert_allclose(used.trips[c], saved.trips[c])
+    inputs = prepare_city(root, options=ModelOptions(models=("traffic",)), progress=False)
+    assert inputs.demand.total() == pytest.approx(saved.total())
+    assert inputs.demand.meta["od_matrix"].endswith("trips.omx")
+    # calibrating again starts from the synthesised demand, not from the last calibration
+    _, prior = demand_for_city(root, progress=False, od_matrix=False)
+    assert prior.total() == pytest.approx(synthesised.total())
+
+
+def test_a_city_matrix_of_other_zones_is_refused_naming_the_key(porto_calibrated, tmp_path):
+    from ldtkit.errors import ConfigError
+    from ldtkit.model.demand import write_omx
+    from ldtkit.study.inputs import demand_from_od_matrix
+
+    _, synthesised, _, _, _ = porto_calibrated
+    z = np.asarray(synthesised.zone_ids)[:-1]
+    other = Demand(z, {c: m[:-1, :-1] for c, m in synthesised.trips.items()}, pcu=dict(synthesised.pcu))
+    f = write_omx(other, tmp_path / "old.omx")
+    with pytest.raises(
+        ConfigError,
+        match=rf"city.toml: \[demand\] od_matrix .*old.omx does not fit.*city zones missing \[{int(synthesised.zone_ids[-1])}\]",
+    ):
+        demand_from_od_matrix(synthesised, f, source="city.toml")
+
+
+def load_city_fingerprint(root: Path) -> str:
+    from ldtkit.study.city import load_city
+
+    return load_city(root).fingerprint()
+
+
+def test_omx_keeps_zone_ids_beyond_32_bits(tmp_path):
+    from ldtkit.model.demand import write_omx
+
+    ids = np.array([7623483446, 7623483447, 12], dtype=np.int64)  # zone nodes numbered after OSM node ids
+    d = Demand(ids, {"light": np.arange(9.0).reshape(3, 3)}, pcu={"light": 1.0})
+    back = read_omx(write_omx(d, tmp_path / "t.omx"))
+    assert back.zone_ids.tolist() == ids.tolist()
+    np.testing.assert_array_equal(back.trips["light"], d.trips["light"])
+
+
+def test_the_report_shows_the_count_validation_when_the_city_has_counts(porto_calibrated, tmp_path):
+    from types import SimpleNamespace
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ldtkit.study.city import load_city
+    from ldtkit.viz.observations import count_validation, count_validation_table, show_count_validation
+
+    root, _, counts, net, flow = porto_calibrated
+    result = SimpleNamespace(network=net, traffic={"day": SimpleNamespace(total_vph=flow)})
+    city = load_city(root)
+    assert city.config.demand.counts is None  # not configured: nothing shown
+    assert count_validation(city, result) is None and show_count_validation(city, result) is False
+    cfg = root / "city.toml"
+    cfg.write_text(cfg.read_text().replace("[demand]\n", '[demand]\ncounts = "../counts.csv"\n', 1))
+    stats = count_validation(load_city(root), result)
+    assert len(stats.sites) == len(counts)
+    # every count is 1.3 times the modelled flow: slope 1 / 1.3, a perfect correlation
+    assert stats.slope == pytest.approx(1 / 1.3, rel=1e-3) and stats.r2 == pytest.approx(1.0, abs=1e-3)
+    table = count_validation_table(stats)
+    assert table.set_index("statistic").loc["sites", "value"] == "20"
+    assert show_count_validation(load_city(root), result) is True
+
+
+def test_counts_of_a_period_without_demand_name_the_sites_and_write_nothing(tmp_path, capsys):
+    import shutil
+
+    from ldtkit.resources import shipped_cities_dir
+
+    root = tmp_path / "porto"
+    shutil.copytree(shipped_cities_dir() / "porto", root)
+    cfg = root / "city.toml"
+    text = cfg.read_text()
+    start = text.index("hourly_profile = [")
+    end = text.index("]", start) + 1
+    night_free = [0.0] * 7 + [0.07] * 12 + [0.04] * 4 + [0.0]  # no trips 23-07
+    cfg.write_text(text[:start] + f"hourly_profile = {night_free}" + text[end:])
+    net = load_city_network(root)
+    ids = net.links["link_id"].to_numpy()[:2]
+    (tmp_path / "counts.csv").write_text(f"site_id,link_id,hour,count\nN1,{ids[0]},2,40\nN2,{ids[1]},3,25\n")
+    out = tmp_path / "out"
+    code = main(["calibrate", str(root), "--counts", str(tmp_path / "counts.csv"), "--period", "night", "--out", str(out)])
+    assert code == 1
+    assert "sites ['N1', 'N2'] count period 'night', in which porto has no traffic demand" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def load_city_network(root: Path):
+    import warnings
+
+    from ldtkit.study.city import load_city
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_city(root).load_network()
+
+
+def test_cli_malformed_ngsi_ld_counts_name_the_entity_and_write_nothing(shared, tmp_path, capsys):
+    import json
+
+    folder = shared / "data" / "tntp" / "SiouxFalls"
+    good = {"id": "urn:ngsi-ld:TrafficFlowObserved:a", "type": "TrafficFlowObserved", "intensity": {"type": "Property", "value": 10}}
+    bad = {"id": "urn:ngsi-ld:TrafficFlowObserved:b", "type": "TrafficFlowObserved"}
+    counts = tmp_path / "counts.json"
+    counts.write_text(json.dumps([good, bad]))
+    out = tmp_path / "out"
+    assert main(["calibrate", "--tntp", str(folder), "--counts", str(counts), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "counts.json" in err and "urn:ngsi-ld:TrafficFlowObserved:b" in err and "urn:ngsi-ld:TrafficFlowObserved:a" not in err
+    assert not out.exists() or not any(out.iterdir())

@@ -5,12 +5,14 @@ Examples
 ::
 
     ldtkit calibrate --tntp ../shared/data/tntp/SiouxFalls --counts counts.csv --out out/siouxfalls
-    ldtkit calibrate ghent --counts data/ghent/counts.csv --out out/ghent/calibrated
+    ldtkit calibrate ghent --counts counts.csv      # writes data/ghent/calibrated/
 
 Writes ``OUTDIR/trips.tntp`` and ``OUTDIR/trips.omx`` (the calibrated matrix), ``OUTDIR/flows.csv``
 (``init_node, term_node, flow, cost``, as ``ldtkit assign`` writes it), ``OUTDIR/validation.csv``
 (GEH per site, prior and calibrated) and ``OUTDIR/convergence.txt``; prints the convergence report
-and the validation statistics. Bad counts stop the command before any file is written.
+and the validation statistics. Bad counts stop the command before any file is written. For a city
+the default OUTDIR is ``calibrated/`` in the city folder, and the line to add to its ``city.toml``
+(``[demand] od_matrix``) so that every run and scenario uses the matrix is printed.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("city", nargs="?", help="a shipped city name or a city folder (or give --tntp)")
     p.add_argument("--tntp", metavar="DIR", help="TNTP folder (or its *_net.tntp file) instead of a city")
     p.add_argument("--counts", required=True, metavar="FILE", help="counts: CSV, Telraam report JSON or NGSI-LD TrafficFlowObserved")
-    p.add_argument("--out", metavar="OUTDIR", help="output folder (default: out/<city>/calibrated; required with --tntp)")
+    p.add_argument("--out", metavar="OUTDIR", help="output folder (default: calibrated/ in the city folder; required with --tntp)")
     p.add_argument(
         "--period", choices=["day", "evening", "night"], default="day", help="period of a city's counts and demand (default day)"
     )
@@ -42,7 +44,6 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     """Calibrate, write the files, print the reports; exit code 0."""
-    from pathlib import Path
 
     from ldtkit.errors import InvalidValueError
     from ldtkit.study.observations import calibrate_city, calibrate_tntp, read_counts, write_calibration
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         from ldtkit.study.city import load_city
 
         city = load_city(args.city)
-        out = writable_dir(args.out or Path("out") / city.name / "calibrated")
+        out = writable_dir(args.out or city.root / "calibrated")
         result = calibrate_city(city, counts, period=args.period, **options)
     files = write_calibration(result, out)
     print(result.result.report())
@@ -70,4 +71,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"seconds     {result.result.seconds:.2f}")
     for f in files:
         print(f"wrote       {f}")
+    if args.tntp is None:
+        omx = files[0].resolve()
+        rel = omx.relative_to(city.root.resolve()).as_posix() if omx.is_relative_to(city.root.resolve()) else omx.as_posix()
+        print(f'every run uses it with, in {city.config_path}:  [demand] od_matrix = "{rel}"')
     return 0

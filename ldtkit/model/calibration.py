@@ -14,8 +14,11 @@ counted flows. Each outer iteration
 
    in its dual form (one dense solve of the size of the counts; residuals on the GEH scale, so
    every count weighs as its GEH does);
-3. sets ``g = g_prior * max(u, min_factor)`` and repeats until an update moves less than ``tol``
-   of the trips or ``max_iter`` is reached.
+3. steps towards that solution, ``g = g_prior * max(u, min_factor)``, re-solves the equilibrium
+   and accepts the step only if the objective above (at the new equilibrium) went down, else
+   halves the step (backtracking line search: route choice bends the equilibrium flows away from
+   the fixed-proportion model, and full steps can oscillate); repeats until an update moves less
+   than ``tol`` of the trips, no step lowers the objective, or ``max_iter`` is reached.
 
 Cells without prior demand stay empty (the structure of the prior is kept); every class of a
 cell is scaled by the same factor and counts compare with the vehicles per hour of all classes.
@@ -79,7 +82,8 @@ class CalibrationStep:
     rmse_counted_vph: float  #: root mean square error on the counted links
     matrix_change: float  #: trips the update computed from this assignment moves, as a share of the prior's (NaN: the last row)
     assignment_gap: float  #: relative gap of the assignment
-    seconds: float  #: wall time of the update and of the next assignment
+    seconds: float  #: wall time of the update and of the next assignment(s)
+    step: float  #: share of the Gauss-Newton step taken (1 full, 0.5, 0.25, ... after backtracking; 0: none lowers the objective; NaN: the last row)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +103,7 @@ class CalibrationResult:
     steps
         The convergence report, one :class:`CalibrationStep` per assignment.
     converged
-        The last update moved less than ``tol`` of the prior's trips.
+        The last update moved less than ``tol`` of the prior's trips, or no step lowered the objective.
     seconds
         Wall time of the calibration, the prior's assignment included.
     unreached_link_ids
@@ -132,11 +136,11 @@ class CalibrationResult:
         >>> print(res.report())  # doctest: +SKIP
         iteration  GEH<5   RMSE counted  max change  gap
         """
-        lines = ["iteration  GEH<5 share  RMSE counted (veh/h)  matrix change  assignment gap  seconds"]
+        lines = ["iteration  GEH<5 share  RMSE counted (veh/h)  matrix change  assignment gap   step  seconds"]
         for s in self.steps:
             lines.append(
                 f"{s.iteration:9d}  {s.geh_below_5_share:11.3f}  {s.rmse_counted_vph:20.2f}  "
-                f"{s.matrix_change:13.4f}  {s.assignment_gap:14.2e}  {s.seconds:7.2f}"
+                f"{s.matrix_change:13.4f}  {s.assignment_gap:14.2e}  {s.step:5.3f}  {s.seconds:7.2f}"
             )
         lines.append(f"converged: {self.converged}; cells within ±50 % of the prior: {self.share_within(0.5):.3f}")
         if len(self.unreached_link_ids):
@@ -220,6 +224,7 @@ def calibrate_demand(
     damping: float = 0.05,
     min_factor: float = 0.05,
     max_iter: int = 8,
+    max_halvings: int = 3,
     tol: float = 0.01,
     gap: float = 1e-4,
     source: str = "counts",
@@ -242,7 +247,11 @@ def calibrate_demand(
     min_factor
         Smallest factor of a cell (a cell is never emptied).
     max_iter
-        Outer iterations (assignments after the prior's).
+        Outer iterations (Gauss-Newton steps, each with its equilibrium re-solved).
+    max_halvings
+        Backtracking: a step that does not lower the objective (the weighted squared count
+        residuals plus the regularisation) at the re-solved equilibrium is halved, at most this
+        many times; when none lowers it the calibration stops (a local minimum).
     tol
         Stop when an update moves less than ``tol`` of the prior's trips
         (``sum |g_new - g| / sum g_prior``).
@@ -286,8 +295,8 @@ def calibrate_demand(
     if (n > 1).any():
         ids = network.links["link_id"].to_numpy()[uniq[n > 1]]
         raise InvalidValueError(f"{source}: links {ids[:10].tolist()} are counted more than once; give one count per link")
-    if not (damping > 0 and 0 < min_factor < 1 and max_iter >= 1 and tol > 0):
-        raise InvalidValueError("calibrate_demand: need damping > 0, 0 < min_factor < 1, max_iter >= 1 and tol > 0")
+    if not (damping > 0 and 0 < min_factor < 1 and max_iter >= 1 and tol > 0 and max_halvings >= 0):
+        raise InvalidValueError("calibrate_demand: need damping > 0, 0 < min_factor < 1, max_iter >= 1, max_halvings >= 0 and tol > 0")
     zone_ids = np.asarray(prior.zone_ids, dtype=np.int64)
     nz = len(zone_ids)
     g0 = np.asarray(sum(prior.trips.values()), dtype=np.float64).ravel()
@@ -302,14 +311,19 @@ def calibrate_demand(
     res = assign(network, prior, gap=gap, progress=False)
     prior_res = res
     converged = False
-    for it in range(max_iter + 1):
-        t_it = time.perf_counter()
-        v = _vehicle_flow(res)[rows]
+
+    def fit(r: AssignmentResult) -> tuple[Float, float, float]:
+        v = _vehicle_flow(r)[rows]
         share = float(np.mean(geh(v, c) < 5.0)) if len(c) else 1.0
-        rmse = float(np.sqrt(np.mean((v - c) ** 2))) if len(c) else 0.0
-        if it == max_iter:
-            steps.append(CalibrationStep(it, share, rmse, float("nan"), res.gap, time.perf_counter() - t_it))
-            break
+        return v, share, float(np.sqrt(np.mean((v - c) ** 2))) if len(c) else 0.0
+
+    def objective(v: Float, uu: Float) -> float:
+        return float(np.sum((w * (v - c)) ** 2) + damping**2 * np.sum((uu - 1.0) ** 2))
+
+    v, share, rmse = fit(res)
+    obj = objective(v, u)
+    for it in range(max_iter):
+        t_it = time.perf_counter()
         if res.path_state is None:  # pragma: no cover - assign(method="path") keeps its paths
             raise InvalidValueError("calibrate_demand: the assignment returned no path sets")
         f, r, k = link_od_flows(res.path_state, zone_ids, rows)
@@ -319,21 +333,31 @@ def calibrate_demand(
         cols, kk = np.unique(k, return_inverse=True)
         a = csr_matrix((jac, (r, kk)), shape=(len(rows), len(cols)))
         rhs = w * (c - v) + a @ (u[cols] - 1.0)
-        d = _tikhonov(a, rhs, damping)
-        u_new = u.copy()
-        u_new[cols] = np.maximum(1.0 + d, min_factor)
-        change = float(np.abs(u_new - u) @ g0 / max(float(g0.sum()), 1e-300))
-        u = u_new
-        gap_here = res.gap
-        res = assign(network, _scaled(prior, u.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
-        steps.append(CalibrationStep(it, share, rmse, change, gap_here, time.perf_counter() - t_it))
-        if change < tol:  # the last update moved less than tol: report the fit of its equilibrium
-            v = _vehicle_flow(res)[rows]
-            share = float(np.mean(geh(v, c) < 5.0)) if len(c) else 1.0
-            rmse = float(np.sqrt(np.mean((v - c) ** 2))) if len(c) else 0.0
-            steps.append(CalibrationStep(it + 1, share, rmse, float("nan"), res.gap, 0.0))
+        direction = np.zeros_like(u)
+        direction[cols] = 1.0 + _tikhonov(a, rhs, damping) - u[cols]
+        # Gauss-Newton step with backtracking: route choice makes the equilibrium flows bend away
+        # from the fixed-proportion model, so a full step can overshoot; accept a step only when
+        # the re-solved equilibrium lowers the objective, else halve it (at most max_halvings times)
+        step, accepted = 1.0, False
+        for _ in range(max_halvings + 1):
+            u_try = np.maximum(u + step * direction, min_factor)
+            res_try = assign(network, _scaled(prior, u_try.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
+            v_try, share_try, rmse_try = fit(res_try)
+            obj_try = objective(v_try, u_try)
+            if obj_try < obj:
+                accepted = True
+                break
+            step /= 2.0
+        change = float(np.abs(u_try - u) @ g0 / max(float(g0.sum()), 1e-300)) if accepted else 0.0
+        steps.append(CalibrationStep(it, share, rmse, change, res.gap, time.perf_counter() - t_it, step if accepted else 0.0))
+        if not accepted:  # no step along the direction lowers the objective: a (local) minimum
             converged = True
             break
+        u, res, v, share, rmse, obj = u_try, res_try, v_try, share_try, rmse_try, obj_try
+        if change < tol:
+            converged = True
+            break
+    steps.append(CalibrationStep(len(steps), share, rmse, float("nan"), res.gap, 0.0, float("nan")))
     factor = u.reshape(nz, nz)
     unreached = link_ids[rows[(_vehicle_flow(res)[rows] <= 0) & (c > 0)]]
     return CalibrationResult(

@@ -26,7 +26,15 @@ from ldtkit.model.zones import reattach_connectors
 from ldtkit.study.city import City, load_city
 from ldtkit.study.config import DemandConfig
 
-__all__ = ["demand_config", "demand_for_city", "on_disconnected_for", "reattach_connectors", "reattach_walk_m", "zones_for_city"]
+__all__ = [
+    "demand_config",
+    "demand_for_city",
+    "demand_from_od_matrix",
+    "on_disconnected_for",
+    "reattach_connectors",
+    "reattach_walk_m",
+    "zones_for_city",
+]
 
 
 def on_disconnected_for(city: City, requested: str) -> str:
@@ -138,12 +146,15 @@ def zones_for_city(city: City, network: RoadNetwork) -> pd.DataFrame:
     return zones
 
 
-def demand_for_city(city: City | str | Path, network: RoadNetwork | None = None, *, progress: bool = True) -> tuple[RoadNetwork, Demand]:
+def demand_for_city(
+    city: City | str | Path, network: RoadNetwork | None = None, *, progress: bool = True, od_matrix: bool = True
+) -> tuple[RoadNetwork, Demand]:
     """Zones, connectors and a baseline OD demand for a city, from ``[demand]`` of its ``city.toml``.
 
     Steps: zoning (CORINE, blocks, OSM buildings or grid) → external gateways → zone centroids
     and connectors (:func:`ldtkit.model.zones.connect_zones`) → gravity distribution calibrated to
-    the target mean trip length (:func:`generate_demand`).
+    the target mean trip length (:func:`generate_demand`) → with ``[demand] od_matrix``, the trips
+    of that file instead of the gravity model's (:func:`demand_from_od_matrix`).
 
     Parameters
     ----------
@@ -153,6 +164,9 @@ def demand_for_city(city: City | str | Path, network: RoadNetwork | None = None,
         The city's network (default: ``city.load_network()``); must not have zone connectors yet.
     progress
         Show a tqdm progress bar over the steps.
+    od_matrix
+        Use ``[demand] od_matrix`` when the city sets it (``False``: the synthesised demand, the
+        prior that ``ldtkit calibrate`` starts from).
 
     Returns
     -------
@@ -202,7 +216,44 @@ def demand_for_city(city: City | str | Path, network: RoadNetwork | None = None,
     )
     for line in demand_warnings(demand.meta, source=str(city.config_path)):
         warnings.warn(line, stacklevel=2)
+    if od_matrix and cfg.od_matrix is not None:
+        demand = demand_from_od_matrix(demand, city.path(cfg.od_matrix, field_name="demand.od_matrix"), source=str(city.config_path))
     return net, demand
+
+
+def demand_from_od_matrix(synthesised: Demand, path: Path, *, source: str) -> Demand:
+    """The trips of the OpenMatrix file ``path`` on the zones, PCU factors and periods of ``synthesised``.
+
+    The file must hold the same zones (in any order) and vehicle classes, e.g. a matrix
+    ``ldtkit calibrate`` wrote for this city; anything else is an error naming both.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile
+    >>> from ldtkit.model.demand import write_omx
+    >>> d = Demand(np.array([1, 2]), {"light": np.array([[0.0, 10.0], [5.0, 0.0]])})
+    >>> f = write_omx(Demand(np.array([2, 1]), {"light": np.array([[0.0, 6.0], [12.0, 0.0]])}), Path(tempfile.mkdtemp()) / "t.omx")
+    >>> demand_from_od_matrix(d, f, source="city.toml").trips["light"].tolist()
+    [[0.0, 12.0], [6.0, 0.0]]
+    """
+    import numpy as np
+
+    from ldtkit.model.demand import read_omx
+
+    got = read_omx(path)
+    want_z = np.asarray(synthesised.zone_ids, dtype=np.int64)
+    have_z = np.asarray(got.zone_ids, dtype=np.int64)
+    if sorted(got.trips) != sorted(synthesised.trips) or set(want_z.tolist()) != set(have_z.tolist()) or len(want_z) != len(have_z):
+        extra, missing = sorted(set(have_z.tolist()) - set(want_z.tolist())), sorted(set(want_z.tolist()) - set(have_z.tolist()))
+        raise ConfigError(
+            f"{source}: [demand] od_matrix {path} does not fit the city's zones and classes: classes {sorted(got.trips)}, "
+            f"expected {sorted(synthesised.trips)}; zones not in the city {extra[:5]}, city zones missing {missing[:5]} "
+            "(zones change with [demand] and [network]: run 'ldtkit calibrate' again)"
+        )
+    order = np.argsort(have_z)[np.searchsorted(np.sort(have_z), want_z)]
+    trips = {c: np.asarray(got.trips[c], dtype=np.float64)[np.ix_(order, order)] for c in synthesised.trips}
+    meta = {**synthesised.meta, "od_matrix": str(path), "synthesised_total_vph": synthesised.total()}
+    return Demand(zone_ids=want_z, trips=trips, pcu=dict(synthesised.pcu), period_factors=dict(synthesised.period_factors), meta=meta)
 
 
 def demand_warnings(meta: Mapping[str, Any], *, source: str) -> list[str]:

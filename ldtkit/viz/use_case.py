@@ -227,6 +227,10 @@ def show_use_case(
         static_report(case.views, case.indicators, baseline=BASELINE, title=case.title)
     if interactive and show_3d:
         display(deck_flows(case.views[case.default].links, "flow_vph", min_abs_value=50.0))
+    if BASELINE in case.results:  # the baseline against the city's counts, when [demand] counts names them
+        from ldtkit.viz.observations import show_count_validation
+
+        show_count_validation(case.city, case.results[BASELINE])
 
 
 __all__ = ["BASELINE", "UseCase", "build_dashboard", "run_use_case", "show_use_case"]

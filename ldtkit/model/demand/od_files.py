@@ -204,7 +204,10 @@ def write_omx(demand: Demand, path: str | Path) -> Path:
                 f[cls].attrs.total_vph = float(m.sum())
                 f[cls].attrs.pcu = float(demand.pcu.get(cls, 1.0))
                 f[cls].attrs.units = "vehicles/h (mean day hour 07-19)"
-            f.create_mapping("zone_id", np.asarray(demand.zone_ids, dtype=np.int64))
+            # openmatrix's create_mapping stores UInt32, which wraps OSM node ids (> 2**32) of zone nodes
+            if "lookup" not in f.root:
+                f.create_group(f.root, "lookup")
+            f.create_array(f.root.lookup, "zone_id", obj=np.asarray(demand.zone_ids, dtype=np.int64))
             f.root._v_attrs.period_factors = json.dumps(demand.period_factors)
         finally:
             f.close()

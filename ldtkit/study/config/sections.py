@@ -279,6 +279,23 @@ class DemandConfig:
     grid: GridConfig = setting(factory=GridConfig, doc="See `[demand.grid]`.")
     external: ExternalConfig = setting(factory=ExternalConfig, doc="See `[demand.external]`.")
     connectors: ConnectorsConfig = setting(factory=ConnectorsConfig, doc="See `[demand.connectors]`.")
+    od_matrix: str | None = setting(
+        None,
+        doc=(
+            "An OpenMatrix file (e.g. `calibrated/trips.omx`, written by `ldtkit calibrate CITY`) whose trips replace the "
+            "synthesised OD matrix in every run and scenario; zones and connectors still come from the keys above, and its "
+            "zones must be theirs."
+        ),
+        path=True,
+    )
+    counts: str | None = setting(
+        None,
+        doc=(
+            "Traffic counts (CSV, Telraam JSON or NGSI-LD `TrafficFlowObserved`, see docs/observations.md): the reports "
+            "show the baseline's validation table and 1:1 plot against them."
+        ),
+        path=True,
+    )
     sources: str | tuple[str, ...] = setting("", doc="Where the figures come from (free text, not read by the models).")
     notes: str = setting("", doc="Free text, not read by the models.")
 

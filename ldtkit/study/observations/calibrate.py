@@ -2,7 +2,9 @@
 
 :func:`calibrate_tntp` and :func:`calibrate_city` match the counts to links, run
 :func:`ldtkit.model.calibration.calibrate_demand` and return a :class:`CalibrationRun`;
-:func:`write_calibration` saves it: ``trips.omx`` and ``trips.tntp`` (the calibrated matrix),
+:func:`write_calibration` saves it: ``trips.omx`` and ``trips.tntp`` (the calibrated matrix;
+for a city, ``trips.omx`` is its mean day hour with the period factors, as ``[demand] od_matrix``
+reads it, and ``trips.tntp`` the hourly matrix of the counted period),
 ``flows.csv`` (``init_node, term_node, flow, cost`` per link: PCU/h and generalized cost in
 minutes, as ``ldtkit assign`` writes them),
 ``validation.csv`` (GEH per site before and after) and ``convergence.txt``. Every check runs
@@ -16,6 +18,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,12 +29,12 @@ import pandas as pd
 from ldtkit.errors import InvalidValueError
 from ldtkit.io import atomic_path, write_text_atomic
 from ldtkit.model.calibration import CalibrationResult, calibrate_demand
+from ldtkit.model.demand import Demand
 from ldtkit.study.observations.counts import Counts
 from ldtkit.study.observations.matching import MatchReport, match_counts
 from ldtkit.study.observations.validation import ValidationStatistics, validate_counts
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ldtkit.model.demand import Demand
     from ldtkit.model.network import RoadNetwork
     from ldtkit.study.city import City
 
@@ -48,6 +51,7 @@ class CalibrationRun:
     matches: MatchReport
     before: ValidationStatistics
     after: ValidationStatistics
+    saved_demand: Demand | None = None  #: what ``trips.omx`` holds when not the calibrated period's matrix (a city's mean day hour)
 
 
 def _counted(network: RoadNetwork, counts: Counts, matches: MatchReport) -> tuple[np.ndarray, np.ndarray]:
@@ -113,12 +117,23 @@ def calibrate_city(city: City, counts: Counts, *, period: str = "day", **options
     if not len(sel):
         have = sorted(set(counts.table["period"]))
         raise InvalidValueError(f"{counts.source}: no counts of every vehicle in period {period!r} (the counts have periods {have})")
-    network, demand = demand_for_city(city, progress=False)
+    # the synthesised demand is the prior, also when [demand] od_matrix names an earlier calibration
+    network, demand = demand_for_city(city, progress=False, od_matrix=False)
     prior = demand.for_period(period)
     if not prior.total() > 0:
         sites = sel.table["site_id"].tolist()
         raise InvalidValueError(f"{counts.source}: sites {sites[:6]} count period {period!r}, in which {city.name} has no traffic demand")
-    return calibrate_network(network, prior, sel, **options)
+    run = calibrate_network(network, prior, sel, **options)
+    # the city's demand is a mean day hour with period factors: the cell factors apply to it alike
+    factor = run.result.factor
+    base = Demand(
+        zone_ids=demand.zone_ids,
+        trips={c: m * factor for c, m in demand.trips.items()},
+        pcu=dict(demand.pcu),
+        period_factors=dict(demand.period_factors),
+        meta={"city": city.name, "calibrated": True, "period": period},
+    )
+    return dataclasses.replace(run, saved_demand=base)
 
 
 def write_calibration(run: CalibrationRun, out_dir: str | Path) -> list[Path]:
@@ -138,7 +153,7 @@ def write_calibration(run: CalibrationRun, out_dir: str | Path) -> list[Path]:
         sort=False,
     )
     text = res.report() + "\n\nsites: " + run.matches.summary() + "\n" + run.after.summary().to_string(index=False) + "\n"
-    write_omx(res.demand, out / "trips.omx")
+    write_omx(run.saved_demand if run.saved_demand is not None else res.demand, out / "trips.omx")
     write_tntp_trips(res.demand, out / "trips.tntp")
     with atomic_path(out / "flows.csv") as tmp:
         with open(tmp, "w") as fh:
