@@ -454,15 +454,16 @@ def _run_locked(
     if cached.get("baseline") is None or missing:
         # Network, zones, demand, receptors and the air transfer depend only on the city and the
         # options: cache them too, so editing one scenario recomputes that scenario alone.
+        # The air transfer matrix is left out: large (Ghent: 170 MB) and quick to recompute.
         inputs = cache.get(keys.inputs) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress, key=keys.city)
-            if "air" in options.models and inputs.air_receptors is not None:
-                from ldtkit.model.air import air_transfer
-
-                inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
             if cache:
                 cache.put(keys.inputs, inputs, kind="inputs", label=city.name)
+        if "air" in options.models and inputs.air_receptors is not None and inputs.air_transfer is None:
+            from ldtkit.model.air import air_transfer
+
+            inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
     # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
     # evaluated together once the traffic is known: one pass over the source-receiver geometry
     # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
@@ -477,8 +478,8 @@ def _run_locked(
         base_for_warm = _keyed(run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise), keys.baseline)
         if cache:
             # The path sets that warm-start scenarios are large: keep them in their own entry,
-            # read only when a scenario has to be computed.
-            cache.put(keys.warm, base_for_warm.period_assignments, kind="warm-start", label=f"{city.name}/baseline")
+            # read only when a scenario has to be computed, with what the warm start reads only.
+            cache.put(keys.warm, _warm_start_state(base_for_warm), kind="warm-start", label=f"{city.name}/baseline")
         if batch_noise:
             # The baseline's noise map alone now, so it is cached before the scenarios run (Ctrl-C keeps it).
             t0 = time.perf_counter()
@@ -518,6 +519,15 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
     light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
     return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
+
+
+def _warm_start_state(result: ScenarioResult) -> dict[str, AssignmentResult]:
+    """The period assignments as a warm start reads them: path sets by link row, without the
+    redundant per-entry link ids (``link_id[link_row]``, two thirds of their size)."""
+    return {
+        p: replace(a, path_state=replace(a.path_state, link_id=None)) if a.path_state is not None else a
+        for p, a in result.period_assignments.items()
+    }
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
