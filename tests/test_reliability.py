@@ -422,6 +422,23 @@ def test_run_warns_about_unconverged_periods(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "out" / "athens" / "indicators.csv").exists()
 
 
+@pytest.mark.filterwarnings("ignore:.*have no path:UserWarning")
+def test_a_result_read_from_the_cache_still_says_it_did_not_converge(tmp_path):
+    """The warning lives in the result itself: computed, then served from the cache, the same
+    periods are named, and the indicator table of the cached results carries them as notes."""
+    from ldtkit.study.compare import indicators_table
+    from ldtkit.study.runner import run
+
+    opts = dict(models=("traffic",), gap=1e-12, max_iter=2, cache_dir=tmp_path, progress=False)
+    fresh = run("athens", [], **opts)
+    cached = run("athens", [], **opts)
+    assert [str(w) for w in cached["baseline"].convergence_warnings] == [str(w) for w in fresh["baseline"].convergence_warnings]
+    assert "day" in [w.period for w in cached["baseline"].convergence_warnings]  # the congested period
+    assert all(w.iterations == 2 and w.gap > 1e-12 for w in cached["baseline"].convergence_warnings)
+    notes = with_convergence_notes(indicators_table(cached), cached).attrs["notes"]
+    assert notes == [str(w) for w in cached["baseline"].convergence_warnings]
+
+
 def test_indicator_table_shows_the_notes():
     from ldtkit.viz.dashboard.indicator_table import indicator_table_html
 

@@ -37,6 +37,7 @@ from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
+from ldtkit.study.convergence import ConvergenceWarning, unconverged
 from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
@@ -180,6 +181,13 @@ class ScenarioResult:
     key: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     period_assignments: dict[str, AssignmentResult] = field(default_factory=dict, repr=False)
+
+    @property
+    def convergence_warnings(self) -> list[ConvergenceWarning]:
+        """The periods whose assignment stopped at the iteration cap before its gap target
+        (from each period's ``meta``, so a result read from the cache says it too); the CLI
+        prints them and the reports list them under the indicator table."""
+        return unconverged(self, scenario=self.scenario.name)
 
     def links_geodataframe(self) -> gpd.GeoDataFrame:
         """The scenario's links with day flows, speeds and daily vehicle-km."""
