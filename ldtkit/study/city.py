@@ -121,6 +121,7 @@ class City:
 
     def load_network(self) -> RoadNetwork:
         """Build the city's :class:`~ldtkit.model.network.RoadNetwork` from ``[network]``."""
+        from ldtkit.model.loaders.segments import SegmentAttributes
         from ldtkit.model.network import (
             network_from_osm,
             network_from_segments,
@@ -155,6 +156,13 @@ class City:
                 cleanup=net.cleanup,
                 split_at_junctions=net.split_at_junctions,
                 layer=net.layer,
+                attributes=None
+                if net.attributes is None
+                else SegmentAttributes(
+                    self.path(net.attributes.path, field_name="network.attributes.path"),
+                    id=net.attributes.id,
+                    speed_kmh=net.attributes.speed_kmh,
+                ),
             )
         if net.source == "shapefiles":
             columns: dict[str, str | None] | None = dict(net.columns) if net.columns is not None else None

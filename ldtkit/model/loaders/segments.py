@@ -23,10 +23,17 @@ Mapping keys (all values are column names unless noted)
     a list of values) or a column name holding booleans / 0-1.
 ``lanes``, ``speed_kmh``, ``capacity_vph``, ``route``
     Optional columns overriding the class defaults where not empty.
+
+Per-segment attributes from a second file
+-----------------------------------------
+:class:`SegmentAttributes` names a CSV table keyed by segment id (e.g. speed limits matched
+from OpenStreetMap by :mod:`ldtkit.model.loaders.conflate`) whose values override the class
+defaults of the segments it lists.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +42,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ldtkit._validate import closest
 from ldtkit.errors import ConfigError, EmptyStudyAreaError, InvalidValueError, MissingFieldError, UnreadableFormatError, require_file
 from ldtkit.model.loaders.common import (
     BACKWARD,
@@ -73,6 +81,98 @@ _DEFAULT_CODES = {
     BACKWARD: ["TF", "T", "backward", "-1"],
     NONE: ["N", "none"],
 }
+
+
+@dataclass(frozen=True)
+class SegmentAttributes:
+    """A CSV table of per-segment values that override the road-class defaults.
+
+    Attributes
+    ----------
+    path
+        The CSV file.
+    id
+        Its column of segment ids (values of the segment file's ``id`` column).
+    speed_kmh
+        Its column of free speeds (km/h, > 0).
+
+    Examples
+    --------
+    >>> SegmentAttributes(Path("osm-speeds-ghent.csv"), id="wegsegid", speed_kmh="speed_kmh").id
+    'wegsegid'
+    """
+
+    path: Path
+    id: str
+    speed_kmh: str
+
+
+def read_segment_attributes(attributes: SegmentAttributes, segment_ids: pd.Series) -> pd.Series:
+    """Speeds (km/h) of ``attributes`` indexed by segment id, checked against ``segment_ids``.
+
+    Parameters
+    ----------
+    attributes
+        The file and its columns.
+    segment_ids
+        Every id of the segment file (as strings).
+
+    Returns
+    -------
+    pandas.Series
+        ``speed_kmh`` by segment id.
+
+    Raises
+    ------
+    InputFileNotFoundError
+        The file does not exist.
+    MissingFieldError
+        A named column is missing (the message lists the file's columns, closest first).
+    InvalidValueError
+        Duplicate ids, ids not in the segment file (counted, with examples), or speeds that
+        are not numbers > 0.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> f = os.path.join(tempfile.mkdtemp(), "s.csv")
+    >>> _ = open(f, "w").write("sid,speed_kmh\\nA,30\\nZ,50\\n")
+    >>> read_segment_attributes(SegmentAttributes(Path(f), id="sid", speed_kmh="speed_kmh"), pd.Series(["A", "B"]))
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InvalidValueError: ...s.csv: 1 of 2 ids in column 'sid' are not segments of the network (e.g. ['Z'])
+    """
+    path = require_file(attributes.path, what="segment attributes file ([network] attributes)")
+    try:
+        table = pd.read_csv(path, dtype={attributes.id: str})
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise UnreadableFormatError(path, expected="a CSV table", detail=str(exc)) from exc
+    for col in (attributes.id, attributes.speed_kmh):
+        if col not in table.columns:
+            near = closest([col], [str(c) for c in table.columns])
+            raise MissingFieldError(
+                path, col, expected=f"a column of the file; it has {near + [c for c in table.columns if c not in near]}"
+            )
+    ids = table[attributes.id].astype(str).str.strip()
+    dup = ids[ids.duplicated()]
+    if len(dup):
+        raise InvalidValueError(
+            f"{path}: {len(dup)} ids in column {attributes.id!r} appear more than once (e.g. {dup.unique()[:5].tolist()})"
+        )
+    unknown = ids[~ids.isin(set(segment_ids.astype(str)))]
+    if len(unknown):
+        raise InvalidValueError(
+            f"{path}: {len(unknown)} of {len(ids)} ids in column {attributes.id!r} are not segments of the network "
+            f"(e.g. {unknown[:5].tolist()})"
+        )
+    speed = pd.to_numeric(table[attributes.speed_kmh], errors="coerce")
+    bad = ~(speed > 0)
+    if bad.any():
+        raise InvalidValueError(
+            f"{path}: column {attributes.speed_kmh!r} holds {int(bad.sum())} values that are not speeds > 0 km/h "
+            f"(e.g. ids {ids[bad][:5].tolist()})"
+        )
+    return pd.Series(speed.to_numpy(np.float64), index=ids.to_numpy(), name="speed_kmh")
 
 
 def _target(path: Path) -> str:
@@ -139,6 +239,7 @@ def network_from_segments(
     cleanup: bool = True,
     split_at_junctions: bool = True,
     layer: str | None = None,
+    attributes: SegmentAttributes | None = None,
 ) -> RoadNetwork:
     """Road network from a road-segment file and a column mapping.
 
@@ -173,6 +274,9 @@ def network_from_segments(
         junction the file did not split at); the pieces keep the segment's attributes.
     layer
         Layer to read from multi-layer files.
+    attributes
+        Per-segment speeds overriding the class defaults and the ``speed_kmh`` column
+        (requires the ``id`` mapping; see :func:`read_segment_attributes`).
 
     Returns
     -------
@@ -257,6 +361,14 @@ def network_from_segments(
     if "speed_kmh" in cols:
         v = pd.to_numeric(gdf[cols["speed_kmh"]], errors="coerce").to_numpy(np.float64)
         speed = np.where(np.isfinite(v) & (v > 0), v, speed)
+    n_attributes = 0
+    if attributes is not None:
+        if "id" not in cols:
+            raise ConfigError(f"{attributes.path}: per-segment attributes need the segment id; add `id` to [network.mapping]")
+        given = read_segment_attributes(attributes, gdf[cols["id"]].astype(str).str.strip())
+        v = gdf[cols["id"]].astype(str).str.strip().map(given).to_numpy(np.float64)
+        speed = np.where(np.isfinite(v), v, speed)
+        n_attributes = int(np.isfinite(v).sum())
     if "lanes" in cols:
         v = pd.to_numeric(gdf[cols["lanes"]], errors="coerce").to_numpy(np.float64)
         lanes = np.where(np.isfinite(v) & (v > 0), v, lanes)
@@ -342,5 +454,6 @@ def network_from_segments(
             "segments_split_at_junctions": n_split,
             "self_loops_barred": int(loops.sum()),
             "snap_tolerance_m": snap_tolerance_m,
+            **({"attributes": {"file": attributes.path.name, "segments": n_attributes}} if attributes is not None else {}),
         },
     )

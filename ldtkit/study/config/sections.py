@@ -49,6 +49,22 @@ _SEG, _SHP, _OSM, _TNTP = ("segments",), ("shapefiles",), ("osm",), ("tntp",)
 
 
 @dataclass(frozen=True)
+class NetworkAttributesConfig:
+    """``[network] attributes``: per-segment values from a CSV table keyed by segment id (segments).
+
+    The values override the road-class defaults (and a mapped `speed_kmh` column) of the segments
+    the table lists; the others keep their defaults. A missing file or column, a duplicate id, an id
+    that is not a segment of the network (counted, with examples) or a speed that is not > 0 is an
+    error naming the file. Ghent's table holds OpenStreetMap speed limits matched onto its segments
+    by `tools/conflate_osm_speeds.py` (see `data/README.md`).
+    """
+
+    path: str = setting(doc="The CSV file (e.g. speed limits matched from OpenStreetMap).", path=True)
+    id: str = setting(doc="Its column of segment ids (values of the `[network.mapping]` `id` column).")
+    speed_kmh: str = setting(doc="Its column of speeds, overriding the road-class default speed of the segments listed.")
+
+
+@dataclass(frozen=True)
 class NetworkConfig:
     """``[network]``: where the road network comes from and how to read it."""
 
@@ -94,6 +110,13 @@ class NetworkConfig:
         doc="Per road class: `speed_kmh`, `lanes` (per direction), `capacity_per_lane_vph`, `car`, optional `hgv`, "
         "`walk`, `label`; default: the loader's table.",
         applies=(*_OSM, *_SEG),
+    )
+    attributes: NetworkAttributesConfig | None = setting(
+        None,
+        doc="Per-segment values overriding the road-class defaults: `{ path, id, speed_kmh }`, a CSV keyed by segment id "
+        "(segments it does not list keep their defaults; missing columns, duplicate ids or ids that are not segments of "
+        "the network are errors), see `[network.attributes]`. Ghent: OpenStreetMap speed limits, see `data/README.md`.",
+        applies=_SEG,
     )
     toll_weight: float | None = setting(
         None, doc="Minutes per toll unit in the generalized cost (default: from the folder's README).", low=0.0, applies=_TNTP
