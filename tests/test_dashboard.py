@@ -363,6 +363,43 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         use_case.run_use_case("ghent", [])
 
 
+def test_run_use_case_in_voila_writes_its_stage_for_the_waiting_page(monkeypatch, tmp_path):
+    from ldtkit.study.scenario import Scenario
+    from ldtkit.viz import use_case
+    from ldtkit.viz.dashboard.progress import PROGRESS_FILE
+
+    status = tmp_path / PROGRESS_FILE
+    seen = []
+
+    def stage_now(*_args, **_kw):
+        seen.append(json.loads(status.read_text()) if status.exists() else None)
+        return {"baseline": 0}
+
+    scenarios = [Scenario.from_dict({"name": n, "measures": []}) for n in ("a", "b")]
+    city = NS(name="ghent", section=lambda key: {}, config=NS(compare=NS(watch={})))
+    monkeypatch.chdir(tmp_path)  # Voila runs the kernel in the notebook's folder
+    monkeypatch.setattr(use_case, "in_voila", lambda: True)
+    monkeypatch.setattr(use_case, "load_city", lambda name: city)
+    monkeypatch.setattr(use_case, "run", stage_now)
+    monkeypatch.setattr(use_case, "study_table", lambda results, watch: pd.DataFrame())
+    monkeypatch.setattr(use_case, "with_convergence_notes", lambda table, results: stage_now() and table)
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: stage_now() and {})
+    use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, title="Bridge", models=["traffic"], cache_dir=None)
+    # while the models run, the page reads what runs and for which scenarios
+    assert (
+        seen[0]["text"] == "Bridge: Running the traffic models, or reading them from the results cache (baseline and 2 scenarios: a, Bee)"
+    )
+    assert [s["stage"] for s in seen[1:]] == ["Computing the indicators", "Preparing the maps"]
+    assert json.loads(status.read_text())["stage"] == "Drawing the dashboard"
+    assert [p.name for p in status.parent.iterdir()] == ["status.json"]  # written atomically, no leftovers
+    # outside Voila nothing is written
+    status.unlink()
+    monkeypatch.setattr(use_case, "in_voila", lambda: False)
+    seen.clear()
+    use_case.run_use_case("ghent", scenarios, models=["traffic"], cache_dir=None)
+    assert seen == [None, None, None] and not status.exists()
+
+
 # ----------------------------------------------------------------------------- where and what
 def _marked_views() -> dict[str, ScenarioView]:
     from ldtkit.viz.maps.measures import measure_marks
