@@ -331,7 +331,8 @@ def run_scenario(
     if noise and "noise" in options.models and inputs.noise_receptors is not None:
         t1 = time.perf_counter()
         reference = warm_start.traffic if warm_start is not None else traffic
-        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference)[scenario.name]
+        base_map = warm_start.noise if warm_start is not None else None
+        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference, baseline_map=base_map)[scenario.name]
         seconds["noise"] = time.perf_counter() - t1
     if "air" in options.models and inputs.air_receptors is not None:
         from ldtkit.model.air import compute_air
@@ -345,20 +346,35 @@ def run_scenario(
 
 
 def noise_maps(
-    inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic]
+    inputs: CityInputs,
+    traffics: Mapping[str, Mapping[str, LinkTraffic]],
+    reference: Mapping[str, LinkTraffic],
+    *,
+    baseline_map: NoiseMap | None = None,
 ) -> dict[str, NoiseMap]:
     """Noise maps of several scenarios in one pass, on the city network's source geometry
-    (scenarios keep its links) with the baseline's traffic placing the far-field sources,
-    with the city's ``[noise]`` settings."""
-    from ldtkit.model.noise import compute_noise_many
+    (scenarios keep its links) with the baseline's traffic ``reference`` placing the far-field
+    sources, with the city's ``[noise]`` settings.
+
+    Given the baseline's map ``baseline_map`` (computed from ``reference``), a single scenario
+    is computed from it, visiting only the roads whose noise power changed
+    (:func:`~ldtkit.model.noise.update_noise`, within its tolerance of the full map); several
+    scenarios are faster in one pass.
+    """
+    from ldtkit.model.noise import compute_noise_many, noise_propagation, update_noise
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
+    propagation = noise_propagation(
+        inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
+    )  # fmt: skip
+    if baseline_map is not None and len(traffics) == 1:
+        return {n: update_noise(inputs.network, baseline_map, reference, t, propagation=propagation) for n, t in traffics.items()}
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
+        surface=cfg.surface, propagation=propagation,
     )  # fmt: skip
 
 
@@ -508,7 +524,7 @@ def _run_locked(
         computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
     if batch_noise and inputs is not None and computed:
         t0 = time.perf_counter()
-        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic)
+        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic, baseline_map=base_for_warm.noise)
         share = (time.perf_counter() - t0) / len(computed)
         computed = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in computed.items()}
     for s in missing:

@@ -836,3 +836,23 @@ def transfer_table(zr_values: FloatArray, zs: float, n_steps: int, step: float, 
         for b in range(NB):
             out[iz, i, b] = tr[b] * d2 * DIV_CONSTANT
     return out
+
+
+@njit(cache=True)
+def changed_cells(
+    seg_changed: npt.NDArray[np.bool_], seg_cell: IntArray, level_nx: IntArray, level_offset: IntArray
+) -> npt.NDArray[np.bool_]:
+    """Which pyramid cells (all levels, :class:`Pyramid` order) hold at least one changed segment.
+
+    ``seg_changed[s]`` flags segment ``s``, which lies in level-0 cell ``seg_cell[s]``.
+    """
+    out = np.zeros(level_offset[-1], dtype=np.bool_)
+    nx0 = level_nx[0]
+    for s in range(seg_changed.shape[0]):
+        if not seg_changed[s]:
+            continue
+        iy = seg_cell[s] // nx0
+        ix = seg_cell[s] % nx0
+        for k in range(level_nx.shape[0]):
+            out[level_offset[k] + (iy >> k) * level_nx[k] + (ix >> k)] = True
+    return out

@@ -28,7 +28,9 @@ One module per stage, all public names re-exported here:
 - :mod:`~ldtkit.model.noise.propagation`: :func:`noise_propagation`, the traffic-independent part
   of a map, prepared once for many scenarios.
 - :mod:`~ldtkit.model.noise.compute`: :func:`compute_noise` / :func:`compute_noise_many` →
-  :class:`NoiseMap`.
+  :class:`NoiseMap`; :func:`update_noise`, a scenario's map from the baseline's.
+- :mod:`~ldtkit.model.noise.incremental`: :func:`energy_change`, the energy change at the
+  receptors from the sources whose power changed (no source-receiver matrix stored).
 - :mod:`~ldtkit.model.noise.maps`: :class:`NoiseMap` (Lday, Levening, Lnight, Lden, exposure per
   END band), :func:`lden_db`, :func:`exposure_counts`.
 
@@ -45,10 +47,11 @@ Examples
 from __future__ import annotations
 
 from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
-from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many
+from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many, line_powers, update_noise
 from ldtkit.model.noise.conformity import ConformityReport, run_conformity
 from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
 from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
+from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
 from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
 from ldtkit.model.noise.paths import direct_profile
 from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
@@ -73,7 +76,9 @@ __all__ = [
     "JUNCTION_TYPES",
     "PERIOD_ORDER",
     "SOURCE_HEIGHT_M",
+    "TOLERANCE_DB",
     "ConformityReport",
+    "EnergyChange",
     "MapArrays",
     "NoiseMap",
     "NoisePropagation",
@@ -82,14 +87,17 @@ __all__ = [
     "ProfileAttenuation",
     "RoadCoefficients",
     "atmospheric_absorption_db_km",
+    "changed_lines",
     "compute_noise",
     "compute_noise_many",
     "delta_dif_db",
     "direct_profile",
     "emission_per_link",
+    "energy_change",
     "exposure_counts",
     "lden_db",
     "line_emission",
+    "line_powers",
     "noise_propagation",
     "noise_sources",
     "path_attenuation",
@@ -98,4 +106,5 @@ __all__ = [
     "run_conformity",
     "surface_codes",
     "surface_correction",
+    "update_noise",
 ]
