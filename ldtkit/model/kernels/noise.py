@@ -362,6 +362,7 @@ class ScreenScratch(NamedTuple):
 
     cs: FloatArray  # (MAX_CROSSINGS + 2,)
     ch: FloatArray
+    ce: IntArray
     hull: IntArray
     px: FloatArray  # hull polyline
     pz: FloatArray
@@ -380,18 +381,19 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
     freqs = bands.k_per_m * C_SOUND / (2.0 * math.pi)
     alpha = bands.air_per_m * (1000.0 * 10.0 / math.log(10.0))
     return ScreenScratch(
-        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n), np.empty((9, NB)), np.empty(NB),
+        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+        np.empty((9, NB)), np.empty(NB),
         np.empty(NB), np.empty(NB), freqs, alpha,
     )  # fmt: skip
 
 
 @njit(cache=True, fastmath=True)
-def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray) -> int:
+def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
     Walks the grid cells the path crosses (Amanatides–Woo) and tests their edges; each crossing is
-    kept once (in the cell that holds its point). ``cs`` receives the horizontal distance from the
-    source, ``ch`` the roof height, both sorted by distance; returns their number.
+    kept once. ``cs`` receives the horizontal distance from the source, ``ch`` the roof height and
+    ``ce`` the edge, sorted by distance; returns their number.
     """
     if obst.cell_edges.shape[0] == 0:
         return 0
@@ -465,7 +467,8 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
             wx = ax - rx
             wy = ay - ry
             t = (wx * by - wy * bx) / den
-            if t < t_in or t >= t_out or t <= 0.0 or t >= 1.0:
+            # a crossing on a cell border is seen from both cells: keep it once (same edge, same place)
+            if t < t_in - 1e-9 or t > t_out + 1e-9 or t <= 0.0 or t >= 1.0:
                 continue
             u = (wx * dy - wy * dx) / den
             if u < 0.0 or u > 1.0:
@@ -473,14 +476,22 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
             if n < cap:
                 # insertion by distance from the source (cells come in order, so this is nearly sorted)
                 s = (1.0 - t) * length
-                h = obst.height_m[e]
                 k2 = n
                 while k2 > 0 and cs[k2 - 1] > s:
-                    cs[k2] = cs[k2 - 1]
-                    ch[k2] = ch[k2 - 1]
                     k2 -= 1
+                dup = False
+                for k3 in range(max(k2 - 2, 0), min(k2 + 2, n)):
+                    if ce[k3] == e and abs(cs[k3] - s) < 1e-6:
+                        dup = True
+                if dup:
+                    continue
+                for k3 in range(n, k2, -1):
+                    cs[k3] = cs[k3 - 1]
+                    ch[k3] = ch[k3 - 1]
+                    ce[k3] = ce[k3 - 1]
                 cs[k2] = s
-                ch[k2] = h
+                ch[k2] = obst.height_m[e]
+                ce[k2] = e
                 n += 1
         if t_out >= t1:
             break
@@ -806,7 +817,7 @@ def _screened(
 ) -> bool:
     """Whether buildings block the path from the point source (sx, sy) to the receiver; if so its
     transfer is in ``scratch.tr`` (see :func:`screened_transfer`)."""
-    nc = trace_crossings(rx, ry, sx, sy, obst, scratch.cs, scratch.ch)
+    nc = trace_crossings(rx, ry, sx, sy, obst, scratch.cs, scratch.ch, scratch.ce)
     if nc == 0:
         return False
     dp = max(math.sqrt((sx - rx) ** 2 + (sy - ry) ** 2), 0.01)
