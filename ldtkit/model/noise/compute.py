@@ -29,6 +29,7 @@ from ldtkit.model.noise.tables import A_WEIGHTING_DB
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 
 if TYPE_CHECKING:
+    from ldtkit.model.buildings import Buildings
     from ldtkit.model.network import RoadNetwork
     from ldtkit.model.receptors import Receptors
 
@@ -57,6 +58,7 @@ def compute_noise(
     propagation: NoisePropagation | None = None,
     reference_traffic: DayTraffic | None = None,
     progress: bool = True,
+    buildings: Buildings | None = None,
 ) -> NoiseMap:
     """Lday, Levening, Lnight and Lden at every receptor from per-period link traffic (CNOSSOS-EU).
 
@@ -87,6 +89,10 @@ def compute_noise(
         from the traffic alone (the runner does); see also :func:`compute_noise_many`.
     progress
         Show a tqdm progress bar.
+    buildings
+        :class:`~ldtkit.model.buildings.Buildings` screening the paths (ignored when ``propagation``
+        is given: it carries its own); ``None`` propagates in open field. ``meta["propagation"]``
+        says which in one line.
 
     Returns
     -------
@@ -111,6 +117,7 @@ def compute_noise(
             temperature_c=temperature_c,
             humidity_pct=humidity_pct,
             method=method,
+            buildings=buildings,
         )
     maps_ = _stacked_maps(
         network,
@@ -158,7 +165,7 @@ def compute_noise_many(
     reference_traffic
         Traffic whose day-period power places the far-field point sources (the baseline's).
     propagation_options
-        Passed to :func:`noise_propagation` when ``propagation`` is not given.
+        Passed to :func:`noise_propagation` when ``propagation`` is not given (e.g. ``buildings=``).
 
     Examples
     --------
@@ -400,6 +407,7 @@ def _noise_map(
             "source_segments": propagation.sources.n_segments,
             "pair_evaluations": n_pairs,
             "far_field": propagation.far_field,
+            "propagation": propagation.screening,
             "seconds_prepare": seconds[0],
             "seconds_compute": seconds[1],
         },
