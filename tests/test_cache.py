@@ -143,7 +143,8 @@ def test_a_second_process_waits_for_the_lock_and_says_so(tmp_path):
 
 def test_cache_command_info_prune_clear(tmp_path, capsys):
     cache = ResultCache(tmp_path)
-    cache.put("a" * 32, {"x": np.zeros(250_000)}, kind="result", label="ghent/baseline")
+    random_2mb = np.random.default_rng(0).integers(0, 256, 2_000_000, dtype=np.uint8)  # compression cannot shrink it
+    cache.put("a" * 32, {"x": random_2mb}, kind="result", label="ghent/baseline")
     cache.put("b" * 32, {"x": np.zeros(10)}, kind="inputs", label="ghent")
     assert main(["cache", "info", "--cache", str(tmp_path)]) == 0
     out = capsys.readouterr().out

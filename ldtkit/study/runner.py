@@ -38,7 +38,7 @@ from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
-from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m
+from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -184,9 +184,7 @@ class ScenarioResult:
 
     @property
     def convergence_warnings(self) -> list[ConvergenceWarning]:
-        """The periods whose assignment stopped at the iteration cap before its gap target
-        (from each period's ``meta``, so a result read from the cache says it too); the CLI
-        prints them and the reports list them under the indicator table."""
+        """Periods stopped at the iteration cap before the gap target (from their ``meta``: cached results say it too)."""
         return unconverged(self, scenario=self.scenario.name)
 
     def links_geodataframe(self) -> gpd.GeoDataFrame:
@@ -250,28 +248,6 @@ def focus_receptors(
 
     return receptors_grid(
         focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=zone_population(city, network, zones)
-    )
-
-
-def zone_population(city: City, network: RoadNetwork, zones: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
-    """Residents per zone as polygons: the zones' own polygons, else squares of ``[demand] cell_m``
-    around the zone centres (zoning aggregates land use, blocks or buildings to such cells)."""
-    import geopandas as gpd
-    import shapely
-
-    if zones is None or "population" not in getattr(zones, "columns", []):
-        return None
-    z = zones[zones["population"] > 0]
-    if "geometry" in z.columns and isinstance(z, gpd.GeoDataFrame):
-        pop = z[["population", "geometry"]].to_crs(network.crs)
-        return pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if not {"x", "y"} <= set(z.columns):
-        return None
-    cell_m = city.config.demand.cell_m if city.config.demand is not None else None
-    half = float(cell_m if cell_m is not None else 500.0) / 2.0
-    x, y = z["x"].to_numpy(float), z["y"].to_numpy(float)
-    return gpd.GeoDataFrame(
-        {"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs
     )
 
 
@@ -476,9 +452,8 @@ def _run_locked(
         missing = [s for s in scenarios if cached.get(s.name) is None]
     inputs: CityInputs | None = None
     if cached.get("baseline") is None or missing:
-        # Network, zones, demand, receptors and the air transfer depend only on the city and the
-        # options: cache them too, so editing one scenario recomputes that scenario alone.
-        # The air transfer matrix is left out: large (Ghent: 170 MB) and quick to recompute.
+        # Network, zones, demand and receptors depend only on the city and the options: cached, so editing one
+        # scenario recomputes that scenario alone. The air transfer is not: large (Ghent: 170 MB), quick to recompute.
         inputs = cache.get(keys.inputs) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress, key=keys.city)
@@ -546,12 +521,8 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
 
 
 def _warm_start_state(result: ScenarioResult) -> dict[str, AssignmentResult]:
-    """The period assignments as a warm start reads them: path sets by link row, without the
-    redundant per-entry link ids (``link_id[link_row]``, two thirds of their size)."""
-    return {
-        p: replace(a, path_state=replace(a.path_state, link_id=None)) if a.path_state is not None else a
-        for p, a in result.period_assignments.items()
-    }
+    """What a warm start reads: the path sets without their redundant link ids (``link_id[link_row]``, 2/3 of their size)."""
+    return {p: replace(a, path_state=a.path_state and replace(a.path_state, link_id=None)) for p, a in result.period_assignments.items()}
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
