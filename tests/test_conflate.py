@@ -58,9 +58,13 @@ def test_matching_uses_geometry_bearing_and_name():
     assert got.loc["along", "speed_kmh"] == 30.0 and got.loc["along", "source"] == "maxspeed"
     assert got.loc["unnamed_way", "speed_kmh"] == 20.0 and got.loc["unnamed_way", "source"] == "highway=living_street"
     assert got.loc["unnamed_way", "score"] == pytest.approx(0.8)  # a way without a name weighs 0.8
+    assert c.oneway_disagreements.empty  # one-way both in the segment and in OSM
+    c = conflate_osm(seg, way, id_column="id", name_column="name", direction_column="dir", check_orientation=True)
     ow = c.oneway_disagreements.set_index("segment_id")
     assert ow.loc["unnamed_way", "osm_direction"] == "forward" and ow.loc["unnamed_way", "segment_direction"] == "backward"
-    assert "along" not in ow.index
+    seg.loc[0, "dir"] = "forward"  # one-way in the segment file, two-way in OSM
+    ow = conflate_osm(seg, way, id_column="id", name_column="name", direction_column="dir").oneway_disagreements
+    assert ow[["segment_id", "segment_direction", "osm_direction"]].values.tolist() == [["along", "oneway", "both"]]
 
 
 def test_shipped_ghent_speeds_cover_half_of_the_car_segments_in_the_osm_extent():

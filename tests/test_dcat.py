@@ -54,11 +54,13 @@ def test_input_rows_come_from_the_data_readme(inputs):
         "ghent/gent.geojson",
         "ghent/CLC2018_V2020_20u1_flanders.tif",
         "ghent/curieuzeneuzen_no2_2018_gent_part_a.csv",
+        "ghent/osm-speeds-ghent.csv",
     ]
     assert [f for f in files if f in model_inputs] == model_inputs
     assert all(f in model_inputs or f.startswith("ghent/context/") for f in files)
     by_file = {r.file: r for r in inputs}
     assert '"Stad Gent"' in by_file[model_inputs[0]].licence and "Copernicus" in by_file[model_inputs[2]].licence
+    assert "ODbL" in by_file[model_inputs[4]].licence and "OpenStreetMap contributors" in by_file[model_inputs[4]].licence
     assert all((shipped_cities_dir() / r.file).exists() for r in inputs)
 
 

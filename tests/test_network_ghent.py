@@ -117,11 +117,20 @@ def test_one_way_direction_on_named_streets(ghent, raw, street, code):
 
 
 def test_class_defaults_from_city_config(ghent):
+    import pandas as pd
+
+    from ldtkit.study.city import load_city
+
     links = ghent.links
+    # segments with an OpenStreetMap speed limit ([network] attributes) take it; the others the class default
+    osm = pd.read_csv(load_city("ghent").root / "osm-speeds-ghent.csv", dtype={"wegsegid": str}).set_index("wegsegid")["speed_kmh"]
+    listed = links["source_id"].isin(osm.index)
+    assert 0.4 < listed[links["car_allowed"]].mean() < 0.9
+    np.testing.assert_array_equal(links.loc[listed, "free_speed_kmh"], osm.loc[links.loc[listed, "source_id"]].to_numpy())
     frc = links[links["road_class"] == "2"]
-    assert (frc["free_speed_kmh"] == 50).all() and (frc["capacity_vph"] == 2400).all()
+    assert (frc.loc[~listed, "free_speed_kmh"] == 50).all() and (frc["capacity_vph"] == 2400).all()
     local = links[links["road_class"] == "7"]
-    assert (local["free_speed_kmh"] == 30).all() and (local["capacity_vph"] == 500).all()
+    assert (local.loc[~listed, "free_speed_kmh"] == 30).all() and (local["capacity_vph"] == 500).all()
     assert not links.loc[links["road_class"] == "10", "car_allowed"].any()
     assert not links.loc[links["road_class"] == "0", "walk_allowed"].any()
     assert np.allclose(links["free_flow_time_min"], links["length_m"] / 1000 / links["free_speed_kmh"] * 60)

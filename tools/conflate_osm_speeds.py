@@ -4,7 +4,7 @@ Matches the OpenStreetMap ways of ``/work/shared/data/ghent/osm-roads-gent-2017.
 (ODbL 1.0, (c) OpenStreetMap contributors) onto the Stad Gent road segments that
 ``data/ghent/city.toml`` reads, with :func:`ldtkit.model.loaders.conflate.conflate_osm`, and
 writes the speed limit of every matched car segment (read by ``[network] attributes``) and the
-matched segments whose OSM one-way direction differs from the segment's driving direction.
+matched segments where OSM and the segment file disagree on one-way against two-way.
 
 Usage::
 

@@ -133,8 +133,10 @@ class Conflation:
         One row per matched segment with a speed limit: ``segment_id``, ``speed_kmh``,
         ``source`` (``maxspeed`` or ``highway=<type>``), ``score`` (0-1).
     oneway_disagreements
-        Matched segments whose OSM one-way direction differs from the segment's:
-        ``segment_id``, ``name``, ``segment_direction``, ``osm_direction``, ``score``.
+        Matched segments whose OSM one-way tag differs from the segment's direction:
+        ``segment_id``, ``name``, ``segment_direction``, ``osm_direction``, ``score``. Without
+        ``check_orientation`` only one-way against two-way counts (``osm_direction`` is then
+        ``oneway`` or ``both``).
     n_segments
         Car segments considered (inside the OSM file's extent).
     n_matched
@@ -176,6 +178,7 @@ def conflate_osm(
     buffer_m: float = 12.0,
     max_angle_deg: float = 30.0,
     min_score: float = 0.5,
+    check_orientation: bool = False,
 ) -> Conflation:
     """Match OSM ways to road segments by geometry, bearing and name; carry over speed limits.
 
@@ -196,6 +199,10 @@ def conflate_osm(
         Largest angle between a segment and a way's nearby piece.
     min_score
         Smallest score of a match.
+    check_orientation
+        Also compare which way a one-way runs. Only meaningful when the OSM lines keep their
+        way's digitisation; graph exports that store edges between vertex ids (such as the
+        routable-tiles Ghent file) do not, so the default compares one-way against two-way only.
 
     Returns
     -------
@@ -287,10 +294,12 @@ def conflate_osm(
         junction = ways["junction"].astype("string").fillna("").to_numpy(object)[pairs["way"].to_numpy()] if "junction" in ways else ""
         one = (ow == "yes") | (ow == "-1") | (ow == "true") | (ow == "1") | (junction == "roundabout")
         along = np.where(ow == "-1", ~pairs["same_way"].to_numpy(), pairs["same_way"].to_numpy())
-        pairs["osm_direction"] = np.where(one, np.where(along, "forward", "backward"), "both")
+        pairs["osm_direction"] = np.where(one, np.where(along, "forward", "backward") if check_orientation else "oneway", "both")
         ok = pairs[pairs["seg"].isin(matched.index)]
         ok = ok.sort_values(["seg", "coverage"], ascending=[True, False]).drop_duplicates("seg")
         seg_dir = seg[direction_column].astype(str).to_numpy(object)[ok["seg"].to_numpy()]
+        if not check_orientation:
+            seg_dir = np.where(np.isin(seg_dir, ["forward", "backward"]), "oneway", seg_dir)
         differ = seg_dir != ok["osm_direction"].to_numpy(object)
         oneway_rows = pd.DataFrame(
             {
