@@ -400,6 +400,34 @@ def test_run_use_case_in_voila_writes_its_stage_for_the_waiting_page(monkeypatch
     assert seen == [None, None, None] and not status.exists()
 
 
+def test_static_report_page_loads_nothing_from_the_internet():
+    """The report's HTML chrome (styles, scripts, MathJax) is inlined: no http(s) asset, so it works offline."""
+    import re
+
+    import nbformat
+
+    from ldtkit.viz.report import notebook_to_html
+
+    nb = nbformat.v4.new_notebook()
+    table = '<table class="ldtkit-indicators"><tr><td>1</td></tr></table>'
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": table, "text/plain": "table"}),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "figure"}),
+        nbformat.v4.new_output("display_data", data={"text/latex": "$L_{den}$", "text/plain": "Lden"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Corridor\n\nNoise $L_{den} \\geq 55$ dB."), cell]
+    html = notebook_to_html(nb, title="Corridor")
+    assert "ldtkit-indicators" in html and "data:image/png;base64,iVBORw0KGgo=" in html
+    assets = re.findall(
+        r"""<(?:script|img|iframe|source|link|embed)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?://[^"'\s>]+)"""
+        r"""|url\(\s*["']?(https?://[^"')\s]+)|@import\s+["'](https?://[^"']+)""",
+        html,
+        re.IGNORECASE,
+    )
+    assert assets == []
+
+
 # ----------------------------------------------------------------------------- where and what
 def _marked_views() -> dict[str, ScenarioView]:
     from ldtkit.viz.maps.measures import measure_marks
