@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -164,8 +165,18 @@ def browser():
             b.close()
 
 
-def _open(browser, url: str):
+# an asset the page would load from elsewhere (links to web pages, e.g. an attribution, are not assets)
+EXTERNAL_ASSET = re.compile(
+    r"""<(?:script|img|iframe|source|link|embed)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?://[^"'\s>]+)"""
+    r"""|url\(\s*["']?(https?://[^"')\s]+)|@import\s+["'](https?://[^"']+)""",
+    re.IGNORECASE,
+)
+
+
+def _open(browser, url: str, *, requests: list[str] | None = None):
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=120_000)
     page.wait_for_selector(".leaflet-pane path", state="attached", timeout=120_000)
@@ -195,9 +206,16 @@ def _shown_scenario(page) -> str:
 
 
 def test_dashboard_renders_map_and_table_fast(voila, browser):
-    page, timings = _open(browser, voila["url"])
+    requests: list[str] = []
+    page, timings = _open(browser, voila["url"], requests=requests)
     first_map_s = timings["first_map_render_s"]
     try:
+        # every asset comes from the server itself (FontAwesome included): no CDN, works offline
+        origin = voila["url"].rstrip("/")
+        in_page = [u for found in EXTERNAL_ASSET.findall(page.content()) for u in found if u]
+        assert in_page and [u for u in in_page if not u.startswith(origin + "/")] == []
+        assert [u for u in requests if not (u.startswith(origin) or u.startswith("data:") or u.startswith("blob:"))] == []
+        assert any("/static/fontawesome/css/font-awesome.min.css" in u for u in requests)
         # Ghent's streets on both halves (colour classes, each one SVG path)
         assert page.locator(".leaflet-left-pane path").count() >= 5 and page.locator(".leaflet-right-pane path").count() >= 5
         assert page.locator(".leaflet-sbs-divider").count() == 1  # the split control
