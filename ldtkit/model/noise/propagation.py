@@ -117,7 +117,8 @@ class NoisePropagation:
             rows = np.flatnonzero(only_segments)
             n_cells = len(segments.cell_start) - 1
             start = np.concatenate([[0], np.cumsum(np.bincount(segments.cell[rows], minlength=n_cells))]).astype(np.int64)
-            segments = kernels.Segments(*(np.ascontiguousarray(f[rows]) for f in segments[:6]), start)
+            g = segments
+            segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
             w_seg = np.ascontiguousarray(w_seg[rows])
         settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=self.cutoff_m, spacing_ratio=self.spacing_ratio)
         ground = kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable)
