@@ -280,7 +280,8 @@ def run_scenario(
 
     ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
     traffic places the far-field noise sources (so a scenario's map differs from the
-    baseline's through the traffic alone). ``noise=False`` leaves the noise map to the
+    baseline's through the traffic alone) and its noise map, when it has one, is updated for
+    the roads whose noise power changed instead of recomputed. ``noise=False`` leaves the noise map to the
     caller (the runner computes the maps of several scenarios together, with
     :func:`noise_maps`, to the same result).
     """
