@@ -7,11 +7,11 @@ import time
 
 import numpy as np
 import pytest
+from test_noise_map import _network, _receptors, _traffic
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.noise import changed_lines, compute_noise, compute_noise_many, noise_propagation, update_noise
 from ldtkit.model.traffic import LinkTraffic
-from tests.test_noise_map import _network, _receptors, _traffic
 
 
 def _grid_city():
