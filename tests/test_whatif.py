@@ -7,11 +7,11 @@ import time
 
 import numpy as np
 import pytest
+from test_noise_map import _network, _receptors, _traffic
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.noise import changed_lines, compute_noise, noise_propagation, update_noise
+from ldtkit.model.noise import changed_lines, compute_noise, compute_noise_many, noise_propagation, update_noise
 from ldtkit.model.traffic import LinkTraffic
-from tests.test_noise_map import _network, _receptors, _traffic
 
 
 def _grid_city():
@@ -46,6 +46,12 @@ def test_update_equals_full_recompute_and_tolerance_bounds_the_error():
         assert approx.meta["pair_evaluations"] < exact.meta["pair_evaluations"]
         for col in ("lday_db", "levening_db", "lnight_db", "lden_db"):
             assert np.abs(getattr(approx, col) - getattr(full, col)).max() <= tol + 1e-9
+    # compute_noise_many updates a single state from the baseline's map
+    many = compute_noise_many(net, {"s": scen}, rec, reference_traffic=base_traffic, baseline_map=base, propagation=prop)["s"]
+    assert many.meta["changed_lines"] < many.meta["source_lines"]
+    assert np.abs(many.lden_db - full.lden_db).max() <= 0.05 + 1e-9
+    with pytest.raises(InvalidValueError, match="coefficients='2021'.*expected '2015'"):
+        compute_noise_many(net, {"s": scen}, rec, reference_traffic=base_traffic, baseline_map=base, propagation=prop, coefficients="2015")
     # nothing changed: the baseline's levels, no evaluation
     same = update_noise(net, base, base_traffic, base_traffic, propagation=prop)
     np.testing.assert_allclose(same.lden_db, base.lden_db, atol=1e-12)

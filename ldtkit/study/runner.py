@@ -264,7 +264,7 @@ def run_scenario(
 
     ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
     traffic places the far-field noise sources (so a scenario's map differs from the
-    baseline's through the traffic alone). ``noise=False`` leaves the noise map to the
+    baseline's through the traffic alone; its noise map is updated, not recomputed). ``noise=False`` leaves the noise map to the
     caller (the runner computes the maps of several scenarios together, with
     :func:`noise_maps`, to the same result).
     """
@@ -306,8 +306,7 @@ def run_scenario(
     air_map: AirMap | None = None
     if noise and "noise" in options.models and inputs.noise_receptors is not None:
         t1 = time.perf_counter()
-        reference = warm_start.traffic if warm_start is not None else traffic
-        base_map = warm_start.noise if warm_start is not None else None
+        reference, base_map = (warm_start.traffic, warm_start.noise) if warm_start is not None else (traffic, None)
         noise_map = noise_maps(inputs, {scenario.name: traffic}, reference, baseline_map=base_map)[scenario.name]
         seconds["noise"] = time.perf_counter() - t1
     if "air" in options.models and inputs.air_receptors is not None:
@@ -322,35 +321,21 @@ def run_scenario(
 
 
 def noise_maps(
-    inputs: CityInputs,
-    traffics: Mapping[str, Mapping[str, LinkTraffic]],
-    reference: Mapping[str, LinkTraffic],
-    *,
+    inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic], *,
     baseline_map: NoiseMap | None = None,
-) -> dict[str, NoiseMap]:
+) -> dict[str, NoiseMap]:  # fmt: skip
     """Noise maps of several scenarios in one pass, on the city network's source geometry
-    (scenarios keep its links) with the baseline's traffic ``reference`` placing the far-field
-    sources, with the city's ``[noise]`` settings.
-
-    Given the baseline's map ``baseline_map`` (computed from ``reference``), a single scenario
-    is computed from it, visiting only the roads whose noise power changed
-    (:func:`~ldtkit.model.noise.update_noise`, within its tolerance of the full map); several
-    scenarios are faster in one pass.
-    """
-    from ldtkit.model.noise import compute_noise_many, noise_propagation, update_noise
+    (scenarios keep its links) with the baseline's traffic placing the far-field sources,
+    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map``."""
+    from ldtkit.model.noise import compute_noise_many
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
-    propagation = noise_propagation(
-        inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
-    )  # fmt: skip
-    if baseline_map is not None and len(traffics) == 1:
-        return {n: update_noise(inputs.network, baseline_map, reference, t, propagation=propagation) for n, t in traffics.items()}
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, propagation=propagation,
+        surface=cfg.surface, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, baseline_map=baseline_map,
     )  # fmt: skip
 
 

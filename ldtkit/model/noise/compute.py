@@ -145,6 +145,7 @@ def compute_noise_many(
     surface: str = "DEF",
     bands: bool = False,
     propagation: NoisePropagation | None = None,
+    baseline_map: NoiseMap | None = None,
     progress: bool = False,
     **propagation_options: Any,
 ) -> dict[str, NoiseMap]:
@@ -164,6 +165,10 @@ def compute_noise_many(
         ``{name: {"day": LinkTraffic, "evening": ..., "night": ...}}``.
     reference_traffic
         Traffic whose day-period power places the far-field point sources (the baseline's).
+    baseline_map
+        The map of ``reference_traffic`` (same receptors and settings). With it, a single traffic
+        state is computed by :func:`update_noise` (the roads whose power changed, within its
+        tolerance of the full map); several states are cheaper per map in one pass.
     propagation_options
         Passed to :func:`noise_propagation` when ``propagation`` is not given (e.g. ``buildings=``).
 
@@ -180,6 +185,13 @@ def compute_noise_many(
         return {}
     if propagation is None:
         propagation = noise_propagation(network, receptors, **propagation_options)
+    if baseline_map is not None and len(traffics) == 1 and not bands:
+        if (baseline_map.meta.get("coefficients"), baseline_map.meta.get("surface")) != (coefficients, surface):
+            raise InvalidValueError(
+                f"compute_noise_many: baseline_map has coefficients={baseline_map.meta.get('coefficients')!r}, "
+                f"surface={baseline_map.meta.get('surface')!r}; expected {coefficients!r}, {surface!r}"
+            )
+        return {n: update_noise(network, baseline_map, reference_traffic, t, propagation=propagation) for n, t in traffics.items()}
     return _stacked_maps(
         network,
         traffics,

@@ -124,5 +124,6 @@ def energy_change(
     # the same pyramid (same opening decisions) with the cells that hold no changed source emptied
     pyramid = a.pyramid._replace(length_m=np.where(active, a.pyramid.length_m, 0.0))
     sparse = replace(propagation, arrays=replace(a, pyramid=pyramid))
-    energy, n_pairs = sparse.energies(delta, w_reference=w_base[0])
+    # near the receptors only the changed segments are split into point sources
+    energy, n_pairs = sparse.energies(delta, w_reference=w_base[0], only_segments=seg_changed)
     return EnergyChange(energy, n_changed, n_lines, n_pairs)

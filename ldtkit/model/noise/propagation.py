@@ -94,7 +94,14 @@ class NoisePropagation:
         """Whether distant source cells act as one point source (``far_field=True`` when prepared)."""
         return bool(np.isfinite(self.arrays.pyramid.theta))
 
-    def energies(self, w_line: FloatArray, *, w_reference: FloatArray | None = None, progress: bool = False) -> tuple[FloatArray, int]:
+    def energies(
+        self,
+        w_line: FloatArray,
+        *,
+        w_reference: FloatArray | None = None,
+        only_segments: npt.NDArray[np.bool_] | None = None,
+        progress: bool = False,
+    ) -> tuple[FloatArray, int]:
         """Band energies (linear) at every receptor for per-metre line powers ``w_line`` (n_periods, n_lines, 8).
 
         Distant groups of sources act as one point at their power-weighted centroid; the weights
@@ -103,6 +110,10 @@ class NoisePropagation:
         others, so maps computed together (periods of several scenarios stacked) equal maps
         computed one by one. Returns the energies (n_receptors, n_periods, 8) and the number of
         source–receptor evaluations. Receptors inside a building get NaN.
+
+        ``only_segments`` (n_segments, in :attr:`arrays` order) restricts the segments evaluated
+        one by one near the receptors to those flagged; the others must have no power in
+        ``w_line`` (used for maps of power changes, :mod:`ldtkit.model.noise.incremental`).
         """
         from tqdm.auto import tqdm  # only here: in a notebook tqdm.auto imports the widget machinery
 
@@ -114,6 +125,14 @@ class NoisePropagation:
         clusters = kernels.ClusterPowers(
             *kernels.cluster_power(w_seg, w_ref, a.segments, a.pyramid.level_nx, a.pyramid.level_offset, 10.0 ** (A_WEIGHTING_DB / 10.0))
         )
+        segments = a.segments
+        if only_segments is not None:
+            rows = np.flatnonzero(only_segments)
+            n_cells = len(segments.cell_start) - 1
+            start = np.concatenate([[0], np.cumsum(np.bincount(segments.cell[rows], minlength=n_cells))]).astype(np.int64)
+            g = segments
+            segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
+            w_seg = np.ascontiguousarray(w_seg[rows])
         settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=self.cutoff_m, spacing_ratio=self.spacing_ratio)
         ground = kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable)
         order, bstart = a.receptor_order, a.block_start
@@ -127,7 +146,7 @@ class NoisePropagation:
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
             e, cnt = _map_energy_balanced(
-                receivers, a.segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles
+                receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles
             )
             out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
