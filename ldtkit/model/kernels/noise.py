@@ -366,7 +366,7 @@ class ScreenScratch(NamedTuple):
     hull: IntArray
     px: FloatArray  # hull polyline
     pz: FloatArray
-    terms: FloatArray  # (9, 8) path_terms output
+    terms: FloatArray  # (3, 9, 8) path_terms of the direct path, the source side and the receiver side
     tr: FloatArray  # (8,) screened transfer
     a_h: FloatArray  # (8,) A_dif or A_ground, homogeneous
     a_f: FloatArray  # (8,) the same, favourable
@@ -382,7 +382,7 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
     alpha = bands.air_per_m * (1000.0 * 10.0 / math.log(10.0))
     return ScreenScratch(
         np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-        np.empty((9, NB)), np.empty(NB),
+        np.empty((3, 9, NB)), np.empty(NB),
         np.empty(NB), np.empty(NB), freqs, alpha,
     )  # fmt: skip
 
@@ -574,6 +574,28 @@ def _dif_db(delta: float, e: float, lam: float) -> float:
 
 
 @njit(cache=True, fastmath=True)
+def _side_terms(
+    px: FloatArray,
+    pz: FloatArray,
+    m: int,
+    dp: float,
+    zs: float,
+    zr: float,
+    ground: Ground,
+    freqs: FloatArray,
+    alpha_db_km: FloatArray,
+    terms: FloatArray,
+) -> None:
+    """Ground terms (path_terms rows) on the source side S–O1 into ``terms[1]`` and the receiver side On–R
+    into ``terms[2]``, on the flat mean plane z = 0 (G'_path with the source's G on the source side)."""
+    so, zo1 = px[1], pz[1]
+    sn, zon = px[m - 2], pz[m - 2]
+    gp, gs = ground.g_path, ground.g_source
+    path_terms(max(math.sqrt(so * so + (zo1 - zs) ** 2), 1e-6), max(so, 1e-6), zs, zo1, gp, gs, freqs, alpha_db_km, terms[1])
+    path_terms(max(math.sqrt((dp - sn) ** 2 + (zr - zon) ** 2), 1e-6), max(dp - sn, 1e-6), zon, zr, gp, gp, freqs, alpha_db_km, terms[2])
+
+
+@njit(cache=True, fastmath=True)
 def _a_dif(
     px: FloatArray,
     pz: FloatArray,
@@ -583,16 +605,14 @@ def _a_dif(
     zr: float,
     gamma: float,
     favourable: bool,
-    ground: Ground,
     freqs: FloatArray,
-    alpha_db_km: FloatArray,
     terms: FloatArray,
     out: FloatArray,
 ) -> None:
     """A_dif per band over the hull (px, pz)[0:m] on flat ground: min(Δdif(S,R), 25) + Δground(S,O) + Δground(O,R).
 
-    The ground on either side is the flat mean plane z = 0 (G'_path with the source's G on the
-    source side); the images of S and R are mirrored in it. ``gamma`` > 0: favourable conditions.
+    The ground terms of either side are in ``terms[1]``, ``terms[2]`` (:func:`_side_terms`); the images
+    of S and R are mirrored in the ground plane. ``gamma``: ray radius in favourable conditions.
     """
     g = gamma if favourable else 0.0
     e = 0.0
@@ -601,32 +621,14 @@ def _a_dif(
     d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
     d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, g)
     d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, g)
-    so, zo1 = px[1], pz[1]
-    sn, zon = px[m - 2], pz[m - 2]
     row = 5 if favourable else 2
-    path_terms(
-        max(math.sqrt(so * so + (zo1 - zs) ** 2), 1e-6), max(so, 1e-6), zs, zo1, ground.g_path, ground.g_source, freqs, alpha_db_km, terms
-    )
-    for b in range(NB):
-        out[b] = terms[row, b]  # A_ground(S,O) for now
-    path_terms(
-        max(math.sqrt((dp - sn) ** 2 + (zr - zon) ** 2), 1e-6),
-        max(dp - sn, 1e-6),
-        zon,
-        zr,
-        ground.g_path,
-        ground.g_path,
-        freqs,
-        alpha_db_km,
-        terms,
-    )
     for b in range(NB):
         lam = C_SOUND / freqs[b]
         dd_sr = _dif_db(d_sr, e, lam)
         dd_s = _dif_db(d_s, e, lam)
         dd_r = _dif_db(d_r, e, lam)
-        dg_so = -20.0 * math.log10(1.0 + (10.0 ** (-out[b] / 20.0) - 1.0) * 10.0 ** (-(dd_s - dd_sr) / 20.0))
-        dg_or = -20.0 * math.log10(1.0 + (10.0 ** (-terms[row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_r - dd_sr) / 20.0))
+        dg_so = -20.0 * math.log10(1.0 + (10.0 ** (-terms[1, row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_s - dd_sr) / 20.0))
+        dg_or = -20.0 * math.log10(1.0 + (10.0 ** (-terms[2, row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_r - dd_sr) / 20.0))
         out[b] = min(dd_sr, MAX_DIF_DB) + dg_so + dg_or
 
 
@@ -666,24 +668,28 @@ def screened_transfer(
         return False  # no roof above the straight ray: nothing above the curved ray either
     d = math.sqrt(dp * dp + (zr - zs) ** 2)
     gamma = max(1000.0, 8.0 * d)
+    path_terms(max(d, 1e-6), max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, freqs, alpha_db_km, terms[0])
     for k in range(m_h):
         px[k] = cs2[hull[k]]
         pz[k] = ch2[hull[k]]
-    _a_dif(px, pz, m_h, dp, zs, zr, gamma, False, ground, freqs, alpha_db_km, terms, a_h)
+    _side_terms(px, pz, m_h, dp, zs, zr, ground, freqs, alpha_db_km, terms)
+    _a_dif(px, pz, m_h, dp, zs, zr, gamma, False, freqs, terms, a_h)
+    o1 = hull[1]
+    on = hull[m_h - 2]
     m_f = _upper_hull(cs2, ch2, n + 2, gamma, 0.5 * dp, hull)
-    path_terms(max(d, 1e-6), max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, freqs, alpha_db_km, terms)
     if m_f > 2:
         for k in range(m_f):
             px[k] = cs2[hull[k]]
             pz[k] = ch2[hull[k]]
-        _a_dif(px, pz, m_f, dp, zs, zr, gamma, True, ground, freqs, alpha_db_km, terms, a_f)
-        path_terms(max(d, 1e-6), max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, freqs, alpha_db_km, terms)
+        if hull[1] != o1 or hull[m_f - 2] != on:  # other outer edges: other ground sides
+            _side_terms(px, pz, m_f, dp, zs, zr, ground, freqs, alpha_db_km, terms)
+        _a_dif(px, pz, m_f, dp, zs, zr, gamma, True, freqs, terms, a_f)
     else:
         for b in range(NB):
-            a_f[b] = terms[5, b]
+            a_f[b] = terms[0, 5, b]
     p = ground.p_favourable
     for b in range(NB):
-        base = terms[7, b] + terms[6, b]
+        base = terms[0, 7, b] + terms[0, 6, b]
         tr[b] = 10.0 ** (-base / 10.0) * (p * 10.0 ** (-a_f[b] / 10.0) + (1.0 - p) * 10.0 ** (-a_h[b] / 10.0))
     return True
 
