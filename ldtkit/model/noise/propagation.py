@@ -145,9 +145,7 @@ class NoisePropagation:
         for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
-            e, cnt = _map_energy_balanced(
-                receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles
-            )
+            e, cnt = _map_energy_balanced(receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles)
             out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
         if self.inside_building is not None:
