@@ -78,3 +78,22 @@ def test_editor_is_off_in_a_voila_page_unless_the_notebook_allows_it(baseline, m
     locked.select("Rooigemlaan")
     assert locked.run() is None and "switched off" in locked.message
     assert not ScenarioEditor("ghent", baseline=baseline, allow_in_voila=True).run_button.disabled
+
+
+def test_a_click_on_the_map_selects_the_nearest_road(baseline):
+    import geopandas as gpd
+
+    editor = ScenarioEditor("ghent", baseline=baseline, models=("traffic",))
+    links = baseline.network.links
+    bridge = links[(links["name"] == "Rooigemlaan") & links["bridge"].astype(bool)]
+    middle = gpd.GeoSeries([bridge.geometry.iloc[0].interpolate(0.5, normalized=True)], crs=links.crs).to_crs(4326).iloc[0]
+    picked = editor.click((middle.y, middle.x))
+    assert picked in set(bridge["link_id"]) and editor._select == {"ids": [picked]}
+    assert editor.selection_box.value == str(picked)
+    # a click far from any road selects nothing and says so
+    assert editor.click((middle.y + 0.5, middle.x)) is None and "No road within 30 m" in editor.message
+    assert editor._select == {"ids": [picked]}
+    # the map forwards its clicks
+    editor._select = None
+    editor.pick_map._handle_leaflet_event(None, {"event": "interaction", "type": "click", "coordinates": [middle.y, middle.x]}, [])
+    assert editor._select == {"ids": [picked]}

@@ -1,6 +1,6 @@
 """A scenario editor for JupyterLab: select links, pick an action, see the TOML, run, see the changes.
 
-:class:`ScenarioEditor` turns a selection (a street name or link ids) and an action into a
+:class:`ScenarioEditor` turns a selection (a street name, link ids, or clicks on its map) and an action into a
 :class:`~ldtkit.study.scenario.Scenario`, shows the TOML it stands for, runs it against the
 baseline (cached, warm-started) and shows the change maps of
 :class:`~ldtkit.viz.dashboard.ScenarioDashboard`. Every problem (an empty selection, an unknown
@@ -25,6 +25,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ldtkit.errors import LdtkitError
 from ldtkit.study.city import City, load_city
 from ldtkit.study.runner import DEFAULT_CACHE, ScenarioResult, run
@@ -32,6 +34,8 @@ from ldtkit.study.scenario import Scenario
 from ldtkit.study.select_link import parse_selection, selected_rows
 from ldtkit.viz.dashboard import ScenarioDashboard, focus_center, in_voila, views_from_results
 
+#: A click selects the nearest road within this distance (m).
+CLICK_MAX_M = 30.0
 #: The editor's actions: label -> (scenario action, the value it sets or None, whether it needs a direction).
 ACTIONS: dict[str, tuple[str, str | None, bool]] = {
     "close both ways": ("close", None, False),
@@ -103,9 +107,12 @@ class ScenarioEditor:
         self.toml_box = w.HTML()
         self.message_box = w.HTML()
         self.maps = w.VBox()
+        self._roads: Any = None  # the baseline's roads (no connectors) and their spatial index, built on first click
+        self.pick_map = self._pick_map()
         self.run_button.on_click(lambda _b: self._run_from_widgets())
         self.widget = w.VBox(
             [
+                self.pick_map,
                 self.selection_box,
                 w.HBox([self.action_box, self.value_box, self.direction_box]),
                 self.run_button,
@@ -132,6 +139,31 @@ class ScenarioEditor:
         self._select = {"ids": parsed} if isinstance(parsed, list) else {"street": parsed}
         self._say("")
         return len(rows)
+
+    def click(self, latlon: tuple[float, float]) -> int | None:
+        """Add the road nearest to a map click ``(lat, lon)`` to the selection (as link ids); returns its id.
+
+        ``None`` (and a message) when no road lies within :data:`CLICK_MAX_M`.
+        """
+        import pyproj
+        from shapely import STRtree
+        from shapely.geometry import Point
+
+        links = self.baseline.network.links
+        if self._roads is None:
+            roads = links[links["road_class"].to_numpy() != "connector"]
+            self._roads = (roads, STRtree(roads.geometry.to_numpy()))
+        roads, tree = self._roads
+        to_crs = pyproj.Transformer.from_crs(4326, links.crs, always_xy=True)
+        point = Point(*to_crs.transform(float(latlon[1]), float(latlon[0])))
+        hit = tree.query_nearest(point, max_distance=CLICK_MAX_M, return_distance=False)
+        if len(hit) == 0:
+            self._say(f"No road within {CLICK_MAX_M:.0f} m of the click; click on a road.")
+            return None
+        link_id = int(roads["link_id"].to_numpy()[int(hit[0])])
+        ids = list(self._select["ids"]) if self._select and "ids" in self._select else []
+        self.select([*ids, link_id] if link_id not in ids else ids)
+        return link_id
 
     def set_action(self, action: str, *, value: float | None = None, direction: str = "both") -> None:
         """Choose the action (one of :data:`ACTIONS`), its value (lanes, km/h, veh/h) and direction."""
@@ -199,6 +231,28 @@ class ScenarioEditor:
         return self.result
 
     # the widgets -------------------------------------------------------------------------
+    def _pick_map(self) -> Any:
+        """A map of the baseline's roads (one grey path); a click selects the nearest road."""
+        import ipyleaflet
+        import ipywidgets as w
+
+        from ldtkit.viz.maps import ColorScale, links_geojson
+
+        roads = self.baseline.network.links
+        roads = roads[roads["road_class"].to_numpy() != "connector"].assign(one=1.0)
+        grey = ColorScale(0.0, 1.0, cmap="Greys")
+        data = links_geojson(roads, "one", grey, merge_below=np.inf, merged_style={"color": "#555555", "weight": 1})
+        lat, lon = focus_center(self.city)
+        m = ipyleaflet.Map(center=[lat, lon], zoom=14, layers=(), scroll_wheel_zoom=True, layout=w.Layout(height="360px"))
+        m.add(ipyleaflet.GeoJSON(data=data, name="roads"))
+
+        def on_interaction(**event: Any) -> None:
+            if event.get("type") == "click":
+                self.click(tuple(event["coordinates"]))
+
+        m.on_interaction(on_interaction)
+        return m
+
     def _run_from_widgets(self) -> None:
         try:
             if self.select(self.selection_box.value) == 0:
