@@ -3,7 +3,7 @@
 Starts Voila with the repository's locked-down settings (``ldtkit.viz.dashboard.voila_command``:
 ``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
 ``notebooks/bridge_closure.ipynb``, waits for the split map's vector paths and the indicator
-table, records the time to first map render, takes a screenshot into ``docs/img/``, and
+table, records the time to first map render, takes a screenshot into ``out/screenshots/``, and
 checks that no code or traceback is visible and that URL parameters outside the whitelist
 change nothing that runs. The server is stopped by its PID (and its kernels by theirs).
 
@@ -29,7 +29,9 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(os.environ.get("LDTKIT_DASHBOARD_NOTEBOOK", ROOT / "notebooks" / "bridge_closure.ipynb"))
-IMG = ROOT / "docs" / "img"
+# Screenshots go under out/ (untracked), so a test run leaves the checkout as it was; copy one
+# into docs/img/ by hand to refresh the picture in the docs.
+IMG = ROOT / "out" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
