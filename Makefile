@@ -51,7 +51,7 @@ lint: style
 
 # pytest also runs the doctests of every ldtkit module (testpaths and --doctest-modules in pyproject.toml).
 test: tracked-before setup-test lint browser reports
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
 	@git rev-parse --git-dir >/dev/null 2>&1 || exit 0; \
 	  git status --porcelain --untracked-files=no | diff -u $(OUT)/tracked-before.txt - \
 	  || { echo "make test changed tracked files (above)"; exit 1; }
