@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: report reports test setup setup-test browser style lint bench clean
+.PHONY: report reports test tracked-before setup setup-test browser style lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,8 +50,15 @@ lint: style
 	$(BIN)/mypy
 
 # pytest also runs the doctests of every ldtkit module (testpaths and --doctest-modules in pyproject.toml).
-test: setup-test lint browser reports
+test: tracked-before setup-test lint browser reports
 	$(BIN)/python -m pytest -q -p no:cacheprovider
+	@git rev-parse --git-dir >/dev/null 2>&1 || exit 0; \
+	  git status --porcelain --untracked-files=no | diff -u $(OUT)/tracked-before.txt - \
+	  || { echo "make test changed tracked files (above)"; exit 1; }
+
+# What git says of the tracked files before the tests, so that `make test` can check it left them as they were.
+tracked-before:
+	@mkdir -p $(OUT); git status --porcelain --untracked-files=no > $(OUT)/tracked-before.txt 2>/dev/null || true
 
 bench: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'

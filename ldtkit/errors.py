@@ -81,6 +81,29 @@ class DisconnectedDemandError(LdtkitError):
         super().__init__(message)
 
 
+class OutputWriteError(LdtkitError, OSError):
+    """An output could not be written (disk full, read-only folder); no partial file is left.
+
+    Keeps the ``errno`` and ``strerror`` of the operating system's error.
+
+    Examples
+    --------
+    >>> import errno
+    >>> exc = OutputWriteError.from_os_error("out/links.gpkg", OSError(errno.ENOSPC, "No space left on device"))
+    >>> str(exc), exc.errno == errno.ENOSPC
+    ('cannot write out/links.gpkg: No space left on device; nothing was written there', True)
+    """
+
+    @classmethod
+    def from_os_error(cls, path: str | Path, exc: OSError) -> OutputWriteError:
+        out = cls(f"cannot write {path}: {exc.strerror or exc}; nothing was written there")
+        out.errno, out.strerror, out.filename = exc.errno, exc.strerror, str(path)
+        return out
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def require_file(path: str | Path, *, what: str = "input file") -> Path:
     """Return ``Path(path)`` or raise :class:`InputFileNotFoundError` naming it.
 

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ldtkit.errors import UnreadableFormatError, require_file
+from ldtkit.errors import LdtkitError, OutputWriteError, UnreadableFormatError, require_file
 
 if TYPE_CHECKING:  # pandas/geopandas load lazily: `ldtkit assign` writes CSV without them
     import geopandas as gpd
@@ -25,6 +25,10 @@ if TYPE_CHECKING:  # pandas/geopandas load lazily: `ldtkit assign` writes CSV wi
 @contextlib.contextmanager
 def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success rename it onto ``path``.
+
+    An operating-system error while writing or renaming (a full disk, a read-only folder)
+    removes the temporary file and raises :class:`~ldtkit.errors.OutputWriteError` naming
+    ``path``: the old ``path``, if any, is left as it was, never a partial file.
 
     Examples
     --------
@@ -42,8 +46,13 @@ def atomic_path(path: str | Path, *, suffix: str | None = None) -> Iterator[Path
     os.unlink(tmp)  # some writers (GDAL) refuse to overwrite an existing empty file
     tmp_path = Path(tmp)
     try:
-        yield tmp_path
-        os.replace(tmp_path, path)
+        try:
+            yield tmp_path
+            os.replace(tmp_path, path)
+        except LdtkitError:  # already clear (e.g. a missing input file read while writing)
+            raise
+        except OSError as exc:
+            raise OutputWriteError.from_os_error(path, exc) from exc
     finally:
         if tmp_path.exists():
             if tmp_path.is_dir():

@@ -3,6 +3,7 @@ Ctrl-C and concurrent runs, and ``ldtkit cache``."""
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import json
 import os
@@ -22,6 +23,10 @@ from ldtkit.study.cache import CacheWriteError, ResultCache, cache_max_mb
 from ldtkit.study.result_store import FORMAT
 
 ROOT = Path(__file__).resolve().parents[1]
+#: The models of the 300 MB cache test: traffic (its warm start was the largest entry) and air
+#: (its transfer matrix made the inputs entry large); noise maps, the costliest to compute, add
+#: about 9 MB per result (docs/cache.md gives the all-model sizes).
+CACHE_TEST_MODELS = ("traffic", "air")
 LDTKIT = [sys.executable, "-c", "import sys; from ldtkit.cli import main; sys.exit(main())"]
 
 
@@ -76,12 +81,12 @@ def test_an_entry_of_another_format_is_recomputed_with_a_note(tmp_path):
 def test_a_full_disk_gives_a_clear_error_and_no_partial_entry(tmp_path, monkeypatch):
     import ldtkit.study.result_store as store
 
-    def disk_full(fh, **arrays):
+    def disk_full(fh, arrays):
         fh.write(b"PK\x03\x04 half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     cache = ResultCache(tmp_path)
-    monkeypatch.setattr(store.np, "savez", disk_full)
+    monkeypatch.setattr(store, "save_arrays", disk_full)
     with pytest.raises(CacheWriteError, match=r"cannot write cache entry .*k: No space left on device; free some space"):
         cache.put("k", _entry_value())
     assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
@@ -90,12 +95,13 @@ def test_a_full_disk_gives_a_clear_error_and_no_partial_entry(tmp_path, monkeypa
 
 def test_least_recently_used_entries_are_evicted_beyond_the_limit(tmp_path):
     cache = ResultCache(tmp_path, max_mb=2.5)  # room for two 1 MB entries
+    rng = np.random.default_rng(0)
     for key in ("a", "b"):
-        cache.put(key, {"x": np.zeros(125_000)})  # 1 MB each
+        cache.put(key, {"x": rng.integers(0, 256, 1_000_000, dtype=np.uint8)})  # 1 MB each: random, not compressible
         time.sleep(0.02)
     cache.get("a")  # "a" used after "b"
     time.sleep(0.02)
-    cache.put("c", {"x": np.zeros(125_000)})
+    cache.put("c", {"x": rng.integers(0, 256, 1_000_000, dtype=np.uint8)})
     assert {e.key for e in cache.entries()} == {"a", "c"}
     assert cache.size_bytes() <= 2.5e6
     (tmp_path / "old.pkl").write_bytes(b"\x80\x05old")  # older ldtkit's pickles are pruned first
@@ -137,7 +143,8 @@ def test_a_second_process_waits_for_the_lock_and_says_so(tmp_path):
 
 def test_cache_command_info_prune_clear(tmp_path, capsys):
     cache = ResultCache(tmp_path)
-    cache.put("a" * 32, {"x": np.zeros(250_000)}, kind="result", label="ghent/baseline")
+    random_2mb = np.random.default_rng(0).integers(0, 256, 2_000_000, dtype=np.uint8)  # compression cannot shrink it
+    cache.put("a" * 32, {"x": random_2mb}, kind="result", label="ghent/baseline")
     cache.put("b" * 32, {"x": np.zeros(10)}, kind="inputs", label="ghent")
     assert main(["cache", "info", "--cache", str(tmp_path)]) == 0
     out = capsys.readouterr().out
@@ -221,3 +228,75 @@ def test_two_concurrent_runs_on_one_cache_compute_once(tmp_path):
     assert computed_s + waiting_s < 1.3 * computed_s
     for got, want in zip(_outputs(tmp_path / "a", "ghent"), _outputs(tmp_path / "b", "ghent")):
         pd.testing.assert_frame_equal(got, want, check_exact=True)
+
+
+def _ghent_five() -> list:
+    """The three shipped bridge closures and two lighter measures on the same bridge."""
+    from ldtkit.study.scenario import Scenario, load_scenarios
+
+    shipped = load_scenarios(ROOT / "data" / "ghent" / "scenarios")
+    variants = [
+        Scenario.from_dict({"name": "bridge-no-lorries", "measures": [{"action": "bar_heavy", "street": "Rooigemlaan", "bridge": True}]}),
+        Scenario.from_dict(
+            {
+                "name": "bridge-half-capacity",
+                "measures": [{"action": "set", "street": "Rooigemlaan", "bridge": True, "capacity_factor": 0.5}],
+            }
+        ),
+    ]
+    return [*shipped, *variants]
+
+
+def _assert_same_results(got, want, *, exact: bool = True) -> None:
+    """Every period's link traffic and assignment, and the noise and air maps, equal to the last
+    bit (``exact=False``: to 1e-12 relative, as the threaded sums of a recomputation allow)."""
+
+    def same(a, b, err_msg=""):
+        if exact:
+            np.testing.assert_array_equal(a, b, err_msg=err_msg)
+        else:
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-9, err_msg=err_msg)
+
+    assert list(got) == list(want)
+    for name in want:
+        g, w = got[name], want[name]
+        for period, t in w.traffic.items():
+            for col in ("light_vph", "heavy_vph", "speed_kmh"):
+                same(getattr(g.traffic[period], col), getattr(t, col), err_msg=f"{name} {period} {col}")
+            same(g.period_assignments[period].flow_pcu, w.period_assignments[period].flow_pcu, err_msg=name)
+            same(g.period_assignments[period].gap_history, w.period_assignments[period].gap_history)
+        for kind in ("noise", "air"):
+            gm, wm = getattr(g, kind), getattr(w, kind)
+            assert (gm is None) == (wm is None), f"{name}: {kind}"
+            if wm is not None:
+                for f in dataclasses.fields(wm):
+                    if isinstance(getattr(wm, f.name), np.ndarray) and getattr(wm, f.name).dtype != object:
+                        same(getattr(gm, f.name), getattr(wm, f.name), err_msg=f"{name} {kind}.{f.name}")
+
+
+def test_five_ghent_scenarios_stay_under_a_300_mb_cache_and_every_result_is_correct(tmp_path):
+    """With ``cache_max_mb=300`` a Ghent baseline and five scenarios leave every entry in the
+    cache (nothing evicted, nothing recomputed) within 300 MB; a rerun reads results equal to
+    the computed ones, and a scenario recomputed from the stored warm start equals the one
+    warm-started in memory."""
+    from ldtkit.study.runner import run
+
+    scenarios = _ghent_five()
+    opts = dict(cache_dir=tmp_path, cache_max_mb=300, models=CACHE_TEST_MODELS, progress=False)
+    first = run("ghent", scenarios, **opts)
+    entries = ResultCache(tmp_path).entries()
+    sizes = {e.label if e.kind == "result" else e.kind: round(e.size_bytes / 1e6, 1) for e in entries}
+    print(f"cache entries (MB): {sizes}; total {sum(e.size_bytes for e in entries) / 1e6:.1f} MB")
+    assert sum(e.size_bytes for e in entries) <= 300e6
+    assert sorted(e.kind for e in entries) == ["inputs", *["result"] * 6, "warm-start"], "nothing evicted"
+    assert max(e.size_bytes for e in entries) < 60e6, f"no entry dominates the cache: {sizes}"
+
+    again = run("ghent", scenarios, **opts)  # served from the cache
+    _assert_same_results(again, first)
+    assert {r.key for r in again.values()} == {r.key for r in first.values()}
+
+    # one scenario recomputed from the stored baseline warm start: the same equilibrium
+    ResultCache(tmp_path)._discard(first["bridge-closed-both"].key)
+    recomputed = run("ghent", scenarios[:1], **opts)
+    _assert_same_results(recomputed, {n: first[n] for n in ("baseline", "bridge-closed-both")}, exact=False)
+    assert ResultCache(tmp_path).size_bytes() <= 300e6

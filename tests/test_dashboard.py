@@ -203,6 +203,21 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     assert len(dash._links_right.data["features"]) == 1 and merged_parts(dash._links_right) == [6]  # grey streets
     split = [c for c in dash.cmap.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
     assert len(split) == 1 and dash._links_right in split[0].right_layer and dash._grid_left in split[0].left_layer
+    # change in Lden and NO2: scenario − baseline on one symmetric scale across scenarios, the baseline on the left
+    left_lden = dash._grid_left.url
+    assert (dash.scales["dlden"].vmin, dash.scales["dlden"].vmax) == (-3.0, 3.0)  # closed_both is 3 dB quieter
+    assert (dash.scales["dno2"].vmin, dash.scales["dno2"].vmax) == (-3.0, 3.0)
+    dash.layer_switch.value = "dlden"
+    assert dash._grid_left.url == left_lden and dash._grid_right.visible and dash._grid_right.url != left_lden
+    assert "Change in Lden (dB)" in dash.legend.widget.value and "Baseline: Noise Lden (dB)" in dash.legend_left.widget.value
+    inbound = dash._grid_right.url
+    dash.dropdown.value = "closed_both"
+    assert dash._grid_right.url != inbound  # −3 dB against −1 dB, same scale
+    dash.layer_switch.value = "dno2"
+    assert "Change in NO₂ (µg/m³)" in dash.legend.widget.value and "Baseline: NO₂" in dash.legend_left.widget.value
+    assert [o[1] for o in dash.layer_switch.options] == ["flow", "diff", "lden", "no2", "dlden", "dno2"]
+    dash.layer_switch.value = "lden"
+    dash.dropdown.value = "closed_inbound"
     # a scenario without noise hides the right grid
     dash.views["closed_inbound"].noise = None
     dash._image_cache.clear()
@@ -361,6 +376,71 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         use_case.run_use_case("ghent", scenarios, default="c")
     with pytest.raises(InvalidValueError, match="no scenarios"):
         use_case.run_use_case("ghent", [])
+
+
+def test_run_use_case_in_voila_writes_its_stage_for_the_waiting_page(monkeypatch, tmp_path):
+    from ldtkit.study.scenario import Scenario
+    from ldtkit.viz import use_case
+    from ldtkit.viz.dashboard.progress import PROGRESS_FILE
+
+    status = tmp_path / PROGRESS_FILE
+    seen = []
+
+    def stage_now(*_args, **_kw):
+        seen.append(json.loads(status.read_text()) if status.exists() else None)
+        return {"baseline": 0}
+
+    scenarios = [Scenario.from_dict({"name": n, "measures": []}) for n in ("a", "b")]
+    city = NS(name="ghent", section=lambda key: {}, config=NS(compare=NS(watch={})))
+    monkeypatch.chdir(tmp_path)  # Voila runs the kernel in the notebook's folder
+    monkeypatch.setattr(use_case, "in_voila", lambda: True)
+    monkeypatch.setattr(use_case, "load_city", lambda name: city)
+    monkeypatch.setattr(use_case, "run", stage_now)
+    monkeypatch.setattr(use_case, "study_table", lambda results, watch: pd.DataFrame())
+    monkeypatch.setattr(use_case, "with_convergence_notes", lambda table, results: stage_now() and table)
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: stage_now() and {})
+    use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, title="Bridge", models=["traffic"], cache_dir=None)
+    # while the models run, the page reads what runs and for which scenarios
+    assert (
+        seen[0]["text"] == "Bridge: Running the traffic models, or reading them from the results cache (baseline and 2 scenarios: a, Bee)"
+    )
+    assert [s["stage"] for s in seen[1:]] == ["Computing the indicators", "Preparing the maps"]
+    assert json.loads(status.read_text())["stage"] == "Drawing the dashboard"
+    assert [p.name for p in status.parent.iterdir()] == ["status.json"]  # written atomically, no leftovers
+    # outside Voila nothing is written
+    status.unlink()
+    monkeypatch.setattr(use_case, "in_voila", lambda: False)
+    seen.clear()
+    use_case.run_use_case("ghent", scenarios, models=["traffic"], cache_dir=None)
+    assert seen == [None, None, None] and not status.exists()
+
+
+def test_static_report_page_loads_nothing_from_the_internet():
+    """The report's HTML chrome (styles, scripts, MathJax) is inlined: no http(s) asset, so it works offline."""
+    import re
+
+    import nbformat
+
+    from ldtkit.viz.report import notebook_to_html
+
+    nb = nbformat.v4.new_notebook()
+    table = '<table class="ldtkit-indicators"><tr><td>1</td></tr></table>'
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"text/html": table, "text/plain": "table"}),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "figure"}),
+        nbformat.v4.new_output("display_data", data={"text/latex": "$L_{den}$", "text/plain": "Lden"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Corridor\n\nNoise $L_{den} \\geq 55$ dB."), cell]
+    html = notebook_to_html(nb, title="Corridor")
+    assert "ldtkit-indicators" in html and "data:image/png;base64,iVBORw0KGgo=" in html
+    assets = re.findall(
+        r"""<(?:script|img|iframe|source|link|embed)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?://[^"'\s>]+)"""
+        r"""|url\(\s*["']?(https?://[^"')\s]+)|@import\s+["'](https?://[^"']+)""",
+        html,
+        re.IGNORECASE,
+    )
+    assert assets == []
 
 
 # ----------------------------------------------------------------------------- where and what

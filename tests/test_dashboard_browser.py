@@ -3,7 +3,7 @@
 Starts Voila with the repository's locked-down settings (``ldtkit.viz.dashboard.voila_command``:
 ``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
 ``notebooks/bridge_closure.ipynb``, waits for the split map's vector paths and the indicator
-table, records the time to first map render, takes a screenshot into ``docs/img/``, and
+table, records the time to first map render, takes a screenshot into ``out/screenshots/``, and
 checks that no code or traceback is visible and that URL parameters outside the whitelist
 change nothing that runs. The server is stopped by its PID (and its kernels by theirs).
 
@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import time
@@ -28,7 +29,9 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(os.environ.get("LDTKIT_DASHBOARD_NOTEBOOK", ROOT / "notebooks" / "bridge_closure.ipynb"))
-IMG = ROOT / "docs" / "img"
+# Screenshots go under out/ (untracked), so a test run leaves the checkout as it was; copy one
+# into docs/img/ by hand to refresh the picture in the docs.
+IMG = ROOT / "out" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -60,6 +63,35 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - environment guard
     pytest.skip(f"{CHROMIUM} not installed (apt-get install -y chromium)", allow_module_level=True)
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 psutil = pytest.importorskip("psutil")
+
+
+def _start_voila(notebook: Path, port: int, log: Path, **env_extra: str) -> subprocess.Popen:
+    """Voila with the repository's settings on 127.0.0.1:``port``, this checkout's ldtkit in the kernels."""
+    from ldtkit.viz.dashboard import voila_command
+
+    argv, env = voila_command(notebook, port=port)
+    env = {**env, "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p), **env_extra}
+    with open(log, "w") as fh:
+        return subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
+
+
+def _stop(proc: subprocess.Popen, children: list[int]) -> None:
+    """Stop the server by its PID, then the kernels it started by theirs."""
+    try:
+        children = children + [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        pass
+    os.kill(proc.pid, 15)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, 9)
+        proc.wait(timeout=5)
+    for cpid in set(children):
+        try:
+            os.kill(cpid, 9)
+        except ProcessLookupError:
+            pass
 
 
 def _free_port() -> int:
@@ -111,37 +143,18 @@ def _wait_ready(server: dict, *, timeout_s: float = 150.0) -> None:
 
 @pytest.fixture(scope="module")
 def voila(warm_cache, tmp_path_factory):
-    from ldtkit.viz.dashboard import voila_command
-
     port = _free_port()
     url = f"http://127.0.0.1:{port}/"
-    argv, env = voila_command(NOTEBOOK, port=port)
     log = tmp_path_factory.mktemp("voila") / "voila.log"
-    with open(log, "w") as fh:
-        proc = subprocess.Popen(argv, env=env, stdout=fh, stderr=subprocess.STDOUT, cwd=str(ROOT))
-    pid = proc.pid
+    proc = _start_voila(NOTEBOOK, port, log)
     children: list[int] = []
     server = {"url": url, "port": port, "proc": proc, "log": log}
     try:
         _wait_ready(server)
-        children = [c.pid for c in psutil.Process(pid).children(recursive=True)]
+        children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
         yield server
     finally:
-        try:
-            children += [c.pid for c in psutil.Process(pid).children(recursive=True)]
-        except psutil.NoSuchProcess:
-            pass
-        os.kill(pid, 15)  # stop the server by its PID
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.kill(pid, 9)
-            proc.wait(timeout=5)
-        for cpid in set(children):  # kernels the server started, by their PIDs
-            try:
-                os.kill(cpid, 9)
-            except ProcessLookupError:
-                pass
+        _stop(proc, children)
 
 
 @pytest.fixture(scope="module")
@@ -154,8 +167,18 @@ def browser():
             b.close()
 
 
-def _open(browser, url: str):
+# an asset the page would load from elsewhere (links to web pages, e.g. an attribution, are not assets)
+EXTERNAL_ASSET = re.compile(
+    r"""<(?:script|img|iframe|source|link|embed)\b[^>]*?\b(?:src|href)\s*=\s*["']?(https?://[^"'\s>]+)"""
+    r"""|url\(\s*["']?(https?://[^"')\s]+)|@import\s+["'](https?://[^"']+)""",
+    re.IGNORECASE,
+)
+
+
+def _open(browser, url: str, *, requests: list[str] | None = None):
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
+    if requests is not None:
+        page.on("request", lambda r: requests.append(r.url))
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=120_000)
     page.wait_for_selector(".leaflet-pane path", state="attached", timeout=120_000)
@@ -185,9 +208,16 @@ def _shown_scenario(page) -> str:
 
 
 def test_dashboard_renders_map_and_table_fast(voila, browser):
-    page, timings = _open(browser, voila["url"])
+    requests: list[str] = []
+    page, timings = _open(browser, voila["url"], requests=requests)
     first_map_s = timings["first_map_render_s"]
     try:
+        # every asset comes from the server itself (FontAwesome included): no CDN, works offline
+        origin = voila["url"].rstrip("/")
+        in_page = [u for found in EXTERNAL_ASSET.findall(page.content()) for u in found if u]
+        assert in_page and [u for u in in_page if not u.startswith(origin + "/")] == []
+        assert [u for u in requests if not (u.startswith(origin) or u.startswith("data:") or u.startswith("blob:"))] == []
+        assert any("/static/fontawesome/css/font-awesome.min.css" in u for u in requests)
         # Ghent's streets on both halves (colour classes, each one SVG path)
         assert page.locator(".leaflet-left-pane path").count() >= 5 and page.locator(".leaflet-right-pane path").count() >= 5
         assert page.locator(".leaflet-sbs-divider").count() == 1  # the split control
@@ -261,3 +291,80 @@ def test_query_outside_whitelist_changes_nothing(voila, browser, tmp_path):
         assert "Rooigemlaan closed northbound" in page.inner_text("table.ldtkit-indicators")
     finally:
         page.close()
+
+
+def _kernel_pid(server: dict, kernel_id: str) -> int:
+    """PID of the server's kernel ``kernel_id`` (its connection file is named after it)."""
+    for k in psutil.Process(server["proc"].pid).children(recursive=True):
+        try:
+            if any(f"kernel-{kernel_id}.json" in part for part in k.cmdline()):
+                return k.pid
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    raise LookupError(f"no kernel {kernel_id} under the voila server")
+
+
+def test_killed_kernel_shows_a_banner_with_a_reload_button(voila, browser, tmp_path):
+    _wait_ready(voila)
+    page, _ = _open(browser, voila["url"])
+    try:
+        kernel_id = page.evaluate("JSON.parse(document.getElementById('jupyter-config-data').textContent).kernelId")
+        assert page.locator("#ldtkit-kernel-lost").count() == 0
+        os.kill(_kernel_pid(voila, kernel_id), 9)
+        t0 = time.perf_counter()
+        page.wait_for_selector("#ldtkit-kernel-lost", timeout=30_000)
+        print(f"banner {time.perf_counter() - t0:.2f} s after the kernel was killed (load {os.getloadavg()[0]:.2f})")
+        banner = page.locator("#ldtkit-kernel-lost")
+        assert banner.get_attribute("role") == "alert" and banner.is_visible()
+        assert "The computation behind this page stopped" in banner.inner_text()
+        page.screenshot(path=str(tmp_path / "dashboard_kernel_stopped.png"))
+        # the button reloads the page, which gets a new kernel and draws the map again
+        _wait_ready(voila)
+        page.locator("#ldtkit-kernel-lost button", has_text="Reload the page").click()
+        page.wait_for_selector(".leaflet-pane path", state="attached", timeout=120_000)
+        assert page.locator("#ldtkit-kernel-lost").count() == 0
+    finally:
+        page.close()
+
+
+PROGRESS_LIMIT_S = 5.0
+
+
+def test_empty_cache_shows_the_stage_while_the_models_run(browser, tmp_path):
+    """A page asked for while nothing is cached shows what runs, not a bare spinner."""
+    folder = tmp_path / "nb"
+    folder.mkdir()
+    notebook = folder / NOTEBOOK.name
+    notebook.write_bytes(NOTEBOOK.read_bytes())
+    port = _free_port()
+    proc = _start_voila(notebook, port, tmp_path / "voila.log", LDTKIT_CACHE=str(tmp_path / "empty-cache"))
+    page = None
+    try:
+        t_server = time.monotonic()
+        while True:  # the server listens (its kernel starts in the background)
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert proc.poll() is None and time.monotonic() - t_server < 60, f"voila did not start: {tmp_path / 'voila.log'}"
+            time.sleep(0.2)
+        page = browser.new_page()
+        t0 = time.perf_counter()
+        page.goto(f"http://127.0.0.1:{port}/", wait_until="commit", timeout=60_000)
+        page.wait_for_function("(document.getElementById('ldtkit-progress') || {}).textContent", timeout=30_000)
+        first_s = time.perf_counter() - t0
+        # then the kernel's own stage: what it runs, for which scenarios
+        page.wait_for_function(
+            "(document.getElementById('ldtkit-progress') || {textContent: ''}).textContent.includes('baseline and 3 scenarios')",
+            timeout=120_000,
+        )
+        stage_s = time.perf_counter() - t0
+        text = page.inner_text("#ldtkit-progress")
+        page.screenshot(path=str(tmp_path / "dashboard_waiting.png"))
+        print(f"progress text after {first_s:.2f} s, the kernel's stage after {stage_s:.2f} s (load {os.getloadavg()[0]:.2f}): {text}")
+        assert "Running the traffic, noise, air models" in text and "Rooigemlaan closed both ways" in text
+        assert page.locator("#loading").is_visible()  # still computing: the spinner with the text
+        assert first_s <= PROGRESS_LIMIT_S, f"progress text took {first_s:.2f} s"
+    finally:
+        if page is not None:
+            page.close()
+        _stop(proc, [])

@@ -179,3 +179,34 @@ def test_workers_take_the_cache_lock_and_store_their_scenarios(tmp_path):
         )  # served from the entry: nothing to compute from
         np.testing.assert_array_equal(hit.traffic["day"].total_vph, first[s.name].traffic["day"].total_vph)
         np.testing.assert_array_equal(again[s.name].traffic["day"].total_vph, first[s.name].traffic["day"].total_vph)
+
+
+def test_a_worker_waits_for_the_lock_another_process_holds(tmp_path):
+    """The ensemble's scenario task follows the protocol of a local run: while another process
+    holds the entry's lock (here a child process), the worker says so and waits, then serves
+    what that process stored instead of computing it."""
+    import ldtkit.study.runner as runner
+    from ldtkit.study.cache import ResultCache
+
+    key = "f" * 32
+    holder = (
+        "import sys, time; from ldtkit.study.cache import ResultCache\n"
+        f"c = ResultCache({str(tmp_path)!r})\n"
+        f"with c.lock([{key!r}]):\n"
+        "    print('locked', flush=True)\n"
+        "    time.sleep(2.0)\n"
+        f"    c.put({key!r}, {{'flow_vph': 42.0}})\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    scenario = Scenario.from_dict({"name": "s", "measures": [{"action": "close", "ids": [1]}]})
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        t0 = time.perf_counter()
+        fut = client.submit(
+            runner.run_scenario_cached, None, scenario, options=None, warm_start=None, cache_dir=str(tmp_path), key_=key, pure=False
+        )  # inputs None: computing would fail, only serving the stored entry succeeds
+        assert fut.result(timeout=120) == {"flow_vph": 42.0}
+        waited = time.perf_counter() - t0
+    assert proc.wait(timeout=60) == 0
+    assert waited >= 1.0, "the worker waited for the lock"
+    assert ResultCache(tmp_path).get(key) == {"flow_vph": 42.0}

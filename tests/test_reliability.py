@@ -21,7 +21,7 @@ from conftest import SHARED
 from shapely.geometry import LineString, Point
 
 from ldtkit.cli import main
-from ldtkit.errors import InvalidValueError, SelectorError
+from ldtkit.errors import DisconnectedDemandError, InvalidValueError, SelectorError
 from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
 from ldtkit.study.config import parse_city_config
 from ldtkit.study.config.params import check_demand_scale, check_models
@@ -422,6 +422,23 @@ def test_run_warns_about_unconverged_periods(tmp_path, capsys, monkeypatch):
     assert (tmp_path / "out" / "athens" / "indicators.csv").exists()
 
 
+@pytest.mark.filterwarnings("ignore:.*have no path:UserWarning")
+def test_a_result_read_from_the_cache_still_says_it_did_not_converge(tmp_path):
+    """The warning lives in the result itself: computed, then served from the cache, the same
+    periods are named, and the indicator table of the cached results carries them as notes."""
+    from ldtkit.study.compare import indicators_table
+    from ldtkit.study.runner import run
+
+    opts = dict(models=("traffic",), gap=1e-12, max_iter=2, cache_dir=tmp_path, progress=False)
+    fresh = run("athens", [], **opts)
+    cached = run("athens", [], **opts)
+    assert [str(w) for w in cached["baseline"].convergence_warnings] == [str(w) for w in fresh["baseline"].convergence_warnings]
+    assert "day" in [w.period for w in cached["baseline"].convergence_warnings]  # the congested period
+    assert all(w.iterations == 2 and w.gap > 1e-12 for w in cached["baseline"].convergence_warnings)
+    notes = with_convergence_notes(indicators_table(cached), cached).attrs["notes"]
+    assert notes == [str(w) for w in cached["baseline"].convergence_warnings]
+
+
 def test_indicator_table_shows_the_notes():
     from ldtkit.viz.dashboard.indicator_table import indicator_table_html
 
@@ -571,6 +588,7 @@ EDGE_CASES = {
     ),
     "missing notebook": (lambda t: ["report", str(t / "nb.ipynb"), "--out", str(t)], ["report notebook", "nb.ipynb"]),
     "missing TNTP folder": (lambda t: ["assign", "--tntp", str(t / "tntp"), "--out", str(t / "f.csv")], ["TNTP", "tntp"]),
+    "cache limit not finite": (lambda t: ["run", "ghent", "--out", str(t), "--cache-max-mb", "inf"], ["--cache-max-mb = inf", "megabytes"]),
 }
 
 
@@ -598,3 +616,92 @@ def test_the_reliability_table_names_tests_that_exist():
                 assert case in EDGE_CASES, row
             else:
                 assert re.search(rf"^def {name}\(", path.read_text(encoding="utf-8"), flags=re.M), f"{file}::{name}"
+
+
+def test_cache_limit_option_is_checked_and_passed_to_the_run(tmp_path, capsys, monkeypatch):
+    code, err = cli(capsys, "run", "ghent", "--out", str(tmp_path), "--cache-max-mb", "0")
+    assert_clear_failure(code, err, "--cache-max-mb", "expected a number > 0, got '0'", exit_code=2)
+    monkeypatch.setenv("LDTKIT_CACHE_MAX_MB", "lots")
+    code, err = cli(capsys, "run", "ghent", "--out", str(tmp_path))
+    assert_clear_failure(code, err, "LDTKIT_CACHE_MAX_MB = 'lots'")
+    monkeypatch.delenv("LDTKIT_CACHE_MAX_MB")
+    seen = {}
+
+    def fake_run(city, scenarios, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt  # stop here: only the options matter
+
+    monkeypatch.setattr("ldtkit.study.runner.run", fake_run)
+    assert main(["run", "ghent", "--out", str(tmp_path), "--cache-max-mb", "300"]) == 130
+    assert seen["cache_max_mb"] == 300.0
+
+
+@pytest.mark.filterwarnings("error:.*have no path:UserWarning")  # the CLI words it: no raw Python warning
+def test_run_drop_mode_lists_the_largest_dropped_pairs_and_names_strict(tmp_path, capsys, monkeypatch):
+    """Athens with a street closed in a scenario whose demand zone it cuts off: by default the rest
+    is assigned and a warning lists the largest dropped pairs (never zero trips) and ``--strict``."""
+    from dataclasses import replace
+
+    import ldtkit.study.runner as runner
+
+    pairs = pd.DataFrame({"origin": [1, 2, 3], "destination": [9, 9, 8], "class": ["light"] * 3, "trips": [0.01, 12.5, 3.0]})
+    real = runner.run
+
+    def run_with_drops(*args, **kwargs):
+        results = real(*args, **kwargs)
+        a = results["baseline"].period_assignments["day"]
+        results["baseline"].period_assignments["day"] = replace(a, unassigned=pairs)
+        return results
+
+    monkeypatch.setattr("ldtkit.study.runner.run", run_with_drops)
+    monkeypatch.chdir(tmp_path)
+    scenario = str(ROOT / "data" / "athens" / "scenarios" / "01_great_walk.toml")
+    assert main(["run", "athens", "--models", "traffic", "--no-cache", "--scenario", scenario, "--out", "out"]) == 0
+    out, err = capsys.readouterr()
+    assert "baseline, day: 3 OD pairs without a path, 15.5 trips/h dropped" in out
+    warned = [line for line in err.splitlines() if line.startswith("ldtkit: warning: baseline, day:")]
+    assert len(warned) == 1 and "Traceback" not in err
+    assert "the largest: 2->9 (light, 12.5 trips), 3->8 (light, 3 trips), 1->9 (light, 0.01 trips)" in warned[0]
+    assert "0.0 trips" not in err and "--strict" in warned[0]
+
+
+def test_the_model_warning_lists_the_largest_pairs_first():
+    """The Python warning of a dropped pair (no CLI): largest first, three significant digits."""
+    from ldtkit.model.assignment import SolverOptions, build_problem, solve
+
+    pb = build_problem(
+        node_ids=np.array([1, 2, 3]), from_node=np.array([1, 2, 1]), to_node=np.array([2, 1, 3]),
+        free_flow_time_min=np.ones(3), capacity_vph=np.full(3, 1000.0), b=np.full(3, 0.15), power=np.full(3, 4.0),
+        fixed_cost_min=np.zeros(3), allowed=np.ones((1, 3), bool), no_through_nodes=[], zone_ids=np.array([1, 2, 3]),
+        trips={"light": np.array([[0.0, 10.0, 0.01], [0.0, 0.0, 0.0], [0.02, 5.0, 0.0]])}, pcu={"light": 1.0},
+    )  # fmt: skip
+    largest = r"2 OD pairs with demand \(5.02 trips\) have no path; the largest: 3->2 \(light, 5 trips\), 3->1 \(light, 0.02 trips\);"
+    with pytest.raises(DisconnectedDemandError, match=largest):
+        solve(pb, SolverOptions(gap=1e-6))
+    with pytest.warns(UserWarning, match=largest):
+        solve(pb, SolverOptions(gap=1e-6, on_disconnected="drop"))
+
+
+def test_disk_full_while_writing_an_output_names_it_and_leaves_the_old_file(tmp_path, capsys, monkeypatch):
+    """A GeoPackage writer that fills the disk half-way: exit 1, one line naming the file, the
+    previous output untouched and no temporary file left beside it."""
+    import errno
+
+    import ldtkit.io
+
+    def disk_full(gdf, path, layer):
+        Path(path).write_bytes(b"GPKG half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ldtkit.io, "_to_gpkg", disk_full)
+    folder = tmp_path / "out" / "athens"
+    folder.mkdir(parents=True)
+    (folder / "links.gpkg").write_bytes(b"previous run")
+    scenario = str(ROOT / "data" / "athens" / "scenarios" / "01_great_walk.toml")
+    argv = ["run", "athens", "--models", "traffic", "--no-cache", "--scenario", scenario, "--out", str(tmp_path / "out")]
+    code, err = cli(capsys, *argv)
+    assert code == 1 and "Traceback" not in err  # above it: the progress bars of the run
+    last = err.strip().splitlines()[-1]
+    assert last == f"ldtkit: error: cannot write {folder / 'links.gpkg'}: No space left on device; nothing was written there"
+    assert (folder / "links.gpkg").read_bytes() == b"previous run"
+    assert sorted(p.name for p in folder.iterdir()) == ["links.gpkg"], "no partial or temporary file"

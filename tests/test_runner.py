@@ -162,11 +162,11 @@ def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
 
     cache = ResultCache(tmp_path)
 
-    def save_then_die(fh, **arrays):
+    def save_then_die(fh, arrays):
         fh.write(b"partial npz")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(store.np, "savez", save_then_die)
+    monkeypatch.setattr(store, "save_arrays", save_then_die)
     with pytest.raises(KeyboardInterrupt):
         cache.put("abc", {"flow_vph": np.ones(3)})
     assert [p for p in tmp_path.iterdir() if p.suffix != ".lock"] == [], "no entry and no temporary folder left behind"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
 from ldtkit.cli.args import Subparsers, disconnected_message, positive, writable_dir
@@ -32,6 +33,13 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument("--demand-scale", default="1.0", metavar="FACTOR", help="multiply the city's traffic demand, > 0 (default 1.0)")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
     p.add_argument(
+        "--cache-max-mb",
+        type=positive(float),
+        metavar="MB",
+        help="size limit of the result cache in MB; the least recently used entries are evicted beyond it "
+        "(default: $LDTKIT_CACHE_MAX_MB, else 2048)",
+    )
+    p.add_argument(
         "--strict",
         action="store_true",
         help="stop with an error listing the trips a measure leaves without a route (default: assign the rest "
@@ -54,6 +62,7 @@ def run_city(args: argparse.Namespace) -> int:
     """
     from ldtkit.errors import DisconnectedDemandError, InputFileNotFoundError
     from ldtkit.io import write_geodataframes, write_table
+    from ldtkit.study.cache import cache_max_mb
     from ldtkit.study.city import load_city
     from ldtkit.study.compare import indicators_table
     from ldtkit.study.config.params import check_demand_scale, check_models
@@ -63,6 +72,7 @@ def run_city(args: argparse.Namespace) -> int:
 
     models = check_models(args.models, where="--models")
     demand_scale = check_demand_scale(args.demand_scale, where="ldtkit run", name="--demand-scale")
+    max_mb = cache_max_mb(args.cache_max_mb, name="--cache-max-mb")  # also checks $LDTKIT_CACHE_MAX_MB, before any model runs
     city = load_city(args.city)
     out = writable_dir(Path(args.out) / city.name, given=args.out)
     if args.scenario:
@@ -78,17 +88,20 @@ def run_city(args: argparse.Namespace) -> int:
 
         client = Client(args.scheduler)
     try:
-        results = run(
-            city,
-            scenarios,
-            client=client,
-            models=models,
-            gap=args.gap,
-            max_iter=args.max_iter,
-            demand_scale=demand_scale,
-            cache_dir=None if args.no_cache else DEFAULT_CACHE,
-            on_disconnected="raise" if args.strict else "drop",
-        )
+        with warnings.catch_warnings():  # the dropped pairs are reported below, in the CLI's words
+            warnings.filterwarnings("ignore", message=r".*have no path", category=UserWarning)
+            results = run(
+                city,
+                scenarios,
+                client=client,
+                models=models,
+                gap=args.gap,
+                max_iter=args.max_iter,
+                demand_scale=demand_scale,
+                cache_dir=None if args.no_cache else DEFAULT_CACHE,
+                cache_max_mb=max_mb,
+                on_disconnected="raise" if args.strict else "drop",
+            )
     except DisconnectedDemandError as exc:
         message = disconnected_message(exc.pairs, hint="rerun without --strict to assign the rest and report the dropped trips")
         raise DisconnectedDemandError(f"{city.name}: {message}", pairs=exc.pairs) from None
@@ -96,8 +109,10 @@ def run_city(args: argparse.Namespace) -> int:
         for period, a in res.period_assignments.items():
             if len(a.unassigned):
                 print(f"{name}, {period}: {len(a.unassigned)} OD pairs without a path, {a.unassigned['trips'].sum():.1f} trips/h dropped")
-    warnings = unconverged_all(results)
-    for w in warnings:
+                hint = "they are dropped; pass --strict to stop with an error instead"
+                print(f"ldtkit: warning: {name}, {period}: {disconnected_message(a.unassigned, hint=hint)}", file=sys.stderr)
+    not_converged = unconverged_all(results)
+    for w in not_converged:
         print(f"ldtkit: warning: {w} (raise --max-iter or loosen --gap)", file=sys.stderr)
     base = results["baseline"].links_geodataframe()
     links = base.rename(
@@ -123,9 +138,9 @@ def run_city(args: argparse.Namespace) -> int:
     table = indicators_table(results, watch=city.config.compare.watch)
     write_table(table.reset_index(names="indicator"), out / "indicators.csv")
     print(table.round(1).to_string())
-    if warnings:
+    if not_converged:
         print("notes:")
-        for w in warnings:
+        for w in not_converged:
             print(f"  {w}")
     print(f"wrote {out / 'links.gpkg'}, {out / 'links.parquet'}, {out / 'indicators.csv'}")
     return 0

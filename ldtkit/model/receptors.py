@@ -63,6 +63,16 @@ class Receptors:
     ids: npt.NDArray[Any] | None = None
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
 
+    def __post_init__(self) -> None:
+        z = np.asarray(self.z, dtype=np.float64)
+        bad = np.flatnonzero(~(z >= 0.0))
+        if len(bad):
+            i = int(bad[0])
+            who = f"receptor {i}" + (f" (id {self.ids[i]})" if self.ids is not None and len(self.ids) > i else "")
+            raise InvalidValueError(
+                f"Receptors: field z (height above ground, m) must be >= 0; {who} has {z[i]} ({len(bad)} receptor(s) below ground)"
+            )
+
     def __len__(self) -> int:
         return len(self.x)
 

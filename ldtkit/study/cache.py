@@ -57,8 +57,10 @@ class CacheWriteError(LdtkitError):
     """A result could not be written to the cache (e.g. the disk is full); no entry is left."""
 
 
-def cache_max_mb(value: float | None = None) -> float:
+def cache_max_mb(value: float | None = None, *, name: str = "cache_max_mb") -> float:
     """The cache size limit in MB: ``value``, else ``$LDTKIT_CACHE_MAX_MB``, else 2048.
+
+    ``name`` is how the caller's user gave ``value`` (``--cache-max-mb``), quoted in the error.
 
     Examples
     --------
@@ -69,7 +71,7 @@ def cache_max_mb(value: float | None = None) -> float:
     ...
     ldtkit.errors.InvalidValueError: cache_max_mb = -1; expected a number of megabytes > 0
     """
-    where = "cache_max_mb"
+    where = name
     if value is None:
         raw = os.environ.get(ENV_MAX_MB, "").strip()
         if not raw:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -26,6 +26,9 @@ from ldtkit.model.zones import reattach_connectors
 from ldtkit.study.city import City, load_city
 from ldtkit.study.config import DemandConfig
 
+if TYPE_CHECKING:  # pragma: no cover
+    import geopandas as gpd
+
 __all__ = [
     "demand_config",
     "demand_for_city",
@@ -33,6 +36,7 @@ __all__ = [
     "on_disconnected_for",
     "reattach_connectors",
     "reattach_walk_m",
+    "zone_population",
     "zones_for_city",
 ]
 
@@ -290,3 +294,25 @@ def demand_warnings(meta: Mapping[str, Any], *, source: str) -> list[str]:
             f"the closest possible, {got:.2f} km, is used"
         )
     return out
+
+
+def zone_population(city: City, network: RoadNetwork, zones: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
+    """Residents per zone as polygons: the zones' own polygons, else squares of ``[demand] cell_m``
+    around the zone centres (zoning aggregates land use, blocks or buildings to such cells)."""
+    import geopandas as gpd
+    import shapely
+
+    if zones is None or "population" not in getattr(zones, "columns", []):
+        return None
+    z = zones[zones["population"] > 0]
+    if "geometry" in z.columns and isinstance(z, gpd.GeoDataFrame):
+        pop = z[["population", "geometry"]].to_crs(network.crs)
+        return pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
+    if not {"x", "y"} <= set(z.columns):
+        return None
+    cell_m = city.config.demand.cell_m if city.config.demand is not None else None
+    half = float(cell_m if cell_m is not None else 500.0) / 2.0
+    x, y = z["x"].to_numpy(float), z["y"].to_numpy(float)
+    return gpd.GeoDataFrame(
+        {"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs
+    )

@@ -7,7 +7,8 @@ An entry is a folder holding
   tree has every array, table and sparse matrix replaced by a
   reference (``{"$array": "a3"}``, ``{"$frame": "t1.parquet"}``, ...), and every result dataclass by
   its class and public fields (``{"$dataclass": "ldtkit.model.traffic:LinkTraffic", "fields": {...}}``);
-- ``arrays.npz``: the numeric arrays (numpy's documented format, loaded without pickle);
+- ``arrays.npz``: the numeric arrays (numpy's documented format, deflate-compressed as
+  ``numpy.savez_compressed`` writes it, loaded without pickle);
 - ``t<N>.parquet``: the tables (GeoParquet for GeoDataFrames, index kept).
 
 Only classes of the ``ldtkit`` package are rebuilt, field by field, without running any code of
@@ -32,6 +33,7 @@ import importlib
 import json
 import math
 import time
+import zipfile
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -41,7 +43,7 @@ import numpy as np
 from ldtkit import __version__
 from ldtkit.errors import LdtkitError
 
-__all__ = ["FORMAT", "META", "UnsupportedEntryError", "read_entry", "write_entry"]
+__all__ = ["FORMAT", "META", "UnsupportedEntryError", "read_entry", "save_arrays", "write_entry"]
 
 #: Version of the entry layout; an entry of another version is not read (it is recomputed).
 FORMAT = 1
@@ -254,6 +256,29 @@ class _Reader:
         return obj
 
 
+def save_arrays(fh: Any, arrays: dict[str, np.ndarray[Any, Any]]) -> None:
+    """Write ``arrays`` to the open binary file ``fh`` as an ``.npz`` archive, deflate level 1.
+
+    The layout of ``numpy.savez_compressed`` (``np.load`` reads it), at zlib's fastest level:
+    path sets and link tables shrink about tenfold at a few hundred MB/s.
+
+    Examples
+    --------
+    >>> import io
+    >>> buf = io.BytesIO()
+    >>> save_arrays(buf, {"x": np.zeros(100_000)})
+    >>> len(buf.getvalue()) < 10_000
+    True
+    >>> _ = buf.seek(0)
+    >>> np.load(buf)["x"].shape
+    (100000,)
+    """
+    with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        for name, a in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(a), allow_pickle=False)
+
+
 def write_entry(folder: str | Path, value: Any, *, kind: str = "", label: str = "") -> Path:
     """Write ``value`` into the (new, empty or absent) ``folder``; return the folder.
 
@@ -269,8 +294,7 @@ def write_entry(folder: str | Path, value: Any, *, kind: str = "", label: str = 
     w = _Writer(folder)
     tree = w.encode(value)
     with open(folder / ARRAYS, "wb") as fh:
-        savez: Any = np.savez  # numpy's stubs type the keyword arrays as its options
-        savez(fh, **w.arrays)
+        save_arrays(fh, w.arrays)
     (folder / VALUE).write_text(json.dumps(tree, separators=(",", ":"), allow_nan=False))
     meta = {"format": FORMAT, "ldtkit": __version__, "kind": kind, "label": label, "created": time.time()}
     (folder / META).write_text(json.dumps(meta, indent=1))

@@ -37,7 +37,8 @@ from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
-from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m
+from ldtkit.study.convergence import ConvergenceWarning, unconverged
+from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -181,6 +182,11 @@ class ScenarioResult:
     seconds: dict[str, float] = field(default_factory=dict)
     period_assignments: dict[str, AssignmentResult] = field(default_factory=dict, repr=False)
 
+    @property
+    def convergence_warnings(self) -> list[ConvergenceWarning]:
+        """Periods stopped at the iteration cap before the gap target (from their ``meta``: cached results say it too)."""
+        return unconverged(self, scenario=self.scenario.name)
+
     def links_geodataframe(self) -> gpd.GeoDataFrame:
         """The scenario's links with day flows, speeds and daily vehicle-km."""
         gdf = self.network.links[
@@ -245,28 +251,6 @@ def focus_receptors(
     )
 
 
-def zone_population(city: City, network: RoadNetwork, zones: pd.DataFrame | None) -> gpd.GeoDataFrame | None:
-    """Residents per zone as polygons: the zones' own polygons, else squares of ``[demand] cell_m``
-    around the zone centres (zoning aggregates land use, blocks or buildings to such cells)."""
-    import geopandas as gpd
-    import shapely
-
-    if zones is None or "population" not in getattr(zones, "columns", []):
-        return None
-    z = zones[zones["population"] > 0]
-    if "geometry" in z.columns and isinstance(z, gpd.GeoDataFrame):
-        pop = z[["population", "geometry"]].to_crs(network.crs)
-        return pop[pop.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    if not {"x", "y"} <= set(z.columns):
-        return None
-    cell_m = city.config.demand.cell_m if city.config.demand is not None else None
-    half = float(cell_m if cell_m is not None else 500.0) / 2.0
-    x, y = z["x"].to_numpy(float), z["y"].to_numpy(float)
-    return gpd.GeoDataFrame(
-        {"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs
-    )
-
-
 # ------------------------------------------------------------------ one scenario
 def run_scenario(
     inputs: CityInputs,
@@ -280,7 +264,7 @@ def run_scenario(
 
     ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
     traffic places the far-field noise sources (so a scenario's map differs from the
-    baseline's through the traffic alone). ``noise=False`` leaves the noise map to the
+    baseline's through the traffic alone; its noise map is updated, not recomputed). ``noise=False`` leaves the noise map to the
     caller (the runner computes the maps of several scenarios together, with
     :func:`noise_maps`, to the same result).
     """
@@ -322,8 +306,8 @@ def run_scenario(
     air_map: AirMap | None = None
     if noise and "noise" in options.models and inputs.noise_receptors is not None:
         t1 = time.perf_counter()
-        reference = warm_start.traffic if warm_start is not None else traffic
-        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference)[scenario.name]
+        reference, base_map = (warm_start.traffic, warm_start.noise) if warm_start is not None else (traffic, None)
+        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference, baseline_map=base_map)[scenario.name]
         seconds["noise"] = time.perf_counter() - t1
     if "air" in options.models and inputs.air_receptors is not None:
         from ldtkit.model.air import compute_air
@@ -337,11 +321,12 @@ def run_scenario(
 
 
 def noise_maps(
-    inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic]
-) -> dict[str, NoiseMap]:
+    inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic], *,
+    baseline_map: NoiseMap | None = None,
+) -> dict[str, NoiseMap]:  # fmt: skip
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
-    with the city's ``[noise]`` settings."""
+    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map``."""
     from ldtkit.model.noise import compute_noise_many
 
     if inputs.noise_receptors is None:
@@ -350,7 +335,7 @@ def noise_maps(
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
         surface=cfg.surface, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
+        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, baseline_map=baseline_map,
     )  # fmt: skip
 
 
@@ -452,17 +437,17 @@ def _run_locked(
         missing = [s for s in scenarios if cached.get(s.name) is None]
     inputs: CityInputs | None = None
     if cached.get("baseline") is None or missing:
-        # Network, zones, demand, receptors and the air transfer depend only on the city and the
-        # options: cache them too, so editing one scenario recomputes that scenario alone.
+        # Network, zones, demand and receptors depend only on the city and the options: cached, so editing one
+        # scenario recomputes that scenario alone. The air transfer is not: large (Ghent: 170 MB), quick to recompute.
         inputs = cache.get(keys.inputs) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress, key=keys.city)
-            if "air" in options.models and inputs.air_receptors is not None:
-                from ldtkit.model.air import air_transfer
-
-                inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
             if cache:
                 cache.put(keys.inputs, inputs, kind="inputs", label=city.name)
+        if "air" in options.models and inputs.air_receptors is not None and inputs.air_transfer is None:
+            from ldtkit.model.air import air_transfer
+
+            inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
     # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
     # evaluated together once the traffic is known: one pass over the source-receiver geometry
     # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
@@ -477,8 +462,8 @@ def _run_locked(
         base_for_warm = _keyed(run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise), keys.baseline)
         if cache:
             # The path sets that warm-start scenarios are large: keep them in their own entry,
-            # read only when a scenario has to be computed.
-            cache.put(keys.warm, base_for_warm.period_assignments, kind="warm-start", label=f"{city.name}/baseline")
+            # read only when a scenario has to be computed, with what the warm start reads only.
+            cache.put(keys.warm, _warm_start_state(base_for_warm), kind="warm-start", label=f"{city.name}/baseline")
         if batch_noise:
             # The baseline's noise map alone now, so it is cached before the scenarios run (Ctrl-C keeps it).
             t0 = time.perf_counter()
@@ -499,7 +484,7 @@ def _run_locked(
         computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
     if batch_noise and inputs is not None and computed:
         t0 = time.perf_counter()
-        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic)
+        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic, baseline_map=base_for_warm.noise)
         share = (time.perf_counter() - t0) / len(computed)
         computed = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in computed.items()}
     for s in missing:
@@ -518,6 +503,11 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
     light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
     return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
+
+
+def _warm_start_state(result: ScenarioResult) -> dict[str, AssignmentResult]:
+    """What a warm start reads: the path sets without their redundant link ids (``link_id[link_row]``, 2/3 of their size)."""
+    return {p: replace(a, path_state=a.path_state and replace(a.path_state, link_id=None)) for p, a in result.period_assignments.items()}
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:

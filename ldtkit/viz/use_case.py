@@ -45,6 +45,7 @@ from ldtkit.viz.dashboard import (
     unassigned_summary,
     views_from_results,
 )
+from ldtkit.viz.dashboard.progress import DONE, progress_reporter
 from ldtkit.viz.maps import deck_flows
 from ldtkit.viz.maps.context import context_layers
 
@@ -121,7 +122,8 @@ def run_use_case(
     cache_dir
         Where results are cached (``None`` disables the cache).
     progress
-        Show a progress bar while the models run (never in Voila, where it would end up in the page).
+        Show a progress bar while the models run (never in Voila, where it would end up in the page;
+        there the stage is written for the waiting page instead, :mod:`ldtkit.viz.dashboard.progress`).
 
     Raises
     ------
@@ -135,7 +137,14 @@ def run_use_case(
     if default not in names:
         raise InvalidValueError(f"run_use_case: default scenario {default!r} is not one of {names}")
     labels = {n: dict(labels or {}).get(n, n) for n in names}
+    report = progress_reporter(enabled=in_voila(), title=title)
+    report("Reading the city", str(city.name if isinstance(city, City) else city))
     city_cfg = city if isinstance(city, City) else load_city(city)
+    shown = ", ".join(labels[n] for n in names)
+    report(
+        f"Running the {', '.join(models)} models, or reading them from the results cache",
+        f"baseline and {len(names)} scenario{'s' if len(names) != 1 else ''}: {shown}",
+    )
     results = run(
         city_cfg,
         scenarios,
@@ -145,11 +154,16 @@ def run_use_case(
         on_disconnected=on_disconnected,
         progress=progress and not in_voila(),
     )
+    report("Computing the indicators", f"baseline and {shown}")
+    indicators = with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results)
+    report("Preparing the maps", f"baseline and {shown}")
+    views = views_from_results(results, city=city_cfg, labels=labels)
+    report("Drawing the dashboard", labels[default])
     return UseCase(
         city=city_cfg,
         results=results,
-        indicators=with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results),
-        views=views_from_results(results, city=city_cfg, labels=labels),
+        indicators=indicators,
+        views=views,
         labels=labels,
         default=default,
         title=title,
@@ -190,6 +204,7 @@ def build_dashboard(
         prerender_grids=in_voila(),
         context=context_layers(Path(case.city.root) / "context") if getattr(case.city, "root", None) else None,
     )
+    progress_reporter(enabled=in_voila(), title=case.title)(DONE)
     board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))
     return board
 

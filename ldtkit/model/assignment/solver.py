@@ -100,8 +100,9 @@ def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_
             "trips": od_trips_vph[bad],
         }
     )
-    msg = f"{len(df)} OD pairs with demand ({df['trips'].sum():.1f} trips) have no path, e.g. " + ", ".join(
-        f"{r.origin}->{r.destination} ({r._3}, {r.trips:.1f})" for r in df.head(5).itertuples()
+    top = df.sort_values("trips", ascending=False, kind="stable").head(5)  # the largest first: what matters
+    msg = f"{len(df)} OD pairs with demand ({df['trips'].sum():.3g} trips) have no path; the largest: " + ", ".join(
+        f"{r.origin}->{r.destination} ({r._3}, {r.trips:.3g} trips)" for r in top.itertuples()
     )
     if on_disconnected == "raise":
         raise DisconnectedDemandError(msg + "; pass on_disconnected='drop' to assign the rest", pairs=df)

@@ -329,6 +329,371 @@ def path_terms(
     return out
 
 
+# --------------------------------------------------------------------------- screening by buildings
+#: Most building-edge crossings kept along one path (a 3 km path through a dense centre has a few hundred).
+MAX_CROSSINGS = 1024
+#: Largest diffraction attenuation over a horizontal edge (dB), as in the cut-profile model.
+MAX_DIF_DB = 25.0
+
+
+class Obstacles(NamedTuple):
+    """Building footprint edges (outer and inner rings) bucketed in a uniform grid, with roof heights.
+
+    Cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists edges ``cell_edges[cell_start[c]:cell_start[c+1]]``;
+    an edge is in every cell its bounding box touches. No edge (``cell_edges`` empty): open-field propagation.
+    """
+
+    ex0: FloatArray
+    ey0: FloatArray
+    ex1: FloatArray
+    ey1: FloatArray
+    height_m: FloatArray  # roof height above ground of the edge's building
+    cell_start: IntArray
+    cell_edges: IntArray
+    x0: float
+    y0: float
+    cell_m: float
+    nx: int
+    ny: int
+
+
+class ScreenScratch(NamedTuple):
+    """Per-block work arrays of the screened path: crossings (distance from the source, height), hull and terms."""
+
+    cs: FloatArray  # (MAX_CROSSINGS + 2,)
+    ch: FloatArray
+    ce: IntArray
+    hull: IntArray
+    px: FloatArray  # hull polyline
+    pz: FloatArray
+    terms: FloatArray  # (3, 9, 8) path_terms of the direct path, the source side and the receiver side
+    tr: FloatArray  # (8,) screened transfer
+    a_h: FloatArray  # (8,) A_dif or A_ground, homogeneous
+    a_f: FloatArray  # (8,) the same, favourable
+    freqs: FloatArray  # (8,) band centre frequencies (Hz)
+    alpha_db_km: FloatArray  # (8,) air absorption (dB/km)
+
+
+@njit(cache=True)
+def screen_scratch(bands: BandTerms) -> ScreenScratch:
+    """Fresh work arrays for :func:`trace_crossings` and :func:`screened_transfer` (one per thread)."""
+    n = MAX_CROSSINGS + 2
+    freqs = bands.k_per_m * C_SOUND / (2.0 * math.pi)
+    alpha = bands.air_per_m * (1000.0 * 10.0 / math.log(10.0))
+    return ScreenScratch(
+        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+        np.empty((3, 9, NB)), np.empty(NB),
+        np.empty(NB), np.empty(NB), freqs, alpha,
+    )  # fmt: skip
+
+
+@njit(cache=True, fastmath=True)
+def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
+    """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
+
+    Walks the grid cells the path crosses (Amanatides–Woo) and tests their edges; each crossing is
+    kept once. ``cs`` receives the horizontal distance from the source, ``ch`` the roof height and
+    ``ce`` the edge, sorted by distance; returns their number.
+    """
+    if obst.cell_edges.shape[0] == 0:
+        return 0
+    dx = sx - rx
+    dy = sy - ry
+    length = math.sqrt(dx * dx + dy * dy)
+    if length <= 0.0:
+        return 0
+    cell = obst.cell_m
+    gx1 = obst.x0 + obst.nx * cell
+    gy1 = obst.y0 + obst.ny * cell
+    # clip the path to the grid (Liang–Barsky)
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, rx - obst.x0
+        elif k == 1:
+            p, q = dx, gx1 - rx
+        elif k == 2:
+            p, q = -dy, ry - obst.y0
+        else:
+            p, q = dy, gy1 - ry
+        if p == 0.0:
+            if q < 0.0:
+                return 0
+        else:
+            r = q / p
+            if p < 0.0:
+                t0 = max(t0, r)
+            else:
+                t1 = min(t1, r)
+    if t0 >= t1:
+        return 0
+    xs = rx + t0 * dx
+    ys = ry + t0 * dy
+    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
+    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
+    step_x = 1 if dx > 0 else -1
+    step_y = 1 if dy > 0 else -1
+    big = 1e30
+    if dx != 0.0:
+        nxt = obst.x0 + (ix + (1 if dx > 0 else 0)) * cell
+        tmx = (nxt - rx) / dx
+        tdx = cell / abs(dx)
+    else:
+        tmx = big
+        tdx = big
+    if dy != 0.0:
+        nyt = obst.y0 + (iy + (1 if dy > 0 else 0)) * cell
+        tmy = (nyt - ry) / dy
+        tdy = cell / abs(dy)
+    else:
+        tmy = big
+        tdy = big
+    n = 0
+    t_in = t0
+    cap = cs.shape[0] - 2
+    while True:
+        t_out = min(tmx, tmy, t1)
+        c = iy * obst.nx + ix
+        for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+            e = obst.cell_edges[j]
+            ax = obst.ex0[e]
+            ay = obst.ey0[e]
+            bx = obst.ex1[e] - ax
+            by = obst.ey1[e] - ay
+            den = dx * by - dy * bx
+            if den == 0.0:
+                continue
+            wx = ax - rx
+            wy = ay - ry
+            t = (wx * by - wy * bx) / den
+            # a crossing on a cell border is seen from both cells: keep it once (same edge, same place)
+            if t < t_in - 1e-9 or t > t_out + 1e-9 or t <= 0.0 or t >= 1.0:
+                continue
+            u = (wx * dy - wy * dx) / den
+            if u < 0.0 or u > 1.0:
+                continue
+            if n < cap:
+                # insertion by distance from the source (cells come in order, so this is nearly sorted)
+                s = (1.0 - t) * length
+                k2 = n
+                while k2 > 0 and cs[k2 - 1] > s:
+                    k2 -= 1
+                dup = False
+                for k3 in range(max(k2 - 2, 0), min(k2 + 2, n)):
+                    if ce[k3] == e and abs(cs[k3] - s) < 1e-6:
+                        dup = True
+                if dup:
+                    continue
+                for k3 in range(n, k2, -1):
+                    cs[k3] = cs[k3 - 1]
+                    ch[k3] = ch[k3 - 1]
+                    ce[k3] = ce[k3 - 1]
+                cs[k2] = s
+                ch[k2] = obst.height_m[e]
+                ce[k2] = e
+                n += 1
+        if t_out >= t1:
+            break
+        if tmx < tmy:
+            ix += step_x
+            t_in = tmx
+            tmx += tdx
+            if ix < 0 or ix >= obst.nx:
+                break
+        else:
+            iy += step_y
+            t_in = tmy
+            tmy += tdy
+            if iy < 0 or iy >= obst.ny:
+                break
+    return n
+
+
+@njit(cache=True, fastmath=True)
+def _upper_hull(s: FloatArray, z: FloatArray, n: int, rise_gamma: float, half: float, hull: IntArray) -> int:
+    """Upper convex hull of the points (s, z - rise) (``rise_gamma`` > 0: favourable rays of radius Γ); returns its length."""
+    m = 0
+    base = math.sqrt(rise_gamma * rise_gamma - half * half) if rise_gamma > 0.0 else 0.0
+    for i in range(n):
+        zi = z[i]
+        if rise_gamma > 0.0:
+            zi -= math.sqrt(rise_gamma * rise_gamma - (s[i] - half) ** 2) - base
+        while m >= 2:
+            a = hull[m - 2]
+            b = hull[m - 1]
+            za = z[a]
+            zb = z[b]
+            if rise_gamma > 0.0:
+                za -= math.sqrt(rise_gamma * rise_gamma - (s[a] - half) ** 2) - base
+                zb -= math.sqrt(rise_gamma * rise_gamma - (s[b] - half) ** 2) - base
+            if (s[b] - s[a]) * (zi - za) - (zb - za) * (s[i] - s[a]) >= -1e-9:
+                m -= 1
+            else:
+                break
+        hull[m] = i
+        m += 1
+    return m
+
+
+@njit(cache=True, fastmath=True)
+def _arc(chord: float, gamma: float) -> float:
+    """Length of the arc of radius ``gamma`` on a chord."""
+    return 2.0 * gamma * math.asin(min(chord / (2.0 * gamma), 1.0))
+
+
+@njit(cache=True, fastmath=True)
+def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float) -> float:
+    """Path difference of S=(s0, z0) → hull points 1..m-2 of (px, pz) → R=(s1, z1) against S–R; arcs of radius
+    ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord."""
+    total = 0.0
+    ax = s0
+    az = z0
+    for k in range(1, m):
+        bx = px[k] if k < m - 1 else s1
+        bz = pz[k] if k < m - 1 else z1
+        seg = math.sqrt((bx - ax) ** 2 + (bz - az) ** 2)
+        total += _arc(seg, gamma) if gamma > 0.0 else seg
+        ax = bx
+        az = bz
+    chord = math.sqrt((s1 - s0) ** 2 + (z1 - z0) ** 2)
+    return total - (_arc(chord, gamma) if gamma > 0.0 else chord)
+
+
+@njit(cache=True, fastmath=True)
+def _dif_db(delta: float, e: float, lam: float) -> float:
+    """Δdif of one band (2.5.21, C_h = 1), not capped."""
+    c2 = 1.0
+    if e > 0.3:
+        r = (5.0 * lam / e) ** 2
+        c2 = (1.0 + r) / (1.0 / 3.0 + r)
+    x = 40.0 / lam * c2 * delta
+    if x < -2.0:
+        return 0.0
+    return 10.0 * math.log10(max(3.0 + x, 1e-12))
+
+
+@njit(cache=True, fastmath=True)
+def _side_terms(
+    px: FloatArray,
+    pz: FloatArray,
+    m: int,
+    dp: float,
+    zs: float,
+    zr: float,
+    ground: Ground,
+    freqs: FloatArray,
+    alpha_db_km: FloatArray,
+    terms: FloatArray,
+) -> None:
+    """Ground terms (path_terms rows) on the source side S–O1 into ``terms[1]`` and the receiver side On–R
+    into ``terms[2]``, on the flat mean plane z = 0 (G'_path with the source's G on the source side)."""
+    so, zo1 = px[1], pz[1]
+    sn, zon = px[m - 2], pz[m - 2]
+    gp, gs = ground.g_path, ground.g_source
+    path_terms(max(math.sqrt(so * so + (zo1 - zs) ** 2), 1e-6), max(so, 1e-6), zs, zo1, gp, gs, freqs, alpha_db_km, terms[1])
+    path_terms(max(math.sqrt((dp - sn) ** 2 + (zr - zon) ** 2), 1e-6), max(dp - sn, 1e-6), zon, zr, gp, gp, freqs, alpha_db_km, terms[2])
+
+
+@njit(cache=True, fastmath=True)
+def _a_dif(
+    px: FloatArray,
+    pz: FloatArray,
+    m: int,
+    dp: float,
+    zs: float,
+    zr: float,
+    gamma: float,
+    favourable: bool,
+    freqs: FloatArray,
+    terms: FloatArray,
+    out: FloatArray,
+) -> None:
+    """A_dif per band over the hull (px, pz)[0:m] on flat ground: min(Δdif(S,R), 25) + Δground(S,O) + Δground(O,R).
+
+    The ground terms of either side are in ``terms[1]``, ``terms[2]`` (:func:`_side_terms`); the images
+    of S and R are mirrored in the ground plane. ``gamma``: ray radius in favourable conditions.
+    """
+    g = gamma if favourable else 0.0
+    e = 0.0
+    for k in range(1, m - 2):
+        e += math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
+    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
+    d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, g)
+    d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, g)
+    row = 5 if favourable else 2
+    for b in range(NB):
+        lam = C_SOUND / freqs[b]
+        dd_sr = _dif_db(d_sr, e, lam)
+        dd_s = _dif_db(d_s, e, lam)
+        dd_r = _dif_db(d_r, e, lam)
+        dg_so = -20.0 * math.log10(1.0 + (10.0 ** (-terms[1, row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_s - dd_sr) / 20.0))
+        dg_or = -20.0 * math.log10(1.0 + (10.0 ** (-terms[2, row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_r - dd_sr) / 20.0))
+        out[b] = min(dd_sr, MAX_DIF_DB) + dg_so + dg_or
+
+
+@njit(cache=True, fastmath=True)
+def screened_transfer(
+    dp: float,
+    zs: float,
+    zr: float,
+    cs: FloatArray,
+    ch: FloatArray,
+    n: int,
+    ground: Ground,
+    scratch: ScreenScratch,
+) -> bool:
+    """Transfer of one point source over buildings, when they block the line of sight (CNOSSOS-EU 2.5.21).
+
+    ``cs``, ``ch`` (``n`` crossings, sorted): distances from the source and roof heights along the
+    path of projected length ``dp``, on flat ground. In each condition (homogeneous: straight rays;
+    favourable: arcs of radius Γ = max(1000, 8d)) where the upper convex hull of the roofs rises
+    above the ray, the ground term is replaced by A_dif over the hull; elsewhere the direct path's
+    A_ground applies. Returns False, leaving ``scratch.tr`` untouched, when the line of sight is clear
+    in both conditions; else writes into ``scratch.tr`` the linear transfer per band,
+    10^(-(A_div + A_atm)/10) · (p·10^(-A_F/10) + (1-p)·10^(-A_H/10)).
+    """
+    cs2, ch2, hull, px, pz, terms, tr = scratch.cs, scratch.ch, scratch.hull, scratch.px, scratch.pz, scratch.terms, scratch.tr
+    a_h, a_f, freqs, alpha_db_km = scratch.a_h, scratch.a_f, scratch.freqs, scratch.alpha_db_km
+    # profile points S, crossings, R in place: shift the crossings by one
+    for k in range(n, 0, -1):
+        cs2[k] = cs[k - 1]
+        ch2[k] = ch[k - 1]
+    cs2[0] = 0.0
+    ch2[0] = zs
+    cs2[n + 1] = dp
+    ch2[n + 1] = zr
+    m_h = _upper_hull(cs2, ch2, n + 2, 0.0, 0.0, hull)
+    if m_h <= 2:
+        return False  # no roof above the straight ray: nothing above the curved ray either
+    d = math.sqrt(dp * dp + (zr - zs) ** 2)
+    gamma = max(1000.0, 8.0 * d)
+    path_terms(max(d, 1e-6), max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, freqs, alpha_db_km, terms[0])
+    for k in range(m_h):
+        px[k] = cs2[hull[k]]
+        pz[k] = ch2[hull[k]]
+    _side_terms(px, pz, m_h, dp, zs, zr, ground, freqs, alpha_db_km, terms)
+    _a_dif(px, pz, m_h, dp, zs, zr, gamma, False, freqs, terms, a_h)
+    o1 = hull[1]
+    on = hull[m_h - 2]
+    m_f = _upper_hull(cs2, ch2, n + 2, gamma, 0.5 * dp, hull)
+    if m_f > 2:
+        for k in range(m_f):
+            px[k] = cs2[hull[k]]
+            pz[k] = ch2[hull[k]]
+        if hull[1] != o1 or hull[m_f - 2] != on:  # other outer edges: other ground sides
+            _side_terms(px, pz, m_f, dp, zs, zr, ground, freqs, alpha_db_km, terms)
+        _a_dif(px, pz, m_f, dp, zs, zr, gamma, True, freqs, terms, a_f)
+    else:
+        for b in range(NB):
+            a_f[b] = terms[0, 5, b]
+    p = ground.p_favourable
+    for b in range(NB):
+        base = terms[0, 7, b] + terms[0, 6, b]
+        tr[b] = 10.0 ** (-base / 10.0) * (p * 10.0 ** (-a_f[b] / 10.0) + (1.0 - p) * 10.0 ** (-a_h[b] / 10.0))
+    return True
+
+
 # --------------------------------------------------------------------------- maps
 @njit(cache=True)
 def grid_index(xm: FloatArray, ym: FloatArray, x0: float, y0: float, cell: float, nx: int, ny: int) -> tuple[IntArray, IntArray]:
@@ -453,6 +818,19 @@ def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tab
 
 
 @njit(cache=True, fastmath=True)
+def _screened(
+    rx: float, ry: float, rz: float, sx: float, sy: float, zs: float, obst: Obstacles, ground: Ground, scratch: ScreenScratch
+) -> bool:
+    """Whether buildings block the path from the point source (sx, sy) to the receiver; if so its
+    transfer is in ``scratch.tr`` (see :func:`screened_transfer`)."""
+    nc = trace_crossings(rx, ry, sx, sy, obst, scratch.cs, scratch.ch, scratch.ce)
+    if nc == 0:
+        return False
+    dp = max(math.sqrt((sx - rx) ** 2 + (sy - ry) ** 2), 0.01)
+    return screened_transfer(dp, zs, rz, scratch.cs, scratch.ch, nc, ground, scratch)
+
+
+@njit(cache=True, fastmath=True)
 def _block_energy(
     bx: FloatArray,
     by: FloatArray,
@@ -466,6 +844,8 @@ def _block_energy(
     ground: Ground,
     bands: BandTerms,
     table: TransferTable,
+    obst: Obstacles,
+    scratch: ScreenScratch,
     acc: FloatArray,
     cnt: IntArray,
     stack: IntArray,
@@ -477,7 +857,9 @@ def _block_energy(
     every receptor of the block sees it from at least ``theta·rho`` (θ = 2·ratio + 1 keeps its
     extent ≤ d_min/ratio, the rule used for splitting lines); otherwise its children are opened, and
     at level 0 its segments are split for each receptor individually. ``cnt`` receives the number of
-    point sources evaluated per receptor.
+    point sources evaluated per receptor. With building edges in ``obst``, every point source whose
+    path to the receptor crosses a roof above the ray gets the diffracted transfer instead
+    (:func:`screened_transfer`).
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
@@ -493,6 +875,8 @@ def _block_energy(
     inv_step = 1.0 / table.step_m if use_tab else 0.0
     lin_amin_h_far = 10.0 ** (0.3 * (1.0 - ground.g_path))
     cut2 = cutoff * cutoff
+    screen = obst.cell_edges.shape[0] > 0
+    str_ = scratch.tr
     tr = np.empty(NB)
     tl = np.empty(NB)
     cx = 0.0
@@ -553,6 +937,11 @@ def _block_energy(
                 )
                 corr = min(max(corr, 0.5), 2.0)
                 cnt[i] += 1
+                if screen and _screened(bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch):
+                    for m in range(npd):
+                        for b in range(NB):
+                            acc[i, m, b] += w_cl[ci, m, b] * corr * str_[b]
+                    continue
                 if use_tab:
                     zi = bzi[i]
                     xq = math.sqrt(d2w) * inv_step
@@ -602,6 +991,11 @@ def _block_energy(
                 if lb > 0.0 and lb * lb + dz2 >= lim2:
                     if dm2 <= cut2:
                         cnt[i] += 1
+                        if screen and _screened(bx[i], by[i], bz[i], bx[i] - mx, by[i] - my, zs, obst, ground, scratch):
+                            for m in range(npd):
+                                for b in range(NB):
+                                    acc[i, m, b] += w_seg[s, m, b] * length * str_[b]
+                            continue
                         if use_tab:
                             zi = bzi[i]
                             xq = dm * inv_step
@@ -645,13 +1039,18 @@ def _block_energy(
                 tabz = tab[bzi[i]] if use_tab else tab[0:0, 0]
                 for _j in range(n):
                     dp2 = ux * ux + uy * uy
+                    qx = ux
+                    qy = uy
                     ux -= stx
                     uy -= sty
                     if dp2 > cut2:
                         continue
                     hit = True
                     cnt[i] += 1
-                    if use_tab:
+                    if screen and _screened(bx[i], by[i], bz[i], bx[i] - qx, by[i] - qy, zs, obst, ground, scratch):
+                        for b in range(NB):
+                            tl[b] += li * str_[b]
+                    elif use_tab:
                         _add_table_point(dp2, dz2, li, inv_step, tabz, tl)
                     else:
                         _add_exact_point(dp2, li, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
@@ -672,6 +1071,7 @@ def map_energy(
     ground: Ground,
     bands: BandTerms,
     table: TransferTable,
+    obstacles: Obstacles,
 ) -> tuple[FloatArray, IntArray]:
     """Band energies (linear, 10^(L/10)) at each receptor, shape (n_receptors, n_periods, 8), and the
     number of point-source evaluations per receptor.
@@ -684,7 +1084,7 @@ def map_energy(
     3-D distance from the receptor; point sources farther than the cutoff (projected) are skipped.
     With a non-empty ``table`` (:func:`transfer_table`) the ground and air terms are interpolated in
     projected distance from the table of the receptor's height; otherwise they are evaluated exactly
-    per pair.
+    per pair. Building edges in ``obstacles`` screen the paths they block (none: open field).
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
     cutoff = settings.cutoff_m
@@ -717,6 +1117,8 @@ def map_energy(
             ground,
             bands,
             table,
+            obstacles,
+            screen_scratch(bands),
             out[lo:hi],
             count[lo:hi],
             stack,
@@ -835,4 +1237,24 @@ def transfer_table(zr_values: FloatArray, zs: float, n_steps: int, step: float, 
         d2 = dp * dp + (zr - zs) * (zr - zs)
         for b in range(NB):
             out[iz, i, b] = tr[b] * d2 * DIV_CONSTANT
+    return out
+
+
+@njit(cache=True)
+def changed_cells(
+    seg_changed: npt.NDArray[np.bool_], seg_cell: IntArray, level_nx: IntArray, level_offset: IntArray
+) -> npt.NDArray[np.bool_]:
+    """Which pyramid cells (all levels, :class:`Pyramid` order) hold at least one changed segment.
+
+    ``seg_changed[s]`` flags segment ``s``, which lies in level-0 cell ``seg_cell[s]``.
+    """
+    out = np.zeros(level_offset[-1], dtype=np.bool_)
+    nx0 = level_nx[0]
+    for s in range(seg_changed.shape[0]):
+        if not seg_changed[s]:
+            continue
+        iy = seg_cell[s] // nx0
+        ix = seg_cell[s] % nx0
+        for k in range(level_nx.shape[0]):
+            out[level_offset[k] + (iy >> k) * level_nx[k] + (ix >> k)] = True
     return out

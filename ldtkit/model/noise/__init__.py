@@ -8,9 +8,13 @@ favourable conditions (on a flat mean plane in maps; over a terrain profile's me
 :func:`path_attenuation`), mixed with the occurrence ``p`` of favourable conditions.
 Along one cut profile, :func:`profile_attenuation` adds diffraction over barriers, buildings and
 terrain in the vertical plane, lateral paths around vertical edges and reflections with their
-absorption (checked against ISO/TR 17534-4 TC01–TC28 by :func:`run_conformity`). The maps do
-not use it yet: they do not show screening by buildings (a conservative, upper-bound picture in
-dense streets).
+absorption (checked against ISO/TR 17534-4 TC01–TC28 by :func:`run_conformity`). Maps given
+buildings (``buildings=`` of :func:`compute_noise` / :func:`noise_propagation`) trace every
+source–receiver path through the footprint edges and, where roofs rise above the ray, replace the
+ground term by the same diffraction over their convex hull (ΔdifH/ΔdifF with Δground(S,O) and
+Δground(O,R), on the flat ground of the map); receptors inside a building are masked. Not yet in
+maps: reflections on façades, lateral paths and terrain. Without buildings, maps propagate in open
+field (``NoiseMap.meta["propagation"]`` says which, in one line).
 
 One module per stage, all public names re-exported here:
 
@@ -25,10 +29,14 @@ One module per stage, all public names re-exported here:
   flat ground through buildings, thin walls and ground zones.
 - :mod:`~ldtkit.model.noise.conformity`: :func:`run_conformity`, the ISO/TR 17534-4 test cases.
 - :mod:`~ldtkit.model.noise.sources`: :func:`noise_sources`, road centre lines as source segments.
+- :mod:`~ldtkit.model.noise.screening`: :func:`building_obstacles`, building edges bucketed for the
+  map kernel's path tracing.
 - :mod:`~ldtkit.model.noise.propagation`: :func:`noise_propagation`, the traffic-independent part
   of a map, prepared once for many scenarios.
 - :mod:`~ldtkit.model.noise.compute`: :func:`compute_noise` / :func:`compute_noise_many` →
-  :class:`NoiseMap`.
+  :class:`NoiseMap`; :func:`update_noise`, a scenario's map from the baseline's.
+- :mod:`~ldtkit.model.noise.incremental`: :func:`energy_change`, the energy change at the
+  receptors from the sources whose power changed (no source-receiver matrix stored).
 - :mod:`~ldtkit.model.noise.maps`: :class:`NoiseMap` (Lday, Levening, Lnight, Lden, exposure per
   END band), :func:`lden_db`, :func:`exposure_counts`.
 
@@ -45,13 +53,15 @@ Examples
 from __future__ import annotations
 
 from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
-from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many
+from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many, line_powers, update_noise
 from ldtkit.model.noise.conformity import ConformityReport, run_conformity
 from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
 from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
+from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
 from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
 from ldtkit.model.noise.paths import direct_profile
 from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
+from ldtkit.model.noise.screening import building_obstacles
 from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
 from ldtkit.model.noise.tables import (
     A_WEIGHTING_DB,
@@ -73,7 +83,9 @@ __all__ = [
     "JUNCTION_TYPES",
     "PERIOD_ORDER",
     "SOURCE_HEIGHT_M",
+    "TOLERANCE_DB",
     "ConformityReport",
+    "EnergyChange",
     "MapArrays",
     "NoiseMap",
     "NoisePropagation",
@@ -82,14 +94,18 @@ __all__ = [
     "ProfileAttenuation",
     "RoadCoefficients",
     "atmospheric_absorption_db_km",
+    "building_obstacles",
+    "changed_lines",
     "compute_noise",
     "compute_noise_many",
     "delta_dif_db",
     "direct_profile",
     "emission_per_link",
+    "energy_change",
     "exposure_counts",
     "lden_db",
     "line_emission",
+    "line_powers",
     "noise_propagation",
     "noise_sources",
     "path_attenuation",
@@ -98,4 +114,5 @@ __all__ = [
     "run_conformity",
     "surface_codes",
     "surface_correction",
+    "update_noise",
 ]

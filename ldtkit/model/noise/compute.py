@@ -22,12 +22,14 @@ import numpy.typing as npt
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.noise.emission import emission_per_link
+from ldtkit.model.noise.incremental import TOLERANCE_DB, energy_change
 from ldtkit.model.noise.maps import NoiseMap, lden_db
 from ldtkit.model.noise.propagation import NoisePropagation, noise_propagation
 from ldtkit.model.noise.tables import A_WEIGHTING_DB
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 
 if TYPE_CHECKING:
+    from ldtkit.model.buildings import Buildings
     from ldtkit.model.network import RoadNetwork
     from ldtkit.model.receptors import Receptors
 
@@ -56,6 +58,7 @@ def compute_noise(
     propagation: NoisePropagation | None = None,
     reference_traffic: DayTraffic | None = None,
     progress: bool = True,
+    buildings: Buildings | None = None,
 ) -> NoiseMap:
     """Lday, Levening, Lnight and Lden at every receptor from per-period link traffic (CNOSSOS-EU).
 
@@ -86,6 +89,10 @@ def compute_noise(
         from the traffic alone (the runner does); see also :func:`compute_noise_many`.
     progress
         Show a tqdm progress bar.
+    buildings
+        :class:`~ldtkit.model.buildings.Buildings` screening the paths (ignored when ``propagation``
+        is given: it carries its own); ``None`` propagates in open field. ``meta["propagation"]``
+        says which in one line.
 
     Returns
     -------
@@ -110,6 +117,7 @@ def compute_noise(
             temperature_c=temperature_c,
             humidity_pct=humidity_pct,
             method=method,
+            buildings=buildings,
         )
     maps_ = _stacked_maps(
         network,
@@ -137,6 +145,7 @@ def compute_noise_many(
     surface: str = "DEF",
     bands: bool = False,
     propagation: NoisePropagation | None = None,
+    baseline_map: NoiseMap | None = None,
     progress: bool = False,
     **propagation_options: Any,
 ) -> dict[str, NoiseMap]:
@@ -156,8 +165,12 @@ def compute_noise_many(
         ``{name: {"day": LinkTraffic, "evening": ..., "night": ...}}``.
     reference_traffic
         Traffic whose day-period power places the far-field point sources (the baseline's).
+    baseline_map
+        The map of ``reference_traffic`` (same receptors and settings). With it, a single traffic
+        state is computed by :func:`update_noise` (the roads whose power changed, within its
+        tolerance of the full map); several states are cheaper per map in one pass.
     propagation_options
-        Passed to :func:`noise_propagation` when ``propagation`` is not given.
+        Passed to :func:`noise_propagation` when ``propagation`` is not given (e.g. ``buildings=``).
 
     Examples
     --------
@@ -172,6 +185,13 @@ def compute_noise_many(
         return {}
     if propagation is None:
         propagation = noise_propagation(network, receptors, **propagation_options)
+    if baseline_map is not None and len(traffics) == 1 and not bands:
+        if (baseline_map.meta.get("coefficients"), baseline_map.meta.get("surface")) != (coefficients, surface):
+            raise InvalidValueError(
+                f"compute_noise_many: baseline_map has coefficients={baseline_map.meta.get('coefficients')!r}, "
+                f"surface={baseline_map.meta.get('surface')!r}; expected {coefficients!r}, {surface!r}"
+            )
+        return {n: update_noise(network, baseline_map, reference_traffic, t, propagation=propagation) for n, t in traffics.items()}
     return _stacked_maps(
         network,
         traffics,
@@ -185,6 +205,108 @@ def compute_noise_many(
         started=t0,
         caller="compute_noise_many",
     )
+
+
+def update_noise(
+    network: RoadNetwork,
+    base_map: NoiseMap,
+    base_traffic: DayTraffic,
+    traffic: DayTraffic,
+    *,
+    propagation: NoisePropagation,
+    tolerance_db: float = TOLERANCE_DB,
+) -> NoiseMap:
+    """A scenario's noise map from the baseline's, recomputing only the sources whose power changed.
+
+    The baseline map ``base_map`` was computed from ``base_traffic`` (which placed its far-field
+    sources, the default of :func:`compute_noise`). The scenario's levels are the baseline's
+    energies plus the energy change of the source lines whose power (from flow and speed)
+    changed by more than ``tolerance_db`` in some period and band, evaluated at the receptors
+    they reach (:mod:`ldtkit.model.noise.incremental`). Every level is within ``tolerance_db``
+    of ``compute_noise(network, traffic, receptors, reference_traffic=base_traffic)`` (up to
+    rounding); a scenario that changes few roads takes a fraction of a full map.
+
+    Parameters
+    ----------
+    network
+        The baseline network (scenario networks keep its links and ids); ``traffic`` and
+        ``base_traffic`` are aligned with its links.
+    base_map
+        The baseline's :class:`NoiseMap` (its coefficient set and road surface are reused).
+    base_traffic, traffic
+        ``{"day": LinkTraffic, "evening": ..., "night": ...}`` of the baseline and the scenario.
+    propagation
+        The :class:`NoisePropagation` of the baseline map (same receptors and settings).
+    tolerance_db
+        Source lines whose power changed by at most this keep their baseline power.
+
+    Returns
+    -------
+    NoiseMap
+        With ``meta["changed_lines"]`` (lines recomputed, of ``meta["source_lines"]``) and
+        ``meta["tolerance_db"]``.
+
+    Examples
+    --------
+    >>> prop = noise_propagation(net, receptors)  # doctest: +SKIP
+    >>> base = compute_noise(net, t_base, receptors, propagation=prop)  # doctest: +SKIP
+    >>> closed = update_noise(net, base, t_base, t_closed, propagation=prop)  # doctest: +SKIP
+    """
+    t0 = time.perf_counter()
+    _check_traffic(network, base_traffic, "base_traffic")
+    _check_traffic(network, traffic, "traffic")
+    meta = base_map.meta
+    if len(propagation.sources.line_of_link) != len(network.links):
+        raise InvalidValueError("update_noise: propagation was prepared for another network")
+    r, pr = base_map.receptors, propagation.receptors
+    if r is not pr and not (len(r) == len(pr) and np.array_equal(r.x, pr.x) and np.array_equal(r.y, pr.y) and np.array_equal(r.z, pr.z)):
+        raise InvalidValueError("update_noise: base_map and propagation have different receptors")
+    for key in ("cutoff_m", "ground_g", "p_favourable", "method"):
+        if key not in meta or meta[key] != getattr(propagation, key):
+            raise InvalidValueError(
+                f"update_noise: base_map meta[{key!r}]={meta.get(key)!r} differs from the propagation's {getattr(propagation, key)!r}"
+            )
+    coefficients, surface = str(meta["coefficients"]), str(meta["surface"])
+    w_base = line_powers(base_traffic, propagation, coefficients=coefficients, surface=surface)
+    w_new = line_powers(traffic, propagation, coefficients=coefficients, surface=surface)
+    t1 = time.perf_counter()
+    a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
+    levels = np.stack([base_map.lday_db, base_map.levening_db, base_map.lnight_db], axis=1)
+    e_base = 10.0 ** (levels / 10.0)
+    change = energy_change(propagation, w_base, w_new, tolerance_db=tolerance_db)
+    e_new = _floored(e_base + np.sum(change.energy * a_weight, axis=2), e_base)
+    bands_db = None
+    if base_map.bands_db is not None:
+        eb = np.stack([10.0 ** (base_map.bands_db[p] / 10.0) for p in PERIOD_ORDER], axis=1)
+        with np.errstate(divide="ignore"):
+            band_energy = 10.0 * np.log10(_floored(eb + change.energy, eb))
+        bands_db = {p: band_energy[:, m] for m, p in enumerate(PERIOD_ORDER)}
+    with np.errstate(divide="ignore"):
+        la = 10.0 * np.log10(e_new)
+    t2 = time.perf_counter()
+    return NoiseMap(
+        receptors=base_map.receptors,
+        lday_db=la[:, 0],
+        levening_db=la[:, 1],
+        lnight_db=la[:, 2],
+        lden_db=lden_db(la[:, 0], la[:, 1], la[:, 2]),
+        bands_db=bands_db,
+        meta={
+            **meta,
+            "pair_evaluations": change.n_pairs,
+            "source_lines": change.n_lines,
+            "changed_lines": change.n_changed_lines,
+            "tolerance_db": float(tolerance_db),
+            "seconds_prepare": t1 - t0,
+            "seconds_compute": t2 - t1,
+        },
+    )
+
+
+def _floored(energy: FloatArray, base: FloatArray) -> FloatArray:
+    """``energy`` with what is within rounding of the baseline ``base`` (≤ 1e-12 of it) set to 0:
+    a receptor whose every source went quiet gets no energy, not a rounding residue."""
+    return np.where(energy > 1e-12 * base, energy, 0.0)
 
 
 def _stacked_maps(
@@ -207,9 +329,9 @@ def _stacked_maps(
         raise InvalidValueError(f"{caller}: propagation was prepared for other receptors or another network")
     t1 = time.perf_counter()
     names = list(traffics)
-    w_line = np.concatenate([_line_powers(traffics[n], propagation, coefficients=coefficients, surface=surface) for n in names])
+    w_line = np.concatenate([line_powers(traffics[n], propagation, coefficients=coefficients, surface=surface) for n in names])
     w_ref = (
-        None if reference_traffic is None else _line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
+        None if reference_traffic is None else line_powers(reference_traffic, propagation, coefficients=coefficients, surface=surface)[0]
     )
     energy, n_pairs = propagation.energies(w_line, w_reference=w_ref, progress=progress)
     t2 = time.perf_counter()
@@ -239,8 +361,15 @@ def _check_traffic(network: RoadNetwork, traffic: DayTraffic, what: str) -> None
             raise InvalidValueError(f"{what}[{p!r}]: link_id must match network.links['link_id'] in order ({n_links} links)")
 
 
-def _line_powers(traffic: DayTraffic, propagation: NoisePropagation, *, coefficients: str, surface: str) -> FloatArray:
-    """Per-metre sound power (linear, W-relative) of every source line, shape (3 periods, n_lines, 8)."""
+def line_powers(traffic: DayTraffic, propagation: NoisePropagation, *, coefficients: str, surface: str) -> FloatArray:
+    """Per-metre sound power (linear, W-relative) of every source line, shape (3 periods, n_lines, 8).
+
+    Examples
+    --------
+    >>> w = line_powers(traffic, prop, coefficients="2021", surface="DEF")  # doctest: +SKIP
+    >>> w.shape == (3, prop.sources.n_lines, 8)  # doctest: +SKIP
+    True
+    """
     src = propagation.sources
     emits = src.line_of_link >= 0
     w_line = np.zeros((len(PERIOD_ORDER), src.n_lines, 8))
@@ -290,6 +419,7 @@ def _noise_map(
             "source_segments": propagation.sources.n_segments,
             "pair_evaluations": n_pairs,
             "far_field": propagation.far_field,
+            "propagation": propagation.screening,
             "seconds_prepare": seconds[0],
             "seconds_compute": seconds[1],
         },

@@ -24,10 +24,12 @@ import numpy.typing as npt
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.kernels import noise as kernels
 from ldtkit.model.noise.attenuation import atmospheric_absorption_db_km
+from ldtkit.model.noise.screening import OBSTACLE_CELL_M, building_obstacles, no_obstacles
 from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
 from ldtkit.model.noise.tables import A_WEIGHTING_DB, BANDS_HZ
 
 if TYPE_CHECKING:
+    from ldtkit.model.buildings import Buildings
     from ldtkit.model.network import RoadNetwork
     from ldtkit.model.receptors import Receptors
 
@@ -39,8 +41,9 @@ IntArray = npt.NDArray[np.int64]
 class MapArrays:
     """The kernel inputs of a map that do not depend on traffic, in the groups the kernels take.
 
-    ``receptor_order`` lists the receptors block by block (``block_start`` in that order);
-    ``z_index`` is each receptor's row of the transfer table (in the receptors' own order).
+    ``receptor_order`` lists the receptors block by block (``block_start`` in that order; receptors
+    inside a building are left out); ``z_index`` is each receptor's row of the transfer table (in
+    the receptors' own order); ``obstacles`` the building edges that screen paths (empty: open field).
     """
 
     segments: kernels.Segments
@@ -50,6 +53,7 @@ class MapArrays:
     z_index: IntArray
     receptor_order: IntArray
     block_start: IntArray
+    obstacles: kernels.Obstacles
 
 
 @dataclass(frozen=True)
@@ -75,13 +79,29 @@ class NoisePropagation:
     method: str
     arrays: MapArrays
     network_links: int = 0
+    buildings: Buildings | None = None
+    inside_building: npt.NDArray[np.bool_] | None = None
+
+    @property
+    def screening(self) -> str:
+        """One line saying how buildings enter the map, e.g. ``"open-field propagation: no building data"``."""
+        if self.buildings is None or len(self.arrays.obstacles.cell_edges) == 0:
+            return "open-field propagation: no building data"
+        return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs"
 
     @property
     def far_field(self) -> bool:
         """Whether distant source cells act as one point source (``far_field=True`` when prepared)."""
         return bool(np.isfinite(self.arrays.pyramid.theta))
 
-    def energies(self, w_line: FloatArray, *, w_reference: FloatArray | None = None, progress: bool = False) -> tuple[FloatArray, int]:
+    def energies(
+        self,
+        w_line: FloatArray,
+        *,
+        w_reference: FloatArray | None = None,
+        only_segments: npt.NDArray[np.bool_] | None = None,
+        progress: bool = False,
+    ) -> tuple[FloatArray, int]:
         """Band energies (linear) at every receptor for per-metre line powers ``w_line`` (n_periods, n_lines, 8).
 
         Distant groups of sources act as one point at their power-weighted centroid; the weights
@@ -89,7 +109,11 @@ class NoisePropagation:
         reference the energies are linear in ``w_line`` and each period is independent of the
         others, so maps computed together (periods of several scenarios stacked) equal maps
         computed one by one. Returns the energies (n_receptors, n_periods, 8) and the number of
-        source–receptor evaluations.
+        source–receptor evaluations. Receptors inside a building get NaN.
+
+        ``only_segments`` (n_segments, in :attr:`arrays` order) restricts the segments evaluated
+        one by one near the receptors to those flagged; the others must have no power in
+        ``w_line`` (used for maps of power changes, :mod:`ldtkit.model.noise.incremental`).
         """
         from tqdm.auto import tqdm  # only here: in a notebook tqdm.auto imports the widget machinery
 
@@ -101,6 +125,14 @@ class NoisePropagation:
         clusters = kernels.ClusterPowers(
             *kernels.cluster_power(w_seg, w_ref, a.segments, a.pyramid.level_nx, a.pyramid.level_offset, 10.0 ** (A_WEIGHTING_DB / 10.0))
         )
+        segments = a.segments
+        if only_segments is not None:
+            rows = np.flatnonzero(only_segments)
+            n_cells = len(segments.cell_start) - 1
+            start = np.concatenate([[0], np.cumsum(np.bincount(segments.cell[rows], minlength=n_cells))]).astype(np.int64)
+            g = segments
+            segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
+            w_seg = np.ascontiguousarray(w_seg[rows])
         settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=self.cutoff_m, spacing_ratio=self.spacing_ratio)
         ground = kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable)
         order, bstart = a.receptor_order, a.block_start
@@ -113,9 +145,11 @@ class NoisePropagation:
         for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
-            e, cnt = _map_energy_balanced(receivers, a.segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table)
+            e, cnt = _map_energy_balanced(receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles)
             out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
+        if self.inside_building is not None:
+            out[self.inside_building] = np.nan
         return out, n_pairs
 
 
@@ -129,6 +163,7 @@ def _map_energy_balanced(
     ground: kernels.Ground,
     bands: kernels.BandTerms,
     table: kernels.TransferTable,
+    obstacles: kernels.Obstacles,
 ) -> tuple[FloatArray, IntArray]:
     """:func:`ldtkit.model.kernels.noise.map_energy` with dynamic scheduling of receptor blocks.
 
@@ -137,7 +172,7 @@ def _map_energy_balanced(
     """
     previous = numba.set_parallel_chunksize(4)
     try:
-        return kernels.map_energy(receivers, segments, w_seg, pyramid, clusters, settings, ground, bands, table)
+        return kernels.map_energy(receivers, segments, w_seg, pyramid, clusters, settings, ground, bands, table, obstacles)
     finally:
         numba.set_parallel_chunksize(previous)
 
@@ -197,6 +232,8 @@ def noise_propagation(
     far_field: bool = True,
     method: str = "table",
     table_step_m: float = 0.25,
+    buildings: Buildings | None = None,
+    obstacle_cell_m: float = OBSTACLE_CELL_M,
 ) -> NoisePropagation:
     """Prepare the traffic-independent part of a noise map (see :class:`NoisePropagation`).
 
@@ -228,6 +265,13 @@ def noise_propagation(
         ``"table"`` interpolates the ground and air terms in projected distance from exact values
         tabulated every ``table_step_m`` for each receptor height (≤ 0.01 dB from ``"exact"``);
         ``"exact"`` evaluates eq. 2.5.15–2.5.20 for every source–receiver pair.
+    buildings
+        :class:`~ldtkit.model.buildings.Buildings` that screen the paths they cross: where roofs
+        rise above the ray, diffraction over their convex hull (ΔdifH/ΔdifF with the ground on
+        either side, CNOSSOS-EU 2.5.21) replaces the ground term; receptors inside a building are
+        masked (NaN). ``None``: open-field propagation.
+    obstacle_cell_m
+        Grid cell that buckets the building edges for path tracing.
 
     Examples
     --------
@@ -293,8 +337,23 @@ def noise_propagation(
     else:
         method = "exact"
         table = kernels.TransferTable(np.zeros((0, 2, 8)), 1.0)
-    r_order, block_start = _block_order(rx, ry, block_m)
-    arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start)
+    inside = None
+    obstacles = no_obstacles()
+    if buildings is not None and len(buildings):
+        inside = buildings.inside(rx, ry)
+        if inside.all():
+            raise InvalidValueError(f"noise_propagation: every receptor lies inside a building of {buildings.source or 'buildings'}")
+        bounds = (
+            float(min(rx.min(), src.x0.min(), src.x1.min())),
+            float(min(ry.min(), src.y0.min(), src.y1.min())),
+            float(max(rx.max(), src.x0.max(), src.x1.max())),
+            float(max(ry.max(), src.y0.max(), src.y1.max())),
+        )
+        obstacles = building_obstacles(buildings, bounds, cell_m=obstacle_cell_m)
+    open_idx = np.arange(len(rx)) if inside is None else np.flatnonzero(~inside)
+    sub_order, block_start = _block_order(rx[open_idx], ry[open_idx], block_m)
+    r_order = open_idx[sub_order].astype(np.int64)
+    arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start, obstacles)
     return NoisePropagation(
         src,
         receptors,
@@ -308,4 +367,6 @@ def noise_propagation(
         method,
         arrays,
         len(network.links),
+        buildings if buildings is not None and len(buildings) else None,
+        inside,
     )

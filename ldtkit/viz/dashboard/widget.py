@@ -2,7 +2,7 @@
 
 A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
 tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
-dropdown, a layer switch (:data:`LAYERS`: traffic flow, change in flow, noise Lden, NO2), a
+dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2 and the change of each), a
 split map baseline | scenario on shared colour scales, and the indicator table with
 differences against the baseline.
 """
@@ -18,7 +18,7 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
-from ldtkit.viz.dashboard.views import ScenarioView, flow_difference
+from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
 from ldtkit.viz.maps import ColorScale, CompareMap, Side, figure_to_png, grid_image, lden_scale, links_geojson, no2_scale
 from ldtkit.viz.maps.context import major_street_labels
 from ldtkit.viz.maps.measures import change_bounds
@@ -40,7 +40,13 @@ LAYERS: dict[str, str] = {
     "diff": "Change in flow",
     "lden": "Noise (Lden)",
     "no2": "NO₂",
+    "dlden": "Change in Lden",
+    "dno2": "Change in NO₂",
 }
+#: What the left half shows next to each change layer (the baseline, absolute).
+_LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
+#: Grid layers: key -> (view attribute, column).
+_GRIDS = {"lden": ("noise", "lden_db"), "no2": ("air", "no2_ugm3"), "dlden": ("noise", "lden_db"), "dno2": ("air", "no2_ugm3")}
 
 
 def notice_html(notice: str | None) -> str:
@@ -136,12 +142,28 @@ class ScenarioDashboard:
             "lden": lden_scale("Noise Lden (dB)"),
             "no2": no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in self.views.values() if v.air is not None], label="NO₂ (µg/m³)"),
         }
+        # noise and NO2 changes at the receptors, one symmetric scale across scenarios (top 0.5 % of outliers trimmed)
+        self._grid_diffs: dict[tuple[str, str], gpd.GeoDataFrame] = {}
+        for mode, unit in (("dlden", "dB"), ("dno2", "µg/m³")):
+            attr, column = _GRIDS[mode]
+            if getattr(base, attr) is None:
+                continue
+            for n, v in self.views.items():
+                if n != baseline and getattr(v, attr) is not None:
+                    self._grid_diffs[mode, n] = grid_difference(getattr(base, attr), getattr(v, attr), column)
+            if any(m == mode for m, _ in self._grid_diffs):
+                self.scales[mode] = ColorScale.diverging(
+                    *[d[f"d_{column}"].to_numpy(float) for (m, _), d in self._grid_diffs.items() if m == mode],
+                    label=f"{LAYERS[mode]} ({unit})",
+                    quantile=0.995,
+                )
         self._grey = ColorScale(0.0, 1.0, cmap="Greys", label="")
         layer_options = [(LAYERS["flow"], "flow"), (LAYERS["diff"], "diff")]
         if base.noise is not None:
             layer_options.append((LAYERS["lden"], "lden"))
         if base.air is not None:
             layer_options.append((LAYERS["no2"], "no2"))
+        layer_options += [(LAYERS[m], m) for m in ("dlden", "dno2") if m in self.scales]
 
         self.dropdown = w.Dropdown(
             options=[(self.views[n].label, n) for n in names],
@@ -175,8 +197,9 @@ class ScenarioDashboard:
         self._show_where(default, frame=True)
         if prerender_grids:
             for n in (baseline, default):
-                for mode in ("lden", "no2"):
-                    self._grid_data(n, mode)
+                for mode in ("lden", "no2", "dlden", "dno2"):
+                    if mode in self.scales and (n != baseline or mode not in _LEFT_OF):
+                        self._grid_data(n, mode)
         self.dropdown.observe(self._on_change, names="value")
         self.layer_switch.observe(self._on_change, names="value")
         self.widget = w.VBox(
@@ -269,9 +292,12 @@ class ScenarioDashboard:
     def _grid_data(self, name: str, mode: str) -> tuple[str, list[list[float]]] | None:
         key = (name, mode)
         if key not in self._image_cache:
-            v = self.views[name]
-            gdf, col = (v.noise, "lden_db") if mode == "lden" else (v.air, "no2_ugm3")
-            self._image_cache[key] = None if gdf is None else grid_image(gdf, col, self.scales[mode])
+            attr, column = _GRIDS[mode]
+            if mode in _LEFT_OF:  # a change: scenario − baseline
+                gdf, column = self._grid_diffs.get((mode, name)), f"d_{column}"
+            else:
+                gdf = getattr(self.views[name], attr)
+            self._image_cache[key] = None if gdf is None else grid_image(gdf, column, self.scales[mode])
         return self._image_cache[key]
 
     def _on_change(self, change: Any = None) -> None:
@@ -282,17 +308,17 @@ class ScenarioDashboard:
 
     def _refresh(self) -> None:
         name, mode = self.scenario, self.layer
-        left_mode = "flow" if mode == "diff" else mode
+        left_mode = _LEFT_OF.get(mode, mode)
         self._links_left.data = self._links_data(self.baseline, left_mode)
         self._links_right.data = self._links_data(name, mode)
-        for layer, view_name in ((self._grid_left, self.baseline), (self._grid_right, name)):
+        for layer, view_name, side_mode in ((self._grid_left, self.baseline, left_mode), (self._grid_right, name, mode)):
             if layer is None:
                 continue
-            img = self._grid_data(view_name, mode) if mode in ("lden", "no2") else None
+            img = self._grid_data(view_name, side_mode) if side_mode in _GRIDS else None
             if img is not None:
                 layer.url, layer.bounds = img
             layer.visible = img is not None
-        right_title = self.views[name].label + (" − baseline" if mode == "diff" else "")
+        right_title = self.views[name].label + (" − baseline" if mode in _LEFT_OF else "")
         self.cmap.set_title("right", right_title)
         self.legend.widget.value = self.scales[mode].to_html(title=f"{self.views[name].label}: {self.scales[mode].label}")
         left_title = f"{self.views[self.baseline].label}: {self.scales[left_mode].label}"

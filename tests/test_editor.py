@@ -1,0 +1,99 @@
+"""The scenario editor on the Ghent baseline: select, act, see the TOML, run, see the change maps."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+
+from ldtkit.study.runner import run
+from ldtkit.viz.editor import ScenarioEditor
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return run("ghent", [], models=("traffic",), progress=False)["baseline"]
+
+
+def test_editor_closes_the_bridge_shows_the_toml_and_the_change_maps(baseline):
+    editor = ScenarioEditor("ghent", baseline=baseline, models=("traffic",), name="bridge-north")
+    assert editor.select("Rooigemlaan") >= 2
+    editor.set_action("close one direction", direction="northbound")
+    spec = tomllib.loads(editor.toml)
+    assert spec["name"] == "bridge-north"
+    assert spec["measures"] == [{"action": "close", "street": "Rooigemlaan", "direction": "northbound"}]
+    result = editor.run()
+    assert result is not None and editor.message == ""
+    # the closed direction carries nothing any more, and the change maps show the difference
+    closed = baseline.network.links["car_allowed"].to_numpy(bool) & ~result.network.links["car_allowed"].to_numpy(bool)
+    assert closed.sum() >= 1
+    assert result.traffic["day"].total_vph[closed].sum() == pytest.approx(0.0, abs=1e-6)
+    assert baseline.traffic["day"].total_vph[closed].sum() > 100  # it carried traffic before
+    assert editor.dashboard is not None and editor.dashboard.layer == "diff"
+    assert editor.dashboard.scales["diff"].vmax > 100  # the traffic moves elsewhere
+    assert "ldtkit-scenario-toml" in editor.toml_box.value and "northbound" in editor.toml_box.value
+
+
+def test_editor_bad_input_gives_a_clear_message(baseline):
+    editor = ScenarioEditor("ghent", baseline=baseline, models=("traffic",))
+    assert editor.select("") == 0 and "empty selection" in editor.message
+    assert editor.run() is None and "Select links first" in editor.message
+    assert editor.select("Rooigemlan") == 0 and "Rooigemlaan" in editor.message  # the closest street name
+    editor.set_action("set lanes")
+    assert editor.select("Rooigemlaan") >= 2 and editor.run() is None and "needs a value" in editor.message
+
+
+def test_an_action_that_disconnects_zones_is_a_message(baseline, monkeypatch):
+    """The editor runs with on_disconnected="raise"; the runner's error becomes the widget's message.
+
+    (In Ghent a closure rarely cuts a zone off: connectors of closed streets move to the nearest open
+    road within 500 m, so the runner's error is raised here as the runner raises it.)
+    """
+    from ldtkit.errors import DisconnectedDemandError
+    from ldtkit.viz import editor as module
+
+    asked = {}
+
+    def disconnected(city, scenarios, **kw):
+        asked.update(kw)
+        raise DisconnectedDemandError(f"scenario {scenarios[0].name!r}, day period: 12 OD pairs with demand have no path")
+
+    monkeypatch.setattr(module, "run", disconnected)
+    editor = ScenarioEditor("ghent", baseline=baseline, models=("traffic",))
+    editor.select([int(i) for i in baseline.network.links["link_id"][:4]])
+    editor.set_action("close both ways")
+    editor.run_button.click()  # through the widget, as a user would
+    assert asked["on_disconnected"] == "raise"
+    assert editor.message == "The scenario cannot run: scenario 'edited', day period: 12 OD pairs with demand have no path"
+    assert "12 OD pairs" in editor.message_box.value and "Traceback" not in editor.message_box.value
+    assert editor.result is None and editor.maps.children == ()
+
+
+def test_editor_is_off_in_a_voila_page_unless_the_notebook_allows_it(baseline, monkeypatch):
+    from ldtkit.viz import editor as module
+
+    monkeypatch.setattr(module, "in_voila", lambda: True)
+    locked = ScenarioEditor("ghent", baseline=baseline)
+    assert locked.run_button.disabled and "switched off" in locked.message
+    locked.select("Rooigemlaan")
+    assert locked.run() is None and "switched off" in locked.message
+    assert not ScenarioEditor("ghent", baseline=baseline, allow_in_voila=True).run_button.disabled
+
+
+def test_a_click_on_the_map_selects_the_nearest_road(baseline):
+    import geopandas as gpd
+
+    editor = ScenarioEditor("ghent", baseline=baseline, models=("traffic",))
+    links = baseline.network.links
+    bridge = links[(links["name"] == "Rooigemlaan") & links["bridge"].astype(bool)]
+    middle = gpd.GeoSeries([bridge.geometry.iloc[0].interpolate(0.5, normalized=True)], crs=links.crs).to_crs(4326).iloc[0]
+    picked = editor.click((middle.y, middle.x))
+    assert picked in set(bridge["link_id"]) and editor._select == {"ids": [picked]}
+    assert editor.selection_box.value == str(picked)
+    # a click far from any road selects nothing and says so
+    assert editor.click((middle.y + 0.5, middle.x)) is None and "No road within 30 m" in editor.message
+    assert editor._select == {"ids": [picked]}
+    # the map forwards its clicks
+    editor._select = None
+    editor.pick_map._handle_leaflet_event(None, {"event": "interaction", "type": "click", "coordinates": [middle.y, middle.x]}, [])
+    assert editor._select == {"ids": [picked]}

@@ -1,0 +1,140 @@
+"""Noise maps that respect buildings: path tracing through footprint edges, diffraction over roofs
+(the same terms as the cut-profile model), receptors inside buildings masked, Porto courtyards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from shapely.ops import polylabel
+
+from ldtkit.errors import InvalidValueError
+from ldtkit.model.buildings import Buildings, buildings_from_osm
+from ldtkit.model.kernels import noise as K
+from ldtkit.model.noise import compute_noise, profile_attenuation
+from ldtkit.model.noise.propagation import _band_terms
+from ldtkit.model.noise.screening import building_obstacles
+from ldtkit.model.receptors import Receptors
+
+CRS = "EPSG:32629"
+PORTO = Path(__file__).resolve().parents[1] / "data" / "porto"
+
+
+def _reference_db(zs: float, zr: float, dp: float, roofs: list[tuple[float, float, float]], g: float, p: float) -> np.ndarray:
+    """Band levels of a 0 dB point source from the cut-profile model (buildings as entry/exit points)."""
+    pts = [{"type": "Source", "x": 0.0, "y": 0.0, "z": zs, "zGround": 0.0, "G": g}]
+    for s0, s1, h in roofs:
+        pts.append({"type": "Building", "x": s0, "y": 0.0, "z": h, "zGround": 0.0, "G": g, "intersection": "BUILDING_ENTER"})
+        pts.append({"type": "Building", "x": s1, "y": 0.0, "z": h, "zGround": 0.0, "G": g, "intersection": "BUILDING_EXIT"})
+    pts.append({"type": "Receiver", "x": dp, "y": 0.0, "z": zr, "zGround": 0.0, "G": g})
+    return profile_attenuation(pts, g_source=0.0).levels(0.0, p_favourable=p)["L"]
+
+
+@pytest.mark.parametrize(
+    ("dp", "roofs", "g"),
+    [
+        (100.0, [(40.0, 60.0, 10.0)], 0.5),  # one block
+        (60.0, [(10.0, 22.0, 15.0), (35.0, 50.0, 9.0)], 0.0),  # two blocks, hard ground
+        (400.0, [(20.0, 40.0, 6.0), (370.0, 390.0, 8.0)], 1.0),  # long path: curved rays clear the roofs
+    ],
+)
+def test_map_kernel_diffraction_equals_cut_profile_model(dp, roofs, g):
+    polys = [shapely.box(s0, -30.0, s1, 30.0) for s0, s1, _ in roofs]
+    b = Buildings.from_arrays([str(i) for i in range(len(roofs))], polys, [h for *_, h in roofs], crs=CRS)
+    obst = building_obstacles(b, (-10.0, -40.0, dp + 10.0, 40.0), cell_m=7.0)
+    scratch = K.screen_scratch(_band_terms(g, 15.0, 70.0))
+    n = K.trace_crossings(dp, 0.0, 0.0, 0.0, obst, scratch.cs, scratch.ch, scratch.ce)
+    assert n == 2 * len(roofs)
+    assert np.allclose(scratch.cs[:n], np.ravel([(s0, s1) for s0, s1, _ in roofs]))
+    assert K.screened_transfer(dp, 0.05, 4.0, scratch.cs, scratch.ch, n, K.Ground(g, 0.0, 0.5), scratch)
+    ref = _reference_db(0.05, 4.0, dp, roofs, g, 0.5)
+    np.testing.assert_allclose(10 * np.log10(scratch.tr), ref, atol=0.01)
+    # screening only lowers the level against open field
+    open_field = np.empty(8)
+    K._point_transfer(dp, 0.05, 4.0, K.Ground(g, 0.0, 0.5), _band_terms(g, 15.0, 70.0), 10 ** (0.3 * (1 - g)), open_field)
+    assert np.all(scratch.tr < open_field)
+
+
+def test_path_tracing_finds_every_edge_crossing_once():
+    rng = np.random.default_rng(3)
+    centres = rng.uniform(0.0, 300.0, size=(60, 2))
+    polys = [shapely.box(x, y, x + rng.uniform(5, 25), y + rng.uniform(5, 25)) for x, y in centres]
+    polys = list(shapely.get_parts(shapely.union_all(polys)))  # no overlaps, some with holes
+    b = Buildings.from_arrays([str(i) for i in range(len(polys))], polys, np.full(len(polys), 12.0), crs=CRS)
+    obst = building_obstacles(b, (-20.0, -20.0, 340.0, 340.0), cell_m=16.0)
+    scratch = K.screen_scratch(_band_terms(0.5, 15.0, 70.0))
+    boundary = shapely.union_all([p.boundary for p in polys])
+    for _ in range(200):
+        (rx, ry), (sx, sy) = rng.uniform(-10.0, 330.0, size=(2, 2))
+        n = K.trace_crossings(rx, ry, sx, sy, obst, scratch.cs, scratch.ch, scratch.ce)
+        hits = shapely.get_parts(shapely.intersection(shapely.LineString([(sx, sy), (rx, ry)]), boundary))
+        expected = np.sort([np.hypot(q.x - sx, q.y - sy) for q in hits if q.geom_type == "Point"])
+        assert n == len(expected)
+        np.testing.assert_allclose(scratch.cs[:n], expected, atol=1e-6)
+
+
+def test_receptor_height_below_ground_is_an_error_naming_the_field():
+    with pytest.raises(InvalidValueError, match=r"field z .* receptor 1"):
+        Receptors(np.zeros(2), np.zeros(2), np.array([4.0, -1.0]), np.zeros(2), CRS)
+
+
+# --------------------------------------------------------------------------- Porto courtyards
+PER_CLASS_VPH = {
+    "motorway": 3000, "motorway_link": 600, "trunk": 2000, "primary": 1200, "primary_link": 400, "secondary": 800,
+    "secondary_link": 300, "tertiary": 500, "unclassified": 150, "residential": 150, "living_street": 50, "service": 30,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def porto_courtyards():
+    """Courtyard centres of the largest enclosed courtyards of Porto's blocks and, for each, a point on
+    the street in front of the same block, 5 m from the centre line of the nearest road; the Lden at
+    both with the OSM buildings and in open field."""
+    from ldtkit.model.traffic import LinkTraffic
+    from ldtkit.study.city import load_city
+
+    with pytest.warns(UserWarning):
+        net = load_city("porto").load_network()
+    b = buildings_from_osm(PORTO / "porto.osm.pbf", crs=CRS, fallback_height_m=9.0)
+    links = net.links
+    flow = links["road_class"].astype(str).map(PER_CLASS_VPH).fillna(0).to_numpy(float) * links["car_allowed"].to_numpy()
+    traffic = {
+        p: LinkTraffic(links["link_id"].to_numpy(), flow * f * 0.95, flow * f * 0.05, links["free_speed_kmh"].to_numpy())
+        for p, f in (("day", 1.0), ("evening", 0.5), ("night", 0.15))
+    }
+    roads = links.geometry.to_numpy()[(flow > 0) & ~links["tunnel"].astype(bool).to_numpy()]
+    tree = shapely.STRtree(roads)
+    blocks = shapely.get_parts(shapely.union_all(b.polygons))
+    holes = sorted((shapely.Polygon(r) for p in blocks for r in p.interiors), key=lambda h: -h.area)[:12]
+    yards, streets = [], []
+    for h in holes:
+        c = polylabel(h, 1.0)
+        road = roads[int(np.atleast_1d(tree.nearest(c))[0])]
+        if road.intersects(h):
+            continue  # a street runs through it: not an enclosed courtyard
+        q = shapely.shortest_line(road, c).coords[0]
+        v = np.array([c.x - q[0], c.y - q[1]])
+        s = np.array(q) + 5.0 * v / np.linalg.norm(v)
+        if b.inside(s[:1], s[1:]).any():
+            continue  # narrow street: 5 m from the road is inside the block's front building
+        yards.append((c.x, c.y))
+        streets.append(s)
+    xy = np.array(yards + streets)
+    rec = Receptors(xy[:, 0].copy(), xy[:, 1].copy(), np.full(len(xy), 4.0), np.zeros(len(xy)), CRS)
+    screened = compute_noise(net, traffic, rec, buildings=b, cutoff_m=1000.0, progress=False)
+    open_field = compute_noise(net, traffic, rec, cutoff_m=1000.0, progress=False)
+    n = len(yards)
+    return n, screened, open_field
+
+
+def test_porto_courtyards_are_15_db_below_the_street_in_front(porto_courtyards):
+    n, screened, open_field = porto_courtyards
+    assert n >= 3
+    yard, street = screened.lden_db[:n], screened.lden_db[n:]
+    assert np.all(street - yard >= 15.0), (street - yard).round(1)
+    # without buildings the courtyards are only a few dB quieter: the difference comes from screening
+    assert np.all(open_field.lden_db[n:] - open_field.lden_db[:n] < 12.0)
+    assert screened.meta["propagation"].startswith("screening by")
+    assert open_field.meta["propagation"] == "open-field propagation: no building data"
