@@ -56,11 +56,13 @@ def test_closed_bridge_carries_no_flow_in_the_closed_directions(ghent_run):
             assert results[name].traffic["day"].total_vph[still].min() > 0
 
 
-def _screenline_crossings(net, half_length_m=1500.0):
+def _screenline_crossings(net, half_length_m=2500.0):
     """Links crossing the water the Rooigemlaan bridge spans (other than the bridge itself).
 
     The file has no waterway layer, so the canal is approximated by the line through the
-    bridge's midpoint perpendicular to the bridge, 1.5 km each way.
+    bridge's midpoint perpendicular to the bridge, 2.5 km each way: with the OpenStreetMap
+    speed limits (the zone-30 streets near the bridge at 30 km/h) the detours use the next
+    crossings, 1.5 to 2.5 km away.
     """
     import shapely
 

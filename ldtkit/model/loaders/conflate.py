@@ -217,7 +217,7 @@ def conflate_osm(
     ...     geometry=[LineString([(0, 0), (100, 0)]), LineString([(0, 50), (0, 150)])], crs="EPSG:31370")
     >>> way = gpd.GeoDataFrame({"highway": ["residential", "residential"], "name": ["Dok", "Kaai"],
     ...     "maxspeed": ["30", None]}, geometry=[LineString([(-5, 3), (105, 2)]),
-    ...     LineString([(200, 0), (300, 0)])], crs="EPSG:31370")
+    ...     LineString([(200, 0), (300, 200)])], crs="EPSG:31370")
     >>> c = conflate_osm(seg, way, id_column="id", name_column="name")
     >>> c.speeds[["segment_id", "speed_kmh", "source"]].values.tolist(), c.n_segments
     ([['a', 30.0, 'maxspeed']], 2)
@@ -229,7 +229,7 @@ def conflate_osm(
         ways = ways[ways["motorcar"].astype("string").fillna("") != "no"]
     ways = ways.reset_index(drop=True)
     x0, y0, x1, y1 = osm.to_crs(crs).total_bounds
-    seg = seg[shapely.within(seg.geometry.to_numpy(), shapely.box(x0, y0, x1, y1))].reset_index(drop=True)
+    seg = seg[shapely.covered_by(seg.geometry.to_numpy(), shapely.box(x0, y0, x1, y1))].reset_index(drop=True)
     seg_geom = seg.geometry.to_numpy()
     way_geom = ways.geometry.to_numpy()
 
