@@ -578,3 +578,41 @@ def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
     assert t.at["people NO2 > 20 ug/m3", "closed"] == 30.0 and t.at["trips_without_route_vph", "closed Δ"] == 50.0
     html = dashboard.headline_html(t, baseline="baseline", scenario="closed")
     assert "Trips with no route (veh/h, day)" in html and "151 → 131" in html
+
+
+def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
+    import ipyleaflet
+
+    views = _marked_views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    assert dash.pair is None and dash.map_box.children == (dash.cmap.map,)  # the split map first, the pair built on demand
+    dash.layer_switch.value = "diff"
+    dash.map_view.value = "side"
+    pair = dash.pair
+    assert pair is not None and dash.map_box.children == (pair.widget,)
+    assert isinstance(pair.left, ipyleaflet.Map) and isinstance(pair.right, ipyleaflet.Map) and pair.left is not pair.right
+    # they open where the split map was, and moving either moves the other
+    assert pair.left.center == dash.cmap.map.center and pair.right.zoom == dash.cmap.map.zoom
+    pair.right.center = [51.07, 3.75]
+    pair.right.zoom = 12
+    assert (pair.left.center, pair.left.zoom) == ([51.07, 3.75], 12)
+    pair.left.center = [51.04, 3.70]
+    assert pair.right.center == [51.04, 3.70]
+    # each map has its own legend, titled by what it shows, and the same data as the split halves
+    assert "Baseline: Traffic flow" in pair.legends["left"].value
+    assert "Closed Both: Change in flow" in pair.legends["right"].value
+    left_links, right_links = dash._pair_layers["left"][1], dash._pair_layers["right"][1]
+    assert left_links.data == dash._links_data("baseline", "flow") and right_links.data == dash._links_data("closed_both", "diff")
+    assert left_links in pair.left.layers and right_links in pair.right.layers
+    # the measure's pin and label on both maps
+    for m in (pair.left, pair.right):
+        (pin,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.Marker)]
+        assert "Street 0 bridge: closed both ways" in pin.icon.html
+    # switching scenario and layer updates both maps; switching back shows the split map again
+    dash.dropdown.value = "closed_inbound"
+    dash.layer_switch.value = "lden"
+    assert "Closed Inbound: Noise Lden" in pair.legends["right"].value and "Baseline: Noise Lden" in pair.legends["left"].value
+    assert dash._pair_layers["right"][0].visible and dash._pair_layers["right"][0].url.startswith("data:image/png")
+    assert not [layer for layer in pair.right.layers if isinstance(layer, ipyleaflet.Marker)]
+    dash.map_view.value = "split"
+    assert dash.map_box.children == (dash.cmap.map,) and "Closed Inbound: Noise Lden" in dash.legend.widget.value

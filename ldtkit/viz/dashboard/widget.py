@@ -10,6 +10,7 @@ differences against the baseline.
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +20,18 @@ import pandas as pd
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
 from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
-from ldtkit.viz.maps import ColorScale, CompareMap, Side, figure_to_png, grid_image, lden_scale, links_geojson, no2_scale
-from ldtkit.viz.maps.context import major_street_labels
+from ldtkit.viz.maps import (
+    ColorScale,
+    CompareMap,
+    Side,
+    SideBySideMap,
+    figure_to_png,
+    grid_image,
+    lden_scale,
+    links_geojson,
+    no2_scale,
+)
+from ldtkit.viz.maps.context import context_style, major_street_labels
 from ldtkit.viz.maps.measures import change_bounds
 
 #: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
@@ -47,6 +58,8 @@ LAYERS: dict[str, str] = {
 _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
 #: Grid layers: key -> (view attribute, column).
 _GRIDS = {"lden": ("noise", "lden_db"), "no2": ("air", "no2_ugm3"), "dlden": ("noise", "lden_db"), "dno2": ("air", "no2_ugm3")}
+#: The map arrangements: key -> button label (one map with a split handle, or two synced maps).
+MAP_VIEWS: dict[str, str] = {"split": "Split map", "side": "Side by side"}
 
 
 def notice_html(notice: str | None) -> str:
@@ -179,6 +192,12 @@ class ScenarioDashboard:
         self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
 
         self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
+        self._basemap, self._height, self._context = basemap, height, dict(context or {})
+        self.pair: SideBySideMap | None = None  #: the side-by-side maps, built when first shown
+        self._pair_layers: dict[str, tuple[Any, Any]] = {}
+        self._pair_marked: str | None = None
+        self.map_view = w.ToggleButtons(options=[(v, k) for k, v in MAP_VIEWS.items()], value="split", style={"button_width": "110px"})
+        self.map_box = w.Box([self.cmap.widget], layout=w.Layout(width="100%"))
         self._grid_left = self._grid_right = None
         if base.noise is not None or base.air is not None:
             # images are rendered on first use of a grid layer; start with an empty, hidden overlay
@@ -202,12 +221,13 @@ class ScenarioDashboard:
                         self._grid_data(n, mode)
         self.dropdown.observe(self._on_change, names="value")
         self.layer_switch.observe(self._on_change, names="value")
+        self.map_view.observe(self._on_change, names="value")
         self.widget = w.VBox(
             [
                 self.title,
                 self.notice,
-                w.HBox([self.dropdown, self.layer_switch], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
-                self.cmap.widget,
+                w.HBox([self.dropdown, self.layer_switch, self.map_view], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
+                self.map_box,
                 self.table,
                 self.chart,
             ],
@@ -245,8 +265,10 @@ class ScenarioDashboard:
             raise InvalidValueError(f"ScenarioDashboard.select: {name!r} is not one of {allowed}")
         self.dropdown.value = name
         self.show_notice(notice)
-        diff = self._diffs[name]
-        self.cmap.fit_to(change_bounds(diff, "d_flow_vph", self.views[name].marks), crs=self.views[self.baseline].links.crs)
+        bounds = change_bounds(self._diffs[name], "d_flow_vph", self.views[name].marks)
+        self.cmap.fit_to(bounds, crs=self.views[self.baseline].links.crs)
+        if self.pair is not None:
+            self.pair.fit_to(bounds, crs=self.views[self.baseline].links.crs)
 
     def show_notice(self, notice: str | None) -> None:
         """Show ``notice`` above the map, or hide the notice when it is ``None``."""
@@ -262,6 +284,30 @@ class ScenarioDashboard:
     def layer(self) -> str:
         """The key in :data:`LAYERS` of the layer shown."""
         return self.layer_switch.value
+
+    def _side_by_side(self) -> SideBySideMap:
+        """The two synced maps (built on first use, on the split map's current view)."""
+        import ipyleaflet
+
+        if self.pair is None:
+            lat, lon = self.cmap.map.center
+            pair = SideBySideMap(
+                self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
+            )
+            sides: tuple[Side, Side] = ("left", "right")
+            for side in sides:
+                for key, g in self._context.items():
+                    data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
+                    pair.add_layer(ipyleaflet.GeoJSON(data=data, style=context_style(key), name=f"context: {key}"), side=side)
+                grid = None
+                if self._grid_left is not None:
+                    grid = pair.add_layer(
+                        ipyleaflet.ImageOverlay(url=_EMPTY_PNG, bounds=[[lat, lon], [lat, lon]], visible=False), side=side
+                    )
+                links = pair.add_layer(ipyleaflet.GeoJSON(data={"type": "FeatureCollection", "features": []}, name=side), side=side)
+                self._pair_layers[side] = (grid, links)
+            self.pair = pair
+        return self.pair
 
     def _links_data(self, name: str, mode: str) -> dict[str, Any]:
         """GeoJSON of one side; quiet streets are merged into one grey context path (fast maps)."""
@@ -309,21 +355,37 @@ class ScenarioDashboard:
     def _refresh(self) -> None:
         name, mode = self.scenario, self.layer
         left_mode = _LEFT_OF.get(mode, mode)
-        self._links_left.data = self._links_data(self.baseline, left_mode)
-        self._links_right.data = self._links_data(name, mode)
-        for layer, view_name, side_mode in ((self._grid_left, self.baseline, left_mode), (self._grid_right, name, mode)):
-            if layer is None:
+        right_title = self.views[name].label + (" − baseline" if mode in _LEFT_OF else "")
+        legends = {
+            "left": self.scales[left_mode].to_html(title=f"{self.views[self.baseline].label}: {self.scales[left_mode].label}"),
+            "right": self.scales[mode].to_html(title=f"{self.views[name].label}: {self.scales[mode].label}"),
+        }
+        # what each half shows: (view, layer key, links layer, grid layer)
+        if self.map_view.value == "side":
+            pair = self._side_by_side()
+            halves = [(self.baseline, left_mode, *self._pair_layers["left"][::-1]), (name, mode, *self._pair_layers["right"][::-1])]
+            pair.set_title("right", right_title)
+            pair.set_legend("left", legends["left"])
+            pair.set_legend("right", legends["right"])
+            if self._pair_marked != name:
+                pair.add_measures(self.views[name].marks, crs=self.views[self.baseline].links.crs)
+                self._pair_marked = name
+            self.map_box.children = [pair.widget]
+        else:
+            halves = [(self.baseline, left_mode, self._links_left, self._grid_left), (name, mode, self._links_right, self._grid_right)]
+            self.cmap.set_title("right", right_title)
+            self.legend.widget.value = legends["right"]
+            self.legend_left.widget.value = legends["left"]
+            self._show_where(name)
+            self.map_box.children = [self.cmap.widget]
+        for view_name, side_mode, links, grid in halves:
+            links.data = self._links_data(view_name, side_mode)
+            if grid is None:
                 continue
             img = self._grid_data(view_name, side_mode) if side_mode in _GRIDS else None
             if img is not None:
-                layer.url, layer.bounds = img
-            layer.visible = img is not None
-        right_title = self.views[name].label + (" − baseline" if mode in _LEFT_OF else "")
-        self.cmap.set_title("right", right_title)
-        self.legend.widget.value = self.scales[mode].to_html(title=f"{self.views[name].label}: {self.scales[mode].label}")
-        left_title = f"{self.views[self.baseline].label}: {self.scales[left_mode].label}"
-        self.legend_left.widget.value = self.scales[left_mode].to_html(title=left_title)
-        self._show_where(name)
+                grid.url, grid.bounds = img
+            grid.visible = img is not None
         if self.indicators is not None:
             self.table.value = headline_html(
                 self.indicators, baseline=self.baseline, scenario=name, labels={n: v.label for n, v in self.views.items()}
@@ -350,4 +412,4 @@ class ScenarioDashboard:
         display(self.widget)
 
 
-__all__ = ["LAYERS", "ScenarioDashboard", "notice_html"]
+__all__ = ["LAYERS", "MAP_VIEWS", "ScenarioDashboard", "notice_html"]

@@ -101,7 +101,81 @@ def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: float, heig
     return int(np.clip(np.floor(z), 3, 18))
 
 
-def _title_html(text: str) -> str:
+def basemap_layers(basemap: str | None) -> tuple[Any, ...]:
+    """The tile layer for ``basemap`` (``None``: none; a name in :data:`BASEMAPS`; a URL template with ``{z}``).
+
+    Examples
+    --------
+    >>> basemap_layers(None)
+    ()
+    >>> basemap_layers("osm")[0].name
+    'basemap'
+    """
+    import ipyleaflet
+
+    if basemap is None:
+        return ()
+    spec = BASEMAPS.get(basemap)
+    if spec is None and "{z}" not in str(basemap):
+        raise InvalidValueError(
+            f"map basemap={basemap!r}: expected None, one of {sorted(BASEMAPS)} or a tile URL template with {{z}}/{{x}}/{{y}}"
+        )
+    spec = spec or {"url": str(basemap), "attribution": ""}
+    return (ipyleaflet.TileLayer(url=spec["url"], attribution=spec["attribution"], name="basemap", base=True, max_zoom=19),)
+
+
+def measure_layers(marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
+    """Per measure: its links (dark dashed outline) and a pin with its label, as ipyleaflet layers.
+
+    ``marks`` from :func:`~ldtkit.viz.maps.measures.measure_marks`, their geometry in ``crs``.
+    """
+    import geopandas as gpd
+    import ipyleaflet
+
+    layers: list[Any] = []
+    for mark in marks:
+        g = gpd.GeoSeries([mark.geometry, mark.anchor], crs=crs).to_crs(4326)
+        outline = ipyleaflet.GeoJSON(
+            data={"type": "Feature", "geometry": g.iloc[0].__geo_interface__, "properties": {"label": mark.label}},
+            style={"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "6 4", "lineCap": "butt"},
+            name=f"measure: {mark.label}",
+        )
+        text = html.escape(mark.label, quote=False)
+        icon = ipyleaflet.DivIcon(
+            html=(
+                "<div class='ldtkit-measure' style='display:flex;align-items:center;gap:4px;white-space:nowrap'>"
+                "<span style='display:inline-block;width:14px;height:14px;border-radius:50%;background:#111;"
+                "border:2px solid #fff;box-shadow:0 0 2px #000'></span>"
+                f"<span class='ldtkit-measure-label' style='{_LABEL_STYLE}'>{text}</span></div>"
+            ),
+            icon_size=[0, 0],
+            icon_anchor=[9, 9],
+        )
+        pin = ipyleaflet.Marker(location=(g.iloc[1].y, g.iloc[1].x), icon=icon, draggable=False, title=mark.label, name=mark.label)
+        layers += [outline, pin]
+    return layers
+
+
+def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
+    """``([lat, lon], zoom)`` showing ``(minx, miny, maxx, maxy)`` in ``crs`` on a map of that many pixels.
+
+    Centre and zoom are computed here: Leaflet's fitBounds on a map not yet on the page sees a
+    container of size 0 and zooms out to the world.
+
+    Examples
+    --------
+    >>> fit_view((3.71, 51.04, 3.75, 51.06), crs=4326, width_px=900, height_px=560)
+    ([51.05, 3.73], 14)
+    """
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(crs, 4326, always_xy=True)
+    (w, e), (s, n) = tr.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+    return [round((s + n) / 2.0, 9), round((w + e) / 2.0, 9)], fit_zoom((s, w, n, e), width_px=width_px, height_px=height_px)
+
+
+def title_html(text: str) -> str:
+    """A caption for a corner of a map (HTML-escaped)."""
     return f"<div style='{_TITLE_STYLE}'>{html.escape(text, quote=False)}</div>"
 
 
@@ -155,16 +229,7 @@ class CompareMap:
         import ipyleaflet
         import ipywidgets
 
-        layers: tuple[Any, ...] = ()
-        if basemap is not None:
-            spec = BASEMAPS.get(basemap)
-            if spec is None and "{z}" not in str(basemap):
-                raise InvalidValueError(
-                    f"CompareMap basemap={basemap!r}: expected None, one of {sorted(BASEMAPS)} or a tile URL template with {{z}}/{{x}}/{{y}}"
-                )
-            spec = spec or {"url": str(basemap), "attribution": ""}
-            tiles = ipyleaflet.TileLayer(url=spec["url"], attribution=spec["attribution"], name="basemap", base=True, max_zoom=19)
-            layers = (tiles,)
+        layers = basemap_layers(basemap)
         self.map = ipyleaflet.Map(
             center=list(center),
             zoom=zoom,
@@ -191,7 +256,7 @@ class CompareMap:
         captions: tuple[tuple[Side, str, str], ...] = (("left", left_title, "topleft"), ("right", right_title, "topright"))
         for side, text, pos in captions:
             if text:
-                ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(_title_html(text)), position=pos, transparent_bg=True)
+                ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(title_html(text)), position=pos, transparent_bg=True)
                 self.map.add(ctl)
                 self._title_controls[side] = ctl
 
@@ -352,10 +417,10 @@ class CompareMap:
 
         side = self._side(side)
         if side in self._title_controls:
-            self._title_controls[side].widget.value = _title_html(text)
+            self._title_controls[side].widget.value = title_html(text)
         else:
             ctl = ipyleaflet.WidgetControl(
-                widget=ipywidgets.HTML(_title_html(text)), position="topleft" if side == "left" else "topright", transparent_bg=True
+                widget=ipywidgets.HTML(title_html(text)), position="topleft" if side == "left" else "topright", transparent_bg=True
             )
             self.map.add(ctl)
             self._title_controls[side] = ctl
@@ -377,34 +442,11 @@ class CompareMap:
         >>> [type(x).__name__ for x in m.add_measures([mk], crs=4326)]
         ['GeoJSON', 'Marker']
         """
-        import geopandas as gpd
-        import ipyleaflet
-
         for old in self._measure_layers:
             self.map.remove(old)
-        self._measure_layers = []
-        for mark in marks:
-            g = gpd.GeoSeries([mark.geometry, mark.anchor], crs=crs).to_crs(4326)
-            outline = ipyleaflet.GeoJSON(
-                data={"type": "Feature", "geometry": g.iloc[0].__geo_interface__, "properties": {"label": mark.label}},
-                style={"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "6 4", "lineCap": "butt"},
-                name=f"measure: {mark.label}",
-            )
-            text = html.escape(mark.label, quote=False)
-            icon = ipyleaflet.DivIcon(
-                html=(
-                    "<div class='ldtkit-measure' style='display:flex;align-items:center;gap:4px;white-space:nowrap'>"
-                    "<span style='display:inline-block;width:14px;height:14px;border-radius:50%;background:#111;"
-                    "border:2px solid #fff;box-shadow:0 0 2px #000'></span>"
-                    f"<span class='ldtkit-measure-label' style='{_LABEL_STYLE}'>{text}</span></div>"
-                ),
-                icon_size=[0, 0],
-                icon_anchor=[9, 9],
-            )
-            pin = ipyleaflet.Marker(location=(g.iloc[1].y, g.iloc[1].x), icon=icon, draggable=False, title=mark.label, name=mark.label)
-            for layer in (outline, pin):
-                self.map.add(layer)
-                self._measure_layers.append(layer)
+        self._measure_layers = measure_layers(marks, crs=crs)
+        for layer in self._measure_layers:
+            self.map.add(layer)
         return list(self._measure_layers)
 
     def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
@@ -445,14 +487,9 @@ class CompareMap:
         :func:`~ldtkit.viz.maps.measures.change_bounds`); ``None`` leaves the view as it is."""
         if bounds is None:
             return
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs(crs, 4326, always_xy=True)
-        (w, e), (s, n) = tr.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
-        # centre and zoom computed here: Leaflet's fitBounds on a map not yet on the page sees a
-        # container of size 0 and zooms out to the world
-        self.map.zoom = fit_zoom((s, w, n, e), width_px=self.width_px, height_px=self.height_px)
-        self.map.center = [(s + n) / 2.0, (w + e) / 2.0]
+        center, zoom = fit_view(bounds, crs=crs, width_px=self.width_px, height_px=self.height_px)
+        self.map.zoom = zoom
+        self.map.center = center
 
     def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> Any:
         """Hovering a link of ``gdf`` shows its ``title`` column and ``fields`` (column -> caption) in a box.
@@ -536,4 +573,4 @@ class CompareMap:
         display(self.widget)
 
 
-__all__ = ["BASEMAPS", "CompareMap", "Side", "fit_zoom"]
+__all__ = ["BASEMAPS", "CompareMap", "Side", "basemap_layers", "fit_view", "fit_zoom", "measure_layers", "title_html"]
