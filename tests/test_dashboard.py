@@ -359,7 +359,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
     # the table reports the watched links of city.toml
     table = pd.DataFrame({"baseline": [1.0]}, index=["flow_vph: Bridge"])
     monkeypatch.setattr(use_case, "study_table", lambda results, watch: table if list(watch) == ["Bridge"] else None)
-    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: {"labels": labels})
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels, cache_dir: {"labels": labels, "cache": cache_dir})
     case = use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, models=["traffic"], cache_dir=tmp_path, progress=True)
     assert calls == {
         "scenarios": ["a", "b"],
@@ -371,7 +371,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
     }
     assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a"
     pd.testing.assert_frame_equal(case.indicators, table)
-    assert case.views == {"labels": {"a": "a", "b": "Bee"}}
+    assert case.views == {"labels": {"a": "a", "b": "Bee"}, "cache": tmp_path}  # the select-link view reads the paths there
     with pytest.raises(InvalidValueError, match="default scenario 'c'"):
         use_case.run_use_case("ghent", scenarios, default="c")
     with pytest.raises(InvalidValueError, match="no scenarios"):
@@ -398,7 +398,7 @@ def test_run_use_case_in_voila_writes_its_stage_for_the_waiting_page(monkeypatch
     monkeypatch.setattr(use_case, "run", stage_now)
     monkeypatch.setattr(use_case, "study_table", lambda results, watch: pd.DataFrame())
     monkeypatch.setattr(use_case, "with_convergence_notes", lambda table, results: stage_now() and table)
-    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: stage_now() and {})
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels, cache_dir: stage_now() and {})
     use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, title="Bridge", models=["traffic"], cache_dir=None)
     # while the models run, the page reads what runs and for which scenarios
     assert (

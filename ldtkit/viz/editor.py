@@ -221,7 +221,7 @@ class ScenarioEditor:
             self._say(f"The scenario cannot run: {exc}")
             return None
         self.result = results[scenario.name]
-        views = views_from_results(results, city=self.city, labels={scenario.name: scenario.description})
+        views = views_from_results(results, city=self.city, labels={scenario.name: scenario.description}, cache_dir=self.cache_dir)
         self.dashboard = ScenarioDashboard(
             views, baseline="baseline", default=scenario.name, center=focus_center(self.city), basemap=None, classes=24
         )

@@ -157,7 +157,7 @@ def run_use_case(
     report("Computing the indicators", f"baseline and {shown}")
     indicators = with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results)
     report("Preparing the maps", f"baseline and {shown}")
-    views = views_from_results(results, city=city_cfg, labels=labels)
+    views = views_from_results(results, city=city_cfg, labels=labels, cache_dir=cache_dir)
     report("Drawing the dashboard", labels[default])
     return UseCase(
         city=city_cfg,
