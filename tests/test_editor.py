@@ -138,3 +138,31 @@ def test_a_click_on_the_map_selects_the_nearest_road(baseline):
     editor._select = None
     editor.pick_map._handle_leaflet_event(None, {"event": "interaction", "type": "click", "coordinates": [middle.y, middle.x]}, [])
     assert editor._select == {"ids": [picked]}
+
+
+def test_a_lasso_selects_the_roads_inside_and_a_lasso_over_no_road_says_so(baseline):
+    import geopandas as gpd
+    import shapely
+
+    editor = ScenarioEditor("ghent", baseline=baseline, models=("traffic",))
+    links = baseline.network.links
+    bridge = links[(links["name"] == "Rooigemlaan") & links["bridge"].astype(bool)]
+    # a 40 m square around the bridge's middle, drawn as the map's draw tool sends it (lon/lat GeoJSON)
+    middle = bridge.geometry.iloc[0].interpolate(0.5, normalized=True)
+    square = gpd.GeoSeries([middle.buffer(20.0, cap_style="square")], crs=links.crs).to_crs(4326).iloc[0]
+    feature = {"type": "Feature", "properties": {}, "geometry": shapely.geometry.mapping(square)}
+    editor.draw_control._handle_leaflet_event(None, {"event": "draw:created", "geo_json": feature}, [])
+    roads = links[links["road_class"] != "connector"]
+    inside = roads[shapely.contains(middle.buffer(20.0, cap_style="square"), roads.geometry.interpolate(0.5, normalized=True))]
+    assert editor.message == "" and set(bridge["link_id"]) <= set(inside["link_id"])
+    assert editor._select == {"ids": sorted(inside["link_id"].astype(int))}
+    # the same shape as (lat, lon) corners through the Python API adds nothing new
+    corners = [(lat, lon) for lon, lat in square.exterior.coords]
+    assert editor.lasso(corners) == sorted(inside["link_id"].astype(int))
+    assert editor._select == {"ids": sorted(inside["link_id"].astype(int))}
+    # a lasso over no road: a clear message, the selection unchanged
+    far = [(lat + 0.5, lon) for lat, lon in corners]
+    assert editor.lasso(far) == [] and editor.message == "No road inside the drawn shape; draw around the roads to select them."
+    assert editor._select == {"ids": sorted(inside["link_id"].astype(int))} and "No road inside" in editor.message_box.value
+    # a shape with no area is not a lasso
+    assert editor.lasso([(51.05, 3.72), (51.06, 3.73)]) == [] and "not a polygon" in editor.message
