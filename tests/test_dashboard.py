@@ -616,3 +616,32 @@ def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
     assert not [layer for layer in pair.right.layers if isinstance(layer, ipyleaflet.Marker)]
     dash.map_view.value = "split"
     assert dash.map_box.children == (dash.cmap.map,) and "Closed Inbound: Noise Lden" in dash.legend.widget.value
+
+
+def test_show_editor_shows_the_editor_in_jupyterlab_only(monkeypatch):
+    """The analyst notebook's editor cell: an editor in JupyterLab; nothing in reports or (unless allowed) in Voila."""
+    import IPython.display
+
+    from ldtkit.viz import editor as editor_module
+    from ldtkit.viz import use_case
+
+    shown, made = [], []
+
+    class Recorder:
+        def __init__(self, city, **kw):
+            made.append(kw)
+            self.widget = ("editor", city)
+
+    monkeypatch.setattr(editor_module, "ScenarioEditor", Recorder)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    case = use_case.UseCase(city="ghent", results={"baseline": "base"}, indicators=pd.DataFrame(), views={}, labels={}, default="a")
+    monkeypatch.setattr(use_case, "in_voila", lambda: False)
+    assert use_case.show_editor(case, interactive=False) is None and not shown  # a report: no editor
+    editor = use_case.show_editor(case, models=["traffic"], cache_dir="c")
+    assert isinstance(editor, Recorder) and shown == [("editor", "ghent")]
+    assert made == [{"baseline": "base", "models": ("traffic",), "cache_dir": "c", "allow_in_voila": False}]
+    monkeypatch.setattr(use_case, "in_voila", lambda: True)
+    assert use_case.show_editor(case) is None and len(shown) == 1  # a published dashboard stays read-only
+    assert use_case.show_editor(case, allow_in_voila=True) is not None and made[-1]["allow_in_voila"] is True
+    with pytest.raises(InvalidValueError, match="no 'baseline' result"):
+        use_case.show_editor(use_case.UseCase("ghent", {}, pd.DataFrame(), {}, {}, "a"), allow_in_voila=True)
