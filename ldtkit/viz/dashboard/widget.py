@@ -2,9 +2,10 @@
 
 A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
 tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
-dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2 and the change of each), a
-split map baseline | scenario on shared colour scales, and the indicator table with
-differences against the baseline.
+dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
+used the measure's roads in the baseline), a split map baseline | scenario on shared colour scales
+(or, :data:`MAP_VIEWS`, two synced maps side by side), and the indicator table with differences
+against the baseline.
 """
 
 from __future__ import annotations
@@ -53,7 +54,11 @@ LAYERS: dict[str, str] = {
     "no2": "NO₂",
     "dlden": "Change in Lden",
     "dno2": "Change in NO₂",
-    "select": "Who used the measure's roads",
+    "select": "Who used it",
+}
+#: Tooltips of the layer switch's buttons (the others say what they show).
+LAYER_TOOLTIPS: dict[str, str] = {
+    "select": "Who used the measure's roads before it: the routes of that traffic and the zones it came from and went to",
 }
 #: What the left half shows next to each change layer (the baseline, absolute).
 _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
@@ -197,7 +202,12 @@ class ScenarioDashboard:
             style={"description_width": "initial"},
             layout=w.Layout(width="360px"),
         )
-        self.layer_switch = w.ToggleButtons(options=layer_options, value="flow", style={"button_width": "130px"})
+        self.layer_switch = w.ToggleButtons(
+            options=layer_options,
+            value="flow",
+            tooltips=[LAYER_TOOLTIPS.get(key, label) for label, key in layer_options],
+            style={"button_width": "130px"},
+        )
         self.notice = w.HTML(notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
         self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
         self.table = w.HTML()
