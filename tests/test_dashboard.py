@@ -608,6 +608,13 @@ def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
     for m in (pair.left, pair.right):
         (pin,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.Marker)]
         assert "Street 0 bridge: closed both ways" in pin.icon.html
+    # hovering a changed road on either map shows its flow before and after on both
+    hover = pair.hover_layers["left"]
+    street0 = next(f for f in hover.data["features"] if f["properties"]["name"] == "Street 0")
+    assert street0["properties"]["flow_base_vph"] == 100.0 and pair.hover_layers["right"].data == hover.data
+    pair.show_hover(street0)
+    for box in pair.hover_boxes.values():
+        assert "Street 0" in box.value and ">100<" in box.value and ">-100<" in box.value
     # switching scenario and layer updates both maps; switching back shows the split map again
     dash.dropdown.value = "closed_inbound"
     dash.layer_switch.value = "lden"

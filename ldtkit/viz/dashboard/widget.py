@@ -463,6 +463,8 @@ class ScenarioDashboard:
             pair.set_legend("right", legends["right"])
             if self._pair_marked != name:
                 pair.add_measures(self.views[name].marks, crs=self.views[self.baseline].links.crs)
+                diff = self._diffs[name]
+                pair.add_hover_info(diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH], fields=HOVER_FIELDS)
                 self._pair_marked = name
             self._pair_zones.data = zones
             self.map_box.children = [pair.widget]

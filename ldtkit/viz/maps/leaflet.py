@@ -61,7 +61,7 @@ _LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255
 #: Style of a street name on the map.
 _STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
 #: What the hover box says before the first hover.
-_HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
+HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
 #: Style of the captions in the top corners of the map.
 _TITLE_STYLE = "font:600 13px sans-serif;padding:2px 6px;background:rgba(255,255,255,.85);border-radius:3px"
 
@@ -172,6 +172,42 @@ def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: f
     tr = Transformer.from_crs(crs, 4326, always_xy=True)
     (w, e), (s, n) = tr.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
     return [round((s + n) / 2.0, 9), round((w + e) / 2.0, 9)], fit_zoom((s, w, n, e), width_px=width_px, height_px=height_px)
+
+
+def hover_data(gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> dict[str, Any]:
+    """GeoJSON (EPSG:4326) of the links a hover reports: ``title`` and ``fields`` rounded to whole numbers."""
+    import shapely
+
+    cols = [c for c in [title, *fields] if c in gdf.columns]
+    g = gdf[[*cols, gdf.geometry.name]].copy()
+    for col in fields:  # whole vehicles per hour: a smaller message, and what the box shows
+        if col in g.columns:
+            g[col] = np.round(g[col].to_numpy(float))
+    if g.crs is not None and g.crs.is_projected:
+        g[g.geometry.name] = g.geometry.simplify(1.0)  # less than a pixel at street zoom
+    g = g.to_crs(4326) if g.crs is not None else g
+    g[g.geometry.name] = shapely.set_precision(g.geometry.to_numpy(), 1e-5)  # about 1 m
+    data: dict[str, Any] = json.loads(g.to_json(drop_id=True))
+    return data
+
+
+def hover_html(feature: Mapping[str, Any], *, fields: Mapping[str, str], title: str = "name") -> str:
+    """What the hover box shows for a hovered link: its ``title`` and a row per field.
+
+    Examples
+    --------
+    >>> text = hover_html({"properties": {"name": "Rooigemlaan", "d": -1408.0}}, fields={"d": "Change (veh/h)"})
+    >>> "<b>Rooigemlaan</b>" in text and ">-1,408<" in text
+    True
+    """
+    props = feature.get("properties", {})
+    rows = "".join(
+        f"<tr><td>{html.escape(cap)}</td><td style='text-align:right;padding-left:8px'>{_fmt(props.get(col))}</td></tr>"
+        for col, cap in fields.items()
+        if col in props
+    )
+    name = html.escape(str(props.get(title) or "unnamed road"))
+    return f"<div class='ldtkit-hover' style='font:12px sans-serif'><b>{name}</b><table>{rows}</table></div>"
 
 
 def title_html(text: str) -> str:
@@ -499,24 +535,14 @@ class CompareMap:
         """
         import ipyleaflet
         import ipywidgets
-        import shapely
 
-        cols = [c for c in [title, *fields] if c in gdf.columns]
-        g = gdf[[*cols, gdf.geometry.name]].copy()
-        for col in fields:  # whole vehicles per hour: a smaller message, and what the box shows
-            if col in g.columns:
-                g[col] = np.round(g[col].to_numpy(float))
-        if g.crs is not None and g.crs.is_projected:
-            g[g.geometry.name] = g.geometry.simplify(1.0)  # less than a pixel at street zoom
-        g = g.to_crs(4326) if g.crs is not None else g
-        g[g.geometry.name] = shapely.set_precision(g.geometry.to_numpy(), 1e-5)  # about 1 m
-        data = json.loads(g.to_json(drop_id=True))
+        data = hover_data(gdf, fields=fields, title=title)
         layer = ipyleaflet.GeoJSON(
             data=data, style={"color": "#000000", "weight": 12, "opacity": 0.02}, hover_style={"opacity": 0.35}, name="hover info"
         )
         box = self.hover_box
         if box is None:
-            box = ipywidgets.HTML(_HOVER_HINT)
+            box = ipywidgets.HTML(HOVER_HINT)
             self.map.add(ipyleaflet.WidgetControl(widget=box, position="bottomleft"))
             self.hover_box = box
 
@@ -534,15 +560,8 @@ class CompareMap:
     def show_hover(self, feature: Mapping[str, Any], **_: Any) -> None:
         """Show a hovered (or clicked) link's name and values in the hover box."""
         fields, title = self._hover_spec
-        props = feature.get("properties", {})
-        rows = "".join(
-            f"<tr><td>{html.escape(cap)}</td><td style='text-align:right;padding-left:8px'>{_fmt(props.get(col))}</td></tr>"
-            for col, cap in fields.items()
-            if col in props
-        )
-        name = html.escape(str(props.get(title) or "unnamed road"))
         if self.hover_box is not None:
-            self.hover_box.value = f"<div class='ldtkit-hover' style='font:12px sans-serif'><b>{name}</b><table>{rows}</table></div>"
+            self.hover_box.value = hover_html(feature, fields=fields, title=title)
 
     @property
     def layers(self) -> dict[str, list[Any]]:
@@ -573,4 +592,16 @@ class CompareMap:
         display(self.widget)
 
 
-__all__ = ["BASEMAPS", "CompareMap", "Side", "basemap_layers", "fit_view", "fit_zoom", "measure_layers", "title_html"]
+__all__ = [
+    "BASEMAPS",
+    "HOVER_HINT",
+    "CompareMap",
+    "Side",
+    "basemap_layers",
+    "fit_view",
+    "fit_zoom",
+    "hover_data",
+    "hover_html",
+    "measure_layers",
+    "title_html",
+]

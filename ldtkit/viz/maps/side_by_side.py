@@ -18,14 +18,15 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.leaflet import Side, basemap_layers, fit_view, measure_layers, title_html
+from ldtkit.viz.maps.leaflet import HOVER_HINT, Side, basemap_layers, fit_view, hover_data, hover_html, measure_layers, title_html
 from ldtkit.viz.maps.measures import MeasureMark
 
 if TYPE_CHECKING:  # ipyleaflet loads when a map is made
+    import geopandas as gpd
     import ipyleaflet
 
 
@@ -90,6 +91,9 @@ class SideBySideMap:
             self.legends[side] = w.HTML()
             m.add(ipyleaflet.WidgetControl(widget=self.legends[side], position="bottomright"))
         self._measure_layers: dict[Side, list[Any]] = {"left": [], "right": []}
+        self.hover_layers: dict[Side, Any] = {}  #: per side, the layer that reports hovered links
+        self.hover_boxes: dict[Side, Any] = {}  #: per side, what the hovered link shows (both show the same)
+        self._hover_spec: tuple[dict[str, str], str] = ({}, "name")
         self.widget = w.HBox([self.left, self.right], layout=w.Layout(width="100%"))
 
     def map(self, side: Side) -> ipyleaflet.Map:
@@ -121,6 +125,39 @@ class SideBySideMap:
             self._measure_layers[side] = measure_layers(marks, crs=crs)
             for layer in self._measure_layers[side]:
                 m.add(layer)
+
+    def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> None:
+        """Hovering (or clicking) a link of ``gdf`` on either map shows its ``title`` and ``fields`` on both.
+
+        As :meth:`~ldtkit.viz.maps.leaflet.CompareMap.add_hover_info`; calling again replaces the links.
+        """
+        import ipyleaflet
+        import ipywidgets as w
+
+        data = hover_data(gdf, fields=fields, title=title)
+        self._hover_spec = (dict(fields), title)
+        sides: tuple[Side, Side] = ("left", "right")
+        for side in sides:
+            m = self.map(side)
+            if side not in self.hover_boxes:
+                self.hover_boxes[side] = w.HTML(HOVER_HINT)
+                m.add(ipyleaflet.WidgetControl(widget=self.hover_boxes[side], position="bottomleft"))
+            if side in self.hover_layers:
+                m.remove(self.hover_layers[side])
+            layer = ipyleaflet.GeoJSON(
+                data=data, style={"color": "#000000", "weight": 12, "opacity": 0.02}, hover_style={"opacity": 0.35}, name="hover info"
+            )
+            layer.on_hover(self.show_hover)
+            layer.on_click(self.show_hover)
+            m.add(layer)
+            self.hover_layers[side] = layer
+
+    def show_hover(self, feature: Mapping[str, Any], **_: Any) -> None:
+        """Show a hovered link's name and values in both maps' hover boxes."""
+        fields, title = self._hover_spec
+        text = hover_html(feature, fields=fields, title=title)
+        for box in self.hover_boxes.values():
+            box.value = text
 
     def fit_to(self, bounds: tuple[float, float, float, float] | None, *, crs: Any) -> None:
         """Show ``(minx, miny, maxx, maxy)`` in ``crs`` on both maps; ``None`` leaves the view as it is."""
