@@ -652,3 +652,38 @@ def test_show_editor_shows_the_editor_in_jupyterlab_only(monkeypatch):
     assert use_case.show_editor(case, allow_in_voila=True) is not None and made[-1]["allow_in_voila"] is True
     with pytest.raises(InvalidValueError, match="no 'baseline' result"):
         use_case.show_editor(use_case.UseCase("ghent", {}, pd.DataFrame(), {}, {}, "a"), allow_in_voila=True)
+
+
+def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_without_measures(indicators):
+    from shapely.geometry import Point
+
+    views = _marked_views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    assert "select" not in [key for _, key in dash.layer_switch.options]  # no select-link flows: no such view
+    roads = (
+        views["baseline"]
+        .links.iloc[:4][["source_id", "geometry"]]
+        .assign(select_link_vph=[100.0, 100.0, 60.0, 40.0], flow_vph=[100.0, 200.0, 300.0, 400.0])
+    )
+    zones = gpd.GeoDataFrame(
+        {"zone": [1, 2], "origin_vph": [100.0, 0.0], "destination_vph": [60.0, 40.0]},
+        geometry=[Point(104_500.0, 194_050.0), Point(104_900.0, 194_050.0)],
+        crs="EPSG:31370",
+    )
+    views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    dash.layer_switch.value = "select"
+    drawn = sorted(f["properties"]["select_link_vph"] for f in dash._links_right.data["features"])
+    assert drawn == [40.0, 60.0, 100.0, 100.0]  # every road the selection's traffic used, with its flow
+    assert dash._links_left.data == dash._links_data("baseline", "flow")  # the baseline's flow on the left
+    circles = [(f["properties"]["zone"], f["properties"]["kind"]) for f in dash._zones_right.data["features"]]
+    assert circles == [(1, "origin"), (1, "destination"), (2, "destination")]  # no circle for a zone with no trips
+    origin = dash._zones_right.data["features"][0]
+    assert origin["properties"]["origin_vph"] == 100.0 and origin["properties"]["style"]["radius"] == pytest.approx(3.0 + 0.6 * 10.0)
+    assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline" in dash.legend.widget.value
+    # a scenario without measures has nobody to show; other layers hide the circles
+    dash.dropdown.value = "closed_inbound"
+    assert dash._links_right.data["features"] == [] and dash._zones_right.data["features"] == []
+    dash.dropdown.value = "closed_both"
+    dash.layer_switch.value = "flow"
+    assert dash._zones_right.data["features"] == []
