@@ -359,7 +359,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
     # the table reports the watched links of city.toml
     table = pd.DataFrame({"baseline": [1.0]}, index=["flow_vph: Bridge"])
     monkeypatch.setattr(use_case, "study_table", lambda results, watch: table if list(watch) == ["Bridge"] else None)
-    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: {"labels": labels})
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels, cache_dir: {"labels": labels, "cache": cache_dir})
     case = use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, models=["traffic"], cache_dir=tmp_path, progress=True)
     assert calls == {
         "scenarios": ["a", "b"],
@@ -371,7 +371,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
     }
     assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a"
     pd.testing.assert_frame_equal(case.indicators, table)
-    assert case.views == {"labels": {"a": "a", "b": "Bee"}}
+    assert case.views == {"labels": {"a": "a", "b": "Bee"}, "cache": tmp_path}  # the select-link view reads the paths there
     with pytest.raises(InvalidValueError, match="default scenario 'c'"):
         use_case.run_use_case("ghent", scenarios, default="c")
     with pytest.raises(InvalidValueError, match="no scenarios"):
@@ -398,7 +398,7 @@ def test_run_use_case_in_voila_writes_its_stage_for_the_waiting_page(monkeypatch
     monkeypatch.setattr(use_case, "run", stage_now)
     monkeypatch.setattr(use_case, "study_table", lambda results, watch: pd.DataFrame())
     monkeypatch.setattr(use_case, "with_convergence_notes", lambda table, results: stage_now() and table)
-    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels: stage_now() and {})
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels, cache_dir: stage_now() and {})
     use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, title="Bridge", models=["traffic"], cache_dir=None)
     # while the models run, the page reads what runs and for which scenarios
     assert (
@@ -578,3 +578,112 @@ def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
     assert t.at["people NO2 > 20 ug/m3", "closed"] == 30.0 and t.at["trips_without_route_vph", "closed Δ"] == 50.0
     html = dashboard.headline_html(t, baseline="baseline", scenario="closed")
     assert "Trips with no route (veh/h, day)" in html and "151 → 131" in html
+
+
+def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
+    import ipyleaflet
+
+    views = _marked_views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    assert dash.pair is None and dash.map_box.children == (dash.cmap.map,)  # the split map first, the pair built on demand
+    dash.layer_switch.value = "diff"
+    dash.map_view.value = "side"
+    pair = dash.pair
+    assert pair is not None and dash.map_box.children == (pair.widget,)
+    assert isinstance(pair.left, ipyleaflet.Map) and isinstance(pair.right, ipyleaflet.Map) and pair.left is not pair.right
+    # they open where the split map was, and moving either moves the other
+    assert pair.left.center == dash.cmap.map.center and pair.right.zoom == dash.cmap.map.zoom
+    pair.right.center = [51.07, 3.75]
+    pair.right.zoom = 12
+    assert (pair.left.center, pair.left.zoom) == ([51.07, 3.75], 12)
+    pair.left.center = [51.04, 3.70]
+    assert pair.right.center == [51.04, 3.70]
+    # each map has its own legend, titled by what it shows, and the same data as the split halves
+    assert "Baseline: Traffic flow" in pair.legends["left"].value
+    assert "Closed Both: Change in flow" in pair.legends["right"].value
+    left_links, right_links = dash._pair_layers["left"][1], dash._pair_layers["right"][1]
+    assert left_links.data == dash._links_data("baseline", "flow") and right_links.data == dash._links_data("closed_both", "diff")
+    assert left_links in pair.left.layers and right_links in pair.right.layers
+    # the measure's pin and label on both maps
+    for m in (pair.left, pair.right):
+        (pin,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.Marker)]
+        assert "Street 0 bridge: closed both ways" in pin.icon.html
+    # hovering a changed road on either map shows its flow before and after on both
+    hover = pair.hover_layers["left"]
+    street0 = next(f for f in hover.data["features"] if f["properties"]["name"] == "Street 0")
+    assert street0["properties"]["flow_base_vph"] == 100.0 and pair.hover_layers["right"].data == hover.data
+    pair.show_hover(street0)
+    for box in pair.hover_boxes.values():
+        assert "Street 0" in box.value and ">100<" in box.value and ">-100<" in box.value
+    # switching scenario and layer updates both maps; switching back shows the split map again
+    dash.dropdown.value = "closed_inbound"
+    dash.layer_switch.value = "lden"
+    assert "Closed Inbound: Noise Lden" in pair.legends["right"].value and "Baseline: Noise Lden" in pair.legends["left"].value
+    assert dash._pair_layers["right"][0].visible and dash._pair_layers["right"][0].url.startswith("data:image/png")
+    assert not [layer for layer in pair.right.layers if isinstance(layer, ipyleaflet.Marker)]
+    dash.map_view.value = "split"
+    assert dash.map_box.children == (dash.cmap.map,) and "Closed Inbound: Noise Lden" in dash.legend.widget.value
+
+
+def test_show_editor_shows_the_editor_in_jupyterlab_only(monkeypatch):
+    """The analyst notebook's editor cell: an editor in JupyterLab; nothing in reports or (unless allowed) in Voila."""
+    import IPython.display
+
+    from ldtkit.viz import editor as editor_module
+    from ldtkit.viz import use_case
+
+    shown, made = [], []
+
+    class Recorder:
+        def __init__(self, city, **kw):
+            made.append(kw)
+            self.widget = ("editor", city)
+
+    monkeypatch.setattr(editor_module, "ScenarioEditor", Recorder)
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    case = use_case.UseCase(city="ghent", results={"baseline": "base"}, indicators=pd.DataFrame(), views={}, labels={}, default="a")
+    monkeypatch.setattr(use_case, "in_voila", lambda: False)
+    assert use_case.show_editor(case, interactive=False) is None and not shown  # a report: no editor
+    editor = use_case.show_editor(case, models=["traffic"], cache_dir="c")
+    assert isinstance(editor, Recorder) and shown == [("editor", "ghent")]
+    assert made == [{"baseline": "base", "models": ("traffic",), "cache_dir": "c", "allow_in_voila": False}]
+    monkeypatch.setattr(use_case, "in_voila", lambda: True)
+    assert use_case.show_editor(case) is None and len(shown) == 1  # a published dashboard stays read-only
+    assert use_case.show_editor(case, allow_in_voila=True) is not None and made[-1]["allow_in_voila"] is True
+    with pytest.raises(InvalidValueError, match="no 'baseline' result"):
+        use_case.show_editor(use_case.UseCase("ghent", {}, pd.DataFrame(), {}, {}, "a"), allow_in_voila=True)
+
+
+def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_without_measures(indicators):
+    from shapely.geometry import Point
+
+    views = _marked_views()
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    assert "select" not in [key for _, key in dash.layer_switch.options]  # no select-link flows: no such view
+    roads = (
+        views["baseline"]
+        .links.iloc[:4][["source_id", "geometry"]]
+        .assign(select_link_vph=[100.0, 100.0, 60.0, 40.0], flow_vph=[100.0, 200.0, 300.0, 400.0])
+    )
+    zones = gpd.GeoDataFrame(
+        {"zone": [1, 2], "origin_vph": [100.0, 0.0], "destination_vph": [60.0, 40.0]},
+        geometry=[Point(104_500.0, 194_050.0), Point(104_900.0, 194_050.0)],
+        crs="EPSG:31370",
+    )
+    views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
+    dash.layer_switch.value = "select"
+    drawn = sorted(f["properties"]["select_link_vph"] for f in dash._links_right.data["features"])
+    assert drawn == [40.0, 60.0, 100.0, 100.0]  # every road the selection's traffic used, with its flow
+    assert dash._links_left.data == dash._links_data("baseline", "flow")  # the baseline's flow on the left
+    circles = [(f["properties"]["zone"], f["properties"]["kind"]) for f in dash._zones_right.data["features"]]
+    assert circles == [(1, "origin"), (1, "destination"), (2, "destination")]  # no circle for a zone with no trips
+    origin = dash._zones_right.data["features"][0]
+    assert origin["properties"]["origin_vph"] == 100.0 and origin["properties"]["style"]["radius"] == pytest.approx(3.0 + 0.6 * 10.0)
+    assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline" in dash.legend.widget.value
+    # a scenario without measures has nobody to show; other layers hide the circles
+    dash.dropdown.value = "closed_inbound"
+    assert dash._links_right.data["features"] == [] and dash._zones_right.data["features"] == []
+    dash.dropdown.value = "closed_both"
+    dash.layer_switch.value = "flow"
+    assert dash._zones_right.data["features"] == []

@@ -1,6 +1,7 @@
 """A scenario editor for JupyterLab: select links, pick an action, see the TOML, run, see the changes.
 
-:class:`ScenarioEditor` turns a selection (a street name, link ids, or clicks on its map) and an action into a
+:class:`ScenarioEditor` turns a selection (a street name, link ids, clicks on its map or a lasso: a polygon or
+rectangle drawn on it) and an action into a
 :class:`~ldtkit.study.scenario.Scenario`, shows the TOML it stands for, runs it against the
 baseline (cached, warm-started) and shows the change maps of
 :class:`~ldtkit.viz.dashboard.ScenarioDashboard`. Every problem (an empty selection, an unknown
@@ -12,6 +13,7 @@ Examples
 --------
 >>> editor = ScenarioEditor("ghent", baseline=results["baseline"])  # doctest: +SKIP
 >>> editor.select("Rooigemlaan")  # doctest: +SKIP
+>>> editor.lasso([(51.045, 3.725), (51.045, 3.735), (51.05, 3.735), (51.05, 3.725)])  # doctest: +SKIP
 >>> editor.set_action("close one direction", direction="northbound")  # doctest: +SKIP
 >>> print(editor.toml)  # doctest: +SKIP
 >>> editor.run()  # doctest: +SKIP
@@ -21,7 +23,7 @@ Examples
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -107,7 +109,7 @@ class ScenarioEditor:
         self.toml_box = w.HTML()
         self.message_box = w.HTML()
         self.maps = w.VBox()
-        self._roads: Any = None  # the baseline's roads (no connectors) and their spatial index, built on first click
+        self._roads: Any = None  # the baseline's roads (no connectors) and their spatial index, built on first use
         self.pick_map = self._pick_map()
         self.run_button.on_click(lambda _b: self._run_from_widgets())
         self.widget = w.VBox(
@@ -146,14 +148,10 @@ class ScenarioEditor:
         ``None`` (and a message) when no road lies within :data:`CLICK_MAX_M`.
         """
         import pyproj
-        from shapely import STRtree
         from shapely.geometry import Point
 
         links = self.baseline.network.links
-        if self._roads is None:
-            roads = links[links["road_class"].to_numpy() != "connector"]
-            self._roads = (roads, STRtree(roads.geometry.to_numpy()))
-        roads, tree = self._roads
+        roads, tree = self._road_index()
         to_crs = pyproj.Transformer.from_crs(4326, links.crs, always_xy=True)
         point = Point(*to_crs.transform(float(latlon[1]), float(latlon[0])))
         hit = tree.query_nearest(point, max_distance=CLICK_MAX_M, return_distance=False)
@@ -164,6 +162,43 @@ class ScenarioEditor:
         ids = list(self._select["ids"]) if self._select and "ids" in self._select else []
         self.select([*ids, link_id] if link_id not in ids else ids)
         return link_id
+
+    def lasso(self, shape: Mapping[str, Any] | Sequence[tuple[float, float]]) -> list[int]:
+        """Add the roads whose middle lies inside a drawn shape to the selection; returns their ids.
+
+        ``shape`` is a GeoJSON polygon (geometry or feature, lon/lat, as the map's draw tool gives it)
+        or the polygon's corners as ``(lat, lon)`` pairs. A shape around no road selects nothing and
+        says so in :attr:`message` (the selection stays as it was).
+        """
+        import pyproj
+        import shapely
+        from shapely.geometry import Polygon
+        from shapely.geometry import shape as geojson_shape
+
+        try:
+            if isinstance(shape, Mapping):
+                geometry = shape.get("geometry", shape)
+                polygon = geojson_shape(geometry)
+            else:
+                polygon = Polygon([(float(lon), float(lat)) for lat, lon in shape])
+            if polygon.geom_type not in ("Polygon", "MultiPolygon") or polygon.is_empty or polygon.area == 0:
+                raise ValueError(f"a {polygon.geom_type} with no area")
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            self._say(f"The drawn shape is not a polygon ({exc}); draw a polygon or a rectangle around the roads.")
+            return []
+        roads, tree = self._road_index()
+        to_crs = pyproj.Transformer.from_crs(4326, self.baseline.network.links.crs, always_xy=True)
+        area = shapely.transform(polygon, lambda xy: np.column_stack(to_crs.transform(xy[:, 0], xy[:, 1])))
+        near = tree.query(area)
+        middles = shapely.line_interpolate_point(roads.geometry.to_numpy()[near], 0.5, normalized=True)
+        inside = near[shapely.contains(area, middles)]
+        if len(inside) == 0:
+            self._say("No road inside the drawn shape; draw around the roads to select them.")
+            return []
+        found = sorted(int(i) for i in roads["link_id"].to_numpy()[inside])
+        ids = list(self._select["ids"]) if self._select and "ids" in self._select else []
+        self.select([*ids, *(i for i in found if i not in ids)])
+        return found
 
     def set_action(self, action: str, *, value: float | None = None, direction: str = "both") -> None:
         """Choose the action (one of :data:`ACTIONS`), its value (lanes, km/h, veh/h) and direction."""
@@ -221,7 +256,7 @@ class ScenarioEditor:
             self._say(f"The scenario cannot run: {exc}")
             return None
         self.result = results[scenario.name]
-        views = views_from_results(results, city=self.city, labels={scenario.name: scenario.description})
+        views = views_from_results(results, city=self.city, labels={scenario.name: scenario.description}, cache_dir=self.cache_dir)
         self.dashboard = ScenarioDashboard(
             views, baseline="baseline", default=scenario.name, center=focus_center(self.city), basemap=None, classes=24
         )
@@ -231,6 +266,16 @@ class ScenarioEditor:
         return self.result
 
     # the widgets -------------------------------------------------------------------------
+    def _road_index(self) -> tuple[Any, Any]:
+        """The baseline's roads (no connectors) and their spatial index, built on first use."""
+        from shapely import STRtree
+
+        if self._roads is None:
+            links = self.baseline.network.links
+            roads = links[links["road_class"].to_numpy() != "connector"]
+            self._roads = (roads, STRtree(roads.geometry.to_numpy()))
+        return self._roads  # type: ignore[no-any-return]
+
     def _pick_map(self) -> Any:
         """A map of the baseline's roads (one grey path); a click selects the nearest road."""
         import ipyleaflet
@@ -251,6 +296,22 @@ class ScenarioEditor:
                 self.click(tuple(event["coordinates"]))
 
         m.on_interaction(on_interaction)
+        # the lasso: a polygon or rectangle drawn on the map selects the roads inside
+        draw = ipyleaflet.DrawControl(polyline={}, circlemarker={}, circle={}, marker={})
+        draw.polygon = {"shapeOptions": {"color": "#c0392b", "weight": 2, "fillOpacity": 0.1}}
+        draw.rectangle = {"shapeOptions": {"color": "#c0392b", "weight": 2, "fillOpacity": 0.1}}
+
+        def on_draw(control: Any, action: str, geo_json: Mapping[str, Any]) -> None:
+            if action == "created":
+                try:
+                    self.lasso(geo_json)
+                except Exception as exc:  # a widget shows a message, never a traceback
+                    self._say(f"Could not select the roads in the shape: {exc}")
+                control.clear()
+
+        draw.on_draw(on_draw)
+        m.add(draw)
+        self.draw_control = draw
         return m
 
     def _run_from_widgets(self) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -48,6 +49,9 @@ from ldtkit.viz.dashboard import (
 from ldtkit.viz.dashboard.progress import DONE, progress_reporter
 from ldtkit.viz.maps import deck_flows
 from ldtkit.viz.maps.context import context_layers
+
+if TYPE_CHECKING:  # the editor loads when it is shown
+    from ldtkit.viz.editor import ScenarioEditor
 
 #: Name of the baseline in the results of :func:`ldtkit.study.runner.run`.
 BASELINE = "baseline"
@@ -157,7 +161,7 @@ def run_use_case(
     report("Computing the indicators", f"baseline and {shown}")
     indicators = with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results)
     report("Preparing the maps", f"baseline and {shown}")
-    views = views_from_results(results, city=city_cfg, labels=labels)
+    views = views_from_results(results, city=city_cfg, labels=labels, cache_dir=cache_dir)
     report("Drawing the dashboard", labels[default])
     return UseCase(
         city=city_cfg,
@@ -248,4 +252,48 @@ def show_use_case(
         show_count_validation(case.city, case.results[BASELINE])
 
 
-__all__ = ["BASELINE", "UseCase", "build_dashboard", "run_use_case", "show_use_case"]
+def show_editor(
+    case: UseCase,
+    *,
+    interactive: bool = True,
+    models: Sequence[str] = ("traffic",),
+    cache_dir: str | Path | None = DEFAULT_CACHE,
+    allow_in_voila: bool = False,
+) -> ScenarioEditor | None:
+    """Display a scenario editor on the use case's baseline (what if: pick roads, an action, run).
+
+    Nothing is shown in a report (``interactive=False``) nor in a Voila page unless
+    ``allow_in_voila`` (published dashboards stay read-only); then ``None`` is returned.
+
+    Parameters
+    ----------
+    case
+        From :func:`run_use_case` (its baseline must be among the results).
+    interactive
+        ``False`` in reports.
+    models, cache_dir
+        As for :func:`ldtkit.study.runner.run`: the edited scenario runs these models, warm-started from the cache.
+    allow_in_voila
+        Show and run the editor in a Voila page too.
+
+    Examples
+    --------
+    >>> editor = show_editor(case, models=("traffic",), cache_dir=".ldtkit-cache")  # doctest: +SKIP
+    >>> editor.select("Rooigemlaan"); editor.set_action("set lanes", value=1); editor.run()  # doctest: +SKIP
+    """
+    from IPython.display import display
+
+    from ldtkit.viz.editor import ScenarioEditor
+
+    if not interactive or (in_voila() and not allow_in_voila):
+        return None
+    if BASELINE not in case.results:
+        raise InvalidValueError(f"show_editor: the use case has no {BASELINE!r} result (it has {sorted(case.results)})")
+    editor = ScenarioEditor(
+        case.city, baseline=case.results[BASELINE], models=tuple(models), cache_dir=cache_dir, allow_in_voila=allow_in_voila
+    )
+    display(editor.widget)
+    return editor
+
+
+__all__ = ["BASELINE", "UseCase", "build_dashboard", "run_use_case", "show_editor", "show_use_case"]

@@ -36,9 +36,11 @@ from ldtkit.viz.dashboard.query import QUERY_KEY, current_query_string, in_voila
 from ldtkit.viz.dashboard.static_report import static_report
 from ldtkit.viz.dashboard.views import (
     ScenarioView,
+    SelectLinkView,
     flow_difference,
     focus_center,
     grid_difference,
+    select_link_view,
     unassigned_summary,
     view_from_result,
     views_from_results,
@@ -52,6 +54,7 @@ __all__ = [
     "TEMPLATES_DIR",
     "ScenarioDashboard",
     "ScenarioView",
+    "SelectLinkView",
     "current_query_string",
     "delta_colour",
     "flow_difference",
@@ -65,6 +68,7 @@ __all__ = [
     "notice_html",
     "plot_indicator_changes",
     "scenario_from_query",
+    "select_link_view",
     "static_report",
     "unassigned_summary",
     "view_from_result",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.errors import InvalidValueError, LdtkitError, MissingFieldError
 from ldtkit.viz.maps import aggregate_directions
 from ldtkit.viz.maps.measures import MeasureMark, measure_marks
 
@@ -45,6 +46,8 @@ class ScenarioView:
         Receptor points with ``no2_ugm3`` (or ``None``).
     marks
         The scenario's measures on the map: touched links and a label each (none for the baseline).
+    select_link
+        Who used the measures' links in the baseline (:func:`select_link_view`), or ``None``.
     """
 
     name: str
@@ -53,6 +56,73 @@ class ScenarioView:
     noise: gpd.GeoDataFrame | None = None
     air: gpd.GeoDataFrame | None = None
     marks: list[MeasureMark] = field(default_factory=list)
+    select_link: SelectLinkView | None = None
+
+
+@dataclass
+class SelectLinkView:
+    """The baseline traffic that used some links: its routes and where it came from and went to.
+
+    Attributes
+    ----------
+    link_ids
+        The selected links (e.g. those a scenario's measures touch).
+    links
+        Roads the selection's traffic uses (two directions summed): ``source_id``,
+        ``select_link_vph`` (its day flow, vehicles per hour), ``flow_vph`` (all traffic) and geometry.
+    zones
+        Zone centroids the selection's traffic starts or ends at: ``zone``, ``origin_vph``,
+        ``destination_vph`` and point geometry.
+    trips_vph
+        All trips using the selection, vehicles per hour (the origins sum to it, and so do the destinations).
+    """
+
+    link_ids: tuple[int, ...]
+    links: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    trips_vph: float
+
+
+def select_link_view(baseline: ScenarioResult, link_ids: Sequence[int], *, cache_dir: str | Path | None = None) -> SelectLinkView:
+    """Who used ``link_ids`` in ``baseline``: :func:`ldtkit.study.select_link.select_link` as map layers.
+
+    ``cache_dir`` holds the baseline's path sets when the result does not (default: the runner's cache).
+
+    Raises
+    ------
+    LdtkitError
+        When no link is selected or the baseline's path sets are not available.
+    """
+    import geopandas as gpd
+
+    from ldtkit.model.network import CONNECTOR_CLASS
+    from ldtkit.study.select_link import select_link
+
+    sl = select_link(baseline, [int(i) for i in link_ids], cache_dir=cache_dir)
+    links = baseline.network.links
+    flow = pd.Series(sl.flow_vph, index=sl.link_ids)
+    total = pd.Series(sl.total_flow_vph, index=sl.link_ids)
+    ids = links["link_id"].to_numpy(np.int64)
+    g = links[["link_id", "source_id", "road_class", links.geometry.name]].assign(
+        select_link_vph=flow.reindex(ids).fillna(0.0).to_numpy(float), flow_vph=total.reindex(ids).fillna(0.0).to_numpy(float)
+    )
+    g = g[(g["select_link_vph"].to_numpy(float) > 0) & (g["road_class"] != CONNECTOR_CLASS).to_numpy() & g.geometry.notna().to_numpy()]
+    g = g.assign(source_id=g["source_id"].where(g["source_id"].notna(), "link:" + g["link_id"].astype(str)))
+    g = aggregate_directions(g, ["select_link_vph", "flow_vph"], key="source_id").drop(columns=["road_class"])
+    nodes = baseline.network.nodes
+    o, d = sl.origins_vph, sl.destinations_vph
+    zone_ids = o.index.union(d.index)
+    at = nodes.set_index("node_id").geometry.reindex(zone_ids)
+    zones = gpd.GeoDataFrame(
+        {
+            "zone": zone_ids.to_numpy(np.int64),
+            "origin_vph": o.reindex(zone_ids).fillna(0.0).to_numpy(float),
+            "destination_vph": d.reindex(zone_ids).fillna(0.0).to_numpy(float),
+        },
+        geometry=at.to_numpy(),
+        crs=nodes.crs,
+    )
+    return SelectLinkView(tuple(int(i) for i in sl.link_id), g.reset_index(drop=True), zones, sl.trips_vph)
 
 
 def view_from_result(
@@ -129,10 +199,14 @@ def views_from_results(
     city: City | None = None,
     labels: Mapping[str, str] | None = None,
     baseline_label: str = "Baseline (today)",
+    cache_dir: str | Path | None = None,
 ) -> dict[str, ScenarioView]:
     """:class:`ScenarioView` per result of :func:`ldtkit.study.runner.run`, clipped to the city's focus area.
 
     ``labels`` maps scenario names to titles (default: the names); the baseline gets ``baseline_label``.
+    Each scenario with measures also gets who used their links in the baseline
+    (:attr:`ScenarioView.select_link`, from the baseline's path sets in ``cache_dir``, default the
+    runner's cache); a baseline without path sets (a run without a cache) leaves it ``None``.
     """
     bbox = None
     if city is not None:
@@ -143,6 +217,16 @@ def views_from_results(
     for name, res in results.items():
         label = baseline_label if name == "baseline" else labels.get(name, name)
         out[name] = view_from_result(name, res, label=label, bbox_wgs84=bbox, shared_points=points)
+    base = results.get("baseline")
+    for name, view in out.items():
+        touched = sorted({i for mark in view.marks for i in mark.link_ids})
+        if name == "baseline" or base is None or not touched:
+            continue
+        known = np.isin(touched, base.network.links["link_id"].to_numpy(np.int64))
+        try:
+            view.select_link = select_link_view(base, np.asarray(touched)[known].tolist(), cache_dir=cache_dir)
+        except LdtkitError:  # no path sets kept (a run without a cache): the dashboard offers no such view
+            view.select_link = None
     return out
 
 
@@ -245,9 +329,11 @@ def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str 
 
 __all__ = [
     "ScenarioView",
+    "SelectLinkView",
     "flow_difference",
     "focus_center",
     "grid_difference",
+    "select_link_view",
     "unassigned_summary",
     "view_from_result",
     "views_from_results",

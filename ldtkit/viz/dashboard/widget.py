@@ -2,14 +2,16 @@
 
 A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
 tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
-dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2 and the change of each), a
-split map baseline | scenario on shared colour scales, and the indicator table with
-differences against the baseline.
+dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
+used the measure's roads in the baseline), a split map baseline | scenario on shared colour scales
+(or, :data:`MAP_VIEWS`, two synced maps side by side), and the indicator table with differences
+against the baseline.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,8 +21,18 @@ import pandas as pd
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
 from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
-from ldtkit.viz.maps import ColorScale, CompareMap, Side, figure_to_png, grid_image, lden_scale, links_geojson, no2_scale
-from ldtkit.viz.maps.context import major_street_labels
+from ldtkit.viz.maps import (
+    ColorScale,
+    CompareMap,
+    Side,
+    SideBySideMap,
+    figure_to_png,
+    grid_image,
+    lden_scale,
+    links_geojson,
+    no2_scale,
+)
+from ldtkit.viz.maps.context import context_style, major_street_labels
 from ldtkit.viz.maps.measures import change_bounds
 
 #: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
@@ -42,11 +54,24 @@ LAYERS: dict[str, str] = {
     "no2": "NO₂",
     "dlden": "Change in Lden",
     "dno2": "Change in NO₂",
+    "select": "Who used it",
+}
+#: Tooltips of the layer switch's buttons (the others say what they show).
+LAYER_TOOLTIPS: dict[str, str] = {
+    "select": "Who used the measure's roads before it: the routes of that traffic and the zones it came from and went to",
 }
 #: What the left half shows next to each change layer (the baseline, absolute).
 _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
+#: What the left half shows next to the select-link view: the baseline's flow, all traffic.
+_LEFT_SIDE = {**_LEFT_OF, "select": "flow"}
+#: Origins (filled) and destinations (ring) of the select-link view: colour, and radius (px) per sqrt(veh/h).
+_ZONE_STYLE = {"origin": "#d95f02", "destination": "#1b9e77"}
+_ZONE_RADIUS_PX = 0.6
+_EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: Grid layers: key -> (view attribute, column).
 _GRIDS = {"lden": ("noise", "lden_db"), "no2": ("air", "no2_ugm3"), "dlden": ("noise", "lden_db"), "dno2": ("air", "no2_ugm3")}
+#: The map arrangements: key -> button label (one map with a split handle, or two synced maps).
+MAP_VIEWS: dict[str, str] = {"split": "Split map", "side": "Side by side"}
 
 
 def notice_html(notice: str | None) -> str:
@@ -157,13 +182,18 @@ class ScenarioDashboard:
                     label=f"{LAYERS[mode]} ({unit})",
                     quantile=0.995,
                 )
+        selected = [v.select_link.links["select_link_vph"].to_numpy(float) for v in self.views.values() if v.select_link is not None]
+        if selected:
+            self.scales["select"] = ColorScale.shared(
+                *selected, cmap="plasma_r", label="Baseline traffic using the measure's roads (veh/h)", vmin=0.0
+            )
         self._grey = ColorScale(0.0, 1.0, cmap="Greys", label="")
         layer_options = [(LAYERS["flow"], "flow"), (LAYERS["diff"], "diff")]
         if base.noise is not None:
             layer_options.append((LAYERS["lden"], "lden"))
         if base.air is not None:
             layer_options.append((LAYERS["no2"], "no2"))
-        layer_options += [(LAYERS[m], m) for m in ("dlden", "dno2") if m in self.scales]
+        layer_options += [(LAYERS[m], m) for m in ("dlden", "dno2", "select") if m in self.scales]
 
         self.dropdown = w.Dropdown(
             options=[(self.views[n].label, n) for n in names],
@@ -172,13 +202,25 @@ class ScenarioDashboard:
             style={"description_width": "initial"},
             layout=w.Layout(width="360px"),
         )
-        self.layer_switch = w.ToggleButtons(options=layer_options, value="flow", style={"button_width": "130px"})
+        self.layer_switch = w.ToggleButtons(
+            options=layer_options,
+            value="flow",
+            tooltips=[LAYER_TOOLTIPS.get(key, label) for label, key in layer_options],
+            style={"button_width": "130px"},
+        )
         self.notice = w.HTML(notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
         self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
         self.table = w.HTML()
         self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
 
         self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
+        self._basemap, self._height, self._context = basemap, height, dict(context or {})
+        self.pair: SideBySideMap | None = None  #: the side-by-side maps, built when first shown
+        self._pair_layers: dict[str, tuple[Any, Any]] = {}
+        self._pair_zones: Any = None
+        self._pair_marked: str | None = None
+        self.map_view = w.ToggleButtons(options=[(v, k) for k, v in MAP_VIEWS.items()], value="split", style={"button_width": "110px"})
+        self.map_box = w.Box([self.cmap.widget], layout=w.Layout(width="100%"))
         self._grid_left = self._grid_right = None
         if base.noise is not None or base.air is not None:
             # images are rendered on first use of a grid layer; start with an empty, hidden overlay
@@ -189,6 +231,8 @@ class ScenarioDashboard:
             self.views[default].links, "flow_vph", side="right", scale=self.scales["flow"], name="scenario"
         )
         self._links_left.hover_style = self._links_right.hover_style = {}
+        #: origins and destinations of the select-link view (right half; empty in the other views)
+        self._zones_right = self.cmap.add_layer(self._zones_layer(pane="right"), side="right", name="origins and destinations")
         self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
         self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
         if context:
@@ -202,12 +246,13 @@ class ScenarioDashboard:
                         self._grid_data(n, mode)
         self.dropdown.observe(self._on_change, names="value")
         self.layer_switch.observe(self._on_change, names="value")
+        self.map_view.observe(self._on_change, names="value")
         self.widget = w.VBox(
             [
                 self.title,
                 self.notice,
-                w.HBox([self.dropdown, self.layer_switch], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
-                self.cmap.widget,
+                w.HBox([self.dropdown, self.layer_switch, self.map_view], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
+                self.map_box,
                 self.table,
                 self.chart,
             ],
@@ -245,8 +290,10 @@ class ScenarioDashboard:
             raise InvalidValueError(f"ScenarioDashboard.select: {name!r} is not one of {allowed}")
         self.dropdown.value = name
         self.show_notice(notice)
-        diff = self._diffs[name]
-        self.cmap.fit_to(change_bounds(diff, "d_flow_vph", self.views[name].marks), crs=self.views[self.baseline].links.crs)
+        bounds = change_bounds(self._diffs[name], "d_flow_vph", self.views[name].marks)
+        self.cmap.fit_to(bounds, crs=self.views[self.baseline].links.crs)
+        if self.pair is not None:
+            self.pair.fit_to(bounds, crs=self.views[self.baseline].links.crs)
 
     def show_notice(self, notice: str | None) -> None:
         """Show ``notice`` above the map, or hide the notice when it is ``None``."""
@@ -263,6 +310,31 @@ class ScenarioDashboard:
         """The key in :data:`LAYERS` of the layer shown."""
         return self.layer_switch.value
 
+    def _side_by_side(self) -> SideBySideMap:
+        """The two synced maps (built on first use, on the split map's current view)."""
+        import ipyleaflet
+
+        if self.pair is None:
+            lat, lon = self.cmap.map.center
+            pair = SideBySideMap(
+                self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
+            )
+            sides: tuple[Side, Side] = ("left", "right")
+            for side in sides:
+                for key, g in self._context.items():
+                    data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
+                    pair.add_layer(ipyleaflet.GeoJSON(data=data, style=context_style(key), name=f"context: {key}"), side=side)
+                grid = None
+                if self._grid_left is not None:
+                    grid = pair.add_layer(
+                        ipyleaflet.ImageOverlay(url=_EMPTY_PNG, bounds=[[lat, lon], [lat, lon]], visible=False), side=side
+                    )
+                links = pair.add_layer(ipyleaflet.GeoJSON(data=_EMPTY_FC, name=side), side=side)
+                self._pair_layers[side] = (grid, links)
+            self._pair_zones = pair.add_layer(self._zones_layer(pane=None), side="right")
+            self.pair = pair
+        return self.pair
+
     def _links_data(self, name: str, mode: str) -> dict[str, Any]:
         """GeoJSON of one side; quiet streets are merged into one grey context path (fast maps)."""
         key = (name, mode)
@@ -271,6 +343,14 @@ class ScenarioDashboard:
             if mode == "flow":
                 cut = max(5.0, 0.01 * self.scales["flow"].vmax)
                 data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut, bins=self.classes)
+            elif mode == "select":  # the baseline traffic that used the measure's roads; none without measures
+                sl = v.select_link
+                cut = max(1.0, 0.01 * self.scales["select"].vmax)
+                data = (
+                    _EMPTY_FC
+                    if sl is None
+                    else links_geojson(sl.links, "select_link_vph", self.scales["select"], width_px=(1.5, 8.0), merge_below=cut)
+                )
             elif mode == "diff":
                 cut = max(5.0, 0.02 * self.scales["diff"].vmax)
                 data = links_geojson(
@@ -288,6 +368,61 @@ class ScenarioDashboard:
                 )
             self._geojson_cache[key] = data
         return self._geojson_cache[key]
+
+    @staticmethod
+    def _zones_layer(*, pane: str | None) -> ipyleaflet.GeoJSON:
+        """An empty layer for the origins and destinations (circles; in ``pane`` on the split map)."""
+        import ipyleaflet
+
+        point_style: dict[str, Any] = {"radius": 4, "pane": pane} if pane else {"radius": 4}
+        return ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
+
+    def zones_data(self, name: str) -> dict[str, Any]:
+        """GeoJSON of where the traffic on ``name``'s measure roads came from (filled) and went to (ring).
+
+        Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``).
+        """
+        sl = self.views[name].select_link
+        if sl is None or not len(sl.zones):
+            return _EMPTY_FC
+        z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
+        features = []
+        for kind, fill in (("origin", 0.55), ("destination", 0.0)):
+            vph = z[f"{kind}_vph"].to_numpy(float)
+            for zone, value, point in zip(z["zone"].to_numpy(), vph, z.geometry):
+                if value <= 0 or point is None:
+                    continue
+                style = {
+                    "radius": round(3.0 + _ZONE_RADIUS_PX * float(np.sqrt(value)), 1),
+                    "color": _ZONE_STYLE[kind],
+                    "weight": 2,
+                    "fillColor": _ZONE_STYLE[kind],
+                    "fillOpacity": fill,
+                    "opacity": 0.9,
+                }
+                features.append(
+                    {
+                        "type": "Feature",
+                        "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
+                        "properties": {"zone": int(zone), "kind": kind, f"{kind}_vph": round(float(value), 3), "style": style},
+                    }
+                )
+        return {"type": "FeatureCollection", "features": features}
+
+    def _select_legend(self, name: str) -> str:
+        """The select-link view's legend: the flow scale, then the origin and destination circles."""
+        sl = self.views[name].select_link
+        what = ", ".join(m.label for m in self.views[name].marks) or "no measure"
+        total = "" if sl is None else f"{sl.trips_vph:,.0f} veh/h in the baseline"
+        circles = "".join(
+            f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;border:2px solid {c};"
+            f"background:{c if k == 'origin' else 'transparent'};opacity:.8'></span> {k}s (zones)</div>"
+            for k, c in _ZONE_STYLE.items()
+        )
+        return (
+            self.scales["select"].to_html(title=f"Who used {what}: {total}")
+            + f"<div class='ldtkit-select-zones' style='font:11px sans-serif;padding:2px 6px;background:#fff'>{circles}</div>"
+        )
 
     def _grid_data(self, name: str, mode: str) -> tuple[str, list[list[float]]] | None:
         key = (name, mode)
@@ -308,22 +443,47 @@ class ScenarioDashboard:
 
     def _refresh(self) -> None:
         name, mode = self.scenario, self.layer
-        left_mode = _LEFT_OF.get(mode, mode)
-        self._links_left.data = self._links_data(self.baseline, left_mode)
-        self._links_right.data = self._links_data(name, mode)
-        for layer, view_name, side_mode in ((self._grid_left, self.baseline, left_mode), (self._grid_right, name, mode)):
-            if layer is None:
+        left_mode = _LEFT_SIDE.get(mode, mode)
+        right_title = self.views[name].label + (" − baseline" if mode in _LEFT_OF else "")
+        if mode == "select":
+            right_title = f"{self.views[name].label}: who used its measure's roads (baseline)"
+        legends = {
+            "left": self.scales[left_mode].to_html(title=f"{self.views[self.baseline].label}: {self.scales[left_mode].label}"),
+            "right": self._select_legend(name)
+            if mode == "select"
+            else self.scales[mode].to_html(title=f"{self.views[name].label}: {self.scales[mode].label}"),
+        }
+        zones = self.zones_data(name) if mode == "select" else _EMPTY_FC
+        # what each half shows: (view, layer key, links layer, grid layer)
+        if self.map_view.value == "side":
+            pair = self._side_by_side()
+            halves = [(self.baseline, left_mode, *self._pair_layers["left"][::-1]), (name, mode, *self._pair_layers["right"][::-1])]
+            pair.set_title("right", right_title)
+            pair.set_legend("left", legends["left"])
+            pair.set_legend("right", legends["right"])
+            if self._pair_marked != name:
+                pair.add_measures(self.views[name].marks, crs=self.views[self.baseline].links.crs)
+                diff = self._diffs[name]
+                pair.add_hover_info(diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH], fields=HOVER_FIELDS)
+                self._pair_marked = name
+            self._pair_zones.data = zones
+            self.map_box.children = [pair.widget]
+        else:
+            halves = [(self.baseline, left_mode, self._links_left, self._grid_left), (name, mode, self._links_right, self._grid_right)]
+            self.cmap.set_title("right", right_title)
+            self.legend.widget.value = legends["right"]
+            self.legend_left.widget.value = legends["left"]
+            self._show_where(name)
+            self._zones_right.data = zones
+            self.map_box.children = [self.cmap.widget]
+        for view_name, side_mode, links, grid in halves:
+            links.data = self._links_data(view_name, side_mode)
+            if grid is None:
                 continue
             img = self._grid_data(view_name, side_mode) if side_mode in _GRIDS else None
             if img is not None:
-                layer.url, layer.bounds = img
-            layer.visible = img is not None
-        right_title = self.views[name].label + (" − baseline" if mode in _LEFT_OF else "")
-        self.cmap.set_title("right", right_title)
-        self.legend.widget.value = self.scales[mode].to_html(title=f"{self.views[name].label}: {self.scales[mode].label}")
-        left_title = f"{self.views[self.baseline].label}: {self.scales[left_mode].label}"
-        self.legend_left.widget.value = self.scales[left_mode].to_html(title=left_title)
-        self._show_where(name)
+                grid.url, grid.bounds = img
+            grid.visible = img is not None
         if self.indicators is not None:
             self.table.value = headline_html(
                 self.indicators, baseline=self.baseline, scenario=name, labels={n: v.label for n, v in self.views.items()}
@@ -350,4 +510,4 @@ class ScenarioDashboard:
         display(self.widget)
 
 
-__all__ = ["LAYERS", "ScenarioDashboard", "notice_html"]
+__all__ = ["LAYERS", "MAP_VIEWS", "ScenarioDashboard", "notice_html"]

@@ -5,6 +5,8 @@
                                         HTML legend), :func:`lden_scale`, :func:`no2_scale`
 :mod:`~ldtkit.viz.maps.leaflet`         :class:`CompareMap`, the interactive split map
                                         (ipyleaflet), baseline left and scenario right
+:mod:`~ldtkit.viz.maps.side_by_side`    :class:`SideBySideMap`, two synced maps (the
+                                        alternative to the split handle)
 :mod:`~ldtkit.viz.maps.deck`            :func:`deck_flows`, a pydeck 3D view of flows, and
                                         :func:`deck_to_html`
 :mod:`~ldtkit.viz.maps.static`          :func:`plot_links`, :func:`plot_difference`,
@@ -34,6 +36,7 @@ from ldtkit.viz.maps.inputs import aggregate_directions, require_column
 from ldtkit.viz.maps.leaflet import BASEMAPS, CompareMap, Side
 from ldtkit.viz.maps.raster import grid_image, rasterise_points
 from ldtkit.viz.maps.scales import ColorScale, format_number, lden_scale, no2_scale
+from ldtkit.viz.maps.side_by_side import SideBySideMap
 from ldtkit.viz.maps.static import figure_to_png, plot_compare, plot_difference, plot_grid, plot_links
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "ColorScale",
     "CompareMap",
     "Side",
+    "SideBySideMap",
     "aggregate_directions",
     "deck_flows",
     "deck_to_html",

@@ -61,7 +61,7 @@ _LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255
 #: Style of a street name on the map.
 _STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
 #: What the hover box says before the first hover.
-_HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
+HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
 #: Style of the captions in the top corners of the map.
 _TITLE_STYLE = "font:600 13px sans-serif;padding:2px 6px;background:rgba(255,255,255,.85);border-radius:3px"
 
@@ -101,7 +101,117 @@ def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: float, heig
     return int(np.clip(np.floor(z), 3, 18))
 
 
-def _title_html(text: str) -> str:
+def basemap_layers(basemap: str | None) -> tuple[Any, ...]:
+    """The tile layer for ``basemap`` (``None``: none; a name in :data:`BASEMAPS`; a URL template with ``{z}``).
+
+    Examples
+    --------
+    >>> basemap_layers(None)
+    ()
+    >>> basemap_layers("osm")[0].name
+    'basemap'
+    """
+    import ipyleaflet
+
+    if basemap is None:
+        return ()
+    spec = BASEMAPS.get(basemap)
+    if spec is None and "{z}" not in str(basemap):
+        raise InvalidValueError(
+            f"map basemap={basemap!r}: expected None, one of {sorted(BASEMAPS)} or a tile URL template with {{z}}/{{x}}/{{y}}"
+        )
+    spec = spec or {"url": str(basemap), "attribution": ""}
+    return (ipyleaflet.TileLayer(url=spec["url"], attribution=spec["attribution"], name="basemap", base=True, max_zoom=19),)
+
+
+def measure_layers(marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
+    """Per measure: its links (dark dashed outline) and a pin with its label, as ipyleaflet layers.
+
+    ``marks`` from :func:`~ldtkit.viz.maps.measures.measure_marks`, their geometry in ``crs``.
+    """
+    import geopandas as gpd
+    import ipyleaflet
+
+    layers: list[Any] = []
+    for mark in marks:
+        g = gpd.GeoSeries([mark.geometry, mark.anchor], crs=crs).to_crs(4326)
+        outline = ipyleaflet.GeoJSON(
+            data={"type": "Feature", "geometry": g.iloc[0].__geo_interface__, "properties": {"label": mark.label}},
+            style={"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "6 4", "lineCap": "butt"},
+            name=f"measure: {mark.label}",
+        )
+        text = html.escape(mark.label, quote=False)
+        icon = ipyleaflet.DivIcon(
+            html=(
+                "<div class='ldtkit-measure' style='display:flex;align-items:center;gap:4px;white-space:nowrap'>"
+                "<span style='display:inline-block;width:14px;height:14px;border-radius:50%;background:#111;"
+                "border:2px solid #fff;box-shadow:0 0 2px #000'></span>"
+                f"<span class='ldtkit-measure-label' style='{_LABEL_STYLE}'>{text}</span></div>"
+            ),
+            icon_size=[0, 0],
+            icon_anchor=[9, 9],
+        )
+        pin = ipyleaflet.Marker(location=(g.iloc[1].y, g.iloc[1].x), icon=icon, draggable=False, title=mark.label, name=mark.label)
+        layers += [outline, pin]
+    return layers
+
+
+def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
+    """``([lat, lon], zoom)`` showing ``(minx, miny, maxx, maxy)`` in ``crs`` on a map of that many pixels.
+
+    Centre and zoom are computed here: Leaflet's fitBounds on a map not yet on the page sees a
+    container of size 0 and zooms out to the world.
+
+    Examples
+    --------
+    >>> fit_view((3.71, 51.04, 3.75, 51.06), crs=4326, width_px=900, height_px=560)
+    ([51.05, 3.73], 14)
+    """
+    from pyproj import Transformer
+
+    tr = Transformer.from_crs(crs, 4326, always_xy=True)
+    (w, e), (s, n) = tr.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
+    return [round((s + n) / 2.0, 9), round((w + e) / 2.0, 9)], fit_zoom((s, w, n, e), width_px=width_px, height_px=height_px)
+
+
+def hover_data(gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> dict[str, Any]:
+    """GeoJSON (EPSG:4326) of the links a hover reports: ``title`` and ``fields`` rounded to whole numbers."""
+    import shapely
+
+    cols = [c for c in [title, *fields] if c in gdf.columns]
+    g = gdf[[*cols, gdf.geometry.name]].copy()
+    for col in fields:  # whole vehicles per hour: a smaller message, and what the box shows
+        if col in g.columns:
+            g[col] = np.round(g[col].to_numpy(float))
+    if g.crs is not None and g.crs.is_projected:
+        g[g.geometry.name] = g.geometry.simplify(1.0)  # less than a pixel at street zoom
+    g = g.to_crs(4326) if g.crs is not None else g
+    g[g.geometry.name] = shapely.set_precision(g.geometry.to_numpy(), 1e-5)  # about 1 m
+    data: dict[str, Any] = json.loads(g.to_json(drop_id=True))
+    return data
+
+
+def hover_html(feature: Mapping[str, Any], *, fields: Mapping[str, str], title: str = "name") -> str:
+    """What the hover box shows for a hovered link: its ``title`` and a row per field.
+
+    Examples
+    --------
+    >>> text = hover_html({"properties": {"name": "Rooigemlaan", "d": -1408.0}}, fields={"d": "Change (veh/h)"})
+    >>> "<b>Rooigemlaan</b>" in text and ">-1,408<" in text
+    True
+    """
+    props = feature.get("properties", {})
+    rows = "".join(
+        f"<tr><td>{html.escape(cap)}</td><td style='text-align:right;padding-left:8px'>{_fmt(props.get(col))}</td></tr>"
+        for col, cap in fields.items()
+        if col in props
+    )
+    name = html.escape(str(props.get(title) or "unnamed road"))
+    return f"<div class='ldtkit-hover' style='font:12px sans-serif'><b>{name}</b><table>{rows}</table></div>"
+
+
+def title_html(text: str) -> str:
+    """A caption for a corner of a map (HTML-escaped)."""
     return f"<div style='{_TITLE_STYLE}'>{html.escape(text, quote=False)}</div>"
 
 
@@ -155,16 +265,7 @@ class CompareMap:
         import ipyleaflet
         import ipywidgets
 
-        layers: tuple[Any, ...] = ()
-        if basemap is not None:
-            spec = BASEMAPS.get(basemap)
-            if spec is None and "{z}" not in str(basemap):
-                raise InvalidValueError(
-                    f"CompareMap basemap={basemap!r}: expected None, one of {sorted(BASEMAPS)} or a tile URL template with {{z}}/{{x}}/{{y}}"
-                )
-            spec = spec or {"url": str(basemap), "attribution": ""}
-            tiles = ipyleaflet.TileLayer(url=spec["url"], attribution=spec["attribution"], name="basemap", base=True, max_zoom=19)
-            layers = (tiles,)
+        layers = basemap_layers(basemap)
         self.map = ipyleaflet.Map(
             center=list(center),
             zoom=zoom,
@@ -191,7 +292,7 @@ class CompareMap:
         captions: tuple[tuple[Side, str, str], ...] = (("left", left_title, "topleft"), ("right", right_title, "topright"))
         for side, text, pos in captions:
             if text:
-                ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(_title_html(text)), position=pos, transparent_bg=True)
+                ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(title_html(text)), position=pos, transparent_bg=True)
                 self.map.add(ctl)
                 self._title_controls[side] = ctl
 
@@ -352,10 +453,10 @@ class CompareMap:
 
         side = self._side(side)
         if side in self._title_controls:
-            self._title_controls[side].widget.value = _title_html(text)
+            self._title_controls[side].widget.value = title_html(text)
         else:
             ctl = ipyleaflet.WidgetControl(
-                widget=ipywidgets.HTML(_title_html(text)), position="topleft" if side == "left" else "topright", transparent_bg=True
+                widget=ipywidgets.HTML(title_html(text)), position="topleft" if side == "left" else "topright", transparent_bg=True
             )
             self.map.add(ctl)
             self._title_controls[side] = ctl
@@ -377,34 +478,11 @@ class CompareMap:
         >>> [type(x).__name__ for x in m.add_measures([mk], crs=4326)]
         ['GeoJSON', 'Marker']
         """
-        import geopandas as gpd
-        import ipyleaflet
-
         for old in self._measure_layers:
             self.map.remove(old)
-        self._measure_layers = []
-        for mark in marks:
-            g = gpd.GeoSeries([mark.geometry, mark.anchor], crs=crs).to_crs(4326)
-            outline = ipyleaflet.GeoJSON(
-                data={"type": "Feature", "geometry": g.iloc[0].__geo_interface__, "properties": {"label": mark.label}},
-                style={"color": "#111111", "weight": 9, "opacity": 0.55, "dashArray": "6 4", "lineCap": "butt"},
-                name=f"measure: {mark.label}",
-            )
-            text = html.escape(mark.label, quote=False)
-            icon = ipyleaflet.DivIcon(
-                html=(
-                    "<div class='ldtkit-measure' style='display:flex;align-items:center;gap:4px;white-space:nowrap'>"
-                    "<span style='display:inline-block;width:14px;height:14px;border-radius:50%;background:#111;"
-                    "border:2px solid #fff;box-shadow:0 0 2px #000'></span>"
-                    f"<span class='ldtkit-measure-label' style='{_LABEL_STYLE}'>{text}</span></div>"
-                ),
-                icon_size=[0, 0],
-                icon_anchor=[9, 9],
-            )
-            pin = ipyleaflet.Marker(location=(g.iloc[1].y, g.iloc[1].x), icon=icon, draggable=False, title=mark.label, name=mark.label)
-            for layer in (outline, pin):
-                self.map.add(layer)
-                self._measure_layers.append(layer)
+        self._measure_layers = measure_layers(marks, crs=crs)
+        for layer in self._measure_layers:
+            self.map.add(layer)
         return list(self._measure_layers)
 
     def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
@@ -445,14 +523,9 @@ class CompareMap:
         :func:`~ldtkit.viz.maps.measures.change_bounds`); ``None`` leaves the view as it is."""
         if bounds is None:
             return
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs(crs, 4326, always_xy=True)
-        (w, e), (s, n) = tr.transform([bounds[0], bounds[2]], [bounds[1], bounds[3]])
-        # centre and zoom computed here: Leaflet's fitBounds on a map not yet on the page sees a
-        # container of size 0 and zooms out to the world
-        self.map.zoom = fit_zoom((s, w, n, e), width_px=self.width_px, height_px=self.height_px)
-        self.map.center = [(s + n) / 2.0, (w + e) / 2.0]
+        center, zoom = fit_view(bounds, crs=crs, width_px=self.width_px, height_px=self.height_px)
+        self.map.zoom = zoom
+        self.map.center = center
 
     def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> Any:
         """Hovering a link of ``gdf`` shows its ``title`` column and ``fields`` (column -> caption) in a box.
@@ -462,24 +535,14 @@ class CompareMap:
         """
         import ipyleaflet
         import ipywidgets
-        import shapely
 
-        cols = [c for c in [title, *fields] if c in gdf.columns]
-        g = gdf[[*cols, gdf.geometry.name]].copy()
-        for col in fields:  # whole vehicles per hour: a smaller message, and what the box shows
-            if col in g.columns:
-                g[col] = np.round(g[col].to_numpy(float))
-        if g.crs is not None and g.crs.is_projected:
-            g[g.geometry.name] = g.geometry.simplify(1.0)  # less than a pixel at street zoom
-        g = g.to_crs(4326) if g.crs is not None else g
-        g[g.geometry.name] = shapely.set_precision(g.geometry.to_numpy(), 1e-5)  # about 1 m
-        data = json.loads(g.to_json(drop_id=True))
+        data = hover_data(gdf, fields=fields, title=title)
         layer = ipyleaflet.GeoJSON(
             data=data, style={"color": "#000000", "weight": 12, "opacity": 0.02}, hover_style={"opacity": 0.35}, name="hover info"
         )
         box = self.hover_box
         if box is None:
-            box = ipywidgets.HTML(_HOVER_HINT)
+            box = ipywidgets.HTML(HOVER_HINT)
             self.map.add(ipyleaflet.WidgetControl(widget=box, position="bottomleft"))
             self.hover_box = box
 
@@ -497,15 +560,8 @@ class CompareMap:
     def show_hover(self, feature: Mapping[str, Any], **_: Any) -> None:
         """Show a hovered (or clicked) link's name and values in the hover box."""
         fields, title = self._hover_spec
-        props = feature.get("properties", {})
-        rows = "".join(
-            f"<tr><td>{html.escape(cap)}</td><td style='text-align:right;padding-left:8px'>{_fmt(props.get(col))}</td></tr>"
-            for col, cap in fields.items()
-            if col in props
-        )
-        name = html.escape(str(props.get(title) or "unnamed road"))
         if self.hover_box is not None:
-            self.hover_box.value = f"<div class='ldtkit-hover' style='font:12px sans-serif'><b>{name}</b><table>{rows}</table></div>"
+            self.hover_box.value = hover_html(feature, fields=fields, title=title)
 
     @property
     def layers(self) -> dict[str, list[Any]]:
@@ -536,4 +592,16 @@ class CompareMap:
         display(self.widget)
 
 
-__all__ = ["BASEMAPS", "CompareMap", "Side", "fit_zoom"]
+__all__ = [
+    "BASEMAPS",
+    "HOVER_HINT",
+    "CompareMap",
+    "Side",
+    "basemap_layers",
+    "fit_view",
+    "fit_zoom",
+    "hover_data",
+    "hover_html",
+    "measure_layers",
+    "title_html",
+]
