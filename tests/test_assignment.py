@@ -222,7 +222,7 @@ def test_disconnected_pairs_raise_or_drop():
     ]
     net = _hand_network(links, [1, 2, 3])
     dem = _demand([1, 2, 3], {"light": {(1, 2): 50.0, (1, 3): 20.0, (2, 3): 5.0}}, {"light": 1.0})
-    with pytest.raises(DisconnectedDemandError, match="2 OD pairs.*25.0 trips") as ei:
+    with pytest.raises(DisconnectedDemandError, match=r"2 OD pairs.*\(25 trips\).*largest: 1->3 \(light, 20 trips\)") as ei:
         assign(net, dem, progress=False)
     assert sorted(ei.value.pairs["destination"]) == [3, 3]
     for method in ("path", "bfw"):

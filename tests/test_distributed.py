@@ -142,8 +142,9 @@ def test_eight_scenarios_on_a_cluster_survive_a_killed_worker(tmp_path):
 
 def test_noise_maps_on_a_cluster_equal_the_local_batched_ones():
     """Locally the runner evaluates all noise maps of a run in one pass; on a cluster each
-    scenario's task computes its own. Both place far-field sources by the baseline's traffic,
-    so the maps agree."""
+    scenario's task updates the baseline's map for the roads whose power changed by more than
+    the update tolerance. Both place far-field sources by the baseline's traffic, so the
+    baselines agree exactly and the scenarios within that tolerance."""
     from ldtkit.study.scenario import load_scenarios
 
     scenarios = load_scenarios(Path(__file__).resolve().parents[1] / "data" / "athens" / "scenarios")
@@ -154,9 +155,12 @@ def test_noise_maps_on_a_cluster_equal_the_local_batched_ones():
         with pytest.warns(UserWarning, match="no path"):
             remote = run("athens", scenarios, client=client, **opts)
     assert set(local) == set(remote) and len(local) == 1 + len(scenarios) >= 3
+    from ldtkit.model.noise.incremental import TOLERANCE_DB
+
     for name in local:
-        np.testing.assert_allclose(remote[name].noise.lden_db, local[name].noise.lden_db, rtol=0, atol=1e-9, err_msg=name)
-        np.testing.assert_allclose(remote[name].noise.lnight_db, local[name].noise.lnight_db, rtol=0, atol=1e-9, err_msg=name)
+        atol = 1e-9 if name == "baseline" else TOLERANCE_DB
+        np.testing.assert_allclose(remote[name].noise.lden_db, local[name].noise.lden_db, rtol=0, atol=atol, err_msg=name)
+        np.testing.assert_allclose(remote[name].noise.lnight_db, local[name].noise.lnight_db, rtol=0, atol=atol, err_msg=name)
 
 
 def test_workers_take_the_cache_lock_and_store_their_scenarios(tmp_path):

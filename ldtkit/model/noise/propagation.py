@@ -244,7 +244,7 @@ def noise_propagation(
     cutoff_m
         Point sources farther than this (projected distance) are ignored. Without screening by
         buildings, distant main roads still count: on the Ghent focus area the default 3 km keeps
-        Lden within 0.5 dB of the whole-city sum at every grid receptor (``tests/test_noise_map.py``).
+        Lden within 0.6 dB of the whole-city sum at every grid receptor (``tests/test_noise_map.py``).
     ground_g, g_source
         Ground factor G of the propagation area (0 hard … 1 porous) and at the source (0: road platform).
     p_favourable
