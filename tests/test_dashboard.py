@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace as NS
 
 import geopandas as gpd
@@ -681,9 +682,48 @@ def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_with
     origin = dash._zones_right.data["features"][0]
     assert origin["properties"]["origin_vph"] == 100.0 and origin["properties"]["style"]["radius"] == pytest.approx(3.0 + 0.6 * 10.0)
     assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline" in dash.legend.widget.value
+    # hovering (or clicking) a circle names the zone and its trips from and to it, on either map view
+    zone1_to = dash._zones_right.data["features"][1]
+    assert zone1_to["properties"]["name"] == "Zone 1" and zone1_to["properties"]["destination_vph"] == 60.0
+    dash._zones_right._handle_mouse_events(None, {"event": "mouseover", "feature": zone1_to}, [])  # as the page sends it
+    box = dash.cmap.hover_box
+    assert box is not None and "<b>Zone 1</b>" in box.value
+    assert "Trips from here (veh/h)</td><td style='text-align:right;padding-left:8px'>100<" in box.value
+    assert "Trips to here (veh/h)</td><td style='text-align:right;padding-left:8px'>60<" in box.value
+    dash.map_view.value = "side"
+    assert dash.pair is not None and dash._pair_zones.data == dash._zones_right.data
+    dash._pair_zones._handle_mouse_events(None, {"event": "click", "feature": dash._pair_zones.data["features"][2]}, [])
+    for text in [dash.cmap.hover_box.value, *(b.value for b in dash.pair.hover_boxes.values())]:
+        assert "<b>Zone 2</b>" in text and ">40<" in text and ">0<" in text
+    dash.map_view.value = "split"
     # a scenario without measures has nobody to show; other layers hide the circles
     dash.dropdown.value = "closed_inbound"
     assert dash._links_right.data["features"] == [] and dash._zones_right.data["features"] == []
     dash.dropdown.value = "closed_both"
     dash.layer_switch.value = "flow"
     assert dash._zones_right.data["features"] == []
+
+
+def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicators):
+    import ipyleaflet
+
+    from ldtkit.viz.maps.context import context_layers
+
+    layers = context_layers(Path(__file__).resolve().parents[1] / "data" / "ghent" / "context")
+    views = _marked_views()
+    views["baseline"].links = views["baseline"].links.assign(name=["Ringlaan"] * 4 + ["Street 4", "Street 5"])
+    dash = ScenarioDashboard(
+        views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None, context=layers
+    )
+    names = dash.street_labels["name"].tolist()
+    assert names == ["Ringlaan"]  # the one street long enough to name (400 m)
+
+    def drawn(m):
+        (group,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.LayerGroup) and layer.name == "street names"]
+        context = [layer.name for layer in m.layers if layer.name.startswith("context: ")]
+        return [marker.title for marker in group.layers], context
+
+    split = drawn(dash.cmap.map)
+    assert split[0] == names and split[1] == ["context: parks", "context: waterways", "context: boundary"]
+    dash.map_view.value = "side"
+    assert drawn(dash.pair.left) == split and drawn(dash.pair.right) == split

@@ -11,7 +11,6 @@ against the baseline.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -32,13 +31,16 @@ from ldtkit.viz.maps import (
     links_geojson,
     no2_scale,
 )
-from ldtkit.viz.maps.context import context_style, major_street_labels
+from ldtkit.viz.maps.context import major_street_labels
+from ldtkit.viz.maps.leaflet import hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
 #: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
 HOVER_MIN_CHANGE_VPH = 50.0
 #: What the hover box lists for a road: column -> caption.
 HOVER_FIELDS = {"flow_base_vph": "Before (veh/h)", "flow_vph": "After (veh/h)", "d_flow_vph": "Change (veh/h)"}
+#: What hovering a zone circle of the "who used it" view shows: that traffic's trips from and to the zone.
+ZONE_HOVER_FIELDS = {"origin_vph": "Trips from here (veh/h)", "destination_vph": "Trips to here (veh/h)"}
 
 if TYPE_CHECKING:  # ipyleaflet loads when a dashboard is made
     import geopandas as gpd
@@ -235,8 +237,10 @@ class ScenarioDashboard:
         self._zones_right = self.cmap.add_layer(self._zones_layer(pane="right"), side="right", name="origins and destinations")
         self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
         self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
+        #: the major streets named on every map (with the offline context)
+        self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
         if context:
-            self.cmap.add_context(context, labels=major_street_labels(base.links) if "name" in base.links.columns else None)
+            self.cmap.add_context(context, labels=self.street_labels)
         self._marked: str | None = None
         self._show_where(default, frame=True)
         if prerender_grids:
@@ -319,11 +323,10 @@ class ScenarioDashboard:
             pair = SideBySideMap(
                 self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
             )
+            if self._context:
+                pair.add_context(self._context, labels=self.street_labels)
             sides: tuple[Side, Side] = ("left", "right")
             for side in sides:
-                for key, g in self._context.items():
-                    data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
-                    pair.add_layer(ipyleaflet.GeoJSON(data=data, style=context_style(key), name=f"context: {key}"), side=side)
                 grid = None
                 if self._grid_left is not None:
                     grid = pair.add_layer(
@@ -369,27 +372,40 @@ class ScenarioDashboard:
             self._geojson_cache[key] = data
         return self._geojson_cache[key]
 
-    @staticmethod
-    def _zones_layer(*, pane: str | None) -> ipyleaflet.GeoJSON:
-        """An empty layer for the origins and destinations (circles; in ``pane`` on the split map)."""
+    def _zones_layer(self, *, pane: str | None) -> ipyleaflet.GeoJSON:
+        """An empty layer for the origins and destinations (circles; in ``pane`` on the split map);
+        hovering or clicking a circle shows its trips in the hover box."""
         import ipyleaflet
 
         point_style: dict[str, Any] = {"radius": 4, "pane": pane} if pane else {"radius": 4}
-        return ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
+        layer = ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
+        layer.on_hover(self.show_zone)
+        layer.on_click(self.show_zone)
+        return layer
+
+    def show_zone(self, feature: Mapping[str, Any], **_: Any) -> None:
+        """Show a hovered (or clicked) zone circle's trips from and to it in every map's hover box."""
+        text = hover_html(feature, fields=ZONE_HOVER_FIELDS)
+        boxes = [self.cmap.hover_box, *(self.pair.hover_boxes.values() if self.pair is not None else ())]
+        for box in boxes:
+            if box is not None:
+                box.value = text
 
     def zones_data(self, name: str) -> dict[str, Any]:
         """GeoJSON of where the traffic on ``name``'s measure roads came from (filled) and went to (ring).
 
-        Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``).
+        Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``);
+        every circle carries both values and the zone's ``name`` for the hover box.
         """
         sl = self.views[name].select_link
         if sl is None or not len(sl.zones):
             return _EMPTY_FC
         z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
         features = []
+        o_vph, d_vph = z["origin_vph"].to_numpy(float), z["destination_vph"].to_numpy(float)
         for kind, fill in (("origin", 0.55), ("destination", 0.0)):
-            vph = z[f"{kind}_vph"].to_numpy(float)
-            for zone, value, point in zip(z["zone"].to_numpy(), vph, z.geometry):
+            vph = o_vph if kind == "origin" else d_vph
+            for zone, value, o, d, point in zip(z["zone"].to_numpy(), vph, o_vph, d_vph, z.geometry):
                 if value <= 0 or point is None:
                     continue
                 style = {
@@ -404,7 +420,14 @@ class ScenarioDashboard:
                     {
                         "type": "Feature",
                         "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
-                        "properties": {"zone": int(zone), "kind": kind, f"{kind}_vph": round(float(value), 3), "style": style},
+                        "properties": {
+                            "name": f"Zone {int(zone)}",
+                            "zone": int(zone),
+                            "kind": kind,
+                            "origin_vph": round(float(o), 3),
+                            "destination_vph": round(float(d), 3),
+                            "style": style,
+                        },
                     }
                 )
         return {"type": "FeatureCollection", "features": features}

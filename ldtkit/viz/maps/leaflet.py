@@ -156,6 +156,43 @@ def measure_layers(marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
     return layers
 
 
+def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
+    """The offline context as ipyleaflet layers: one GeoJSON per entry of ``layers`` (EPSG:4326,
+    from :func:`~ldtkit.viz.maps.context.context_layers`), then the street ``labels`` (points with
+    ``name``) as one group of text markers, when there are any.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> names = gpd.GeoDataFrame({"name": ["Kortrijksesteenweg"]}, geometry=[Point(3.70, 51.03)], crs=4326)
+    >>> [layer.name for layer in context_map_layers({}, labels=names)]
+    ['street names']
+    """
+    import ipyleaflet
+
+    added: list[Any] = []
+    for name, g in layers.items():
+        data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
+        added.append(ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}"))
+    if labels is not None and len(labels):
+        icons = [
+            ipyleaflet.Marker(
+                location=(float(p.y), float(p.x)),
+                icon=ipyleaflet.DivIcon(
+                    html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
+                    icon_size=[0, 0],
+                ),
+                draggable=False,
+                keyboard=False,
+                title=str(n),
+            )
+            for n, p in zip(labels["name"], labels.geometry)
+        ]
+        added.append(ipyleaflet.LayerGroup(layers=icons, name="street names"))
+    return added
+
+
 def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
     """``([lat, lon], zoom)`` showing ``(minx, miny, maxx, maxy)`` in ``crs`` on a map of that many pixels.
 
@@ -491,31 +528,9 @@ class CompareMap:
 
         Works offline; a web basemap, when given, still lies underneath.
         """
-        import ipyleaflet
-
-        added: list[Any] = []
-        for name, g in layers.items():
-            data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
-            layer = ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}")
+        added = context_map_layers(layers, labels=labels)
+        for layer in added:
             self.map.add(layer)
-            added.append(layer)
-        if labels is not None and len(labels):
-            icons = [
-                ipyleaflet.Marker(
-                    location=(float(p.y), float(p.x)),
-                    icon=ipyleaflet.DivIcon(
-                        html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
-                        icon_size=[0, 0],
-                    ),
-                    draggable=False,
-                    keyboard=False,
-                    title=str(n),
-                )
-                for n, p in zip(labels["name"], labels.geometry)
-            ]
-            group = ipyleaflet.LayerGroup(layers=icons, name="street names")
-            self.map.add(group)
-            added.append(group)
         return added
 
     def fit_to(self, bounds: tuple[float, float, float, float] | None, *, crs: Any) -> None:
@@ -598,6 +613,7 @@ __all__ = [
     "CompareMap",
     "Side",
     "basemap_layers",
+    "context_map_layers",
     "fit_view",
     "fit_zoom",
     "hover_data",
