@@ -72,6 +72,8 @@ def test_report_runs_with_parameters_and_hides_code(report):
     assert len([p for p in pngs if len(p) > 5_000]) == 1  # the static map is embedded
     assert "require.js" not in text and "cdn.jsdelivr" not in text  # renders offline
     assert re.search(r"<dt>scale</dt><dd>2.0</dd>", text)  # parameters in the header
+    assert '<dt>label</dt><dd>"closed"</dd>' in text
+    assert "<dt>interactive</dt>" not in text  # what the report sets for itself is not the reader's concern
     assert not list(out.glob(".*"))  # no temporary files left
 
 
