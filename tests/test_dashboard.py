@@ -727,3 +727,36 @@ def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicato
     assert split[0] == names and split[1] == ["context: parks", "context: waterways", "context: boundary"]
     dash.map_view.value = "side"
     assert drawn(dash.pair.left) == split and drawn(dash.pair.right) == split
+
+
+def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
+    import matplotlib.pyplot as plt
+    from shapely.geometry import Point
+
+    from ldtkit.viz.dashboard.static_report import static_report
+
+    figures, shown = [], []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    views = _marked_views()
+    roads = views["baseline"].links.iloc[:3][["source_id", "geometry"]].assign(select_link_vph=[100.0, 60.0, 40.0], flow_vph=100.0)
+    zones = gpd.GeoDataFrame(
+        {"zone": [1, 2, 3], "origin_vph": [100.0, 0.0, 0.0], "destination_vph": [60.0, 40.0, 0.0]},
+        geometry=[Point(104_500.0, 194_050.0), Point(104_900.0, 194_050.0), Point(120_000.0, 200_000.0)],
+        crs="EPSG:31370",
+    )
+    views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    static_report(views, indicators, baseline="baseline")
+    notes = [o.data for o in shown if "Who used" in str(getattr(o, "data", ""))]
+    assert notes == ["### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used it in Baseline (day period)."]
+    (ax,) = [a for f in figures for a in f.axes if a.get_legend() and "origins of" in a.get_legend().get_texts()[0].get_text()]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "origins of these trips (area: trips)",
+        "destinations of these trips (area: trips)",
+    ]
+    origins, destinations = ax.collections[-2:]
+    assert origins.get_sizes().tolist() == [420.0] and destinations.get_sizes().tolist() == [260.0, 180.0]  # area ∝ trips
+    assert origins.get_offsets().tolist() == [[104_500.0, 194_050.0]]  # the zone with no trips has no circle
+    assert [t.get_text() for t in ax.texts] == ["Street 0 bridge: closed both ways"]  # the measure marked
+    x0, x1 = ax.get_xlim()
+    assert x0 < 104_500.0 and 104_900.0 < x1 < 110_000.0  # framed on the roads and zones shown

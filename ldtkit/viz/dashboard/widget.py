@@ -19,7 +19,7 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
-from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
+from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference
 from ldtkit.viz.maps import (
     ColorScale,
     CompareMap,
@@ -67,7 +67,7 @@ _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
 #: What the left half shows next to the select-link view: the baseline's flow, all traffic.
 _LEFT_SIDE = {**_LEFT_OF, "select": "flow"}
 #: Origins (filled) and destinations (ring) of the select-link view: colour, and radius (px) per sqrt(veh/h).
-_ZONE_STYLE = {"origin": "#d95f02", "destination": "#1b9e77"}
+_ZONE_STYLE = ZONE_COLOURS
 _ZONE_RADIUS_PX = 0.6
 _EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: Grid layers: key -> (view attribute, column).
