@@ -760,3 +760,26 @@ def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
     assert [t.get_text() for t in ax.texts] == ["Street 0 bridge: closed both ways"]  # the measure marked
     x0, x1 = ax.get_xlim()
     assert x0 < 104_500.0 and 104_900.0 < x1 < 110_000.0  # framed on the roads and zones shown
+
+
+def test_voila_settings_preheat_one_kernel_and_cull_idle_ones(tmp_path):
+    """templates/voila.json as Voila reads it: one preheated kernel per notebook, idle kernels culled."""
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from traitlets import Unicode
+    from traitlets.config import Configurable
+    from traitlets.config.loader import JSONFileConfigLoader
+    from voila.configuration import VoilaConfiguration
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    class App(Configurable):  # what the kernel manager reads of Voila's app; an empty folder: no kernel starts
+        root_dir = Unicode(str(tmp_path))
+        notebook_path = None
+
+    cfg = JSONFileConfigLoader("voila.json", path=str(dashboard.TEMPLATES_DIR)).load_config()
+    voila_cfg = VoilaConfiguration(config=cfg)
+    assert voila_cfg.preheat_kernel is True and voila_cfg.show_tracebacks is False and voila_cfg.strip_sources is True
+    manager_class = voila_kernel_manager_factory(AsyncMappingKernelManager, preheat_kernel=True, default_pool_size=1)
+    km = manager_class(config=cfg, parent=App())
+    # one kernel in the pool: no second kernel computes the same results (the cache lock covers the rest)
+    assert km.kernel_pools_config["default"]["pool_size"] == 1
+    assert 0 < km.cull_idle_timeout <= 3600 and 0 < km.cull_interval <= km.cull_idle_timeout  # idle kernels end
