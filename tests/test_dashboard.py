@@ -707,13 +707,22 @@ def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_with
 def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicators):
     import ipyleaflet
 
-    from ldtkit.viz.maps.context import context_layers
+    from ldtkit.viz.maps.context import context_attribution, context_layers
 
-    layers = context_layers(Path(__file__).resolve().parents[1] / "data" / "ghent" / "context")
+    folder = Path(__file__).resolve().parents[1] / "data" / "ghent" / "context"
+    layers, credit = context_layers(folder), context_attribution(folder)
+    assert "© OpenStreetMap contributors (ODbL)" in credit  # the waterways' licence asks for it
     views = _marked_views()
     views["baseline"].links = views["baseline"].links.assign(name=["Ringlaan"] * 4 + ["Street 4", "Street 5"])
     dash = ScenarioDashboard(
-        views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None, context=layers
+        views,
+        baseline="baseline",
+        indicators=indicators,
+        default="closed_both",
+        center=(51.05, 3.72),
+        basemap=None,
+        context=layers,
+        attribution=credit,
     )
     names = dash.street_labels["name"].tolist()
     assert names == ["Ringlaan"]  # the one street long enough to name (400 m)
@@ -721,10 +730,12 @@ def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicato
     def drawn(m):
         (group,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.LayerGroup) and layer.name == "street names"]
         context = [layer.name for layer in m.layers if layer.name.startswith("context: ")]
-        return [marker.title for marker in group.layers], context
+        (credit_line,) = [c.widget.value for c in m.controls if "ldtkit-attribution" in str(getattr(c, "widget", None) and c.widget.value)]
+        return [marker.title for marker in group.layers], context, credit_line
 
     split = drawn(dash.cmap.map)
     assert split[0] == names and split[1] == ["context: parks", "context: waterways", "context: boundary"]
+    assert "© OpenStreetMap contributors (ODbL)" in split[2]
     dash.map_view.value = "side"
     assert drawn(dash.pair.left) == split and drawn(dash.pair.right) == split
 

@@ -117,6 +117,9 @@ class ScenarioDashboard:
     context
         Offline map context drawn on both halves (from :func:`~ldtkit.viz.maps.context.context_layers`:
         water, parks, boundary); the names of the major streets are added when the links carry ``name``.
+    attribution
+        The context layers' credit line (:func:`~ldtkit.viz.maps.context.context_attribution`),
+        shown on every map that draws them.
     classes
         Draw links in this many colour classes, each class one SVG path (fast in the browser);
         ``None`` draws every road as its own path with its exact colour.
@@ -144,6 +147,7 @@ class ScenarioDashboard:
         classes: int | None = 24,
         prerender_grids: bool = False,
         context: Mapping[str, gpd.GeoDataFrame] | None = None,
+        attribution: str = "",
     ) -> None:
         import ipywidgets as w
 
@@ -217,6 +221,7 @@ class ScenarioDashboard:
 
         self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
         self._basemap, self._height, self._context = basemap, height, dict(context or {})
+        self._attribution = attribution
         self.pair: SideBySideMap | None = None  #: the side-by-side maps, built when first shown
         self._pair_layers: dict[str, tuple[Any, Any]] = {}
         self._pair_zones: Any = None
@@ -240,7 +245,7 @@ class ScenarioDashboard:
         #: the major streets named on every map (with the offline context)
         self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
         if context:
-            self.cmap.add_context(context, labels=self.street_labels)
+            self.cmap.add_context(context, labels=self.street_labels, attribution=attribution)
         self._marked: str | None = None
         self._show_where(default, frame=True)
         if prerender_grids:
@@ -324,7 +329,7 @@ class ScenarioDashboard:
                 self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
             )
             if self._context:
-                pair.add_context(self._context, labels=self.street_labels)
+                pair.add_context(self._context, labels=self.street_labels, attribution=self._attribution)
             sides: tuple[Side, Side] = ("left", "right")
             for side in sides:
                 grid = None

@@ -36,6 +36,31 @@ CONTEXT_STYLES: Final = MappingProxyType(
 OTHER_STYLE: Final = MappingProxyType({"color": "#999999", "weight": 1, "fillOpacity": 0.3, "opacity": 0.7})
 
 
+#: File in a city's ``context/`` folder with the credit line its layers require (e.g. the ODbL's for OpenStreetMap data).
+ATTRIBUTION_FILE: Final = "ATTRIBUTION.txt"
+
+
+def context_attribution(folder: str | Path) -> str:
+    """The credit line of the context layers in ``folder`` (its ``ATTRIBUTION.txt``, lines joined), ``""`` without one.
+
+    Maps drawing the layers show it, as their licences require (e.g. "© OpenStreetMap contributors").
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ATTRIBUTION_FILE).write_text("Waterways © OpenStreetMap contributors (ODbL)" + chr(10) + "parks: Stad Gent", encoding="utf-8")
+    >>> context_attribution(folder)
+    'Waterways © OpenStreetMap contributors (ODbL) · parks: Stad Gent'
+    >>> context_attribution("no/such/folder")
+    ''
+    """
+    path = Path(folder) / ATTRIBUTION_FILE
+    if not path.is_file():
+        return ""
+    return " · ".join(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
 def context_layers(folder: str | Path) -> dict[str, gpd.GeoDataFrame]:
     """Every ``*.geojson`` in ``folder`` as a layer in EPSG:4326, known layers first (parks, water, boundary).
 
@@ -91,4 +116,12 @@ def context_style(name: str) -> dict[str, Any]:
     return dict(style)
 
 
-__all__ = ["CONTEXT_STYLES", "OTHER_STYLE", "context_layers", "context_style", "major_street_labels"]
+__all__ = [
+    "ATTRIBUTION_FILE",
+    "CONTEXT_STYLES",
+    "OTHER_STYLE",
+    "context_attribution",
+    "context_layers",
+    "context_style",
+    "major_street_labels",
+]

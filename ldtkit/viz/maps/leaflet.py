@@ -60,6 +60,8 @@ BASEMAPS: dict[str, dict[str, str]] = {
 _LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255,255,.92);border:1px solid #111;border-radius:3px"
 #: Style of a street name on the map.
 _STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
+#: Style of the credit line of offline context layers.
+_ATTRIBUTION_STYLE = "font:10px sans-serif;color:#333;background:rgba(255,255,255,.8);padding:0 4px"
 #: What the hover box says before the first hover.
 HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
 #: Style of the captions in the top corners of the map.
@@ -191,6 +193,23 @@ def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.Ge
         ]
         added.append(ipyleaflet.LayerGroup(layers=icons, name="street names"))
     return added
+
+
+def attribution_control(text: str) -> Any:
+    """A small credit line at the bottom right of a map (for offline layers, which Leaflet's own
+    attribution does not list), as an ipyleaflet control.
+
+    Examples
+    --------
+    >>> attribution_control("© OpenStreetMap contributors").widget.value
+    "<span class='ldtkit-attribution' style='font:10px sans-serif;color:#333;background:rgba(255,255,255,.8);padding:0 4px'>© OpenStreetMap contributors</span>"
+    """
+    import ipyleaflet
+    import ipywidgets as w
+
+    text = html.escape(text, quote=False)
+    box = w.HTML(f"<span class='ldtkit-attribution' style='{_ATTRIBUTION_STYLE}'>{text}</span>")
+    return ipyleaflet.WidgetControl(widget=box, position="bottomright", transparent_bg=True)
 
 
 def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
@@ -522,15 +541,21 @@ class CompareMap:
             self.map.add(layer)
         return list(self._measure_layers)
 
-    def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
+    def add_context(
+        self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None, attribution: str = ""
+    ) -> list[Any]:
         """Context under the data on both halves: ``layers`` (EPSG:4326, from
-        :func:`~ldtkit.viz.maps.context.context_layers`) and street ``labels`` (points with ``name``).
+        :func:`~ldtkit.viz.maps.context.context_layers`) and street ``labels`` (points with ``name``),
+        with the layers' credit line ``attribution`` (e.g. from
+        :func:`~ldtkit.viz.maps.context.context_attribution`) at the bottom right.
 
         Works offline; a web basemap, when given, still lies underneath.
         """
         added = context_map_layers(layers, labels=labels)
         for layer in added:
             self.map.add(layer)
+        if attribution and layers:
+            self.map.add(attribution_control(attribution))
         return added
 
     def fit_to(self, bounds: tuple[float, float, float, float] | None, *, crs: Any) -> None:
@@ -612,6 +637,7 @@ __all__ = [
     "HOVER_HINT",
     "CompareMap",
     "Side",
+    "attribution_control",
     "basemap_layers",
     "context_map_layers",
     "fit_view",

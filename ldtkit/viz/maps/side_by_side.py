@@ -25,6 +25,7 @@ from ldtkit.errors import InvalidValueError
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
     Side,
+    attribution_control,
     basemap_layers,
     context_map_layers,
     fit_view,
@@ -125,13 +126,15 @@ class SideBySideMap:
         """Set the legend of one map (e.g. :meth:`~ldtkit.viz.maps.scales.ColorScale.to_html`)."""
         self.legends[side].value = legend_html
 
-    def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> None:
-        """The offline context and street names on both maps, as on the split map
-        (:meth:`~ldtkit.viz.maps.leaflet.CompareMap.add_context`); call before adding data layers."""
+    def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None, attribution: str = "") -> None:
+        """The offline context, street names and the layers' credit line on both maps, as on the
+        split map (:meth:`~ldtkit.viz.maps.leaflet.CompareMap.add_context`); call before adding data layers."""
         sides: tuple[Side, Side] = ("left", "right")
         for side in sides:
             for layer in context_map_layers(layers, labels=labels):
                 self.map(side).add(layer)
+            if attribution and layers:
+                self.map(side).add(attribution_control(attribution))
 
     def add_measures(self, marks: Sequence[MeasureMark], *, crs: Any) -> None:
         """The measures' links, pins and labels on both maps (replacing earlier ones)."""
