@@ -757,6 +757,7 @@ def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
         crs="EPSG:31370",
     )
     views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    views["closed_both"].marks = views["closed_both"].marks * 2  # the same measure twice is named once
     static_report(views, indicators, baseline="baseline")
     notes = [o.data for o in shown if "Who used" in str(getattr(o, "data", ""))]
     assert notes == ["### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used it in Baseline (day period)."]
@@ -768,7 +769,8 @@ def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
     origins, destinations = ax.collections[-2:]
     assert origins.get_sizes().tolist() == [420.0] and destinations.get_sizes().tolist() == [260.0, 180.0]  # area ∝ trips
     assert origins.get_offsets().tolist() == [[104_500.0, 194_050.0]]  # the zone with no trips has no circle
-    assert [t.get_text() for t in ax.texts] == ["Street 0 bridge: closed both ways"]  # the measure marked
+    assert {t.get_text() for t in ax.texts} == {"Street 0 bridge: closed both ways"}  # the measure marked
+    assert ax.get_title() == "Baseline: trips using the measures' roads (veh/h)"
     x0, x1 = ax.get_xlim()
     assert x0 < 104_500.0 and 104_900.0 < x1 < 110_000.0  # framed on the roads and zones shown
 
