@@ -760,7 +760,10 @@ def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
     views["closed_both"].marks = views["closed_both"].marks * 2  # the same measure twice is named once
     static_report(views, indicators, baseline="baseline")
     notes = [o.data for o in shown if "Who used" in str(getattr(o, "data", ""))]
-    assert notes == ["### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used it in Baseline (day period)."]
+    assert notes == [
+        "### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used these roads in Baseline "
+        "(day period, all directions together), coming from the filled circles and going to the rings."
+    ]
     (ax,) = [a for f in figures for a in f.axes if a.get_legend() and "origins of" in a.get_legend().get_texts()[0].get_text()]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "origins of these trips (area: trips)",

@@ -172,7 +172,12 @@ def static_report(
         sl = views[n].select_link
         if sl is not None and len(sl.links):  # where the traffic on the measure's roads came from and went to
             what = ", ".join(dict.fromkeys(m.label for m in views[n].marks))  # each measure once
-            display(Markdown(f"### Who used {what}\n\n{sl.trips_vph:,.0f} vehicles per hour used it in {base.label} (day period)."))
+            display(
+                Markdown(
+                    f"### Who used {what}\n\n{sl.trips_vph:,.0f} vehicles per hour used these roads in {base.label} "
+                    "(day period, all directions together), coming from the filled circles and going to the rings."
+                )
+            )
             fig, ax = plt.subplots(figsize=(7.5, 6.2), layout="constrained")
             plot_select_link(sl, background=base.links, ax=ax, title=f"{base.label}: trips using the measures' roads (veh/h)")
             plot_marks(ax, views[n].marks)
