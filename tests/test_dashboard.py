@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from types import SimpleNamespace as NS
 
@@ -799,3 +800,15 @@ def test_voila_settings_preheat_one_kernel_and_cull_idle_ones(tmp_path):
     # one kernel in the pool: no second kernel computes the same results (the cache lock covers the rest)
     assert km.kernel_pools_config["default"]["pool_size"] == 1
     assert 0 < km.cull_idle_timeout <= 3600 and 0 < km.cull_interval <= km.cull_idle_timeout  # idle kernels end
+
+
+def test_table_shows_watched_flows_and_trips_with_no_route_in_whole_vehicles_as_the_headline_does():
+    from ldtkit.study.indicators import TRIPS_WITHOUT_ROUTE_VPH, watch_indicator
+
+    bridge = watch_indicator("Bridge").name
+    t = pd.DataFrame({"baseline": [487.8, 0.0], "closed": [0.0, 723.4]}, index=[bridge, TRIPS_WITHOUT_ROUTE_VPH])
+    html = dashboard.indicator_table_html(t, baseline="baseline")
+    cells = re.findall(r"<td style='text-align:right;padding:3px 8px[^']*'>([^<]*)</td>", html)
+    assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "–"]
+    head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    assert "488 → 0" in head and "0 → 723" in head
