@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.context import context_style
+from ldtkit.viz.maps.context import attribution_control, context_map_layers
 from ldtkit.viz.maps.geojson import links_geojson
 from ldtkit.viz.maps.measures import MeasureMark
 from ldtkit.viz.maps.raster import grid_image
@@ -58,10 +58,6 @@ BASEMAPS: dict[str, dict[str, str]] = {
 }
 #: Style of the label next to a measure's pin.
 _LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255,255,.92);border:1px solid #111;border-radius:3px"
-#: Style of a street name on the map.
-_STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
-#: Style of the credit line of offline context layers.
-_ATTRIBUTION_STYLE = "font:10px sans-serif;color:#333;background:rgba(255,255,255,.8);padding:0 4px"
 #: What the hover box says before the first hover.
 HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
 #: Style of the captions in the top corners of the map.
@@ -156,60 +152,6 @@ def measure_layers(marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
         pin = ipyleaflet.Marker(location=(g.iloc[1].y, g.iloc[1].x), icon=icon, draggable=False, title=mark.label, name=mark.label)
         layers += [outline, pin]
     return layers
-
-
-def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
-    """The offline context as ipyleaflet layers: one GeoJSON per entry of ``layers`` (EPSG:4326,
-    from :func:`~ldtkit.viz.maps.context.context_layers`), then the street ``labels`` (points with
-    ``name``) as one group of text markers, when there are any.
-
-    Examples
-    --------
-    >>> import geopandas as gpd
-    >>> from shapely.geometry import Point
-    >>> names = gpd.GeoDataFrame({"name": ["Kortrijksesteenweg"]}, geometry=[Point(3.70, 51.03)], crs=4326)
-    >>> [layer.name for layer in context_map_layers({}, labels=names)]
-    ['street names']
-    """
-    import ipyleaflet
-
-    added: list[Any] = []
-    for name, g in layers.items():
-        data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
-        added.append(ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}"))
-    if labels is not None and len(labels):
-        icons = [
-            ipyleaflet.Marker(
-                location=(float(p.y), float(p.x)),
-                icon=ipyleaflet.DivIcon(
-                    html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
-                    icon_size=[0, 0],
-                ),
-                draggable=False,
-                keyboard=False,
-                title=str(n),
-            )
-            for n, p in zip(labels["name"], labels.geometry)
-        ]
-        added.append(ipyleaflet.LayerGroup(layers=icons, name="street names"))
-    return added
-
-
-def attribution_control(text: str) -> Any:
-    """A small credit line at the bottom right of a map (for offline layers, which Leaflet's own
-    attribution does not list), as an ipyleaflet control.
-
-    Examples
-    --------
-    >>> attribution_control("© OpenStreetMap contributors").widget.value
-    "<span class='ldtkit-attribution' style='font:10px sans-serif;color:#333;background:rgba(255,255,255,.8);padding:0 4px'>© OpenStreetMap contributors</span>"
-    """
-    import ipyleaflet
-    import ipywidgets as w
-
-    text = html.escape(text, quote=False)
-    box = w.HTML(f"<span class='ldtkit-attribution' style='{_ATTRIBUTION_STYLE}'>{text}</span>")
-    return ipyleaflet.WidgetControl(widget=box, position="bottomright", transparent_bg=True)
 
 
 def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
@@ -637,9 +579,7 @@ __all__ = [
     "HOVER_HINT",
     "CompareMap",
     "Side",
-    "attribution_control",
     "basemap_layers",
-    "context_map_layers",
     "fit_view",
     "fit_zoom",
     "hover_data",

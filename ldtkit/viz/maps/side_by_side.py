@@ -22,12 +22,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import InvalidValueError
+from ldtkit.viz.maps.context import attribution_control, context_map_layers
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
     Side,
-    attribution_control,
     basemap_layers,
-    context_map_layers,
     fit_view,
     hover_data,
     hover_html,
