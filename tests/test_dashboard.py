@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from types import SimpleNamespace as NS
 
 import geopandas as gpd
@@ -681,9 +683,132 @@ def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_with
     origin = dash._zones_right.data["features"][0]
     assert origin["properties"]["origin_vph"] == 100.0 and origin["properties"]["style"]["radius"] == pytest.approx(3.0 + 0.6 * 10.0)
     assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline" in dash.legend.widget.value
+    # hovering (or clicking) a circle names the zone and its trips from and to it, on either map view
+    zone1_to = dash._zones_right.data["features"][1]
+    assert zone1_to["properties"]["name"] == "Zone 1" and zone1_to["properties"]["destination_vph"] == 60.0
+    dash._zones_right._handle_mouse_events(None, {"event": "mouseover", "feature": zone1_to}, [])  # as the page sends it
+    box = dash.cmap.hover_box
+    assert box is not None and "<b>Zone 1</b>" in box.value
+    assert "Trips from here (veh/h)</td><td style='text-align:right;padding-left:8px'>100<" in box.value
+    assert "Trips to here (veh/h)</td><td style='text-align:right;padding-left:8px'>60<" in box.value
+    dash.map_view.value = "side"
+    assert dash.pair is not None and dash._pair_zones.data == dash._zones_right.data
+    dash._pair_zones._handle_mouse_events(None, {"event": "click", "feature": dash._pair_zones.data["features"][2]}, [])
+    for text in [dash.cmap.hover_box.value, *(b.value for b in dash.pair.hover_boxes.values())]:
+        assert "<b>Zone 2</b>" in text and ">40<" in text and ">0<" in text
+    dash.map_view.value = "split"
     # a scenario without measures has nobody to show; other layers hide the circles
     dash.dropdown.value = "closed_inbound"
     assert dash._links_right.data["features"] == [] and dash._zones_right.data["features"] == []
     dash.dropdown.value = "closed_both"
     dash.layer_switch.value = "flow"
     assert dash._zones_right.data["features"] == []
+
+
+def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicators):
+    import ipyleaflet
+
+    from ldtkit.viz.maps.context import context_attribution, context_layers
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "ghent" / "context"
+    layers, credit = context_layers(folder), context_attribution(folder)
+    assert "© OpenStreetMap contributors (ODbL)" in credit  # the waterways' licence asks for it
+    views = _marked_views()
+    views["baseline"].links = views["baseline"].links.assign(name=["Ringlaan"] * 4 + ["Street 4", "Street 5"])
+    dash = ScenarioDashboard(
+        views,
+        baseline="baseline",
+        indicators=indicators,
+        default="closed_both",
+        center=(51.05, 3.72),
+        basemap=None,
+        context=layers,
+        attribution=credit,
+    )
+    names = dash.street_labels["name"].tolist()
+    assert names == ["Ringlaan"]  # the one street long enough to name (400 m)
+
+    def drawn(m):
+        (group,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.LayerGroup) and layer.name == "street names"]
+        context = [layer.name for layer in m.layers if layer.name.startswith("context: ")]
+        (credit_line,) = [c.widget.value for c in m.controls if "ldtkit-attribution" in str(getattr(c, "widget", None) and c.widget.value)]
+        return [marker.title for marker in group.layers], context, credit_line
+
+    split = drawn(dash.cmap.map)
+    assert split[0] == names and split[1] == ["context: parks", "context: waterways", "context: boundary"]
+    assert "© OpenStreetMap contributors (ODbL)" in split[2]
+    dash.map_view.value = "side"
+    assert drawn(dash.pair.left) == split and drawn(dash.pair.right) == split
+
+
+def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
+    import matplotlib.pyplot as plt
+    from shapely.geometry import Point
+
+    from ldtkit.viz.dashboard.static_report import static_report
+
+    figures, shown = [], []
+    monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    views = _marked_views()
+    roads = views["baseline"].links.iloc[:3][["source_id", "geometry"]].assign(select_link_vph=[100.0, 60.0, 40.0], flow_vph=100.0)
+    zones = gpd.GeoDataFrame(
+        {"zone": [1, 2, 3], "origin_vph": [100.0, 0.0, 0.0], "destination_vph": [60.0, 40.0, 0.0]},
+        geometry=[Point(104_500.0, 194_050.0), Point(104_900.0, 194_050.0), Point(120_000.0, 200_000.0)],
+        crs="EPSG:31370",
+    )
+    views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    views["closed_both"].marks = views["closed_both"].marks * 2  # the same measure twice is named once
+    static_report(views, indicators, baseline="baseline")
+    notes = [o.data for o in shown if "Who used" in str(getattr(o, "data", ""))]
+    assert notes == [
+        "### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used these roads in Baseline "
+        "(day period, all directions together), coming from the filled circles and going to the rings."
+    ]
+    (ax,) = [a for f in figures for a in f.axes if a.get_legend() and "origins of" in a.get_legend().get_texts()[0].get_text()]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "origins of these trips (area: trips)",
+        "destinations of these trips (area: trips)",
+    ]
+    origins, destinations = ax.collections[-2:]
+    assert origins.get_sizes().tolist() == [420.0] and destinations.get_sizes().tolist() == [260.0, 180.0]  # area ∝ trips
+    assert origins.get_offsets().tolist() == [[104_500.0, 194_050.0]]  # the zone with no trips has no circle
+    assert {t.get_text() for t in ax.texts} == {"Street 0 bridge: closed both ways"}  # the measure marked
+    assert ax.get_title() == "Baseline: trips using the measures' roads (veh/h)"
+    x0, x1 = ax.get_xlim()
+    assert x0 < 104_500.0 and 104_900.0 < x1 < 110_000.0  # framed on the roads and zones shown
+
+
+def test_voila_settings_preheat_one_kernel_and_cull_idle_ones(tmp_path):
+    """templates/voila.json as Voila reads it: one preheated kernel per notebook, idle kernels culled."""
+    from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+    from traitlets import Unicode
+    from traitlets.config import Configurable
+    from traitlets.config.loader import JSONFileConfigLoader
+    from voila.configuration import VoilaConfiguration
+    from voila.voila_kernel_manager import voila_kernel_manager_factory
+
+    class App(Configurable):  # what the kernel manager reads of Voila's app; an empty folder: no kernel starts
+        root_dir = Unicode(str(tmp_path))
+        notebook_path = None
+
+    cfg = JSONFileConfigLoader("voila.json", path=str(dashboard.TEMPLATES_DIR)).load_config()
+    voila_cfg = VoilaConfiguration(config=cfg)
+    assert voila_cfg.preheat_kernel is True and voila_cfg.show_tracebacks is False and voila_cfg.strip_sources is True
+    manager_class = voila_kernel_manager_factory(AsyncMappingKernelManager, preheat_kernel=True, default_pool_size=1)
+    km = manager_class(config=cfg, parent=App())
+    # one kernel in the pool: no second kernel computes the same results (the cache lock covers the rest)
+    assert km.kernel_pools_config["default"]["pool_size"] == 1
+    assert 0 < km.cull_idle_timeout <= 3600 and 0 < km.cull_interval <= km.cull_idle_timeout  # idle kernels end
+
+
+def test_table_shows_watched_flows_and_trips_with_no_route_in_whole_vehicles_as_the_headline_does():
+    from ldtkit.study.indicators import TRIPS_WITHOUT_ROUTE_VPH, watch_indicator
+
+    bridge = watch_indicator("Bridge").name
+    t = pd.DataFrame({"baseline": [487.8, 0.0], "closed": [0.0, 723.4]}, index=[bridge, TRIPS_WITHOUT_ROUTE_VPH])
+    html = dashboard.indicator_table_html(t, baseline="baseline")
+    cells = re.findall(r"<td style='text-align:right;padding:3px 8px[^']*'>([^<]*)</td>", html)
+    assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "–"]
+    head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    assert "488 → 0" in head and "0 → 723" in head

@@ -72,6 +72,8 @@ def test_report_runs_with_parameters_and_hides_code(report):
     assert len([p for p in pngs if len(p) > 5_000]) == 1  # the static map is embedded
     assert "require.js" not in text and "cdn.jsdelivr" not in text  # renders offline
     assert re.search(r"<dt>scale</dt><dd>2.0</dd>", text)  # parameters in the header
+    assert '<dt>label</dt><dd>"closed"</dd>' in text
+    assert "<dt>interactive</dt>" not in text  # what the report sets for itself is not the reader's concern
     assert not list(out.glob(".*"))  # no temporary files left
 
 
@@ -148,6 +150,11 @@ def test_use_case_notebook_renders_as_a_report(name, tmp_path):
     assert "drag the handle" not in text and "In the dashboard" not in text  # no instructions for widgets
     assert "ldtkit-headline" in text and "People above the END threshold" in text  # the headline block
     assert "-0.0%" not in text and "−0.0" not in text  # a change that rounds to nothing reads 0.0%
+    visible = re.sub(r"<(style|script)\b.*?</\1>|<[^>]+>", " ", re.sub(r"data:[a-z/]+;base64,[A-Za-z0-9+/=]+", "", text), flags=re.S)
+    for word in ("issue", "ticket", "acceptance", "tracker", "papermill", "injected"):  # speaks of the product only
+        assert not re.search(rf"\b{word}", visible, re.IGNORECASE), word
+    if name == "bridge_closure":  # who used the bridge, per closure
+        assert len(re.findall(r"Who used Rooigemlaan bridge: closed \w+", visible)) == 3
 
 
 def test_reports_drop_dashboard_how_tos_and_parameter_cells():

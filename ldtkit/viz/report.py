@@ -40,6 +40,8 @@ REMOVED_CELL_TAGS = ("remove-cell", "dashboard-only", "parameters", "injected-pa
 #: nbconvert template folder shipped in the repository (``templates/nbconvert/templates/ldtkit_report``).
 REPORT_TEMPLATE_DIR = templates_dir() / "nbconvert" / "templates"
 REPORT_TEMPLATE = "ldtkit_report"
+#: Parameters every report sets for itself (static figures instead of widgets): not listed in its header.
+REPORT_SET_PARAMETERS = ("interactive",)
 
 
 class ReportError(LdtkitError):
@@ -174,7 +176,8 @@ def run_report(
     page = out / f"{stem}.html"
     title = _title(executed, stem)
     executed.metadata["title"] = title  # the page's <title>: the heading this run made, not the notebook's generic one
-    body = notebook_to_html(executed, parameters=params, title=title, elapsed_s=elapsed)
+    shown = {k: v for k, v in params.items() if k not in REPORT_SET_PARAMETERS}
+    body = notebook_to_html(executed, parameters=shown, title=title, elapsed_s=elapsed)
     with atomic_path(page) as tmp:
         tmp.write_text(body, encoding="utf-8")
     return ipynb, page
@@ -231,4 +234,12 @@ def notebook_to_html(
     return body
 
 
-__all__ = ["REMOVED_CELL_TAGS", "ReportError", "notebook_parameters", "notebook_to_html", "parse_parameter", "run_report"]
+__all__ = [
+    "REMOVED_CELL_TAGS",
+    "REPORT_SET_PARAMETERS",
+    "ReportError",
+    "notebook_parameters",
+    "notebook_to_html",
+    "parse_parameter",
+    "run_report",
+]

@@ -48,7 +48,7 @@ from ldtkit.viz.dashboard import (
 )
 from ldtkit.viz.dashboard.progress import DONE, progress_reporter
 from ldtkit.viz.maps import deck_flows
-from ldtkit.viz.maps.context import context_layers
+from ldtkit.viz.maps.context import context_attribution, context_layers
 
 if TYPE_CHECKING:  # the editor loads when it is shown
     from ldtkit.viz.editor import ScenarioEditor
@@ -207,6 +207,7 @@ def build_dashboard(
         title=case.title,
         prerender_grids=in_voila(),
         context=context_layers(Path(case.city.root) / "context") if getattr(case.city, "root", None) else None,
+        attribution=context_attribution(Path(case.city.root) / "context") if getattr(case.city, "root", None) else "",
     )
     progress_reporter(enabled=in_voila(), title=case.title)(DONE)
     board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))

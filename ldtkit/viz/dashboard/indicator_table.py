@@ -162,7 +162,7 @@ def indicator_table_html(
         head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
     rows = []
     for ind in d.index:
-        whole = _is_people(str(ind))
+        whole = _is_whole(str(ind))
         base_cell = _num(float(d.at[ind, baseline]), whole=whole)
         cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{base_cell}</td>"
         for c in cols:
@@ -197,6 +197,11 @@ def _is_people(name: str) -> bool:
         return indicator(name).unit == "people"
     except InvalidValueError:
         return False
+
+
+def _is_whole(name: str) -> bool:
+    """Shown in whole numbers: people, a watched link's flow and trips with no route (vehicles per hour)."""
+    return _is_people(name) or name.startswith(WATCH_PREFIX) or name == TRIPS_WITHOUT_ROUTE_VPH
 
 
 def _whole(x: float, whole: bool) -> float:
@@ -260,7 +265,7 @@ def headline_html(
     names = [n for n in HEADLINE if n in d.index] + [str(n) for n in d.index if str(n).startswith(WATCH_PREFIX)]
     items = []
     for name in names:
-        whole = _is_people(name) or name.startswith(WATCH_PREFIX) or name == TRIPS_WITHOUT_ROUTE_VPH
+        whole = _is_whole(name)
         b, v = _whole(float(d.at[name, baseline]), whole), _whole(float(d.at[name, scenario]), whole)
         delta = v - b if np.isfinite(v) and np.isfinite(b) else float("nan")
         colour = delta_colour(name, delta) or NO_CHANGE_COLOUR

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import pandas as pd
 
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
-from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
+from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, SelectLinkView, flow_difference, grid_difference
 from ldtkit.viz.maps import ColorScale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
 from ldtkit.viz.maps.measures import change_bounds, plot_marks
 
@@ -32,6 +32,60 @@ class _Layer(NamedTuple):
     change_title: str
 
 
+def plot_select_link(
+    sl: SelectLinkView, *, background: gpd.GeoDataFrame, ax: matplotlib.axes.Axes, title: str, scale: ColorScale | None = None
+) -> matplotlib.axes.Axes:
+    """Who used the selected links: the select-link flow on every road that traffic took, and a
+    circle per zone it came from (filled) or went to (ring), its area in proportion to the trips.
+
+    The report's version of the dashboard's *Who used it* layer; ``background`` is the network
+    drawn grey underneath. The axes are framed on the roads and zones shown.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import geopandas as gpd, matplotlib.pyplot as plt
+    >>> from shapely.geometry import LineString, Point
+    >>> roads = gpd.GeoDataFrame({"select_link_vph": [80.0]}, geometry=[LineString([(0, 0), (100, 0)])], crs=31370)
+    >>> zones = gpd.GeoDataFrame({"zone": [1, 2], "origin_vph": [80.0, 0.0], "destination_vph": [0.0, 80.0]},
+    ...                          geometry=[Point(0, 0), Point(100, 0)], crs=31370)
+    >>> fig, ax = plt.subplots()
+    >>> ax = plot_select_link(SelectLinkView((7,), roads, zones, 80.0), background=roads, ax=ax, title="Who used link 7")
+    >>> [c.get_sizes().tolist() for c in ax.collections[-2:]]  # origin, destination: the same trips
+    [[420.0], [420.0]]
+    >>> plt.close(fig)
+    """
+    import geopandas as gpd
+
+    scale = scale or ColorScale.shared(sl.links["select_link_vph"].to_numpy(float), label="Trips using the selection (veh/h)", vmin=0.0)
+    plot_links(sl.links, "select_link_vph", scale=scale, ax=ax, title=title, width=(0.8, 6.0), background=background)
+    zones = sl.zones.to_crs(sl.links.crs) if sl.zones.crs is not None and sl.links.crs is not None else sl.zones
+    zones = zones[(zones["origin_vph"].to_numpy(float) > 0) | (zones["destination_vph"].to_numpy(float) > 0)]
+    biggest = max(float(zones[["origin_vph", "destination_vph"]].to_numpy(float).max(initial=0.0)), 1.0)
+    for kind, filled in (("origin", True), ("destination", False)):
+        vph = zones[f"{kind}_vph"].to_numpy(float)
+        at = zones[vph > 0]
+        colour = ZONE_COLOURS[kind]
+        ax.scatter(
+            at.geometry.x,
+            at.geometry.y,
+            s=20.0 + 400.0 * vph[vph > 0] / biggest,
+            facecolors=colour if filled else "none",
+            edgecolors=colour,
+            linewidths=1.5,
+            alpha=0.75,
+            zorder=4,
+            label=f"{kind}s of these trips (area: trips)",
+        )
+    frame = gpd.GeoSeries(list(sl.links.geometry) + list(zones.geometry), crs=sl.links.crs).total_bounds
+    pad = 0.05 * max(frame[2] - frame[0], frame[3] - frame[1], 1.0)
+    ax.set_xlim(frame[0] - pad, frame[2] + pad)
+    ax.set_ylim(frame[1] - pad, frame[3] + pad)
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    return ax
+
+
 def static_report(
     views: Mapping[str, ScenarioView],
     indicators: pd.DataFrame | None,
@@ -43,7 +97,8 @@ def static_report(
 
     The indicator table and a chart of the indicator changes of all scenarios; the baseline's
     maps (flow, and Lden and NO2 when modelled); then for every scenario the maps of its
-    changes against the baseline, one diverging scale per quantity across scenarios. (The
+    changes against the baseline, one diverging scale per quantity across scenarios, and, for a
+    scenario with measures, who used the measures' roads before (:func:`plot_select_link`). (The
     dashboard shows each scenario's own maps, side by side with the baseline's.) ``title`` is
     accepted for symmetry with the dashboard; the report's title is the notebook's heading.
     """
@@ -114,6 +169,20 @@ def static_report(
             plot_marks(ax, views[n].marks, bounds=frame)  # where and what: the measures, framed on what changes
         plt.show()
         plt.close(fig)
+        sl = views[n].select_link
+        if sl is not None and len(sl.links):  # where the traffic on the measure's roads came from and went to
+            what = ", ".join(dict.fromkeys(m.label for m in views[n].marks))  # each measure once
+            display(
+                Markdown(
+                    f"### Who used {what}\n\n{sl.trips_vph:,.0f} vehicles per hour used these roads in {base.label} "
+                    "(day period, all directions together), coming from the filled circles and going to the rings."
+                )
+            )
+            fig, ax = plt.subplots(figsize=(7.5, 6.2), layout="constrained")
+            plot_select_link(sl, background=base.links, ax=ax, title=f"{base.label}: trips using the measures' roads (veh/h)")
+            plot_marks(ax, views[n].marks)
+            plt.show()
+            plt.close(fig)
 
 
-__all__ = ["static_report"]
+__all__ = ["plot_select_link", "static_report"]

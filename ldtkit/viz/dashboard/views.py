@@ -59,6 +59,10 @@ class ScenarioView:
     select_link: SelectLinkView | None = None
 
 
+#: Colour of the origin (filled) and destination (ring) circles of a select-link map, dashboard and report.
+ZONE_COLOURS = {"origin": "#d95f02", "destination": "#1b9e77"}
+
+
 @dataclass
 class SelectLinkView:
     """The baseline traffic that used some links: its routes and where it came from and went to.
@@ -328,6 +332,7 @@ def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str 
 
 
 __all__ = [
+    "ZONE_COLOURS",
     "ScenarioView",
     "SelectLinkView",
     "flow_difference",

@@ -11,7 +11,6 @@ against the baseline.
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +19,7 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
-from ldtkit.viz.dashboard.views import ScenarioView, flow_difference, grid_difference
+from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference
 from ldtkit.viz.maps import (
     ColorScale,
     CompareMap,
@@ -32,13 +31,16 @@ from ldtkit.viz.maps import (
     links_geojson,
     no2_scale,
 )
-from ldtkit.viz.maps.context import context_style, major_street_labels
+from ldtkit.viz.maps.context import major_street_labels
+from ldtkit.viz.maps.leaflet import hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
 #: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
 HOVER_MIN_CHANGE_VPH = 50.0
 #: What the hover box lists for a road: column -> caption.
 HOVER_FIELDS = {"flow_base_vph": "Before (veh/h)", "flow_vph": "After (veh/h)", "d_flow_vph": "Change (veh/h)"}
+#: What hovering a zone circle of the "who used it" view shows: that traffic's trips from and to the zone.
+ZONE_HOVER_FIELDS = {"origin_vph": "Trips from here (veh/h)", "destination_vph": "Trips to here (veh/h)"}
 
 if TYPE_CHECKING:  # ipyleaflet loads when a dashboard is made
     import geopandas as gpd
@@ -65,7 +67,7 @@ _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
 #: What the left half shows next to the select-link view: the baseline's flow, all traffic.
 _LEFT_SIDE = {**_LEFT_OF, "select": "flow"}
 #: Origins (filled) and destinations (ring) of the select-link view: colour, and radius (px) per sqrt(veh/h).
-_ZONE_STYLE = {"origin": "#d95f02", "destination": "#1b9e77"}
+_ZONE_STYLE = ZONE_COLOURS
 _ZONE_RADIUS_PX = 0.6
 _EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: Grid layers: key -> (view attribute, column).
@@ -115,6 +117,9 @@ class ScenarioDashboard:
     context
         Offline map context drawn on both halves (from :func:`~ldtkit.viz.maps.context.context_layers`:
         water, parks, boundary); the names of the major streets are added when the links carry ``name``.
+    attribution
+        The context layers' credit line (:func:`~ldtkit.viz.maps.context.context_attribution`),
+        shown on every map that draws them.
     classes
         Draw links in this many colour classes, each class one SVG path (fast in the browser);
         ``None`` draws every road as its own path with its exact colour.
@@ -142,6 +147,7 @@ class ScenarioDashboard:
         classes: int | None = 24,
         prerender_grids: bool = False,
         context: Mapping[str, gpd.GeoDataFrame] | None = None,
+        attribution: str = "",
     ) -> None:
         import ipywidgets as w
 
@@ -215,6 +221,7 @@ class ScenarioDashboard:
 
         self.cmap = CompareMap(base.label, self.views[default].label, center=center, zoom=zoom, basemap=basemap, height=height)
         self._basemap, self._height, self._context = basemap, height, dict(context or {})
+        self._attribution = attribution
         self.pair: SideBySideMap | None = None  #: the side-by-side maps, built when first shown
         self._pair_layers: dict[str, tuple[Any, Any]] = {}
         self._pair_zones: Any = None
@@ -235,8 +242,10 @@ class ScenarioDashboard:
         self._zones_right = self.cmap.add_layer(self._zones_layer(pane="right"), side="right", name="origins and destinations")
         self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
         self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
+        #: the major streets named on every map (with the offline context)
+        self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
         if context:
-            self.cmap.add_context(context, labels=major_street_labels(base.links) if "name" in base.links.columns else None)
+            self.cmap.add_context(context, labels=self.street_labels, attribution=attribution)
         self._marked: str | None = None
         self._show_where(default, frame=True)
         if prerender_grids:
@@ -319,11 +328,10 @@ class ScenarioDashboard:
             pair = SideBySideMap(
                 self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
             )
+            if self._context:
+                pair.add_context(self._context, labels=self.street_labels, attribution=self._attribution)
             sides: tuple[Side, Side] = ("left", "right")
             for side in sides:
-                for key, g in self._context.items():
-                    data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
-                    pair.add_layer(ipyleaflet.GeoJSON(data=data, style=context_style(key), name=f"context: {key}"), side=side)
                 grid = None
                 if self._grid_left is not None:
                     grid = pair.add_layer(
@@ -369,27 +377,40 @@ class ScenarioDashboard:
             self._geojson_cache[key] = data
         return self._geojson_cache[key]
 
-    @staticmethod
-    def _zones_layer(*, pane: str | None) -> ipyleaflet.GeoJSON:
-        """An empty layer for the origins and destinations (circles; in ``pane`` on the split map)."""
+    def _zones_layer(self, *, pane: str | None) -> ipyleaflet.GeoJSON:
+        """An empty layer for the origins and destinations (circles; in ``pane`` on the split map);
+        hovering or clicking a circle shows its trips in the hover box."""
         import ipyleaflet
 
         point_style: dict[str, Any] = {"radius": 4, "pane": pane} if pane else {"radius": 4}
-        return ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
+        layer = ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
+        layer.on_hover(self.show_zone)
+        layer.on_click(self.show_zone)
+        return layer
+
+    def show_zone(self, feature: Mapping[str, Any], **_: Any) -> None:
+        """Show a hovered (or clicked) zone circle's trips from and to it in every map's hover box."""
+        text = hover_html(feature, fields=ZONE_HOVER_FIELDS)
+        boxes = [self.cmap.hover_box, *(self.pair.hover_boxes.values() if self.pair is not None else ())]
+        for box in boxes:
+            if box is not None:
+                box.value = text
 
     def zones_data(self, name: str) -> dict[str, Any]:
         """GeoJSON of where the traffic on ``name``'s measure roads came from (filled) and went to (ring).
 
-        Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``).
+        Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``);
+        every circle carries both values and the zone's ``name`` for the hover box.
         """
         sl = self.views[name].select_link
         if sl is None or not len(sl.zones):
             return _EMPTY_FC
         z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
         features = []
+        o_vph, d_vph = z["origin_vph"].to_numpy(float), z["destination_vph"].to_numpy(float)
         for kind, fill in (("origin", 0.55), ("destination", 0.0)):
-            vph = z[f"{kind}_vph"].to_numpy(float)
-            for zone, value, point in zip(z["zone"].to_numpy(), vph, z.geometry):
+            vph = o_vph if kind == "origin" else d_vph
+            for zone, value, o, d, point in zip(z["zone"].to_numpy(), vph, o_vph, d_vph, z.geometry):
                 if value <= 0 or point is None:
                     continue
                 style = {
@@ -404,7 +425,14 @@ class ScenarioDashboard:
                     {
                         "type": "Feature",
                         "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
-                        "properties": {"zone": int(zone), "kind": kind, f"{kind}_vph": round(float(value), 3), "style": style},
+                        "properties": {
+                            "name": f"Zone {int(zone)}",
+                            "zone": int(zone),
+                            "kind": kind,
+                            "origin_vph": round(float(o), 3),
+                            "destination_vph": round(float(d), 3),
+                            "style": style,
+                        },
                     }
                 )
         return {"type": "FeatureCollection", "features": features}
@@ -412,7 +440,7 @@ class ScenarioDashboard:
     def _select_legend(self, name: str) -> str:
         """The select-link view's legend: the flow scale, then the origin and destination circles."""
         sl = self.views[name].select_link
-        what = ", ".join(m.label for m in self.views[name].marks) or "no measure"
+        what = ", ".join(dict.fromkeys(m.label for m in self.views[name].marks)) or "no measure"
         total = "" if sl is None else f"{sl.trips_vph:,.0f} veh/h in the baseline"
         circles = "".join(
             f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;border:2px solid {c};"

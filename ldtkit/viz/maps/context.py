@@ -4,7 +4,9 @@ A city folder may hold a ``context/`` folder of GeoJSON layers drawn under the m
 (Ghent ships ``waterways.geojson`` from OpenStreetMap, ``parks.geojson`` from Stad Gent and
 ``boundary.geojson``; see ``data/README.md``). :func:`context_layers` reads them and
 :func:`major_street_labels` picks the names of the longest streets of the network, so a map
-without a web basemap still says where it is.
+without a web basemap still says where it is. :func:`context_map_layers` turns both into
+ipyleaflet layers, and :func:`attribution_control` shows the layers' credit line
+(:func:`context_attribution`, from ``context/ATTRIBUTION.txt``) on the map.
 
 Examples
 --------
@@ -14,6 +16,8 @@ Examples
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -34,6 +38,35 @@ CONTEXT_STYLES: Final = MappingProxyType(
 )
 #: Style of a context layer whose file name is not one of :data:`CONTEXT_STYLES`.
 OTHER_STYLE: Final = MappingProxyType({"color": "#999999", "weight": 1, "fillOpacity": 0.3, "opacity": 0.7})
+#: Style of a street name on the map.
+_STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
+#: Style of the credit line of offline context layers.
+_ATTRIBUTION_STYLE = "font:10px sans-serif;color:#333;background:rgba(255,255,255,.8);padding:0 4px"
+
+
+#: File in a city's ``context/`` folder with the credit line its layers require (e.g. the ODbL's for OpenStreetMap data).
+ATTRIBUTION_FILE: Final = "ATTRIBUTION.txt"
+
+
+def context_attribution(folder: str | Path) -> str:
+    """The credit line of the context layers in ``folder`` (its ``ATTRIBUTION.txt``, lines joined), ``""`` without one.
+
+    Maps drawing the layers show it, as their licences require (e.g. "© OpenStreetMap contributors").
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / ATTRIBUTION_FILE).write_text("Waterways © OpenStreetMap contributors (ODbL)" + chr(10) + "parks: Stad Gent", encoding="utf-8")
+    >>> context_attribution(folder)
+    'Waterways © OpenStreetMap contributors (ODbL) · parks: Stad Gent'
+    >>> context_attribution("no/such/folder")
+    ''
+    """
+    path = Path(folder) / ATTRIBUTION_FILE
+    if not path.is_file():
+        return ""
+    return " · ".join(line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
 
 def context_layers(folder: str | Path) -> dict[str, gpd.GeoDataFrame]:
@@ -91,4 +124,68 @@ def context_style(name: str) -> dict[str, Any]:
     return dict(style)
 
 
-__all__ = ["CONTEXT_STYLES", "OTHER_STYLE", "context_layers", "context_style", "major_street_labels"]
+def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
+    """The offline context as ipyleaflet layers: one GeoJSON per entry of ``layers`` (EPSG:4326,
+    from :func:`~ldtkit.viz.maps.context.context_layers`), then the street ``labels`` (points with
+    ``name``) as one group of text markers, when there are any.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> names = gpd.GeoDataFrame({"name": ["Kortrijksesteenweg"]}, geometry=[Point(3.70, 51.03)], crs=4326)
+    >>> [layer.name for layer in context_map_layers({}, labels=names)]
+    ['street names']
+    """
+    import ipyleaflet
+
+    added: list[Any] = []
+    for name, g in layers.items():
+        data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
+        added.append(ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}"))
+    if labels is not None and len(labels):
+        icons = [
+            ipyleaflet.Marker(
+                location=(float(p.y), float(p.x)),
+                icon=ipyleaflet.DivIcon(
+                    html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
+                    icon_size=[0, 0],
+                ),
+                draggable=False,
+                keyboard=False,
+                title=str(n),
+            )
+            for n, p in zip(labels["name"], labels.geometry)
+        ]
+        added.append(ipyleaflet.LayerGroup(layers=icons, name="street names"))
+    return added
+
+
+def attribution_control(text: str) -> Any:
+    """A small credit line at the bottom right of a map (for offline layers, which Leaflet's own
+    attribution does not list), as an ipyleaflet control.
+
+    Examples
+    --------
+    >>> attribution_control("© OpenStreetMap contributors").widget.value
+    "<span class='ldtkit-attribution' style='font:10px sans-serif;color:#333;background:rgba(255,255,255,.8);padding:0 4px'>© OpenStreetMap contributors</span>"
+    """
+    import ipyleaflet
+    import ipywidgets as w
+
+    text = html.escape(text, quote=False)
+    box = w.HTML(f"<span class='ldtkit-attribution' style='{_ATTRIBUTION_STYLE}'>{text}</span>")
+    return ipyleaflet.WidgetControl(widget=box, position="bottomright", transparent_bg=True)
+
+
+__all__ = [
+    "ATTRIBUTION_FILE",
+    "CONTEXT_STYLES",
+    "OTHER_STYLE",
+    "attribution_control",
+    "context_attribution",
+    "context_layers",
+    "context_map_layers",
+    "context_style",
+    "major_street_labels",
+]

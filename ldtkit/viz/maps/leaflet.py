@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.context import context_style
+from ldtkit.viz.maps.context import attribution_control, context_map_layers
 from ldtkit.viz.maps.geojson import links_geojson
 from ldtkit.viz.maps.measures import MeasureMark
 from ldtkit.viz.maps.raster import grid_image
@@ -58,8 +58,6 @@ BASEMAPS: dict[str, dict[str, str]] = {
 }
 #: Style of the label next to a measure's pin.
 _LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255,255,.92);border:1px solid #111;border-radius:3px"
-#: Style of a street name on the map.
-_STREET_STYLE = "font:italic 11px sans-serif;color:#333;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff"
 #: What the hover box says before the first hover.
 HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
 #: Style of the captions in the top corners of the map.
@@ -485,37 +483,21 @@ class CompareMap:
             self.map.add(layer)
         return list(self._measure_layers)
 
-    def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
+    def add_context(
+        self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None, attribution: str = ""
+    ) -> list[Any]:
         """Context under the data on both halves: ``layers`` (EPSG:4326, from
-        :func:`~ldtkit.viz.maps.context.context_layers`) and street ``labels`` (points with ``name``).
+        :func:`~ldtkit.viz.maps.context.context_layers`) and street ``labels`` (points with ``name``),
+        with the layers' credit line ``attribution`` (e.g. from
+        :func:`~ldtkit.viz.maps.context.context_attribution`) at the bottom right.
 
         Works offline; a web basemap, when given, still lies underneath.
         """
-        import ipyleaflet
-
-        added: list[Any] = []
-        for name, g in layers.items():
-            data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
-            layer = ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}")
+        added = context_map_layers(layers, labels=labels)
+        for layer in added:
             self.map.add(layer)
-            added.append(layer)
-        if labels is not None and len(labels):
-            icons = [
-                ipyleaflet.Marker(
-                    location=(float(p.y), float(p.x)),
-                    icon=ipyleaflet.DivIcon(
-                        html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
-                        icon_size=[0, 0],
-                    ),
-                    draggable=False,
-                    keyboard=False,
-                    title=str(n),
-                )
-                for n, p in zip(labels["name"], labels.geometry)
-            ]
-            group = ipyleaflet.LayerGroup(layers=icons, name="street names")
-            self.map.add(group)
-            added.append(group)
+        if attribution and layers:
+            self.map.add(attribution_control(attribution))
         return added
 
     def fit_to(self, bounds: tuple[float, float, float, float] | None, *, crs: Any) -> None:

@@ -22,7 +22,17 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.leaflet import HOVER_HINT, Side, basemap_layers, fit_view, hover_data, hover_html, measure_layers, title_html
+from ldtkit.viz.maps.context import attribution_control, context_map_layers
+from ldtkit.viz.maps.leaflet import (
+    HOVER_HINT,
+    Side,
+    basemap_layers,
+    fit_view,
+    hover_data,
+    hover_html,
+    measure_layers,
+    title_html,
+)
 from ldtkit.viz.maps.measures import MeasureMark
 
 if TYPE_CHECKING:  # ipyleaflet loads when a map is made
@@ -114,6 +124,16 @@ class SideBySideMap:
     def set_legend(self, side: Side, legend_html: str) -> None:
         """Set the legend of one map (e.g. :meth:`~ldtkit.viz.maps.scales.ColorScale.to_html`)."""
         self.legends[side].value = legend_html
+
+    def add_context(self, layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None, attribution: str = "") -> None:
+        """The offline context, street names and the layers' credit line on both maps, as on the
+        split map (:meth:`~ldtkit.viz.maps.leaflet.CompareMap.add_context`); call before adding data layers."""
+        sides: tuple[Side, Side] = ("left", "right")
+        for side in sides:
+            for layer in context_map_layers(layers, labels=labels):
+                self.map(side).add(layer)
+            if attribution and layers:
+                self.map(side).add(attribution_control(attribution))
 
     def add_measures(self, marks: Sequence[MeasureMark], *, crs: Any) -> None:
         """The measures' links, pins and labels on both maps (replacing earlier ones)."""
