@@ -116,3 +116,43 @@ def test_export_results_writes_grids_points_and_styles(tmp_path):
     assert gpd.list_layers(tmp_path / "points.gpkg")["name"].tolist() == ["noise_baseline", "air_baseline", "noise_closed"]
     qml = (tmp_path / "flow_diff_vph_closed.qml").read_text()
     assert 'attr="flow_diff_vph_closed"' in qml and "-720" in qml  # scaled to the largest change
+
+
+def test_run_with_grids_writes_geotiffs_points_and_styles_for_every_result(tmp_path, capsys):
+    """``ldtkit run --grids``: the grids of the baseline and the scenario, in the city's CRS, hold
+    the receptor levels that ``points.gpkg`` holds."""
+    from pathlib import Path
+
+    from ldtkit.cli import main
+    from ldtkit.study.city import load_city
+
+    scenario = sorted((Path(__file__).resolve().parents[1] / "data" / "athens" / "scenarios").glob("*.toml"))[0]
+    code = main(["run", "athens", "--scenario", str(scenario), "--grids", "--out", str(tmp_path)])
+    assert code == 0
+    grids = tmp_path / "athens" / "grids"
+    names = sorted(p.name for p in grids.iterdir())
+    scen = [n[len("noise_") : -len(".tif")] for n in names if n.startswith("noise_") and n != "noise_baseline.tif"]
+    assert len(scen) == 1
+    (s,) = scen
+    assert names == sorted(
+        [
+            "noise_baseline.tif",
+            f"noise_{s}.tif",
+            "no2_baseline.tif",
+            f"no2_{s}.tif",
+            "points.gpkg",
+            "points.gpkg.json",
+            "flow_vph_baseline.qml",
+            f"flow_diff_vph_{s}.qml",
+        ]
+    )
+    assert str(grids) in capsys.readouterr().out
+    crs = load_city("athens").config.crs
+    for name in ("baseline", s):
+        with rasterio.open(grids / f"noise_{name}.tif") as src:
+            assert src.count == 2 and src.crs == rasterio.crs.CRS.from_user_input(crs)
+            lden = src.read(1, masked=True)
+        points = gpd.read_file(grids / "points.gpkg", layer=f"noise_{name}")
+        assert points.crs == src.crs
+        np.testing.assert_allclose(float(lden.max()), points["lden_db"].max(), rtol=1e-6)
+        np.testing.assert_allclose(float(lden.min()), points["lden_db"].min(), rtol=1e-6)

@@ -1,4 +1,4 @@
-"""``ldtkit run CITY [--scenario FILE ...] [--scheduler ADDRESS] [--out DIR]``: baseline and scenarios.
+"""``ldtkit run CITY [--scenario FILE ...] [--scheduler ADDRESS] [--out DIR] [--grids]``: baseline and scenarios.
 
 Writes ``DIR/<city>/links.gpkg``, ``links.parquet`` and ``indicators.csv``; their columns are
 documented in ``docs/cli.md`` (scripts read them).
@@ -49,6 +49,11 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
         "--select-link",
         metavar="STREET_OR_IDS",
         help="add a select_link_vph column: the baseline day flow (veh/h) of the traffic using a street or comma-separated link ids",
+    )
+    p.add_argument(
+        "--grids",
+        action="store_true",
+        help="also write the noise and NO2 grids as GeoTIFF, the receptors as GeoPackage and QGIS styles, into DIR/<city>/grids",
     )
     p.set_defaults(func=run_city)
     return p
@@ -143,4 +148,9 @@ def run_city(args: argparse.Namespace) -> int:
         for w in not_converged:
             print(f"  {w}")
     print(f"wrote {out / 'links.gpkg'}, {out / 'links.parquet'}, {out / 'indicators.csv'}")
+    if args.grids:
+        from ldtkit.viz.export import export_results
+
+        written = export_results(results, out / "grids")
+        print(f"wrote {len(written)} files in {out / 'grids'}: " + ", ".join(f.name for f in written))
     return 0
