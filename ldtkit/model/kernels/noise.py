@@ -375,6 +375,17 @@ class ScreenScratch(NamedTuple):
 
 
 @njit(cache=True)
+def _first_border(r: float, d: float, origin: float, i: int, cell: float) -> tuple[float, float]:
+    """Along one axis of a grid walk from ``r`` in direction ``d``: the path parameter of the
+    first cell border after cell ``i``, and the parameter step between borders (1e30 when the
+    path runs parallel to that axis)."""
+    if d == 0.0:
+        return 1e30, 1e30
+    border = origin + (i + (1 if d > 0 else 0)) * cell
+    return (border - r) / d, cell / abs(d)
+
+
+@njit(cache=True)
 def screen_scratch(bands: BandTerms) -> ScreenScratch:
     """Fresh work arrays for :func:`trace_crossings` and :func:`screened_transfer` (one per thread)."""
     n = MAX_CROSSINGS + 2
@@ -434,21 +445,8 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    big = 1e30
-    if dx != 0.0:
-        nxt = obst.x0 + (ix + (1 if dx > 0 else 0)) * cell
-        tmx = (nxt - rx) / dx
-        tdx = cell / abs(dx)
-    else:
-        tmx = big
-        tdx = big
-    if dy != 0.0:
-        nyt = obst.y0 + (iy + (1 if dy > 0 else 0)) * cell
-        tmy = (nyt - ry) / dy
-        tdy = cell / abs(dy)
-    else:
-        tmy = big
-        tdy = big
+    tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
+    tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
     t_in = t0
     cap = cs.shape[0] - 2
