@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ldtkit.model.assignment.arrays import Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
+from ldtkit.model.assignment.arrays import Bool, Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
 from ldtkit.model.assignment.engine import Engine
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import StageTimes
@@ -114,6 +114,7 @@ def path_sweep(
     trees: Trees,
     scratch: Scratch,
     set_tt: Float,
+    unreached: Bool,
     *,
     batches: list[tuple[int, int]],
     tol: float,
@@ -125,7 +126,9 @@ def path_sweep(
 
     The estimate is ``sum(set travel cost - shortest-path travel cost) / sum(set travel cost)``
     over the batches, each term at the costs its batch's trees were computed with.
-    ``set_tt`` is scratch of one float per OD pair.
+    ``set_tt`` is scratch of one float per OD pair; ``unreached`` gets, per OD pair, whether it
+    has trips and no path. A sweep from empty path sets loads the demand incrementally (each
+    batch on its shortest paths at the costs the batches before it left).
     """
     K = engine.kernels
     pool, st = state.pool, state.stamp
@@ -139,6 +142,7 @@ def path_sweep(
         k_lo, k_hi = int(od.sub_ptr[lo]), int(od.sub_ptr[hi])
         engine.set_min_cost(pool, flows.cost_min, trees, set_tt, k_lo, k_hi)
         sp = trees.od_sp_min[k_lo:k_hi]
+        unreached[k_lo:k_hi] = ~np.isfinite(sp) & (od.od_trips_vph[k_lo:k_hi] > 0)
         tt = float(set_tt[k_lo:k_hi].sum())
         total += tt
         excess += tt - float(np.dot(od.od_trips_vph[k_lo:k_hi], np.where(np.isfinite(sp), sp, 0.0)))

@@ -204,16 +204,24 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
         bar = tqdm(total=options.max_iter, desc=f"assign ({method})", leave=False)
     it = 0
     converged = False
-    exact = True  # measure the gap exactly at the top of this iteration (else sweep)
+    # a cold start of the path method loads the demand by a sweep; after that, sweeps until
+    # the gap they estimate (of the flows they start from) predicts the target, then a measurement
+    exact = method != "path" or warm is not None or not (od.od_trips_vph > 0).any()
+    unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
         if not exact:  # path method: one sweep, the gap estimated from its own trees
             path_state, estimate = path_sweep(
-                engine, pb, od, flows, path_state, trees, scratch, set_tt,
+                engine, pb, od, flows, path_state, trees, scratch, set_tt, unreached,
                 batches=sweep_batches,
                 tol=TOL_FACTOR * history[-1] if history else 0.0,
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
                 times=times,
             )  # fmt: skip
+            if it == 0:  # the loading sweep: no gap yet; the pairs without a path are known
+                unassigned = _unassigned_pairs(pb, unreached, od.od_trips_vph, options.on_disconnected)
+                od.od_trips_vph[unreached] = 0.0
+                it += 1
+                continue
             # the estimate is that of the flows the sweep started from: measure when the
             # sweep's own flows, at the rate the gap fell, should be at the target
             predicted = estimate * min(1.0, estimate / history[-1]) if history and history[-1] > 0 else estimate
