@@ -31,7 +31,7 @@ from ldtkit.model.assignment.results import StageTimes
 #: A new shortest path is added, and flow shifted, only where it saves more than
 #: ``TOL_FACTOR x current relative gap`` of the OD pair's cost (ties and negligible
 #: improvements would otherwise make whole OD pairs flip between near-equal paths).
-TOL_FACTOR = 0.1
+TOL_FACTOR = 0.01
 
 
 @dataclass(frozen=True, slots=True)

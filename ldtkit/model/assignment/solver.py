@@ -42,10 +42,24 @@ METHODS = ("path", "bfw", "fw")
 #: Memory budget (bytes) for the shortest-path trees held at once; more origins are batched.
 TREE_MEMORY_BYTES = 256 * 1024 * 1024
 
-#: Subproblems per batch of a sweep of the path method: the trees of a batch are computed in
-#: parallel at the same costs, and the batches in turn at the costs the batch before left.
-#: Smaller batches follow the costs more closely; larger ones keep every core busy.
+#: Subproblems per batch of a sweep of the path method, at most: the trees of a batch are
+#: computed in parallel at the same costs, and the batches in turn at the costs the batch before
+#: left. Smaller batches follow the costs more closely; larger ones keep every core busy.
 SWEEP_BATCH = 64
+#: Batches per sweep, at least (smaller batches on networks with few origins).
+SWEEP_MIN_BATCHES = 22
+
+
+def sweep_batch_size(n_subproblems: int) -> int:
+    """Subproblems per batch of a sweep: :data:`SWEEP_BATCH`, or fewer so that a sweep has at
+    least :data:`SWEEP_MIN_BATCHES` batches. It does not depend on the thread count.
+
+    Examples
+    --------
+    >>> sweep_batch_size(1462), sweep_batch_size(387), sweep_batch_size(24)  # Austin, Chicago-Sketch, SiouxFalls
+    (64, 18, 2)
+    """
+    return max(1, min(SWEEP_BATCH, -(-n_subproblems // SWEEP_MIN_BATCHES)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +198,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     K = engine.kernels
     method = options.method
     batches = tree_batches(pb, options.tree_memory_bytes)
-    sweep_batches = tree_batches(pb, min(options.tree_memory_bytes, SWEEP_BATCH * 4 * pb.n_nodes))
+    sweep_batches = tree_batches(pb, min(options.tree_memory_bytes, sweep_batch_size(len(pb.od.sub_orig)) * 4 * pb.n_nodes))
     trees = Trees.allocate(max(hi - lo for lo, hi in batches), pb.n_nodes, pb.n_od)
     set_tt = np.zeros(pb.n_od)
     od = pb.od._replace(od_trips_vph=pb.od.od_trips_vph.copy())  # dropped pairs are zeroed in this copy
