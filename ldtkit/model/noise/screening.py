@@ -41,7 +41,7 @@ def no_obstacles() -> kernels.Obstacles:
     0
     """
     z = np.zeros(0)
-    return kernels.Obstacles(z, z, z, z, z, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), 0.0, 0.0, 1.0, 1, 1)
+    return kernels.Obstacles(z, z, z, z, z, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), z, z, z, z, z, 0.0, 0.0, 1.0, 1, 1)
 
 
 def building_obstacles(
@@ -80,14 +80,22 @@ def building_obstacles(
     order = np.argsort(cell, kind="stable")
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     np.add.at(start, cell + 1, 1)
+    entries = edge[order]
+    ax, ay, bx, by = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    height = np.ascontiguousarray(height, dtype=np.float64)
     return kernels.Obstacles(
-        np.ascontiguousarray(a[:, 0]),
-        np.ascontiguousarray(a[:, 1]),
-        np.ascontiguousarray(b[:, 0]),
-        np.ascontiguousarray(b[:, 1]),
-        np.ascontiguousarray(height, dtype=np.float64),
+        np.ascontiguousarray(ax),
+        np.ascontiguousarray(ay),
+        np.ascontiguousarray(bx),
+        np.ascontiguousarray(by),
+        height,
         np.cumsum(start).astype(np.int64),
-        edge[order],
+        entries,
+        ax[entries],
+        ay[entries],
+        (bx - ax)[entries],
+        (by - ay)[entries],
+        height[entries],
         float(x0),
         float(y0),
         float(cell_m),
