@@ -373,6 +373,7 @@ class ScreenScratch(NamedTuple):
     ch: FloatArray
     ce: IntArray
     hull: IntArray
+    hull_f: IntArray  # favourable hull, as indices into the straight one
     px: FloatArray  # hull polyline
     pz: FloatArray
     amp: FloatArray  # (6, 8) 10^(-A_ground/20): source side H, F; receiver side H, F; direct path H, F
@@ -404,7 +405,8 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
     n = MAX_CROSSINGS + 2
     freqs = bands.k_per_m * C_SOUND / (2.0 * math.pi)
     return ScreenScratch(
-        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+        np.empty(n), np.empty(n),
         np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
         bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
     )  # fmt: skip
@@ -531,24 +533,30 @@ def _upper_hull(s: FloatArray, z: FloatArray, n: int, rise_gamma: float, half: f
     """Upper convex hull of the points (s, z - rise) (``rise_gamma`` > 0: favourable rays of radius Γ); returns its length."""
     m = 0
     base = math.sqrt(rise_gamma * rise_gamma - half * half) if rise_gamma > 0.0 else 0.0
+    g2 = rise_gamma * rise_gamma
+    za = 0.0  # lowered heights of the last two hull points (hull[m-2], hull[m-1])
+    zb = 0.0
     for i in range(n):
         zi = z[i]
         if rise_gamma > 0.0:
-            zi -= math.sqrt(rise_gamma * rise_gamma - (s[i] - half) ** 2) - base
+            zi -= math.sqrt(g2 - (s[i] - half) ** 2) - base
         while m >= 2:
             a = hull[m - 2]
             b = hull[m - 1]
-            za = z[a]
-            zb = z[b]
-            if rise_gamma > 0.0:
-                za -= math.sqrt(rise_gamma * rise_gamma - (s[a] - half) ** 2) - base
-                zb -= math.sqrt(rise_gamma * rise_gamma - (s[b] - half) ** 2) - base
             if (s[b] - s[a]) * (zi - za) - (zb - za) * (s[i] - s[a]) >= -1e-9:
                 m -= 1
+                zb = za
+                if m >= 2:
+                    c = hull[m - 2]
+                    za = z[c]
+                    if rise_gamma > 0.0:
+                        za -= math.sqrt(g2 - (s[c] - half) ** 2) - base
             else:
                 break
         hull[m] = i
         m += 1
+        za = zb
+        zb = zi
     return m
 
 
@@ -737,14 +745,15 @@ def screened_transfer(
         pz[k] = ch2[hull[k]]
     _side_amps(px, pz, m_h, dp, zs, zr, ground, scratch)
     _a_dif_lin(px, pz, m_h, dp, zs, zr, gamma, False, scratch, a_h)
-    o1 = hull[1]
-    on = hull[m_h - 2]
-    m_f = _upper_hull(cs2, ch2, n + 2, gamma, 0.5 * dp, hull)
+    # the favourable hull is a subset of the straight one (bending the rays adds a convex function to
+    # the heights, which keeps a point under the chord of its neighbours there): take it from those
+    hull_f = scratch.hull_f
+    m_f = _upper_hull(px, pz, m_h, gamma, 0.5 * dp, hull_f)
     if m_f > 2:
-        for k in range(m_f):
-            px[k] = cs2[hull[k]]
-            pz[k] = ch2[hull[k]]
-        if hull[1] != o1 or hull[m_f - 2] != on:  # other outer edges: other ground sides
+        for k in range(m_f):  # in place: hull_f[k] >= k
+            px[k] = px[hull_f[k]]
+            pz[k] = pz[hull_f[k]]
+        if hull_f[1] != 1 or hull_f[m_f - 2] != m_h - 2:  # other outer edges: other ground sides
             _side_amps(px, pz, m_f, dp, zs, zr, ground, scratch)
         _a_dif_lin(px, pz, m_f, dp, zs, zr, gamma, True, scratch, a_f)
     else:
