@@ -352,11 +352,9 @@ class Obstacles(NamedTuple):
     cell_start: IntArray
     cell_edges: IntArray
     # the same edges once per cell entry, in cell order (the walk reads them contiguously):
-    # start point, vector to the end point and roof height of entry j = edge cell_edges[j]
-    entry_x: FloatArray
-    entry_y: FloatArray
-    entry_dx: FloatArray
-    entry_dy: FloatArray
+    # start point and vector to the end point (x, y, dx, dy: one row, read together) and roof height
+    # of entry j = edge cell_edges[j]
+    entry_seg: FloatArray  # (n_entries, 4)
     entry_h: FloatArray
     x0: float
     y0: float
@@ -464,18 +462,19 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     n = 0
     t_in = t0
     cap = cs.shape[0] - 2
+    seg = obst.entry_seg
     while True:
         t_out = min(tmx, tmy, t1)
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            wx = obst.entry_x[j] - rx
-            wy = obst.entry_y[j] - ry
-            bx = obst.entry_dx[j]
-            by = obst.entry_dy[j]
+            wx = seg[j, 0] - rx
+            wy = seg[j, 1] - ry
+            bx = seg[j, 2]
+            by = seg[j, 3]
             den = dx * by - dy * bx
             # the edge's ends on the same side of the path's line: no crossing (most edges; no division)
             sa = dy * wx - dx * wy
-            if den == 0.0 or sa * (sa - den) > 0.0:
+            if sa * (sa - den) > 0.0 or den == 0.0:
                 continue
             t = (wx * by - wy * bx) / den
             # a crossing on a cell border is seen from both cells: keep it once (same edge, same place)

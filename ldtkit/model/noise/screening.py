@@ -41,7 +41,9 @@ def no_obstacles() -> kernels.Obstacles:
     0
     """
     z = np.zeros(0)
-    return kernels.Obstacles(z, z, z, z, z, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), z, z, z, z, z, 0.0, 0.0, 1.0, 1, 1)
+    return kernels.Obstacles(
+        z, z, z, z, z, np.zeros(2, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 4)), z, 0.0, 0.0, 1.0, 1, 1
+    )
 
 
 def building_obstacles(
@@ -91,10 +93,7 @@ def building_obstacles(
         height,
         np.cumsum(start).astype(np.int64),
         entries,
-        ax[entries],
-        ay[entries],
-        (bx - ax)[entries],
-        (by - ay)[entries],
+        np.ascontiguousarray(np.stack([ax, ay, bx - ax, by - ay], axis=1)[entries]),
         height[entries],
         float(x0),
         float(y0),
