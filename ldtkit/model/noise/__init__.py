@@ -57,6 +57,7 @@ from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_nois
 from ldtkit.model.noise.conformity import ConformityReport, run_conformity
 from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
 from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
+from ldtkit.model.noise.exposure import BuildingExposure, BuildingPopulation, building_population, facade_exposure
 from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
 from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
 from ldtkit.model.noise.paths import direct_profile
@@ -84,6 +85,8 @@ __all__ = [
     "PERIOD_ORDER",
     "SOURCE_HEIGHT_M",
     "TOLERANCE_DB",
+    "BuildingExposure",
+    "BuildingPopulation",
     "ConformityReport",
     "EnergyChange",
     "MapArrays",
@@ -95,6 +98,7 @@ __all__ = [
     "RoadCoefficients",
     "atmospheric_absorption_db_km",
     "building_obstacles",
+    "building_population",
     "changed_lines",
     "compute_noise",
     "compute_noise_many",
@@ -103,6 +107,7 @@ __all__ = [
     "emission_per_link",
     "energy_change",
     "exposure_counts",
+    "facade_exposure",
     "lden_db",
     "line_emission",
     "line_powers",
