@@ -337,11 +337,15 @@ MAX_DIF_DB = 25.0
 
 
 class Obstacles(NamedTuple):
-    """Building footprint edges (outer and inner rings) bucketed in a uniform grid, with roof heights.
+    """Building footprints as parts (one polygon each, outer and inner rings) bucketed in a uniform grid,
+    with their edges and roof heights.
 
-    Cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists edges ``cell_edges[cell_start[c]:cell_start[c+1]]``;
-    an edge is in every cell its bounding box touches; ``entry_*`` repeat each listed edge's geometry in
-    that order. No edge (``cell_edges`` empty): open-field propagation.
+    Part ``p`` owns edges ``part_start[p]:part_start[p+1]`` (``edge_seg`` rows x, y, dx, dy: start point
+    and vector to the end point, read together) and is listed in every grid cell its bounding box
+    touches: cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists parts
+    ``cell_parts[cell_start[c]:cell_start[c+1]]``. ``part_cells`` holds each part's cell range (ix0,
+    ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius). No part (``cell_parts``
+    empty): open-field propagation.
     """
 
     ex0: FloatArray
@@ -349,13 +353,12 @@ class Obstacles(NamedTuple):
     ex1: FloatArray
     ey1: FloatArray
     height_m: FloatArray  # roof height above ground of the edge's building
+    edge_seg: FloatArray  # (n_edges, 4)
+    part_start: IntArray
+    part_cells: IntArray  # (n_parts, 4)
+    part_circle: FloatArray  # (n_parts, 3)
     cell_start: IntArray
-    cell_edges: IntArray
-    # the same edges once per cell entry, in cell order (the walk reads them contiguously):
-    # start point and vector to the end point (x, y, dx, dy: one row, read together) and roof height
-    # of entry j = edge cell_edges[j]
-    entry_seg: FloatArray  # (n_entries, 4)
-    entry_h: FloatArray
+    cell_parts: IntArray
     x0: float
     y0: float
     cell_m: float
@@ -414,11 +417,12 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
-    Walks the grid cells the path crosses (Amanatides–Woo) and tests their edges; each crossing is
-    kept once. ``cs`` receives the horizontal distance from the source, ``ch`` the roof height and
-    ``ce`` the edge, sorted by distance; returns their number.
+    Walks the grid cells the path crosses (Amanatides–Woo) and tests the edges of the building parts
+    listed there whose bounding circle the path's line meets, each part once. ``cs`` receives the
+    horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge, sorted by
+    distance; returns their number.
     """
-    if obst.cell_edges.shape[0] == 0:
+    if obst.cell_parts.shape[0] == 0:
         return 0
     dx = sx - rx
     dy = sy - ry
@@ -460,59 +464,63 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
     tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
-    t_in = t0
     cap = cs.shape[0] - 2
-    seg = obst.entry_seg
+    seg = obst.edge_seg
+    pc = obst.part_cells
+    circ = obst.part_circle
+    px = -1  # the previous cell of the walk (none yet)
+    py = -1
     while True:
-        t_out = min(tmx, tmy, t1)
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            wx = seg[j, 0] - rx
-            wy = seg[j, 1] - ry
-            bx = seg[j, 2]
-            by = seg[j, 3]
-            den = dx * by - dy * bx
-            # the edge's ends on the same side of the path's line: no crossing (most edges; no division)
-            sa = dy * wx - dx * wy
-            if sa * (sa - den) > 0.0 or den == 0.0:
+            p = obst.cell_parts[j]
+            # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
+            # part whose range held the previous cell has been tested already
+            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
                 continue
-            t = (wx * by - wy * bx) / den
-            # a crossing on a cell border is seen from both cells: keep it once (same edge, same place)
-            if t < t_in - 1e-9 or t > t_out + 1e-9 or t <= 0.0 or t >= 1.0:
+            # the path's line misses the part's bounding circle: none of its edges can cross
+            off = dy * (circ[p, 0] - rx) - dx * (circ[p, 1] - ry)
+            rad = circ[p, 2] * length
+            if off > rad or off < -rad:
                 continue
-            e = obst.cell_edges[j]
-            if n < cap:
-                # insertion by distance from the receiver: cells come in that order, so a crossing lands
-                # at the end or a place or two before it (the list is reversed once at the end)
+            for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                wx = seg[e, 0] - rx
+                wy = seg[e, 1] - ry
+                bx = seg[e, 2]
+                by = seg[e, 3]
+                den = dx * by - dy * bx
+                # the edge's ends on the same side of the path's line: no crossing (no division)
+                sa = dy * wx - dx * wy
+                if sa * (sa - den) > 0.0 or den == 0.0:
+                    continue
+                t = (wx * by - wy * bx) / den
+                if t <= 0.0 or t >= 1.0 or n >= cap:
+                    continue
+                # insertion by distance from the receiver: parts come nearly in that order, so a crossing
+                # lands at the end or a few places before it (the list is reversed once at the end)
                 s = t * length
                 k2 = n
                 while k2 > 0 and cs[k2 - 1] > s:
                     k2 -= 1
-                dup = False
-                for k3 in range(max(k2 - 2, 0), min(k2 + 2, n)):
-                    if ce[k3] == e and abs(cs[k3] - s) < 1e-6:
-                        dup = True
-                if dup:
-                    continue
                 for k3 in range(n, k2, -1):
                     cs[k3] = cs[k3 - 1]
                     ch[k3] = ch[k3 - 1]
                     ce[k3] = ce[k3 - 1]
                 cs[k2] = s
-                ch[k2] = obst.entry_h[j]
+                ch[k2] = obst.height_m[e]
                 ce[k2] = e
                 n += 1
-        if t_out >= t1:
+        if min(tmx, tmy) >= t1:
             break
+        px = ix
+        py = iy
         if tmx < tmy:
             ix += step_x
-            t_in = tmx
             tmx += tdx
             if ix < 0 or ix >= obst.nx:
                 break
         else:
             iy += step_y
-            t_in = tmy
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
                 break
@@ -947,7 +955,7 @@ def _block_energy(
     inv_step = 1.0 / table.step_m if use_tab else 0.0
     lin_amin_h_far = 10.0 ** (0.3 * (1.0 - ground.g_path))
     cut2 = cutoff * cutoff
-    screen = obst.cell_edges.shape[0] > 0
+    screen = obst.cell_parts.shape[0] > 0
     str_ = scratch.tr
     tr = np.empty(NB)
     tl = np.empty(NB)
