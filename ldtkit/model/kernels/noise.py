@@ -387,6 +387,7 @@ class ScreenScratch(NamedTuple):
     f_1_5: FloatArray
     f_0_75: FloatArray
     air_per_m: FloatArray  # (8,) air absorption as a natural-log rate
+    w_g: FloatArray  # (9,) w (eq. 2.5.16) per band at the ground factor in w_g[8] (-1: none yet)
 
 
 @njit(cache=True)
@@ -410,6 +411,7 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
         np.empty(n), np.empty(n),
         np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
         bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
+        np.full(NB + 1, -1.0),
     )  # fmt: skip
 
 
@@ -592,13 +594,20 @@ def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: flo
 
 
 @njit(cache=True, fastmath=True)
-def _dif_lin(delta: float, e: float, lam: float) -> float:
-    """10^(Δdif/10) of one band (2.5.21, C_h = 1), not capped: 3 + 40/λ·C''·δ, 1 below x = -2."""
+def _dif_scale(e: float, lam: float) -> float:
+    """40/λ·C'' of Δdif (2.5.21) for the distance ``e`` between the outer diffraction edges."""
     c2 = 1.0
     if e > 0.3:
         r = (5.0 * lam / e) ** 2
         c2 = (1.0 + r) / (1.0 / 3.0 + r)
-    x = 40.0 / lam * c2 * delta
+    return 40.0 / lam * c2
+
+
+@njit(cache=True, fastmath=True)
+def _dif_lin(delta: float, scale: float) -> float:
+    """10^(Δdif/10) of one band (2.5.21, C_h = 1), not capped: 3 + x with x = ``scale``·δ (:func:`_dif_scale`),
+    1 below x = -2."""
+    x = scale * delta
     if x < -2.0:
         return 1.0
     return max(3.0 + x, 1e-12)
@@ -626,20 +635,22 @@ def _ground_amp(
     dzt = 6e-3 * dp / zsum
     zsf = zs + A0_FAV * (zs / zsum) ** 2 * dp * dp / 2.0 + dzt
     zrf = zr + A0_FAV * (zr / zsum) ** 2 * dp * dp / 2.0 + dzt
-    g26p = g_path**2.6
-    g13p = g_path**1.3
+    w_g = sc.w_g
+    if w_g[NB] != g_path:  # w at G_path per band, kept for the next paths
+        for b in range(NB):
+            w_g[b] = ground_w(sc.freqs[b], g_path)
+        w_g[NB] = g_path
     same = gp == g_path
+    g26 = 0.0
+    g13 = 0.0
     if not same and gp > 0.0:
         g26 = gp**2.6
         g13 = gp**1.3
-    else:
-        g26 = g26p
-        g13 = g13p
     inv_dp2 = 1.0 / (dp * dp)
     for b in range(NB):
         k = sc.k_per_m[b]
         f25, f15, f075 = sc.f_2_5[b], sc.f_1_5[b], sc.f_0_75[b]
-        wf = 0.0185 * f25 * g26p / (f15 * g26p + 1.3e3 * f075 * g13p + 1.16e6)
+        wf = w_g[b]
         if same:
             wh = wf
         elif gp > 0.0:
@@ -703,10 +714,10 @@ def _a_dif_lin(
     a_so, a_or = sc.amp[row], sc.amp[2 + row]
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     for b in range(NB):
-        lam = C_SOUND / sc.freqs[b]
-        l_sr = _dif_lin(d_sr, e, lam)
-        q_s = 1.0 + (a_so[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_s, e, lam))
-        q_r = 1.0 + (a_or[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_r, e, lam))
+        scale = _dif_scale(e, C_SOUND / sc.freqs[b])
+        l_sr = _dif_lin(d_sr, scale)
+        q_s = 1.0 + (a_so[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_s, scale))
+        q_r = 1.0 + (a_or[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_r, scale))
         out[b] = max(1.0 / l_sr, cap) * (q_s * q_s) * (q_r * q_r)
 
 
