@@ -129,3 +129,27 @@ def test_facade_exposure_needs_facade_receptors():
     m = compute_noise(net, traffic, r, cutoff_m=500.0, progress=False)
     with pytest.raises(InvalidValueError, match="expected façade receptors"):
         facade_exposure(m, [1.0])
+
+
+def test_grid_population_inside_buildings_counts_at_the_nearest_point_outside():
+    from ldtkit.model.buildings import Buildings
+    from ldtkit.model.receptors import Receptors, population_out_of_buildings, receptors_grid
+
+    g = receptors_grid((0, 0, 100, 100), crs=CRS, cell_m=10.0, height_m=4.0)
+    pop = np.arange(len(g), dtype=float)
+    jitter = np.random.default_rng(5).uniform(-2.0, 2.0, size=(2, len(g)))  # no ties between nearest points
+    r = Receptors(g.x + jitter[0], g.y + jitter[1], g.z, pop, CRS, kind="grid", grid_shape=g.grid_shape, cell_m=g.cell_m)
+    b = Buildings.from_arrays(["block"], [box(22, 22, 58, 48)], [15.0], crs=CRS)
+    inside = b.inside(r.x, r.y)
+    moved = population_out_of_buildings(r, inside)
+    assert moved.population.sum() == pytest.approx(pop.sum()) and np.all(moved.population[inside] == 0.0)
+    assert moved.meta["population_moved_out_of_buildings"] == pytest.approx(pop[inside].sum())
+    # each inside point's people went to the nearest outside point: the gain of the outside points adds up per nearest
+    out = np.flatnonzero(~inside)
+    nearest = out[np.argmin(np.hypot(r.x[inside][:, None] - r.x[out], r.y[inside][:, None] - r.y[out]), axis=1)]
+    expected = pop.copy()
+    np.add.at(expected, nearest, pop[inside])
+    expected[inside] = 0.0
+    np.testing.assert_allclose(moved.population, expected)
+    with pytest.raises(EmptyStudyAreaError, match="every receptor lies inside a building"):
+        population_out_of_buildings(r, np.ones(len(r), dtype=bool))

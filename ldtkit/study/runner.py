@@ -215,6 +215,7 @@ def prepare_city(
 
     ``key`` is the content hash of the city and options when the caller has it already.
     """
+    from ldtkit.model.receptors import population_out_of_buildings
     from ldtkit.study.inputs import demand_for_city, noise_buildings
 
     city = city if isinstance(city, City) else load_city(city)
@@ -226,6 +227,9 @@ def prepare_city(
     if "noise" in options.models:
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
         inputs.noise_buildings = noise_buildings(city)
+        if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
+            r = inputs.noise_receptors
+            inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
