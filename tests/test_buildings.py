@@ -156,3 +156,15 @@ def test_cities_screen_noise_with_their_buildings_by_default(tmp_path):
     wrong = dataclasses.replace(ghent.config, noise=dataclasses.replace(ghent.config.noise, buildings="osm"))
     with pytest.raises(ConfigError, match=r"\[noise\] buildings = 'osm' needs an OpenStreetMap network"):
         noise_buildings(dataclasses.replace(ghent, config=wrong))
+
+
+def test_buildings_round_trip_through_a_cache_entry(tmp_path):
+    from ldtkit.study.result_store import read_entry, write_entry
+
+    polys = [shapely.box(0, 0, 10, 10), shapely.Polygon([(20, 0), (40, 0), (40, 20)], holes=[[(35, 2), (38, 2), (38, 5)]])]
+    b = Buildings.from_arrays(["a", "b"], polys, [6.0, 12.0], crs="EPSG:32629", kinds=["house", "yes"])
+    back = read_entry(write_entry(tmp_path / "entry", {"buildings": b}))["buildings"]
+    assert back.ids == b.ids and back.kinds == b.kinds and back.crs == b.crs
+    assert all(shapely.equals_exact(p, q, tolerance=0.0) for p, q in zip(back.polygons, b.polygons, strict=True))
+    np.testing.assert_array_equal(back.height_m, b.height_m)
+    assert back.inside(np.array([5.0, 37.0, 30.0]), np.array([5.0, 3.0, 5.0])).tolist() == [True, False, True]

@@ -12,8 +12,10 @@ absorption (checked against ISO/TR 17534-4 TC01–TC28 by :func:`run_conformity`
 buildings (``buildings=`` of :func:`compute_noise` / :func:`noise_propagation`) trace every
 source–receiver path through the footprint edges and, where roofs rise above the ray, replace the
 ground term by the same diffraction over their convex hull (ΔdifH/ΔdifF with Δground(S,O) and
-Δground(O,R), on the flat ground of the map); receptors inside a building are masked. Not yet in
-maps: reflections on façades, lateral paths and terrain. Without buildings, maps propagate in open
+Δground(O,R), on the flat ground of the map); receptors inside a building are masked. On façade
+receptors, :func:`facade_exposure` gives each building's most exposed and quiet façade levels and
+the people per END band (residents from :func:`building_population`). Not yet in maps: reflections
+on façades, lateral paths and terrain. Without buildings, maps propagate in open
 field (``NoiseMap.meta["propagation"]`` says which, in one line).
 
 One module per stage, all public names re-exported here:
