@@ -271,7 +271,7 @@ def noise_propagation(
         either side, CNOSSOS-EU 2.5.21) replaces the ground term; receptors inside a building are
         masked (NaN). ``None``: open-field propagation.
     obstacle_cell_m
-        Grid cell that buckets the building edges for path tracing.
+        Grid cell (m) that buckets the building footprints for path tracing.
 
     Examples
     --------

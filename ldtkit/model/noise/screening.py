@@ -28,8 +28,10 @@ from ldtkit.model.kernels import noise as kernels
 if TYPE_CHECKING:
     from ldtkit.model.buildings import Buildings
 
-#: Side of the grid cells that bucket building edges (m): a few edges per cell in a dense centre.
-OBSTACLE_CELL_M = 16.0
+#: Side of the grid cells that bucket the building parts (m): a few parts per cell in a dense centre.
+#: On Porto's centre, 32 m traces 3 km paths about a quarter faster than 16 m (fewer cells to walk,
+#: each part tested once anyway) and 500 m paths as fast.
+OBSTACLE_CELL_M = 32.0
 
 
 def no_obstacles() -> kernels.Obstacles:
