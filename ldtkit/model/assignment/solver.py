@@ -235,6 +235,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
                 unassigned = _unassigned_pairs(pb, unreached, od.od_trips_vph, options.on_disconnected)
                 od.od_trips_vph[unreached] = 0.0
                 it += 1
+                exact = it >= options.max_iter
                 continue
             # the estimate is that of the flows the sweep started from: measure when the
             # sweep's own flows, at the rate the gap fell, should be at the target
