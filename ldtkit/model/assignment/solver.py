@@ -10,10 +10,11 @@ Each iteration
 4. updates the flows: :func:`~ldtkit.model.assignment.path_based.path_iteration` or
    :func:`~ldtkit.model.assignment.link_based.link_based_iteration`.
 
-The path method measures the gap that way on its first iteration and whenever the gap
-estimated by its last sweep (:func:`~ldtkit.model.assignment.path_based.path_sweep`) is at the
-target or the iteration cap is reached; its other iterations are sweeps, whose trees serve
-both to estimate the gap and to grow the path sets, so no iteration computes its trees twice.
+From a cold start, the path method loads the demand by a sweep
+(:func:`~ldtkit.model.assignment.path_based.path_sweep`) and goes on sweeping, the trees of a
+sweep serving both to estimate the gap and to grow the path sets; it measures the gap as above
+when the estimate predicts the target or the iteration cap is reached, and stops only on a
+measured gap. From a warm start it measures the gap on every iteration.
 """
 
 from __future__ import annotations
@@ -219,7 +220,8 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     it = 0
     converged = False
     # a cold start of the path method loads the demand by a sweep; after that, sweeps until
-    # the gap they estimate (of the flows they start from) predicts the target, then a measurement
+    # the gap they estimate (of the flows they start from) predicts the target, then a
+    # measurement. A warm start measures the gap on every iteration.
     exact = method != "path" or warm is not None or not (od.od_trips_vph > 0).any()
     unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
@@ -282,7 +284,9 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
                 times=times,
             )  # fmt: skip
-            exact = False  # sweeps follow
+            # sweeps follow, on a cold start: a warm start is near its equilibrium, where a
+            # sweep saves no pass and its estimate would lag a measurement by one
+            exact = warm is not None
         else:
             t = time.perf_counter()
             flows, directions = link_based_iteration(K, pb.cost_params, flows, target, directions, method=method)
