@@ -492,17 +492,51 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     assert dash.table.value.index("ldtkit-headline") < dash.table.value.index("ldtkit-indicators")
 
 
-def test_hovering_a_changed_road_shows_its_flow_before_and_after(indicators):
+def _mid_latlon(x: float, y: float = 194_000.0) -> list[float]:
+    """``[lat, lon]`` of a point of the test roads (EPSG:31370), as the map sends a mouse position."""
+    p = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs="EPSG:31370").to_crs(4326).iloc[0]
+    return [p.y, p.x]
+
+
+def test_hovering_any_road_shows_its_flow_before_and_after(indicators):
     views = _marked_views()
     dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
-    hover = dash.cmap.hover_layer
-    props = [f["properties"] for f in hover.data["features"]]
-    assert {p["name"] for p in props} == {f"Street {i}" for i in (0, 1, 4, 5)}  # roads 2 and 3 do not change
-    first = next(p for p in props if p["name"] == "Street 0")
-    assert (first["flow_base_vph"], first["flow_vph"], first["d_flow_vph"]) == (100.0, 0.0, -100.0)
-    dash.cmap.show_hover(hover.data["features"][0])
-    text = dash.cmap.hover_box.value
-    assert "Street 0" in text and "Before (veh/h)" in text and ">100<" in text and ">-100<" in text
+    dash.cmap.map.zoom = 17
+    box = dash.cmap.hover_box
+    assert box is not None and "Hover over a road" in box.value
+    # a road that changes: Street 0 (x 104,500-104,600) closes
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_003.0))
+    assert "<b>Street 0</b>" in box.value and "Before (veh/h)" in box.value and ">100<" in box.value and ">-100<" in box.value
+    assert dash.cmap.hover_layer.data["features"][0]["properties"]["name"] == "Street 0"  # outlined
+    # a road that does not change reports too (Street 2: 300 before and after, change 0)
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_750.0, 193_998.0))
+    assert "<b>Street 2</b>" in box.value and box.value.count(">300<") == 2 and ">0<" in box.value
+    # clicking works the same; far from every road (80 m at zoom 17 is ~ 70 px) the box keeps the last road
+    dash.cmap._on_mouse(type="click", coordinates=_mid_latlon(104_950.0))
+    assert "<b>Street 4</b>" in box.value
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_950.0, 194_080.0))
+    assert "<b>Street 4</b>" in box.value
+    # zoomed out, the same 80 m lie within a few pixels: the road is picked
+    dash.cmap.map.zoom = 13
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_080.0))
+    assert "<b>Street 0</b>" in box.value
+    # every road of the baseline and the scenario can be picked, not only those that change
+    assert len(dash.cmap.hover_picker) == 6
+
+
+def test_link_picker_finds_the_nearest_road_within_the_pixel_tolerance():
+    from ldtkit.viz.maps.hover import LinkPicker, pick_tolerance_m
+
+    roads = _views()["baseline"].links.assign(name=[f"Street {i}" for i in range(6)])
+    picker = LinkPicker(roads, fields={"flow_vph": "Flow (veh/h)", "missing": "left out"})
+    assert picker.fields == {"flow_vph": "Flow (veh/h)"}
+    # 8 px at zoom 16 are 19.1 Web Mercator metres, about 12 m on the ground at 51° N
+    assert pick_tolerance_m(16) == pytest.approx(8 * 156_543.03392804097 / 2**16)
+    assert picker.pick(*_mid_latlon(104_650.0, 194_010.0), zoom=16)["properties"] == {"name": "Street 1", "flow_vph": 200.0}
+    assert picker.pick(*_mid_latlon(104_650.0, 194_020.0), zoom=16) is None
+    assert picker.nearest(*_mid_latlon(104_650.0, 194_020.0), zoom=15) == 1
+    with pytest.raises(InvalidValueError, match="no CRS"):
+        LinkPicker(roads.set_crs(None, allow_override=True), fields={})
 
 
 def test_plot_difference_scales_to_the_largest_change():
@@ -610,13 +644,12 @@ def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
     for m in (pair.left, pair.right):
         (pin,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.Marker)]
         assert "Street 0 bridge: closed both ways" in pin.icon.html
-    # hovering a changed road on either map shows its flow before and after on both
-    hover = pair.hover_layers["left"]
-    street0 = next(f for f in hover.data["features"] if f["properties"]["name"] == "Street 0")
-    assert street0["properties"]["flow_base_vph"] == 100.0 and pair.hover_layers["right"].data == hover.data
-    pair.show_hover(street0)
-    for box in pair.hover_boxes.values():
+    # hovering a road on either map shows its flow before and after on both, and outlines it on both
+    pair.right.zoom = pair.left.zoom = 17
+    pair._on_mouse(pair.right, type="mousemove", coordinates=_mid_latlon(104_550.0))
+    for side, box in pair.hover_boxes.items():
         assert "Street 0" in box.value and ">100<" in box.value and ">-100<" in box.value
+        assert pair.hover_layers[side].data["features"][0]["properties"]["flow_base_vph"] == 100.0
     # switching scenario and layer updates both maps; switching back shows the split map again
     dash.dropdown.value = "closed_inbound"
     dash.layer_switch.value = "lden"
@@ -686,11 +719,19 @@ def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_with
     # hovering (or clicking) a circle names the zone and its trips from and to it, on either map view
     zone1_to = dash._zones_right.data["features"][1]
     assert zone1_to["properties"]["name"] == "Zone 1" and zone1_to["properties"]["destination_vph"] == 60.0
-    dash._zones_right._handle_mouse_events(None, {"event": "mouseover", "feature": zone1_to}, [])  # as the page sends it
+    dash._zones_right._handle_custom_msg({"event": "mouseover", "feature": zone1_to}, [])  # as the page sends it
     box = dash.cmap.hover_box
     assert box is not None and "<b>Zone 1</b>" in box.value
+    # the road under the circle does not take the box over while the mouse is on the circle
+    dash.cmap.map.zoom = 17
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_002.0))
+    assert "<b>Zone 1</b>" in box.value
     assert "Trips from here (veh/h)</td><td style='text-align:right;padding-left:8px'>100<" in box.value
     assert "Trips to here (veh/h)</td><td style='text-align:right;padding-left:8px'>60<" in box.value
+    dash._zones_right._handle_custom_msg({"event": "mouseout", "feature": zone1_to}, [])
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_003.0))
+    assert "<b>Street 0</b>" in box.value
+    dash._zones_right._handle_custom_msg({"event": "mouseover", "feature": zone1_to}, [])
     dash.map_view.value = "side"
     assert dash.pair is not None and dash._pair_zones.data == dash._zones_right.data
     dash._pair_zones._handle_mouse_events(None, {"event": "click", "feature": dash._pair_zones.data["features"][2]}, [])

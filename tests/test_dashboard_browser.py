@@ -45,17 +45,20 @@ CHROMIUM_ARGS = [
 FIRST_RENDER_LIMIT_S = 5.0
 DEFAULT_LABEL = "Rooigemlaan closed both ways"  # the notebook's default scenario
 MEASURE_LABEL = "Rooigemlaan bridge: closed both ways"  # the label pinned on the closed bridge
-# the screen point in the middle of the first changed road (hover pane) that lies inside the map
-HOVER_POINT_JS = """(() => {
+# a screen point on a road drawn in the pane ``pane`` ("left"/"right"), inside the map and on top there
+ROAD_POINT_JS = """(pane) => {
   const map = document.querySelector('.leaflet-container').getBoundingClientRect();
-  for (const path of document.querySelectorAll('.leaflet-hover-pane path')) {
-    const p = path.getPointAtLength(path.getTotalLength() / 2);
-    const q = new DOMPoint(p.x, p.y).matrixTransform(path.getScreenCTM());
-    if (q.x > map.left + 60 && q.x < map.right - 60 && q.y > map.top + 60 && q.y < map.bottom - 120
-        && document.elementFromPoint(q.x, q.y) === path) { return {x: q.x, y: q.y}; }
+  for (const path of document.querySelectorAll('.leaflet-' + pane + '-pane path')) {
+    const n = path.getTotalLength();
+    for (let k = 1; k < 40; k++) {
+      const p = path.getPointAtLength(n * k / 40);
+      const q = new DOMPoint(p.x, p.y).matrixTransform(path.getScreenCTM());
+      if (q.x > map.left + 200 && q.x < map.right - 200 && q.y > map.top + 80 && q.y < map.bottom - 160
+          && document.elementFromPoint(q.x, q.y) === path) { return {x: q.x, y: q.y}; }
+    }
   }
   return null;
-})()"""
+}"""
 # fragments of the notebook's code that must never reach the page
 CODE_FRAGMENTS = ("from ldtkit", "run_use_case(", "show_use_case(", "Scenario.from_dict", "cache_dir =")
 
@@ -236,13 +239,15 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         # a legend for each half
         assert page.locator(".leaflet-control .ldtkit-legend:visible").count() == 2
         assert "Baseline" in page.inner_text(".leaflet-bottom.leaflet-left .ldtkit-legend")
-        # hovering a road that changes shows its flow before and after
-        point = page.evaluate(HOVER_POINT_JS)
-        assert point is not None, "no changed road on screen to hover"
+        # hovering any drawn road (here a quiet one, drawn in grey) shows its flow before and after
+        point = page.evaluate(ROAD_POINT_JS, "left")
+        assert point is not None, "no road on screen to hover"
+        page.mouse.move(point["x"] - 1, point["y"])
         page.mouse.move(point["x"], point["y"])
         page.wait_for_selector(".ldtkit-hover", timeout=10_000)
         hover = page.inner_text(".ldtkit-hover")
         assert "Before (veh/h)" in hover and "After (veh/h)" in hover and "Change (veh/h)" in hover
+        page.wait_for_selector(".leaflet-hover-pane path", state="attached", timeout=10_000)  # the road is outlined
         page.mouse.move(5, 5)
         page.wait_for_timeout(1000)  # let tiles/paths settle for the picture
         IMG.mkdir(parents=True, exist_ok=True)

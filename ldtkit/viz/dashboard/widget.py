@@ -35,8 +35,6 @@ from ldtkit.viz.maps.context import major_street_labels
 from ldtkit.viz.maps.leaflet import hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
-#: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
-HOVER_MIN_CHANGE_VPH = 50.0
 #: What the hover box lists for a road: column -> caption.
 HOVER_FIELDS = {"flow_base_vph": "Before (veh/h)", "flow_vph": "After (veh/h)", "d_flow_vph": "Change (veh/h)"}
 #: What hovering a zone circle of the "who used it" view shows: that traffic's trips from and to the zone.
@@ -276,8 +274,7 @@ class ScenarioDashboard:
         view, diff = self.views[name], self._diffs[name]
         crs = self.views[self.baseline].links.crs
         self.cmap.add_measures(view.marks, crs=crs)
-        changed = diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH]
-        self.cmap.add_hover_info(changed, fields=HOVER_FIELDS)
+        self.cmap.add_hover_info(diff, fields=HOVER_FIELDS)  # every road, changed or not
         if frame:
             self.cmap.fit_to(change_bounds(diff, "d_flow_vph", view.marks), crs=crs)
         self._marked = name
@@ -386,7 +383,17 @@ class ScenarioDashboard:
         layer = ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
         layer.on_hover(self.show_zone)
         layer.on_click(self.show_zone)
+        layer.on_msg(self._zone_mouse)
         return layer
+
+    def _zone_mouse(self, _: Any, content: Mapping[str, Any], buffers: Any = None) -> None:
+        """While the mouse is on a zone circle, the roads under it do not take over the hover box."""
+        event = content.get("event") if isinstance(content, Mapping) else None
+        if event in ("mouseover", "mouseout"):
+            paused = event == "mouseover"
+            self.cmap.hover_paused = paused
+            if self.pair is not None:
+                self.pair.hover_paused = paused
 
     def show_zone(self, feature: Mapping[str, Any], **_: Any) -> None:
         """Show a hovered (or clicked) zone circle's trips from and to it in every map's hover box."""
@@ -491,8 +498,7 @@ class ScenarioDashboard:
             pair.set_legend("right", legends["right"])
             if self._pair_marked != name:
                 pair.add_measures(self.views[name].marks, crs=self.views[self.baseline].links.crs)
-                diff = self._diffs[name]
-                pair.add_hover_info(diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH], fields=HOVER_FIELDS)
+                pair.add_hover_info(self._diffs[name], fields=HOVER_FIELDS)
                 self._pair_marked = name
             self._pair_zones.data = zones
             self.map_box.children = [pair.widget]
