@@ -35,6 +35,8 @@ from ldtkit.viz.maps.context import major_street_labels
 from ldtkit.viz.maps.leaflet import hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
+#: Style of the street network drawn under both halves (every road, one path).
+NETWORK_STYLE: dict[str, Any] = {"color": "#8c8c8c", "weight": 0.8, "opacity": 0.7}
 #: What the hover box lists for a road: column -> caption.
 HOVER_FIELDS = {"flow_base_vph": "Before (veh/h)", "flow_vph": "After (veh/h)", "d_flow_vph": "Change (veh/h)"}
 #: What hovering a zone circle of the "who used it" view shows: that traffic's trips from and to the zone.
@@ -242,8 +244,14 @@ class ScenarioDashboard:
         self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
         #: the major streets named on every map (with the offline context)
         self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
-        if context:
-            self.cmap.add_context(context, labels=self.street_labels, attribution=attribution)
+        #: every road as one thin grey path under both halves (quiet roads are not drawn twice); made
+        #: with the context, since a page loads every widget the kernel holds, shown or not
+        self.network_layer: ipyleaflet.GeoJSON | None = None
+        self._network_data = self._network_geojson()
+        #: whether the street network and the context (water, parks, street names) are on the split map:
+        #: they come once the page has drawn the data (:meth:`add_context`), so the first view comes sooner
+        self.context_shown = False
+        self.cmap.map.observe(self._on_first_paint, names="bounds")
         self._marked: str | None = None
         self._show_where(default, frame=True)
         if prerender_grids:
@@ -266,6 +274,34 @@ class ScenarioDashboard:
             layout=w.Layout(width="100%"),
         )
         self._refresh()
+
+    def _on_first_paint(self, change: Any = None) -> None:
+        """The page drew the map (it reports its bounds): now add the context under the data."""
+        self.cmap.map.unobserve(self._on_first_paint, names="bounds")
+        self.add_context()
+
+    def add_context(self) -> None:
+        """Draw the offline context, the street network and the major street names on the split map (once).
+
+        Called when the page has drawn the map; call it directly to have them before display.
+        """
+        import ipyleaflet
+
+        if self.context_shown:
+            return
+        if self._context:
+            self.cmap.add_context(self._context, attribution=self._attribution)
+        self.network_layer = ipyleaflet.GeoJSON(data=self._network_data, name="street network")
+        self.cmap.map.add(self.network_layer)
+        if self._context and self.street_labels is not None:
+            self.cmap.add_context({}, labels=self.street_labels)
+        self.context_shown = True
+
+    def _network_geojson(self) -> dict[str, Any]:
+        """Every road of every view, as one thin grey path (drawn under both halves)."""
+        roads = pd.concat([v.links[["source_id", "flow_vph", v.links.geometry.name]] for v in self.views.values()], ignore_index=True)
+        roads = roads.drop_duplicates("source_id")
+        return links_geojson(roads, "flow_vph", self._grey, merge_below=np.inf, merged_style=NETWORK_STYLE)
 
     def _show_where(self, name: str, *, frame: bool = False) -> None:
         """Mark ``name``'s measures, make its changed roads hoverable and (``frame``) open on the area that changes."""
@@ -326,7 +362,11 @@ class ScenarioDashboard:
                 self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
             )
             if self._context:
-                pair.add_context(self._context, labels=self.street_labels, attribution=self._attribution)
+                pair.add_context(self._context, attribution=self._attribution)
+            for m in (pair.left, pair.right):
+                m.add(ipyleaflet.GeoJSON(data=self._network_data, name="street network"))
+            if self._context and self.street_labels is not None:
+                pair.add_context({}, labels=self.street_labels)
             sides: tuple[Side, Side] = ("left", "right")
             for side in sides:
                 grid = None
@@ -341,20 +381,22 @@ class ScenarioDashboard:
         return self.pair
 
     def _links_data(self, name: str, mode: str) -> dict[str, Any]:
-        """GeoJSON of one side; quiet streets are merged into one grey context path (fast maps)."""
+        """GeoJSON of one side: the roads above a small cut, in colour classes (the street network
+        layer draws every road underneath in grey, once for both halves); over a grid, every road
+        as one thin grey path."""
         key = (name, mode)
         if key not in self._geojson_cache:
             v = self.views[name]
             if mode == "flow":
                 cut = max(5.0, 0.01 * self.scales["flow"].vmax)
-                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut, bins=self.classes)
+                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), min_abs_value=cut, bins=self.classes)
             elif mode == "select":  # the baseline traffic that used the measure's roads; none without measures
                 sl = v.select_link
                 cut = max(1.0, 0.01 * self.scales["select"].vmax)
                 data = (
                     _EMPTY_FC
                     if sl is None
-                    else links_geojson(sl.links, "select_link_vph", self.scales["select"], width_px=(1.5, 8.0), merge_below=cut)
+                    else links_geojson(sl.links, "select_link_vph", self.scales["select"], width_px=(1.5, 8.0), min_abs_value=cut)
                 )
             elif mode == "diff":
                 cut = max(5.0, 0.02 * self.scales["diff"].vmax)
@@ -364,7 +406,7 @@ class ScenarioDashboard:
                     self.scales["diff"],
                     width_px=(1.0, 7.0),
                     width_by_abs=True,
-                    merge_below=cut,
+                    min_abs_value=cut,
                     bins=self.classes,
                 )
             else:  # thin grey streets over a grid: one path
