@@ -385,7 +385,8 @@ def test_context_is_drawn_on_both_halves_with_street_names():
     added = m.add_context(layers, labels=labels)
     geo = [a for a in added if isinstance(a, ipyleaflet.GeoJSON)]
     assert [g.name for g in geo] == ["context: parks", "context: waterways", "context: boundary"]
-    assert all(getattr(g, "pane", "") in ("", None, "overlayPane") for g in geo)  # not clipped to one half
+    assert all(g.pane == "context" and "pane" in g.options for g in geo)  # one pane under both halves, not clipped to one
+    assert m.map.panes["context"]["zIndex"] < 400  # under the data, over a basemap's tiles (200)
     group = added[-1]
     assert isinstance(group, ipyleaflet.LayerGroup) and "Rooigemlaan" in group.layers[0].icon.html
 

@@ -162,10 +162,19 @@ def compact_geojson(layer: gpd.GeoDataFrame, *, simplify_m: float = CONTEXT_SIMP
     return {"type": "FeatureCollection", "features": features}
 
 
+#: The map pane the context layers are drawn in (under the data, over a web basemap's tiles).
+CONTEXT_PANE: Final = "context"
+#: The pane's stacking order: over the tiles (200), under Leaflet's overlay pane (400) and the data.
+CONTEXT_PANE_Z: Final = 390
+
+
 def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
     """The offline context as ipyleaflet layers: one GeoJSON per entry of ``layers`` (EPSG:4326,
-    from :func:`~ldtkit.viz.maps.context.context_layers`), then the street ``labels`` (points with
-    ``name``) as one group of text markers, when there are any.
+    from :func:`~ldtkit.viz.maps.context.context_layers`) in the map pane :data:`CONTEXT_PANE`,
+    then the street ``labels`` (points with ``name``) as one group of text markers, when there are any.
+
+    When a web basemap's tiles load, the dashboard page hides that pane and the street names
+    (the basemap shows water, parks and names itself); without tiles (offline) they stay.
 
     Examples
     --------
@@ -179,7 +188,10 @@ def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.Ge
 
     added: list[Any] = []
     for name, g in layers.items():
-        added.append(ipyleaflet.GeoJSON(data=compact_geojson(g), style=context_style(name), name=f"context: {name}"))
+        layer = ipyleaflet.GeoJSON(data=compact_geojson(g), style=context_style(name), name=f"context: {name}")
+        layer.pane = CONTEXT_PANE
+        layer.options = [*layer.options, "pane"]
+        added.append(layer)
     if labels is not None and len(labels):
         icons = [
             ipyleaflet.Marker(
@@ -219,6 +231,8 @@ __all__ = [
     "ATTRIBUTION_FILE",
     "CONTEXT_STYLES",
     "OTHER_STYLE",
+    "CONTEXT_PANE",
+    "CONTEXT_PANE_Z",
     "CONTEXT_SIMPLIFY_M",
     "attribution_control",
     "compact_geojson",

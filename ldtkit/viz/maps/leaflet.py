@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.context import attribution_control, context_map_layers
+from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_control, context_map_layers
 from ldtkit.viz.maps.geojson import links_geojson
 from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.measures import MeasureMark
@@ -229,7 +229,7 @@ class CompareMap:
     --------
     >>> m = CompareMap("Baseline", "Scenario", center=(51.05, 3.72), zoom=13, basemap=None)
     >>> sorted(m.map.panes)
-    ['hover', 'left', 'right']
+    ['context', 'hover', 'left', 'right']
     """
 
     def __init__(
@@ -252,7 +252,7 @@ class CompareMap:
             zoom=zoom,
             layers=layers,
             # the hover pane lies over both halves' data (hover reaches it) and under the markers (600)
-            panes={"left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
+            panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}, "left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
             scroll_wheel_zoom=True,
             layout=ipywidgets.Layout(height=height, width="100%"),
         )

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.context import attribution_control, context_map_layers
+from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_control, context_map_layers
 from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
@@ -83,6 +83,7 @@ class SideBySideMap:
                 center=list(center),
                 zoom=zoom,
                 layers=basemap_layers(basemap),
+                panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}},
                 scroll_wheel_zoom=True,
                 layout=w.Layout(height=height, width="50%"),
             )
