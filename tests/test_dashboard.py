@@ -365,6 +365,9 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
     # the table reports the watched links of city.toml
     table = pd.DataFrame({"baseline": [1.0]}, index=["flow_vph: Bridge"])
     monkeypatch.setattr(use_case, "study_table", lambda results, watch: table if list(watch) == ["Bridge"] else None)
+    # ... with each watched road's two directions summed (tested with a network below)
+    both = table.rename(index={"flow_vph: Bridge": "flow_vph: Bridge, both directions"})
+    monkeypatch.setattr(use_case, "watched_both_directions", lambda t, results, w: both if (t.equals(table) and w is watch) else None)
     monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels, cache_dir: {"labels": labels, "cache": cache_dir})
     case = use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, models=["traffic"], cache_dir=tmp_path, progress=True)
     assert calls == {
@@ -376,7 +379,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         "progress": True,
     }
     assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a"
-    pd.testing.assert_frame_equal(case.indicators, table)
+    pd.testing.assert_frame_equal(case.indicators, both)
     assert case.views == {"labels": {"a": "a", "b": "Bee"}, "cache": tmp_path}  # the select-link view reads the paths there
     with pytest.raises(InvalidValueError, match="default scenario 'c'"):
         use_case.run_use_case("ghent", scenarios, default="c")
@@ -719,7 +722,7 @@ def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_with
     assert circles == [(1, "origin"), (1, "destination"), (2, "destination")]  # no circle for a zone with no trips
     origin = dash._zones_right.data["features"][0]
     assert origin["properties"]["origin_vph"] == 100.0 and origin["properties"]["style"]["radius"] == pytest.approx(3.0 + 0.6 * 10.0)
-    assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline" in dash.legend.widget.value
+    assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline, one direction" in dash.legend.widget.value
     # hovering (or clicking) a circle names the zone and its trips from and to it, on either map view
     zone1_to = dash._zones_right.data["features"][1]
     assert zone1_to["properties"]["name"] == "Zone 1" and zone1_to["properties"]["destination_vph"] == 60.0
@@ -806,13 +809,15 @@ def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
         geometry=[Point(104_500.0, 194_050.0), Point(104_900.0, 194_050.0), Point(120_000.0, 200_000.0)],
         crs="EPSG:31370",
     )
-    views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    views["closed_both"].select_link = dashboard.SelectLinkView(
+        (0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0, both_directions=True
+    )
     views["closed_both"].marks = views["closed_both"].marks * 2  # the same measure twice is named once
     static_report(views, indicators, baseline="baseline")
     notes = [o.data for o in shown if "Who used" in str(getattr(o, "data", ""))]
     assert notes == [
         "### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used these roads in Baseline "
-        "(day period, all directions together), coming from the filled circles and going to the rings."
+        "(day period, both directions summed), coming from the filled circles and going to the rings."
     ]
     (ax,) = [a for f in figures for a in f.axes if a.get_legend() and "origins of" in a.get_legend().get_texts()[0].get_text()]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
@@ -861,3 +866,48 @@ def test_table_shows_watched_flows_and_trips_with_no_route_in_whole_vehicles_as_
     assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "–"]
     head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
     assert "488 → 0" in head and "0 → 723" in head
+
+
+def test_watched_bridge_flow_sums_both_directions_like_who_used_it():
+    """The headline's watched bridge counts both directions, as the map, its hover box and "who used it" do."""
+    from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
+    from ldtkit.viz.dashboard.views import watched_both_directions
+
+    pts = {1: (0, 0), 2: (100, 0), 3: (200, 0)}
+    rows = []
+    for lid, (frm, to, bridge) in enumerate([(1, 2, False), (2, 1, False), (2, 3, True), (3, 2, True)], start=1):
+        rows.append(
+            dict(link_id=lid, from_node=frm, to_node=to, length_m=100.0, capacity_vph=1000.0, free_speed_kmh=50.0,
+                 name="Main St", bridge=bridge, source_id=f"seg{(lid + 1) // 2}", geometry=LineString([pts[frm], pts[to]]))
+        )  # fmt: skip
+    links = conform_links(gpd.GeoDataFrame(rows, crs="EPSG:31370"), source="toy")
+    nodes = conform_nodes(
+        gpd.GeoDataFrame({"node_id": list(pts)}, geometry=gpd.points_from_xy([0, 100, 200], [0, 0, 0]), crs="EPSG:31370"), source="toy"
+    )
+    net = RoadNetwork(links, nodes, name="toy")
+
+    def result(bridge_east, bridge_west):
+        return NS(network=net, traffic={"day": NS(total_vph=np.array([10.0, 20.0, bridge_east, bridge_west]))})
+
+    results = {"baseline": result(1524.4, 1466.4), "closed": result(0.0, 0.0), "north": result(1524.4, 0.0)}
+    watch = {
+        "Main bridge": {"street": "Main St", "bridge": True},
+        "Main bridge east": {"street": "Main St", "bridge": True, "direction": "forward"},
+    }
+    # what the study's table holds: the busiest directed link (one direction)
+    table = pd.DataFrame(
+        {"baseline": [1524.4, 1524.4, 7.0], "closed": [0.0, 0.0, 8.0], "closed Δ": [-1524.4, -1524.4, 1.0], "north": [1524.4, 1524.4, 7.0]},
+        index=["flow_vph: Main bridge", "flow_vph: Main bridge east", "vehicle_hours"],
+    )
+    table.attrs["notes"] = ["closed, day: gap 1e-3"]
+    out = watched_both_directions(table, results, watch)
+    row = "flow_vph: Main bridge, both directions"
+    assert list(out.index) == [row, "flow_vph: Main bridge east", "vehicle_hours"]
+    assert (
+        out.at[row, "baseline"] == pytest.approx(2990.8) and out.at[row, "closed"] == 0.0 and out.at[row, "north"] == pytest.approx(1524.4)
+    )
+    assert out.at[row, "closed Δ"] == pytest.approx(-2990.8)
+    assert out.at["flow_vph: Main bridge east", "baseline"] == 1524.4  # a watch with a direction keeps its one direction
+    assert out.attrs["notes"] == ["closed, day: gap 1e-3"] and table.index[0] == "flow_vph: Main bridge"  # the input is kept
+    html = dashboard.headline_html(out, baseline="baseline", scenario="closed")
+    assert "Flow on Main bridge, both directions (veh/h)" in html and "2,991 → 0" in html

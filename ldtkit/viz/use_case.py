@@ -47,6 +47,7 @@ from ldtkit.viz.dashboard import (
     views_from_results,
 )
 from ldtkit.viz.dashboard.progress import DONE, progress_reporter
+from ldtkit.viz.dashboard.views import watched_both_directions
 from ldtkit.viz.maps import deck_flows
 from ldtkit.viz.maps.osm_context import city_context
 
@@ -162,7 +163,9 @@ def run_use_case(
         progress=progress and not in_voila(),
     )
     report("Computing the indicators", f"baseline and {shown}")
-    indicators = with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results)
+    watch = city_cfg.config.compare.watch
+    # watched roads both directions summed, as the map, its hover box and "who used it" count them
+    indicators = watched_both_directions(with_convergence_notes(study_table(results, watch=watch), results), results, watch)
     report("Preparing the maps", f"baseline and {shown}")
     views = views_from_results(results, city=city_cfg, labels=labels, cache_dir=cache_dir)
     report("Drawing the dashboard", labels[default])

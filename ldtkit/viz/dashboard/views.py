@@ -79,12 +79,26 @@ class SelectLinkView:
         ``destination_vph`` and point geometry.
     trips_vph
         All trips using the selection, vehicles per hour (the origins sum to it, and so do the destinations).
+    both_directions
+        Whether the selection holds both directions of a road (then ``trips_vph`` sums them).
     """
 
     link_ids: tuple[int, ...]
     links: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
     trips_vph: float
+    both_directions: bool = False
+
+    @property
+    def directions_text(self) -> str:
+        """How ``trips_vph`` counts directions, for a legend: "both directions summed" or "one direction".
+
+        Examples
+        --------
+        >>> SelectLinkView((1, 2), None, None, 2990.7, both_directions=True).directions_text
+        'both directions summed'
+        """
+        return "both directions summed" if self.both_directions else "one direction"
 
 
 def select_link_view(baseline: ScenarioResult, link_ids: Sequence[int], *, cache_dir: str | Path | None = None) -> SelectLinkView:
@@ -126,7 +140,9 @@ def select_link_view(baseline: ScenarioResult, link_ids: Sequence[int], *, cache
         geometry=at.to_numpy(),
         crs=nodes.crs,
     )
-    return SelectLinkView(tuple(int(i) for i in sl.link_id), g.reset_index(drop=True), zones, sl.trips_vph)
+    chosen = links[np.isin(links["link_id"].to_numpy(np.int64), np.asarray(sl.link_id, dtype=np.int64))]
+    both = bool(chosen["source_id"].notna().any() and chosen["source_id"].dropna().duplicated().any())
+    return SelectLinkView(tuple(int(i) for i in sl.link_id), g.reset_index(drop=True), zones, sl.trips_vph, both_directions=both)
 
 
 def view_from_result(
@@ -234,6 +250,47 @@ def views_from_results(
     return out
 
 
+#: What a watched road's row says after :func:`watched_both_directions`: its flow, both directions summed.
+BOTH_DIRECTIONS = ", both directions"
+
+
+def watched_both_directions(table: pd.DataFrame, results: Mapping[str, ScenarioResult], watch: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``table`` (:func:`ldtkit.study.compare.study_table`) with each watched road's flow summed over both directions.
+
+    ``[compare.watch]`` rows give the busiest single directed link of the road (one direction).
+    The dashboard's map, its hover box and the "who used it" view sum a road's two directions, so
+    here a watched road without a ``direction`` gets, per scenario, the largest two-way flow of its
+    segments (its links summed per ``source_id``), in a row renamed ``"flow_vph: <label>, both
+    directions"``; the ``Δ`` columns are recomputed. Rows of a watch with a ``direction`` stay as
+    they are (one direction). ``table.attrs`` (e.g. the convergence notes) are kept.
+    """
+    from ldtkit.study.indicators import WATCH_PREFIX
+    from ldtkit.study.scenario import select_links
+
+    out = table.copy()
+    renames: dict[str, str] = {}
+    for label, selector in (watch or {}).items():
+        row = f"{WATCH_PREFIX}{label}"
+        sel = dict(selector)
+        if row not in out.index or sel.pop("direction", "both") != "both":
+            continue
+        for name, res in results.items():
+            if name not in out.columns:
+                continue
+            rows = select_links(res.network, sel, direction="both", context=f"compare.watch {label!r}")
+            links = res.network.links.iloc[np.asarray(rows)]
+            source = links["source_id"].where(links["source_id"].notna(), "link:" + links["link_id"].astype(str))
+            flow = pd.Series(np.asarray(res.traffic["day"].total_vph, dtype=float)[np.asarray(rows)], index=source.to_numpy())
+            out.loc[row, name] = float(flow.groupby(level=0).sum().max()) if len(flow) else np.nan
+        for col in out.columns:
+            if str(col).endswith(" Δ") and str(col)[:-2] in out.columns and "baseline" in out.columns:
+                out.loc[row, col] = out.loc[row, str(col)[:-2]] - out.loc[row, "baseline"]
+        renames[row] = row + BOTH_DIRECTIONS
+    out = out.rename(index=renames)
+    out.attrs = dict(table.attrs)
+    return out
+
+
 def unassigned_summary(results: Mapping[str, ScenarioResult], *, labels: Mapping[str, str] | None = None) -> str | None:
     """A sentence per scenario whose measures left car trips without a route (``on_disconnected="drop"``).
 
@@ -332,6 +389,7 @@ def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str 
 
 
 __all__ = [
+    "BOTH_DIRECTIONS",
     "ZONE_COLOURS",
     "ScenarioView",
     "SelectLinkView",
@@ -342,4 +400,5 @@ __all__ = [
     "unassigned_summary",
     "view_from_result",
     "views_from_results",
+    "watched_both_directions",
 ]

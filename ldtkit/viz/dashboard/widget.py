@@ -490,7 +490,7 @@ class ScenarioDashboard:
         """The select-link view's legend: the flow scale, then the origin and destination circles."""
         sl = self.views[name].select_link
         what = ", ".join(dict.fromkeys(m.label for m in self.views[name].marks)) or "no measure"
-        total = "" if sl is None else f"{sl.trips_vph:,.0f} veh/h in the baseline"
+        total = "" if sl is None else f"{sl.trips_vph:,.0f} veh/h in the baseline, {sl.directions_text}"
         circles = "".join(
             f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;border:2px solid {c};"
             f"background:{c if k == 'origin' else 'transparent'};opacity:.8'></span> {k}s (zones)</div>"
