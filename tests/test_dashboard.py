@@ -181,9 +181,11 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     assert flows(dash._links_right) == [300.0, 400.0, 750.0, 900.0]
     assert merged_parts(dash._links_right) == []  # the two closed roads are left out: the street network draws them
     # every road, once, in one grey path under both halves; it comes after the page drew the data
-    assert dash.network_layer is None and not dash.context_shown
+    assert dash.network_layer.data["features"] == [] and dash.network_layer in dash.cmap.map.layers and not dash.context_shown
+    layers_before = dash.cmap.map.layers
     dash.cmap.map.set_trait("bounds", ((51.04, 3.70), (51.06, 3.74)))  # as the page reports it once drawn
-    assert merged_parts(dash.network_layer) == [6] and dash.network_layer in dash.cmap.map.layers and dash.context_shown
+    assert merged_parts(dash.network_layer) == [6] and dash.context_shown
+    assert dash.cmap.map.layers == layers_before  # filled in place: the map's layers (and so the halves) stay
     assert "Closed Both" in dash.table.value and "Closed Inbound" not in dash.table.value
     dash.dropdown.value = "closed_inbound"
     assert flows(dash._links_right) == [50.0, 100.0, 300.0, 400.0, 750.0, 900.0]
@@ -776,9 +778,10 @@ def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicato
     names = dash.street_labels["name"].tolist()
     assert names == ["Ringlaan"]  # the one street long enough to name (400 m)
     # the context comes once the page has drawn the data (the map then reports its bounds), not before
-    assert not dash.context_shown and not [layer for layer in dash.cmap.map.layers if layer.name.startswith("context: ")]
+    context_layers_drawn = [layer for layer in dash.cmap.map.layers if layer.name.startswith("context: ")]
+    assert not dash.context_shown and len(context_layers_drawn) == 3 and all(not g.data["features"] for g in context_layers_drawn)
     dash.cmap.map.set_trait("bounds", ((51.04, 3.70), (51.06, 3.74)))  # as the page sends it
-    assert dash.context_shown
+    assert dash.context_shown and all(g.data["features"] for g in context_layers_drawn)
 
     def drawn(m):
         (group,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.LayerGroup) and layer.name == "street names"]

@@ -454,3 +454,19 @@ def test_city_context_is_the_shipped_folder_else_none_and_bad_extracts_are_named
         osm_context.read_osm_context(bad, bbox_wgs84=PORTO_AREA)
     with pytest.raises(UnreadableFormatError, match="missing.osm.pbf"):
         osm_context.read_osm_context(tmp_path / "missing.osm.pbf", bbox_wgs84=PORTO_AREA)
+
+
+def test_split_control_is_made_again_when_the_map_layers_change(links):
+    """The page's split control draws its layers among the map's own: a change of the map's layers
+    (e.g. another scenario's measure marks) would drop them, so the control is made again."""
+    import ipyleaflet
+
+    m = maps.CompareMap(center=(51.05, 3.72), basemap=None)
+    scale = maps.ColorScale.shared(links["flow_vph"], label="flow")
+    left = m.add_links(links, "flow_vph", side="left", scale=scale)
+    right = m.add_links(links, "flow_vph", side="right", scale=scale)
+    _ = m.widget
+    (first,) = [c for c in m.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    m.map.add(ipyleaflet.Marker(location=(51.05, 3.72)))
+    (again,) = [c for c in m.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    assert again is not first and list(again.left_layer) == [left] and list(again.right_layer) == [right]

@@ -149,6 +149,7 @@ class ScenarioDashboard:
         context: Mapping[str, gpd.GeoDataFrame] | None = None,
         attribution: str = "",
     ) -> None:
+        import ipyleaflet
         import ipywidgets as w
 
         self.classes = classes
@@ -244,13 +245,19 @@ class ScenarioDashboard:
         self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
         #: the major streets named on every map (with the offline context)
         self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
-        #: every road as one thin grey path under both halves (quiet roads are not drawn twice); made
-        #: with the context, since a page loads every widget the kernel holds, shown or not
-        self.network_layer: ipyleaflet.GeoJSON | None = None
+        #: every road as one thin grey path under both halves (quiet roads are not drawn twice)
         self._network_data = self._network_geojson()
-        #: whether the street network and the context (water, parks, street names) are on the split map:
-        #: they come once the page has drawn the data (:meth:`add_context`), so the first view comes sooner
+        #: whether the street network and the context (water, parks, street names) are drawn on the split
+        #: map: their layers are there from the start, empty, and get their data once the page has drawn
+        #: the roads with traffic (:meth:`add_context`), so the first view comes sooner
         self.context_shown = False
+        self._deferred: list[tuple[Any, Any]] = []
+        if context:
+            self._defer(self.cmap.add_context(self._context, attribution=attribution))
+        self.network_layer = self._defer([ipyleaflet.GeoJSON(data=_EMPTY_FC, name="street network")], self._network_data)[0]
+        self.cmap.map.add(self.network_layer)
+        if context and self.street_labels is not None:
+            self._defer(self.cmap.add_context({}, labels=self.street_labels))
         self.cmap.map.observe(self._on_first_paint, names="bounds")
         self._marked: str | None = None
         self._show_where(default, frame=True)
@@ -280,21 +287,34 @@ class ScenarioDashboard:
         self.cmap.map.unobserve(self._on_first_paint, names="bounds")
         self.add_context()
 
+    def _defer(self, layers: list[Any], data: Any = None) -> list[Any]:
+        """Empty ``layers`` (GeoJSON, or a group of markers) now; :meth:`add_context` gives them their content."""
+        import ipyleaflet
+
+        for layer in layers:
+            if isinstance(layer, ipyleaflet.GeoJSON):
+                self._deferred.append((layer, layer.data if data is None else data))
+                layer.data = _EMPTY_FC
+            elif isinstance(layer, ipyleaflet.LayerGroup):
+                self._deferred.append((layer, tuple(layer.layers)))
+                layer.layers = ()
+        return layers
+
     def add_context(self) -> None:
         """Draw the offline context, the street network and the major street names on the split map (once).
 
-        Called when the page has drawn the map; call it directly to have them before display.
+        Called when the page has drawn the map; call it directly to have them before display. The
+        layers are on the map from the start (a change of the map's layers would redraw the halves).
         """
         import ipyleaflet
 
         if self.context_shown:
             return
-        if self._context:
-            self.cmap.add_context(self._context, attribution=self._attribution)
-        self.network_layer = ipyleaflet.GeoJSON(data=self._network_data, name="street network")
-        self.cmap.map.add(self.network_layer)
-        if self._context and self.street_labels is not None:
-            self.cmap.add_context({}, labels=self.street_labels)
+        for layer, content in self._deferred:
+            if isinstance(layer, ipyleaflet.GeoJSON):  # a GeoJSON layer is a LayerGroup too
+                layer.data = content
+            else:
+                layer.layers = content
         self.context_shown = True
 
     def _network_geojson(self) -> dict[str, Any]:

@@ -278,6 +278,9 @@ class CompareMap:
                 ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(title_html(text)), position=pos, transparent_bg=True)
                 self.map.add(ctl)
                 self._title_controls[side] = ctl
+        # the page's split control draws its layers among the map's own: a change of the map's layers
+        # (measure marks of another scenario) drops them there, so the control is made again
+        self.map.observe(self._on_layers, names="layers")
 
     # layers -------------------------------------------------------------------
     @staticmethod
@@ -546,6 +549,10 @@ class CompareMap:
         return {s: [e.layer for e in self._entries if e.side == s] for s in ("left", "right")}
 
     # display -------------------------------------------------------------------
+    def _on_layers(self, change: Any = None) -> None:
+        if self.split and self._shown:
+            self._rebuild_split()
+
     def _rebuild_split(self) -> None:
         import ipyleaflet
 
