@@ -180,10 +180,10 @@ EXTERNAL_ASSET = re.compile(
 
 # the notebook's web basemap; the tests run offline: its tiles fail, or (online=True) get a local picture
 TILE_HOST = "https://tile.openstreetmap.org/"
-# a 1 x 1 grey PNG standing in for a basemap tile
+# a 1 x 1 light grey PNG standing in for a basemap tile
 TILE_PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c63e8e8e8f80f0004fe02fe3c4d1e0e0000000049454e44ae426082"
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6378f1e2c57f00092c03b8619c79550000000049454e44ae426082"
 )
 
 
@@ -198,14 +198,16 @@ def _open(browser, url: str, *, requests: list[str] | None = None, online: bool 
         if r.request.url.startswith(origin):
             r.continue_()
         elif online and r.request.url.startswith(TILE_HOST):
-            r.fulfill(status=200, content_type="image/png", body=TILE_PNG)
+            r.fulfill(status=200, content_type="image/png", body=TILE_PNG, headers={"Access-Control-Allow-Origin": "*"})
         else:
             r.abort("internetdisconnected")
 
-    page.route("http*://**", route)
+    page.route("**/*", route)
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=120_000)
-    page.wait_for_selector(".leaflet-pane path", state="attached", timeout=120_000)
+    # the first map: roads drawn on both halves (not only the measure's outline)
+    page.wait_for_selector(".leaflet-left-pane path", state="attached", timeout=120_000)
+    page.wait_for_selector(".leaflet-right-pane path", state="attached", timeout=60_000)
     first_map_s = time.perf_counter() - t0
     page.wait_for_selector("table.ldtkit-indicators", timeout=60_000)
     nav = page.evaluate(
@@ -273,7 +275,7 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         page.wait_for_selector(".leaflet-hover-pane path", state="attached", timeout=10_000)  # the road is outlined
         # offline, the city's own context shows under the data: water, parks, street names and their credit line
         page.wait_for_selector(".leaflet-context-pane path", state="attached", timeout=30_000)
-        assert page.locator(".leaflet-context-pane").first.is_visible()
+        assert page.locator(".leaflet-context-pane path").first.is_visible()
         assert page.locator(".ldtkit-street:visible").count() >= 5
         assert "OpenStreetMap contributors (ODbL)" in page.inner_text(".ldtkit-attribution")
         assert page.locator(".ldtkit-basemap-on").count() == 0
@@ -356,7 +358,7 @@ def test_query_outside_whitelist_changes_nothing(voila, browser, tmp_path):
         page.wait_for_selector(".leaflet-container.ldtkit-basemap-on", state="attached", timeout=30_000)
         page.wait_for_selector(".leaflet-context-pane path", state="attached", timeout=30_000)
         assert page.locator("img.leaflet-tile:visible").count() > 0
-        assert not page.locator(".leaflet-context-pane").first.is_visible() and page.locator(".ldtkit-street:visible").count() == 0
+        assert not page.locator(".leaflet-context-pane path").first.is_visible() and page.locator(".ldtkit-street:visible").count() == 0
         assert page.locator(".leaflet-right-pane path").count() >= 5  # the data stays
         notice = page.inner_text(".ldtkit-notice")
         assert "Unknown scenario" in notice and "showing the default 'bridge-closed-both'" in notice
