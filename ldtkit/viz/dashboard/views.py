@@ -101,6 +101,52 @@ class SelectLinkView:
         return "both directions summed" if self.both_directions else "one direction"
 
 
+#: Radius (px) of a zone circle of the select-link map, per sqrt(veh/h) (its area grows with its trips).
+ZONE_RADIUS_PX = 0.6
+
+
+def zones_geojson(sl: SelectLinkView | None) -> dict[str, Any]:
+    """GeoJSON (EPSG:4326) of where a selection's traffic came from (filled circles) and went to (rings).
+
+    Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``);
+    every circle carries both values and the zone's ``name`` for a hover box; zones without trips
+    of a kind get no circle of that kind.
+    """
+    if sl is None or not len(sl.zones):
+        return {"type": "FeatureCollection", "features": []}
+    z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
+    features = []
+    o_vph, d_vph = z["origin_vph"].to_numpy(float), z["destination_vph"].to_numpy(float)
+    for kind, fill in (("origin", 0.55), ("destination", 0.0)):
+        vph = o_vph if kind == "origin" else d_vph
+        for zone, value, o, d, point in zip(z["zone"].to_numpy(), vph, o_vph, d_vph, z.geometry):
+            if value <= 0 or point is None:
+                continue
+            style = {
+                "radius": round(3.0 + ZONE_RADIUS_PX * float(np.sqrt(value)), 1),
+                "color": ZONE_COLOURS[kind],
+                "weight": 2,
+                "fillColor": ZONE_COLOURS[kind],
+                "fillOpacity": fill,
+                "opacity": 0.9,
+            }
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
+                    "properties": {
+                        "name": f"Zone {int(zone)}",
+                        "zone": int(zone),
+                        "kind": kind,
+                        "origin_vph": round(float(o), 3),
+                        "destination_vph": round(float(d), 3),
+                        "style": style,
+                    },
+                }
+            )
+    return {"type": "FeatureCollection", "features": features}
+
+
 def select_link_view(baseline: ScenarioResult, link_ids: Sequence[int], *, cache_dir: str | Path | None = None) -> SelectLinkView:
     """Who used ``link_ids`` in ``baseline``: :func:`ldtkit.study.select_link.select_link` as map layers.
 
@@ -390,6 +436,7 @@ def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str 
 
 __all__ = [
     "BOTH_DIRECTIONS",
+    "ZONE_RADIUS_PX",
     "ZONE_COLOURS",
     "ScenarioView",
     "SelectLinkView",
@@ -401,4 +448,5 @@ __all__ = [
     "view_from_result",
     "views_from_results",
     "watched_both_directions",
+    "zones_geojson",
 ]

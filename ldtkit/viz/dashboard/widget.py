@@ -19,7 +19,7 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
-from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference
+from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference, zones_geojson
 from ldtkit.viz.maps import (
     ColorScale,
     CompareMap,
@@ -66,9 +66,8 @@ LAYER_TOOLTIPS: dict[str, str] = {
 _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
 #: What the left half shows next to the select-link view: the baseline's flow, all traffic.
 _LEFT_SIDE = {**_LEFT_OF, "select": "flow"}
-#: Origins (filled) and destinations (ring) of the select-link view: colour, and radius (px) per sqrt(veh/h).
+#: Origins (filled) and destinations (ring) of the select-link view: colour.
 _ZONE_STYLE = ZONE_COLOURS
-_ZONE_RADIUS_PX = 0.6
 _EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: Grid layers: key -> (view attribute, column).
 _GRIDS = {"lden": ("noise", "lden_db"), "no2": ("air", "no2_ugm3"), "dlden": ("noise", "lden_db"), "dno2": ("air", "no2_ugm3")}
@@ -471,40 +470,7 @@ class ScenarioDashboard:
         Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``);
         every circle carries both values and the zone's ``name`` for the hover box.
         """
-        sl = self.views[name].select_link
-        if sl is None or not len(sl.zones):
-            return _EMPTY_FC
-        z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
-        features = []
-        o_vph, d_vph = z["origin_vph"].to_numpy(float), z["destination_vph"].to_numpy(float)
-        for kind, fill in (("origin", 0.55), ("destination", 0.0)):
-            vph = o_vph if kind == "origin" else d_vph
-            for zone, value, o, d, point in zip(z["zone"].to_numpy(), vph, o_vph, d_vph, z.geometry):
-                if value <= 0 or point is None:
-                    continue
-                style = {
-                    "radius": round(3.0 + _ZONE_RADIUS_PX * float(np.sqrt(value)), 1),
-                    "color": _ZONE_STYLE[kind],
-                    "weight": 2,
-                    "fillColor": _ZONE_STYLE[kind],
-                    "fillOpacity": fill,
-                    "opacity": 0.9,
-                }
-                features.append(
-                    {
-                        "type": "Feature",
-                        "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
-                        "properties": {
-                            "name": f"Zone {int(zone)}",
-                            "zone": int(zone),
-                            "kind": kind,
-                            "origin_vph": round(float(o), 3),
-                            "destination_vph": round(float(d), 3),
-                            "style": style,
-                        },
-                    }
-                )
-        return {"type": "FeatureCollection", "features": features}
+        return zones_geojson(self.views[name].select_link)
 
     def _select_legend(self, name: str) -> str:
         """The select-link view's legend: the flow scale, then the origin and destination circles."""
