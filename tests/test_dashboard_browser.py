@@ -2,10 +2,13 @@
 
 Starts Voila with the repository's locked-down settings (``ldtkit.viz.dashboard.voila_command``:
 ``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
-``notebooks/bridge_closure.ipynb``, waits for the split map's vector paths and the indicator
-table, records the time to first map render, takes a screenshot into ``out/screenshots/``, and
-checks that no code or traceback is visible and that URL parameters outside the whitelist
-change nothing that runs. The server is stopped by its PID (and its kernels by theirs).
+``notebooks/bridge_closure.ipynb``, waits for the roads on both halves of the split map and the
+indicator table, records the time to first map render, takes screenshots into ``out/screenshots/``
+(the first view, the change views, who used the bridge, the side-by-side maps), and checks that no
+code or traceback is visible and that URL parameters outside the whitelist change nothing that runs.
+Pages run offline: every request that does not go to the server is refused, except, on the page
+that checks the web basemap takes over, its tiles, answered with a local picture. The server is
+stopped by its PID (and its kernels by theirs).
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``; never ``playwright install``).
 The first module fixture runs the notebook once (papermill) to fill the results cache, which is
