@@ -49,7 +49,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.air import AirMap, AirTransfer
     from ldtkit.model.assignment import AssignmentResult
     from ldtkit.model.demand import Demand
-    from ldtkit.model.noise import NoiseMap
+    from ldtkit.model.noise import NoiseMap, NoisePropagation
     from ldtkit.model.receptors import Receptors
 
 __all__ = [
@@ -142,7 +142,12 @@ class ModelOptions:
 
 @dataclass
 class CityInputs:
-    """What every scenario of a city shares: the connected baseline network, demand, receptors."""
+    """What every scenario of a city shares: the connected baseline network, demand, receptors.
+
+    ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
+    noise maps on the baseline network's geometry: computed once (the noise propagation by the
+    first map), reused by every scenario.
+    """
 
     city: City
     network: RoadNetwork
@@ -152,6 +157,7 @@ class CityInputs:
     air_transfer: AirTransfer | None = None
     zones: pd.DataFrame | None = None
     key: str = ""
+    noise_propagation: NoisePropagation | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -327,15 +333,19 @@ def noise_maps(
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
     with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map``."""
-    from ldtkit.model.noise import compute_noise_many
+    from ldtkit.model.noise import compute_noise_many, noise_propagation
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
+    if inputs.noise_propagation is None:  # the geometry of every map of the city: prepared once
+        inputs.noise_propagation = noise_propagation(
+            inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
+        )  # fmt: skip
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, baseline_map=baseline_map,
+        surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map,
     )  # fmt: skip
 
 
