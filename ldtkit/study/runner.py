@@ -458,9 +458,10 @@ def _run_locked(
             from ldtkit.model.air import air_transfer
 
             inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
-    # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
-    # evaluated together once the traffic is known: one pass over the source-receiver geometry
-    # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
+    # Locally, the noise maps are computed here once the traffic is known (not in the scenarios'
+    # threads): the baseline's, then each scenario's updated from it for the roads whose power
+    # changed, one at a time. Stacking the scenarios into one pass over the source-receiver geometry
+    # is a little quicker but needs memory for every scenario at once (Ghent: 350 MB for three).
     batch_noise = client is None and inputs is not None and "noise" in options.models and inputs.noise_receptors is not None
     cached_base = cached.get("baseline")
     if cached_base is not None:
@@ -493,10 +494,10 @@ def _run_locked(
         assert inputs is not None  # prepared above whenever a scenario is not cached
         computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
     if batch_noise and inputs is not None and computed:
-        t0 = time.perf_counter()
-        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic, baseline_map=base_for_warm.noise)
-        share = (time.perf_counter() - t0) / len(computed)
-        computed = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in computed.items()}
+        for n, r in computed.items():  # loop over scenarios only
+            t0 = time.perf_counter()
+            m = noise_maps(inputs, {n: r.traffic}, base_for_warm.traffic, baseline_map=base_for_warm.noise)[n]
+            computed[n] = replace(r, noise=m, seconds={**r.seconds, "noise": time.perf_counter() - t0})
     for s in missing:
         results[s.name] = _keyed(_without_path_state(computed[s.name]), keys.scenarios[s.name])
         if cache:
@@ -553,7 +554,7 @@ def _run_many(
     keys: Mapping[str, str] | None = None,
 ) -> dict[str, ScenarioResult]:
     """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
-    (``noise=False``: without their noise maps, which the caller computes together).
+    (``noise=False``: without their noise maps, which the caller computes afterwards).
     On a cluster each task takes its scenario's cache lock and stores its result itself."""
     if client is None:
         from dask.base import compute

@@ -17,6 +17,9 @@ from ldtkit.model.assignment.engine import Engine
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import AssignmentResult, PathSet
 
+#: Path-link entries whose flows are summed at once when a pool is rebuilt (bounds the temporaries).
+FLOW_CHUNK_ENTRIES = 1 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class WarmStart:
@@ -101,12 +104,12 @@ def _usable(pb: AssignmentProblem, paths: PathSet, od_of: Int) -> np.ndarray:
     pc = np.where(od_of >= 0, pb.od.od_cls[np.maximum(od_of, 0)], -1)
     bad_paths = np.zeros(len(od_of), bool)
     if len(paths.link_row):
-        links = np.minimum(paths.link_row, m)  # rows >= m: links that vanished
+        n_rows = max(m, int(paths.link_row.max()) + 1)  # rows >= m: links that vanished
         for c in np.unique(pc[pc >= 0]):  # loop over classes only
-            barred = np.ones(m + 1, bool)
+            barred = np.ones(n_rows, bool)
             barred[:m] = ~pb.allowed[c]
             # the paths holding a link barred to class c (few): found from the positions of those links
-            holder = np.searchsorted(paths.ptr, np.flatnonzero(barred[links]), side="right") - 1
+            holder = np.searchsorted(paths.ptr, np.flatnonzero(barred[paths.link_row]), side="right") - 1
             bad_paths[holder[pc[holder] == c]] = True
     return (od_of >= 0) & ~bad_paths & (paths.flow > 0)
 
@@ -178,15 +181,18 @@ def pool_from_paths(pb: AssignmentProblem, paths: PathSet, engine: Engine) -> tu
     pool.p_hash[: len(kp)] = engine.kernels.hash_paths(plinks_k, kptr)
     xc = np.zeros((len(pb.classes), m))
     pcls = pb.od.od_cls[ods]
-    w = np.repeat(new_flow, klens)
-    if (pcls[1:] >= pcls[:-1]).all():  # the classes' paths in blocks (OD pairs are sorted so): their links too
-        for c in np.unique(pcls):  # loop over classes only
-            lo, hi = kptr[np.searchsorted(pcls, c)], kptr[np.searchsorted(pcls, c, side="right")]
-            xc[c] = np.bincount(plinks_k[lo:hi], weights=w[lo:hi], minlength=m)
-    else:
-        lc = np.repeat(pcls, klens)
-        for c in np.unique(pcls):  # loop over classes only
-            xc[c] = np.bincount(plinks_k, weights=np.where(lc == c, w, 0.0), minlength=m)
+    # link flows summed over chunks of paths: per-entry temporaries of a chunk only (Ghent: 7 million
+    # entries, 55 MB per float copy)
+    step = max(1, int(FLOW_CHUNK_ENTRIES * len(kp) / max(1, len(plinks_k))))
+    for lo in range(0, len(kp), step):  # loop over chunks of paths only
+        hi = min(lo + step, len(kp))
+        links_c = plinks_k[kptr[lo] : kptr[hi]]
+        w_c = np.repeat(new_flow[lo:hi], klens[lo:hi])
+        cls_c = pcls[lo:hi]
+        for c in np.unique(cls_c):  # loop over classes only
+            of_c = cls_c == c
+            w_cls = w_c if of_c.all() else np.where(np.repeat(of_c, klens[lo:hi]), w_c, 0.0)
+            xc[c] += np.bincount(links_c, weights=w_cls, minlength=m)
     return pool, xc
 
 
