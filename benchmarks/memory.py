@@ -47,7 +47,15 @@ def main() -> None:
         cache = args.cache or Path(tmp) / "cache"
         env = {**os.environ, "LDTKIT_CACHE": str(cache)}
         t = time.perf_counter()
-        cli = [sys.executable, "-m", "ldtkit.cli", "run", "ghent", "--out", str(Path(tmp) / "out")]
+        cli = [
+            sys.executable,
+            "-c",
+            "from ldtkit.cli import main; raise SystemExit(main())",
+            "run",
+            "ghent",
+            "--out",
+            str(Path(tmp) / "out"),
+        ]
         subprocess.run(cli, cwd=root, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         run_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the only child so far
         print(f"ldtkit run ghent: peak RSS {run_peak:.0f} MB (target <= 1024 MB), {time.perf_counter() - t:.0f} s")

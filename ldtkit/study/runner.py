@@ -74,6 +74,9 @@ DEFAULT_CACHE = Path(os.environ.get("LDTKIT_CACHE", ".ldtkit-cache"))
 MODELS = ("traffic", "noise", "air")
 #: What a scenario that leaves OD pairs without a path does: stop, or assign the rest.
 OnDisconnected = Literal["raise", "drop"]
+#: Scenarios computed at once by the local threaded scheduler. One: the assignment and noise kernels
+#: already use every core, and each scenario in flight holds its path pool (Ghent: about 150 MB).
+LOCAL_SCENARIO_WORKERS = 1
 T = TypeVar("T")
 
 
@@ -271,7 +274,7 @@ def run_scenario(
     ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
     traffic places the far-field noise sources (so a scenario's map differs from the
     baseline's through the traffic alone; its noise map is updated, not recomputed). ``noise=False`` leaves the noise map to the
-    caller (the runner computes the maps of several scenarios together, with
+    caller (the runner computes the maps once the traffic of every scenario is known, with
     :func:`noise_maps`, to the same result).
     """
     from ldtkit.model.assignment import assign
@@ -561,7 +564,7 @@ def _run_many(
         from dask.delayed import delayed
 
         tasks = [delayed(_run_without_paths)(inputs, s, options=options, warm_start=base, noise=noise) for s in scenarios]
-        done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads")  # type: ignore[no-untyped-call]  # dask leaves it unannotated
+        done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads", num_workers=LOCAL_SCENARIO_WORKERS)  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
         return {s.name: r for s, r in zip(scenarios, done)}
     from distributed import as_completed
