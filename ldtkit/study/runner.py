@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ldtkit.model.air import AirMap, AirTransfer
     from ldtkit.model.assignment import AssignmentResult
+    from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
     from ldtkit.model.noise import NoiseMap, NoisePropagation
     from ldtkit.model.receptors import Receptors
@@ -156,6 +157,7 @@ class CityInputs:
     network: RoadNetwork
     demand: Demand
     noise_receptors: Receptors | None = None
+    noise_buildings: Buildings | None = None
     air_receptors: Receptors | None = None
     air_transfer: AirTransfer | None = None
     zones: pd.DataFrame | None = None
@@ -222,7 +224,8 @@ def prepare_city(
 
     ``key`` is the content hash of the city and options when the caller has it already.
     """
-    from ldtkit.study.inputs import demand_for_city
+    from ldtkit.model.receptors import population_out_of_buildings
+    from ldtkit.study.inputs import demand_for_city, noise_buildings
 
     city = city if isinstance(city, City) else load_city(city)
     network = city.load_network()
@@ -232,6 +235,10 @@ def prepare_city(
     inputs = CityInputs(city=city, network=network, demand=demand, zones=demand.meta.get("zones"))
     if "noise" in options.models:
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
+        inputs.noise_buildings = noise_buildings(city)
+        if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
+            r = inputs.noise_receptors
+            inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
@@ -344,7 +351,7 @@ def noise_maps(
     if inputs.noise_propagation is None:  # the geometry of every map of the city: prepared once
         inputs.noise_propagation = noise_propagation(
             inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method,
+            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
         )  # fmt: skip
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
