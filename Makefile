@@ -10,11 +10,15 @@ OUT    ?= out
 # `make UV=0 ...` (or no uv to be had) installs with pip. pip is in the venv either way.
 UV     ?= 1
 
-.PHONY: report reports test tracked-before install install-test setup setup-test browser style lint bench clean
+.PHONY: report reports test tracked-before install-core setup setup-test browser style lint bench clean
 
-# `$(call install,REQUIREMENTS)`: uv when the venv has it, else pip.
-install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1) pip; \
-	  else $(BIN)/python -m pip install --quiet $(1); fi
+# With uv, ldtkit[EXTRA] is resolved once into $(VENV)/pins.txt and every step installs within
+# those pins, so a later step only adds packages, never swaps one that a running process imports.
+# Without uv, pip installs ldtkit[EXTRA] in one step.
+EXTRA ?= all
+pin = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra $(EXTRA) -o $(VENV)/pins.txt; fi
+install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python -c $(VENV)/pins.txt $(1) pip; \
+	  else $(BIN)/python -m pip install --quiet -e '.[$(EXTRA)]'; fi
 
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
@@ -23,21 +27,24 @@ $(BIN)/python:
 	  && $(BIN)/python -m pip install --quiet --upgrade pip \
 	  && { [ "$(UV)" = 0 ] || $(BIN)/python -m pip install --quiet uv || echo "ldtkit: no uv; installing with pip"; }; fi
 
-# The dependencies only (what `make report` needs); setup adds the compiled kernels.
-install: $(BIN)/python
-	@$(call install,-e '.[all]')
+# The models' dependencies first (numba among them): the kernels compile from then on, in a
+# process of their own, while the notebook stack installs (`$(call beside,WARMUP,COMMANDS)` runs
+# both and fails if either does).
+install-core: $(BIN)/python
+	@$(pin) && $(call install,-e .)
 
-install-test: $(BIN)/python
-	@$(call install,-e '.[test]')
+beside = $(1) & warm=$$!; { $(2); }; rc=$$?; wait $$warm || rc=1; exit $$rc
 
-# Setup ends by compiling the numba kernels into numba's cache (about a minute, once) and, in a
+# Setup ends with the numba kernels compiled into numba's cache (about a minute, once) and, in a
 # second process at the same time, the ahead-of-time assignment kernels that `ldtkit assign`
 # starts fast with (~17 s; skipped while the built module matches the kernels' source).
-setup: install
-	$(BIN)/python -m ldtkit.cli.warmup
+setup: EXTRA = all
+setup: install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
 
-setup-test: install-test
-	$(BIN)/python -m ldtkit.cli.warmup
+setup-test: EXTRA = test
+setup-test: install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
 
 # Debian's chromium for the Playwright dashboard test (never `playwright install`).
 browser:
@@ -45,11 +52,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium' for the browser test"; fi; }
 
-# The report compiles the numba kernels it calls (into numba's cache) while a second process
-# compiles them ahead of it on the other core; `ldtkit assign`'s ahead-of-time kernels wait for `make setup`.
-report: install
-	@$(BIN)/python -m ldtkit.cli.warmup --jit --quiet & warm=$$!; \
-	  $(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports; rc=$$?; wait $$warm; exit $$rc
+# The report: the numba kernels compile in a second process from the moment numba is installed,
+# ahead of the report that needs them (both write numba's cache; whichever compiles a kernel first
+# spares the other). `ldtkit assign`'s ahead-of-time kernels are left to `make setup`.
+report: EXTRA = all
+report: install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup --jit --quiet,$(call install,-e '.[$(EXTRA)]') && \
+	  $(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports)
 
 # Both use-case reports, headless (CI regenerates them; they also warm the results cache
 # that the dashboard browser test reuses).
@@ -79,8 +88,9 @@ test: tracked-before setup-test lint browser reports
 tracked-before:
 	@mkdir -p $(OUT); git status --porcelain --untracked-files=no > $(OUT)/tracked-before.txt 2>/dev/null || true
 
-bench: $(BIN)/python
-	@$(call install,-e '.[dev]')
+bench: EXTRA = dev
+bench: install-core
+	@$(call install,-e '.[$(EXTRA)]')
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
