@@ -32,14 +32,51 @@ import subprocess
 import sys
 import time
 
+#: The parts of the warm-up that can run in processes of their own: the traffic kernels (demand,
+#: assignment, warm-started scenario assignment), and the map kernels (noise, air) fed with
+#: made-up traffic so they need no assignment.
+PARTS = ("traffic", "maps")
 
-def warm_kernels(city: str = "athens") -> float:
-    """Run ``city`` once through every model without the results cache; return the seconds taken."""
+
+def warm_kernels(city: str = "athens", *, part: str = "all") -> float:
+    """Run ``city`` through the models of ``part`` without the results cache; return the seconds taken.
+
+    ``part``: ``"all"`` (traffic, noise and air, one after the other), or one of :data:`PARTS`.
+    """
     from ldtkit.study.runner import run
 
     t0 = time.perf_counter()
-    run(city, [], cache_dir=None, progress=False)
+    if part == "all":
+        run(city, [], cache_dir=None, progress=False)
+    elif part == "traffic":  # with a scenario: a warm-started assignment calls kernels of its own
+        from ldtkit.study.city import load_city
+        from ldtkit.study.scenario import load_scenarios
+
+        c = load_city(city)
+        run(c, load_scenarios(sorted((c.root / "scenarios").glob("*.toml"))[:1]), cache_dir=None, progress=False, models=("traffic",))
+    elif part == "maps":
+        _warm_maps(city)
+    else:
+        raise ValueError(f"warm_kernels: part must be 'all' or one of {PARTS}, got {part!r}")
     return time.perf_counter() - t0
+
+
+def _warm_maps(city: str) -> None:
+    """The noise and air maps of ``city`` for the same traffic on every link and period:
+    the argument types of a real run, without waiting for an assignment."""
+    import numpy as np
+
+    from ldtkit.model.air import compute_air
+    from ldtkit.model.traffic import PERIODS, LinkTraffic
+    from ldtkit.study.runner import noise_maps, prepare_city
+
+    inputs = prepare_city(city, progress=False)
+    links = inputs.network.links
+    link_id = links["link_id"].to_numpy(np.int64)
+    n = len(link_id)
+    traffic = {p: LinkTraffic(link_id, np.full(n, 100.0), np.full(n, 5.0), links["free_speed_kmh"].to_numpy(np.float64)) for p in PERIODS}
+    noise_maps(inputs, {"warm-up": traffic}, traffic)
+    compute_air(inputs.network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
 
 
 def aot_is_current() -> bool:
@@ -72,6 +109,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--jit", action="store_true", help="only the numba kernels (into numba's cache)")
     which.add_argument("--aot", action="store_true", help="only the ahead-of-time assignment kernels of `ldtkit assign`")
+    p.add_argument("--part", choices=("all", *PARTS), default="all", help=argparse.SUPPRESS)  # one process's share
     p.add_argument("--quiet", action="store_true", help="print nothing unless something fails")
     return p.parse_args(argv)
 
@@ -87,21 +125,32 @@ def _aot_main(*, quiet: bool) -> int:
     return 0
 
 
+def _start(*args: str, quiet: bool) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "ldtkit.cli.warmup", *args, *(["--quiet"] if quiet else [])])
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Warm the numba kernels and/or build the ahead-of-time kernels; exit code 0 (1 if the second process failed)."""
+    """Warm the numba kernels and/or build the ahead-of-time kernels; exit code 0 (1 if a second process failed)."""
     args = parse_args(argv)
     if args.aot:
         return _aot_main(quiet=args.quiet)
-    aot = None
-    if not args.jit:  # the ahead-of-time build runs beside the numba warm-up, on the other core
-        aot = subprocess.Popen([sys.executable, "-m", "ldtkit.cli.warmup", "--aot", *(["--quiet"] if args.quiet else [])])
+    if args.part != "all":
+        seconds = warm_kernels(part=args.part)
+        if not args.quiet:
+            print(f"ldtkit: {args.part} kernels compiled and cached in {seconds:.1f} s")
+        return 0
+    # the compilers are single-threaded: the traffic kernels, the map kernels and the
+    # ahead-of-time build each get a process
+    others = [_start("--part", "traffic", quiet=args.quiet)]
+    if not args.jit:
+        others.append(_start("--aot", quiet=args.quiet))
     try:
-        seconds = warm_kernels()
-    finally:  # the second process is waited for, whatever happened here
-        aot_failed = aot is not None and aot.wait() != 0
+        seconds = warm_kernels(part="maps")
+    finally:  # the other processes are waited for, whatever happened here
+        failed = sum(p.wait() != 0 for p in others)
     if not args.quiet:
-        print(f"ldtkit: numba kernels compiled and cached in {seconds:.1f} s")
-    return int(aot_failed)
+        print(f"ldtkit: map kernels compiled and cached in {seconds:.1f} s")
+    return int(failed > 0)
 
 
 if __name__ == "__main__":
