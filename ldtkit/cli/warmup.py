@@ -1,16 +1,17 @@
 """Compile ldtkit's numba kernels into numba's on-disk cache, as the last step of setup.
 
 The kernels are compiled with ``cache=True``: the first process to call them compiles them
-(about a minute for all models on 2 cores) and every later process loads the machine code.
-``make setup`` runs this module once so that the first real run does not pay for it:
-it runs the small Athens city through traffic, noise and air, which calls every kernel
-with the same argument types as any other city. At the same time, in a second process (the
-compilers are single-threaded and the machine has two cores or more), it builds the
+(about a minute of CPU for all models) and every later process loads the machine code.
+``make setup`` runs this module once so that the first real run does not pay for it. numba
+compiles on one core, so the work is shared out among processes: one runs the small Athens
+city's traffic (a baseline and a warm-started scenario), one its noise and air maps on made-up
+traffic (the argument types of any real run), and, unless ``--jit``, one builds the
 ahead-of-time compiled assignment kernels that the ``ldtkit assign`` CLI uses
-(:mod:`ldtkit.model.kernels.aot`), unless the built module already matches the kernels' source.
+(:mod:`ldtkit.model.kernels.aot`) when the built module does not match the kernels' source.
 
-``make report`` runs ``--jit`` beside the report: both compile into the same cache, so the
-report finds ready what this process compiled first.
+``make report`` runs ``--jit`` from the moment numba is installed, beside the rest of the
+install and the report: all write the same cache, so the report finds ready what was compiled
+first.
 
 Usage::
 
@@ -41,24 +42,35 @@ PARTS = ("traffic", "maps")
 def warm_kernels(city: str = "athens", *, part: str = "all") -> float:
     """Run ``city`` through the models of ``part`` without the results cache; return the seconds taken.
 
-    ``part``: ``"all"`` (traffic, noise and air, one after the other), or one of :data:`PARTS`.
+    ``part``: ``"all"`` (both :data:`PARTS`, one after the other, in this process), or one of :data:`PARTS`.
+
+    Examples
+    --------
+    >>> warm_kernels(part="noise")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InvalidValueError: warm_kernels: part must be 'all' or one of ('traffic', 'maps'), got 'noise'
     """
-    from ldtkit.study.runner import run
+    if part != "all" and part not in PARTS:
+        from ldtkit.errors import InvalidValueError
 
+        raise InvalidValueError(f"warm_kernels: part must be 'all' or one of {PARTS}, got {part!r}")
     t0 = time.perf_counter()
-    if part == "all":
-        run(city, [], cache_dir=None, progress=False)
-    elif part == "traffic":  # with a scenario: a warm-started assignment calls kernels of its own
-        from ldtkit.study.city import load_city
-        from ldtkit.study.scenario import load_scenarios
-
-        c = load_city(city)
-        run(c, load_scenarios(sorted((c.root / "scenarios").glob("*.toml"))[:1]), cache_dir=None, progress=False, models=("traffic",))
-    elif part == "maps":
+    if part in ("all", "traffic"):
+        _warm_traffic(city)
+    if part in ("all", "maps"):
         _warm_maps(city)
-    else:
-        raise ValueError(f"warm_kernels: part must be 'all' or one of {PARTS}, got {part!r}")
     return time.perf_counter() - t0
+
+
+def _warm_traffic(city: str) -> None:
+    """The baseline and one scenario of ``city``, traffic only: a warm-started assignment calls kernels of its own."""
+    from ldtkit.study.city import load_city
+    from ldtkit.study.runner import run
+    from ldtkit.study.scenario import load_scenarios
+
+    c = load_city(city)
+    run(c, load_scenarios(sorted((c.root / "scenarios").glob("*.toml"))[:1]), cache_dir=None, progress=False, models=("traffic",))
 
 
 def _warm_maps(city: str) -> None:
