@@ -27,17 +27,17 @@ $(BIN)/python:
 	  && $(BIN)/python -m pip install --quiet --upgrade pip \
 	  && { [ "$(UV)" = 0 ] || $(BIN)/python -m pip install --quiet uv || echo "ldtkit: no uv; installing with pip"; }; fi
 
-# The models' dependencies first (numba among them): the kernels compile from then on, in a
-# process of their own, while the notebook stack installs (`$(call beside,WARMUP,COMMANDS)` runs
+# The models' dependencies first (numba among them): the kernels compile from then on, in
+# processes of their own, while the notebook stack installs (`$(call beside,WARMUP,COMMANDS)` runs
 # both and fails if either does).
 install-core: $(BIN)/python
 	@$(pin) && $(call install,-e .)
 
 beside = $(1) & warm=$$!; { $(2); }; rc=$$?; wait $$warm || rc=1; exit $$rc
 
-# Setup ends with the numba kernels compiled into numba's cache (about a minute, once) and, in a
-# second process at the same time, the ahead-of-time assignment kernels that `ldtkit assign`
-# starts fast with (~17 s; skipped while the built module matches the kernels' source).
+# Setup ends with the numba kernels compiled into numba's cache (about a minute of CPU, once, in two
+# processes: traffic kernels, map kernels) and, in a third at the same time, the ahead-of-time assignment
+# kernels that `ldtkit assign` starts fast with (~17 s; skipped while the built module matches the kernels' source).
 setup: EXTRA = all
 setup: install-core
 	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
@@ -52,9 +52,9 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium' for the browser test"; fi; }
 
-# The report: the numba kernels compile in a second process from the moment numba is installed,
-# ahead of the report that needs them (both write numba's cache; whichever compiles a kernel first
-# spares the other). `ldtkit assign`'s ahead-of-time kernels are left to `make setup`.
+# The report: the numba kernels compile in processes of their own from the moment numba is installed,
+# ahead of the report that needs them (all write numba's cache; whichever compiles a kernel first
+# spares the others). `ldtkit assign`'s ahead-of-time kernels are left to `make setup`.
 report: EXTRA = all
 report: install-core
 	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup --jit --quiet,$(call install,-e '.[$(EXTRA)]') && \
