@@ -15,6 +15,8 @@ Run: ``python benchmarks/noise.py`` (add ``--threads N`` to pin numba threads).
    pruning), on façade receivers 2 m in front of the focus area's buildings at 4 m; then the focus
    area's façade map with the default settings (3 km cutoff, far-field grouping), and the same map in
    open field.
+4. ``--only exposure``: Porto's residents per END band at their building's most exposed façade, with
+   and without the buildings (zone residents distributed to residential floor area).
 
 Traffic is a fixed flow per functional road class (the benchmark measures the noise model, not the
 assignment). Figures depend on machine load: the script prints the load average.
@@ -112,13 +114,66 @@ def porto(pair_receptors: int) -> None:
         )
     # ---- the focus-area façade map, default settings
     for label, bl in (("with buildings", b), ("open field", None)):
-        t = time.perf_counter()
+        t, c0 = time.perf_counter(), time.process_time()
         m = compute_noise(net, tr, rec, buildings=bl, progress=False)
         print(
             f"Porto focus-area façade map {label:15s} ({len(rec)} receivers, cutoff {m.meta['cutoff_m']:.0f} m): "
-            f"{time.perf_counter() - t:.1f} s from scratch (warm), {m.meta['pair_evaluations'] / len(rec):.0f} point sources "
+            f"{time.perf_counter() - t:.1f} s from scratch (warm, {time.process_time() - c0:.1f} CPU-s), "
+            f"{m.meta['pair_evaluations'] / len(rec):.0f} point sources "
             f"per receiver; Lden percentiles 5/50/95 {np.nanpercentile(m.lden_db, [5, 50, 95]).round(1).tolist()} dB"
         )
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def porto_exposure() -> None:
+    """Section 4: people per END band in Porto's focus area, with and without its buildings.
+
+    Residents: the OSM zones of ``[demand]`` (floor area → residents, 500 m cells) distributed to the
+    residential buildings of each zone by floor area; each building's residents counted at its most
+    exposed façade point (façade receivers every 5 m, 2 m in front, at 4 m; default map settings).
+    """
+    import warnings
+
+    import geopandas as gpd
+    import shapely
+
+    from ldtkit.model.limits import LDEN_BANDS_DB, LNIGHT_BANDS_DB, band_labels
+    from ldtkit.model.noise import building_population, compute_noise, facade_exposure
+    from ldtkit.model.receptors import receptors_facades
+    from ldtkit.study.city import load_city
+    from ldtkit.study.inputs import noise_buildings, zone_population, zones_for_city
+    from ldtkit.study.runner import focus_bounds
+
+    city = load_city("porto")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = city.load_network()
+    b = noise_buildings(city)
+    assert b is not None
+    zones = zone_population(city, net, zones_for_city(city, net))
+    assert zones is not None
+    x0, y0, x1, y1 = focus_bounds(city, net)
+    focus = np.sort(b.index.query(shapely.box(x0, y0, x1, y1), predicate="intersects"))
+    pop = building_population(b, zones)
+    fb = gpd.GeoDataFrame(geometry=b.polygons[focus], crs=net.crs)
+    rec = receptors_facades(fb, crs=net.crs, spacing_m=5.0, height_m=4.0)
+    people = pop.population[focus]
+    tr = _porto_traffic(net)
+    print(f"Porto focus area: {len(focus)} buildings, {people.sum():.0f} residents in them, {len(rec)} façade receivers")
+    rows = {}
+    for label, bl in (("with buildings", b), ("open field", None)):
+        t = time.perf_counter()
+        m = compute_noise(net, tr, rec, buildings=bl, progress=False)
+        e = facade_exposure(m, people)
+        rows[label] = e.exposure()
+        quiet = np.nansum(people[(e.lden_db - e.lden_quiet_db) >= 10.0])
+        print(
+            f"  {label}: map {time.perf_counter() - t:.0f} s; residents with a façade >= 10 dB quieter than their most exposed: {quiet:.0f}"
+        )
+    print("| band | with buildings | open field |")
+    print("|---|---:|---:|")
+    for key in band_labels("Lden", LDEN_BANDS_DB) + band_labels("Lnight", LNIGHT_BANDS_DB):
+        print(f"| {key} | {rows['with buildings'][key]:.0f} | {rows['open field'][key]:.0f} |")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
@@ -126,7 +181,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--pair-receptors", type=int, default=20000, help="receptors for the pair-throughput runs")
-    ap.add_argument("--only", choices=("ghent", "porto"), default=None, help="run only the Ghent (1, 2) or the Porto (3) part")
+    ap.add_argument(
+        "--only",
+        choices=("ghent", "porto", "exposure"),
+        default=None,
+        help="run only the Ghent (1, 2), the Porto (3) or the exposure (4) part",
+    )
     args = ap.parse_args()
     import numba
 
@@ -138,6 +198,9 @@ def main() -> None:
     from ldtkit.study.runner import focus_bounds
 
     print(f"numba threads: {numba.get_num_threads()}, cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
+    if args.only == "exposure":
+        porto_exposure()
+        return
     if args.only != "ghent":
         porto(min(args.pair_receptors, 2000))
     if args.only == "porto":

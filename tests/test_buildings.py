@@ -133,3 +133,38 @@ def test_athens_blocks_at_the_assumed_height():
     b = buildings_from_blocks(shp, id_column="ESYECODE")
     assert len(b) == 6816 and b.crs == "EPSG:2100"
     assert np.all(b.height_m == ATHENS_BLOCK_HEIGHT_M) and set(b.height_source) == {"assumed"}
+
+
+def test_cities_screen_noise_with_their_buildings_by_default(tmp_path):
+    import dataclasses
+
+    from ldtkit.errors import ConfigError
+    from ldtkit.study.city import load_city
+    from ldtkit.study.inputs import noise_buildings
+
+    athens = load_city("athens")
+    assert athens.config.noise.buildings == "blocks"
+    b = noise_buildings(athens)
+    assert b is not None and len(b) == 6816 and b.crs == athens.config.crs
+    assert np.all(b.height_m == athens.config.noise.block_height_m) and b.ids[0] == "row 0"
+    # auto: block zoning gives the blocks, a segment network without blocks gives open field
+    auto = dataclasses.replace(athens.config, noise=dataclasses.replace(athens.config.noise, buildings="auto", block_height_m=12.0))
+    b_auto = noise_buildings(dataclasses.replace(athens, config=auto))
+    assert b_auto is not None and np.all(b_auto.height_m == 12.0)
+    ghent = load_city("ghent")
+    assert ghent.config.noise.buildings == "auto" and noise_buildings(ghent) is None
+    wrong = dataclasses.replace(ghent.config, noise=dataclasses.replace(ghent.config.noise, buildings="osm"))
+    with pytest.raises(ConfigError, match=r"\[noise\] buildings = 'osm' needs an OpenStreetMap network"):
+        noise_buildings(dataclasses.replace(ghent, config=wrong))
+
+
+def test_buildings_round_trip_through_a_cache_entry(tmp_path):
+    from ldtkit.study.result_store import read_entry, write_entry
+
+    polys = [shapely.box(0, 0, 10, 10), shapely.Polygon([(20, 0), (40, 0), (40, 20)], holes=[[(35, 2), (38, 2), (38, 5)]])]
+    b = Buildings.from_arrays(["a", "b"], polys, [6.0, 12.0], crs="EPSG:32629", kinds=["house", "yes"])
+    back = read_entry(write_entry(tmp_path / "entry", {"buildings": b}))["buildings"]
+    assert back.ids == b.ids and back.kinds == b.kinds and back.crs == b.crs
+    assert all(shapely.equals_exact(p, q, tolerance=0.0) for p, q in zip(back.polygons, b.polygons, strict=True))
+    np.testing.assert_array_equal(back.height_m, b.height_m)
+    assert back.inside(np.array([5.0, 37.0, 30.0]), np.array([5.0, 3.0, 5.0])).tolist() == [True, False, True]

@@ -179,7 +179,13 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
 
     assert flows(dash._links_left) == [100.0, 200.0, 300.0, 400.0, 500.0, 600.0]
     assert flows(dash._links_right) == [300.0, 400.0, 750.0, 900.0]
-    assert merged_parts(dash._links_right) == [2]  # the two closed roads: one grey context path
+    assert merged_parts(dash._links_right) == []  # the two closed roads are left out: the street network draws them
+    # every road, once, in one grey path under both halves; it comes after the page drew the data
+    assert dash.network_layer.data["features"] == [] and dash.network_layer in dash.cmap.map.layers and not dash.context_shown
+    layers_before = dash.cmap.map.layers
+    dash.cmap.map.set_trait("bounds", ((51.04, 3.70), (51.06, 3.74)))  # as the page reports it once drawn
+    assert merged_parts(dash.network_layer) == [6] and dash.context_shown
+    assert dash.cmap.map.layers == layers_before  # filled in place: the map's layers (and so the halves) stay
     assert "Closed Both" in dash.table.value and "Closed Inbound" not in dash.table.value
     dash.dropdown.value = "closed_inbound"
     assert flows(dash._links_right) == [50.0, 100.0, 300.0, 400.0, 750.0, 900.0]
@@ -194,7 +200,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     # change in flow: right side shows scenario − baseline, left keeps baseline flows
     dash.layer_switch.value = "diff"
     assert flows(dash._links_right, "d_flow_vph") == [-100.0, -50.0, 250.0, 300.0]
-    assert merged_parts(dash._links_right) == [2]  # unchanged roads
+    assert merged_parts(dash._links_right) == []  # unchanged roads: only in the street network
     assert "Change in flow" in dash.legend.widget.value
     assert not dash._grid_right.visible
     # noise: both grids visible, different images (the scenario is quieter)
@@ -361,6 +367,9 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
     # the table reports the watched links of city.toml
     table = pd.DataFrame({"baseline": [1.0]}, index=["flow_vph: Bridge"])
     monkeypatch.setattr(use_case, "study_table", lambda results, watch: table if list(watch) == ["Bridge"] else None)
+    # ... with each watched road's two directions summed (tested with a network below)
+    both = table.rename(index={"flow_vph: Bridge": "flow_vph: Bridge, both directions"})
+    monkeypatch.setattr(use_case, "watched_both_directions", lambda t, results, w: both if (t.equals(table) and w is watch) else None)
     monkeypatch.setattr(use_case, "views_from_results", lambda results, city, labels, cache_dir: {"labels": labels, "cache": cache_dir})
     case = use_case.run_use_case("ghent", scenarios, labels={"b": "Bee"}, models=["traffic"], cache_dir=tmp_path, progress=True)
     assert calls == {
@@ -372,7 +381,7 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         "progress": True,
     }
     assert case.city is city and case.labels == {"a": "a", "b": "Bee"} and case.default == "a"
-    pd.testing.assert_frame_equal(case.indicators, table)
+    pd.testing.assert_frame_equal(case.indicators, both)
     assert case.views == {"labels": {"a": "a", "b": "Bee"}, "cache": tmp_path}  # the select-link view reads the paths there
     with pytest.raises(InvalidValueError, match="default scenario 'c'"):
         use_case.run_use_case("ghent", scenarios, default="c")
@@ -492,17 +501,51 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     assert dash.table.value.index("ldtkit-headline") < dash.table.value.index("ldtkit-indicators")
 
 
-def test_hovering_a_changed_road_shows_its_flow_before_and_after(indicators):
+def _mid_latlon(x: float, y: float = 194_000.0) -> list[float]:
+    """``[lat, lon]`` of a point of the test roads (EPSG:31370), as the map sends a mouse position."""
+    p = gpd.GeoSeries(gpd.points_from_xy([x], [y]), crs="EPSG:31370").to_crs(4326).iloc[0]
+    return [p.y, p.x]
+
+
+def test_hovering_any_road_shows_its_flow_before_and_after(indicators):
     views = _marked_views()
     dash = ScenarioDashboard(views, baseline="baseline", indicators=indicators, default="closed_both", center=(51.05, 3.72), basemap=None)
-    hover = dash.cmap.hover_layer
-    props = [f["properties"] for f in hover.data["features"]]
-    assert {p["name"] for p in props} == {f"Street {i}" for i in (0, 1, 4, 5)}  # roads 2 and 3 do not change
-    first = next(p for p in props if p["name"] == "Street 0")
-    assert (first["flow_base_vph"], first["flow_vph"], first["d_flow_vph"]) == (100.0, 0.0, -100.0)
-    dash.cmap.show_hover(hover.data["features"][0])
-    text = dash.cmap.hover_box.value
-    assert "Street 0" in text and "Before (veh/h)" in text and ">100<" in text and ">-100<" in text
+    dash.cmap.map.zoom = 17
+    box = dash.cmap.hover_box
+    assert box is not None and "Hover over a road" in box.value
+    # a road that changes: Street 0 (x 104,500-104,600) closes
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_003.0))
+    assert "<b>Street 0</b>" in box.value and "Before (veh/h)" in box.value and ">100<" in box.value and ">-100<" in box.value
+    assert dash.cmap.hover_layer.data["features"][0]["properties"]["name"] == "Street 0"  # outlined
+    # a road that does not change reports too (Street 2: 300 before and after, change 0)
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_750.0, 193_998.0))
+    assert "<b>Street 2</b>" in box.value and box.value.count(">300<") == 2 and ">0<" in box.value
+    # clicking works the same; far from every road (80 m at zoom 17 is ~ 70 px) the box keeps the last road
+    dash.cmap._on_mouse(type="click", coordinates=_mid_latlon(104_950.0))
+    assert "<b>Street 4</b>" in box.value
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_950.0, 194_080.0))
+    assert "<b>Street 4</b>" in box.value
+    # zoomed out, the same 80 m lie within a few pixels: the road is picked
+    dash.cmap.map.zoom = 13
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_080.0))
+    assert "<b>Street 0</b>" in box.value
+    # every road of the baseline and the scenario can be picked, not only those that change
+    assert len(dash.cmap.hover_picker) == 6
+
+
+def test_link_picker_finds_the_nearest_road_within_the_pixel_tolerance():
+    from ldtkit.viz.maps.hover import LinkPicker, pick_tolerance_m
+
+    roads = _views()["baseline"].links.assign(name=[f"Street {i}" for i in range(6)])
+    picker = LinkPicker(roads, fields={"flow_vph": "Flow (veh/h)", "missing": "left out"})
+    assert picker.fields == {"flow_vph": "Flow (veh/h)"}
+    # 8 px at zoom 16 are 19.1 Web Mercator metres, about 12 m on the ground at 51° N
+    assert pick_tolerance_m(16) == pytest.approx(8 * 156_543.03392804097 / 2**16)
+    assert picker.pick(*_mid_latlon(104_650.0, 194_010.0), zoom=16)["properties"] == {"name": "Street 1", "flow_vph": 200.0}
+    assert picker.pick(*_mid_latlon(104_650.0, 194_020.0), zoom=16) is None
+    assert picker.nearest(*_mid_latlon(104_650.0, 194_020.0), zoom=15) == 1
+    with pytest.raises(InvalidValueError, match="no CRS"):
+        LinkPicker(roads.set_crs(None, allow_override=True), fields={})
 
 
 def test_plot_difference_scales_to_the_largest_change():
@@ -610,13 +653,12 @@ def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
     for m in (pair.left, pair.right):
         (pin,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.Marker)]
         assert "Street 0 bridge: closed both ways" in pin.icon.html
-    # hovering a changed road on either map shows its flow before and after on both
-    hover = pair.hover_layers["left"]
-    street0 = next(f for f in hover.data["features"] if f["properties"]["name"] == "Street 0")
-    assert street0["properties"]["flow_base_vph"] == 100.0 and pair.hover_layers["right"].data == hover.data
-    pair.show_hover(street0)
-    for box in pair.hover_boxes.values():
+    # hovering a road on either map shows its flow before and after on both, and outlines it on both
+    pair.right.zoom = pair.left.zoom = 17
+    pair._on_mouse(pair.right, type="mousemove", coordinates=_mid_latlon(104_550.0))
+    for side, box in pair.hover_boxes.items():
         assert "Street 0" in box.value and ">100<" in box.value and ">-100<" in box.value
+        assert pair.hover_layers[side].data["features"][0]["properties"]["flow_base_vph"] == 100.0
     # switching scenario and layer updates both maps; switching back shows the split map again
     dash.dropdown.value = "closed_inbound"
     dash.layer_switch.value = "lden"
@@ -682,15 +724,23 @@ def test_who_used_it_view_draws_the_select_link_flows_and_zones_and_nothing_with
     assert circles == [(1, "origin"), (1, "destination"), (2, "destination")]  # no circle for a zone with no trips
     origin = dash._zones_right.data["features"][0]
     assert origin["properties"]["origin_vph"] == 100.0 and origin["properties"]["style"]["radius"] == pytest.approx(3.0 + 0.6 * 10.0)
-    assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline" in dash.legend.widget.value
+    assert "Who used Street 0 bridge: closed both ways: 100 veh/h in the baseline, one direction" in dash.legend.widget.value
     # hovering (or clicking) a circle names the zone and its trips from and to it, on either map view
     zone1_to = dash._zones_right.data["features"][1]
     assert zone1_to["properties"]["name"] == "Zone 1" and zone1_to["properties"]["destination_vph"] == 60.0
-    dash._zones_right._handle_mouse_events(None, {"event": "mouseover", "feature": zone1_to}, [])  # as the page sends it
+    dash._zones_right._handle_custom_msg({"event": "mouseover", "feature": zone1_to}, [])  # as the page sends it
     box = dash.cmap.hover_box
     assert box is not None and "<b>Zone 1</b>" in box.value
+    # the road under the circle does not take the box over while the mouse is on the circle
+    dash.cmap.map.zoom = 17
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_002.0))
+    assert "<b>Zone 1</b>" in box.value
     assert "Trips from here (veh/h)</td><td style='text-align:right;padding-left:8px'>100<" in box.value
     assert "Trips to here (veh/h)</td><td style='text-align:right;padding-left:8px'>60<" in box.value
+    dash._zones_right._handle_custom_msg({"event": "mouseout", "feature": zone1_to}, [])
+    dash.cmap._on_mouse(type="mousemove", coordinates=_mid_latlon(104_550.0, 194_003.0))
+    assert "<b>Street 0</b>" in box.value
+    dash._zones_right._handle_custom_msg({"event": "mouseover", "feature": zone1_to}, [])
     dash.map_view.value = "side"
     assert dash.pair is not None and dash._pair_zones.data == dash._zones_right.data
     dash._pair_zones._handle_mouse_events(None, {"event": "click", "feature": dash._pair_zones.data["features"][2]}, [])
@@ -727,6 +777,11 @@ def test_side_by_side_maps_name_the_same_major_streets_as_the_split_map(indicato
     )
     names = dash.street_labels["name"].tolist()
     assert names == ["Ringlaan"]  # the one street long enough to name (400 m)
+    # the context comes once the page has drawn the data (the map then reports its bounds), not before
+    context_layers_drawn = [layer for layer in dash.cmap.map.layers if layer.name.startswith("context: ")]
+    assert not dash.context_shown and len(context_layers_drawn) == 3 and all(not g.data["features"] for g in context_layers_drawn)
+    dash.cmap.map.set_trait("bounds", ((51.04, 3.70), (51.06, 3.74)))  # as the page sends it
+    assert dash.context_shown and all(g.data["features"] for g in context_layers_drawn)
 
     def drawn(m):
         (group,) = [layer for layer in m.layers if isinstance(layer, ipyleaflet.LayerGroup) and layer.name == "street names"]
@@ -757,13 +812,15 @@ def test_static_report_maps_who_used_the_measure_roads(indicators, monkeypatch):
         geometry=[Point(104_500.0, 194_050.0), Point(104_900.0, 194_050.0), Point(120_000.0, 200_000.0)],
         crs="EPSG:31370",
     )
-    views["closed_both"].select_link = dashboard.SelectLinkView((0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0)
+    views["closed_both"].select_link = dashboard.SelectLinkView(
+        (0, 1), gpd.GeoDataFrame(roads, crs="EPSG:31370"), zones, 100.0, both_directions=True
+    )
     views["closed_both"].marks = views["closed_both"].marks * 2  # the same measure twice is named once
     static_report(views, indicators, baseline="baseline")
     notes = [o.data for o in shown if "Who used" in str(getattr(o, "data", ""))]
     assert notes == [
         "### Who used Street 0 bridge: closed both ways\n\n100 vehicles per hour used these roads in Baseline "
-        "(day period, all directions together), coming from the filled circles and going to the rings."
+        "(day period, both directions summed), coming from the filled circles and going to the rings."
     ]
     (ax,) = [a for f in figures for a in f.axes if a.get_legend() and "origins of" in a.get_legend().get_texts()[0].get_text()]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
@@ -812,3 +869,48 @@ def test_table_shows_watched_flows_and_trips_with_no_route_in_whole_vehicles_as_
     assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "–"]
     head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
     assert "488 → 0" in head and "0 → 723" in head
+
+
+def test_watched_bridge_flow_sums_both_directions_like_who_used_it():
+    """The headline's watched bridge counts both directions, as the map, its hover box and "who used it" do."""
+    from ldtkit.model.network import RoadNetwork, conform_links, conform_nodes
+    from ldtkit.viz.dashboard.views import watched_both_directions
+
+    pts = {1: (0, 0), 2: (100, 0), 3: (200, 0)}
+    rows = []
+    for lid, (frm, to, bridge) in enumerate([(1, 2, False), (2, 1, False), (2, 3, True), (3, 2, True)], start=1):
+        rows.append(
+            dict(link_id=lid, from_node=frm, to_node=to, length_m=100.0, capacity_vph=1000.0, free_speed_kmh=50.0,
+                 name="Main St", bridge=bridge, source_id=f"seg{(lid + 1) // 2}", geometry=LineString([pts[frm], pts[to]]))
+        )  # fmt: skip
+    links = conform_links(gpd.GeoDataFrame(rows, crs="EPSG:31370"), source="toy")
+    nodes = conform_nodes(
+        gpd.GeoDataFrame({"node_id": list(pts)}, geometry=gpd.points_from_xy([0, 100, 200], [0, 0, 0]), crs="EPSG:31370"), source="toy"
+    )
+    net = RoadNetwork(links, nodes, name="toy")
+
+    def result(bridge_east, bridge_west):
+        return NS(network=net, traffic={"day": NS(total_vph=np.array([10.0, 20.0, bridge_east, bridge_west]))})
+
+    results = {"baseline": result(1524.4, 1466.4), "closed": result(0.0, 0.0), "north": result(1524.4, 0.0)}
+    watch = {
+        "Main bridge": {"street": "Main St", "bridge": True},
+        "Main bridge east": {"street": "Main St", "bridge": True, "direction": "forward"},
+    }
+    # what the study's table holds: the busiest directed link (one direction)
+    table = pd.DataFrame(
+        {"baseline": [1524.4, 1524.4, 7.0], "closed": [0.0, 0.0, 8.0], "closed Δ": [-1524.4, -1524.4, 1.0], "north": [1524.4, 1524.4, 7.0]},
+        index=["flow_vph: Main bridge", "flow_vph: Main bridge east", "vehicle_hours"],
+    )
+    table.attrs["notes"] = ["closed, day: gap 1e-3"]
+    out = watched_both_directions(table, results, watch)
+    row = "flow_vph: Main bridge, both directions"
+    assert list(out.index) == [row, "flow_vph: Main bridge east", "vehicle_hours"]
+    assert (
+        out.at[row, "baseline"] == pytest.approx(2990.8) and out.at[row, "closed"] == 0.0 and out.at[row, "north"] == pytest.approx(1524.4)
+    )
+    assert out.at[row, "closed Δ"] == pytest.approx(-2990.8)
+    assert out.at["flow_vph: Main bridge east", "baseline"] == 1524.4  # a watch with a direction keeps its one direction
+    assert out.attrs["notes"] == ["closed, day: gap 1e-3"] and table.index[0] == "flow_vph: Main bridge"  # the input is kept
+    html = dashboard.headline_html(out, baseline="baseline", scenario="closed")
+    assert "Flow on Main bridge, both directions (veh/h)" in html and "2,991 → 0" in html

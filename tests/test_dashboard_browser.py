@@ -2,10 +2,13 @@
 
 Starts Voila with the repository's locked-down settings (``ldtkit.viz.dashboard.voila_command``:
 ``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
-``notebooks/bridge_closure.ipynb``, waits for the split map's vector paths and the indicator
-table, records the time to first map render, takes a screenshot into ``out/screenshots/``, and
-checks that no code or traceback is visible and that URL parameters outside the whitelist
-change nothing that runs. The server is stopped by its PID (and its kernels by theirs).
+``notebooks/bridge_closure.ipynb``, waits for the roads on both halves of the split map and the
+indicator table, records the time to first map render, takes screenshots into ``out/screenshots/``
+(the first view, the change views, who used the bridge, the side-by-side maps), and checks that no
+code or traceback is visible and that URL parameters outside the whitelist change nothing that runs.
+Pages run offline: every request that does not go to the server is refused, except, on the page
+that checks the web basemap takes over, its tiles, answered with a local picture. The server is
+stopped by its PID (and its kernels by theirs).
 
 Needs ``/usr/bin/chromium`` (``apt-get install -y chromium``; never ``playwright install``).
 The first module fixture runs the notebook once (papermill) to fill the results cache, which is
@@ -45,17 +48,20 @@ CHROMIUM_ARGS = [
 FIRST_RENDER_LIMIT_S = 5.0
 DEFAULT_LABEL = "Rooigemlaan closed both ways"  # the notebook's default scenario
 MEASURE_LABEL = "Rooigemlaan bridge: closed both ways"  # the label pinned on the closed bridge
-# the screen point in the middle of the first changed road (hover pane) that lies inside the map
-HOVER_POINT_JS = """(() => {
+# a screen point on a road drawn in the pane ``pane`` ("left"/"right"), inside the map and on top there
+ROAD_POINT_JS = """(pane) => {
   const map = document.querySelector('.leaflet-container').getBoundingClientRect();
-  for (const path of document.querySelectorAll('.leaflet-hover-pane path')) {
-    const p = path.getPointAtLength(path.getTotalLength() / 2);
-    const q = new DOMPoint(p.x, p.y).matrixTransform(path.getScreenCTM());
-    if (q.x > map.left + 60 && q.x < map.right - 60 && q.y > map.top + 60 && q.y < map.bottom - 120
-        && document.elementFromPoint(q.x, q.y) === path) { return {x: q.x, y: q.y}; }
+  for (const path of document.querySelectorAll('.leaflet-' + pane + '-pane path')) {
+    const n = path.getTotalLength();
+    for (let k = 1; k < 40; k++) {
+      const p = path.getPointAtLength(n * k / 40);
+      const q = new DOMPoint(p.x, p.y).matrixTransform(path.getScreenCTM());
+      if (q.x > map.left + 200 && q.x < map.right - 200 && q.y > map.top + 80 && q.y < map.bottom - 160
+          && document.elementFromPoint(q.x, q.y) === path) { return {x: q.x, y: q.y}; }
+    }
   }
   return null;
-})()"""
+}"""
 # fragments of the notebook's code that must never reach the page
 CODE_FRAGMENTS = ("from ldtkit", "run_use_case(", "show_use_case(", "Scenario.from_dict", "cache_dir =")
 
@@ -175,13 +181,36 @@ EXTERNAL_ASSET = re.compile(
 )
 
 
-def _open(browser, url: str, *, requests: list[str] | None = None):
+# the notebook's web basemap; the tests run offline: its tiles fail, or (online=True) get a local picture
+TILE_HOST = "https://tile.openstreetmap.org/"
+# a 1 x 1 light grey PNG standing in for a basemap tile
+TILE_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+    "0000000d49444154789c6378f1e2c57f00092c03b8619c79550000000049454e44ae426082"
+)
+
+
+def _open(browser, url: str, *, requests: list[str] | None = None, online: bool = False):
+    """Open the page offline: only the server answers; the basemap's tiles fail, or load when ``online``."""
     page = browser.new_page(viewport={"width": 1280, "height": 1100})
     if requests is not None:
         page.on("request", lambda r: requests.append(r.url))
+    origin = url.split("?")[0].rstrip("/")
+
+    def route(r):
+        if r.request.url.startswith(origin):
+            r.continue_()
+        elif online and r.request.url.startswith(TILE_HOST):
+            r.fulfill(status=200, content_type="image/png", body=TILE_PNG, headers={"Access-Control-Allow-Origin": "*"})
+        else:
+            r.abort("internetdisconnected")
+
+    page.route("**/*", route)
     t0 = time.perf_counter()
     page.goto(url, wait_until="commit", timeout=120_000)
-    page.wait_for_selector(".leaflet-pane path", state="attached", timeout=120_000)
+    # the first map: roads drawn on both halves (not only the measure's outline)
+    page.wait_for_selector(".leaflet-left-pane path", state="attached", timeout=120_000)
+    page.wait_for_selector(".leaflet-right-pane path", state="attached", timeout=60_000)
     first_map_s = time.perf_counter() - t0
     page.wait_for_selector("table.ldtkit-indicators", timeout=60_000)
     nav = page.evaluate(
@@ -212,11 +241,13 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
     page, timings = _open(browser, voila["url"], requests=requests)
     first_map_s = timings["first_map_render_s"]
     try:
-        # every asset comes from the server itself (FontAwesome included): no CDN, works offline
+        # every asset comes from the server itself (FontAwesome included): no CDN, works offline; only
+        # the web basemap's tiles come from elsewhere (here they fail: offline)
         origin = voila["url"].rstrip("/")
         in_page = [u for found in EXTERNAL_ASSET.findall(page.content()) for u in found if u]
-        assert in_page and [u for u in in_page if not u.startswith(origin + "/")] == []
-        assert [u for u in requests if not (u.startswith(origin) or u.startswith("data:") or u.startswith("blob:"))] == []
+        assert in_page and [u for u in in_page if not u.startswith((origin + "/", TILE_HOST))] == []
+        outside = [u for u in requests if not u.startswith((origin, "data:", "blob:"))]
+        assert outside and all(u.startswith(TILE_HOST) for u in outside)
         assert any("/static/fontawesome/css/font-awesome.min.css" in u for u in requests)
         # Ghent's streets on both halves (colour classes, each one SVG path)
         assert page.locator(".leaflet-left-pane path").count() >= 5 and page.locator(".leaflet-right-pane path").count() >= 5
@@ -236,15 +267,23 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         # a legend for each half
         assert page.locator(".leaflet-control .ldtkit-legend:visible").count() == 2
         assert "Baseline" in page.inner_text(".leaflet-bottom.leaflet-left .ldtkit-legend")
-        # hovering a road that changes shows its flow before and after
-        point = page.evaluate(HOVER_POINT_JS)
-        assert point is not None, "no changed road on screen to hover"
+        # hovering any drawn road (here a quiet one, drawn in grey) shows its flow before and after
+        point = page.evaluate(ROAD_POINT_JS, "left")
+        assert point is not None, "no road on screen to hover"
+        page.mouse.move(point["x"] - 1, point["y"])
         page.mouse.move(point["x"], point["y"])
         page.wait_for_selector(".ldtkit-hover", timeout=10_000)
         hover = page.inner_text(".ldtkit-hover")
         assert "Before (veh/h)" in hover and "After (veh/h)" in hover and "Change (veh/h)" in hover
+        page.wait_for_selector(".leaflet-hover-pane path", state="attached", timeout=10_000)  # the road is outlined
+        # offline, the city's own context shows under the data: water, parks, street names and their credit line
+        page.wait_for_selector(".leaflet-context-pane path", state="attached", timeout=30_000)
+        assert page.locator(".leaflet-context-pane path").first.is_visible()
+        assert page.locator(".ldtkit-street:visible").count() >= 5
+        assert "OpenStreetMap contributors (ODbL)" in page.inner_text(".ldtkit-attribution")
+        assert page.locator(".ldtkit-basemap-on").count() == 0
         page.mouse.move(5, 5)
-        page.wait_for_timeout(1000)  # let tiles/paths settle for the picture
+        page.wait_for_timeout(500)  # let paths settle for the picture
         IMG.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMG / "dashboard_bridge_closure.png"), full_page=True)
         (IMG / "dashboard_bridge_closure.json").write_text(
@@ -260,19 +299,70 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
             )
             + "\n"
         )
+        _check_views(page)
         print(f"first map render {first_map_s:.2f} s")
         assert first_map_s <= FIRST_RENDER_LIMIT_S, f"first map render took {first_map_s:.2f} s"
     finally:
         page.close()
 
 
+def _legends(page) -> list[str]:
+    return [t.replace("\xa0", " ") for t in page.locator(".leaflet-control .ldtkit-legend:visible").all_inner_texts()]
+
+
+def _switch(page, label: str, legend_text: str) -> list[str]:
+    """Press the button ``label`` and wait until a legend says ``legend_text``; the visible legends."""
+    page.locator("button", has_text=label).first.click()
+    page.wait_for_function(
+        "(t) => [...document.querySelectorAll('.leaflet-control .ldtkit-legend')].some(e => e.innerText.replace(/\\u00a0/g, ' ').includes(t))",
+        arg=legend_text,
+        timeout=20_000,
+    )
+    return _legends(page)
+
+
+def _check_views(page) -> None:
+    """The change views, who used the bridge and the side-by-side maps, each with a picture in out/screenshots."""
+    # change in flow: the scenario minus the baseline on the right, the baseline's flow on the left
+    legends = _switch(page, "Change in flow", "Change in flow (veh/h)")
+    assert len(legends) == 2 and any("Baseline (today): Traffic flow" in t for t in legends)
+    assert page.locator(".leaflet-right-pane path").count() >= 3 and page.locator(".ldtkit-measure-label:visible").count() == 1
+    page.screenshot(path=str(IMG / "dashboard_change_in_flow.png"))
+    for label, unit in (("Change in Lden", "Change in Lden (dB)"), ("Change in NO₂", "Change in NO₂ (µg/m³)")):
+        legends = _switch(page, label, unit)
+        assert len(legends) == 2
+        page.wait_for_selector(".leaflet-right-pane img.leaflet-image-layer", state="visible", timeout=20_000)
+        page.screenshot(path=str(IMG / f"dashboard_{label.lower().replace(' ', '_').replace('₂', '2')}.png"))
+    # who used the bridge: its traffic's roads and the zones it came from and went to; the legend says how many
+    legends = _switch(page, "Who used it", "Who used")
+    who = next(t for t in legends if "Who used" in t)
+    assert "veh/h in the baseline" in who and "both directions" in who
+    page.wait_for_function("document.querySelectorAll('.leaflet-right-pane path').length >= 10", timeout=20_000)
+    page.screenshot(path=str(IMG / "dashboard_who_used_it.png"))
+    # side by side: two maps, each with its legend, the measure's label and the hover box
+    _switch(page, "Change in flow", "Change in flow (veh/h)")
+    page.locator("button", has_text="Side by side").first.click()
+    page.wait_for_function("document.querySelectorAll('.leaflet-container').length === 2", timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('.ldtkit-measure-label').length === 2", timeout=30_000)
+    page.wait_for_timeout(500)
+    legends = _legends(page)
+    assert len(legends) == 2 and "Baseline (today): Traffic flow" in legends[0] and "Change in flow" in legends[1]
+    page.screenshot(path=str(IMG / "dashboard_side_by_side.png"))
+
+
 def test_query_outside_whitelist_changes_nothing(voila, browser, tmp_path):
     marker = tmp_path / "pwned"
     evil = f"scenario=__import__('os').system('touch%20{marker}')&template=lab&theme=dark&city=porto"
     # ?template=/?theme= make Voila skip its preheated kernel: this page gets a fresh kernel, so no wait
-    page, _ = _open(browser, voila["url"] + "?" + evil)
+    page, _ = _open(browser, voila["url"] + "?" + evil, online=True)
     try:
         assert _shown_scenario(page) == DEFAULT_LABEL  # the default scenario runs
+        # online, the web basemap takes over: its tiles show, the offline context and street names are hidden
+        page.wait_for_selector(".leaflet-container.ldtkit-basemap-on", state="attached", timeout=30_000)
+        page.wait_for_selector(".leaflet-context-pane path", state="attached", timeout=30_000)
+        assert page.locator("img.leaflet-tile:visible").count() > 0
+        assert not page.locator(".leaflet-context-pane path").first.is_visible() and page.locator(".ldtkit-street:visible").count() == 0
+        assert page.locator(".leaflet-right-pane path").count() >= 5  # the data stays
         notice = page.inner_text(".ldtkit-notice")
         assert "Unknown scenario" in notice and "showing the default 'bridge-closed-both'" in notice
         assert "Ignored link parameter(s): 'city', 'template', 'theme'" in notice

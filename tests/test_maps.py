@@ -385,6 +385,88 @@ def test_context_is_drawn_on_both_halves_with_street_names():
     added = m.add_context(layers, labels=labels)
     geo = [a for a in added if isinstance(a, ipyleaflet.GeoJSON)]
     assert [g.name for g in geo] == ["context: parks", "context: waterways", "context: boundary"]
-    assert all(getattr(g, "pane", "") in ("", None, "overlayPane") for g in geo)  # not clipped to one half
+    assert all(g.pane == "context" and "pane" in g.options for g in geo)  # one pane under both halves, not clipped to one
+    assert m.map.panes["context"]["zIndex"] < 400  # under the data, over a basemap's tiles (200)
     group = added[-1]
     assert isinstance(group, ipyleaflet.LayerGroup) and "Rooigemlaan" in group.layers[0].icon.html
+
+
+# ----------------------------------------------------------------------------- context from an OSM extract
+PORTO_AREA = (-8.63375, 41.12875, -8.58125, 41.15425)  # Porto's focus area with a quarter's margin on each side
+
+
+def test_osm_city_context_has_the_river_and_parks_from_its_extract_cached(tmp_path, monkeypatch):
+    import shapely
+
+    from ldtkit.study.city import load_city
+    from ldtkit.viz.maps import osm_context
+    from ldtkit.viz.maps.context import compact_geojson
+
+    layers, credit = osm_context.city_context(load_city("porto"), cache_dir=tmp_path)
+    assert sorted(layers) == ["parks", "waterways"] and credit == osm_context.OSM_ATTRIBUTION
+    assert "© OpenStreetMap contributors (ODbL)" in credit
+    water = layers["waterways"].to_crs(32629)
+    # the Douro between the bridges: a water area of over 100 ha that covers a point mid-river under Ponte Dom Luís I
+    douro = water[water.area > 1e6]
+    assert len(douro) == 1
+    mid_river = gpd.GeoSeries(gpd.points_from_xy([-8.6095], [41.1395]), crs=4326).to_crs(32629).iloc[0]
+    assert douro.geometry.iloc[0].contains(mid_river)
+    for g in layers.values():  # inside the area, no grass patches (every area at least MIN_AREA_M2)
+        x0, y0, x1, y1 = g.total_bounds
+        assert PORTO_AREA[0] - 1e-9 <= x0 and x1 <= PORTO_AREA[2] + 1e-9 and PORTO_AREA[1] - 1e-9 <= y0 and y1 <= PORTO_AREA[3] + 1e-9
+        polys = g[g.geom_type.str.contains("Polygon")]
+        assert (polys.to_crs(32629).area >= osm_context.MIN_AREA_M2).all()
+    assert len(layers["parks"]) > 20
+    # small enough to send to a page: under 80 kB for both layers together
+    assert sum(len(json.dumps(compact_geojson(g))) for g in layers.values()) < 80_000
+    # the second time the cached layers are read, not the extract
+    (folder,) = (tmp_path / "context").iterdir()
+    assert sorted(p.name for p in folder.iterdir()) == ["layers.json", "parks.geojson", "waterways.geojson"]
+
+    def no_read(*a, **k):
+        raise AssertionError("the extract was read again")
+
+    monkeypatch.setattr(osm_context, "read_osm_context", no_read)
+    again, _ = osm_context.city_context(load_city("porto"), cache_dir=tmp_path)
+    assert len(again["parks"]) == len(layers["parks"])
+    assert shapely.equals_exact(again["waterways"].geometry.iloc[0], layers["waterways"].geometry.iloc[0], 1e-9)
+    # another area is another cache entry (and reads the extract)
+    with pytest.raises(AssertionError, match="read again"):
+        osm_context.osm_context_layers(
+            Path(__file__).resolve().parents[1] / "data" / "porto" / "porto.osm.pbf",
+            bbox_wgs84=(-8.62, 41.14, -8.60, 41.15),
+            cache_dir=tmp_path,
+        )
+
+
+def test_city_context_is_the_shipped_folder_else_none_and_bad_extracts_are_named(tmp_path):
+    from ldtkit.errors import UnreadableFormatError
+    from ldtkit.study.city import load_city
+    from ldtkit.viz.maps import osm_context
+
+    ghent, credit = osm_context.city_context(load_city("ghent"), cache_dir=tmp_path)
+    assert list(ghent) == ["parks", "waterways", "boundary"] and "Stad Gent" in credit
+    assert osm_context.city_context(load_city("athens"), cache_dir=tmp_path) == ({}, "")  # no OSM extract, no context folder
+    assert not (tmp_path / "context").exists()
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"not an extract")
+    with pytest.raises(UnreadableFormatError, match="broken.osm.pbf"):
+        osm_context.read_osm_context(bad, bbox_wgs84=PORTO_AREA)
+    with pytest.raises(UnreadableFormatError, match="missing.osm.pbf"):
+        osm_context.read_osm_context(tmp_path / "missing.osm.pbf", bbox_wgs84=PORTO_AREA)
+
+
+def test_split_control_is_made_again_when_the_map_layers_change(links):
+    """The page's split control draws its layers among the map's own: a change of the map's layers
+    (e.g. another scenario's measure marks) would drop them, so the control is made again."""
+    import ipyleaflet
+
+    m = maps.CompareMap(center=(51.05, 3.72), basemap=None)
+    scale = maps.ColorScale.shared(links["flow_vph"], label="flow")
+    left = m.add_links(links, "flow_vph", side="left", scale=scale)
+    right = m.add_links(links, "flow_vph", side="right", scale=scale)
+    _ = m.widget
+    (first,) = [c for c in m.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    m.map.add(ipyleaflet.Marker(location=(51.05, 3.72)))
+    (again,) = [c for c in m.map.controls if isinstance(c, ipyleaflet.SplitMapControl)]
+    assert again is not first and list(again.left_layer) == [left] and list(again.right_layer) == [right]

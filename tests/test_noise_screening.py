@@ -11,7 +11,7 @@ import shapely
 from shapely.ops import polylabel
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.buildings import Buildings, buildings_from_osm
+from ldtkit.model.buildings import Buildings
 from ldtkit.model.kernels import noise as K
 from ldtkit.model.noise import compute_noise, profile_attenuation
 from ldtkit.model.noise.propagation import _band_terms
@@ -94,10 +94,13 @@ def porto_courtyards():
     both with the OSM buildings and in open field."""
     from ldtkit.model.traffic import LinkTraffic
     from ldtkit.study.city import load_city
+    from ldtkit.study.inputs import noise_buildings
 
     with pytest.warns(UserWarning):
-        net = load_city("porto").load_network()
-    b = buildings_from_osm(PORTO / "porto.osm.pbf", crs=CRS, fallback_height_m=9.0)
+        city = load_city("porto")
+        net = city.load_network()
+    b = noise_buildings(city)  # the buildings Porto's maps use by default: its OSM extract's
+    assert b is not None and b.source.endswith("porto.osm.pbf") and b.crs == CRS
     links = net.links
     flow = links["road_class"].astype(str).map(PER_CLASS_VPH).fillna(0).to_numpy(float) * links["car_allowed"].to_numpy()
     traffic = {

@@ -413,13 +413,32 @@ def buildings_from_file(
 
 
 def buildings_from_blocks(
-    path: str | Path, *, id_column: str, height_m: float = ATHENS_BLOCK_HEIGHT_M, crs: str | None = None
+    path: str | Path, *, id_column: str | None = None, height_m: float = ATHENS_BLOCK_HEIGHT_M, crs: str | None = None
 ) -> Buildings:
     """City blocks as buildings, every block at the assumed ``height_m`` (Athens: 15 m).
+
+    ``id_column`` names the blocks (default: their row number in the file, ``"row <i>"``).
 
     Examples
     --------
     >>> b = buildings_from_blocks("data/athens/network/extra/Athina_OT_2100.shp", id_column="OT")  # doctest: +SKIP
     """
+    if id_column is None:
+        import geopandas as gpd
+
+        file = require_file(path, what="block polygons file")
+        try:
+            gdf = gpd.read_file(file)
+        except Exception as exc:  # fiona/pyogrio raise their own types
+            raise UnreadableFormatError(file, expected="a block polygons file", detail=str(exc)) from None
+        if crs is not None:
+            if gdf.crs is None:
+                raise InvalidValueError(f"{file}: the file declares no CRS, so it cannot be reprojected to {crs}")
+            gdf = gdf.to_crs(crs)
+        n = len(gdf)
+        return Buildings.from_arrays(
+            [f"row {i}" for i in range(n)], gdf.geometry.to_numpy(), np.full(n, float(height_m)),
+            crs=str(gdf.crs) if gdf.crs else None, source=str(file), height_source=["assumed"] * n,
+        )  # fmt: skip
     b = buildings_from_file(path, columns={"id": id_column}, crs=crs, default_height_m=height_m)
     return Buildings(b.ids, b.polygons, b.height_m, b.alpha, ("assumed",) * len(b), b.crs, b.source, b.kinds)

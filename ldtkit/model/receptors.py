@@ -222,3 +222,40 @@ def receptors_facades(
         ids=row,
         meta={"spacing_m": float(spacing_m), "offset_m": float(offset_m)},
     )
+
+
+def population_out_of_buildings(receptors: Receptors, inside: npt.NDArray[np.bool_]) -> Receptors:
+    """The receptors with the population of those ``inside`` a building moved to the nearest receptor outside.
+
+    A map screened by buildings has no level inside them (NaN); the people a grid spreads there
+    are counted at the nearest point in the open instead, which for a building's residents is a
+    point in front of its façade. The total population is kept; with no receptor outside, the
+    error says so.
+
+    Examples
+    --------
+    >>> r = receptors_grid((0, 0, 30, 10), crs="EPSG:31370", cell_m=10, height_m=4.0, population=None)
+    >>> r = Receptors(r.x, r.y, r.z, np.array([1.0, 5.0, 2.0]), r.crs, kind=r.kind, grid_shape=r.grid_shape, cell_m=r.cell_m)
+    >>> population_out_of_buildings(r, np.array([False, True, False])).population.tolist()
+    [6.0, 0.0, 2.0]
+    """
+    from scipy.spatial import cKDTree
+
+    inside = np.asarray(inside, dtype=bool)
+    if inside.shape != (len(receptors),):
+        raise InvalidValueError(f"population_out_of_buildings: inside has shape {inside.shape}; expected ({len(receptors)},)")
+    pop = np.asarray(receptors.population, dtype=np.float64).copy()
+    move = inside & (pop != 0)
+    if not move.any():
+        return receptors
+    out = np.flatnonzero(~inside)
+    if len(out) == 0:
+        raise EmptyStudyAreaError("population_out_of_buildings: every receptor lies inside a building; nowhere to count the people")
+    _, k = cKDTree(np.column_stack([receptors.x[out], receptors.y[out]])).query(np.column_stack([receptors.x[move], receptors.y[move]]))
+    moved = float(pop[move].sum())
+    np.add.at(pop, out[k], pop[move])
+    pop[move] = 0.0
+    return Receptors(
+        receptors.x, receptors.y, receptors.z, pop, receptors.crs, kind=receptors.kind, grid_shape=receptors.grid_shape,
+        cell_m=receptors.cell_m, ids=receptors.ids, meta={**receptors.meta, "population_moved_out_of_buildings": moved},
+    )  # fmt: skip

@@ -29,9 +29,12 @@ from ldtkit.study.config import DemandConfig
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
+    from ldtkit.model.buildings import Buildings
+
 __all__ = [
     "demand_config",
     "demand_for_city",
+    "noise_buildings",
     "demand_from_od_matrix",
     "on_disconnected_for",
     "reattach_connectors",
@@ -316,3 +319,37 @@ def zone_population(city: City, network: RoadNetwork, zones: pd.DataFrame | None
     return gpd.GeoDataFrame(
         {"population": z["population"].to_numpy(float)}, geometry=shapely.box(x - half, y - half, x + half, y + half), crs=network.crs
     )
+
+
+def noise_buildings(city: City) -> Buildings | None:
+    """The buildings that screen the city's noise paths, as ``[noise] buildings`` says (None: open field).
+
+    ``osm``: the ``building=*`` areas of the network's OpenStreetMap extract (a building without a
+    height, levels or known type gets :data:`~ldtkit.model.buildings.HEIGHT_BY_TYPE_M` ``["yes"]``);
+    ``blocks``: the ``[demand.blocks]`` polygons at ``[noise] block_height_m``; ``auto``: ``osm`` for an
+    OpenStreetMap network, ``blocks`` for block zoning, else none.
+
+    Examples
+    --------
+    >>> b = noise_buildings(load_city("porto"))  # doctest: +SKIP
+    """
+    from ldtkit.model.buildings import HEIGHT_BY_TYPE_M, buildings_from_blocks, buildings_from_osm
+
+    cfg = city.config
+    mode = cfg.noise.buildings
+    net, demand = cfg.network, cfg.demand
+    if mode == "auto":
+        mode = (
+            "osm" if net is not None and net.source == "osm" else "blocks" if demand is not None and demand.zoning == "blocks" else "none"
+        )
+    if mode == "osm":
+        if net is None or net.source != "osm" or net.path is None:
+            raise ConfigError(f"{city.config_path}: [noise] buildings = 'osm' needs an OpenStreetMap network ([network] source = 'osm')")
+        path = city.path(net.path, field_name="network.path")
+        return buildings_from_osm(path, crs=cfg.crs, fallback_height_m=HEIGHT_BY_TYPE_M["yes"])
+    if mode == "blocks":
+        if demand is None or demand.blocks is None:
+            raise ConfigError(f"{city.config_path}: [noise] buildings = 'blocks' needs a [demand.blocks] path")
+        path = city.path(demand.blocks.path, field_name="demand.blocks.path")
+        return buildings_from_blocks(path, height_m=cfg.noise.block_height_m, crs=cfg.crs)
+    return None

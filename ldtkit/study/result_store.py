@@ -70,6 +70,11 @@ class _Writer:
             if all(isinstance(v, str) for v in a.ravel()):
                 self.arrays[name] = a.astype(str)
                 return {"$array": name, "object": True}
+            import shapely
+
+            if a.size and all(isinstance(v, shapely.Geometry) for v in a.ravel()):  # e.g. building footprints
+                self.arrays[name] = shapely.to_wkb(a.ravel(), hex=True).astype(str)
+                return {"$array": name, "geometry": True, "shape": list(a.shape)}
             return {"$objects": [self.encode(v) for v in a.ravel()], "shape": list(a.shape)}
         self.arrays[name] = a
         return {"$array": name}
@@ -183,6 +188,10 @@ class _Reader:
             return [self.decode(v) for v in node]
         if "$array" in node:
             a = self.arrays[node["$array"]]
+            if node.get("geometry"):
+                import shapely
+
+                return np.asarray(shapely.from_wkb(a.astype(object)), dtype=object).reshape(node["shape"])
             return a.astype(object) if node.get("object") else a
         if "$objects" in node:
             out = np.empty(len(node["$objects"]), dtype=object)

@@ -48,8 +48,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ldtkit.model.air import AirMap, AirTransfer
     from ldtkit.model.assignment import AssignmentResult
+    from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
-    from ldtkit.model.noise import NoiseMap
+    from ldtkit.model.noise import NoiseMap, NoisePropagation
     from ldtkit.model.receptors import Receptors
 
 __all__ = [
@@ -74,6 +75,9 @@ DEFAULT_CACHE = Path(os.environ.get("LDTKIT_CACHE", ".ldtkit-cache"))
 MODELS = ("traffic", "noise", "air")
 #: What a scenario that leaves OD pairs without a path does: stop, or assign the rest.
 OnDisconnected = Literal["raise", "drop"]
+#: Scenarios computed at once by the local threaded scheduler. One: the assignment and noise kernels
+#: already use every core, and each scenario in flight holds its path pool (Ghent: about 150 MB).
+LOCAL_SCENARIO_WORKERS = 1
 T = TypeVar("T")
 
 
@@ -142,16 +146,23 @@ class ModelOptions:
 
 @dataclass
 class CityInputs:
-    """What every scenario of a city shares: the connected baseline network, demand, receptors."""
+    """What every scenario of a city shares: the connected baseline network, demand, receptors.
+
+    ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
+    noise maps on the baseline network's geometry: computed once (the noise propagation by the
+    first map), reused by every scenario.
+    """
 
     city: City
     network: RoadNetwork
     demand: Demand
     noise_receptors: Receptors | None = None
+    noise_buildings: Buildings | None = None
     air_receptors: Receptors | None = None
     air_transfer: AirTransfer | None = None
     zones: pd.DataFrame | None = None
     key: str = ""
+    noise_propagation: NoisePropagation | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -213,7 +224,8 @@ def prepare_city(
 
     ``key`` is the content hash of the city and options when the caller has it already.
     """
-    from ldtkit.study.inputs import demand_for_city
+    from ldtkit.model.receptors import population_out_of_buildings
+    from ldtkit.study.inputs import demand_for_city, noise_buildings
 
     city = city if isinstance(city, City) else load_city(city)
     network = city.load_network()
@@ -223,6 +235,10 @@ def prepare_city(
     inputs = CityInputs(city=city, network=network, demand=demand, zones=demand.meta.get("zones"))
     if "noise" in options.models:
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
+        inputs.noise_buildings = noise_buildings(city)
+        if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
+            r = inputs.noise_receptors
+            inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
@@ -265,7 +281,7 @@ def run_scenario(
     ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
     traffic places the far-field noise sources (so a scenario's map differs from the
     baseline's through the traffic alone; its noise map is updated, not recomputed). ``noise=False`` leaves the noise map to the
-    caller (the runner computes the maps of several scenarios together, with
+    caller (the runner computes the maps once the traffic of every scenario is known, with
     :func:`noise_maps`, to the same result).
     """
     from ldtkit.model.assignment import assign
@@ -294,7 +310,7 @@ def run_scenario(
             )
         except DisconnectedDemandError as exc:
             raise DisconnectedDemandError(f"scenario {scenario.name!r}, {period} period: {exc}", pairs=exc.pairs) from exc
-        period_results[period] = res
+        period_results[period] = _without_link_ids(res)
         traffic[period] = LinkTraffic(
             link_id=res.link_id,
             light_vph=res.flow_vph.get("light", np.zeros(len(res.link_id))),
@@ -327,15 +343,19 @@ def noise_maps(
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
     with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map``."""
-    from ldtkit.model.noise import compute_noise_many
+    from ldtkit.model.noise import compute_noise_many, noise_propagation
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
+    if inputs.noise_propagation is None:  # the geometry of every map of the city: prepared once
+        inputs.noise_propagation = noise_propagation(
+            inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
+        )  # fmt: skip
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, baseline_map=baseline_map,
+        surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map,
     )  # fmt: skip
 
 
@@ -448,9 +468,10 @@ def _run_locked(
             from ldtkit.model.air import air_transfer
 
             inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
-    # Locally, the noise maps of everything computed in this run (baseline and scenarios) are
-    # evaluated together once the traffic is known: one pass over the source-receiver geometry
-    # (Ghent: 4 maps in about twice the time of one), the same maps as one by one.
+    # Locally, the noise maps are computed here once the traffic is known (not in the scenarios'
+    # threads): the baseline's, then each scenario's updated from it for the roads whose power
+    # changed, one at a time. Stacking the scenarios into one pass over the source-receiver geometry
+    # is a little quicker but needs memory for every scenario at once (Ghent: 350 MB for three).
     batch_noise = client is None and inputs is not None and "noise" in options.models and inputs.noise_receptors is not None
     cached_base = cached.get("baseline")
     if cached_base is not None:
@@ -483,10 +504,10 @@ def _run_locked(
         assert inputs is not None  # prepared above whenever a scenario is not cached
         computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
     if batch_noise and inputs is not None and computed:
-        t0 = time.perf_counter()
-        maps_ = noise_maps(inputs, {n: r.traffic for n, r in computed.items()}, base_for_warm.traffic, baseline_map=base_for_warm.noise)
-        share = (time.perf_counter() - t0) / len(computed)
-        computed = {n: replace(r, noise=maps_[n], seconds={**r.seconds, "noise": share}) for n, r in computed.items()}
+        for n, r in computed.items():  # loop over scenarios only
+            t0 = time.perf_counter()
+            m = noise_maps(inputs, {n: r.traffic}, base_for_warm.traffic, baseline_map=base_for_warm.noise)[n]
+            computed[n] = replace(r, noise=m, seconds={**r.seconds, "noise": time.perf_counter() - t0})
     for s in missing:
         results[s.name] = _keyed(_without_path_state(computed[s.name]), keys.scenarios[s.name])
         if cache:
@@ -507,7 +528,22 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
 
 def _warm_start_state(result: ScenarioResult) -> dict[str, AssignmentResult]:
     """What a warm start reads: the path sets without their redundant link ids (``link_id[link_row]``, 2/3 of their size)."""
-    return {p: replace(a, path_state=a.path_state and replace(a.path_state, link_id=None)) for p, a in result.period_assignments.items()}
+    return {p: _without_link_ids(a) for p, a in result.period_assignments.items()}
+
+
+def _without_link_ids(result: AssignmentResult) -> AssignmentResult:
+    """``result`` whose path sets drop their link ids: ``link_id[link_row]``, 2/3 of their memory
+    (Ghent: 55 MB per period), which warm starts and select-link do not read."""
+    paths = result.path_state
+    return result if paths is None or paths.link_id is None else replace(result, path_state=replace(paths, link_id=None))
+
+
+def _run_without_paths(
+    inputs: CityInputs, scenario: Scenario, *, options: ModelOptions, warm_start: ScenarioResult, noise: bool
+) -> ScenarioResult:
+    """:func:`run_scenario` without the path sets in its result: a scenario warm-starts no other, and
+    the scenarios computed together would otherwise hold theirs until the last is done (Ghent: 80 MB a period)."""
+    return _without_path_state(run_scenario(inputs, scenario, options=options, warm_start=warm_start, noise=noise))
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
@@ -528,14 +564,14 @@ def _run_many(
     keys: Mapping[str, str] | None = None,
 ) -> dict[str, ScenarioResult]:
     """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
-    (``noise=False``: without their noise maps, which the caller computes together).
+    (``noise=False``: without their noise maps, which the caller computes afterwards).
     On a cluster each task takes its scenario's cache lock and stores its result itself."""
     if client is None:
         from dask.base import compute
         from dask.delayed import delayed
 
-        tasks = [delayed(run_scenario)(inputs, s, options=options, warm_start=base, noise=noise) for s in scenarios]
-        done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads")  # type: ignore[no-untyped-call]  # dask leaves it unannotated
+        tasks = [delayed(_run_without_paths)(inputs, s, options=options, warm_start=base, noise=noise) for s in scenarios]
+        done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads", num_workers=LOCAL_SCENARIO_WORKERS)  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
         return {s.name: r for s, r in zip(scenarios, done)}
     from distributed import as_completed

@@ -47,8 +47,9 @@ from ldtkit.viz.dashboard import (
     views_from_results,
 )
 from ldtkit.viz.dashboard.progress import DONE, progress_reporter
+from ldtkit.viz.dashboard.views import watched_both_directions
 from ldtkit.viz.maps import deck_flows
-from ldtkit.viz.maps.context import context_attribution, context_layers
+from ldtkit.viz.maps.osm_context import city_context
 
 if TYPE_CHECKING:  # the editor loads when it is shown
     from ldtkit.viz.editor import ScenarioEditor
@@ -77,6 +78,8 @@ class UseCase:
         The scenario shown first.
     title
         Heading of the dashboard.
+    cache_dir
+        The results cache the models ran with (the maps keep the context layers they extract there).
     """
 
     city: City
@@ -86,6 +89,7 @@ class UseCase:
     labels: dict[str, str]
     default: str
     title: str = ""
+    cache_dir: str | Path | None = None
 
     @property
     def unassigned_note(self) -> str | None:
@@ -159,7 +163,9 @@ def run_use_case(
         progress=progress and not in_voila(),
     )
     report("Computing the indicators", f"baseline and {shown}")
-    indicators = with_convergence_notes(study_table(results, watch=city_cfg.config.compare.watch), results)
+    watch = city_cfg.config.compare.watch
+    # watched roads both directions summed, as the map, its hover box and "who used it" count them
+    indicators = watched_both_directions(with_convergence_notes(study_table(results, watch=watch), results), results, watch)
     report("Preparing the maps", f"baseline and {shown}")
     views = views_from_results(results, city=city_cfg, labels=labels, cache_dir=cache_dir)
     report("Drawing the dashboard", labels[default])
@@ -171,6 +177,7 @@ def run_use_case(
         labels=labels,
         default=default,
         title=title,
+        cache_dir=cache_dir,
     )
 
 
@@ -196,6 +203,7 @@ def build_dashboard(
     center
         ``(lat, lon)`` of the initial view; default: the middle of the city's ``[focus] bbox``.
     """
+    context, credit = city_context(case.city, cache_dir=case.cache_dir) if getattr(case.city, "root", None) else ({}, "")
     board = ScenarioDashboard(
         case.views,
         baseline=BASELINE,
@@ -206,8 +214,8 @@ def build_dashboard(
         basemap=basemap,
         title=case.title,
         prerender_grids=in_voila(),
-        context=context_layers(Path(case.city.root) / "context") if getattr(case.city, "root", None) else None,
-        attribution=context_attribution(Path(case.city.root) / "context") if getattr(case.city, "root", None) else "",
+        context=context,
+        attribution=credit,
     )
     progress_reporter(enabled=in_voila(), title=case.title)(DONE)
     board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))

@@ -25,6 +25,9 @@ from ldtkit.model.air.sources import Sources
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+#: Far-field nodes whose pairs with the source cells are formed at once (bounds the memory of :func:`far_field`).
+FAR_NODE_CHUNK = 256
+
 
 def far_field(
     cx: FloatArray,
@@ -77,18 +80,34 @@ def far_field(
     ccy = np.bincount(cell_of, weights=w * py, minlength=nc) / wc
     m = csr_matrix((w, (cell_of, seg_src[sidx])), shape=(nc, n_src))
     m.sum_duplicates()
-    pairs = cKDTree(np.c_[cx, cy]).sparse_distance_matrix(cKDTree(np.c_[ccx, ccy]), cfg.far_cutoff_m, output_type="coo_matrix")
-    r, c, dist = pairs.row, pairs.col, pairs.data
-    keep = dist >= cfg.cutoff_m
-    r, c, dist = r[keep], c[keep], dist[keep]
-    bearing = np.degrees(np.arctan2(ccx[c] - cx[r], ccy[c] - cy[r])) % 360.0
+    cell_tree = cKDTree(np.c_[ccx, ccy])
     nd = len(dens)
-    fb = bearing * nd / 360.0
-    i0 = np.floor(fb).astype(np.int64) % nd
-    t = fb - np.floor(fb)
-    p = dens[i0] * (1 - t) + dens[(i0 + 1) % nd] * t
-    gx = np.interp(np.log(dist), log_x, g_row)
-    k = csr_matrix((p * gx / (np.sqrt(2 * np.pi) * dist), (r, c)), shape=(len(cx), nc))
+    counts: list[IntArray] = []
+    cols: list[npt.NDArray[np.int32]] = []
+    vals: list[FloatArray] = []
+    # the nodes in chunks: their pairs with the cells within reach come with several temporaries each
+    # (Ghent: 12 million pairs, 700 MB at once)
+    for lo in range(0, len(cx), FAR_NODE_CHUNK):  # loop over chunks of nodes only
+        hi = min(lo + FAR_NODE_CHUNK, len(cx))
+        pairs = cKDTree(np.c_[cx[lo:hi], cy[lo:hi]]).sparse_distance_matrix(cell_tree, cfg.far_cutoff_m, output_type="coo_matrix")
+        keep = pairs.data >= cfg.cutoff_m
+        order = np.lexsort((pairs.col[keep], pairs.row[keep]))  # by node, then cell: the rows of the CSR matrix
+        r, c, dist = pairs.row[keep][order] + lo, pairs.col[keep][order], pairs.data[keep][order]
+        bearing = np.degrees(np.arctan2(ccx[c] - cx[r], ccy[c] - cy[r])) % 360.0
+        fb = bearing * nd / 360.0
+        i0 = np.floor(fb).astype(np.int64) % nd
+        t = fb - np.floor(fb)
+        p = dens[i0] * (1 - t) + dens[(i0 + 1) % nd] * t
+        gx = np.interp(np.log(dist), log_x, g_row)
+        counts.append(np.bincount(r - lo, minlength=hi - lo))
+        cols.append(c.astype(np.int32))
+        vals.append(p * gx / (np.sqrt(2 * np.pi) * dist))
+    indptr = np.zeros(len(cx) + 1, np.int64)
+    np.cumsum(np.concatenate(counts) if counts else np.zeros(0, np.int64), out=indptr[1:])
+    k = csr_matrix(
+        (np.concatenate(vals) if vals else np.zeros(0), np.concatenate(cols) if cols else np.zeros(0, np.int32), indptr),
+        shape=(len(cx), nc),
+    )
     return k, m
 
 

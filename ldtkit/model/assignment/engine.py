@@ -40,7 +40,7 @@ class AssignmentKernels(Protocol):
     def beckmann(self, x: Float, vdf: LinkCostParams, /) -> float: ...
     def class_tstt(self, xc: Float, cost: Float, /) -> float: ...
     def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees, n_chunks: int, /) -> None: ...
-    def set_min_cost(self, pool: PathPool, cost: Float, out: Float, /) -> None: ...
+    def set_min_cost(self, pool: PathPool, cost: Float, out: Float, out_tt: Float, k_lo: int, k_hi: int, /) -> None: ...
     def aon_load(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, pred: Int32, y: Float, yc: Float, /) -> None: ...
     def line_search(self, x: Float, s: Float, vdf: LinkCostParams, /) -> float: ...
     def bfw_direction(
@@ -82,10 +82,12 @@ class Engine:
             with PARALLEL_LOCK:
                 self.kernels.shortest_paths(s_lo, s_hi, od, graph, cost, trees, self.n_threads)
 
-    def set_min_cost(self, pool: PathPool, cost: Float, trees: Trees) -> None:
-        """Cheapest cost within every OD pair's path set into ``trees.od_set_min``."""
-        with PARALLEL_LOCK:
-            self.kernels.set_min_cost(pool, cost, trees.od_set_min)
+    def set_min_cost(self, pool: PathPool, cost: Float, trees: Trees, set_tt: Float, k_lo: int, k_hi: int) -> None:
+        """For OD pairs ``k_lo..k_hi-1``: the cheapest cost within the path set into
+        ``trees.od_set_min``, the set's travel cost (flow x cost) into ``set_tt``."""
+        if k_hi > k_lo:
+            with PARALLEL_LOCK:
+                self.kernels.set_min_cost(pool, cost, trees.od_set_min, set_tt, k_lo, k_hi)
 
 
 def jit_engine(n_threads: int | None = None) -> Engine:

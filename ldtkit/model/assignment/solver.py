@@ -9,6 +9,12 @@ Each iteration
    or the iteration cap is reached;
 4. updates the flows: :func:`~ldtkit.model.assignment.path_based.path_iteration` or
    :func:`~ldtkit.model.assignment.link_based.link_based_iteration`.
+
+From a cold start, the path method loads the demand by a sweep
+(:func:`~ldtkit.model.assignment.path_based.path_sweep`) and goes on sweeping, the trees of a
+sweep serving both to estimate the gap and to grow the path sets; it measures the gap as above
+when the estimate predicts the target or the iteration cap is reached, and stops only on a
+measured gap. From a warm start it measures the gap on every iteration.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from ldtkit.errors import DisconnectedDemandError, InvalidValueError
 from ldtkit.model.assignment.arrays import Bool, Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
 from ldtkit.model.assignment.engine import Engine, jit_engine
 from ldtkit.model.assignment.link_based import Directions, Target, link_based_iteration
-from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, inner_passes, path_iteration
+from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, inner_passes, path_iteration, path_sweep
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import Solution, StageTimes
 from ldtkit.model.assignment.warm_start import WarmStart, paths_from_pool, pool_from_paths
@@ -36,6 +42,25 @@ METHODS = ("path", "bfw", "fw")
 
 #: Memory budget (bytes) for the shortest-path trees held at once; more origins are batched.
 TREE_MEMORY_BYTES = 256 * 1024 * 1024
+
+#: Subproblems per batch of a sweep of the path method, at most: the trees of a batch are
+#: computed in parallel at the same costs, and the batches in turn at the costs the batch before
+#: left. Smaller batches follow the costs more closely; larger ones keep every core busy.
+SWEEP_BATCH = 64
+#: Batches per sweep, at least (smaller batches on networks with few origins).
+SWEEP_MIN_BATCHES = 22
+
+
+def sweep_batch_size(n_subproblems: int) -> int:
+    """Subproblems per batch of a sweep: :data:`SWEEP_BATCH`, or fewer so that a sweep has at
+    least :data:`SWEEP_MIN_BATCHES` batches. It does not depend on the thread count.
+
+    Examples
+    --------
+    >>> sweep_batch_size(1462), sweep_batch_size(387), sweep_batch_size(24)  # Austin, Chicago-Sketch, SiouxFalls
+    (64, 18, 2)
+    """
+    return max(1, min(SWEEP_BATCH, -(-n_subproblems // SWEEP_MIN_BATCHES)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +199,9 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     K = engine.kernels
     method = options.method
     batches = tree_batches(pb, options.tree_memory_bytes)
+    sweep_batches = tree_batches(pb, min(options.tree_memory_bytes, sweep_batch_size(len(pb.od.sub_orig)) * 4 * pb.n_nodes))
     trees = Trees.allocate(max(hi - lo for lo, hi in batches), pb.n_nodes, pb.n_od)
+    set_tt = np.zeros(pb.n_od)
     od = pb.od._replace(od_trips_vph=pb.od.od_trips_vph.copy())  # dropped pairs are zeroed in this copy
     flows, warm_pool = _start(engine, pb, warm, method)
     # a warm start that left OD pairs without paths loads them before the first measurement
@@ -192,7 +219,36 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
         bar = tqdm(total=options.max_iter, desc=f"assign ({method})", leave=False)
     it = 0
     converged = False
+    # a cold start of the path method loads the demand by a sweep; after that, sweeps until
+    # the gap they estimate (of the flows they start from) predicts the target, then a
+    # measurement. A warm start measures the gap on every iteration.
+    exact = method != "path" or warm is not None or not (od.od_trips_vph > 0).any()
+    unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
+        if not exact:  # path method: one sweep, the gap estimated from its own trees
+            path_state, estimate = path_sweep(
+                engine, pb, od, flows, path_state, trees, scratch, set_tt, unreached,
+                batches=sweep_batches,
+                tol=TOL_FACTOR * history[-1] if history else 0.0,
+                n_inner=options.inner if options.inner is not None else inner_passes(it),
+                times=times,
+            )  # fmt: skip
+            if it == 0:  # the loading sweep: no gap yet; the pairs without a path are known
+                unassigned = _unassigned_pairs(pb, unreached, od.od_trips_vph, options.on_disconnected)
+                od.od_trips_vph[unreached] = 0.0
+                it += 1
+                exact = it >= options.max_iter
+                continue
+            # the estimate is that of the flows the sweep started from: measure when the
+            # sweep's own flows, at the rate the gap fell, should be at the target
+            predicted = estimate * min(1.0, estimate / history[-1]) if history and history[-1] > 0 else estimate
+            history.append(estimate)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(gap=f"{estimate:.2e}")
+            it += 1
+            exact = predicted <= options.gap or it >= options.max_iter
+            continue
         t = time.perf_counter()
         target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
         times.shortest_paths_s += time.perf_counter() - t
@@ -222,12 +278,15 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
             break
         if target is None:
             path_state = path_iteration(
-                engine, pb, od, flows, path_state, trees, scratch,
+                engine, pb, od, flows, path_state, trees, scratch, set_tt,
                 batches=batches,
                 tol=TOL_FACTOR * history[-1] if history else 0.0,  # OD pairs within tol of their shortest path wait
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
                 times=times,
             )  # fmt: skip
+            # sweeps follow, on a cold start: a warm start is near its equilibrium, where a
+            # sweep saves no pass and its estimate would lag a measurement by one
+            exact = warm is not None
         else:
             t = time.perf_counter()
             flows, directions = link_based_iteration(K, pb.cost_params, flows, target, directions, method=method)

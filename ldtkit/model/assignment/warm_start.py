@@ -17,6 +17,9 @@ from ldtkit.model.assignment.engine import Engine
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import AssignmentResult, PathSet
 
+#: Path-link entries whose flows are summed at once when a pool is rebuilt (bounds the temporaries).
+FLOW_CHUNK_ENTRIES = 1 << 20
+
 
 @dataclass(frozen=True, slots=True)
 class WarmStart:
@@ -42,9 +45,17 @@ def warm_start_from(result: AssignmentResult, link_id: Int, classes: list[str] |
     [[4.0, 0.0, 3.0]]
     """
     m = len(link_id)
+    old = np.asarray(result.link_id, dtype=np.int64)
+    paths = result.path_state
+    if len(old) == m and np.array_equal(old, link_id):
+        # the same links in the same rows (a scenario of the same network): nothing to remap
+        xc = np.zeros((len(classes), m))
+        for i, c in enumerate(classes):  # loop over classes only
+            if c in result.flow_vph:
+                xc[i] = result.flow_vph[c]
+        return WarmStart(flow_vph=xc, paths=paths)
     order = np.argsort(link_id)
     sid = link_id[order]
-    old = np.asarray(result.link_id, dtype=np.int64)
     pos = np.clip(np.searchsorted(sid, old), 0, m - 1)
     ok = sid[pos] == old
     row_of_old = np.where(ok, order[pos], -1)
@@ -52,7 +63,6 @@ def warm_start_from(result: AssignmentResult, link_id: Int, classes: list[str] |
     for i, c in enumerate(classes):  # loop over classes only
         if c in result.flow_vph:
             xc[i, row_of_old[ok]] = np.asarray(result.flow_vph[c])[ok]
-    paths = result.path_state
     if paths is None:
         return WarmStart(flow_vph=xc)
     old_rows = paths.link_row
@@ -72,11 +82,9 @@ def _node_positions(node_ids: Int, ids: Int) -> Int:
 def _od_of_paths(pb: AssignmentProblem, paths: PathSet) -> Int:
     """This problem's OD pair of every path (-1: class, origin or destination unknown here)."""
     cls_map = {c: i for i, c in enumerate(pb.classes)}
-    if len(paths.cls):
-        ucls, inv = np.unique(paths.cls, return_inverse=True)
-        pc = np.array([cls_map.get(c, -1) for c in ucls])[inv]
-    else:
-        pc = np.zeros(0, np.int64)
+    pc = np.full(len(paths.cls), -1, np.int64)
+    for c, i in cls_map.items():  # loop over classes only (comparing names: sorting the objects is slow)
+        pc[paths.cls == c] = i
     nn = pb.n_nodes
     po, pd_ = _node_positions(pb.node_ids, paths.orig), _node_positions(pb.node_ids, paths.dest)
     key_new = (pb.od.od_cls * nn + pb.od_orig) * nn + pb.od.od_dest
@@ -92,16 +100,17 @@ def _od_of_paths(pb: AssignmentProblem, paths: PathSet) -> Int:
 
 def _usable(pb: AssignmentProblem, paths: PathSet, od_of: Int) -> np.ndarray:
     """Paths of a known OD pair, with flow, over links that still exist and their class may use."""
-    lens = np.diff(paths.ptr)
-    links = paths.link_row.astype(np.int64)
     m = pb.n_links
-    if len(links):
-        pc = np.where(od_of >= 0, pb.od.od_cls[np.maximum(od_of, 0)], 0)
-        lok = links < m
-        lok &= pb.allowed[np.repeat(pc, lens), np.minimum(links, m - 1)]
-        bad_paths = np.bincount(np.repeat(np.arange(len(lens)), lens)[~lok], minlength=len(lens)) > 0
-    else:
-        bad_paths = np.zeros(len(lens), bool)
+    pc = np.where(od_of >= 0, pb.od.od_cls[np.maximum(od_of, 0)], -1)
+    bad_paths = np.zeros(len(od_of), bool)
+    if len(paths.link_row):
+        n_rows = max(m, int(paths.link_row.max()) + 1)  # rows >= m: links that vanished
+        for c in np.unique(pc[pc >= 0]):  # loop over classes only
+            barred = np.ones(n_rows, bool)
+            barred[:m] = ~pb.allowed[c]
+            # the paths holding a link barred to class c (few): found from the positions of those links
+            holder = np.searchsorted(paths.ptr, np.flatnonzero(barred[paths.link_row]), side="right") - 1
+            bad_paths[holder[pc[holder] == c]] = True
     return (od_of >= 0) & ~bad_paths & (paths.flow > 0)
 
 
@@ -122,16 +131,28 @@ def pool_from_paths(pb: AssignmentProblem, paths: PathSet, engine: Engine) -> tu
     scale = np.divide(pb.od.od_trips_vph, tot, out=np.zeros(nk), where=tot > 0)
     keep &= scale[np.maximum(od_of, 0)] > 0
     kp = np.flatnonzero(keep)
-    kp = kp[np.argsort(od_of[kp], kind="stable")]
-    new_flow = flow[kp] * scale[od_of[kp]]
     lens = np.diff(paths.ptr)
     klens = lens[kp]
     kptr = np.zeros(len(kp) + 1, np.int64)
     np.cumsum(klens, out=kptr[1:])
-    # the kept paths' link blocks, in OD order
-    idx = (np.repeat(paths.ptr[kp] - kptr[:-1], klens) + np.arange(kptr[-1])) if len(kp) else np.zeros(0, np.int64)
-    plinks_k = paths.link_row.astype(np.int64)[idx].astype(np.int32)
     ods = od_of[kp]
+    in_od_order = bool((ods[1:] >= ods[:-1]).all())  # as exported, when the OD pairs are the same
+    if in_od_order and len(kp) == len(keep):  # every path kept: the link blocks as they are
+        plinks_k = paths.link_row.astype(np.int32, copy=False)
+    elif in_od_order:  # drop the other paths' link blocks (few)
+        dp = np.flatnonzero(~keep)
+        dlens = lens[dp]
+        dstart = np.cumsum(dlens) - dlens
+        drop = np.repeat(paths.ptr[dp] - dstart, dlens) + np.arange(dlens.sum())
+        plinks_k = np.delete(paths.link_row, drop).astype(np.int32, copy=False)
+    else:
+        order = np.argsort(ods, kind="stable")
+        kp, ods, klens = kp[order], ods[order], klens[order]
+        np.cumsum(klens, out=kptr[1:])
+        # the kept paths' link blocks, in OD order
+        idx = (np.repeat(paths.ptr[kp] - kptr[:-1], klens) + np.arange(kptr[-1])) if len(kp) else np.zeros(0, np.int64)
+        plinks_k = paths.link_row[idx].astype(np.int32, copy=False)
+    new_flow = flow[kp] * scale[ods]
     p_next = np.full(len(kp), -1, np.int64)
     same = ods[1:] == ods[:-1]
     p_next[:-1][same] = np.arange(1, len(kp))[same]
@@ -158,12 +179,20 @@ def pool_from_paths(pb: AssignmentProblem, paths: PathSet, engine: Engine) -> tu
     pool.p_flow[: len(kp)] = new_flow
     pool.p_next[: len(kp)] = p_next
     pool.p_hash[: len(kp)] = engine.kernels.hash_paths(plinks_k, kptr)
-    w = np.repeat(new_flow, klens)
-    lc = np.repeat(pb.od.od_cls[ods], klens)
     xc = np.zeros((len(pb.classes), m))
-    for c in range(len(pb.classes)):  # loop over classes only
-        sel = lc == c
-        xc[c] = np.bincount(plinks_k[sel], weights=w[sel], minlength=m)
+    pcls = pb.od.od_cls[ods]
+    # link flows summed over chunks of paths: per-entry temporaries of a chunk only (Ghent: 7 million
+    # entries, 55 MB per float copy)
+    step = max(1, int(FLOW_CHUNK_ENTRIES * len(kp) / max(1, len(plinks_k))))
+    for lo in range(0, len(kp), step):  # loop over chunks of paths only
+        hi = min(lo + step, len(kp))
+        links_c = plinks_k[kptr[lo] : kptr[hi]]
+        w_c = np.repeat(new_flow[lo:hi], klens[lo:hi])
+        cls_c = pcls[lo:hi]
+        for c in np.unique(cls_c):  # loop over classes only
+            of_c = cls_c == c
+            w_cls = w_c if of_c.all() else np.where(np.repeat(of_c, klens[lo:hi]), w_c, 0.0)
+            xc[c] += np.bincount(links_c, weights=w_cls, minlength=m)
     return pool, xc
 
 

@@ -68,7 +68,7 @@ SIGNATURES: dict[str, str] = {
     "beckmann": f"f8({_F}, {_VDF})",
     "class_tstt": f"f8({_F2}, {_F})",
     "shortest_paths": f"void(i8, i8, {_OD}, {_GRAPH}, {_F}, {_TREES}, i8)",
-    "set_min_cost": f"void({_POOL}, {_F}, {_F})",
+    "set_min_cost": f"void({_POOL}, {_F}, {_F}, {_F}, i8, i8)",
     "path_update": f"Tuple(({_POOL}, i8))(i8, i8, {_OD}, {_GRAPH}, {_TREES}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
     "path_inner": f"i8({_OD}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
     "aon_load": f"void(i8, i8, {_OD}, {_GRAPH}, {_PRED}, {_F}, {_F2})",

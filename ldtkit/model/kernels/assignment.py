@@ -546,18 +546,22 @@ def _shift(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def set_min_cost(pool: PoolArgs, cost: F8, out: F8) -> None:
-    """Cheapest path cost in every OD pair's path set (inf if empty), in parallel (read-only)."""
-    od_head, plinks, p_off, p_len, p_next = pool[0], pool[1], pool[2], pool[3], pool[5]
-    for k in prange(od_head.shape[0]):
+def set_min_cost(pool: PoolArgs, cost: F8, out: F8, out_tt: F8, k_lo: int, k_hi: int) -> None:
+    """For OD pairs ``k_lo..k_hi-1``, in parallel (read-only): the cheapest path cost in the set
+    into ``out`` (inf if empty) and the set's travel cost, sum of path flow x path cost, into ``out_tt``."""
+    od_head, plinks, p_off, p_len, p_flow, p_next = pool[0], pool[1], pool[2], pool[3], pool[4], pool[5]
+    for k in prange(k_lo, k_hi):
         cmin = INF
+        tt = 0.0
         p = od_head[k]
         while p >= 0:
             c = _path_cost(p, plinks, p_off, p_len, cost)
             if c < cmin:
                 cmin = c
+            tt += p_flow[p] * c
             p = p_next[p]
         out[k] = cmin
+        out_tt[k] = tt
 
 
 @njit(cache=True, nogil=True)

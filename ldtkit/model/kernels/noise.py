@@ -337,10 +337,15 @@ MAX_DIF_DB = 25.0
 
 
 class Obstacles(NamedTuple):
-    """Building footprint edges (outer and inner rings) bucketed in a uniform grid, with roof heights.
+    """Building footprints as parts (one polygon each, outer and inner rings) bucketed in a uniform grid,
+    with their edges and roof heights.
 
-    Cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists edges ``cell_edges[cell_start[c]:cell_start[c+1]]``;
-    an edge is in every cell its bounding box touches. No edge (``cell_edges`` empty): open-field propagation.
+    Part ``p`` owns edges ``part_start[p]:part_start[p+1]`` (``edge_seg`` rows x, y, dx, dy: start point
+    and vector to the end point, read together) and is listed in every grid cell its bounding box
+    touches: cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists parts
+    ``cell_parts[cell_start[c]:cell_start[c+1]]``. ``part_cells`` holds each part's cell range (ix0,
+    ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius). No part (``cell_parts``
+    empty): open-field propagation.
     """
 
     ex0: FloatArray
@@ -348,8 +353,12 @@ class Obstacles(NamedTuple):
     ex1: FloatArray
     ey1: FloatArray
     height_m: FloatArray  # roof height above ground of the edge's building
+    edge_seg: FloatArray  # (n_edges, 4)
+    part_start: IntArray
+    part_cells: IntArray  # (n_parts, 4)
+    part_circle: FloatArray  # (n_parts, 3)
     cell_start: IntArray
-    cell_edges: IntArray
+    cell_parts: IntArray
     x0: float
     y0: float
     cell_m: float
@@ -358,20 +367,27 @@ class Obstacles(NamedTuple):
 
 
 class ScreenScratch(NamedTuple):
-    """Per-block work arrays of the screened path: crossings (distance from the source, height), hull and terms."""
+    """Per-block work arrays of the screened path: crossings (distance from the source, height), hull,
+    ground amplitudes and the per-band constants."""
 
     cs: FloatArray  # (MAX_CROSSINGS + 2,)
     ch: FloatArray
     ce: IntArray
     hull: IntArray
+    hull_f: IntArray  # favourable hull, as indices into the straight one
     px: FloatArray  # hull polyline
     pz: FloatArray
-    terms: FloatArray  # (3, 9, 8) path_terms of the direct path, the source side and the receiver side
+    amp: FloatArray  # (6, 8) 10^(-A_ground/20): source side H, F; receiver side H, F; direct path H, F
     tr: FloatArray  # (8,) screened transfer
-    a_h: FloatArray  # (8,) A_dif or A_ground, homogeneous
+    a_h: FloatArray  # (8,) 10^(-A/10) of A_dif or A_ground, homogeneous
     a_f: FloatArray  # (8,) the same, favourable
     freqs: FloatArray  # (8,) band centre frequencies (Hz)
-    alpha_db_km: FloatArray  # (8,) air absorption (dB/km)
+    k_per_m: FloatArray  # (8,) wave number
+    f_2_5: FloatArray  # (8,) f^2.5, f^1.5, f^0.75 of w (eq. 2.5.16)
+    f_1_5: FloatArray
+    f_0_75: FloatArray
+    air_per_m: FloatArray  # (8,) air absorption as a natural-log rate
+    w_g: FloatArray  # (9,) w (eq. 2.5.16) per band at the ground factor in w_g[8] (-1: none yet)
 
 
 @njit(cache=True)
@@ -390,11 +406,12 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
     """Fresh work arrays for :func:`trace_crossings` and :func:`screened_transfer` (one per thread)."""
     n = MAX_CROSSINGS + 2
     freqs = bands.k_per_m * C_SOUND / (2.0 * math.pi)
-    alpha = bands.air_per_m * (1000.0 * 10.0 / math.log(10.0))
     return ScreenScratch(
-        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
-        np.empty((3, 9, NB)), np.empty(NB),
-        np.empty(NB), np.empty(NB), freqs, alpha,
+        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64),
+        np.empty(n), np.empty(n),
+        np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
+        bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
+        np.full(NB + 1, -1.0),
     )  # fmt: skip
 
 
@@ -402,11 +419,12 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
-    Walks the grid cells the path crosses (Amanatides–Woo) and tests their edges; each crossing is
-    kept once. ``cs`` receives the horizontal distance from the source, ``ch`` the roof height and
-    ``ce`` the edge, sorted by distance; returns their number.
+    Walks the grid cells the path crosses (Amanatides–Woo) and tests the edges of the building parts
+    listed there whose bounding circle the path's line meets, each part once. ``cs`` receives the
+    horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge, sorted by
+    distance; returns their number.
     """
-    if obst.cell_edges.shape[0] == 0:
+    if obst.cell_parts.shape[0] == 0:
         return 0
     dx = sx - rx
     dy = sy - ry
@@ -448,41 +466,44 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
     tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
-    t_in = t0
     cap = cs.shape[0] - 2
+    seg = obst.edge_seg
+    pc = obst.part_cells
+    circ = obst.part_circle
+    px = -1  # the previous cell of the walk (none yet)
+    py = -1
     while True:
-        t_out = min(tmx, tmy, t1)
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            e = obst.cell_edges[j]
-            ax = obst.ex0[e]
-            ay = obst.ey0[e]
-            bx = obst.ex1[e] - ax
-            by = obst.ey1[e] - ay
-            den = dx * by - dy * bx
-            if den == 0.0:
+            p = obst.cell_parts[j]
+            # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
+            # part whose range held the previous cell has been tested already
+            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
                 continue
-            wx = ax - rx
-            wy = ay - ry
-            t = (wx * by - wy * bx) / den
-            # a crossing on a cell border is seen from both cells: keep it once (same edge, same place)
-            if t < t_in - 1e-9 or t > t_out + 1e-9 or t <= 0.0 or t >= 1.0:
+            # the path's line misses the part's bounding circle: none of its edges can cross
+            off = dy * (circ[p, 0] - rx) - dx * (circ[p, 1] - ry)
+            rad = circ[p, 2] * length
+            if off > rad or off < -rad:
                 continue
-            u = (wx * dy - wy * dx) / den
-            if u < 0.0 or u > 1.0:
-                continue
-            if n < cap:
-                # insertion by distance from the source (cells come in order, so this is nearly sorted)
-                s = (1.0 - t) * length
+            for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                wx = seg[e, 0] - rx
+                wy = seg[e, 1] - ry
+                bx = seg[e, 2]
+                by = seg[e, 3]
+                den = dx * by - dy * bx
+                # the edge's ends on the same side of the path's line: no crossing (no division)
+                sa = dy * wx - dx * wy
+                if sa * (sa - den) > 0.0 or den == 0.0:
+                    continue
+                t = (wx * by - wy * bx) / den
+                if t <= 0.0 or t >= 1.0 or n >= cap:
+                    continue
+                # insertion by distance from the receiver: parts come nearly in that order, so a crossing
+                # lands at the end or a few places before it (the list is reversed once at the end)
+                s = t * length
                 k2 = n
                 while k2 > 0 and cs[k2 - 1] > s:
                     k2 -= 1
-                dup = False
-                for k3 in range(max(k2 - 2, 0), min(k2 + 2, n)):
-                    if ce[k3] == e and abs(cs[k3] - s) < 1e-6:
-                        dup = True
-                if dup:
-                    continue
                 for k3 in range(n, k2, -1):
                     cs[k3] = cs[k3 - 1]
                     ch[k3] = ch[k3 - 1]
@@ -491,20 +512,28 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
                 ch[k2] = obst.height_m[e]
                 ce[k2] = e
                 n += 1
-        if t_out >= t1:
+        if min(tmx, tmy) >= t1:
             break
+        px = ix
+        py = iy
         if tmx < tmy:
             ix += step_x
-            t_in = tmx
             tmx += tdx
             if ix < 0 or ix >= obst.nx:
                 break
         else:
             iy += step_y
-            t_in = tmy
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
                 break
+    # distances from the source, nearest first
+    for k in range(n // 2):
+        j = n - 1 - k
+        cs[k], cs[j] = cs[j], cs[k]
+        ch[k], ch[j] = ch[j], ch[k]
+        ce[k], ce[j] = ce[j], ce[k]
+    for k in range(n):
+        cs[k] = length - cs[k]
     return n
 
 
@@ -513,24 +542,30 @@ def _upper_hull(s: FloatArray, z: FloatArray, n: int, rise_gamma: float, half: f
     """Upper convex hull of the points (s, z - rise) (``rise_gamma`` > 0: favourable rays of radius Γ); returns its length."""
     m = 0
     base = math.sqrt(rise_gamma * rise_gamma - half * half) if rise_gamma > 0.0 else 0.0
+    g2 = rise_gamma * rise_gamma
+    za = 0.0  # lowered heights of the last two hull points (hull[m-2], hull[m-1])
+    zb = 0.0
     for i in range(n):
         zi = z[i]
         if rise_gamma > 0.0:
-            zi -= math.sqrt(rise_gamma * rise_gamma - (s[i] - half) ** 2) - base
+            zi -= math.sqrt(g2 - (s[i] - half) ** 2) - base
         while m >= 2:
             a = hull[m - 2]
             b = hull[m - 1]
-            za = z[a]
-            zb = z[b]
-            if rise_gamma > 0.0:
-                za -= math.sqrt(rise_gamma * rise_gamma - (s[a] - half) ** 2) - base
-                zb -= math.sqrt(rise_gamma * rise_gamma - (s[b] - half) ** 2) - base
             if (s[b] - s[a]) * (zi - za) - (zb - za) * (s[i] - s[a]) >= -1e-9:
                 m -= 1
+                zb = za
+                if m >= 2:
+                    c = hull[m - 2]
+                    za = z[c]
+                    if rise_gamma > 0.0:
+                        za -= math.sqrt(g2 - (s[c] - half) ** 2) - base
             else:
                 break
         hull[m] = i
         m += 1
+        za = zb
+        zb = zi
     return m
 
 
@@ -559,42 +594,97 @@ def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: flo
 
 
 @njit(cache=True, fastmath=True)
-def _dif_db(delta: float, e: float, lam: float) -> float:
-    """Δdif of one band (2.5.21, C_h = 1), not capped."""
+def _dif_scale(e: float, lam: float) -> float:
+    """40/λ·C'' of Δdif (2.5.21) for the distance ``e`` between the outer diffraction edges."""
     c2 = 1.0
     if e > 0.3:
         r = (5.0 * lam / e) ** 2
         c2 = (1.0 + r) / (1.0 / 3.0 + r)
-    x = 40.0 / lam * c2 * delta
-    if x < -2.0:
-        return 0.0
-    return 10.0 * math.log10(max(3.0 + x, 1e-12))
+    return 40.0 / lam * c2
 
 
 @njit(cache=True, fastmath=True)
-def _side_terms(
-    px: FloatArray,
-    pz: FloatArray,
-    m: int,
-    dp: float,
-    zs: float,
-    zr: float,
-    ground: Ground,
-    freqs: FloatArray,
-    alpha_db_km: FloatArray,
-    terms: FloatArray,
+def _dif_lin(delta: float, scale: float) -> float:
+    """10^(Δdif/10) of one band (2.5.21, C_h = 1), not capped: 3 + x with x = ``scale``·δ (:func:`_dif_scale`),
+    1 below x = -2."""
+    x = scale * delta
+    if x < -2.0:
+        return 1.0
+    return max(3.0 + x, 1e-12)
+
+
+@njit(cache=True, fastmath=True)
+def _ground_amp(
+    dp: float, zs: float, zr: float, g_path: float, g_source: float, sc: ScreenScratch, amp_h: FloatArray, amp_f: FloatArray
 ) -> None:
-    """Ground terms (path_terms rows) on the source side S–O1 into ``terms[1]`` and the receiver side On–R
-    into ``terms[2]``, on the flat mean plane z = 0 (G'_path with the source's G on the source side)."""
+    """10^(-A_ground/20) per band of a path over the flat mean plane, homogeneous into ``amp_h`` and
+    favourable into ``amp_f`` (rows 2 and 5 of :func:`path_terms`, in linear form)."""
+    zsum = zs + zr
+    lim = 30.0 * zsum
+    near = dp <= lim
+    gp = g_path * dp / lim + g_source * (1.0 - dp / lim) if near else g_path
+    lin_amin_h = 10.0 ** (0.3 * (1.0 - gp))
+    lin_amin_f = lin_amin_h if near else 10.0 ** (0.3 * (1.0 - gp) * (1.0 + 2.0 * (1.0 - lim / dp)))
+    if g_path == 0.0:
+        a_h = 1.4125375446227544  # A_ground,H = -3 dB
+        a_f = math.sqrt(lin_amin_f)
+        for b in range(NB):
+            amp_h[b] = a_h
+            amp_f[b] = a_f
+        return
+    dzt = 6e-3 * dp / zsum
+    zsf = zs + A0_FAV * (zs / zsum) ** 2 * dp * dp / 2.0 + dzt
+    zrf = zr + A0_FAV * (zr / zsum) ** 2 * dp * dp / 2.0 + dzt
+    w_g = sc.w_g
+    if w_g[NB] != g_path:  # w at G_path per band, kept for the next paths
+        for b in range(NB):
+            w_g[b] = ground_w(sc.freqs[b], g_path)
+        w_g[NB] = g_path
+    same = gp == g_path
+    g26 = 0.0
+    g13 = 0.0
+    if not same and gp > 0.0:
+        g26 = gp**2.6
+        g13 = gp**1.3
+    inv_dp2 = 1.0 / (dp * dp)
+    for b in range(NB):
+        k = sc.k_per_m[b]
+        f25, f15, f075 = sc.f_2_5[b], sc.f_1_5[b], sc.f_0_75[b]
+        wf = w_g[b]
+        if same:
+            wh = wf
+        elif gp > 0.0:
+            wh = 0.0185 * f25 * g26 / (f15 * g26 + 1.3e3 * f075 * g13 + 1.16e6)
+        else:
+            wh = 0.0
+        wd = wh * dp
+        ckh = dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd) / k
+        rh = math.sqrt(2.0 * ckh)
+        xh = 4.0 * k * k * inv_dp2 * (zs * zs - rh * zs + ckh) * (zr * zr - rh * zr + ckh)
+        amp_h[b] = math.sqrt(min(xh, lin_amin_h))
+        if same:
+            ckf, rf = ckh, rh
+        else:
+            wd = wf * dp
+            ckf = dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd) / k
+            rf = math.sqrt(2.0 * ckf)
+        xf = 4.0 * k * k * inv_dp2 * (zsf * zsf - rf * zsf + ckf) * (zrf * zrf - rf * zrf + ckf)
+        amp_f[b] = math.sqrt(min(xf, lin_amin_f))
+
+
+@njit(cache=True, fastmath=True)
+def _side_amps(px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, ground: Ground, sc: ScreenScratch) -> None:
+    """Ground amplitudes on the source side S–O1 into ``sc.amp[0:2]`` and the receiver side On–R into
+    ``sc.amp[2:4]``, on the flat mean plane z = 0 (G'_path with the source's G on the source side)."""
     so, zo1 = px[1], pz[1]
     sn, zon = px[m - 2], pz[m - 2]
-    gp, gs = ground.g_path, ground.g_source
-    path_terms(max(math.sqrt(so * so + (zo1 - zs) ** 2), 1e-6), max(so, 1e-6), zs, zo1, gp, gs, freqs, alpha_db_km, terms[1])
-    path_terms(max(math.sqrt((dp - sn) ** 2 + (zr - zon) ** 2), 1e-6), max(dp - sn, 1e-6), zon, zr, gp, gp, freqs, alpha_db_km, terms[2])
+    gp = ground.g_path
+    _ground_amp(max(so, 1e-6), zs, zo1, gp, ground.g_source, sc, sc.amp[0], sc.amp[1])
+    _ground_amp(max(dp - sn, 1e-6), zon, zr, gp, gp, sc, sc.amp[2], sc.amp[3])
 
 
 @njit(cache=True, fastmath=True)
-def _a_dif(
+def _a_dif_lin(
     px: FloatArray,
     pz: FloatArray,
     m: int,
@@ -603,14 +693,15 @@ def _a_dif(
     zr: float,
     gamma: float,
     favourable: bool,
-    freqs: FloatArray,
-    terms: FloatArray,
+    sc: ScreenScratch,
     out: FloatArray,
 ) -> None:
-    """A_dif per band over the hull (px, pz)[0:m] on flat ground: min(Δdif(S,R), 25) + Δground(S,O) + Δground(O,R).
+    """10^(-A_dif/10) per band over the hull (px, pz)[0:m] on flat ground, A_dif = min(Δdif(S,R), 25) +
+    Δground(S,O) + Δground(O,R), all in linear form (no logarithm): 10^(-Δground(S,O)/10) =
+    (1 + (10^(-A_ground/20) - 1)·10^(-(Δdif(S',R) - Δdif(S,R))/20))².
 
-    The ground terms of either side are in ``terms[1]``, ``terms[2]`` (:func:`_side_terms`); the images
-    of S and R are mirrored in the ground plane. ``gamma``: ray radius in favourable conditions.
+    The ground amplitudes of either side are in ``sc.amp`` (:func:`_side_amps`); the images of S and R
+    are mirrored in the ground plane. ``gamma``: ray radius in favourable conditions.
     """
     g = gamma if favourable else 0.0
     e = 0.0
@@ -619,15 +710,15 @@ def _a_dif(
     d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
     d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, g)
     d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, g)
-    row = 5 if favourable else 2
+    row = 1 if favourable else 0
+    a_so, a_or = sc.amp[row], sc.amp[2 + row]
+    cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     for b in range(NB):
-        lam = C_SOUND / freqs[b]
-        dd_sr = _dif_db(d_sr, e, lam)
-        dd_s = _dif_db(d_s, e, lam)
-        dd_r = _dif_db(d_r, e, lam)
-        dg_so = -20.0 * math.log10(1.0 + (10.0 ** (-terms[1, row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_s - dd_sr) / 20.0))
-        dg_or = -20.0 * math.log10(1.0 + (10.0 ** (-terms[2, row, b] / 20.0) - 1.0) * 10.0 ** (-(dd_r - dd_sr) / 20.0))
-        out[b] = min(dd_sr, MAX_DIF_DB) + dg_so + dg_or
+        scale = _dif_scale(e, C_SOUND / sc.freqs[b])
+        l_sr = _dif_lin(d_sr, scale)
+        q_s = 1.0 + (a_so[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_s, scale))
+        q_r = 1.0 + (a_or[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_r, scale))
+        out[b] = max(1.0 / l_sr, cap) * (q_s * q_s) * (q_r * q_r)
 
 
 @njit(cache=True, fastmath=True)
@@ -649,10 +740,11 @@ def screened_transfer(
     above the ray, the ground term is replaced by A_dif over the hull; elsewhere the direct path's
     A_ground applies. Returns False, leaving ``scratch.tr`` untouched, when the line of sight is clear
     in both conditions; else writes into ``scratch.tr`` the linear transfer per band,
-    10^(-(A_div + A_atm)/10) · (p·10^(-A_F/10) + (1-p)·10^(-A_H/10)).
+    10^(-(A_div + A_atm)/10) · (p·10^(-A_F/10) + (1-p)·10^(-A_H/10)), every term evaluated in linear
+    form (the same values as the decibel formulas, without their logarithms and powers).
     """
-    cs2, ch2, hull, px, pz, terms, tr = scratch.cs, scratch.ch, scratch.hull, scratch.px, scratch.pz, scratch.terms, scratch.tr
-    a_h, a_f, freqs, alpha_db_km = scratch.a_h, scratch.a_f, scratch.freqs, scratch.alpha_db_km
+    cs2, ch2, hull, px, pz, tr = scratch.cs, scratch.ch, scratch.hull, scratch.px, scratch.pz, scratch.tr
+    a_h, a_f = scratch.a_h, scratch.a_f
     # profile points S, crossings, R in place: shift the crossings by one
     for k in range(n, 0, -1):
         cs2[k] = cs[k - 1]
@@ -666,29 +758,30 @@ def screened_transfer(
         return False  # no roof above the straight ray: nothing above the curved ray either
     d = math.sqrt(dp * dp + (zr - zs) ** 2)
     gamma = max(1000.0, 8.0 * d)
-    path_terms(max(d, 1e-6), max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, freqs, alpha_db_km, terms[0])
     for k in range(m_h):
         px[k] = cs2[hull[k]]
         pz[k] = ch2[hull[k]]
-    _side_terms(px, pz, m_h, dp, zs, zr, ground, freqs, alpha_db_km, terms)
-    _a_dif(px, pz, m_h, dp, zs, zr, gamma, False, freqs, terms, a_h)
-    o1 = hull[1]
-    on = hull[m_h - 2]
-    m_f = _upper_hull(cs2, ch2, n + 2, gamma, 0.5 * dp, hull)
+    _side_amps(px, pz, m_h, dp, zs, zr, ground, scratch)
+    _a_dif_lin(px, pz, m_h, dp, zs, zr, gamma, False, scratch, a_h)
+    # the favourable hull is a subset of the straight one (bending the rays adds a convex function to
+    # the heights, which keeps a point under the chord of its neighbours there): take it from those
+    hull_f = scratch.hull_f
+    m_f = _upper_hull(px, pz, m_h, gamma, 0.5 * dp, hull_f)
     if m_f > 2:
-        for k in range(m_f):
-            px[k] = cs2[hull[k]]
-            pz[k] = ch2[hull[k]]
-        if hull[1] != o1 or hull[m_f - 2] != on:  # other outer edges: other ground sides
-            _side_terms(px, pz, m_f, dp, zs, zr, ground, freqs, alpha_db_km, terms)
-        _a_dif(px, pz, m_f, dp, zs, zr, gamma, True, freqs, terms, a_f)
+        for k in range(m_f):  # in place: hull_f[k] >= k
+            px[k] = px[hull_f[k]]
+            pz[k] = pz[hull_f[k]]
+        if hull_f[1] != 1 or hull_f[m_f - 2] != m_h - 2:  # other outer edges: other ground sides
+            _side_amps(px, pz, m_f, dp, zs, zr, ground, scratch)
+        _a_dif_lin(px, pz, m_f, dp, zs, zr, gamma, True, scratch, a_f)
     else:
+        _ground_amp(max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, scratch, scratch.amp[4], scratch.amp[5])
         for b in range(NB):
-            a_f[b] = terms[0, 5, b]
+            a_f[b] = scratch.amp[5, b] * scratch.amp[5, b]
     p = ground.p_favourable
+    div = 1.0 / (max(d, 1e-6) ** 2 * DIV_CONSTANT)
     for b in range(NB):
-        base = terms[0, 7, b] + terms[0, 6, b]
-        tr[b] = 10.0 ** (-base / 10.0) * (p * 10.0 ** (-a_f[b] / 10.0) + (1.0 - p) * 10.0 ** (-a_h[b] / 10.0))
+        tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b])
     return True
 
 
@@ -873,7 +966,7 @@ def _block_energy(
     inv_step = 1.0 / table.step_m if use_tab else 0.0
     lin_amin_h_far = 10.0 ** (0.3 * (1.0 - ground.g_path))
     cut2 = cutoff * cutoff
-    screen = obst.cell_edges.shape[0] > 0
+    screen = obst.cell_parts.shape[0] > 0
     str_ = scratch.tr
     tr = np.empty(NB)
     tl = np.empty(NB)

@@ -12,8 +12,10 @@ absorption (checked against ISO/TR 17534-4 TC01–TC28 by :func:`run_conformity`
 buildings (``buildings=`` of :func:`compute_noise` / :func:`noise_propagation`) trace every
 source–receiver path through the footprint edges and, where roofs rise above the ray, replace the
 ground term by the same diffraction over their convex hull (ΔdifH/ΔdifF with Δground(S,O) and
-Δground(O,R), on the flat ground of the map); receptors inside a building are masked. Not yet in
-maps: reflections on façades, lateral paths and terrain. Without buildings, maps propagate in open
+Δground(O,R), on the flat ground of the map); receptors inside a building are masked. On façade
+receptors, :func:`facade_exposure` gives each building's most exposed and quiet façade levels and
+the people per END band (residents from :func:`building_population`). Not yet in maps: reflections
+on façades, lateral paths and terrain. Without buildings, maps propagate in open
 field (``NoiseMap.meta["propagation"]`` says which, in one line).
 
 One module per stage, all public names re-exported here:
@@ -57,6 +59,7 @@ from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_nois
 from ldtkit.model.noise.conformity import ConformityReport, run_conformity
 from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
 from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
+from ldtkit.model.noise.exposure import BuildingExposure, BuildingPopulation, building_population, facade_exposure
 from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
 from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
 from ldtkit.model.noise.paths import direct_profile
@@ -84,6 +87,8 @@ __all__ = [
     "PERIOD_ORDER",
     "SOURCE_HEIGHT_M",
     "TOLERANCE_DB",
+    "BuildingExposure",
+    "BuildingPopulation",
     "ConformityReport",
     "EnergyChange",
     "MapArrays",
@@ -95,6 +100,7 @@ __all__ = [
     "RoadCoefficients",
     "atmospheric_absorption_db_km",
     "building_obstacles",
+    "building_population",
     "changed_lines",
     "compute_noise",
     "compute_noise_many",
@@ -103,6 +109,7 @@ __all__ = [
     "emission_per_link",
     "energy_change",
     "exposure_counts",
+    "facade_exposure",
     "lden_db",
     "line_emission",
     "line_powers",

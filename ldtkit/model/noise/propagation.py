@@ -85,7 +85,7 @@ class NoisePropagation:
     @property
     def screening(self) -> str:
         """One line saying how buildings enter the map, e.g. ``"open-field propagation: no building data"``."""
-        if self.buildings is None or len(self.arrays.obstacles.cell_edges) == 0:
+        if self.buildings is None or len(self.arrays.obstacles.cell_parts) == 0:
             return "open-field propagation: no building data"
         return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs"
 
@@ -271,7 +271,7 @@ def noise_propagation(
         either side, CNOSSOS-EU 2.5.21) replaces the ground term; receptors inside a building are
         masked (NaN). ``None``: open-field propagation.
     obstacle_cell_m
-        Grid cell that buckets the building edges for path tracing.
+        Grid cell (m) that buckets the building footprints for path tracing.
 
     Examples
     --------

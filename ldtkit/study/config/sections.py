@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ldtkit.model.air import AirConfig
+from ldtkit.model.buildings import ATHENS_BLOCK_HEIGHT_M
 from ldtkit.model.demand import DEFAULT_HOURLY_PROFILE, DEFAULT_TRIP_ENDS
 from ldtkit.model.zones import OSM_BUILDING_DEFAULTS
 from ldtkit.study.config.schema import setting
@@ -31,6 +32,7 @@ from ldtkit.study.config.schema import setting
 NetworkSource = Literal["osm", "segments", "shapefiles", "tntp"]
 Zoning = Literal["corine", "blocks", "osm_buildings", "grid"]
 ExternalSource = Literal["gateways", "network_zones", "none"]
+BuildingsSource = Literal["auto", "osm", "blocks", "none"]
 
 #: The network sources and the loader each one uses.
 NETWORK_SOURCES: tuple[NetworkSource, ...] = ("osm", "segments", "shapefiles", "tntp")
@@ -335,6 +337,15 @@ class NoiseConfig:
     method: Literal["table", "exact"] = setting("table", doc="`table` (interpolated ground and air terms) or `exact`.")
     coefficients: Literal["2021", "2015"] = setting("2021", doc="CNOSSOS-EU road emission coefficient set.")
     surface: str = setting("DEF", doc="Road surface of Table F-4 (`DEF`: the reference surface).")
+    buildings: BuildingsSource = setting(
+        "auto",
+        doc="Buildings that screen the noise paths (receptors inside them are masked): `osm` (the `building=*` areas of the "
+        "network's OpenStreetMap extract), `blocks` (the `[demand.blocks]` polygons, each at `block_height_m`), `none` (open "
+        "field); `auto`: `osm` for an OpenStreetMap network, `blocks` for block zoning, else `none`.",
+    )
+    block_height_m: float = setting(
+        ATHENS_BLOCK_HEIGHT_M, doc='Assumed height of every block with `buildings = "blocks"`.', unit="m", low=0.0, low_open=True
+    )
 
 
 @dataclass(frozen=True)

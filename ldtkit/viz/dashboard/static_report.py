@@ -175,7 +175,7 @@ def static_report(
             display(
                 Markdown(
                     f"### Who used {what}\n\n{sl.trips_vph:,.0f} vehicles per hour used these roads in {base.label} "
-                    "(day period, all directions together), coming from the filled circles and going to the rings."
+                    f"(day period, {sl.directions_text}), coming from the filled circles and going to the rings."
                 )
             )
             fig, ax = plt.subplots(figsize=(7.5, 6.2), layout="constrained")

@@ -79,12 +79,72 @@ class SelectLinkView:
         ``destination_vph`` and point geometry.
     trips_vph
         All trips using the selection, vehicles per hour (the origins sum to it, and so do the destinations).
+    both_directions
+        Whether the selection holds both directions of a road (then ``trips_vph`` sums them).
     """
 
     link_ids: tuple[int, ...]
     links: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
     trips_vph: float
+    both_directions: bool = False
+
+    @property
+    def directions_text(self) -> str:
+        """How ``trips_vph`` counts directions, for a legend: "both directions summed" or "one direction".
+
+        Examples
+        --------
+        >>> SelectLinkView((1, 2), None, None, 2990.7, both_directions=True).directions_text
+        'both directions summed'
+        """
+        return "both directions summed" if self.both_directions else "one direction"
+
+
+#: Radius (px) of a zone circle of the select-link map, per sqrt(veh/h) (its area grows with its trips).
+ZONE_RADIUS_PX = 0.6
+
+
+def zones_geojson(sl: SelectLinkView | None) -> dict[str, Any]:
+    """GeoJSON (EPSG:4326) of where a selection's traffic came from (filled circles) and went to (rings).
+
+    Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``);
+    every circle carries both values and the zone's ``name`` for a hover box; zones without trips
+    of a kind get no circle of that kind.
+    """
+    if sl is None or not len(sl.zones):
+        return {"type": "FeatureCollection", "features": []}
+    z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
+    features = []
+    o_vph, d_vph = z["origin_vph"].to_numpy(float), z["destination_vph"].to_numpy(float)
+    for kind, fill in (("origin", 0.55), ("destination", 0.0)):
+        vph = o_vph if kind == "origin" else d_vph
+        for zone, value, o, d, point in zip(z["zone"].to_numpy(), vph, o_vph, d_vph, z.geometry):
+            if value <= 0 or point is None:
+                continue
+            style = {
+                "radius": round(3.0 + ZONE_RADIUS_PX * float(np.sqrt(value)), 1),
+                "color": ZONE_COLOURS[kind],
+                "weight": 2,
+                "fillColor": ZONE_COLOURS[kind],
+                "fillOpacity": fill,
+                "opacity": 0.9,
+            }
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
+                    "properties": {
+                        "name": f"Zone {int(zone)}",
+                        "zone": int(zone),
+                        "kind": kind,
+                        "origin_vph": round(float(o), 3),
+                        "destination_vph": round(float(d), 3),
+                        "style": style,
+                    },
+                }
+            )
+    return {"type": "FeatureCollection", "features": features}
 
 
 def select_link_view(baseline: ScenarioResult, link_ids: Sequence[int], *, cache_dir: str | Path | None = None) -> SelectLinkView:
@@ -126,7 +186,9 @@ def select_link_view(baseline: ScenarioResult, link_ids: Sequence[int], *, cache
         geometry=at.to_numpy(),
         crs=nodes.crs,
     )
-    return SelectLinkView(tuple(int(i) for i in sl.link_id), g.reset_index(drop=True), zones, sl.trips_vph)
+    chosen = links[np.isin(links["link_id"].to_numpy(np.int64), np.asarray(sl.link_id, dtype=np.int64))]
+    both = bool(chosen["source_id"].notna().any() and chosen["source_id"].dropna().duplicated().any())
+    return SelectLinkView(tuple(int(i) for i in sl.link_id), g.reset_index(drop=True), zones, sl.trips_vph, both_directions=both)
 
 
 def view_from_result(
@@ -234,6 +296,47 @@ def views_from_results(
     return out
 
 
+#: What a watched road's row says after :func:`watched_both_directions`: its flow, both directions summed.
+BOTH_DIRECTIONS = ", both directions"
+
+
+def watched_both_directions(table: pd.DataFrame, results: Mapping[str, ScenarioResult], watch: Mapping[str, Any] | None) -> pd.DataFrame:
+    """``table`` (:func:`ldtkit.study.compare.study_table`) with each watched road's flow summed over both directions.
+
+    ``[compare.watch]`` rows give the busiest single directed link of the road (one direction).
+    The dashboard's map, its hover box and the "who used it" view sum a road's two directions, so
+    here a watched road without a ``direction`` gets, per scenario, the largest two-way flow of its
+    segments (its links summed per ``source_id``), in a row renamed ``"flow_vph: <label>, both
+    directions"``; the ``Δ`` columns are recomputed. Rows of a watch with a ``direction`` stay as
+    they are (one direction). ``table.attrs`` (e.g. the convergence notes) are kept.
+    """
+    from ldtkit.study.indicators import WATCH_PREFIX
+    from ldtkit.study.scenario import select_links
+
+    out = table.copy()
+    renames: dict[str, str] = {}
+    for label, selector in (watch or {}).items():
+        row = f"{WATCH_PREFIX}{label}"
+        sel = dict(selector)
+        if row not in out.index or sel.pop("direction", "both") != "both":
+            continue
+        for name, res in results.items():
+            if name not in out.columns:
+                continue
+            rows = select_links(res.network, sel, direction="both", context=f"compare.watch {label!r}")
+            links = res.network.links.iloc[np.asarray(rows)]
+            source = links["source_id"].where(links["source_id"].notna(), "link:" + links["link_id"].astype(str))
+            flow = pd.Series(np.asarray(res.traffic["day"].total_vph, dtype=float)[np.asarray(rows)], index=source.to_numpy())
+            out.loc[row, name] = float(flow.groupby(level=0).sum().max()) if len(flow) else np.nan
+        for col in out.columns:
+            if str(col).endswith(" Δ") and str(col)[:-2] in out.columns and "baseline" in out.columns:
+                out.loc[row, col] = out.loc[row, str(col)[:-2]] - out.loc[row, "baseline"]
+        renames[row] = row + BOTH_DIRECTIONS
+    out = out.rename(index=renames)
+    out.attrs = dict(table.attrs)
+    return out
+
+
 def unassigned_summary(results: Mapping[str, ScenarioResult], *, labels: Mapping[str, str] | None = None) -> str | None:
     """A sentence per scenario whose measures left car trips without a route (``on_disconnected="drop"``).
 
@@ -332,6 +435,8 @@ def flow_difference(base: gpd.GeoDataFrame, scen: gpd.GeoDataFrame, *, key: str 
 
 
 __all__ = [
+    "BOTH_DIRECTIONS",
+    "ZONE_RADIUS_PX",
     "ZONE_COLOURS",
     "ScenarioView",
     "SelectLinkView",
@@ -342,4 +447,6 @@ __all__ = [
     "unassigned_summary",
     "view_from_result",
     "views_from_results",
+    "watched_both_directions",
+    "zones_geojson",
 ]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
-from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference
+from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference, zones_geojson
 from ldtkit.viz.maps import (
     ColorScale,
     CompareMap,
@@ -35,8 +35,8 @@ from ldtkit.viz.maps.context import major_street_labels
 from ldtkit.viz.maps.leaflet import hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
-#: Roads whose flow changes by more than this (veh/h) report before/after values on hover.
-HOVER_MIN_CHANGE_VPH = 50.0
+#: Style of the street network drawn under both halves (every road, one path).
+NETWORK_STYLE: dict[str, Any] = {"color": "#8c8c8c", "weight": 0.8, "opacity": 0.7}
 #: What the hover box lists for a road: column -> caption.
 HOVER_FIELDS = {"flow_base_vph": "Before (veh/h)", "flow_vph": "After (veh/h)", "d_flow_vph": "Change (veh/h)"}
 #: What hovering a zone circle of the "who used it" view shows: that traffic's trips from and to the zone.
@@ -66,9 +66,8 @@ LAYER_TOOLTIPS: dict[str, str] = {
 _LEFT_OF = {"diff": "flow", "dlden": "lden", "dno2": "no2"}
 #: What the left half shows next to the select-link view: the baseline's flow, all traffic.
 _LEFT_SIDE = {**_LEFT_OF, "select": "flow"}
-#: Origins (filled) and destinations (ring) of the select-link view: colour, and radius (px) per sqrt(veh/h).
+#: Origins (filled) and destinations (ring) of the select-link view: colour.
 _ZONE_STYLE = ZONE_COLOURS
-_ZONE_RADIUS_PX = 0.6
 _EMPTY_FC: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 #: Grid layers: key -> (view attribute, column).
 _GRIDS = {"lden": ("noise", "lden_db"), "no2": ("air", "no2_ugm3"), "dlden": ("noise", "lden_db"), "dno2": ("air", "no2_ugm3")}
@@ -149,6 +148,7 @@ class ScenarioDashboard:
         context: Mapping[str, gpd.GeoDataFrame] | None = None,
         attribution: str = "",
     ) -> None:
+        import ipyleaflet
         import ipywidgets as w
 
         self.classes = classes
@@ -244,8 +244,20 @@ class ScenarioDashboard:
         self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
         #: the major streets named on every map (with the offline context)
         self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
+        #: every road as one thin grey path under both halves (quiet roads are not drawn twice)
+        self._network_data = self._network_geojson()
+        #: whether the street network and the context (water, parks, street names) are drawn on the split
+        #: map: their layers are there from the start, empty, and get their data once the page has drawn
+        #: the roads with traffic (:meth:`add_context`), so the first view comes sooner
+        self.context_shown = False
+        self._deferred: list[tuple[Any, Any]] = []
         if context:
-            self.cmap.add_context(context, labels=self.street_labels, attribution=attribution)
+            self._defer(self.cmap.add_context(self._context, attribution=attribution))
+        self.network_layer = self._defer([ipyleaflet.GeoJSON(data=_EMPTY_FC, name="street network")], self._network_data)[0]
+        self.cmap.map.add(self.network_layer)
+        if context and self.street_labels is not None:
+            self._defer(self.cmap.add_context({}, labels=self.street_labels))
+        self.cmap.map.observe(self._on_first_paint, names="bounds")
         self._marked: str | None = None
         self._show_where(default, frame=True)
         if prerender_grids:
@@ -269,6 +281,47 @@ class ScenarioDashboard:
         )
         self._refresh()
 
+    def _on_first_paint(self, change: Any = None) -> None:
+        """The page drew the map (it reports its bounds): now add the context under the data."""
+        self.cmap.map.unobserve(self._on_first_paint, names="bounds")
+        self.add_context()
+
+    def _defer(self, layers: list[Any], data: Any = None) -> list[Any]:
+        """Empty ``layers`` (GeoJSON, or a group of markers) now; :meth:`add_context` gives them their content."""
+        import ipyleaflet
+
+        for layer in layers:
+            if isinstance(layer, ipyleaflet.GeoJSON):
+                self._deferred.append((layer, layer.data if data is None else data))
+                layer.data = _EMPTY_FC
+            elif isinstance(layer, ipyleaflet.LayerGroup):
+                self._deferred.append((layer, tuple(layer.layers)))
+                layer.layers = ()
+        return layers
+
+    def add_context(self) -> None:
+        """Draw the offline context, the street network and the major street names on the split map (once).
+
+        Called when the page has drawn the map; call it directly to have them before display. The
+        layers are on the map from the start (a change of the map's layers would redraw the halves).
+        """
+        import ipyleaflet
+
+        if self.context_shown:
+            return
+        for layer, content in self._deferred:
+            if isinstance(layer, ipyleaflet.GeoJSON):  # a GeoJSON layer is a LayerGroup too
+                layer.data = content
+            else:
+                layer.layers = content
+        self.context_shown = True
+
+    def _network_geojson(self) -> dict[str, Any]:
+        """Every road of every view, as one thin grey path (drawn under both halves)."""
+        roads = pd.concat([v.links[["source_id", "flow_vph", v.links.geometry.name]] for v in self.views.values()], ignore_index=True)
+        roads = roads.drop_duplicates("source_id")
+        return links_geojson(roads, "flow_vph", self._grey, merge_below=np.inf, merged_style=NETWORK_STYLE)
+
     def _show_where(self, name: str, *, frame: bool = False) -> None:
         """Mark ``name``'s measures, make its changed roads hoverable and (``frame``) open on the area that changes."""
         if self._marked == name:
@@ -276,8 +329,7 @@ class ScenarioDashboard:
         view, diff = self.views[name], self._diffs[name]
         crs = self.views[self.baseline].links.crs
         self.cmap.add_measures(view.marks, crs=crs)
-        changed = diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH]
-        self.cmap.add_hover_info(changed, fields=HOVER_FIELDS)
+        self.cmap.add_hover_info(diff, fields=HOVER_FIELDS)  # every road, changed or not
         if frame:
             self.cmap.fit_to(change_bounds(diff, "d_flow_vph", view.marks), crs=crs)
         self._marked = name
@@ -329,7 +381,11 @@ class ScenarioDashboard:
                 self.views[self.baseline].label, "", center=(lat, lon), zoom=self.cmap.map.zoom, basemap=self._basemap, height=self._height
             )
             if self._context:
-                pair.add_context(self._context, labels=self.street_labels, attribution=self._attribution)
+                pair.add_context(self._context, attribution=self._attribution)
+            for m in (pair.left, pair.right):
+                m.add(ipyleaflet.GeoJSON(data=self._network_data, name="street network"))
+            if self._context and self.street_labels is not None:
+                pair.add_context({}, labels=self.street_labels)
             sides: tuple[Side, Side] = ("left", "right")
             for side in sides:
                 grid = None
@@ -344,20 +400,22 @@ class ScenarioDashboard:
         return self.pair
 
     def _links_data(self, name: str, mode: str) -> dict[str, Any]:
-        """GeoJSON of one side; quiet streets are merged into one grey context path (fast maps)."""
+        """GeoJSON of one side: the roads above a small cut, in colour classes (the street network
+        layer draws every road underneath in grey, once for both halves); over a grid, every road
+        as one thin grey path."""
         key = (name, mode)
         if key not in self._geojson_cache:
             v = self.views[name]
             if mode == "flow":
                 cut = max(5.0, 0.01 * self.scales["flow"].vmax)
-                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), merge_below=cut, bins=self.classes)
+                data = links_geojson(v.links, "flow_vph", self.scales["flow"], width_px=(1.0, 6.0), min_abs_value=cut, bins=self.classes)
             elif mode == "select":  # the baseline traffic that used the measure's roads; none without measures
                 sl = v.select_link
                 cut = max(1.0, 0.01 * self.scales["select"].vmax)
                 data = (
                     _EMPTY_FC
                     if sl is None
-                    else links_geojson(sl.links, "select_link_vph", self.scales["select"], width_px=(1.5, 8.0), merge_below=cut)
+                    else links_geojson(sl.links, "select_link_vph", self.scales["select"], width_px=(1.5, 8.0), min_abs_value=cut)
                 )
             elif mode == "diff":
                 cut = max(5.0, 0.02 * self.scales["diff"].vmax)
@@ -367,7 +425,7 @@ class ScenarioDashboard:
                     self.scales["diff"],
                     width_px=(1.0, 7.0),
                     width_by_abs=True,
-                    merge_below=cut,
+                    min_abs_value=cut,
                     bins=self.classes,
                 )
             else:  # thin grey streets over a grid: one path
@@ -386,7 +444,17 @@ class ScenarioDashboard:
         layer = ipyleaflet.GeoJSON(data=_EMPTY_FC, point_style=point_style, name="origins and destinations")
         layer.on_hover(self.show_zone)
         layer.on_click(self.show_zone)
+        layer.on_msg(self._zone_mouse)
         return layer
+
+    def _zone_mouse(self, _: Any, content: Mapping[str, Any], buffers: Any = None) -> None:
+        """While the mouse is on a zone circle, the roads under it do not take over the hover box."""
+        event = content.get("event") if isinstance(content, Mapping) else None
+        if event in ("mouseover", "mouseout"):
+            paused = event == "mouseover"
+            self.cmap.hover_paused = paused
+            if self.pair is not None:
+                self.pair.hover_paused = paused
 
     def show_zone(self, feature: Mapping[str, Any], **_: Any) -> None:
         """Show a hovered (or clicked) zone circle's trips from and to it in every map's hover box."""
@@ -402,46 +470,13 @@ class ScenarioDashboard:
         Each zone is a circle whose area grows with its trips (``origin_vph``, ``destination_vph``);
         every circle carries both values and the zone's ``name`` for the hover box.
         """
-        sl = self.views[name].select_link
-        if sl is None or not len(sl.zones):
-            return _EMPTY_FC
-        z = sl.zones.to_crs(4326) if sl.zones.crs is not None else sl.zones
-        features = []
-        o_vph, d_vph = z["origin_vph"].to_numpy(float), z["destination_vph"].to_numpy(float)
-        for kind, fill in (("origin", 0.55), ("destination", 0.0)):
-            vph = o_vph if kind == "origin" else d_vph
-            for zone, value, o, d, point in zip(z["zone"].to_numpy(), vph, o_vph, d_vph, z.geometry):
-                if value <= 0 or point is None:
-                    continue
-                style = {
-                    "radius": round(3.0 + _ZONE_RADIUS_PX * float(np.sqrt(value)), 1),
-                    "color": _ZONE_STYLE[kind],
-                    "weight": 2,
-                    "fillColor": _ZONE_STYLE[kind],
-                    "fillOpacity": fill,
-                    "opacity": 0.9,
-                }
-                features.append(
-                    {
-                        "type": "Feature",
-                        "geometry": {"type": "Point", "coordinates": [round(point.x, 5), round(point.y, 5)]},
-                        "properties": {
-                            "name": f"Zone {int(zone)}",
-                            "zone": int(zone),
-                            "kind": kind,
-                            "origin_vph": round(float(o), 3),
-                            "destination_vph": round(float(d), 3),
-                            "style": style,
-                        },
-                    }
-                )
-        return {"type": "FeatureCollection", "features": features}
+        return zones_geojson(self.views[name].select_link)
 
     def _select_legend(self, name: str) -> str:
         """The select-link view's legend: the flow scale, then the origin and destination circles."""
         sl = self.views[name].select_link
         what = ", ".join(dict.fromkeys(m.label for m in self.views[name].marks)) or "no measure"
-        total = "" if sl is None else f"{sl.trips_vph:,.0f} veh/h in the baseline"
+        total = "" if sl is None else f"{sl.trips_vph:,.0f} veh/h in the baseline, {sl.directions_text}"
         circles = "".join(
             f"<div><span style='display:inline-block;width:10px;height:10px;border-radius:50%;border:2px solid {c};"
             f"background:{c if k == 'origin' else 'transparent'};opacity:.8'></span> {k}s (zones)</div>"
@@ -491,8 +526,7 @@ class ScenarioDashboard:
             pair.set_legend("right", legends["right"])
             if self._pair_marked != name:
                 pair.add_measures(self.views[name].marks, crs=self.views[self.baseline].links.crs)
-                diff = self._diffs[name]
-                pair.add_hover_info(diff[np.abs(diff["d_flow_vph"].to_numpy(float)) > HOVER_MIN_CHANGE_VPH], fields=HOVER_FIELDS)
+                pair.add_hover_info(self._diffs[name], fields=HOVER_FIELDS)
                 self._pair_marked = name
             self._pair_zones.data = zones
             self.map_box.children = [pair.widget]

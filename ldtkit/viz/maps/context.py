@@ -124,10 +124,57 @@ def context_style(name: str) -> dict[str, Any]:
     return dict(style)
 
 
+#: Context geometry is simplified to within this many metres (a pixel at zoom 15 is about 3 m at 51° N).
+CONTEXT_SIMPLIFY_M: Final = 2.0
+
+
+def compact_geojson(layer: gpd.GeoDataFrame, *, simplify_m: float = CONTEXT_SIMPLIFY_M) -> dict[str, Any]:
+    """A context layer (EPSG:4326) as a small FeatureCollection: its polygons merged into one
+    MultiPolygon, its lines into one MultiLineString (one SVG path each in the browser instead
+    of one per feature), simplified to within ``simplify_m`` metres, coordinates to 1e-5°.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import LineString, Point, box
+    >>> g = gpd.GeoDataFrame(geometry=[box(3.70, 51.0, 3.71, 51.01), box(3.72, 51.0, 3.73, 51.01),
+    ...     LineString([(3.70, 51.02), (3.705, 51.0200001), (3.71, 51.02)]), Point(3.7, 51.0)], crs=4326)
+    >>> fc = compact_geojson(g)
+    >>> [(f["geometry"]["type"], len(f["geometry"]["coordinates"])) for f in fc["features"]]
+    [('MultiPolygon', 2), ('MultiLineString', 1)]
+    >>> fc["features"][1]["geometry"]["coordinates"][0]
+    [[3.7, 51.02], [3.71, 51.02]]
+    """
+    import shapely
+
+    geom = layer.geometry.to_numpy()
+    geom = geom[~shapely.is_missing(geom) & ~shapely.is_empty(geom)]
+    parts = shapely.get_parts(geom)
+    if len(parts):
+        parts = shapely.set_precision(shapely.simplify(parts, simplify_m / 111_320.0), 1e-5)
+        parts = parts[~shapely.is_empty(parts)]
+    kinds = shapely.get_type_id(parts)
+    merged = [
+        shapely.multipolygons(parts[kinds == 3]) if (kinds == 3).any() else None,
+        shapely.multilinestrings(parts[kinds == 1]) if (kinds == 1).any() else None,
+    ]
+    features = [{"type": "Feature", "geometry": json.loads(shapely.to_geojson(m)), "properties": {}} for m in merged if m is not None]
+    return {"type": "FeatureCollection", "features": features}
+
+
+#: The map pane the context layers are drawn in (under the data, over a web basemap's tiles).
+CONTEXT_PANE: Final = "context"
+#: The pane's stacking order: over the tiles (200), under Leaflet's overlay pane (400) and the data.
+CONTEXT_PANE_Z: Final = 390
+
+
 def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.GeoDataFrame | None = None) -> list[Any]:
     """The offline context as ipyleaflet layers: one GeoJSON per entry of ``layers`` (EPSG:4326,
-    from :func:`~ldtkit.viz.maps.context.context_layers`), then the street ``labels`` (points with
-    ``name``) as one group of text markers, when there are any.
+    from :func:`~ldtkit.viz.maps.context.context_layers`) in the map pane :data:`CONTEXT_PANE`,
+    then the street ``labels`` (points with ``name``) as one group of text markers, when there are any.
+
+    When a web basemap's tiles load, the dashboard page hides that pane and the street names
+    (the basemap shows water, parks and names itself); without tiles (offline) they stay.
 
     Examples
     --------
@@ -141,8 +188,10 @@ def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.Ge
 
     added: list[Any] = []
     for name, g in layers.items():
-        data = json.loads(g[[g.geometry.name]].to_json(drop_id=True))
-        added.append(ipyleaflet.GeoJSON(data=data, style=context_style(name), name=f"context: {name}"))
+        layer = ipyleaflet.GeoJSON(data=compact_geojson(g), style=context_style(name), name=f"context: {name}")
+        layer.pane = CONTEXT_PANE
+        layer.options = [*layer.options, "pane"]
+        added.append(layer)
     if labels is not None and len(labels):
         icons = [
             ipyleaflet.Marker(
@@ -182,7 +231,11 @@ __all__ = [
     "ATTRIBUTION_FILE",
     "CONTEXT_STYLES",
     "OTHER_STYLE",
+    "CONTEXT_PANE",
+    "CONTEXT_PANE_Z",
+    "CONTEXT_SIMPLIFY_M",
     "attribution_control",
+    "compact_geojson",
     "context_attribution",
     "context_layers",
     "context_map_layers",

@@ -28,7 +28,6 @@ Examples
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,8 +35,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.context import attribution_control, context_map_layers
+from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_control, context_map_layers
 from ldtkit.viz.maps.geojson import links_geojson
+from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.measures import MeasureMark
 from ldtkit.viz.maps.raster import grid_image
 from ldtkit.viz.maps.scales import ColorScale
@@ -172,23 +172,6 @@ def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: f
     return [round((s + n) / 2.0, 9), round((w + e) / 2.0, 9)], fit_zoom((s, w, n, e), width_px=width_px, height_px=height_px)
 
 
-def hover_data(gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> dict[str, Any]:
-    """GeoJSON (EPSG:4326) of the links a hover reports: ``title`` and ``fields`` rounded to whole numbers."""
-    import shapely
-
-    cols = [c for c in [title, *fields] if c in gdf.columns]
-    g = gdf[[*cols, gdf.geometry.name]].copy()
-    for col in fields:  # whole vehicles per hour: a smaller message, and what the box shows
-        if col in g.columns:
-            g[col] = np.round(g[col].to_numpy(float))
-    if g.crs is not None and g.crs.is_projected:
-        g[g.geometry.name] = g.geometry.simplify(1.0)  # less than a pixel at street zoom
-    g = g.to_crs(4326) if g.crs is not None else g
-    g[g.geometry.name] = shapely.set_precision(g.geometry.to_numpy(), 1e-5)  # about 1 m
-    data: dict[str, Any] = json.loads(g.to_json(drop_id=True))
-    return data
-
-
 def hover_html(feature: Mapping[str, Any], *, fields: Mapping[str, str], title: str = "name") -> str:
     """What the hover box shows for a hovered link: its ``title`` and a row per field.
 
@@ -246,7 +229,7 @@ class CompareMap:
     --------
     >>> m = CompareMap("Baseline", "Scenario", center=(51.05, 3.72), zoom=13, basemap=None)
     >>> sorted(m.map.panes)
-    ['hover', 'left', 'right']
+    ['context', 'hover', 'left', 'right']
     """
 
     def __init__(
@@ -269,7 +252,7 @@ class CompareMap:
             zoom=zoom,
             layers=layers,
             # the hover pane lies over both halves' data (hover reaches it) and under the markers (600)
-            panes={"left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
+            panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}, "left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
             scroll_wheel_zoom=True,
             layout=ipywidgets.Layout(height=height, width="100%"),
         )
@@ -284,15 +267,20 @@ class CompareMap:
         self._shown = False
         self._title_controls: dict[Side, ipyleaflet.WidgetControl] = {}
         self._measure_layers: list[Any] = []
-        self.hover_layer: Any = None  #: the layer that reports hovered links (add_hover_info)
-        self.hover_box: ipywidgets.HTML | None = None  #: what the hovered link shows
-        self._hover_spec: tuple[dict[str, str], str] = ({}, "name")
+        self.hover_layer: Any = None  #: the outline of the road under the mouse (add_hover_info)
+        self.hover_box: ipywidgets.HTML | None = None  #: what the hovered road shows
+        self.hover_picker: LinkPicker | None = None  #: finds the road under the mouse
+        self.hover_paused = False  #: while True (e.g. a zone circle is hovered), roads do not report
+        self._hovered: int | None = None
         captions: tuple[tuple[Side, str, str], ...] = (("left", left_title, "topleft"), ("right", right_title, "topright"))
         for side, text, pos in captions:
             if text:
                 ctl = ipyleaflet.WidgetControl(widget=ipywidgets.HTML(title_html(text)), position=pos, transparent_bg=True)
                 self.map.add(ctl)
                 self._title_controls[side] = ctl
+        # the page's split control draws its layers among the map's own: a change of the map's layers
+        # (measure marks of another scenario) drops them there, so the control is made again
+        self.map.observe(self._on_layers, names="layers")
 
     # layers -------------------------------------------------------------------
     @staticmethod
@@ -509,41 +497,51 @@ class CompareMap:
         self.map.zoom = zoom
         self.map.center = center
 
-    def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> Any:
-        """Hovering a link of ``gdf`` shows its ``title`` column and ``fields`` (column -> caption) in a box.
+    def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> LinkPicker:
+        """Hovering (or clicking) a road of ``gdf`` shows its ``title`` column and ``fields`` (column -> caption) in a box.
 
-        The links are drawn nearly transparent over the map (both halves), so hovering anywhere
-        along them reports their values. Returns the layer; :attr:`hover_box` holds the box's HTML widget.
+        The map reports the mouse position and a :class:`~ldtkit.viz.maps.hover.LinkPicker` finds
+        the road under it in the kernel, so every road of ``gdf`` reports its values (nothing per
+        road is sent to the page); the road is outlined while it is shown. Calling again replaces
+        the roads. Returns the picker; :attr:`hover_box` holds the box's HTML widget.
         """
         import ipyleaflet
         import ipywidgets
 
-        data = hover_data(gdf, fields=fields, title=title)
-        layer = ipyleaflet.GeoJSON(
-            data=data, style={"color": "#000000", "weight": 12, "opacity": 0.02}, hover_style={"opacity": 0.35}, name="hover info"
-        )
-        box = self.hover_box
-        if box is None:
-            box = ipywidgets.HTML(HOVER_HINT)
-            self.map.add(ipyleaflet.WidgetControl(widget=box, position="bottomleft"))
-            self.hover_box = box
-
-        layer.pane = "hover"
-        layer.options = [*layer.options, "pane"]
-        self._hover_spec = (dict(fields), title)
-        layer.on_hover(self.show_hover)
-        layer.on_click(self.show_hover)
+        picker = LinkPicker(gdf, fields=fields, title=title)
+        if self.hover_box is None:
+            self.hover_box = ipywidgets.HTML(HOVER_HINT)
+            self.map.add(ipyleaflet.WidgetControl(widget=self.hover_box, position="bottomleft"))
+            layer = ipyleaflet.GeoJSON(data=EMPTY_FEATURES, style=HIGHLIGHT_STYLE, name="hover info")
+            layer.pane = "hover"
+            layer.options = [*layer.options, "pane"]
+            self.map.add(layer)
+            self.hover_layer = layer
+            self.map.on_interaction(self._on_mouse)
+        self.hover_picker = picker
+        self._hovered = None
         if self.hover_layer is not None:
-            self.map.remove(self.hover_layer)
-        self.map.add(layer)
-        self.hover_layer = layer
-        return layer
+            self.hover_layer.data = EMPTY_FEATURES
+        return picker
+
+    def _on_mouse(self, **event: Any) -> None:
+        """The map's mouse events: show the road under the mouse (mousemove, click)."""
+        if event.get("type") not in ("mousemove", "click") or self.hover_picker is None or self.hover_paused:
+            return
+        lat, lon = event.get("coordinates", (np.nan, np.nan))
+        i = self.hover_picker.nearest(lat, lon, zoom=self.map.zoom)
+        if i is None or i == self._hovered:
+            return
+        self._hovered = i
+        feature = self.hover_picker.feature(i)
+        self.show_hover(feature)
+        if self.hover_layer is not None:
+            self.hover_layer.data = {"type": "FeatureCollection", "features": [feature]}
 
     def show_hover(self, feature: Mapping[str, Any], **_: Any) -> None:
-        """Show a hovered (or clicked) link's name and values in the hover box."""
-        fields, title = self._hover_spec
-        if self.hover_box is not None:
-            self.hover_box.value = hover_html(feature, fields=fields, title=title)
+        """Show a hovered (or clicked) road's name and values in the hover box."""
+        if self.hover_box is not None and self.hover_picker is not None:
+            self.hover_box.value = hover_html(feature, fields=self.hover_picker.fields, title=self.hover_picker.title)
 
     @property
     def layers(self) -> dict[str, list[Any]]:
@@ -551,6 +549,10 @@ class CompareMap:
         return {s: [e.layer for e in self._entries if e.side == s] for s in ("left", "right")}
 
     # display -------------------------------------------------------------------
+    def _on_layers(self, change: Any = None) -> None:
+        if self.split and self._shown:
+            self._rebuild_split()
+
     def _rebuild_split(self) -> None:
         import ipyleaflet
 
@@ -582,7 +584,6 @@ __all__ = [
     "basemap_layers",
     "fit_view",
     "fit_zoom",
-    "hover_data",
     "hover_html",
     "measure_layers",
     "title_html",

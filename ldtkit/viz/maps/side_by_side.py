@@ -18,17 +18,18 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.maps.context import attribution_control, context_map_layers
+from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_control, context_map_layers
+from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
     Side,
     basemap_layers,
     fit_view,
-    hover_data,
     hover_html,
     measure_layers,
     title_html,
@@ -82,6 +83,7 @@ class SideBySideMap:
                 center=list(center),
                 zoom=zoom,
                 layers=basemap_layers(basemap),
+                panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}},
                 scroll_wheel_zoom=True,
                 layout=w.Layout(height=height, width="50%"),
             )
@@ -101,9 +103,11 @@ class SideBySideMap:
             self.legends[side] = w.HTML()
             m.add(ipyleaflet.WidgetControl(widget=self.legends[side], position="bottomright"))
         self._measure_layers: dict[Side, list[Any]] = {"left": [], "right": []}
-        self.hover_layers: dict[Side, Any] = {}  #: per side, the layer that reports hovered links
-        self.hover_boxes: dict[Side, Any] = {}  #: per side, what the hovered link shows (both show the same)
-        self._hover_spec: tuple[dict[str, str], str] = ({}, "name")
+        self.hover_layers: dict[Side, Any] = {}  #: per side, the outline of the road under the mouse
+        self.hover_boxes: dict[Side, Any] = {}  #: per side, what the hovered road shows (both show the same)
+        self.hover_picker: LinkPicker | None = None  #: finds the road under the mouse
+        self.hover_paused = False  #: while True (e.g. a zone circle is hovered), roads do not report
+        self._hovered: int | None = None
         self.widget = w.HBox([self.left, self.right], layout=w.Layout(width="100%"))
 
     def map(self, side: Side) -> ipyleaflet.Map:
@@ -146,36 +150,48 @@ class SideBySideMap:
             for layer in self._measure_layers[side]:
                 m.add(layer)
 
-    def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> None:
-        """Hovering (or clicking) a link of ``gdf`` on either map shows its ``title`` and ``fields`` on both.
+    def add_hover_info(self, gdf: gpd.GeoDataFrame, *, fields: Mapping[str, str], title: str = "name") -> LinkPicker:
+        """Hovering (or clicking) a road of ``gdf`` on either map shows its ``title`` and ``fields`` on both.
 
-        As :meth:`~ldtkit.viz.maps.leaflet.CompareMap.add_hover_info`; calling again replaces the links.
+        As :meth:`~ldtkit.viz.maps.leaflet.CompareMap.add_hover_info` (the road under the mouse is
+        found in the kernel, every road reports); calling again replaces the roads. Returns the picker.
         """
         import ipyleaflet
         import ipywidgets as w
 
-        data = hover_data(gdf, fields=fields, title=title)
-        self._hover_spec = (dict(fields), title)
+        self.hover_picker = LinkPicker(gdf, fields=fields, title=title)
+        self._hovered = None
         sides: tuple[Side, Side] = ("left", "right")
         for side in sides:
             m = self.map(side)
             if side not in self.hover_boxes:
                 self.hover_boxes[side] = w.HTML(HOVER_HINT)
                 m.add(ipyleaflet.WidgetControl(widget=self.hover_boxes[side], position="bottomleft"))
-            if side in self.hover_layers:
-                m.remove(self.hover_layers[side])
-            layer = ipyleaflet.GeoJSON(
-                data=data, style={"color": "#000000", "weight": 12, "opacity": 0.02}, hover_style={"opacity": 0.35}, name="hover info"
-            )
-            layer.on_hover(self.show_hover)
-            layer.on_click(self.show_hover)
-            m.add(layer)
-            self.hover_layers[side] = layer
+                self.hover_layers[side] = ipyleaflet.GeoJSON(data=EMPTY_FEATURES, style=HIGHLIGHT_STYLE, name="hover info")
+                m.add(self.hover_layers[side])
+                m.on_interaction(functools.partial(self._on_mouse, m))
+            self.hover_layers[side].data = EMPTY_FEATURES
+        return self.hover_picker
+
+    def _on_mouse(self, m: ipyleaflet.Map, **event: Any) -> None:
+        """Either map's mouse events: show the road under the mouse on both (mousemove, click)."""
+        if event.get("type") not in ("mousemove", "click") or self.hover_picker is None or self.hover_paused:
+            return
+        lat, lon = event.get("coordinates", (float("nan"), float("nan")))
+        i = self.hover_picker.nearest(lat, lon, zoom=m.zoom)
+        if i is None or i == self._hovered:
+            return
+        self._hovered = i
+        feature = self.hover_picker.feature(i)
+        self.show_hover(feature)
+        for layer in self.hover_layers.values():
+            layer.data = {"type": "FeatureCollection", "features": [feature]}
 
     def show_hover(self, feature: Mapping[str, Any], **_: Any) -> None:
-        """Show a hovered link's name and values in both maps' hover boxes."""
-        fields, title = self._hover_spec
-        text = hover_html(feature, fields=fields, title=title)
+        """Show a hovered road's name and values in both maps' hover boxes."""
+        if self.hover_picker is None:
+            return
+        text = hover_html(feature, fields=self.hover_picker.fields, title=self.hover_picker.title)
         for box in self.hover_boxes.values():
             box.value = text
 
