@@ -6,22 +6,45 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
+# uv (from PyPI, into the venv) installs the dependencies in seconds where pip takes minutes;
+# `make UV=0 ...` (or no uv to be had) installs with pip. pip is in the venv either way.
+UV     ?= 1
 
-.PHONY: report reports test tracked-before setup setup-test browser style lint bench clean
+.PHONY: report reports test tracked-before install-core setup setup-test browser style lint bench clean
+
+# With uv, ldtkit[EXTRA] is resolved once into $(VENV)/pins.txt and every step installs within
+# those pins, so a later step only adds packages, never swaps one that a running process imports.
+# Without uv, pip installs ldtkit[EXTRA] in one step.
+EXTRA ?= all
+pin = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra $(EXTRA) -o $(VENV)/pins.txt; fi
+install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python -c $(VENV)/pins.txt $(1) pip; \
+	  else $(BIN)/python -m pip install --quiet -e '.[$(EXTRA)]'; fi
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PYTHON) -m venv --without-pip $(VENV)
+	@if [ "$(UV)" != 0 ] && $(PYTHON) -m pip --python $(BIN)/python install --quiet uv; then :; \
+	  else $(BIN)/python -m ensurepip --upgrade --default-pip >/dev/null \
+	  && $(BIN)/python -m pip install --quiet --upgrade pip \
+	  && { [ "$(UV)" = 0 ] || $(BIN)/python -m pip install --quiet uv || echo "ldtkit: no uv; installing with pip"; }; fi
 
-# The last step of setup compiles the numba kernels into numba's cache (about a minute, once)
-# and builds the ahead-of-time assignment kernels that `ldtkit assign` starts fast with (~17 s).
-setup: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[all]'
-	$(BIN)/python -m ldtkit.cli.warmup
+# The models' dependencies first (numba among them): the kernels compile from then on, in
+# processes of their own, while the notebook stack installs (`$(call beside,WARMUP,COMMANDS)` runs
+# both and fails if either does).
+install-core: $(BIN)/python
+	@$(pin) && $(call install,-e .)
 
-setup-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	$(BIN)/python -m ldtkit.cli.warmup
+beside = $(1) & warm=$$!; { $(2); }; rc=$$?; wait $$warm || rc=1; exit $$rc
+
+# Setup ends with the numba kernels compiled into numba's cache (about a minute of CPU, once, in two
+# processes: traffic kernels, map kernels) and, in a third at the same time, the ahead-of-time assignment
+# kernels that `ldtkit assign` starts fast with (~17 s; skipped while the built module matches the kernels' source).
+setup: EXTRA = all
+setup: install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
+
+setup-test: EXTRA = test
+setup-test: install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
 
 # Debian's chromium for the Playwright dashboard test (never `playwright install`).
 browser:
@@ -29,8 +52,13 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install chromium' for the browser test"; fi; }
 
-report: setup
-	$(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports
+# The report: the numba kernels compile in processes of their own from the moment numba is installed,
+# ahead of the report that needs them (all write numba's cache; whichever compiles a kernel first
+# spares the others). `ldtkit assign`'s ahead-of-time kernels are left to `make setup`.
+report: EXTRA = all
+report: install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup --jit --quiet,$(call install,-e '.[$(EXTRA)]') && \
+	  $(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports)
 
 # Both use-case reports, headless (CI regenerates them; they also warm the results cache
 # that the dashboard browser test reuses).
@@ -60,8 +88,9 @@ test: tracked-before setup-test lint browser reports
 tracked-before:
 	@mkdir -p $(OUT); git status --porcelain --untracked-files=no > $(OUT)/tracked-before.txt 2>/dev/null || true
 
-bench: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+bench: EXTRA = dev
+bench: install-core
+	@$(call install,-e '.[$(EXTRA)]')
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
