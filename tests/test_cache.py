@@ -167,6 +167,8 @@ def _labels(cache_dir: Path) -> dict[str, float]:
     """Result entries by label, with the time they were written."""
     out = {}
     for meta in cache_dir.glob("*/meta.json"):
+        if meta.parent.name.startswith("."):  # an entry being written: renamed into place when complete
+            continue
         m = json.loads(meta.read_text())
         if m["kind"] == "result":
             out[m["label"]] = m["created"]

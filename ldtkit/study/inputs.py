@@ -30,9 +30,12 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
     from ldtkit.model.buildings import Buildings
+    from ldtkit.model.receptors import Receptors
 
 __all__ = [
     "demand_config",
+    "focus_bounds",
+    "focus_receptors",
     "demand_for_city",
     "noise_buildings",
     "demand_from_od_matrix",
@@ -353,3 +356,25 @@ def noise_buildings(city: City) -> Buildings | None:
         path = city.path(demand.blocks.path, field_name="demand.blocks.path")
         return buildings_from_blocks(path, height_m=cfg.noise.block_height_m, crs=cfg.crs)
     return None
+
+
+def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float, float]:
+    """The focus area of ``[focus] bbox`` (WGS84) in the city's CRS; the whole network if absent."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    bbox = city.config.focus.bbox  # four WGS84 numbers, min < max: checked when the city was loaded
+    bounds = network.links.total_bounds if bbox is None else gpd.GeoSeries([box(*bbox)], crs=4326).to_crs(network.crs).total_bounds
+    x0, y0, x1, y1 = (float(v) for v in bounds)
+    return x0, y0, x1, y1
+
+
+def focus_receptors(
+    city: City, network: RoadNetwork, *, cell_m: float, zones: pd.DataFrame | None = None, height_m: float = 4.0
+) -> Receptors:
+    """A receptor grid over the focus area, population spread from the demand zones."""
+    from ldtkit.model.receptors import receptors_grid
+
+    return receptors_grid(
+        focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=zone_population(city, network, zones)
+    )

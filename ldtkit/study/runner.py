@@ -38,7 +38,7 @@ from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
-from ldtkit.study.inputs import on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
+from ldtkit.study.inputs import focus_bounds, focus_receptors, on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -243,28 +243,6 @@ def prepare_city(
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
     return inputs
-
-
-def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float, float]:
-    """The focus area of ``[focus] bbox`` (WGS84) in the city's CRS; the whole network if absent."""
-    import geopandas as gpd
-    from shapely.geometry import box
-
-    bbox = city.config.focus.bbox  # four WGS84 numbers, min < max: checked when the city was loaded
-    bounds = network.links.total_bounds if bbox is None else gpd.GeoSeries([box(*bbox)], crs=4326).to_crs(network.crs).total_bounds
-    x0, y0, x1, y1 = (float(v) for v in bounds)
-    return x0, y0, x1, y1
-
-
-def focus_receptors(
-    city: City, network: RoadNetwork, *, cell_m: float, zones: pd.DataFrame | None = None, height_m: float = 4.0
-) -> Receptors:
-    """A receptor grid over the focus area, population spread from the demand zones."""
-    from ldtkit.model.receptors import receptors_grid
-
-    return receptors_grid(
-        focus_bounds(city, network), crs=network.crs, cell_m=cell_m, height_m=height_m, population=zone_population(city, network, zones)
-    )
 
 
 # ------------------------------------------------------------------ one scenario
@@ -483,8 +461,8 @@ def _run_locked(
         base_for_warm = _keyed(run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise), keys.baseline)
         if cache:
             # The path sets that warm-start scenarios are large: keep them in their own entry,
-            # read only when a scenario has to be computed, with what the warm start reads only.
-            cache.put(keys.warm, _warm_start_state(base_for_warm), kind="warm-start", label=f"{city.name}/baseline")
+            # read only when a scenario has to be computed (run_scenario already dropped their link ids).
+            cache.put(keys.warm, dict(base_for_warm.period_assignments), kind="warm-start", label=f"{city.name}/baseline")
         if batch_noise:
             # The baseline's noise map alone now, so it is cached before the scenarios run (Ctrl-C keeps it).
             t0 = time.perf_counter()
@@ -524,11 +502,6 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
     light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
     return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
-
-
-def _warm_start_state(result: ScenarioResult) -> dict[str, AssignmentResult]:
-    """What a warm start reads: the path sets without their redundant link ids (``link_id[link_row]``, 2/3 of their size)."""
-    return {p: _without_link_ids(a) for p, a in result.period_assignments.items()}
 
 
 def _without_link_ids(result: AssignmentResult) -> AssignmentResult:

@@ -208,9 +208,10 @@ def select_link(
     lens = ptr[1:] - ptr[:-1]
     path_of = np.repeat(np.arange(len(lens)), lens)
     on_sel = np.isin(pos, rows)
-    uses = np.bincount(path_of[on_sel], minlength=len(lens)) > 0
-    classes = np.asarray(ps.cls, dtype=object)
     flow = np.asarray(ps.flow, dtype=np.float64)
+    # a path kept in its set without flow carries no traffic over the selection
+    uses = (np.bincount(path_of[on_sel], minlength=len(lens)) > 0) & (flow > 0)
+    classes = np.asarray(ps.cls, dtype=object)
     keep = uses[path_of]
     m = len(link_ids)
     by_class: dict[str, npt.NDArray[np.float64]] = {}
