@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
-from ldtkit.errors import ConfigError, UnreadableFormatError, require_file
+from ldtkit.errors import ConfigError
 from ldtkit.model.zones.cells import aggregate_to_cells, area_polygon, rescale_to_total, rescale_zones
 
 #: Floor area per resident / per job and default storeys for OSM buildings.
@@ -36,38 +36,24 @@ OSM_BUILDING_DEFAULTS: dict[str, Any] = {
 #: everything else (commercial, office, retail, public, school, hospital, church, industrial, ...) hosts jobs/visits.
 
 
+def _levels(tag: str | None) -> float:
+    try:
+        return float(tag.split(";")[0]) if tag else np.nan
+    except ValueError:
+        return np.nan
+
+
 def read_osm_buildings(path: str | Path, *, crs: str) -> gpd.GeoDataFrame:
     """Building footprints from an OSM extract: ``building``, ``levels`` (NaN if untagged), area, centroid.
 
-    Uses the ``osmium`` package (closed ways and multipolygon relations tagged ``building``).
+    Closed ways and multipolygon relations tagged ``building`` (outlines that do not close are skipped).
     """
-    import osmium
+    from ldtkit.model.loaders.osm_areas import read_osm_areas
 
-    path = require_file(path, what="OSM extract")
-    fab = osmium.geom.WKBFactory()
-    kinds, levels, wkbs = [], [], []
-    try:
-        fp = (
-            osmium.FileProcessor(str(path)).with_areas(osmium.filter.KeyFilter("building")).with_filter(osmium.filter.KeyFilter("building"))
-        )
-        for entity in fp:
-            # with_areas() yields the areas and also the ways/relations they are built from: keep the areas
-            obj = cast("osmium.osm.Area", entity)
-            if not obj.is_area():
-                continue
-            try:
-                wkb = fab.create_multipolygon(obj)
-            except RuntimeError:  # broken ring in the source data
-                continue
-            kinds.append(obj.tags.get("building", "yes"))
-            lv = obj.tags.get("building:levels")
-            try:
-                levels.append(float(lv.split(";")[0]) if lv else np.nan)
-            except ValueError:
-                levels.append(np.nan)
-            wkbs.append(bytes.fromhex(wkb) if isinstance(wkb, str) else wkb)
-    except RuntimeError as exc:
-        raise UnreadableFormatError(path, expected="OSM PBF/XML", detail=str(exc)) from exc
+    areas = read_osm_areas(path, keys=("building",), what="OSM PBF/XML")
+    kinds = [t.get("building", "yes") for t in areas.tags]
+    levels = [_levels(t.get("building:levels")) for t in areas.tags]
+    wkbs = areas.wkb
     geom = shapely.from_wkb(wkbs) if wkbs else np.array([], dtype=object)
     gdf = gpd.GeoDataFrame({"building": kinds, "levels": np.asarray(levels, dtype=np.float64)}, geometry=geom, crs=4326)
     return gdf.to_crs(crs)

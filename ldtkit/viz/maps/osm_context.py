@@ -67,8 +67,9 @@ def read_osm_context(path: str | Path, *, bbox_wgs84: Sequence[float], simplify_
         When ``path`` is not a readable OSM file.
     """
     import geopandas as gpd
-    import osmium
     import shapely
+
+    from ldtkit.model.loaders.osm_areas import read_osm_areas
 
     path = Path(path)
     if not path.is_file():
@@ -76,30 +77,19 @@ def read_osm_context(path: str | Path, *, bbox_wgs84: Sequence[float], simplify_
     if len(bbox_wgs84) != 4:
         raise InvalidValueError(f"read_osm_context: bbox_wgs84 must be [lon_min, lat_min, lon_max, lat_max], got {list(bbox_wgs84)}")
     keys = sorted({*WATER_AREA_TAGS, *WATER_LINE_TAGS, *PARK_AREA_TAGS})
-    fab = osmium.geom.WKBFactory()
+    features = read_osm_areas(path, keys=keys, line_tags=WATER_LINE_TAGS)
     found: dict[str, list[bytes]] = {"waterways": [], "parks": []}
-    try:
-        fp = osmium.FileProcessor(str(path)).with_areas(osmium.filter.KeyFilter(*keys)).with_filter(osmium.filter.KeyFilter(*keys))
-        for obj in fp:
-            tags = obj.tags
-            try:
-                if isinstance(obj, osmium.osm.Area):
-                    if _matches(tags, WATER_AREA_TAGS):
-                        found["waterways"].append(fab.create_multipolygon(obj))
-                    elif _matches(tags, PARK_AREA_TAGS):
-                        found["parks"].append(fab.create_multipolygon(obj))
-                elif isinstance(obj, osmium.osm.Way) and _matches(tags, WATER_LINE_TAGS):
-                    found["waterways"].append(fab.create_linestring(obj))
-            except RuntimeError:  # a broken ring or a way without node locations in the source data
-                continue
-    except RuntimeError as exc:
-        raise UnreadableFormatError(path, expected="an OSM extract (.osm.pbf)", detail=str(exc)) from exc
+    for tags, wkb, is_area in zip(features.tags, features.wkb, features.is_area, strict=True):
+        if not is_area or _matches(tags, WATER_AREA_TAGS):
+            found["waterways"].append(wkb)
+        elif _matches(tags, PARK_AREA_TAGS):
+            found["parks"].append(wkb)
     area = shapely.box(*bbox_wgs84)
     out: dict[str, gpd.GeoDataFrame] = {}
     for name, wkbs in found.items():
         if not wkbs:
             continue
-        geom = shapely.from_wkb([bytes.fromhex(w) if isinstance(w, str) else w for w in wkbs])
+        geom = shapely.from_wkb(wkbs)
         geom = shapely.intersection(geom, area)
         geom = shapely.simplify(geom, simplify_m / 111_320.0)
         geom = geom[~shapely.is_empty(geom)]
