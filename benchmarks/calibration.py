@@ -28,35 +28,22 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
-from ldtkit.model.calibration import calibrate_demand, geh
-from ldtkit.model.demand import Demand
-from ldtkit.model.loaders.tntp import demand_from_tntp, flows_from_tntp
-from ldtkit.model.network import network_from_tntp
+from ldtkit.model.calibration import calibrate_demand, known_truth
 
 
-def run_one(folder: Path, seed: int) -> dict[str, float]:
-    net = network_from_tntp(folder)
-    true = demand_from_tntp(folder)
-    flow = flows_from_tntp(folder)["flow"].to_numpy()
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(len(flow), size=round(0.2 * len(flow)), replace=False))
-    g = true.trips["light"]
-    prior = Demand(true.zone_ids, {"light": g * rng.lognormal(0.0, 0.3, g.shape)}, pcu={"light": 1.0})
+def run_one(folder: Path, seed: int) -> dict[str, float | int]:
+    kt = known_truth(folder, seed=seed)
     cpu0 = time.process_time()
-    res = calibrate_demand(net, prior, counted_rows=rows, count_vph=flow[rows])
+    res = calibrate_demand(kt.network, kt.prior, counted_rows=kt.counted_rows, count_vph=kt.count_vph)
     cpu = time.process_time() - cpu0
-    unc = np.setdiff1d(np.arange(len(flow)), rows)
-    rmse0 = float(np.sqrt(np.mean((res.prior_assignment.flow_pcu[unc] - flow[unc]) ** 2)))
-    rmse1 = float(np.sqrt(np.mean((res.assignment.flow_pcu[unc] - flow[unc]) ** 2)))
+    fig = kt.figures(res)
     return {
-        "counted": len(rows),
-        "geh5": float(np.mean(geh(res.assignment.flow_pcu[rows], flow[rows]) < 5)),
-        "rmse_prior": rmse0,
-        "rmse_cal": rmse1,
-        "reduction": 1 - rmse1 / rmse0,
-        "within50": res.share_within(0.5),
+        "counted": int(fig["counted"]),
+        "geh5": fig["geh_share_counted"],
+        "rmse_prior": fig["rmse_prior_vph"],
+        "rmse_cal": fig["rmse_calibrated_vph"],
+        "reduction": fig["uncounted_rmse_reduction"],
+        "within50": fig["within_50pct"],
         "iterations": len(res.steps) - 1,
         "seconds": res.seconds,
         "cpu_seconds": cpu,

@@ -8,15 +8,17 @@ multiplied by a seeded lognormal factor (sigma 0.3).
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
+import nbformat
 import numpy as np
 import pandas as pd
 import pytest
 
 from ldtkit.cli import main
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.calibration import calibrate_demand, geh, link_od_flows
+from ldtkit.model.calibration import calibrate_demand, geh, known_truth, link_od_flows
 from ldtkit.model.demand import Demand, read_omx
 from ldtkit.model.loaders.tntp import demand_from_tntp, flows_from_tntp, read_trips_file
 from ldtkit.model.network import network_from_tntp
@@ -25,31 +27,10 @@ from ldtkit.study.observations import calibrate_tntp, read_counts_csv
 SEED = 17
 
 
-def known_truth(folder: Path, seed: int = SEED):
-    """Network, true demand, best-known flows, counted rows and the noisy prior."""
-    net = network_from_tntp(folder)
-    true = demand_from_tntp(folder)
-    flow = flows_from_tntp(folder)["flow"].to_numpy()
-    rng = np.random.default_rng(seed)
-    rows = np.sort(rng.choice(len(flow), size=round(0.2 * len(flow)), replace=False))
-    g = true.trips["light"]
-    prior = Demand(true.zone_ids, {"light": g * rng.lognormal(0.0, 0.3, g.shape)}, pcu={"light": 1.0})
-    return net, true, flow, rows, prior
-
-
 def recovery_figures(folder: Path):
-    net, true, flow, rows, prior = known_truth(folder)
-    res = calibrate_demand(net, prior, counted_rows=rows, count_vph=flow[rows])
-    v_prior = res.prior_assignment.flow_pcu
-    v_cal = res.assignment.flow_pcu
-    unc = np.setdiff1d(np.arange(len(flow)), rows)
-    rmse_prior = float(np.sqrt(np.mean((v_prior[unc] - flow[unc]) ** 2)))
-    rmse_cal = float(np.sqrt(np.mean((v_cal[unc] - flow[unc]) ** 2)))
-    return res, {
-        "geh_share_counted": float(np.mean(geh(v_cal[rows], flow[rows]) < 5)),
-        "uncounted_rmse_reduction": 1.0 - rmse_cal / rmse_prior,
-        "within_50pct": res.share_within(0.5),
-    }
+    kt = known_truth(folder, seed=SEED)
+    res = calibrate_demand(kt.network, kt.prior, counted_rows=kt.counted_rows, count_vph=kt.count_vph)
+    return res, kt.figures(res)
 
 
 @pytest.mark.parametrize("name", ["SiouxFalls", "Anaheim"])
@@ -89,9 +70,10 @@ def test_known_truth_is_recovered_chicago_sketch(shared):
 
 def test_calibration_is_deterministic_and_keeps_empty_cells(shared):
     folder = shared / "data" / "tntp" / "SiouxFalls"
-    net, _, flow, rows, prior = known_truth(folder)
-    a = calibrate_demand(net, prior, counted_rows=rows, count_vph=flow[rows], max_iter=2)
-    b = calibrate_demand(net, prior, counted_rows=rows, count_vph=flow[rows], max_iter=2)
+    kt = known_truth(folder)
+    net, prior, rows, counts = kt.network, kt.prior, kt.counted_rows, kt.count_vph
+    a = calibrate_demand(net, prior, counted_rows=rows, count_vph=counts, max_iter=2)
+    b = calibrate_demand(net, prior, counted_rows=rows, count_vph=counts, max_iter=2)
     np.testing.assert_array_equal(a.demand.trips["light"], b.demand.trips["light"])
     empty = prior.trips["light"] == 0
     assert (a.demand.trips["light"][empty] == 0).all()
@@ -101,7 +83,8 @@ def test_calibration_is_deterministic_and_keeps_empty_cells(shared):
 
 def test_counts_equal_to_the_prior_equilibrium_leave_the_matrix_alone(shared):
     folder = shared / "data" / "tntp" / "SiouxFalls"
-    net, true, _, rows, _ = known_truth(folder)
+    kt = known_truth(folder)
+    net, true, rows = kt.network, kt.truth, kt.counted_rows
     res0 = calibrate_demand(net, true, counted_rows=rows, count_vph=np.ones(len(rows)), max_iter=1)
     flows = res0.prior_assignment.flow_pcu
     res = calibrate_demand(net, true, counted_rows=rows, count_vph=flows[rows])
@@ -111,7 +94,8 @@ def test_counts_equal_to_the_prior_equilibrium_leave_the_matrix_alone(shared):
 
 def test_link_od_flows_add_up_to_the_link_flows(shared):
     folder = shared / "data" / "tntp" / "SiouxFalls"
-    net, true, _, _, _ = known_truth(folder)
+    kt = known_truth(folder)
+    net, true = kt.network, kt.truth
     res = calibrate_demand(net, true, counted_rows=[0], count_vph=[1.0], max_iter=1).prior_assignment
     rows = np.arange(len(res.flow_pcu))
     f, r, _ = link_od_flows(res.path_state, true.zone_ids, rows)
@@ -165,7 +149,7 @@ def _counts_file(folder: Path, path: Path, rows: np.ndarray) -> Path:
 
 def test_cli_writes_trips_and_flows_like_assign(shared, tmp_path, capsys):
     folder = shared / "data" / "tntp" / "SiouxFalls"
-    _, _, _, rows, _ = known_truth(folder)
+    rows = known_truth(folder).counted_rows
     counts = _counts_file(folder, tmp_path / "counts.csv", rows)
     out = tmp_path / "out"
     assert main(["calibrate", "--tntp", str(folder), "--counts", str(counts), "--out", str(out)]) == 0
@@ -374,3 +358,19 @@ def test_cli_malformed_ngsi_ld_counts_name_the_entity_and_write_nothing(shared, 
     err = capsys.readouterr().err
     assert "counts.json" in err and "urn:ngsi-ld:TrafficFlowObserved:b" in err and "urn:ngsi-ld:TrafficFlowObserved:a" not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_calibration_notebook_fits_the_counts_and_writes_the_matrix(shared, tmp_path):
+    """The calibration notebook, run headless on SiouxFalls: the counts are met and the matrix is written."""
+    from ldtkit.viz.report import run_report
+
+    notebook = Path(__file__).resolve().parents[1] / "notebooks" / "calibration.ipynb"
+    params = {"tntp": str(shared / "data" / "tntp" / "SiouxFalls"), "out_dir": str(tmp_path / "out")}
+    executed, _ = run_report(notebook, params, out_dir=tmp_path)
+    text = "".join(o.get("text", "") for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", []))
+    assert "15 counted links of 76" in text and "converged: True" in text
+    reduction = float(re.search(r"reduction (-?[\d.]+)%", text).group(1))
+    assert reduction > 15.0  # the uncounted links come closer to the best-known flows (21 % at seed 17)
+    assert read_trips_file(tmp_path / "out" / "trips.tntp").zone_ids.tolist() == list(range(1, 25))
+    calibrated = pd.read_csv(tmp_path / "out" / "validation.csv")
+    assert len(calibrated) == 15 and calibrated["geh_below_5"].all()
