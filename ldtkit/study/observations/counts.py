@@ -174,6 +174,34 @@ def check_counts(table: pd.DataFrame, source: str) -> pd.DataFrame:
     return table
 
 
+def read_observation_csv(path: str | Path | IO[str], *, name: str, what: str) -> pd.DataFrame:
+    """A CSV of observations with its column names stripped and in lower case.
+
+    ``name`` is the file's name in messages and ``what`` the kind of observations ("counts").
+
+    Raises
+    ------
+    InputFileNotFoundError
+        ``path`` is a path that does not exist.
+    UnreadableFormatError
+        The file is not a CSV table.
+
+    Examples
+    --------
+    >>> import io
+    >>> read_observation_csv(io.StringIO(" Site_ID ,Count\\nA,3\\n"), name="c.csv", what="counts").columns.tolist()
+    ['site_id', 'count']
+    """
+    if isinstance(path, (str, Path)) and not Path(path).exists():
+        raise InputFileNotFoundError(path, what=f"{what} file")
+    try:
+        df = pd.read_csv(path)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise UnreadableFormatError(name, expected=f"CSV of {what}", detail=str(exc)) from exc
+    df.columns = [str(c).strip().lower() for c in df.columns]
+    return df
+
+
 def read_counts_csv(path: str | Path | IO[str], *, source: str | None = None) -> Counts:
     """Counts from a CSV file.
 
@@ -190,13 +218,7 @@ def read_counts_csv(path: str | Path | IO[str], *, source: str | None = None) ->
     [['S1', 45.0, 'day', 8, 'light']]
     """
     name = source or (str(path) if isinstance(path, (str, Path)) else "counts")
-    if isinstance(path, (str, Path)) and not Path(path).exists():
-        raise InputFileNotFoundError(path, what="counts file")
-    try:
-        df = pd.read_csv(path)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise UnreadableFormatError(name, expected="CSV of traffic counts", detail=str(exc)) from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
+    df = read_observation_csv(path, name=name, what="counts")
     if "count" not in df.columns and "count_vph" in df.columns:
         df = df.rename(columns={"count_vph": "count"})
     if "count" not in df.columns:

@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from ldtkit._validate import closest
-from ldtkit.errors import InputFileNotFoundError, InvalidValueError, MissingFieldError, UnreadableFormatError
-from ldtkit.study.observations.counts import read_entities
+from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.study.observations.counts import read_entities, read_observation_csv
 
 #: Quantities a measurement can be, and the NGSI-LD attribute each is read from.
 QUANTITIES = {
@@ -90,13 +90,7 @@ def read_measurements_csv(path: str | Path | IO[str], *, source: str | None = No
     [['no2_ugm3', 28.0], ['lden_dba', 64.5]]
     """
     name = source or (str(path) if isinstance(path, (str, Path)) else "measurements")
-    if isinstance(path, (str, Path)) and not Path(path).exists():
-        raise InputFileNotFoundError(path, what="measurements file")
-    try:
-        df = pd.read_csv(path)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise UnreadableFormatError(name, expected="CSV of measurements", detail=str(exc)) from exc
-    df.columns = [str(c).strip().lower() for c in df.columns]
+    df = read_observation_csv(path, name=name, what="measurements")
     for col in ("site_id", "lon", "lat"):
         if col not in df.columns:
             raise MissingFieldError(name, col, expected="site_id, lon, lat and quantity, value (or one column per quantity)")
