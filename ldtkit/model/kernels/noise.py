@@ -344,8 +344,8 @@ class Obstacles(NamedTuple):
     and vector to the end point, read together) and is listed in every grid cell its bounding box
     touches: cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists parts
     ``cell_parts[cell_start[c]:cell_start[c+1]]``. ``part_cells`` holds each part's cell range (ix0,
-    ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius). No part (``cell_parts``
-    empty): open-field propagation.
+    ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius); ``keep`` is 1 − α of each
+    edge's façade (reflections). No part (``cell_parts`` empty): open-field propagation.
     """
 
     ex0: FloatArray
@@ -364,6 +364,7 @@ class Obstacles(NamedTuple):
     cell_m: float
     nx: int
     ny: int
+    keep: FloatArray  # (n_edges, 8) 1 − α of the edge's façade per band
 
 
 class ScreenScratch(NamedTuple):
@@ -936,6 +937,8 @@ def _block_energy(
     bands: BandTerms,
     table: TransferTable,
     obst: Obstacles,
+    refl: Reflectors,
+    wst: IntArray,
     scratch: ScreenScratch,
     acc: FloatArray,
     cnt: IntArray,
@@ -950,7 +953,8 @@ def _block_energy(
     at level 0 its segments are split for each receptor individually. ``cnt`` receives the number of
     point sources evaluated per receptor. With building edges in ``obst``, every point source whose
     path to the receptor crosses a roof above the ray gets the diffracted transfer instead
-    (:func:`screened_transfer`).
+    (:func:`screened_transfer`). The walls of ``refl`` (receptor ``i``: rows ``wst[i]:wst[i+1]``)
+    add the first-order reflections of every point source (:func:`_reflected`).
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
@@ -970,6 +974,9 @@ def _block_energy(
     str_ = scratch.tr
     tr = np.empty(NB)
     tl = np.empty(NB)
+    rt = np.empty(NB)
+    reflect = refl.wall.shape[0] > 0
+    no_tab = tab[0:0, 0]
     cx = 0.0
     cy = 0.0
     for i in range(nb):
@@ -1028,6 +1035,13 @@ def _block_energy(
                 )
                 corr = min(max(corr, 0.5), 2.0)
                 cnt[i] += 1
+                if reflect and _reflected(
+                    bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
+                    tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                ):  # fmt: skip
+                    for m in range(npd):
+                        for b in range(NB):
+                            acc[i, m, b] += w_cl[ci, m, b] * corr * rt[b]
                 if screen and _screened(bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch):
                     for m in range(npd):
                         for b in range(NB):
@@ -1082,6 +1096,13 @@ def _block_energy(
                 if lb > 0.0 and lb * lb + dz2 >= lim2:
                     if dm2 <= cut2:
                         cnt[i] += 1
+                        if reflect and _reflected(
+                            bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
+                            tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                        ):  # fmt: skip
+                            for m in range(npd):
+                                for b in range(NB):
+                                    acc[i, m, b] += w_seg[s, m, b] * length * rt[b]
                         if screen and _screened(bx[i], by[i], bz[i], bx[i] - mx, by[i] - my, zs, obst, ground, scratch):
                             for m in range(npd):
                                 for b in range(NB):
@@ -1127,7 +1148,7 @@ def _block_energy(
                 for b in range(NB):
                     tl[b] = 0.0
                 hit = False
-                tabz = tab[bzi[i]] if use_tab else tab[0:0, 0]
+                tabz = tab[bzi[i]] if use_tab else no_tab
                 for _j in range(n):
                     dp2 = ux * ux + uy * uy
                     qx = ux
@@ -1138,6 +1159,12 @@ def _block_energy(
                         continue
                     hit = True
                     cnt[i] += 1
+                    if reflect and _reflected(
+                        bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
+                        tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                    ):  # fmt: skip
+                        for b in range(NB):
+                            tl[b] += li * rt[b]
                     if screen and _screened(bx[i], by[i], bz[i], bx[i] - qx, by[i] - qy, zs, obst, ground, scratch):
                         for b in range(NB):
                             tl[b] += li * str_[b]
@@ -1163,6 +1190,7 @@ def map_energy(
     bands: BandTerms,
     table: TransferTable,
     obstacles: Obstacles,
+    reflectors: Reflectors,
 ) -> tuple[FloatArray, IntArray]:
     """Band energies (linear, 10^(L/10)) at each receptor, shape (n_receptors, n_periods, 8), and the
     number of point-source evaluations per receptor.
@@ -1175,7 +1203,8 @@ def map_energy(
     3-D distance from the receptor; point sources farther than the cutoff (projected) are skipped.
     With a non-empty ``table`` (:func:`transfer_table`) the ground and air terms are interpolated in
     projected distance from the table of the receptor's height; otherwise they are evaluated exactly
-    per pair. Building edges in ``obstacles`` screen the paths they block (none: open field).
+    per pair. Building edges in ``obstacles`` screen the paths they block (none: open field); the walls
+    of ``reflectors`` (rows per receptor, in ``receivers`` order) add first-order reflections.
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
     cutoff = settings.cutoff_m
@@ -1209,6 +1238,8 @@ def map_energy(
             bands,
             table,
             obstacles,
+            reflectors,
+            reflectors.start[lo : hi + 1] if reflectors.wall.shape[0] > 0 else reflectors.start[0:0],
             screen_scratch(bands),
             out[lo:hi],
             count[lo:hi],
@@ -1349,3 +1380,270 @@ def changed_cells(
         for k in range(level_nx.shape[0]):
             out[level_offset[k] + (iy >> k) * level_nx[k] + (ix >> k)] = True
     return out
+
+
+# --------------------------------------------------------------------------- first-order reflections
+class Reflectors(NamedTuple):
+    """The façades that reflect sound to each receptor (first-order specular reflections, image method).
+
+    Receptor ``i`` (in :class:`Receivers` order) sees walls ``start[i]:start[i+1]`` of ``wall``, whose
+    rows are: image of the receptor in the wall's line (x, y), wall start (x, y), wall vector (x, y),
+    unit normal towards the receptor (x, y), receptor distance to the wall line, roof height and
+    1 / |wall vector|². ``keep`` holds 1 − α per wall and band. No row: no reflection.
+    """
+
+    start: IntArray
+    wall: FloatArray  # (n_walls, 11)
+    keep: FloatArray  # (n_walls, 8)
+
+
+@njit(cache=True, fastmath=True)
+def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
+    """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
+
+    The same grid walk as :func:`trace_crossings`, stopping at the first roof above the ray.
+    """
+    if obst.cell_parts.shape[0] == 0:
+        return True
+    dx = x1 - x0
+    dy = y1 - y0
+    length = math.sqrt(dx * dx + dy * dy)
+    if length <= 0.0:
+        return True
+    cell = obst.cell_m
+    gx1 = obst.x0 + obst.nx * cell
+    gy1 = obst.y0 + obst.ny * cell
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, x0 - obst.x0
+        elif k == 1:
+            p, q = dx, gx1 - x0
+        elif k == 2:
+            p, q = -dy, y0 - obst.y0
+        else:
+            p, q = dy, gy1 - y0
+        if p == 0.0:
+            if q < 0.0:
+                return True
+        else:
+            r = q / p
+            if p < 0.0:
+                t0 = max(t0, r)
+            else:
+                t1 = min(t1, r)
+    if t0 >= t1:
+        return True
+    xs = x0 + t0 * dx
+    ys = y0 + t0 * dy
+    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
+    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
+    step_x = 1 if dx > 0 else -1
+    step_y = 1 if dy > 0 else -1
+    tmx, tdx = _first_border(x0, dx, obst.x0, ix, cell)
+    tmy, tdy = _first_border(y0, dy, obst.y0, iy, cell)
+    seg = obst.edge_seg
+    pc = obst.part_cells
+    circ = obst.part_circle
+    px = -1
+    py = -1
+    dz = z1 - z0
+    while True:
+        c = iy * obst.nx + ix
+        for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+            p = obst.cell_parts[j]
+            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
+                continue
+            off = dy * (circ[p, 0] - x0) - dx * (circ[p, 1] - y0)
+            rad = circ[p, 2] * length
+            if off > rad or off < -rad:
+                continue
+            for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                wx = seg[e, 0] - x0
+                wy = seg[e, 1] - y0
+                bx = seg[e, 2]
+                by = seg[e, 3]
+                den = dx * by - dy * bx
+                sa = dy * wx - dx * wy
+                if sa * (sa - den) > 0.0 or den == 0.0:
+                    continue
+                t = (wx * by - wy * bx) / den
+                if t <= 0.0 or t >= 1.0:
+                    continue
+                if obst.height_m[e] > z0 + t * dz:
+                    return False
+        if min(tmx, tmy) >= t1:
+            return True
+        px = ix
+        py = iy
+        if tmx < tmy:
+            ix += step_x
+            tmx += tdx
+            if ix < 0 or ix >= obst.nx:
+                return True
+        else:
+            iy += step_y
+            tmy += tdy
+            if iy < 0 or iy >= obst.ny:
+                return True
+
+
+@njit(cache=True, fastmath=True)
+def _reflected(
+    rx: float,
+    ry: float,
+    rz: float,
+    wlo: int,
+    whi: int,
+    sx: float,
+    sy: float,
+    zs: float,
+    refl: Reflectors,
+    obst: Obstacles,
+    tabz: FloatArray,
+    inv_step: float,
+    cut2: float,
+    ground: Ground,
+    bands: BandTerms,
+    lin_amin_h_far: float,
+    tr: FloatArray,
+    rt: FloatArray,
+) -> bool:
+    """The transfer of the first-order reflections of the point source (sx, sy) to the receptor into ``rt``.
+
+    For each wall ``wlo:whi`` of :class:`Reflectors` whose line the path source → image of the
+    receptor crosses within the wall, below its roof, with both legs (source → wall → receptor) in
+    sight over the buildings: the open-field transfer of the unfolded path (ground and air over its
+    length) times 1 − α of the wall. A reflected path that buildings screen is left out. Returns
+    whether any wall reflects (``rt`` untouched otherwise); ``tabz`` empty: exact transfer.
+    """
+    hit = False
+    wall = refl.wall
+    for w in range(wlo, whi):
+        nx = wall[w, 6]
+        ny = wall[w, 7]
+        ds = (sx - wall[w, 2]) * nx + (sy - wall[w, 3]) * ny  # source in front of the wall, on the receptor side
+        if ds <= 0.0:
+            continue
+        imx = wall[w, 0]
+        imy = wall[w, 1]
+        t = ds / (ds + wall[w, 8])
+        qx = sx + t * (imx - sx)
+        qy = sy + t * (imy - sy)
+        u = ((qx - wall[w, 2]) * wall[w, 4] + (qy - wall[w, 3]) * wall[w, 5]) * wall[w, 10]
+        if u <= 0.0 or u >= 1.0:
+            continue
+        d2p = (imx - sx) * (imx - sx) + (imy - sy) * (imy - sy)
+        if d2p > cut2:
+            continue
+        zq = zs + t * (rz - zs)
+        if zq >= wall[w, 9]:
+            continue  # the ray passes above the roof
+        qx += 0.01 * nx
+        qy += 0.01 * ny
+        if not clear_leg(sx, sy, zs, qx, qy, zq, obst) or not clear_leg(qx, qy, zq, rx, ry, rz, obst):
+            continue
+        if not hit:
+            for b in range(NB):
+                rt[b] = 0.0
+            hit = True
+        if tabz.shape[0] > 0:
+            xq = math.sqrt(d2p) * inv_step
+            iq = int(xq)
+            fr = xq - iq
+            div = 1.0 / ((d2p + (rz - zs) * (rz - zs)) * DIV_CONSTANT)
+            for b in range(NB):
+                rt[b] += div * ((1.0 - fr) * tabz[iq, b] + fr * tabz[iq + 1, b]) * refl.keep[w, b]
+        else:
+            _point_transfer(max(math.sqrt(d2p), 0.01), zs, rz, ground, bands, lin_amin_h_far, tr)
+            for b in range(NB):
+                rt[b] += tr[b] * refl.keep[w, b]
+    return hit
+
+
+@njit(cache=True, fastmath=True)
+def _sees_wall_point(rx: float, ry: float, tx: float, ty: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> bool:
+    """Whether the receptor sees the point (tx, ty) in plan (no footprint edge between them)."""
+    return trace_crossings(rx, ry, tx, ty, obst, cs, ch, ce) == 0
+
+
+@njit(cache=True, parallel=True)
+def reflecting_walls(rx: FloatArray, ry: FloatArray, obst: Obstacles, max_dist: float, own_m: float, cap: int) -> tuple[IntArray, IntArray]:
+    """The building edges that can reflect sound to each receptor: within ``max_dist`` of it, seen in
+    plan (their midpoint or a quarter point with no footprint edge in between), not its own façade.
+
+    The own façade: the edges, of a building with an edge within ``own_m`` of the receptor, whose
+    line passes within ``own_m`` of it. Returns the number of walls per receptor (at most ``cap``,
+    the nearest kept) and their edge indices, shape (n, cap).
+    """
+    n = rx.shape[0]
+    count = np.zeros(n, dtype=np.int64)
+    out = np.full((n, cap), -1, dtype=np.int64)
+    if obst.cell_parts.shape[0] == 0:
+        return count, out
+    seg = obst.edge_seg
+    for i in prange(n):
+        m = MAX_CROSSINGS + 2
+        cs = np.empty(m)
+        ch = np.empty(m)
+        ce = np.empty(m, dtype=np.int64)
+        cand = np.empty(4 * cap, dtype=np.int64)
+        cdist = np.empty(4 * cap)
+        nc = 0
+        x = rx[i]
+        y = ry[i]
+        cx0 = max(int((x - max_dist - obst.x0) / obst.cell_m), 0)
+        cx1 = min(int((x + max_dist - obst.x0) / obst.cell_m), obst.nx - 1)
+        cy0 = max(int((y - max_dist - obst.y0) / obst.cell_m), 0)
+        cy1 = min(int((y + max_dist - obst.y0) / obst.cell_m), obst.ny - 1)
+        for iy in range(cy0, cy1 + 1):
+            for ix in range(cx0, cx1 + 1):
+                c = iy * obst.nx + ix
+                for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+                    p = obst.cell_parts[j]
+                    # each part once: in the first cell of its range inside the window
+                    if ix != max(obst.part_cells[p, 0], cx0) or iy != max(obst.part_cells[p, 2], cy0):
+                        continue
+                    if math.hypot(obst.part_circle[p, 0] - x, obst.part_circle[p, 1] - y) - obst.part_circle[p, 2] > max_dist:
+                        continue
+                    own = False
+                    for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                        ax, ay, ex, ey = seg[e, 0], seg[e, 1], seg[e, 2], seg[e, 3]
+                        l2 = ex * ex + ey * ey
+                        t = min(max(((x - ax) * ex + (y - ay) * ey) / l2, 0.0), 1.0) if l2 > 0.0 else 0.0
+                        if math.hypot(x - ax - t * ex, y - ay - t * ey) < own_m:
+                            own = True
+                    for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                        ax, ay, ex, ey = seg[e, 0], seg[e, 1], seg[e, 2], seg[e, 3]
+                        l2 = ex * ex + ey * ey
+                        if l2 < 1.0:
+                            continue  # walls under 1 m: no specular reflection worth the name
+                        le = math.sqrt(l2)
+                        dl = ((x - ax) * ey - (y - ay) * ex) / le  # signed distance to the wall's line
+                        if abs(dl) < 1e-3 or (own and abs(dl) <= own_m):
+                            continue
+                        t = min(max(((x - ax) * ex + (y - ay) * ey) / l2, 0.0), 1.0)
+                        dist = math.hypot(x - ax - t * ex, y - ay - t * ey)
+                        if dist > max_dist:
+                            continue
+                        # normal towards the receptor; test points 5 cm in front of the wall
+                        nx = ey / le if dl > 0 else -ey / le
+                        ny = -ex / le if dl > 0 else ex / le
+                        seen = False
+                        for f in (0.5, 0.25, 0.75):
+                            if _sees_wall_point(x, y, ax + f * ex + 0.05 * nx, ay + f * ey + 0.05 * ny, obst, cs, ch, ce):
+                                seen = True
+                                break
+                        if not seen:
+                            continue
+                        if nc < cand.shape[0]:
+                            cand[nc] = e
+                            cdist[nc] = dist
+                            nc += 1
+        order = np.argsort(cdist[:nc])
+        k = min(nc, cap)
+        for j in range(k):
+            out[i, j] = cand[order[j]]
+        count[i] = k
+    return count, out

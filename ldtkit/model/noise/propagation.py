@@ -24,6 +24,7 @@ import numpy.typing as npt
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.kernels import noise as kernels
 from ldtkit.model.noise.attenuation import atmospheric_absorption_db_km
+from ldtkit.model.noise.reflections import REFLECTION_DISTANCE_M, facade_reflectors, no_reflectors
 from ldtkit.model.noise.screening import OBSTACLE_CELL_M, building_obstacles, no_obstacles
 from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
 from ldtkit.model.noise.tables import A_WEIGHTING_DB, BANDS_HZ
@@ -43,7 +44,8 @@ class MapArrays:
 
     ``receptor_order`` lists the receptors block by block (``block_start`` in that order; receptors
     inside a building are left out); ``z_index`` is each receptor's row of the transfer table (in
-    the receptors' own order); ``obstacles`` the building edges that screen paths (empty: open field).
+    the receptors' own order); ``obstacles`` the building edges that screen paths (empty: open field);
+    ``reflectors`` the walls that reflect to each receptor, in ``receptor_order`` (none: no reflection).
     """
 
     segments: kernels.Segments
@@ -54,6 +56,7 @@ class MapArrays:
     receptor_order: IntArray
     block_start: IntArray
     obstacles: kernels.Obstacles
+    reflectors: kernels.Reflectors
 
 
 @dataclass(frozen=True)
@@ -81,13 +84,15 @@ class NoisePropagation:
     network_links: int = 0
     buildings: Buildings | None = None
     inside_building: npt.NDArray[np.bool_] | None = None
+    reflection_order: int = 0
 
     @property
     def screening(self) -> str:
         """One line saying how buildings enter the map, e.g. ``"open-field propagation: no building data"``."""
         if self.buildings is None or len(self.arrays.obstacles.cell_parts) == 0:
             return "open-field propagation: no building data"
-        return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs"
+        refl = ", first-order reflections on their façades" if self.reflection_order else ""
+        return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs{refl}"
 
     @property
     def far_field(self) -> bool:
@@ -145,7 +150,11 @@ class NoisePropagation:
         for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
-            e, cnt = _map_energy_balanced(receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles)
+            rf = a.reflectors
+            refl = kernels.Reflectors(rf.start[lo : hi + 1], rf.wall, rf.keep) if len(rf.wall) else no_reflectors(hi - lo)
+            e, cnt = _map_energy_balanced(
+                receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles, refl
+            )
             out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
         if self.inside_building is not None:
@@ -164,6 +173,7 @@ def _map_energy_balanced(
     bands: kernels.BandTerms,
     table: kernels.TransferTable,
     obstacles: kernels.Obstacles,
+    reflectors: kernels.Reflectors,
 ) -> tuple[FloatArray, IntArray]:
     """:func:`ldtkit.model.kernels.noise.map_energy` with dynamic scheduling of receptor blocks.
 
@@ -172,7 +182,7 @@ def _map_energy_balanced(
     """
     previous = numba.set_parallel_chunksize(4)
     try:
-        return kernels.map_energy(receivers, segments, w_seg, pyramid, clusters, settings, ground, bands, table, obstacles)
+        return kernels.map_energy(receivers, segments, w_seg, pyramid, clusters, settings, ground, bands, table, obstacles, reflectors)
     finally:
         numba.set_parallel_chunksize(previous)
 
@@ -234,6 +244,8 @@ def noise_propagation(
     table_step_m: float = 0.25,
     buildings: Buildings | None = None,
     obstacle_cell_m: float = OBSTACLE_CELL_M,
+    reflection_order: int = 1,
+    reflection_distance_m: float = REFLECTION_DISTANCE_M,
 ) -> NoisePropagation:
     """Prepare the traffic-independent part of a noise map (see :class:`NoisePropagation`).
 
@@ -272,6 +284,10 @@ def noise_propagation(
         masked (NaN). ``None``: open-field propagation.
     obstacle_cell_m
         Grid cell (m) that buckets the building footprints for path tracing.
+    reflection_order
+        With ``buildings``: 1 adds the first-order specular reflections on the façades within
+        ``reflection_distance_m`` of each receptor (its own façade excluded, 10·lg(1 − α) of the
+        façade's absorption, :mod:`ldtkit.model.noise.reflections`); 0 leaves them out.
 
     Examples
     --------
@@ -279,6 +295,10 @@ def noise_propagation(
     >>> base = compute_noise(net, traffic_base, receptors, propagation=prop)  # doctest: +SKIP
     >>> closed = compute_noise(net_closed, traffic_closed, receptors, propagation=prop)  # doctest: +SKIP
     """
+    if reflection_order not in (0, 1):
+        raise InvalidValueError(f"reflection_order must be 0 or 1 (maps trace first-order reflections), got {reflection_order}")
+    if not reflection_distance_m > 0:
+        raise InvalidValueError(f"reflection_distance_m must be > 0, got {reflection_distance_m}")
     _check_settings(
         method=method, cutoff_m=cutoff_m, ground_g=ground_g, g_source=g_source, p_favourable=p_favourable, spacing_ratio=spacing_ratio
     )
@@ -343,17 +363,24 @@ def noise_propagation(
         inside = buildings.inside(rx, ry)
         if inside.all():
             raise InvalidValueError(f"noise_propagation: every receptor lies inside a building of {buildings.source or 'buildings'}")
+        pad = reflection_distance_m if reflection_order else 0.0  # walls around the receptors reflect
         bounds = (
-            float(min(rx.min(), src.x0.min(), src.x1.min())),
-            float(min(ry.min(), src.y0.min(), src.y1.min())),
-            float(max(rx.max(), src.x0.max(), src.x1.max())),
-            float(max(ry.max(), src.y0.max(), src.y1.max())),
+            float(min(rx.min() - pad, src.x0.min(), src.x1.min())),
+            float(min(ry.min() - pad, src.y0.min(), src.y1.min())),
+            float(max(rx.max() + pad, src.x0.max(), src.x1.max())),
+            float(max(ry.max() + pad, src.y0.max(), src.y1.max())),
         )
         obstacles = building_obstacles(buildings, bounds, cell_m=obstacle_cell_m)
     open_idx = np.arange(len(rx)) if inside is None else np.flatnonzero(~inside)
     sub_order, block_start = _block_order(rx[open_idx], ry[open_idx], block_m)
     r_order = open_idx[sub_order].astype(np.int64)
-    arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start, obstacles)
+    reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0
+    reflectors = (
+        facade_reflectors(obstacles, rx[r_order], ry[r_order], max_distance_m=reflection_distance_m)
+        if reflect
+        else no_reflectors(len(r_order))
+    )
+    arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start, obstacles, reflectors)
     return NoisePropagation(
         src,
         receptors,
@@ -369,4 +396,5 @@ def noise_propagation(
         len(network.links),
         buildings if buildings is not None and len(buildings) else None,
         inside,
+        1 if reflect else 0,
     )
