@@ -37,6 +37,12 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+#: With buildings, point sources within this distance of a receptor (m, projected) are always evaluated
+#: in full; their energy sets the allowance for leaving out negligible screened paths beyond.
+PRUNE_NEAR_M = 100.0
+#: Default bound (dB) of how much leaving out negligible screened and reflected paths may lower a level.
+PRUNE_DB = 0.1
+
 
 @dataclass(frozen=True)
 class MapArrays:
@@ -85,6 +91,7 @@ class NoisePropagation:
     buildings: Buildings | None = None
     inside_building: npt.NDArray[np.bool_] | None = None
     reflection_order: int = 0
+    prune_db: float = 0.0
 
     @property
     def screening(self) -> str:
@@ -138,7 +145,16 @@ class NoisePropagation:
             g = segments
             segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
             w_seg = np.ascontiguousarray(w_seg[rows])
-        settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=self.cutoff_m, spacing_ratio=self.spacing_ratio)
+        # power changes (only_segments) may be negative: no allowance can be taken from them
+        eps = 10.0 ** (self.prune_db / 10.0) - 1.0 if only_segments is None else 0.0
+        settings = kernels.MapSettings(
+            source_height_m=SOURCE_HEIGHT_M,
+            cutoff_m=self.cutoff_m,
+            spacing_ratio=self.spacing_ratio,
+            near_m=PRUNE_NEAR_M,
+            prune_epsilon=float(eps),
+            a_weight=10.0 ** (np.asarray(A_WEIGHTING_DB, dtype=np.float64) / 10.0),
+        )
         ground = kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable)
         order, bstart = a.receptor_order, a.block_start
         rx, ry, rz, zi = r.x[order], r.y[order], r.z[order], a.z_index[order]
@@ -246,6 +262,7 @@ def noise_propagation(
     obstacle_cell_m: float = OBSTACLE_CELL_M,
     reflection_order: int = 1,
     reflection_distance_m: float = REFLECTION_DISTANCE_M,
+    prune_db: float = PRUNE_DB,
 ) -> NoisePropagation:
     """Prepare the traffic-independent part of a noise map (see :class:`NoisePropagation`).
 
@@ -288,6 +305,11 @@ def noise_propagation(
         With ``buildings``: 1 adds the first-order specular reflections on the façades within
         ``reflection_distance_m`` of each receptor (its own façade excluded, 10·lg(1 − α) of the
         façade's absorption, :mod:`ldtkit.model.noise.reflections`); 0 leaves them out.
+    prune_db
+        With ``buildings``: screened and reflected paths from point sources beyond 100 m may be left
+        out when an upper bound of their energy is negligible, all of them together lowering each
+        period's A-weighted level by at most ``prune_db`` (see
+        :func:`~ldtkit.model.kernels.noise.map_energy`); 0 evaluates every path.
 
     Examples
     --------
@@ -297,6 +319,8 @@ def noise_propagation(
     """
     if reflection_order not in (0, 1):
         raise InvalidValueError(f"reflection_order must be 0 or 1 (maps trace first-order reflections), got {reflection_order}")
+    if not 0.0 <= prune_db <= 1.0:
+        raise InvalidValueError(f"prune_db must be within [0, 1] dB, got {prune_db}")
     if not reflection_distance_m > 0:
         raise InvalidValueError(f"reflection_distance_m must be > 0, got {reflection_distance_m}")
     _check_settings(
@@ -397,4 +421,5 @@ def noise_propagation(
         buildings if buildings is not None and len(buildings) else None,
         inside,
         1 if reflect else 0,
+        float(prune_db),
     )
