@@ -492,6 +492,10 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
             rad = circ[p, 2] * length
             if off > rad or off < -rad:
                 continue
+            # ... or the circle lies behind either end of the path
+            along = dx * (circ[p, 0] - rx) + dy * (circ[p, 1] - ry)
+            if along < -rad or along > length * length + rad:
+                continue
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - rx
                 wy = seg[e, 1] - ry
@@ -699,6 +703,10 @@ def _trace_or_prune(
             off = dy * (circ[p, 0] - rx) - dx * (circ[p, 1] - ry)
             rad = circ[p, 2] * length
             if off > rad or off < -rad:
+                continue
+            # ... or the circle lies behind either end of the path
+            along = dx * (circ[p, 0] - rx) + dy * (circ[p, 1] - ry)
+            if along < -rad or along > length * length + rad:
                 continue
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - rx
@@ -1896,6 +1904,9 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
             off = dy * (circ[p, 0] - x0) - dx * (circ[p, 1] - y0)
             rad = circ[p, 2] * length
             if off > rad or off < -rad:
+                continue
+            along = dx * (circ[p, 0] - x0) + dy * (circ[p, 1] - y0)
+            if along < -rad or along > length * length + rad:
                 continue
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - x0
