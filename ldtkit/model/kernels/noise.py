@@ -340,6 +340,8 @@ def path_terms(
 MAX_CROSSINGS = 1024
 #: Largest diffraction attenuation over a horizontal edge (dB), as in the cut-profile model.
 MAX_DIF_DB = 25.0
+#: Times a pruned trace checks, at cells that added roofs, whether the path is already negligible.
+MAX_EARLY_CHECKS = 2
 
 
 class Obstacles(NamedTuple):
@@ -640,7 +642,7 @@ def _trace_or_prune(
     a_weight: FloatArray,
 ) -> int:
     """:func:`trace_crossings`, stopping with -1 as soon as the crossings met in the first cells from
-    the receiver (two checks) bound the path's energy to a negligible amount (:func:`_negligible_early`)."""
+    the receiver (at most :data:`MAX_EARLY_CHECKS` checks) bound the path's energy to a negligible amount (:func:`_negligible_early`)."""
     if obst.cell_parts.shape[0] == 0:
         return 0
     dx = sx - rx
@@ -735,7 +737,7 @@ def _trace_or_prune(
                 ch[k2] = obst.height_m[e]
                 ce[k2] = e
                 n += 1
-        if n > checked and checks < 2:
+        if n > checked and checks < MAX_EARLY_CHECKS:
             checks += 1
             checked = n
             if _negligible_early(cs, ch, n, length, zs, rz, ground, sc, wrow, mult, thr, budget, a_weight):
@@ -1273,6 +1275,17 @@ def _screened(
 
 
 @njit(cache=True, fastmath=True)
+def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArray, a_weight: FloatArray) -> None:
+    """Add ``mult`` times the A-weighted energy per period of a path just evaluated (transfer ``tr``,
+    powers ``wrow``) to ``budget``: what the receptor may still leave out grows with its total."""
+    for m in range(wrow.shape[0]):
+        e = 0.0
+        for b in range(NB):
+            e += wrow[m, b] * tr[b] * a_weight[b]
+        budget[m] += mult * e
+
+
+@njit(cache=True, fastmath=True)
 def _block_energy(
     bx: FloatArray,
     by: FloatArray,
@@ -1339,6 +1352,7 @@ def _block_energy(
     near2 = settings.near_m * settings.near_m
     prune = mode == 1
     aw = settings.a_weight
+    half_eps = 0.5 * settings.prune_epsilon
     cx = 0.0
     cy = 0.0
     for i in range(nb):
@@ -1420,6 +1434,8 @@ def _block_energy(
                     for m in range(npd):
                         for b in range(NB):
                             acc[i, m, b] += w_cl[ci, m, b] * corr * str_[b]
+                    if prune:
+                        _grow_budget(budget[i], w_cl[ci], corr * half_eps, str_, aw)
                 if code != 0:
                     continue
                 if use_tab:
@@ -1508,6 +1524,8 @@ def _block_energy(
                             for m in range(npd):
                                 for b in range(NB):
                                     acc[i, m, b] += w_seg[s, m, b] * length * str_[b]
+                            if prune:
+                                _grow_budget(budget[i], w_seg[s], length * half_eps, str_, aw)
                         if code != 0:
                             continue
                         if use_tab:
@@ -1596,6 +1614,8 @@ def _block_energy(
                     if code == 1:
                         for b in range(NB):
                             tl[b] += li * str_[b]
+                        if prune:
+                            _grow_budget(budget[i], w_seg[s], li * half_eps, str_, aw)
                     elif code == 2:
                         pass
                     elif use_tab:
@@ -1640,8 +1660,9 @@ def map_energy(
     within ``settings.near_m`` of its receptors in full: E per receptor and period (A-weighted), a
     lower bound of its total. Beyond, a screened path (or a reflection) is left out when an upper
     bound of its energy is at most ε/2·E / (the number of point sources beyond), or fits in a
-    second allowance of ε/2·E shared by the receptor's left-out paths: all that is left out stays
-    below ε·E, so each period's level drops by at most 10·lg(1 + ε).
+    second allowance, shared by the receptor's left-out paths, of ε/2·E plus ε/2 of every screened
+    path evaluated beyond: all that is left out stays below ε times the receptor's total, so each
+    period's level drops by at most 10·lg(1 + ε).
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
     cutoff = settings.cutoff_m
