@@ -141,3 +141,46 @@ def test_porto_courtyards_are_15_db_below_the_street_in_front(porto_courtyards):
     assert np.all(open_field.lden_db[n:] - open_field.lden_db[:n] < 12.0)
     assert screened.meta["propagation"].startswith("screening by")
     assert open_field.meta["propagation"] == "open-field propagation: no building data"
+
+
+def test_left_out_negligible_paths_lower_levels_by_at_most_the_budget():
+    """Screened and reflected paths from beyond 100 m are left out only within prune_db of each level."""
+    import geopandas as gpd
+
+    from ldtkit.model.network import RoadNetwork, conform_links
+    from ldtkit.model.noise import noise_propagation
+    from ldtkit.model.traffic import LinkTraffic
+
+    rng = np.random.default_rng(5)
+    centres = rng.uniform(0.0, 400.0, size=(150, 2))
+    polys = [shapely.box(x, y, x + rng.uniform(8, 25), y + rng.uniform(8, 25)) for x, y in centres]
+    polys = list(shapely.get_parts(shapely.union_all(polys)))
+    b = Buildings.from_arrays([str(i) for i in range(len(polys))], polys, rng.uniform(6.0, 20.0, len(polys)), crs=CRS)
+    roads = [[(-100, -20), (500, -20)], [(-100, 420), (500, 420)], [(-20, -100), (-20, 500)], [(200, -100), (200, 500)]]
+    links = conform_links(
+        gpd.GeoDataFrame(
+            {"link_id": [1, 2, 3, 4], "from_node": [1, 3, 5, 7], "to_node": [2, 4, 6, 8], "length_m": [600.0] * 4,
+             "capacity_vph": [1800.0] * 4, "free_speed_kmh": [50.0] * 4, "road_class": ["primary"] * 4},
+            geometry=[shapely.LineString(r) for r in roads], crs=CRS,
+        ),
+        source="test",
+    )  # fmt: skip
+    nodes = gpd.GeoDataFrame({"node_id": np.arange(1, 9), "is_zone": False}, geometry=gpd.points_from_xy(np.zeros(8), np.zeros(8)), crs=CRS)
+    net = RoadNetwork(links, nodes, name="blocks")
+    ids = np.arange(1, 5)
+    traffic = {p: LinkTraffic(ids, np.full(4, 900.0 * f), np.full(4, 50.0 * f), np.full(4, 50.0)) for p, f in
+               (("day", 1.0), ("evening", 0.5), ("night", 0.15))}  # fmt: skip
+    xy = rng.uniform(60.0, 340.0, size=(80, 2))
+    rec = Receptors(xy[:, 0].copy(), xy[:, 1].copy(), np.full(80, 4.0), np.zeros(80), CRS)
+    full = compute_noise(
+        net, traffic, rec, propagation=noise_propagation(net, rec, cutoff_m=800.0, buildings=b, prune_db=0.0), progress=False
+    )
+    pruned = compute_noise(
+        net, traffic, rec, propagation=noise_propagation(net, rec, cutoff_m=800.0, buildings=b, prune_db=0.1), progress=False
+    )
+    ok = np.isfinite(full.lden_db)
+    for name in ("lday_db", "levening_db", "lnight_db", "lden_db"):
+        d = getattr(pruned, name)[ok] - getattr(full, name)[ok]
+        assert np.all(d <= 1e-9) and np.all(d >= -0.1), (name, d.min())
+    assert (pruned.lden_db[ok] - full.lden_db[ok] < -1e-4).sum() >= 10  # paths were left out at many receptors
+    assert pruned.meta["pair_evaluations"] == full.meta["pair_evaluations"]  # pairs counted before pruning

@@ -151,11 +151,17 @@ class ClusterPowers(NamedTuple):
 
 
 class MapSettings(NamedTuple):
-    """Source height, cutoff (projected) and the point-source spacing ratio of a map."""
+    """Source height, cutoff (projected) and the point-source spacing ratio of a map, and the pruning of
+    screened paths: ``prune_epsilon`` (0: none) is the share of each receptor's A-weighted energy per
+    period that the point sources beyond ``near_m`` may leave out when their bound is that small (see
+    :func:`map_energy`); ``a_weight`` the linear A-weighting per band."""
 
     source_height_m: float
     cutoff_m: float
     spacing_ratio: float
+    near_m: float
+    prune_epsilon: float
+    a_weight: FloatArray
 
 
 # --------------------------------------------------------------------------- emission
@@ -334,6 +340,8 @@ def path_terms(
 MAX_CROSSINGS = 1024
 #: Largest diffraction attenuation over a horizontal edge (dB), as in the cut-profile model.
 MAX_DIF_DB = 25.0
+#: Times a pruned trace checks, at cells that added roofs, whether the path is already negligible.
+MAX_EARLY_CHECKS = 2
 
 
 class Obstacles(NamedTuple):
@@ -344,8 +352,8 @@ class Obstacles(NamedTuple):
     and vector to the end point, read together) and is listed in every grid cell its bounding box
     touches: cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists parts
     ``cell_parts[cell_start[c]:cell_start[c+1]]``. ``part_cells`` holds each part's cell range (ix0,
-    ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius). No part (``cell_parts``
-    empty): open-field propagation.
+    ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius); ``keep`` is 1 − α of each
+    edge's façade (reflections). No part (``cell_parts`` empty): open-field propagation.
     """
 
     ex0: FloatArray
@@ -364,6 +372,7 @@ class Obstacles(NamedTuple):
     cell_m: float
     nx: int
     ny: int
+    keep: FloatArray  # (n_edges, 8) 1 − α of the edge's façade per band
 
 
 class ScreenScratch(NamedTuple):
@@ -485,6 +494,10 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
             rad = circ[p, 2] * length
             if off > rad or off < -rad:
                 continue
+            # ... or the circle lies behind either end of the path
+            along = dx * (circ[p, 0] - rx) + dy * (circ[p, 1] - ry)
+            if along < -rad or along > length * length + rad:
+                continue
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - rx
                 wy = seg[e, 1] - ry
@@ -512,6 +525,223 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
                 ch[k2] = obst.height_m[e]
                 ce[k2] = e
                 n += 1
+        if min(tmx, tmy) >= t1:
+            break
+        px = ix
+        py = iy
+        if tmx < tmy:
+            ix += step_x
+            tmx += tdx
+            if ix < 0 or ix >= obst.nx:
+                break
+        else:
+            iy += step_y
+            tmy += tdy
+            if iy < 0 or iy >= obst.ny:
+                break
+    # distances from the source, nearest first
+    for k in range(n // 2):
+        j = n - 1 - k
+        cs[k], cs[j] = cs[j], cs[k]
+        ch[k], ch[j] = ch[j], ch[k]
+        ce[k], ce[j] = ce[j], ce[k]
+    for k in range(n):
+        cs[k] = length - cs[k]
+    return n
+
+
+@njit(cache=True, fastmath=True)
+def _negligible_early(
+    cu: FloatArray,
+    ch: FloatArray,
+    n: int,
+    dp: float,
+    zs: float,
+    zr: float,
+    ground: Ground,
+    sc: ScreenScratch,
+    wrow: FloatArray,
+    mult: float,
+    thr: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> bool:
+    """Whether the roofs at distances ``cu[:n]`` from the receiver (heights ``ch``) already make the path negligible.
+
+    The diffraction over the full hull is at least that over any one roof above the ray (the path
+    over the hull encloses the path over that point, and C'' ≥ 1): Δdif ≥ 10·lg(3 + 40/λ·δ) with δ
+    of the single roof, for curved rays with the roof lowered by more than the arc's rise there.
+    Each side's ground term gains at most A_min of that side, at most 10^(0.9·(1 - G)) in linear form
+    with G the smaller ground factor. If the resulting bound (see :func:`_screened_core`) is at most
+    ``thr`` in every period, or fits in ``budget`` (then taken from it), the path is negligible.
+    """
+    d = math.sqrt(dp * dp + (zr - zs) ** 2)
+    gamma = max(1000.0, 8.0 * d)
+    dh = 0.0
+    df = 0.0
+    for k in range(n):
+        u = cu[k]
+        h = ch[k]
+        if h <= zr + (zs - zr) * u / dp:
+            continue
+        dh = max(dh, math.sqrt(u * u + (h - zr) ** 2) + math.sqrt((dp - u) ** 2 + (h - zs) ** 2) - d)
+        hf = h - 1.05 * u * (dp - u) / (2.0 * gamma) - 1e-3
+        if hf > zr + (zs - zr) * u / dp:
+            df = max(df, math.sqrt(u * u + (hf - zr) ** 2) + math.sqrt((dp - u) ** 2 + (hf - zs) ** 2) - d)
+    if dh <= 0.0:
+        return False
+    gmin = min(ground.g_path, ground.g_source)
+    side = max(10.0 ** (0.3 * (1.0 - gmin)), 10.0 ** (0.9 * (1.0 - ground.g_path)))
+    cap = 10.0 ** (-MAX_DIF_DB / 10.0)
+    p = ground.p_favourable
+    div = mult * side * side / (d * d * DIV_CONSTANT)
+    tr = sc.tr
+    for b in range(NB):
+        k40 = 40.0 * sc.freqs[b] / C_SOUND
+        lh = max(1.0 / (3.0 + k40 * dh), cap)
+        lf = max(1.0 / (3.0 + k40 * df), cap) if df > 0.0 else 1.0
+        tr[b] = div * math.exp(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
+    small = True
+    fits = True
+    for m in range(wrow.shape[0]):
+        e = 0.0
+        for b in range(NB):
+            e += wrow[m, b] * tr[b]
+        small = small and e <= thr[m]
+        fits = fits and e <= budget[m]
+    if small:
+        return True
+    if fits:
+        for m in range(wrow.shape[0]):
+            e = 0.0
+            for b in range(NB):
+                e += wrow[m, b] * tr[b]
+            budget[m] -= e
+        return True
+    return False
+
+
+@njit(cache=True, fastmath=True)
+def _trace_or_prune(
+    rx: float,
+    ry: float,
+    rz: float,
+    sx: float,
+    sy: float,
+    zs: float,
+    obst: Obstacles,
+    cs: FloatArray,
+    ch: FloatArray,
+    ce: IntArray,
+    ground: Ground,
+    sc: ScreenScratch,
+    wrow: FloatArray,
+    mult: float,
+    thr: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> int:
+    """:func:`trace_crossings`, stopping with -1 as soon as the crossings met in the first cells from
+    the receiver (at most :data:`MAX_EARLY_CHECKS` checks) bound the path's energy to a negligible amount (:func:`_negligible_early`)."""
+    if obst.cell_parts.shape[0] == 0:
+        return 0
+    dx = sx - rx
+    dy = sy - ry
+    length = math.sqrt(dx * dx + dy * dy)
+    if length <= 0.0:
+        return 0
+    cell = obst.cell_m
+    gx1 = obst.x0 + obst.nx * cell
+    gy1 = obst.y0 + obst.ny * cell
+    # clip the path to the grid (Liang–Barsky)
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, rx - obst.x0
+        elif k == 1:
+            p, q = dx, gx1 - rx
+        elif k == 2:
+            p, q = -dy, ry - obst.y0
+        else:
+            p, q = dy, gy1 - ry
+        if p == 0.0:
+            if q < 0.0:
+                return 0
+        else:
+            r = q / p
+            if p < 0.0:
+                t0 = max(t0, r)
+            else:
+                t1 = min(t1, r)
+    if t0 >= t1:
+        return 0
+    xs = rx + t0 * dx
+    ys = ry + t0 * dy
+    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
+    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
+    step_x = 1 if dx > 0 else -1
+    step_y = 1 if dy > 0 else -1
+    tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
+    tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
+    n = 0
+    cap = cs.shape[0] - 2
+    seg = obst.edge_seg
+    pc = obst.part_cells
+    circ = obst.part_circle
+    px = -1  # the previous cell of the walk (none yet)
+    py = -1
+    checks = 0
+    checked = 0
+    while True:
+        c = iy * obst.nx + ix
+        for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+            p = obst.cell_parts[j]
+            # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
+            # part whose range held the previous cell has been tested already
+            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
+                continue
+            # the path's line misses the part's bounding circle: none of its edges can cross
+            off = dy * (circ[p, 0] - rx) - dx * (circ[p, 1] - ry)
+            rad = circ[p, 2] * length
+            if off > rad or off < -rad:
+                continue
+            # ... or the circle lies behind either end of the path
+            along = dx * (circ[p, 0] - rx) + dy * (circ[p, 1] - ry)
+            if along < -rad or along > length * length + rad:
+                continue
+            for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                wx = seg[e, 0] - rx
+                wy = seg[e, 1] - ry
+                bx = seg[e, 2]
+                by = seg[e, 3]
+                den = dx * by - dy * bx
+                # the edge's ends on the same side of the path's line: no crossing (no division)
+                sa = dy * wx - dx * wy
+                if sa * (sa - den) > 0.0 or den == 0.0:
+                    continue
+                t = (wx * by - wy * bx) / den
+                if t <= 0.0 or t >= 1.0 or n >= cap:
+                    continue
+                # insertion by distance from the receiver: parts come nearly in that order, so a crossing
+                # lands at the end or a few places before it (the list is reversed once at the end)
+                s = t * length
+                k2 = n
+                while k2 > 0 and cs[k2 - 1] > s:
+                    k2 -= 1
+                for k3 in range(n, k2, -1):
+                    cs[k3] = cs[k3 - 1]
+                    ch[k3] = ch[k3 - 1]
+                    ce[k3] = ce[k3 - 1]
+                cs[k2] = s
+                ch[k2] = obst.height_m[e]
+                ce[k2] = e
+                n += 1
+        if n > checked and checks < MAX_EARLY_CHECKS:
+            checks += 1
+            checked = n
+            if _negligible_early(cs, ch, n, length, zs, rz, ground, sc, wrow, mult, thr, budget, a_weight):
+                return -1
         if min(tmx, tmy) >= t1:
             break
         px = ix
@@ -743,6 +973,78 @@ def screened_transfer(
     10^(-(A_div + A_atm)/10) · (p·10^(-A_F/10) + (1-p)·10^(-A_H/10)), every term evaluated in linear
     form (the same values as the decibel formulas, without their logarithms and powers).
     """
+    z = np.empty((1, NB))
+    zb = np.empty(1)
+    return _screened_core(dp, zs, zr, cs, ch, n, ground, scratch, False, z, 0.0, zb, zb, z[0]) == 1
+
+
+@njit(cache=True, fastmath=True)
+def _lin_amin(dp: float, z0: float, z1: float, g: float, gs: float) -> tuple[float, float]:
+    """10^(-A_min/10) of a ground path, homogeneous and favourable (eq. 2.5.14 and 2.5.20): the largest
+    gain of its ground term, so 10^(-A_ground/20) ≤ the square root of either."""
+    lim = 30.0 * (z0 + z1)
+    if dp <= lim:
+        gp = g * dp / lim + gs * (1.0 - dp / lim)
+        lh = 10.0 ** (0.3 * (1.0 - gp))
+        return lh, lh
+    return 10.0 ** (0.3 * (1.0 - g)), 10.0 ** (0.3 * (1.0 - g) * (1.0 + 2.0 * (1.0 - lim / dp)))
+
+
+@njit(cache=True, fastmath=True)
+def _hull_bound(
+    px: FloatArray,
+    pz: FloatArray,
+    m: int,
+    dp: float,
+    zs: float,
+    zr: float,
+    gamma: float,
+    favourable: bool,
+    ground: Ground,
+    sc: ScreenScratch,
+    out: FloatArray,
+) -> None:
+    """An upper bound of 10^(-A_dif/10) per band over the hull (px, pz)[0:m] (:func:`_a_dif_lin`) without its
+    ground terms: each side's Δground is a gain of at most A_min of that side."""
+    g = gamma if favourable else 0.0
+    e = 0.0
+    for k in range(1, m - 2):
+        e += math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
+    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
+    sh, sf = _lin_amin(max(px[1], 1e-6), zs, pz[1], ground.g_path, ground.g_source)
+    rh, rf = _lin_amin(max(dp - px[m - 2], 1e-6), pz[m - 2], zr, ground.g_path, ground.g_path)
+    gain = sf * rf if favourable else sh * rh
+    cap = 10.0 ** (-MAX_DIF_DB / 10.0)
+    for b in range(NB):
+        out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(e, C_SOUND / sc.freqs[b])), cap) * gain
+
+
+@njit(cache=True, fastmath=True)
+def _screened_core(
+    dp: float,
+    zs: float,
+    zr: float,
+    cs: FloatArray,
+    ch: FloatArray,
+    n: int,
+    ground: Ground,
+    scratch: ScreenScratch,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    thr: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> int:
+    """:func:`screened_transfer`, returning 0 (line of sight clear), 1 (transfer in ``scratch.tr``) or, with
+    ``prune``, 2: the path is left out because its bound is negligible.
+
+    The bound: divergence, air absorption and, in each condition, the diffraction over the hull with
+    each side's ground term at its largest gain (A_min). The point source's A-weighted energy per
+    period under that bound, ``mult`` · Σ_b ``wrow``[m, b]·``a_weight``[b]·bound[b], is negligible when
+    it is at most ``thr``[m] in every period, or else at most what remains of ``budget``[m] in every
+    period (then taken from it).
+    """
     cs2, ch2, hull, px, pz, tr = scratch.cs, scratch.ch, scratch.hull, scratch.px, scratch.pz, scratch.tr
     a_h, a_f = scratch.a_h, scratch.a_f
     # profile points S, crossings, R in place: shift the crossings by one
@@ -755,18 +1057,50 @@ def screened_transfer(
     ch2[n + 1] = zr
     m_h = _upper_hull(cs2, ch2, n + 2, 0.0, 0.0, hull)
     if m_h <= 2:
-        return False  # no roof above the straight ray: nothing above the curved ray either
+        return 0  # no roof above the straight ray: nothing above the curved ray either
     d = math.sqrt(dp * dp + (zr - zs) ** 2)
     gamma = max(1000.0, 8.0 * d)
     for k in range(m_h):
         px[k] = cs2[hull[k]]
         pz[k] = ch2[hull[k]]
-    _side_amps(px, pz, m_h, dp, zs, zr, ground, scratch)
-    _a_dif_lin(px, pz, m_h, dp, zs, zr, gamma, False, scratch, a_h)
     # the favourable hull is a subset of the straight one (bending the rays adds a convex function to
     # the heights, which keeps a point under the chord of its neighbours there): take it from those
     hull_f = scratch.hull_f
     m_f = _upper_hull(px, pz, m_h, gamma, 0.5 * dp, hull_f)
+    p = ground.p_favourable
+    div = 1.0 / (max(d, 1e-6) ** 2 * DIV_CONSTANT)
+    if prune:
+        _hull_bound(px, pz, m_h, dp, zs, zr, gamma, False, ground, scratch, a_h)
+        if m_f > 2:
+            for k in range(m_f):  # the favourable hull into the free profile arrays
+                cs2[k] = px[hull_f[k]]
+                ch2[k] = pz[hull_f[k]]
+            _hull_bound(cs2, ch2, m_f, dp, zs, zr, gamma, True, ground, scratch, a_f)
+        else:
+            lf = _lin_amin(max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source)[1]
+            for b in range(NB):
+                a_f[b] = lf
+        small = True
+        fits = True
+        for b in range(NB):
+            tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b]) * a_weight[b] * mult
+        for m in range(wrow.shape[0]):
+            e = 0.0
+            for b in range(NB):
+                e += wrow[m, b] * tr[b]
+            small = small and e <= thr[m]
+            fits = fits and e <= budget[m]
+        if small:
+            return 2
+        if fits:
+            for m in range(wrow.shape[0]):
+                e = 0.0
+                for b in range(NB):
+                    e += wrow[m, b] * tr[b]
+                budget[m] -= e
+            return 2
+    _side_amps(px, pz, m_h, dp, zs, zr, ground, scratch)
+    _a_dif_lin(px, pz, m_h, dp, zs, zr, gamma, False, scratch, a_h)
     if m_f > 2:
         for k in range(m_f):  # in place: hull_f[k] >= k
             px[k] = px[hull_f[k]]
@@ -778,11 +1112,9 @@ def screened_transfer(
         _ground_amp(max(dp, 1e-6), zs, zr, ground.g_path, ground.g_source, scratch, scratch.amp[4], scratch.amp[5])
         for b in range(NB):
             a_f[b] = scratch.amp[5, b] * scratch.amp[5, b]
-    p = ground.p_favourable
-    div = 1.0 / (max(d, 1e-6) ** 2 * DIV_CONSTANT)
     for b in range(NB):
         tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b])
-    return True
+    return 1
 
 
 # --------------------------------------------------------------------------- maps
@@ -910,15 +1242,47 @@ def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tab
 
 @njit(cache=True, fastmath=True)
 def _screened(
-    rx: float, ry: float, rz: float, sx: float, sy: float, zs: float, obst: Obstacles, ground: Ground, scratch: ScreenScratch
-) -> bool:
-    """Whether buildings block the path from the point source (sx, sy) to the receiver; if so its
-    transfer is in ``scratch.tr`` (see :func:`screened_transfer`)."""
-    nc = trace_crossings(rx, ry, sx, sy, obst, scratch.cs, scratch.ch, scratch.ce)
+    rx: float,
+    ry: float,
+    rz: float,
+    sx: float,
+    sy: float,
+    zs: float,
+    obst: Obstacles,
+    ground: Ground,
+    scratch: ScreenScratch,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    thr: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> int:
+    """Whether buildings block the path from the point source (sx, sy) to the receiver: 0 no, 1 yes with
+    its transfer in ``scratch.tr``, 2 yes but left out as negligible (see :func:`_screened_core`)."""
+    if prune:
+        nc = _trace_or_prune(
+            rx, ry, rz, sx, sy, zs, obst, scratch.cs, scratch.ch, scratch.ce, ground, scratch, wrow, mult, thr, budget, a_weight
+        )
+        if nc < 0:
+            return 2
+    else:
+        nc = trace_crossings(rx, ry, sx, sy, obst, scratch.cs, scratch.ch, scratch.ce)
     if nc == 0:
-        return False
+        return 0
     dp = max(math.sqrt((sx - rx) ** 2 + (sy - ry) ** 2), 0.01)
-    return screened_transfer(dp, zs, rz, scratch.cs, scratch.ch, nc, ground, scratch)
+    return _screened_core(dp, zs, rz, scratch.cs, scratch.ch, nc, ground, scratch, prune, wrow, mult, thr, budget, a_weight)
+
+
+@njit(cache=True, fastmath=True)
+def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArray, a_weight: FloatArray) -> None:
+    """Add ``mult`` times the A-weighted energy per period of a path just evaluated (transfer ``tr``,
+    powers ``wrow``) to ``budget``: what the receptor may still leave out grows with its total."""
+    for m in range(wrow.shape[0]):
+        e = 0.0
+        for b in range(NB):
+            e += wrow[m, b] * tr[b] * a_weight[b]
+        budget[m] += mult * e
 
 
 @njit(cache=True, fastmath=True)
@@ -936,10 +1300,16 @@ def _block_energy(
     bands: BandTerms,
     table: TransferTable,
     obst: Obstacles,
+    refl: Reflectors,
+    wst: IntArray,
     scratch: ScreenScratch,
     acc: FloatArray,
     cnt: IntArray,
     stack: IntArray,
+    mode: int,
+    nfar: IntArray,
+    thr: FloatArray,
+    budget: FloatArray,
 ) -> None:
     """Accumulate into ``acc`` (n_block, n_periods, 8) the energy at a block of nearby receptors.
 
@@ -950,7 +1320,13 @@ def _block_energy(
     at level 0 its segments are split for each receptor individually. ``cnt`` receives the number of
     point sources evaluated per receptor. With building edges in ``obst``, every point source whose
     path to the receptor crosses a roof above the ray gets the diffracted transfer instead
-    (:func:`screened_transfer`).
+    (:func:`screened_transfer`). The walls of ``refl`` (receptor ``i``: rows ``wst[i]:wst[i+1]``)
+    add the first-order reflections of every point source (:func:`_reflected`).
+
+    ``mode`` 2 evaluates every point source; 0 only those within ``settings.near_m`` (projected),
+    counting the others per receptor into ``nfar``; 1 only those beyond, leaving out the screened
+    and reflected paths whose bound is negligible against ``thr`` and ``budget`` (per receptor and
+    period, see :func:`_screened_core`).
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
@@ -970,6 +1346,13 @@ def _block_energy(
     str_ = scratch.tr
     tr = np.empty(NB)
     tl = np.empty(NB)
+    rt = np.empty(NB)
+    reflect = refl.wall.shape[0] > 0
+    no_tab = tab[0:0, 0]
+    near2 = settings.near_m * settings.near_m
+    prune = mode == 1
+    aw = settings.a_weight
+    half_eps = 0.5 * settings.prune_epsilon
     cx = 0.0
     cy = 0.0
     for i in range(nb):
@@ -1027,11 +1410,33 @@ def _block_energy(
                     + 4.0 * (ex * ex * cl_mom[ci, 0] + 2.0 * ex * ey * cl_mom[ci, 1] + ey * ey * cl_mom[ci, 2]) / (dd * dd)
                 )
                 corr = min(max(corr, 0.5), 2.0)
+                if mode != 2 and (d2w > near2) != prune:
+                    if mode == 0:
+                        nfar[i] += 1
+                    continue
                 cnt[i] += 1
-                if screen and _screened(bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch):
+                if reflect and _reflected(
+                    bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
+                    tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                    prune, w_cl[ci], corr, budget[i], aw,
+                ):  # fmt: skip
+                    for m in range(npd):
+                        for b in range(NB):
+                            acc[i, m, b] += w_cl[ci, m, b] * corr * rt[b]
+                code = (
+                    _screened(
+                        bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch, prune, w_cl[ci], corr, thr[i], budget[i], aw
+                    )
+                    if screen
+                    else 0
+                )
+                if code == 1:
                     for m in range(npd):
                         for b in range(NB):
                             acc[i, m, b] += w_cl[ci, m, b] * corr * str_[b]
+                    if prune:
+                        _grow_budget(budget[i], w_cl[ci], corr * half_eps, str_, aw)
+                if code != 0:
                     continue
                 if use_tab:
                     zi = bzi[i]
@@ -1081,11 +1486,47 @@ def _block_energy(
                 lb = dm - 0.5 * length
                 if lb > 0.0 and lb * lb + dz2 >= lim2:
                     if dm2 <= cut2:
+                        if mode != 2 and (dm2 > near2) != prune:
+                            if mode == 0:
+                                nfar[i] += 1
+                            continue
                         cnt[i] += 1
-                        if screen and _screened(bx[i], by[i], bz[i], bx[i] - mx, by[i] - my, zs, obst, ground, scratch):
+                        if reflect and _reflected(
+                            bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
+                            tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                            prune, w_seg[s], length, budget[i], aw,
+                        ):  # fmt: skip
+                            for m in range(npd):
+                                for b in range(NB):
+                                    acc[i, m, b] += w_seg[s, m, b] * length * rt[b]
+                        code = (
+                            _screened(
+                                bx[i],
+                                by[i],
+                                bz[i],
+                                bx[i] - mx,
+                                by[i] - my,
+                                zs,
+                                obst,
+                                ground,
+                                scratch,
+                                prune,
+                                w_seg[s],
+                                length,
+                                thr[i],
+                                budget[i],
+                                aw,
+                            )  # fmt: skip
+                            if screen
+                            else 0
+                        )
+                        if code == 1:
                             for m in range(npd):
                                 for b in range(NB):
                                     acc[i, m, b] += w_seg[s, m, b] * length * str_[b]
+                            if prune:
+                                _grow_budget(budget[i], w_seg[s], length * half_eps, str_, aw)
+                        if code != 0:
                             continue
                         if use_tab:
                             zi = bzi[i]
@@ -1127,7 +1568,7 @@ def _block_energy(
                 for b in range(NB):
                     tl[b] = 0.0
                 hit = False
-                tabz = tab[bzi[i]] if use_tab else tab[0:0, 0]
+                tabz = tab[bzi[i]] if use_tab else no_tab
                 for _j in range(n):
                     dp2 = ux * ux + uy * uy
                     qx = ux
@@ -1136,11 +1577,47 @@ def _block_energy(
                     uy -= sty
                     if dp2 > cut2:
                         continue
+                    if mode != 2 and (dp2 > near2) != prune:
+                        if mode == 0:
+                            nfar[i] += 1
+                        continue
                     hit = True
                     cnt[i] += 1
-                    if screen and _screened(bx[i], by[i], bz[i], bx[i] - qx, by[i] - qy, zs, obst, ground, scratch):
+                    if reflect and _reflected(
+                        bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
+                        tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                        prune, w_seg[s], li, budget[i], aw,
+                    ):  # fmt: skip
+                        for b in range(NB):
+                            tl[b] += li * rt[b]
+                    code = (
+                        _screened(
+                            bx[i],
+                            by[i],
+                            bz[i],
+                            bx[i] - qx,
+                            by[i] - qy,
+                            zs,
+                            obst,
+                            ground,
+                            scratch,
+                            prune,
+                            w_seg[s],
+                            li,
+                            thr[i],
+                            budget[i],
+                            aw,
+                        )  # fmt: skip
+                        if screen
+                        else 0
+                    )
+                    if code == 1:
                         for b in range(NB):
                             tl[b] += li * str_[b]
+                        if prune:
+                            _grow_budget(budget[i], w_seg[s], li * half_eps, str_, aw)
+                    elif code == 2:
+                        pass
                     elif use_tab:
                         _add_table_point(dp2, dz2, li, inv_step, tabz, tl)
                     else:
@@ -1163,6 +1640,7 @@ def map_energy(
     bands: BandTerms,
     table: TransferTable,
     obstacles: Obstacles,
+    reflectors: Reflectors,
 ) -> tuple[FloatArray, IntArray]:
     """Band energies (linear, 10^(L/10)) at each receptor, shape (n_receptors, n_periods, 8), and the
     number of point-source evaluations per receptor.
@@ -1175,7 +1653,16 @@ def map_energy(
     3-D distance from the receptor; point sources farther than the cutoff (projected) are skipped.
     With a non-empty ``table`` (:func:`transfer_table`) the ground and air terms are interpolated in
     projected distance from the table of the receptor's height; otherwise they are evaluated exactly
-    per pair. Building edges in ``obstacles`` screen the paths they block (none: open field).
+    per pair. Building edges in ``obstacles`` screen the paths they block (none: open field); the walls
+    of ``reflectors`` (rows per receptor, in ``receivers`` order) add first-order reflections.
+
+    With buildings and ``settings.prune_epsilon`` = ε > 0, each block first sums the point sources
+    within ``settings.near_m`` of its receptors in full: E per receptor and period (A-weighted), a
+    lower bound of its total. Beyond, a screened path (or a reflection) is left out when an upper
+    bound of its energy is at most ε/2·E / (the number of point sources beyond), or fits in a
+    second allowance, shared by the receptor's left-out paths, of ε/2·E plus ε/2 of every screened
+    path evaluated beyond: all that is left out stays below ε times the receptor's total, so each
+    period's level drops by at most 10·lg(1 + ε).
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
     cutoff = settings.cutoff_m
@@ -1186,6 +1673,9 @@ def map_energy(
     top = pyramid.level_nx.shape[0] - 1
     ctop = pyramid.cell_m * (1 << top)
     nblocks = block_start.shape[0] - 1
+    eps = settings.prune_epsilon
+    prune = eps > 0.0 and obstacles.cell_parts.shape[0] > 0
+    aw = settings.a_weight
     for j in prange(nblocks):
         lo = block_start[j]
         hi = block_start[j + 1]
@@ -1195,25 +1685,33 @@ def map_energy(
         # room for the top-level cells within reach of the block plus one pending descent per level
         nstack = (int(2.0 * (cutoff + 2.0 * span) / ctop) + 5) ** 2 + 4 * (top + 2)
         stack = np.empty((nstack, 3), dtype=np.int64)
-        _block_energy(
-            rx[lo:hi],
-            ry[lo:hi],
-            rz[lo:hi],
-            z_index[lo:hi],
-            segments,
-            w_seg,
-            pyramid,
-            clusters,
-            settings,
-            ground,
-            bands,
-            table,
-            obstacles,
-            screen_scratch(bands),
-            out[lo:hi],
-            count[lo:hi],
-            stack,
-        )
+        wst = reflectors.start[lo : hi + 1] if reflectors.wall.shape[0] > 0 else reflectors.start[0:0]
+        scratch = screen_scratch(bands)
+        nfar = np.zeros(hi - lo, dtype=np.int64)
+        thr = np.zeros((hi - lo, npd))
+        budget = np.zeros((hi - lo, npd))
+        if not prune:
+            _block_energy(
+                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 2, nfar, thr, budget,
+            )  # fmt: skip
+        else:
+            # the point sources near the receptors in full, then those beyond, within a budget of the near ones' energy
+            _block_energy(
+                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 0, nfar, thr, budget,
+            )  # fmt: skip
+            for i in range(hi - lo):
+                for m in range(npd):
+                    e = 0.0
+                    for b in range(NB):
+                        e += out[lo + i, m, b] * aw[b]
+                    thr[i, m] = 0.5 * eps * e / max(nfar[i], 1)
+                    budget[i, m] = 0.5 * eps * e
+            _block_energy(
+                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 1, nfar, thr, budget,
+            )  # fmt: skip
     return out, count
 
 
@@ -1349,3 +1847,296 @@ def changed_cells(
         for k in range(level_nx.shape[0]):
             out[level_offset[k] + (iy >> k) * level_nx[k] + (ix >> k)] = True
     return out
+
+
+# --------------------------------------------------------------------------- first-order reflections
+class Reflectors(NamedTuple):
+    """The façades that reflect sound to each receptor (first-order specular reflections, image method).
+
+    Receptor ``i`` (in :class:`Receivers` order) sees walls ``start[i]:start[i+1]`` of ``wall``, whose
+    rows are: image of the receptor in the wall's line (x, y), wall start (x, y), wall vector (x, y),
+    unit normal towards the receptor (x, y), receptor distance to the wall line, roof height and
+    1 / |wall vector|². ``keep`` holds 1 − α per wall and band. No row: no reflection.
+    """
+
+    start: IntArray
+    wall: FloatArray  # (n_walls, 11)
+    keep: FloatArray  # (n_walls, 8)
+
+
+@njit(cache=True, fastmath=True)
+def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
+    """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
+
+    The same grid walk as :func:`trace_crossings`, stopping at the first roof above the ray.
+    """
+    if obst.cell_parts.shape[0] == 0:
+        return True
+    dx = x1 - x0
+    dy = y1 - y0
+    length = math.sqrt(dx * dx + dy * dy)
+    if length <= 0.0:
+        return True
+    cell = obst.cell_m
+    gx1 = obst.x0 + obst.nx * cell
+    gy1 = obst.y0 + obst.ny * cell
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, x0 - obst.x0
+        elif k == 1:
+            p, q = dx, gx1 - x0
+        elif k == 2:
+            p, q = -dy, y0 - obst.y0
+        else:
+            p, q = dy, gy1 - y0
+        if p == 0.0:
+            if q < 0.0:
+                return True
+        else:
+            r = q / p
+            if p < 0.0:
+                t0 = max(t0, r)
+            else:
+                t1 = min(t1, r)
+    if t0 >= t1:
+        return True
+    xs = x0 + t0 * dx
+    ys = y0 + t0 * dy
+    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
+    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
+    step_x = 1 if dx > 0 else -1
+    step_y = 1 if dy > 0 else -1
+    tmx, tdx = _first_border(x0, dx, obst.x0, ix, cell)
+    tmy, tdy = _first_border(y0, dy, obst.y0, iy, cell)
+    seg = obst.edge_seg
+    pc = obst.part_cells
+    circ = obst.part_circle
+    px = -1
+    py = -1
+    dz = z1 - z0
+    while True:
+        c = iy * obst.nx + ix
+        for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+            p = obst.cell_parts[j]
+            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
+                continue
+            off = dy * (circ[p, 0] - x0) - dx * (circ[p, 1] - y0)
+            rad = circ[p, 2] * length
+            if off > rad or off < -rad:
+                continue
+            along = dx * (circ[p, 0] - x0) + dy * (circ[p, 1] - y0)
+            if along < -rad or along > length * length + rad:
+                continue
+            for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                wx = seg[e, 0] - x0
+                wy = seg[e, 1] - y0
+                bx = seg[e, 2]
+                by = seg[e, 3]
+                den = dx * by - dy * bx
+                sa = dy * wx - dx * wy
+                if sa * (sa - den) > 0.0 or den == 0.0:
+                    continue
+                t = (wx * by - wy * bx) / den
+                if t <= 0.0 or t >= 1.0:
+                    continue
+                if obst.height_m[e] > z0 + t * dz:
+                    return False
+        if min(tmx, tmy) >= t1:
+            return True
+        px = ix
+        py = iy
+        if tmx < tmy:
+            ix += step_x
+            tmx += tdx
+            if ix < 0 or ix >= obst.nx:
+                return True
+        else:
+            iy += step_y
+            tmy += tdy
+            if iy < 0 or iy >= obst.ny:
+                return True
+
+
+@njit(cache=True, fastmath=True)
+def _reflected(
+    rx: float,
+    ry: float,
+    rz: float,
+    wlo: int,
+    whi: int,
+    sx: float,
+    sy: float,
+    zs: float,
+    refl: Reflectors,
+    obst: Obstacles,
+    tabz: FloatArray,
+    inv_step: float,
+    cut2: float,
+    ground: Ground,
+    bands: BandTerms,
+    lin_amin_h_far: float,
+    tr: FloatArray,
+    rt: FloatArray,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> bool:
+    """The transfer of the first-order reflections of the point source (sx, sy) to the receptor into ``rt``.
+
+    For each wall ``wlo:whi`` of :class:`Reflectors` whose line the path source → image of the
+    receptor crosses within the wall, below its roof, with both legs (source → wall → receptor) in
+    sight over the buildings: the open-field transfer of the unfolded path (ground and air over its
+    length) times 1 − α of the wall. A reflected path that buildings screen is left out. Returns
+    whether any wall reflects (``rt`` untouched otherwise); ``tabz`` empty: exact transfer. With
+    ``prune``, a reflection whose A-weighted energy (``mult`` · ``wrow``, per period) fits in what
+    remains of ``budget`` in every period is left out and taken from it, before its legs are traced.
+    """
+    hit = False
+    wall = refl.wall
+    for w in range(wlo, whi):
+        nx = wall[w, 6]
+        ny = wall[w, 7]
+        ds = (sx - wall[w, 2]) * nx + (sy - wall[w, 3]) * ny  # source in front of the wall, on the receptor side
+        if ds <= 0.0:
+            continue
+        imx = wall[w, 0]
+        imy = wall[w, 1]
+        t = ds / (ds + wall[w, 8])
+        qx = sx + t * (imx - sx)
+        qy = sy + t * (imy - sy)
+        u = ((qx - wall[w, 2]) * wall[w, 4] + (qy - wall[w, 3]) * wall[w, 5]) * wall[w, 10]
+        if u <= 0.0 or u >= 1.0:
+            continue
+        d2p = (imx - sx) * (imx - sx) + (imy - sy) * (imy - sy)
+        if d2p > cut2:
+            continue
+        zq = zs + t * (rz - zs)
+        if zq >= wall[w, 9]:
+            continue  # the ray passes above the roof
+        if tabz.shape[0] > 0:
+            xq = math.sqrt(d2p) * inv_step
+            iq = int(xq)
+            fr = xq - iq
+            div = 1.0 / ((d2p + (rz - zs) * (rz - zs)) * DIV_CONSTANT)
+            for b in range(NB):
+                tr[b] = div * ((1.0 - fr) * tabz[iq, b] + fr * tabz[iq + 1, b]) * refl.keep[w, b]
+        else:
+            _point_transfer(max(math.sqrt(d2p), 0.01), zs, rz, ground, bands, lin_amin_h_far, tr)
+            for b in range(NB):
+                tr[b] *= refl.keep[w, b]
+        if prune:
+            fits = True
+            for m in range(wrow.shape[0]):
+                e = 0.0
+                for b in range(NB):
+                    e += wrow[m, b] * tr[b] * a_weight[b]
+                fits = fits and e * mult <= budget[m]
+            if fits:
+                for m in range(wrow.shape[0]):
+                    e = 0.0
+                    for b in range(NB):
+                        e += wrow[m, b] * tr[b] * a_weight[b]
+                    budget[m] -= e * mult
+                continue
+        qx += 0.01 * nx
+        qy += 0.01 * ny
+        if not clear_leg(sx, sy, zs, qx, qy, zq, obst) or not clear_leg(qx, qy, zq, rx, ry, rz, obst):
+            continue
+        if not hit:
+            for b in range(NB):
+                rt[b] = 0.0
+            hit = True
+        for b in range(NB):
+            rt[b] += tr[b]
+    return hit
+
+
+@njit(cache=True, fastmath=True)
+def _sees_wall_point(rx: float, ry: float, tx: float, ty: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> bool:
+    """Whether the receptor sees the point (tx, ty) in plan (no footprint edge between them)."""
+    return trace_crossings(rx, ry, tx, ty, obst, cs, ch, ce) == 0
+
+
+@njit(cache=True, parallel=True)
+def reflecting_walls(rx: FloatArray, ry: FloatArray, obst: Obstacles, max_dist: float, own_m: float, cap: int) -> tuple[IntArray, IntArray]:
+    """The building edges that can reflect sound to each receptor: within ``max_dist`` of it, seen in
+    plan (their midpoint or a quarter point with no footprint edge in between), not its own façade.
+
+    The own façade: the edges, of a building with an edge within ``own_m`` of the receptor, whose
+    line passes within ``own_m`` of it. Returns the number of walls per receptor (at most ``cap``,
+    the nearest kept) and their edge indices, shape (n, cap).
+    """
+    n = rx.shape[0]
+    count = np.zeros(n, dtype=np.int64)
+    out = np.full((n, cap), -1, dtype=np.int64)
+    if obst.cell_parts.shape[0] == 0:
+        return count, out
+    seg = obst.edge_seg
+    for i in prange(n):
+        m = MAX_CROSSINGS + 2
+        cs = np.empty(m)
+        ch = np.empty(m)
+        ce = np.empty(m, dtype=np.int64)
+        cand = np.empty(4 * cap, dtype=np.int64)
+        cdist = np.empty(4 * cap)
+        nc = 0
+        x = rx[i]
+        y = ry[i]
+        cx0 = max(int((x - max_dist - obst.x0) / obst.cell_m), 0)
+        cx1 = min(int((x + max_dist - obst.x0) / obst.cell_m), obst.nx - 1)
+        cy0 = max(int((y - max_dist - obst.y0) / obst.cell_m), 0)
+        cy1 = min(int((y + max_dist - obst.y0) / obst.cell_m), obst.ny - 1)
+        for iy in range(cy0, cy1 + 1):
+            for ix in range(cx0, cx1 + 1):
+                c = iy * obst.nx + ix
+                for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+                    p = obst.cell_parts[j]
+                    # each part once: in the first cell of its range inside the window
+                    if ix != max(obst.part_cells[p, 0], cx0) or iy != max(obst.part_cells[p, 2], cy0):
+                        continue
+                    if math.hypot(obst.part_circle[p, 0] - x, obst.part_circle[p, 1] - y) - obst.part_circle[p, 2] > max_dist:
+                        continue
+                    own = False
+                    for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                        ax, ay, ex, ey = seg[e, 0], seg[e, 1], seg[e, 2], seg[e, 3]
+                        l2 = ex * ex + ey * ey
+                        t = min(max(((x - ax) * ex + (y - ay) * ey) / l2, 0.0), 1.0) if l2 > 0.0 else 0.0
+                        if math.hypot(x - ax - t * ex, y - ay - t * ey) < own_m:
+                            own = True
+                    for e in range(obst.part_start[p], obst.part_start[p + 1]):
+                        ax, ay, ex, ey = seg[e, 0], seg[e, 1], seg[e, 2], seg[e, 3]
+                        l2 = ex * ex + ey * ey
+                        if l2 < 1.0:
+                            continue  # walls under 1 m: no specular reflection worth the name
+                        le = math.sqrt(l2)
+                        dl = ((x - ax) * ey - (y - ay) * ex) / le  # signed distance to the wall's line
+                        if abs(dl) < 1e-3 or (own and abs(dl) <= own_m):
+                            continue
+                        t = min(max(((x - ax) * ex + (y - ay) * ey) / l2, 0.0), 1.0)
+                        dist = math.hypot(x - ax - t * ex, y - ay - t * ey)
+                        if dist > max_dist:
+                            continue
+                        # normal towards the receptor; test points 5 cm in front of the wall
+                        nx = ey / le if dl > 0 else -ey / le
+                        ny = -ex / le if dl > 0 else ex / le
+                        seen = False
+                        for f in (0.5, 0.25, 0.75):
+                            if _sees_wall_point(x, y, ax + f * ex + 0.05 * nx, ay + f * ey + 0.05 * ny, obst, cs, ch, ce):
+                                seen = True
+                                break
+                        if not seen:
+                            continue
+                        if nc < cand.shape[0]:
+                            cand[nc] = e
+                            cdist[nc] = dist
+                            nc += 1
+        order = np.argsort(cdist[:nc])
+        k = min(nc, cap)
+        for j in range(k):
+            out[i, j] = cand[order[j]]
+        count[i] = k
+    return count, out

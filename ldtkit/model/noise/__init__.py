@@ -14,9 +14,13 @@ source–receiver path through the footprint edges and, where roofs rise above t
 ground term by the same diffraction over their convex hull (ΔdifH/ΔdifF with Δground(S,O) and
 Δground(O,R), on the flat ground of the map); receptors inside a building are masked. On façade
 receptors, :func:`facade_exposure` gives each building's most exposed and quiet façade levels and
-the people per END band (residents from :func:`building_population`). Not yet in maps: reflections
-on façades, lateral paths and terrain. Without buildings, maps propagate in open
-field (``NoiseMap.meta["propagation"]`` says which, in one line).
+the people per END band (residents from :func:`building_population`). Maps with buildings also add
+the first-order specular reflections on the façades within 50 m of each receptor, its own façade
+excluded (:mod:`~ldtkit.model.noise.reflections`), and leave out screened or reflected paths from
+beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
+:func:`noise_propagation`). Not yet in maps: diffracted reflections, lateral paths and terrain.
+Without buildings, maps propagate in open field (``NoiseMap.meta["propagation"]`` says which, in
+one line).
 
 One module per stage, all public names re-exported here:
 
@@ -33,6 +37,8 @@ One module per stage, all public names re-exported here:
 - :mod:`~ldtkit.model.noise.sources`: :func:`noise_sources`, road centre lines as source segments.
 - :mod:`~ldtkit.model.noise.screening`: :func:`building_obstacles`, building edges bucketed for the
   map kernel's path tracing.
+- :mod:`~ldtkit.model.noise.reflections`: :func:`facade_reflectors`, the façades that reflect to each
+  receptor in maps.
 - :mod:`~ldtkit.model.noise.propagation`: :func:`noise_propagation`, the traffic-independent part
   of a map, prepared once for many scenarios.
 - :mod:`~ldtkit.model.noise.compute`: :func:`compute_noise` / :func:`compute_noise_many` →
@@ -64,6 +70,7 @@ from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_l
 from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
 from ldtkit.model.noise.paths import direct_profile
 from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
+from ldtkit.model.noise.reflections import facade_reflectors
 from ldtkit.model.noise.screening import building_obstacles
 from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
 from ldtkit.model.noise.tables import (
@@ -110,6 +117,7 @@ __all__ = [
     "energy_change",
     "exposure_counts",
     "facade_exposure",
+    "facade_reflectors",
     "lden_db",
     "line_emission",
     "line_powers",

@@ -24,6 +24,7 @@ import numpy.typing as npt
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.kernels import noise as kernels
 from ldtkit.model.noise.attenuation import atmospheric_absorption_db_km
+from ldtkit.model.noise.reflections import REFLECTION_DISTANCE_M, facade_reflectors, no_reflectors
 from ldtkit.model.noise.screening import OBSTACLE_CELL_M, building_obstacles, no_obstacles
 from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
 from ldtkit.model.noise.tables import A_WEIGHTING_DB, BANDS_HZ
@@ -36,6 +37,12 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
+#: With buildings, point sources within this distance of a receptor (m, projected) are always evaluated
+#: in full; their energy sets the allowance for leaving out negligible screened paths beyond.
+PRUNE_NEAR_M = 100.0
+#: Default bound (dB) of how much leaving out negligible screened and reflected paths may lower a level.
+PRUNE_DB = 0.1
+
 
 @dataclass(frozen=True)
 class MapArrays:
@@ -43,7 +50,8 @@ class MapArrays:
 
     ``receptor_order`` lists the receptors block by block (``block_start`` in that order; receptors
     inside a building are left out); ``z_index`` is each receptor's row of the transfer table (in
-    the receptors' own order); ``obstacles`` the building edges that screen paths (empty: open field).
+    the receptors' own order); ``obstacles`` the building edges that screen paths (empty: open field);
+    ``reflectors`` the walls that reflect to each receptor, in ``receptor_order`` (none: no reflection).
     """
 
     segments: kernels.Segments
@@ -54,6 +62,7 @@ class MapArrays:
     receptor_order: IntArray
     block_start: IntArray
     obstacles: kernels.Obstacles
+    reflectors: kernels.Reflectors
 
 
 @dataclass(frozen=True)
@@ -81,13 +90,16 @@ class NoisePropagation:
     network_links: int = 0
     buildings: Buildings | None = None
     inside_building: npt.NDArray[np.bool_] | None = None
+    reflection_order: int = 0
+    prune_db: float = 0.0
 
     @property
     def screening(self) -> str:
         """One line saying how buildings enter the map, e.g. ``"open-field propagation: no building data"``."""
         if self.buildings is None or len(self.arrays.obstacles.cell_parts) == 0:
             return "open-field propagation: no building data"
-        return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs"
+        refl = ", first-order reflections on their façades" if self.reflection_order else ""
+        return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs{refl}"
 
     @property
     def far_field(self) -> bool:
@@ -133,7 +145,16 @@ class NoisePropagation:
             g = segments
             segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
             w_seg = np.ascontiguousarray(w_seg[rows])
-        settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=self.cutoff_m, spacing_ratio=self.spacing_ratio)
+        # power changes (only_segments) may be negative: no allowance can be taken from them
+        eps = 10.0 ** (self.prune_db / 10.0) - 1.0 if only_segments is None else 0.0
+        settings = kernels.MapSettings(
+            source_height_m=SOURCE_HEIGHT_M,
+            cutoff_m=self.cutoff_m,
+            spacing_ratio=self.spacing_ratio,
+            near_m=PRUNE_NEAR_M,
+            prune_epsilon=float(eps),
+            a_weight=10.0 ** (np.asarray(A_WEIGHTING_DB, dtype=np.float64) / 10.0),
+        )
         ground = kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable)
         order, bstart = a.receptor_order, a.block_start
         rx, ry, rz, zi = r.x[order], r.y[order], r.z[order], a.z_index[order]
@@ -145,7 +166,11 @@ class NoisePropagation:
         for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
-            e, cnt = _map_energy_balanced(receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles)
+            rf = a.reflectors
+            refl = kernels.Reflectors(rf.start[lo : hi + 1], rf.wall, rf.keep) if len(rf.wall) else no_reflectors(hi - lo)
+            e, cnt = _map_energy_balanced(
+                receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles, refl
+            )
             out[order[lo:hi]] = e
             n_pairs += int(cnt.sum())
         if self.inside_building is not None:
@@ -164,6 +189,7 @@ def _map_energy_balanced(
     bands: kernels.BandTerms,
     table: kernels.TransferTable,
     obstacles: kernels.Obstacles,
+    reflectors: kernels.Reflectors,
 ) -> tuple[FloatArray, IntArray]:
     """:func:`ldtkit.model.kernels.noise.map_energy` with dynamic scheduling of receptor blocks.
 
@@ -172,7 +198,7 @@ def _map_energy_balanced(
     """
     previous = numba.set_parallel_chunksize(4)
     try:
-        return kernels.map_energy(receivers, segments, w_seg, pyramid, clusters, settings, ground, bands, table, obstacles)
+        return kernels.map_energy(receivers, segments, w_seg, pyramid, clusters, settings, ground, bands, table, obstacles, reflectors)
     finally:
         numba.set_parallel_chunksize(previous)
 
@@ -234,6 +260,9 @@ def noise_propagation(
     table_step_m: float = 0.25,
     buildings: Buildings | None = None,
     obstacle_cell_m: float = OBSTACLE_CELL_M,
+    reflection_order: int = 1,
+    reflection_distance_m: float = REFLECTION_DISTANCE_M,
+    prune_db: float = PRUNE_DB,
 ) -> NoisePropagation:
     """Prepare the traffic-independent part of a noise map (see :class:`NoisePropagation`).
 
@@ -272,6 +301,15 @@ def noise_propagation(
         masked (NaN). ``None``: open-field propagation.
     obstacle_cell_m
         Grid cell (m) that buckets the building footprints for path tracing.
+    reflection_order
+        With ``buildings``: 1 adds the first-order specular reflections on the façades within
+        ``reflection_distance_m`` of each receptor (its own façade excluded, 10·lg(1 − α) of the
+        façade's absorption, :mod:`ldtkit.model.noise.reflections`); 0 leaves them out.
+    prune_db
+        With ``buildings``: screened and reflected paths from point sources beyond 100 m may be left
+        out when an upper bound of their energy is negligible, all of them together lowering each
+        period's A-weighted level by at most ``prune_db`` (see
+        :func:`~ldtkit.model.kernels.noise.map_energy`); 0 evaluates every path.
 
     Examples
     --------
@@ -279,6 +317,12 @@ def noise_propagation(
     >>> base = compute_noise(net, traffic_base, receptors, propagation=prop)  # doctest: +SKIP
     >>> closed = compute_noise(net_closed, traffic_closed, receptors, propagation=prop)  # doctest: +SKIP
     """
+    if reflection_order not in (0, 1):
+        raise InvalidValueError(f"reflection_order must be 0 or 1 (maps trace first-order reflections), got {reflection_order}")
+    if not 0.0 <= prune_db <= 1.0:
+        raise InvalidValueError(f"prune_db must be within [0, 1] dB, got {prune_db}")
+    if not reflection_distance_m > 0:
+        raise InvalidValueError(f"reflection_distance_m must be > 0, got {reflection_distance_m}")
     _check_settings(
         method=method, cutoff_m=cutoff_m, ground_g=ground_g, g_source=g_source, p_favourable=p_favourable, spacing_ratio=spacing_ratio
     )
@@ -343,17 +387,24 @@ def noise_propagation(
         inside = buildings.inside(rx, ry)
         if inside.all():
             raise InvalidValueError(f"noise_propagation: every receptor lies inside a building of {buildings.source or 'buildings'}")
+        pad = reflection_distance_m if reflection_order else 0.0  # walls around the receptors reflect
         bounds = (
-            float(min(rx.min(), src.x0.min(), src.x1.min())),
-            float(min(ry.min(), src.y0.min(), src.y1.min())),
-            float(max(rx.max(), src.x0.max(), src.x1.max())),
-            float(max(ry.max(), src.y0.max(), src.y1.max())),
+            float(min(rx.min() - pad, src.x0.min(), src.x1.min())),
+            float(min(ry.min() - pad, src.y0.min(), src.y1.min())),
+            float(max(rx.max() + pad, src.x0.max(), src.x1.max())),
+            float(max(ry.max() + pad, src.y0.max(), src.y1.max())),
         )
         obstacles = building_obstacles(buildings, bounds, cell_m=obstacle_cell_m)
     open_idx = np.arange(len(rx)) if inside is None else np.flatnonzero(~inside)
     sub_order, block_start = _block_order(rx[open_idx], ry[open_idx], block_m)
     r_order = open_idx[sub_order].astype(np.int64)
-    arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start, obstacles)
+    reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0
+    reflectors = (
+        facade_reflectors(obstacles, rx[r_order], ry[r_order], max_distance_m=reflection_distance_m)
+        if reflect
+        else no_reflectors(len(r_order))
+    )
+    arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start, obstacles, reflectors)
     return NoisePropagation(
         src,
         receptors,
@@ -369,4 +420,6 @@ def noise_propagation(
         len(network.links),
         buildings if buildings is not None and len(buildings) else None,
         inside,
+        1 if reflect else 0,
+        float(prune_db),
     )

@@ -46,7 +46,7 @@ def no_obstacles() -> kernels.Obstacles:
     i = np.zeros(1, dtype=np.int64)
     return kernels.Obstacles(
         z, z, z, z, z, np.zeros((0, 4)), i, np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3)), np.zeros(2, dtype=np.int64),
-        np.zeros(0, dtype=np.int64), 0.0, 0.0, 1.0, 1, 1,
+        np.zeros(0, dtype=np.int64), 0.0, 0.0, 1.0, 1, 1, np.zeros((0, 8)),
     )  # fmt: skip
 
 
@@ -113,4 +113,5 @@ def building_obstacles(
         float(cell_m),
         int(nx),
         int(ny),
+        np.ascontiguousarray(1.0 - buildings.alpha[sel][part_of[edge_part]], dtype=np.float64),
     )
