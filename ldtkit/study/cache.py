@@ -51,6 +51,9 @@ __all__ = [
 #: Size limit of a cache (MB) when neither ``cache_max_mb`` nor ``LDTKIT_CACHE_MAX_MB`` sets one.
 DEFAULT_CACHE_MAX_MB = 2048.0
 ENV_MAX_MB = "LDTKIT_CACHE_MAX_MB"
+#: Kinds of entries whose arrays are stored uncompressed and memory-mapped when read: the results,
+#: of which a dashboard touches only the maps. Inputs and warm starts are read whole by a run: compressed.
+MAPPED_KINDS = frozenset({"result"})
 
 
 class CacheWriteError(LdtkitError):
@@ -187,7 +190,7 @@ class ResultCache:
             return target
         try:
             with atomic_path(target, suffix=".tmp") as tmp:
-                write_entry(tmp, result, kind=kind, label=label)
+                write_entry(tmp, result, kind=kind, label=label, mmap=kind in MAPPED_KINDS)
                 if target.exists():  # damaged, or written meanwhile by a run that did not take the lock
                     self._discard(key)
         except OSError as exc:
