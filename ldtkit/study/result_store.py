@@ -35,6 +35,7 @@ import dataclasses
 import importlib
 import json
 import math
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -377,4 +378,7 @@ def read_entry(folder: str | Path) -> Any:
             arrays = {k: z[k] for k in z.files}
     else:
         arrays = load_arrays(folder / ARRAY_DIR)
-    return _Reader(folder, arrays).decode(json.loads((folder / VALUE).read_text()))
+    value = _Reader(folder, arrays).decode(json.loads((folder / VALUE).read_text()))
+    if (pa := sys.modules.get("pyarrow")) is not None:  # Parquet was read: give arrow's spare memory back
+        pa.default_memory_pool().release_unused()
+    return value
