@@ -27,7 +27,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +40,7 @@ from ldtkit.study.result_store import META, UnsupportedEntryError, read_entry, w
 __all__ = [
     "DEFAULT_CACHE_MAX_MB",
     "CacheEntry",
+    "CachedResults",
     "CacheWriteError",
     "ResultCache",
     "RunKeys",
@@ -320,6 +321,60 @@ class ResultCache:
                     self.notify(f"waiting for another run computing {what or 'cache entry'} {key[:12]} in {self.root}")
                     fcntl.flock(fh, fcntl.LOCK_EX)
             yield
+
+
+class CachedResults(Mapping[str, Any]):
+    """Results by name, read from the cache when asked for and not kept in memory.
+
+    For a long-lived process (a dashboard kernel) that shows what it derived from the results
+    and needs a whole result only now and then: each lookup reads the entry again (its arrays
+    memory-mapped, a few tenths of a second for a city like Ghent).
+
+    Parameters
+    ----------
+    cache
+        The cache holding the entries.
+    keys
+        Result name -> cache key, in the order of the mapping.
+
+    Raises
+    ------
+    KeyError
+        On a lookup of a name not in ``keys``, or of an entry no longer in the cache (evicted or
+        cleared meanwhile: the message names it and the cache folder).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = ResultCache(tempfile.mkdtemp())
+    >>> _ = cache.put("k1", {"flow_vph": 1.0})
+    >>> results = CachedResults(cache, {"baseline": "k1"})
+    >>> list(results), results["baseline"]
+    (['baseline'], {'flow_vph': 1.0})
+    """
+
+    def __init__(self, cache: ResultCache, keys: Mapping[str, str]) -> None:
+        self.cache = cache
+        self.keys = dict(keys)
+
+    def __getitem__(self, name: str) -> Any:
+        key = self.keys[name]
+        value = self.cache.get(key)
+        if value is None:
+            raise KeyError(f"result {name!r} (cache entry {key[:12]}) is no longer in the cache {self.cache.root}; run it again")
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.keys
+
+    def __repr__(self) -> str:
+        return f"CachedResults({list(self.keys)}, cache={str(self.cache.root)!r})"
 
 
 #: Modules that only present results or document the configuration (maps, dashboards, reports,
