@@ -219,7 +219,7 @@ class ResultCache:
                     meta = json.loads((p / META).read_text())
                 except (OSError, ValueError):
                     meta = {}
-                files = [f for f in p.iterdir() if f.is_file()]
+                files = [f for f in p.rglob("*") if f.is_file()]  # the arrays/ folder included
                 size = sum(f.stat().st_size for f in files)
                 out.append(
                     CacheEntry(
