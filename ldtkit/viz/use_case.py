@@ -196,7 +196,7 @@ def _read_when_asked(results: dict[str, ScenarioResult], cache_dir: str | Path |
     if cache_dir is None:
         return results
     cache = ResultCache(cache_dir)
-    keys = {name: res.key for name, res in results.items()}
+    keys = {name: getattr(res, "key", "") for name, res in results.items()}
     if not all(key and (cache.path(key) / META).is_file() for key in keys.values()):
         return results
     results.clear()
