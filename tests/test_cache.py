@@ -330,3 +330,20 @@ def test_five_ghent_scenarios_stay_under_a_300_mb_cache_and_every_result_is_corr
     recomputed = run("ghent", scenarios[:1], **opts)
     _assert_same_results(recomputed, {n: first[n] for n in ("baseline", "bridge-closed-both")}, exact=False)
     assert ResultCache(tmp_path).size_bytes() <= 300e6
+
+
+def test_cached_results_read_each_result_when_asked_for(tmp_path):
+    from ldtkit.study.cache import CachedResults
+
+    cache = ResultCache(tmp_path)
+    cache.put("k1", {"flow_vph": np.arange(3.0)})
+    cache.put("k2", {"flow_vph": np.ones(2)})
+    results = CachedResults(cache, {"baseline": "k1", "closed": "k2"})
+    assert list(results) == list(results.keys()) == ["baseline", "closed"] and len(results) == 2
+    assert "closed" in results and "other" not in results
+    np.testing.assert_array_equal(results["baseline"]["flow_vph"], [0.0, 1.0, 2.0])
+    assert results["baseline"] is not results["baseline"], "read again on every lookup, not kept"
+    assert {n: float(r["flow_vph"].sum()) for n, r in results.items()} == {"baseline": 3.0, "closed": 2.0}
+    cache.clear()
+    with pytest.raises(KeyError, match=r"result 'closed' \(cache entry k2\) is no longer in the cache"):
+        results["closed"]

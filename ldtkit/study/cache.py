@@ -355,26 +355,26 @@ class CachedResults(Mapping[str, Any]):
 
     def __init__(self, cache: ResultCache, keys: Mapping[str, str]) -> None:
         self.cache = cache
-        self.keys = dict(keys)
+        self.entry_keys = dict(keys)
 
     def __getitem__(self, name: str) -> Any:
-        key = self.keys[name]
+        key = self.entry_keys[name]
         value = self.cache.get(key)
         if value is None:
             raise KeyError(f"result {name!r} (cache entry {key[:12]}) is no longer in the cache {self.cache.root}; run it again")
         return value
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.keys)
+        return iter(self.entry_keys)
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.entry_keys)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.keys
+        return name in self.entry_keys
 
     def __repr__(self) -> str:
-        return f"CachedResults({list(self.keys)}, cache={str(self.cache.root)!r})"
+        return f"CachedResults({list(self.entry_keys)}, cache={str(self.cache.root)!r})"
 
 
 #: Modules that only present results or document the configuration (maps, dashboards, reports,
