@@ -22,10 +22,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import gc
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +34,7 @@ from ldtkit.study.cache import CachedResults, ResultCache
 from ldtkit.study.city import City, load_city
 from ldtkit.study.compare import study_table
 from ldtkit.study.convergence import with_convergence_notes
+from ldtkit.study.memory import give_memory_back
 from ldtkit.study.result_store import META
 from ldtkit.study.runner import DEFAULT_CACHE, ScenarioResult, run
 from ldtkit.study.scenario import Scenario
@@ -200,17 +197,8 @@ def _read_when_asked(results: dict[str, ScenarioResult], cache_dir: str | Path |
     if not all(key and (cache.path(key) / META).is_file() for key in keys.values()):
         return results
     results.clear()
-    _give_memory_back()
+    give_memory_back()
     return CachedResults(cache, keys)
-
-
-def _give_memory_back() -> None:
-    """Collect garbage and return the freed heap pages to the system (glibc keeps them otherwise):
-    a dashboard kernel lives long, after a start that builds and drops much."""
-    gc.collect()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def build_dashboard(
@@ -249,7 +237,7 @@ def build_dashboard(
         context=context,
         attribution=credit,
     )
-    _give_memory_back()
+    give_memory_back()
     progress_reporter(enabled=in_voila(), title=case.title)(DONE)
     board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))
     return board
