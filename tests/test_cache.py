@@ -45,17 +45,30 @@ def _entry_value():
     return {"links": links, "traffic": traffic, "names": ("a", 1, None), "gap": float("inf"), "meta": {3: "x"}}
 
 
-def test_an_entry_is_json_npz_and_parquet_and_reads_back_identical(tmp_path):
+@pytest.mark.parametrize("kind", ["result", "inputs"])
+def test_an_entry_is_json_npy_or_npz_and_parquet_and_reads_back_identical(tmp_path, kind):
     cache = ResultCache(tmp_path)
     value = _entry_value()
-    folder = cache.put("k", value, kind="result", label="test/baseline")
-    assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "meta.json", "t1.parquet", "value.json"]
+    folder = cache.put("k", value, kind=kind, label="test/baseline")
     meta = json.loads((folder / "meta.json").read_text())
-    assert meta["format"] == FORMAT and meta["kind"] == "result" and meta["label"] == "test/baseline"
-    with np.load(folder / "arrays.npz", allow_pickle=False) as z:  # no pickle anywhere
-        assert z.files
+    assert meta["format"] == FORMAT and meta["kind"] == kind and meta["label"] == "test/baseline"
+    if kind == "result":  # one uncompressed .npy per array, memory-mapped when read
+        assert sorted(p.name for p in folder.iterdir()) == ["arrays", "meta.json", "t1.parquet", "value.json"]
+        files = sorted((folder / "arrays").iterdir())
+        assert files and all(p.suffix == ".npy" for p in files)
+        for p in files:
+            np.load(p, allow_pickle=False)  # no pickle anywhere
+    else:
+        assert sorted(p.name for p in folder.iterdir()) == ["arrays.npz", "meta.json", "t1.parquet", "value.json"]
+        with np.load(folder / "arrays.npz", allow_pickle=False) as z:  # no pickle anywhere
+            assert z.files
     pd.read_parquet(folder / "t1.parquet")
     back = cache.get("k")
+    if kind == "result":
+        assert not back["traffic"].light_vph.flags.owndata, "memory-mapped, not copied"
+        back["traffic"].light_vph[0] = -1.0  # copy on write: the process's copy changes, not the entry
+        assert cache.get("k")["traffic"].light_vph[0] == 10.0
+        back = cache.get("k")
     pd.testing.assert_frame_equal(back["links"], value["links"], check_exact=True)
     assert back["links"]["nodes"][0] == [1, 2] and np.isnan(back["links"]["nodes"][1])
     assert back["links"].crs == value["links"].crs
@@ -78,19 +91,34 @@ def test_an_entry_of_another_format_is_recomputed_with_a_note(tmp_path):
     assert cache.get("k") is None and "refusing" in notes[-1]
 
 
-def test_a_full_disk_gives_a_clear_error_and_no_partial_entry(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("kind", "writer"), [("result", "save_npy_files"), ("inputs", "save_arrays")])
+def test_a_full_disk_gives_a_clear_error_and_no_partial_entry(tmp_path, monkeypatch, kind, writer):
     import ldtkit.study.result_store as store
 
-    def disk_full(fh, arrays):
-        fh.write(b"PK\x03\x04 half")
+    def disk_full(target, arrays):
+        if isinstance(target, Path):
+            target.mkdir(parents=True)
+            (target / "a0.npy").write_bytes(b"\x93NUMPY half")
+        else:
+            target.write(b"PK\x03\x04 half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     cache = ResultCache(tmp_path)
-    monkeypatch.setattr(store, "save_arrays", disk_full)
+    monkeypatch.setattr(store, writer, disk_full)
     with pytest.raises(CacheWriteError, match=r"cannot write cache entry .*k: No space left on device; free some space"):
-        cache.put("k", _entry_value())
+        cache.put("k", _entry_value(), kind=kind)
     assert [p.name for p in tmp_path.iterdir() if not p.name.endswith(".lock")] == []
     assert cache.get("k") is None
+
+
+def test_a_truncated_array_file_is_a_damaged_entry(tmp_path):
+    notes: list[str] = []
+    cache = ResultCache(tmp_path, notify=notes.append)
+    folder = cache.put("k", {"flow_vph": np.arange(1000.0)})
+    (npy,) = (folder / "arrays").iterdir()
+    npy.write_bytes(npy.read_bytes()[:500])
+    assert cache.get("k") is None and "damaged" in notes[0]
+    assert not folder.exists(), "removed, to be recomputed"
 
 
 def test_least_recently_used_entries_are_evicted_beyond_the_limit(tmp_path):
@@ -302,3 +330,20 @@ def test_five_ghent_scenarios_stay_under_a_300_mb_cache_and_every_result_is_corr
     recomputed = run("ghent", scenarios[:1], **opts)
     _assert_same_results(recomputed, {n: first[n] for n in ("baseline", "bridge-closed-both")}, exact=False)
     assert ResultCache(tmp_path).size_bytes() <= 300e6
+
+
+def test_cached_results_read_each_result_when_asked_for(tmp_path):
+    from ldtkit.study.cache import CachedResults
+
+    cache = ResultCache(tmp_path)
+    cache.put("k1", {"flow_vph": np.arange(3.0)})
+    cache.put("k2", {"flow_vph": np.ones(2)})
+    results = CachedResults(cache, {"baseline": "k1", "closed": "k2"})
+    assert list(results) == list(results.keys()) == ["baseline", "closed"] and len(results) == 2
+    assert "closed" in results and "other" not in results
+    np.testing.assert_array_equal(results["baseline"]["flow_vph"], [0.0, 1.0, 2.0])
+    assert results["baseline"] is not results["baseline"], "read again on every lookup, not kept"
+    assert {n: float(r["flow_vph"].sum()) for n, r in results.items()} == {"baseline": 3.0, "closed": 2.0}
+    cache.clear()
+    with pytest.raises(KeyError, match=r"result 'closed' \(cache entry k2\) is no longer in the cache"):
+        results["closed"]

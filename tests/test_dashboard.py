@@ -389,6 +389,34 @@ def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path)
         use_case.run_use_case("ghent", [])
 
 
+def test_run_use_case_keeps_no_result_in_memory_when_they_are_cached(monkeypatch, tmp_path):
+    from ldtkit.study.cache import CachedResults, ResultCache
+    from ldtkit.study.scenario import Scenario
+    from ldtkit.viz import use_case
+
+    cache = ResultCache(tmp_path)
+    cache.put("kb", {"flow_vph": np.ones(2)})
+    cache.put("ka", {"flow_vph": np.zeros(2)})
+    computed = {"baseline": NS(key="kb"), "a": NS(key="ka")}
+    city = NS(config=NS(compare=NS(watch={})))
+    monkeypatch.setattr(use_case, "load_city", lambda name: city)
+    monkeypatch.setattr(use_case, "run", lambda city, scen, **kw: dict(computed))
+    monkeypatch.setattr(use_case, "study_table", lambda results, watch: pd.DataFrame({"baseline": [1.0]}))
+    monkeypatch.setattr(use_case, "with_convergence_notes", lambda table, results: table)
+    monkeypatch.setattr(use_case, "watched_both_directions", lambda t, results, w: t)
+    seen = {}
+    monkeypatch.setattr(use_case, "views_from_results", lambda results, **kw: seen.update(results) or {})
+    scenarios = [Scenario.from_dict({"name": "a", "measures": []})]
+    case = use_case.run_use_case("ghent", scenarios, cache_dir=tmp_path)
+    assert seen == computed, "the views are built from the results themselves"
+    assert isinstance(case.results, CachedResults) and list(case.results) == ["baseline", "a"]
+    np.testing.assert_array_equal(case.results["baseline"]["flow_vph"], [1.0, 1.0])  # read from the cache when asked for
+    # a result missing from the cache (or a run without a cache) keeps the results in memory
+    cache.clear()
+    assert use_case.run_use_case("ghent", scenarios, cache_dir=tmp_path).results == computed
+    assert use_case.run_use_case("ghent", scenarios, cache_dir=None).results == computed
+
+
 def test_run_use_case_in_voila_writes_its_stage_for_the_waiting_page(monkeypatch, tmp_path):
     from ldtkit.study.scenario import Scenario
     from ldtkit.viz import use_case

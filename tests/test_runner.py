@@ -168,7 +168,7 @@ def test_interrupted_write_leaves_no_cache_entry(tmp_path, monkeypatch):
 
     monkeypatch.setattr(store, "save_arrays", save_then_die)
     with pytest.raises(KeyboardInterrupt):
-        cache.put("abc", {"flow_vph": np.ones(3)})
+        cache.put("abc", {"flow_vph": np.ones(3)}, kind="inputs")  # inputs: arrays.npz (results: one .npy each)
     assert [p for p in tmp_path.iterdir() if p.suffix != ".lock"] == [], "no entry and no temporary folder left behind"
     monkeypatch.undo()
     # a corrupt entry (e.g. from a crashed machine) is treated as missing, not returned

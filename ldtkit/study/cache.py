@@ -27,7 +27,7 @@ import os
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +40,7 @@ from ldtkit.study.result_store import META, UnsupportedEntryError, read_entry, w
 __all__ = [
     "DEFAULT_CACHE_MAX_MB",
     "CacheEntry",
+    "CachedResults",
     "CacheWriteError",
     "ResultCache",
     "RunKeys",
@@ -51,6 +52,9 @@ __all__ = [
 #: Size limit of a cache (MB) when neither ``cache_max_mb`` nor ``LDTKIT_CACHE_MAX_MB`` sets one.
 DEFAULT_CACHE_MAX_MB = 2048.0
 ENV_MAX_MB = "LDTKIT_CACHE_MAX_MB"
+#: Kinds of entries whose arrays are stored uncompressed and memory-mapped when read: the results,
+#: of which a dashboard touches only the maps. Inputs and warm starts are read whole by a run: compressed.
+MAPPED_KINDS = frozenset({"result"})
 
 
 class CacheWriteError(LdtkitError):
@@ -187,7 +191,7 @@ class ResultCache:
             return target
         try:
             with atomic_path(target, suffix=".tmp") as tmp:
-                write_entry(tmp, result, kind=kind, label=label)
+                write_entry(tmp, result, kind=kind, label=label, mmap=kind in MAPPED_KINDS)
                 if target.exists():  # damaged, or written meanwhile by a run that did not take the lock
                     self._discard(key)
         except OSError as exc:
@@ -215,7 +219,7 @@ class ResultCache:
                     meta = json.loads((p / META).read_text())
                 except (OSError, ValueError):
                     meta = {}
-                files = [f for f in p.iterdir() if f.is_file()]
+                files = [f for f in p.rglob("*") if f.is_file()]  # the arrays/ folder included
                 size = sum(f.stat().st_size for f in files)
                 out.append(
                     CacheEntry(
@@ -317,6 +321,60 @@ class ResultCache:
                     self.notify(f"waiting for another run computing {what or 'cache entry'} {key[:12]} in {self.root}")
                     fcntl.flock(fh, fcntl.LOCK_EX)
             yield
+
+
+class CachedResults(Mapping[str, Any]):
+    """Results by name, read from the cache when asked for and not kept in memory.
+
+    For a long-lived process (a dashboard kernel) that shows what it derived from the results
+    and needs a whole result only now and then: each lookup reads the entry again (its arrays
+    memory-mapped, a few tenths of a second for a city like Ghent).
+
+    Parameters
+    ----------
+    cache
+        The cache holding the entries.
+    keys
+        Result name -> cache key, in the order of the mapping.
+
+    Raises
+    ------
+    KeyError
+        On a lookup of a name not in ``keys``, or of an entry no longer in the cache (evicted or
+        cleared meanwhile: the message names it and the cache folder).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> cache = ResultCache(tempfile.mkdtemp())
+    >>> _ = cache.put("k1", {"flow_vph": 1.0})
+    >>> results = CachedResults(cache, {"baseline": "k1"})
+    >>> list(results), results["baseline"]
+    (['baseline'], {'flow_vph': 1.0})
+    """
+
+    def __init__(self, cache: ResultCache, keys: Mapping[str, str]) -> None:
+        self.cache = cache
+        self.entry_keys = dict(keys)
+
+    def __getitem__(self, name: str) -> Any:
+        key = self.entry_keys[name]
+        value = self.cache.get(key)
+        if value is None:
+            raise KeyError(f"result {name!r} (cache entry {key[:12]}) is no longer in the cache {self.cache.root}; run it again")
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.entry_keys)
+
+    def __len__(self) -> int:
+        return len(self.entry_keys)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.entry_keys
+
+    def __repr__(self) -> str:
+        return f"CachedResults({list(self.entry_keys)}, cache={str(self.cache.root)!r})"
 
 
 #: Modules that only present results or document the configuration (maps, dashboards, reports,

@@ -7,8 +7,11 @@ An entry is a folder holding
   tree has every array, table and sparse matrix replaced by a
   reference (``{"$array": "a3"}``, ``{"$frame": "t1.parquet"}``, ...), and every result dataclass by
   its class and public fields (``{"$dataclass": "ldtkit.model.traffic:LinkTraffic", "fields": {...}}``);
-- ``arrays.npz``: the numeric arrays (numpy's documented format, deflate-compressed as
-  ``numpy.savez_compressed`` writes it, loaded without pickle);
+- the numeric arrays, without pickle: in an entry written with ``mmap=True`` (the runner's
+  results) one uncompressed ``.npy`` file each under ``arrays/``, memory-mapped when read, so
+  that a reader pays only for the arrays it touches (a dashboard reads the maps, not the
+  assignments); otherwise ``arrays.npz`` (numpy's documented format, deflate-compressed as
+  ``numpy.savez_compressed`` writes it), read whole;
 - ``t<N>.parquet``: the tables (GeoParquet for GeoDataFrames, index kept).
 
 Only classes of the ``ldtkit`` package are rebuilt, field by field, without running any code of
@@ -32,6 +35,7 @@ import dataclasses
 import importlib
 import json
 import math
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -43,15 +47,17 @@ import numpy as np
 from ldtkit import __version__
 from ldtkit.errors import LdtkitError
 
-__all__ = ["FORMAT", "META", "UnsupportedEntryError", "read_entry", "save_arrays", "write_entry"]
+__all__ = ["FORMAT", "META", "UnsupportedEntryError", "load_arrays", "read_entry", "save_arrays", "write_entry"]
 
 #: Version of the entry layout; an entry of another version is not read (it is recomputed).
-FORMAT = 1
+FORMAT = 2
 #: The metadata file of an entry.
 META = "meta.json"
 #: The stored object as a JSON tree.
 VALUE = "value.json"
 ARRAYS = "arrays.npz"
+#: The folder of an entry's memory-mapped arrays (one ``<name>.npy`` each).
+ARRAY_DIR = "arrays"
 
 
 class UnsupportedEntryError(LdtkitError):
@@ -288,10 +294,52 @@ def save_arrays(fh: Any, arrays: dict[str, np.ndarray[Any, Any]]) -> None:
                 np.lib.format.write_array(out, np.asanyarray(a), allow_pickle=False)
 
 
-def write_entry(folder: str | Path, value: Any, *, kind: str = "", label: str = "") -> Path:
+def save_npy_files(folder: Path, arrays: dict[str, np.ndarray[Any, Any]]) -> None:
+    """Write ``arrays`` as uncompressed ``<folder>/<name>.npy`` files (created), for :func:`load_arrays`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "arrays"
+    >>> save_npy_files(folder, {"a0": np.arange(4.0)})
+    >>> sorted(p.name for p in folder.iterdir())
+    ['a0.npy']
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, a in arrays.items():
+        with open(folder / f"{name}.npy", "wb") as fh:
+            np.lib.format.write_array(fh, np.asanyarray(a), allow_pickle=False)
+
+
+def load_arrays(folder: Path) -> dict[str, np.ndarray[Any, Any]]:
+    """The arrays of ``folder`` (from :func:`save_npy_files`), memory-mapped copy-on-write.
+
+    Pages are read from the file when first touched, and count in the process's memory only
+    then; writing to an array changes the process's copy, never the file. Empty arrays are read
+    as ordinary ones (a file region of length zero cannot be mapped).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> save_npy_files(folder, {"a0": np.arange(4.0), "a1": np.zeros(0)})
+    >>> a = load_arrays(folder)
+    >>> a["a0"][1:], type(a["a0"]).__name__, a["a1"].shape
+    (array([1., 2., 3.]), 'ndarray', (0,))
+    """
+    out: dict[str, np.ndarray[Any, Any]] = {}
+    for path in folder.glob("*.npy"):
+        a = np.load(path, mmap_mode="c", allow_pickle=False)
+        out[path.stem] = a.view(np.ndarray) if isinstance(a, np.memmap) else a  # plain arrays (numba, pickling); the map stays open
+    return out
+
+
+def write_entry(folder: str | Path, value: Any, *, kind: str = "", label: str = "", mmap: bool = False) -> Path:
     """Write ``value`` into the (new, empty or absent) ``folder``; return the folder.
 
-    The caller makes it atomic (``ldtkit.io.atomic_path`` on the folder).
+    The caller makes it atomic (``ldtkit.io.atomic_path`` on the folder). ``mmap``: store the
+    arrays uncompressed, one ``.npy`` file each, memory-mapped when read (larger on disk; a
+    reader pays only for the arrays it touches); otherwise deflate-compressed in ``arrays.npz``.
 
     Raises
     ------
@@ -302,8 +350,11 @@ def write_entry(folder: str | Path, value: Any, *, kind: str = "", label: str = 
     folder.mkdir(parents=True, exist_ok=True)
     w = _Writer(folder)
     tree = w.encode(value)
-    with open(folder / ARRAYS, "wb") as fh:
-        save_arrays(fh, w.arrays)
+    if mmap:
+        save_npy_files(folder / ARRAY_DIR, w.arrays)
+    else:
+        with open(folder / ARRAYS, "wb") as fh:
+            save_arrays(fh, w.arrays)
     (folder / VALUE).write_text(json.dumps(tree, separators=(",", ":"), allow_nan=False))
     meta = {"format": FORMAT, "ldtkit": __version__, "kind": kind, "label": label, "created": time.time()}
     (folder / META).write_text(json.dumps(meta, indent=1))
@@ -322,6 +373,12 @@ def read_entry(folder: str | Path) -> Any:
     meta = json.loads((folder / META).read_text())
     if meta.get("format") != FORMAT:
         raise UnsupportedEntryError(f"{folder}: cache format {meta.get('format')!r}, this ldtkit reads format {FORMAT}")
-    with np.load(folder / ARRAYS, allow_pickle=False) as z:
-        arrays = {k: z[k] for k in z.files}
-    return _Reader(folder, arrays).decode(json.loads((folder / VALUE).read_text()))
+    if (folder / ARRAYS).is_file() or not (folder / ARRAY_DIR).is_dir():
+        with np.load(folder / ARRAYS, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    else:
+        arrays = load_arrays(folder / ARRAY_DIR)
+    value = _Reader(folder, arrays).decode(json.loads((folder / VALUE).read_text()))
+    if (pa := sys.modules.get("pyarrow")) is not None:  # Parquet was read: give arrow's spare memory back
+        pa.default_memory_pool().release_unused()
+    return value

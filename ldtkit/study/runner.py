@@ -39,6 +39,7 @@ from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerp
 from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
 from ldtkit.study.inputs import focus_bounds, focus_receptors, on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
+from ldtkit.study.memory import fewer_malloc_arenas
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -380,6 +381,7 @@ def run(
     >>> res = run("ghent", [Scenario.from_toml("data/ghent/scenarios/bridge_closed_both.toml")],
     ...           models=("traffic",))  # doctest: +SKIP
     """
+    fewer_malloc_arenas()  # before the scenario threads start (Ghent: 60 MB less at the peak)
     options = replace(options or ModelOptions(), **option_overrides)
     if isinstance(options.models, list):
         options = replace(options, models=tuple(options.models))
@@ -481,6 +483,7 @@ def _run_locked(
     if missing:
         assert inputs is not None  # prepared above whenever a scenario is not cached
         computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
+        base_for_warm = _without_path_state(base_for_warm)  # done warm-starting: the noise maps need no path sets
     if batch_noise and inputs is not None and computed:
         for n, r in computed.items():  # loop over scenarios only
             t0 = time.perf_counter()

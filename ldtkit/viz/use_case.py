@@ -30,9 +30,12 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError
+from ldtkit.study.cache import CachedResults, ResultCache
 from ldtkit.study.city import City, load_city
 from ldtkit.study.compare import study_table
 from ldtkit.study.convergence import with_convergence_notes
+from ldtkit.study.memory import give_memory_back
+from ldtkit.study.result_store import META
 from ldtkit.study.runner import DEFAULT_CACHE, ScenarioResult, run
 from ldtkit.study.scenario import Scenario
 from ldtkit.viz.dashboard import (
@@ -67,7 +70,10 @@ class UseCase:
     city
         The city the models ran on.
     results
-        ``{"baseline": ScenarioResult, name: ScenarioResult, ...}`` from :func:`ldtkit.study.runner.run`.
+        ``{"baseline": ScenarioResult, name: ScenarioResult, ...}`` from :func:`ldtkit.study.runner.run`;
+        with a results cache, a :class:`~ldtkit.study.cache.CachedResults` that reads a result from
+        the cache when asked for (the dashboard needs only the indicators and the views: a kernel
+        does not keep every result in memory).
     indicators
         The indicator table with the threshold rows (:func:`ldtkit.study.compare.study_table`).
     views
@@ -83,7 +89,7 @@ class UseCase:
     """
 
     city: City
-    results: dict[str, ScenarioResult]
+    results: Mapping[str, ScenarioResult]
     indicators: pd.DataFrame
     views: dict[str, ScenarioView]
     labels: dict[str, str]
@@ -171,7 +177,7 @@ def run_use_case(
     report("Drawing the dashboard", labels[default])
     return UseCase(
         city=city_cfg,
-        results=results,
+        results=_read_when_asked(results, cache_dir),
         indicators=indicators,
         views=views,
         labels=labels,
@@ -179,6 +185,20 @@ def run_use_case(
         title=title,
         cache_dir=cache_dir,
     )
+
+
+def _read_when_asked(results: dict[str, ScenarioResult], cache_dir: str | Path | None) -> Mapping[str, ScenarioResult]:
+    """``results`` as a :class:`~ldtkit.study.cache.CachedResults` when every one is in the cache
+    (the memory they took is given back), else as they are."""
+    if cache_dir is None:
+        return results
+    cache = ResultCache(cache_dir)
+    keys = {name: getattr(res, "key", "") for name, res in results.items()}
+    if not all(key and (cache.path(key) / META).is_file() for key in keys.values()):
+        return results
+    results.clear()
+    give_memory_back()
+    return CachedResults(cache, keys)
 
 
 def build_dashboard(
@@ -217,6 +237,7 @@ def build_dashboard(
         context=context,
         attribution=credit,
     )
+    give_memory_back()
     progress_reporter(enabled=in_voila(), title=case.title)(DONE)
     board.select(*scenario_from_query(current_query_string(), allowed=list(case.labels), default=case.default))
     return board

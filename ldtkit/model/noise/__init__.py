@@ -60,29 +60,97 @@ Examples
 
 from __future__ import annotations
 
-from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
-from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many, line_powers, update_noise
-from ldtkit.model.noise.conformity import ConformityReport, run_conformity
-from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
-from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
-from ldtkit.model.noise.exposure import BuildingExposure, BuildingPopulation, building_population, facade_exposure
-from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
-from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
-from ldtkit.model.noise.paths import direct_profile
-from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
-from ldtkit.model.noise.reflections import facade_reflectors
-from ldtkit.model.noise.screening import building_obstacles
-from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
-from ldtkit.model.noise.tables import (
-    A_WEIGHTING_DB,
-    BANDS_HZ,
-    CATEGORIES,
-    COEFF_SETS,
-    RoadCoefficients,
-    road_coefficients,
-    surface_codes,
-    surface_correction,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
+    from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many, line_powers, update_noise
+    from ldtkit.model.noise.conformity import ConformityReport, run_conformity
+    from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
+    from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
+    from ldtkit.model.noise.exposure import BuildingExposure, BuildingPopulation, building_population, facade_exposure
+    from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
+    from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
+    from ldtkit.model.noise.paths import direct_profile
+    from ldtkit.model.noise.propagation import MapArrays, NoisePropagation, noise_propagation
+    from ldtkit.model.noise.reflections import facade_reflectors
+    from ldtkit.model.noise.screening import building_obstacles
+    from ldtkit.model.noise.sources import SOURCE_HEIGHT_M, NoiseSources, noise_sources
+    from ldtkit.model.noise.tables import (
+        A_WEIGHTING_DB,
+        BANDS_HZ,
+        CATEGORIES,
+        COEFF_SETS,
+        RoadCoefficients,
+        road_coefficients,
+        surface_codes,
+        surface_correction,
+    )
+
+#: Public name -> the submodule defining it. The submodules load on first use (PEP 562), so that
+#: reading a stored :class:`NoiseMap` does not load the numba kernels of the map computation.
+_SUBMODULE: dict[str, str] = {
+    "EXACT_BANDS_HZ": "attenuation",
+    "PathAttenuation": "attenuation",
+    "atmospheric_absorption_db_km": "attenuation",
+    "path_attenuation": "attenuation",
+    "PERIOD_ORDER": "compute",
+    "compute_noise": "compute",
+    "compute_noise_many": "compute",
+    "line_powers": "compute",
+    "update_noise": "compute",
+    "ConformityReport": "conformity",
+    "run_conformity": "conformity",
+    "ProfileAttenuation": "diffraction",
+    "delta_dif_db": "diffraction",
+    "profile_attenuation": "diffraction",
+    "JUNCTION_TYPES": "emission",
+    "emission_per_link": "emission",
+    "line_emission": "emission",
+    "BuildingExposure": "exposure",
+    "BuildingPopulation": "exposure",
+    "building_population": "exposure",
+    "facade_exposure": "exposure",
+    "TOLERANCE_DB": "incremental",
+    "EnergyChange": "incremental",
+    "changed_lines": "incremental",
+    "energy_change": "incremental",
+    "NoiseMap": "maps",
+    "exposure_counts": "maps",
+    "lden_db": "maps",
+    "direct_profile": "paths",
+    "MapArrays": "propagation",
+    "NoisePropagation": "propagation",
+    "noise_propagation": "propagation",
+    "facade_reflectors": "reflections",
+    "building_obstacles": "screening",
+    "SOURCE_HEIGHT_M": "sources",
+    "NoiseSources": "sources",
+    "noise_sources": "sources",
+    "A_WEIGHTING_DB": "tables",
+    "BANDS_HZ": "tables",
+    "CATEGORIES": "tables",
+    "COEFF_SETS": "tables",
+    "RoadCoefficients": "tables",
+    "road_coefficients": "tables",
+    "surface_codes": "tables",
+    "surface_correction": "tables",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _SUBMODULE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_SUBMODULE})
+
 
 __all__ = [
     "A_WEIGHTING_DB",

@@ -237,15 +237,24 @@ def view_from_result(
     g = aggregate_directions(g, ["flow_vph"], key="source_id")
     points = shared_points if shared_points is not None else {}
     noise = air = None
+    # the one column each map shows: the other levels stay unread (memory-mapped from the results cache)
     if (noise_map := getattr(result, "noise", None)) is not None:
-        noise = noise_map.to_geodataframe(geometry=_receptor_points(noise_map.receptors, points))
+        noise = _receptor_map(noise_map, "lden_db", points)
     if (air_map := getattr(result, "air", None)) is not None:
-        air = air_map.to_geodataframe(geometry=_receptor_points(air_map.receptors, points))
+        air = _receptor_map(air_map, "no2_ugm3", points)
     network = getattr(result, "network", None)
     scenario = getattr(result, "scenario", None)
     touched = (getattr(network, "meta", None) or {}).get("touched_links") or {}
     marks = measure_marks(links, touched, list(getattr(scenario, "measures", ()))) if touched else []
     return ScenarioView(name=name, label=label or name, links=g.reset_index(drop=True), noise=noise, air=air, marks=marks)
+
+
+def _receptor_map(grid: Any, column: str, built: dict[str, Any]) -> gpd.GeoDataFrame:
+    """Receptor points (shared through ``built``) with ``column`` of a noise or air map."""
+    import geopandas as gpd
+
+    values = np.array(getattr(grid, column), dtype=float)
+    return gpd.GeoDataFrame({column: values}, geometry=_receptor_points(grid.receptors, built), crs=grid.receptors.crs)
 
 
 def _receptor_points(receptors: Any, built: dict[str, Any]) -> Any:

@@ -83,9 +83,12 @@ def context_layers(folder: str | Path) -> dict[str, gpd.GeoDataFrame]:
     files = sorted(root.glob("*.geojson"), key=lambda p: (list(CONTEXT_STYLES).index(p.stem) if p.stem in CONTEXT_STYLES else 99, p.stem))
     out: dict[str, gpd.GeoDataFrame] = {}
     for path in files:
-        try:
-            g = gpd.read_file(path)
-        except Exception as exc:  # pyogrio raises its own classes: name the file whatever the reason
+        try:  # parsed here rather than by GDAL, which a dashboard kernel would load for three small files (30 MB)
+            data = json.loads(path.read_text(encoding="utf-8"))
+            crs = ((data.get("crs") or {}).get("properties") or {}).get("name") or "OGC:CRS84"  # RFC 7946: lon/lat
+            g = gpd.GeoDataFrame.from_features(data["features"], crs=crs)
+            g = g[[*(c for c in g.columns if c != "geometry"), "geometry"]]  # properties, then geometry, as GDAL reads them
+        except Exception as exc:  # bad JSON, not a FeatureCollection, an unknown CRS: name the file whatever the reason
             raise UnreadableFormatError(path, expected="a GeoJSON context layer", detail=str(exc)) from exc
         out[path.stem] = g.to_crs(4326) if g.crs is not None else g.set_crs(4326)
     return out
