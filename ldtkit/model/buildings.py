@@ -307,35 +307,24 @@ def buildings_from_osm(
     --------
     >>> b = buildings_from_osm("data/porto/porto.osm.pbf")  # doctest: +SKIP
     """
-    import osmium
-
+    from ldtkit.model.loaders.osm_areas import read_osm_areas
     from ldtkit.model.road_network import utm_crs_for
 
     file = require_file(path, what="OpenStreetMap extract")
-    wkb = osmium.geom.WKBFactory()
-    ids: list[str] = []
-    geoms: list[str] = []
+    areas = read_osm_areas(file, keys=("building",), what="an OpenStreetMap extract")
+    if areas.broken_ids:
+        feature = areas.broken_ids[0]
+        raise InvalidValueError(f"{file}: building {feature}, field geometry: the outline does not close into a polygon")
+    ids: list[str] = areas.ids
+    geoms = areas.wkb
     heights: list[float] = []
     sources: list[str] = []
     kinds: list[str] = []
-    try:
-        fp = osmium.FileProcessor(str(file)).with_areas().with_filter(osmium.filter.KeyFilter("building"))
-        for obj in fp:
-            if not isinstance(obj, osmium.osm.Area):
-                continue
-            tags = dict(obj.tags)
-            feature = f"{'w' if obj.from_way() else 'r'}{obj.orig_id()}"
-            h, where = building_height_m(tags, feature=feature, source=str(file), defaults=default_heights_m, fallback_m=fallback_height_m)
-            try:
-                geoms.append(wkb.create_multipolygon(obj))
-            except RuntimeError:
-                raise InvalidValueError(f"{file}: building {feature}, field geometry: the outline does not close into a polygon") from None
-            ids.append(feature)
-            heights.append(h)
-            sources.append(where)
-            kinds.append(tags.get("building", "yes"))
-    except RuntimeError as exc:
-        raise UnreadableFormatError(file, expected="an OpenStreetMap extract", detail=str(exc)) from None
+    for feature, tags in zip(areas.ids, areas.tags, strict=True):
+        h, where = building_height_m(tags, feature=feature, source=str(file), defaults=default_heights_m, fallback_m=fallback_height_m)
+        heights.append(h)
+        sources.append(where)
+        kinds.append(tags.get("building", "yes"))
     if not ids:
         raise InvalidValueError(f"{file}: no building=* area in the extract")
     import geopandas as gpd
