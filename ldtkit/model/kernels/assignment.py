@@ -254,12 +254,13 @@ def _contract(od: OdArgs, graph: GraphArgs) -> tuple[I8, I4, I8, I8, I8, I8]:
 
 @njit(cache=True, nogil=True)
 def _dijkstra(
-    orig: int, star: tuple[I8, I4, F8, B1], no_through: B1, targets: tuple[I8, int, int, int], work: tuple[F8, I4, I4, F8, I4]
+    orig: int, star: tuple[I8, I4, I8, F8, B1], no_through: B1, targets: tuple[I8, int, int, int], work: tuple[F8, I4, I4, F8, I4]
 ) -> None:
     """One-to-many Dijkstra on a contracted graph (:func:`_contract`) with an indexed 4-ary heap.
 
-    ``star``: ``(c_ptr, c_to, c_cost, c_ok)``, the contracted edges with the costs and
-    permissions of one group. A node that may not be passed through gets its distance without
+    ``star``: ``(c_ptr, c_to, seq_ptr, seq_cost, c_ok)``, the contracted edges with the costs
+    of their links (added in turn, so a distance is the same sum as on the whole graph) and
+    the permissions of one group. A node that may not be passed through gets its distance without
     entering the heap (only the origin does). The search stops once every destination is
     final: ``targets``: ``(dest_mark, mark, n_heap, n_side)``, the nodes with
     ``dest_mark == mark``, ``n_heap`` of them through nodes (final when settled) and ``n_side``
@@ -267,7 +268,7 @@ def _dijkstra(
     ``work``: ``(dist, cpred, pos, hkey, hnode)``: distances and the edge reaching each node
     out (-1: none), each node's heap position (-1: never in it) and the heap.
     """
-    c_ptr, c_to, c_cost, c_ok = star
+    c_ptr, c_to, seq_ptr, seq_cost, c_ok = star
     dest_mark, mark, n_heap, n_side = targets
     dist, cpred, pos, hkey, hnode = work
     n = dist.shape[0]
@@ -321,7 +322,9 @@ def _dijkstra(
             if not c_ok[e]:
                 continue
             v = c_to[e]
-            nd = d + c_cost[e]
+            nd = d
+            for i in range(seq_ptr[e], seq_ptr[e + 1]):
+                nd += seq_cost[i]
             if nd < dist[v]:
                 cpred[v] = e
                 if no_through[v]:  # reached, never passed through: kept out of the heap
@@ -371,13 +374,11 @@ def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8,
     c_ptr, c_to, seq_ptr, seq, old_of, new_of = _contract(od, graph)
     nk = old_of.shape[0]
     ne = c_to.shape[0]
-    c_cost = np.empty(ne, np.float64)
+    seq_cost = np.empty(seq.shape[0], np.float64)
+    for i in range(seq.shape[0]):
+        seq_cost[i] = cost[seq[i]]
     c_ok = np.empty((ncls, ne), np.bool_)
     for e in range(ne):
-        tot = 0.0
-        for i in range(seq_ptr[e], seq_ptr[e + 1]):
-            tot += cost[seq[i]]
-        c_cost[e] = tot
         for g in range(ncls):
             ok = True
             for i in range(seq_ptr[e], seq_ptr[e + 1]):
@@ -407,7 +408,7 @@ def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8,
                         n_side += 1
                     else:
                         n_heap += 1
-            star = (c_ptr, c_to, c_cost, c_ok[sub_grp[s]])
+            star = (c_ptr, c_to, seq_ptr, seq_cost, c_ok[sub_grp[s]])
             _dijkstra(o, star, c_nt, (mark, s, n_heap, n_side), (dist, cpred, pos, hkey, hnode))
             pred = pred_out[s - s_lo]
             for v in range(n):
