@@ -4,7 +4,9 @@ For SiouxFalls, Chicago-Sketch, Berlin-Center and the Austin region, at relative
 1e-5, prints ldtkit's whole ``ldtkit assign`` process (wall time including start-up and
 reading the files, iterations, time per iteration, peak RSS, and which kernels it picked)
 beside AequilibraE ``bfw`` with 2 threads (time of ``execute()`` alone, its graph set-up
-excluded, and iterations), and their ratio. OD pairs without a path (Austin has 1,157) are
+excluded, and iterations), and their ratio; and the CPU seconds of each (all threads: the
+ldtkit process's user + system time, AequilibraE's process time during ``execute()``), whose
+ratio depends less on the machine's load than the wall-time one. OD pairs without a path (Austin has 1,157) are
 left out by both.
 
 For the networks of ``--accuracy`` (default Austin) it also runs ldtkit at 1e-5 a second time
@@ -31,6 +33,7 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 THREADS = int(os.environ["NUMBA_NUM_THREADS"])
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -66,8 +69,11 @@ def run_ldtkit(folder: Path, gap: float, out: Path, kernels: str = "auto") -> di
     cmd = [sys.executable, "-c", _CLI, "assign", "--tntp", str(folder), "--gap", f"{gap:g}", "--max-iter", "1000"]
     cmd += ["--drop-disconnected", "--kernels", kernels, "--out", str(out)]
     t = time.perf_counter()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     s = time.perf_counter() - t
+    ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (ru2.ru_utime - ru.ru_utime) + (ru2.ru_stime - ru.ru_stime)
     if proc.returncode:
         raise RuntimeError(f"ldtkit assign {folder.name} --gap {gap:g} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
     lines = dict(ln.split(None, 1) for ln in proc.stdout.splitlines() if len(ln.split(None, 1)) == 2)
@@ -75,6 +81,7 @@ def run_ldtkit(folder: Path, gap: float, out: Path, kernels: str = "auto") -> di
     assign_s = float(lines["seconds"].split("(assignment", 1)[1].split(")")[0])
     return {
         "s": s,
+        "cpu_s": cpu,
         "it": it,
         "s_per_it": assign_s / max(it, 1),
         "gap": float(lines["gap"].split()[0]),
@@ -152,10 +159,12 @@ def run_aeq(g, mat, has_fixed: bool, gap: float) -> dict:
     a.rgap_target = gap
     a.set_cores(THREADS)
     t = time.perf_counter()
+    c = time.process_time()  # every thread of this process
     a.execute(log_specification=False)
     s = time.perf_counter() - t
+    cpu = time.process_time() - c
     rep = a.assignment.convergence_report
-    return {"s": s, "it": int(rep["iteration"][-1]), "gap": float(rep["rgap"][-1])}
+    return {"s": s, "cpu_s": cpu, "it": int(rep["iteration"][-1]), "gap": float(rep["rgap"][-1])}
 
 
 def cli_process_time(shared: Path, kernels: str) -> str:
@@ -193,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     if why_not:
         print(f"AequilibraE not available: {why_not} -- printing ldtkit figures alone")
     header = (
-        f"{'network':15s} {'gap':>5s} | {'ldtkit s':>8s} {'it':>3s} {'ms/it':>6s} {'gap':>8s} {'RSS MB':>6s} {'kern':>4s} |"
-        f" {'AequilibraE s':>13s} {'it':>5s} {'s/it':>6s} {'gap':>8s} | {'ratio':>6s} {'load':>4s}"
+        f"{'network':15s} {'gap':>5s} | {'ldtkit s':>8s} {'CPU s':>6s} {'it':>3s} {'ms/it':>6s} {'gap':>8s} {'RSS MB':>6s} {'kern':>4s} |"
+        f" {'AequilibraE s':>13s} {'CPU s':>6s} {'it':>5s} {'s/it':>6s} {'gap':>8s} | {'ratio':>6s} {'CPU ratio':>9s} {'load':>4s}"
     )
     print(header)
     print("-" * len(header))
@@ -208,14 +217,15 @@ def main(argv: list[str] | None = None) -> int:
         for g in GAPS:
             lt = run_ldtkit(tntp / name, g, out / f"{name}-{g:g}.csv")
             line = (
-                f"{name:15s} {g:5.0e} | {lt['s']:8.2f} {lt['it']:3d} {1e3 * lt['s_per_it']:6.1f} {lt['gap']:8.2e} {lt['rss_mb']:6.0f}"
+                f"{name:15s} {g:5.0e} | {lt['s']:8.2f} {lt['cpu_s']:6.2f} {lt['it']:3d} {1e3 * lt['s_per_it']:6.1f} {lt['gap']:8.2e} {lt['rss_mb']:6.0f}"
                 f" {lt['kernels']:>4s} |"
             )
             if aeq is not None:
                 at = run_aeq(*aeq, g)
-                line += f" {at['s']:13.2f} {at['it']:5d} {at['s'] / max(at['it'], 1):6.3f} {at['gap']:8.2e} | {at['s'] / lt['s']:5.1f}x"
+                line += f" {at['s']:13.2f} {at['cpu_s']:6.2f} {at['it']:5d} {at['s'] / max(at['it'], 1):6.3f} {at['gap']:8.2e} |"
+                line += f" {at['s'] / lt['s']:5.1f}x {at['cpu_s'] / lt['cpu_s']:8.1f}x"
             else:
-                line += f" {'-':>13s} {'-':>5s} {'-':>6s} {'-':>8s} | {'-':>6s}"
+                line += f" {'-':>13s} {'-':>6s} {'-':>5s} {'-':>6s} {'-':>8s} | {'-':>6s} {'-':>9s}"
             print(line + f" {os.getloadavg()[0]:4.1f}", flush=True)
     for name in filter(None, args.accuracy.split(",")):
         first = out / f"{name}-1e-05.csv"

@@ -30,7 +30,7 @@ from ldtkit.errors import DisconnectedDemandError, InvalidValueError
 from ldtkit.model.assignment.arrays import Bool, Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
 from ldtkit.model.assignment.engine import Engine, jit_engine
 from ldtkit.model.assignment.link_based import Directions, Target, link_based_iteration
-from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, inner_passes, path_iteration, path_sweep
+from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, Sweep, inner_passes, path_iteration, path_sweep
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import Solution, StageTimes
 from ldtkit.model.assignment.warm_start import WarmStart, paths_from_pool, pool_from_paths
@@ -226,13 +226,14 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
         if not exact:  # path method: one sweep, the gap estimated from its own trees
-            path_state, estimate = path_sweep(
-                engine, pb, od, flows, path_state, trees, scratch, set_tt, unreached,
+            sweep = Sweep(
                 batches=sweep_batches,
                 tol=TOL_FACTOR * history[-1] if history else 0.0,
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
-                times=times,
-            )  # fmt: skip
+            )
+            path_state, estimate = path_sweep(
+                engine, pb, od, flows, path_state, trees, scratch, set_tt, unreached, sweep=sweep, times=times
+            )
             if it == 0:  # the loading sweep: no gap yet; the pairs without a path are known
                 unassigned = _unassigned_pairs(pb, unreached, od.od_trips_vph, options.on_disconnected)
                 od.od_trips_vph[unreached] = 0.0

@@ -130,153 +130,297 @@ def beckmann(x: F8, vdf: VdfArgs) -> float:
 
 # --------------------------------------------------------------------------- shortest paths
 @njit(cache=True, nogil=True)
-def _dijkstra(
-    orig: int, star: tuple[I8, I8, I8, F8, B1, B1], allowed_e: B1, targets: tuple[I8, int, int], work: tuple[F8, I4, F8, I4]
-) -> None:
-    """One-to-many Dijkstra with a lazy binary heap; stops when all marked destinations are settled.
+def _pass_through(v: int, indptr: I8, to_idx: I8, adj: I8, in_from: I8, indeg: I8) -> int:
+    """How node ``v`` sits in the graph: 0 a junction (kept), 1 a pass-through node (one way in
+    and one out, or a two-way road between the same two neighbours: contracted), 2 a dead end
+    (no way in, no way out, or a single neighbour: never on a path between two other nodes)."""
+    outdeg = indptr[v + 1] - indptr[v]
+    if outdeg == 0 or indeg[v] == 0 or outdeg > 2 or indeg[v] > 2 or outdeg != indeg[v]:
+        return 2 if outdeg == 0 or indeg[v] == 0 else 0
+    o1 = to_idx[adj[indptr[v]]]
+    o2 = to_idx[adj[indptr[v + 1] - 1]]
+    i1 = in_from[2 * v]
+    i2 = in_from[2 * v + 1] if indeg[v] == 2 else i1
+    if o1 == o2 and i1 == i2:
+        return 2 if o1 == i1 else (1 if outdeg == 1 else 0)
+    if (o1 == i1 and o2 == i2) or (o1 == i2 and o2 == i1):
+        return 1 if outdeg == 2 and o1 != o2 and o1 != v and o2 != v else 0
+    return 0
 
-    ``star``: ``(indptr, adj, to_e, cost_e, no_through, chain)``; ``to_e``, ``cost_e`` and
-    ``allowed_e`` are in forward-star order (entry ``e`` is link ``adj[e]``); ``chain[v]``: node
-    ``v`` has exactly one in-link and one out-link (its distance is final once its
-    predecessor is settled, so it never enters the heap).
-    ``targets``: ``(dest_mark, mark, n_dest)``, the ``n_dest`` nodes with ``dest_mark == mark``.
-    ``work``: ``(dist, pred, hkey, hnode)``, distances and predecessor links out, heap scratch.
+
+@njit(cache=True, nogil=True)
+def _contract(od: OdArgs, graph: GraphArgs) -> tuple[I8, I4, I8, I8, I8, I8]:
+    """The graph searched for shortest paths: pass-through nodes contracted, dead ends dropped,
+    the other nodes renumbered in breadth-first order (neighbours close in memory).
+
+    A node is kept when it starts or ends an OD pair, may not be passed through, or is a
+    junction (:func:`_pass_through`). Every edge of the result runs from a kept node to a kept
+    node along a chain of links whose inner nodes are pass-through nodes. Returns
+    ``(c_ptr, c_to, seq_ptr, seq, old_of, new_of)``: the edges leaving kept node ``j`` are
+    ``c_ptr[j]:c_ptr[j + 1]``, edge ``e`` ends at kept node ``c_to[e]`` and follows the links
+    ``seq[seq_ptr[e]:seq_ptr[e + 1]]``; kept node ``j`` is node ``old_of[j]`` of the graph,
+    ``new_of`` the inverse (-1 for the nodes left out).
     """
-    indptr, adj, to_e, cost_e, no_through, chain = star
-    dest_mark, mark, n_dest = targets
-    dist, pred, hkey, hnode = work
+    sub_orig, od_dest = od[0], od[3]
+    indptr, adj, from_idx, to_idx, no_through = graph[0], graph[1], graph[2], graph[3], graph[5]
+    n = indptr.shape[0] - 1
+    m = adj.shape[0]
+    indeg = np.zeros(n, np.int64)
+    in_from = np.full(2 * n, -1, np.int64)  # the first two in-neighbours of each node
+    for a in range(m):
+        v = to_idx[a]
+        if indeg[v] < 2:
+            in_from[2 * v + indeg[v]] = from_idx[a]
+        indeg[v] += 1
+    kind = np.empty(n, np.int64)
+    for v in range(n):
+        kind[v] = 0 if no_through[v] else _pass_through(v, indptr, to_idx, adj, in_from, indeg)
+    for s in range(sub_orig.shape[0]):
+        kind[sub_orig[s]] = 0
+    for k in range(od_dest.shape[0]):
+        kind[od_dest[k]] = 0
+    # edges between kept nodes, in the graph's numbering
+    e_ptr = np.zeros(n + 1, np.int64)
+    e_to = np.empty(m, np.int64)
+    e_seq_ptr = np.zeros(m + 1, np.int64)
+    e_seq = np.empty(m, np.int64)
+    ne = 0
+    nl = 0
+    for u in range(n):
+        if kind[u] == 0:
+            for e in range(indptr[u], indptr[u + 1]):
+                a = adj[e]
+                start = nl
+                e_seq[nl] = a
+                nl += 1
+                prev = u
+                v = to_idx[a]
+                steps = 0
+                while kind[v] == 1 and steps <= n:
+                    e2 = indptr[v]
+                    if to_idx[adj[e2]] == prev:
+                        e2 += 1
+                    a = adj[e2]
+                    e_seq[nl] = a
+                    nl += 1
+                    prev = v
+                    v = to_idx[a]
+                    steps += 1
+                if kind[v] != 0:  # a dead end, or a loop of pass-through nodes
+                    nl = start
+                    continue
+                e_to[ne] = v
+                ne += 1
+                e_seq_ptr[ne] = nl
+        e_ptr[u + 1] = ne
+    # breadth-first numbering of the kept nodes
+    new_of = np.full(n, -1, np.int64)
+    old_of = np.empty(n, np.int64)
+    nk = 0
+    head = 0
+    for r in range(n):
+        if kind[r] != 0 or new_of[r] >= 0:
+            continue
+        new_of[r] = nk
+        old_of[nk] = r
+        nk += 1
+        while head < nk:
+            u = old_of[head]
+            head += 1
+            for e in range(e_ptr[u], e_ptr[u + 1]):
+                v = e_to[e]
+                if new_of[v] < 0:
+                    new_of[v] = nk
+                    old_of[nk] = v
+                    nk += 1
+    c_ptr = np.zeros(nk + 1, np.int64)
+    c_to = np.empty(ne, np.int32)
+    seq_ptr = np.zeros(ne + 1, np.int64)
+    seq = np.empty(nl, np.int64)
+    q = 0
+    ql = 0
+    for j in range(nk):
+        u = old_of[j]
+        for e in range(e_ptr[u], e_ptr[u + 1]):
+            c_to[q] = new_of[e_to[e]]
+            for i in range(e_seq_ptr[e], e_seq_ptr[e + 1]):
+                seq[ql] = e_seq[i]
+                ql += 1
+            q += 1
+            seq_ptr[q] = ql
+        c_ptr[j + 1] = q
+    return c_ptr, c_to, seq_ptr, seq, old_of[:nk], new_of
+
+
+@njit(cache=True, nogil=True)
+def _dijkstra(
+    orig: int, star: tuple[I8, I4, I8, F8, B1], no_through: B1, targets: tuple[I8, int, int, int], work: tuple[F8, I4, I4, F8, I4]
+) -> None:
+    """One-to-many Dijkstra on a contracted graph (:func:`_contract`) with an indexed 4-ary heap.
+
+    ``star``: ``(c_ptr, c_to, seq_ptr, seq_cost, c_ok)``, the contracted edges with the costs
+    of their links (added in turn, so a distance is the same sum as on the whole graph) and
+    the permissions of one group. A node that may not be passed through gets its distance without
+    entering the heap (only the origin does). The search stops once every destination is
+    final: ``targets``: ``(dest_mark, mark, n_heap, n_side)``, the nodes with
+    ``dest_mark == mark``, ``n_heap`` of them through nodes (final when settled) and ``n_side``
+    not (final once the heap holds nothing closer than the farthest of them).
+    ``work``: ``(dist, cpred, pos, hkey, hnode)``: distances and the edge reaching each node
+    out (-1: none), each node's heap position (-1: never in it) and the heap.
+    """
+    c_ptr, c_to, seq_ptr, seq_cost, c_ok = star
+    dest_mark, mark, n_heap, n_side = targets
+    dist, cpred, pos, hkey, hnode = work
     n = dist.shape[0]
     for i in range(n):
         dist[i] = INF
-        pred[i] = -1
+        cpred[i] = -1
+        pos[i] = -1
     dist[orig] = 0.0
     size = 1
     hkey[0] = 0.0
     hnode[0] = orig
-    remaining = n_dest
+    pos[orig] = 0
+    remaining = n_heap
+    side_reached = 0
+    side_max = 0.0
     while size > 0:
         d = hkey[0]
         u = hnode[0]
         size -= 1
-        if size > 0:  # sift down the last element from the root
+        if size > 0:  # the last element sifts down from the root
             k = hkey[size]
-            v = hnode[size]
+            w = hnode[size]
             i = 0
             while True:
-                c = 2 * i + 1
+                c = 4 * i + 1
                 if c >= size:
                     break
-                if c + 1 < size and hkey[c + 1] < hkey[c]:
-                    c += 1
-                if hkey[c] < k:
-                    hkey[i] = hkey[c]
-                    hnode[i] = hnode[c]
-                    i = c
+                best = c
+                bk = hkey[c]
+                for j in range(c + 1, min(c + 4, size)):
+                    if hkey[j] < bk:
+                        bk = hkey[j]
+                        best = j
+                if bk < k:
+                    hkey[i] = bk
+                    hnode[i] = hnode[best]
+                    pos[hnode[i]] = i
+                    i = best
                 else:
                     break
             hkey[i] = k
-            hnode[i] = v
-        if d > dist[u]:
-            continue
+            hnode[i] = w
+            pos[w] = i
         if dest_mark[u] == mark:
             remaining -= 1
-            if remaining <= 0:
-                break
+        if remaining <= 0 and side_reached >= n_side and d >= side_max:
+            break
         if no_through[u] and u != orig:
             continue
-        for e in range(indptr[u], indptr[u + 1]):
-            if not allowed_e[e]:
+        for e in range(c_ptr[u], c_ptr[u + 1]):
+            if not c_ok[e]:
                 continue
-            v = to_e[e]
-            nd = d + cost_e[e]
+            v = c_to[e]
+            nd = d
+            for i in range(seq_ptr[e], seq_ptr[e + 1]):
+                nd += seq_cost[i]
             if nd < dist[v]:
-                dist[v] = nd
-                pred[v] = adj[e]
-                # a node with one way in and one way out is final as soon as its only
-                # predecessor is settled: walk such chains without touching the heap
-                while chain[v] and v != orig:
+                cpred[v] = e
+                if no_through[v]:  # reached, never passed through: kept out of the heap
                     if dest_mark[v] == mark:
-                        remaining -= 1
-                    e2 = indptr[v]
-                    if (no_through[v]) or (not allowed_e[e2]):
-                        v = -1
-                        break
-                    w = to_e[e2]
-                    nd2 = nd + cost_e[e2]
-                    if nd2 < dist[w]:
-                        dist[w] = nd2
-                        pred[w] = adj[e2]
-                        v = w
-                        nd = nd2
-                    else:
-                        v = -1
-                        break
-                if v < 0:
+                        if dist[v] == INF:
+                            side_reached += 1
+                        if nd > side_max:
+                            side_max = nd
+                    dist[v] = nd
                     continue
-                # push (sift up)
-                i = size
-                size += 1
-                while i > 0:
-                    par = (i - 1) >> 1
+                dist[v] = nd
+                i = pos[v]
+                if i < 0:  # push
+                    i = size
+                    size += 1
+                while i > 0:  # sift up
+                    par = (i - 1) >> 2
                     if hkey[par] > nd:
                         hkey[i] = hkey[par]
                         hnode[i] = hnode[par]
+                        pos[hnode[i]] = i
                         i = par
                     else:
                         break
                 hkey[i] = nd
                 hnode[i] = v
-        if remaining <= 0:
-            break
+                pos[v] = i
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8, trees: TreeArgs, n_chunks: int) -> None:
     """Shortest-path trees of subproblems ``s_lo..s_hi-1`` in parallel (costs frozen).
 
-    ``trees.pred[s - s_lo]`` gets the predecessor link of every node (-1 if unreached or not
-    settled); ``trees.od_sp[k]`` the shortest cost of OD pair ``k`` (inf if unreachable).
-    Each subproblem is independent, so the result does not depend on the thread count.
+    ``trees.pred[s - s_lo]`` gets the predecessor link of every node on the tree's paths to
+    the nodes that start or end OD pairs (-1 elsewhere); ``trees.od_sp[k]`` the shortest cost
+    of OD pair ``k`` (inf if unreachable). The search runs on the graph with its pass-through
+    nodes contracted (:func:`_contract`). Each subproblem is independent, so the result does
+    not depend on the thread count.
     """
     sub_orig, sub_grp, sub_ptr, od_dest = od[0], od[1], od[2], od[3]
-    indptr, adj, to_idx, allowed, no_through = graph[0], graph[1], graph[3], graph[4], graph[5]
+    to_idx, allowed, no_through = graph[3], graph[4], graph[5]
     pred_out, od_sp = trees[0], trees[1]
-    n = indptr.shape[0] - 1
-    m = to_idx.shape[0]
+    n = graph[0].shape[0] - 1
     nb = s_hi - s_lo
     nch = min(n_chunks, nb)
     ncls = allowed.shape[0]
-    to_e = np.empty(m, np.int64)
-    cost_e = np.empty(m, np.float64)
-    allowed_e = np.empty((ncls, m), np.bool_)
-    indeg = np.zeros(n, np.int64)
-    for a in range(m):
-        indeg[to_idx[a]] += 1
-    chain = np.zeros(n, np.bool_)
-    for v in range(n):
-        chain[v] = indeg[v] == 1 and indptr[v + 1] - indptr[v] == 1
-    for e in range(m):
-        a = adj[e]
-        to_e[e] = to_idx[a]
-        cost_e[e] = cost[a]
-        for c in range(ncls):
-            allowed_e[c, e] = allowed[c, a]
-    star = (indptr, adj, to_e, cost_e, no_through, chain)
+    c_ptr, c_to, seq_ptr, seq, old_of, new_of = _contract(od, graph)
+    nk = old_of.shape[0]
+    ne = c_to.shape[0]
+    seq_cost = np.empty(seq.shape[0], np.float64)
+    for i in range(seq.shape[0]):
+        seq_cost[i] = cost[seq[i]]
+    c_ok = np.empty((ncls, ne), np.bool_)
+    for e in range(ne):
+        for g in range(ncls):
+            ok = True
+            for i in range(seq_ptr[e], seq_ptr[e + 1]):
+                if not allowed[g, seq[i]]:
+                    ok = False
+                    break
+            c_ok[g, e] = ok
+    c_nt = np.empty(nk, np.bool_)
+    for j in range(nk):
+        c_nt[j] = no_through[old_of[j]]
     for ch in prange(nch):
-        dist = np.empty(n, np.float64)
-        hkey = np.empty(m + 1, np.float64)
-        hnode = np.empty(m + 1, np.int32)
-        mark = np.full(n, -1, np.int64)
+        dist = np.empty(nk, np.float64)
+        cpred = np.empty(nk, np.int32)
+        pos = np.empty(nk, np.int32)
+        hkey = np.empty(nk + 1, np.float64)
+        hnode = np.empty(nk + 1, np.int32)
+        mark = np.full(nk, -1, np.int64)
         for s in range(s_lo + ch, s_hi, nch):
-            nd = 0
+            o = new_of[sub_orig[s]]
+            n_heap = 0
+            n_side = 0
             for k in range(sub_ptr[s], sub_ptr[s + 1]):
-                v = od_dest[k]
+                v = new_of[od_dest[k]]
                 if mark[v] != s:
                     mark[v] = s
-                    nd += 1
-            _dijkstra(sub_orig[s], star, allowed_e[sub_grp[s]], (mark, s, nd), (dist, pred_out[s - s_lo], hkey, hnode))
+                    if c_nt[v] and v != o:
+                        n_side += 1
+                    else:
+                        n_heap += 1
+            star = (c_ptr, c_to, seq_ptr, seq_cost, c_ok[sub_grp[s]])
+            _dijkstra(o, star, c_nt, (mark, s, n_heap, n_side), (dist, cpred, pos, hkey, hnode))
+            pred = pred_out[s - s_lo]
+            for v in range(n):
+                pred[v] = -1
+            for j in range(nk):
+                e = cpred[j]
+                if e >= 0:
+                    for i in range(seq_ptr[e], seq_ptr[e + 1]):
+                        a = seq[i]
+                        pred[to_idx[a]] = a
             for k in range(sub_ptr[s], sub_ptr[s + 1]):
-                od_sp[k] = dist[od_dest[k]]
+                od_sp[k] = dist[new_of[od_dest[k]]]
 
 
 @njit(cache=True, nogil=True)
