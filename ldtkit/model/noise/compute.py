@@ -273,7 +273,9 @@ def update_noise(
     a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
     levels = np.stack([base_map.lday_db, base_map.levening_db, base_map.lnight_db], axis=1)
     e_base = 10.0 ** (levels / 10.0)
-    change = energy_change(propagation, w_base, w_new, tolerance_db=tolerance_db)
+    # band levels keep the line tolerance only; period levels also allow skipping distant changes
+    base_energy = e_base if base_map.bands_db is None else None
+    change = energy_change(propagation, w_base, w_new, tolerance_db=tolerance_db, base_energy=base_energy)
     e_new = _floored(e_base + np.sum(change.energy * a_weight, axis=2), e_base)
     bands_db = None
     if base_map.bands_db is not None:
