@@ -11,6 +11,7 @@ from test_noise_map import _network, _receptors, _traffic
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.noise import changed_lines, compute_noise, compute_noise_many, noise_propagation, update_noise
+from ldtkit.model.noise.tables import A_WEIGHTING_DB
 from ldtkit.model.traffic import LinkTraffic
 
 
@@ -56,6 +57,31 @@ def test_update_equals_full_recompute_and_tolerance_bounds_the_error():
     same = update_noise(net, base, base_traffic, base_traffic, propagation=prop)
     np.testing.assert_allclose(same.lden_db, base.lden_db, atol=1e-12)
     assert same.meta["pair_evaluations"] == 0
+
+
+def test_skipping_distant_changes_within_the_budget_saves_evaluations_and_keeps_the_tolerance():
+    from ldtkit.model.noise.compute import line_powers
+    from ldtkit.model.noise.incremental import energy_change
+
+    net, rec = _grid_city()
+    prop = noise_propagation(net, rec, cutoff_m=800.0)
+    base_traffic = _traffic(net, 400.0, 30.0)
+    base = compute_noise(net, base_traffic, rec, propagation=prop, progress=False)
+    rng = np.random.default_rng(3)
+    scen = _scaled(base_traffic, np.where(rng.uniform(size=len(net.links)) < 0.5, rng.uniform(0.5, 1.5, len(net.links)), 1.0))
+    full = compute_noise(net, scen, rec, reference_traffic=base_traffic, propagation=prop, progress=False)
+    w_base, w_new = (line_powers(t, prop, coefficients="2021", surface="DEF") for t in (base_traffic, scen))
+    e_base = 10.0 ** (np.stack([base.lday_db, base.levening_db, base.lnight_db], axis=1) / 10.0)
+    tol = 0.1
+    lines_only = energy_change(prop, w_base, w_new, tolerance_db=tol)
+    budgeted = energy_change(prop, w_base, w_new, tolerance_db=tol, base_energy=e_base)
+    assert budgeted.n_pairs < 0.9 * lines_only.n_pairs
+    a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
+    level = 10.0 * np.log10(e_base + np.einsum("rmb,b->rm", budgeted.energy, a_weight))
+    full_level = np.stack([full.lday_db, full.levening_db, full.lnight_db], axis=1)
+    assert 0.0 < np.abs(level - full_level).max() <= tol
+    with pytest.raises(InvalidValueError, match="base_energy"):
+        energy_change(prop, w_base, w_new, base_energy=e_base[:, :2])
 
 
 def test_a_receptor_whose_only_road_closes_goes_silent():

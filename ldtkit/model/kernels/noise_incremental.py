@@ -53,19 +53,21 @@ CLUSTER_CORRECTION_MAX = 2.0
 
 
 class ChangeBudget(NamedTuple):
-    """What a map of power changes may leave out, per receptor block and period (A-weighted energy).
+    """What a map of power changes may leave out, per receptor and period (A-weighted energy).
 
     ``cell_abs`` (n_cells, n_periods) and ``seg_abs`` (n_segments, n_periods) are the A-weighted
     absolute power changes (x length) of every pyramid cell and of every segment evaluated;
-    ``block_budget`` (n_blocks, n_periods) the energy every receptor of a block may lose or gain
+    ``allowed`` (n_receptors in block order, n_periods) the energy each receptor may lose or gain
     by skipped sources; a single skip takes at most ``max_share`` of it (so that the budget is not
-    spent on the first large contributions met). ``excess_max`` bounds the ground and air terms.
+    spent on the first large contributions met). ``excess[j]`` bounds the ground and air terms of
+    the transfer at every projected distance of at least ``j·excess_step_m``.
     """
 
     cell_abs: FloatArray
     seg_abs: FloatArray
-    block_budget: FloatArray
-    excess_max: float
+    allowed: FloatArray
+    excess: FloatArray
+    excess_step_m: float
     max_share: float
 
 
@@ -89,17 +91,49 @@ def abs_cell_power(seg_abs: FloatArray, seg_cell: IntArray, level_nx: IntArray, 
 
 
 @njit(cache=True)
-def _try_skip(group_abs: FloatArray, row: int, inv_d2: float, factor: float, budget: FloatArray, used: FloatArray, share: float) -> bool:
-    """Skip a group whose bound ``factor * group_abs[row, m] * inv_d2`` fits the block's budget in every
-    period (charging it to ``used``)."""
-    npd = budget.shape[0]
+def _excess(d: float, budget: ChangeBudget) -> float:
+    """Bound of the ground and air terms at projected distances of at least ``d``."""
+    j = min(int(d / budget.excess_step_m), budget.excess.shape[0] - 1)
+    return float(budget.excess[j])
+
+
+@njit(cache=True)
+def _skip_block(group_abs: FloatArray, row: int, factor: float, share_of: FloatArray, room: FloatArray, used: FloatArray) -> bool:
+    """Skip a group for the whole block if its bound ``factor * group_abs[row, m]`` is within
+    ``share_of[m]`` and the block's ``room[m]`` in every period; if so charge every receptor (``used``)."""
+    npd = room.shape[0]
     for m in range(npd):
-        bound = factor * group_abs[row, m] * inv_d2
-        if bound > share * budget[m] or used[m] + bound > budget[m]:
+        bound = factor * group_abs[row, m]
+        if bound > share_of[m] or bound > room[m]:
             return False
     for m in range(npd):
-        used[m] += factor * group_abs[row, m] * inv_d2
+        bound = factor * group_abs[row, m]
+        room[m] -= bound
+        for i in range(used.shape[0]):
+            used[i, m] += bound
     return True
+
+
+@njit(cache=True)
+def _skip_one(group_abs: FloatArray, row: int, factor: float, i: int, allowed: FloatArray, share: float, used: FloatArray) -> bool:
+    """Skip a group at receptor ``i`` if its bound ``factor * group_abs[row, m]`` fits that receptor's budget."""
+    npd = allowed.shape[1]
+    for m in range(npd):
+        bound = factor * group_abs[row, m]
+        if bound > share * allowed[i, m] or used[i, m] + bound > allowed[i, m]:
+            return False
+    for m in range(npd):
+        used[i, m] += factor * group_abs[row, m]
+    return True
+
+
+@njit(cache=True)
+def _room(allowed: FloatArray, used: FloatArray, room: FloatArray) -> None:
+    """room[m] = what every receptor of the block has left of its budget."""
+    for m in range(room.shape[0]):
+        room[m] = math.inf
+        for i in range(allowed.shape[0]):
+            room[m] = min(room[m], allowed[i, m] - used[i, m])
 
 
 @njit(cache=True, fastmath=True)
@@ -140,7 +174,7 @@ def _block_change(
     table: TransferTable,
     obst: Obstacles,
     budget: ChangeBudget,
-    block_budget: FloatArray,
+    allowed: FloatArray,
     scratch: ScreenScratch,
     acc: FloatArray,
     cnt: IntArray,
@@ -148,7 +182,7 @@ def _block_change(
     stack: IntArray,
 ) -> None:
     """Accumulate into ``acc`` (n_block, n_periods, 8) the energy change at a block of nearby receptors,
-    skipping what fits the block's budget (charged to ``used``, n_periods).
+    skipping what fits their budgets ``allowed`` (charged to ``used``, both (n_block, n_periods)).
 
     The descent and the point sources are those of :func:`ldtkit.model.kernels.noise.map_energy`
     (a cell seen from at least ``theta·rho`` by the whole block is one point at its power centroid,
@@ -162,11 +196,14 @@ def _block_change(
     w_cl, cl_px, cl_py, cl_mom = clusters.power, clusters.x, clusters.y, clusters.moments
     zs, cutoff, ratio = settings.source_height_m, settings.cutoff_m, settings.spacing_ratio
     share = budget.max_share
-    cell_factor = CLUSTER_CORRECTION_MAX * budget.excess_max / DIV_CONSTANT
-    seg_factor = budget.excess_max / DIV_CONSTANT
+    npd = w_seg.shape[1]
+    room = np.empty(npd)
+    _room(allowed, used, room)
+    share_of = np.empty(npd)
     can_skip = False
-    for m in range(block_budget.shape[0]):
-        can_skip = can_skip or block_budget[m] > 0.0
+    for m in range(npd):
+        share_of[m] = share * room[m]
+        can_skip = can_skip or room[m] > 0.0
     nb = bx.shape[0]
     tab = table.values
     use_tab = tab.shape[0] > 0
@@ -222,10 +259,12 @@ def _block_change(
             continue
         if can_skip:
             dlo = max(dc - rb - rho, 0.0)
-            if _try_skip(budget.cell_abs, ci, 1.0 / (dlo * dlo + dz2min), cell_factor, block_budget, used, share):
+            factor = CLUSTER_CORRECTION_MAX * _excess(dlo, budget) / ((dlo * dlo + dz2min) * DIV_CONSTANT)
+            if _skip_block(budget.cell_abs, ci, factor, share_of, room, used):
                 continue
         if dc - rb >= theta * rho:
             # the whole cell is one point source at its power centroid for every receptor of the block
+            charged = False
             for i in range(nb):
                 ex = bx[i] - cl_px[ci]
                 ey = by[i] - cl_py[ci]
@@ -239,6 +278,11 @@ def _block_change(
                     + 4.0 * (ex * ex * cl_mom[ci, 0] + 2.0 * ex * ey * cl_mom[ci, 1] + ey * ey * cl_mom[ci, 2]) / (dd * dd)
                 )
                 corr = min(max(corr, 0.5), CLUSTER_CORRECTION_MAX)
+                if can_skip and _skip_one(
+                    budget.cell_abs, ci, corr * _excess(math.sqrt(d2w), budget) / (dd * DIV_CONSTANT), i, allowed, share, used
+                ):
+                    charged = True
+                    continue
                 cnt[i] += 1
                 for b in range(NB):
                     tl[b] = 0.0
@@ -250,6 +294,8 @@ def _block_change(
                 else:
                     _add_exact_point(d2w, corr, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
                 _apply(acc, i, w_cl, ci, tl)
+            if charged:
+                _room(allowed, used, room)
             continue
         if k > 0:
             for yy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
@@ -272,7 +318,7 @@ def _block_change(
                 if l2 > 0.0:
                     t = min(max(((cx - ax) * ex + (cy - ay) * ey) / l2, 0.0), 1.0)
                 dlo = max(math.sqrt((cx - ax - t * ex) ** 2 + (cy - ay - t * ey) ** 2) - rb, 0.0)
-                if _try_skip(budget.seg_abs, s, 1.0 / (dlo * dlo + dz2min), seg_factor, block_budget, used, share):
+                if _skip_block(budget.seg_abs, s, _excess(dlo, budget) / ((dlo * dlo + dz2min) * DIV_CONSTANT), share_of, room, used):
                     continue
             lim2 = (ratio * length) * (ratio * length)
             for i in range(nb):
@@ -355,10 +401,10 @@ def change_energy(
     budget: ChangeBudget,
 ) -> tuple[FloatArray, IntArray, FloatArray]:
     """Energy change (linear, n_receptors, n_periods, 8) at receptors in blocks, the point-source
-    evaluations per receptor and the energy charged to each block's budget (n_blocks, n_periods).
+    evaluations per receptor and the energy charged to each receptor's budget (n_receptors, n_periods).
 
     Arguments as for :func:`ldtkit.model.kernels.noise.map_energy`, with ``w_seg`` and ``clusters``
-    the power *changes* and ``budget`` the error budget of every block (:class:`ChangeBudget`;
+    the power *changes* and ``budget`` the error budget of every receptor (:class:`ChangeBudget`;
     all zero: nothing is skipped). Blocks run in parallel.
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
@@ -368,7 +414,7 @@ def change_energy(
     out = np.zeros((nr, npd, NB))
     count = np.zeros(nr, dtype=np.int64)
     nblocks = block_start.shape[0] - 1
-    used = np.zeros((nblocks, npd))
+    used = np.zeros((nr, npd))
     top = pyramid.level_nx.shape[0] - 1
     ctop = pyramid.cell_m * (1 << top)
     for j in prange(nblocks):
@@ -381,6 +427,6 @@ def change_energy(
         stack = np.empty((nstack, 3), dtype=np.int64)
         _block_change(
             rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands, table,
-            obstacles, budget, budget.block_budget[j], screen_scratch(bands), out[lo:hi], count[lo:hi], used[j], stack,
+            obstacles, budget, budget.allowed[lo:hi], screen_scratch(bands), out[lo:hi], count[lo:hi], used[lo:hi], stack,
         )  # fmt: skip
     return out, count, used

@@ -7,17 +7,25 @@ traffic: the energy is linear in the source powers. So a scenario's energies are
 plus the same sum taken over the *changes* of power, and only the sources that changed by more
 than a tolerance need to be visited, each at the receptors it reaches (within the cutoff).
 
-:func:`energy_change` computes that sum with the map kernel itself
-(:func:`ldtkit.model.kernels.noise.map_energy`), fed the power changes instead of the powers and
-a pyramid of source cells in which the cells without a changed source are empty, so that the
-descent never enters them (:func:`ldtkit.model.kernels.noise.changed_cells`). The geometry of the
-sum (which cells act as one point, how segments are split) is decided exactly as in a full map,
-so the result equals the difference of two full maps up to rounding. No source-to-receiver
-transfer is stored: the memory is that of one map.
+:func:`energy_change` computes that sum with a kernel that descends the map kernel's pyramid of
+source cells (:func:`ldtkit.model.kernels.noise_incremental.change_energy`), fed the power changes
+instead of the powers and a pyramid in which the cells without a changed source are empty, so
+that the descent never enters them (:func:`ldtkit.model.kernels.noise.changed_cells`). The
+geometry of the sum (which cells act as one point, how segments are split) is decided exactly as
+in a full map, so with nothing skipped the result equals the difference of two full maps up to
+rounding. No source-to-receiver transfer is stored: the memory is that of one map.
 
-The sources whose power changed by at most ``tolerance_db`` in every period and band keep their
-baseline power: the energy they send to a receptor is then off by at most that factor, so every
-period level (and Lden) is within ``tolerance_db`` of a full recompute.
+Two approximations share the tolerance ``tolerance_db`` (default 0.05 dB), so that every period
+level (and Lden) stays within it of a full recompute:
+
+* the source lines whose power changed by at most ``LINE_SHARE x tolerance_db`` in every period
+  and band keep their baseline power: the energy they send to a receptor is off by at most that
+  factor;
+* with the baseline's levels given, the rest is an error budget per receptor and period: a changed
+  cell or segment whose contribution is bounded (its absolute power change, A-weighted, times an
+  upper bound of the transfer at its least possible distance) within what is left of the budget
+  is skipped and its bound charged. The budget is set on the baseline's energy; a receptor whose
+  new level turns out too low for what was charged to it is recomputed without skipping.
 
 Examples
 --------
@@ -54,12 +62,12 @@ IntArray = npt.NDArray[np.int64]
 TOLERANCE_DB = 0.05
 #: Share of the tolerance given to the source lines whose power hardly changed (they keep their
 #: baseline power) when the rest goes to skipping distant changes (:func:`energy_change`).
-LINE_SHARE = 0.2
+LINE_SHARE = 0.3
 #: Largest share of a receptor block's error budget one skipped cell or segment may take.
-MAX_SHARE = 0.05
+MAX_SHARE = 0.02
 #: Drop of a receptor's level (dB) from the baseline up to which its error budget (set on the baseline's
 #: energy) holds; where the level drops more and the budget was spent, the receptor's block is redone.
-BUDGET_DROP_DB = 3.0
+BUDGET_DROP_DB = 1.0
 #: Bound of the ground and air terms of the exact transfer: the favourable ground term's floor (-9 dB).
 EXACT_EXCESS_MAX = 10.0**0.9
 
@@ -106,7 +114,7 @@ def energy_change(
     *,
     tolerance_db: float = TOLERANCE_DB,
     base_energy: FloatArray | None = None,
-    max_share: float = MAX_SHARE,
+    max_share: float | None = None,
 ) -> EnergyChange:
     """The band-energy change at the receptors when the line powers go from ``w_base`` to ``w_new``.
 
@@ -135,7 +143,7 @@ def energy_change(
     base_energy
         The baseline's A-weighted energy per receptor and period, 10^(L/10) (NaN: no level).
     max_share
-        Largest share of a block's budget that one skipped cell or segment may take.
+        Largest share of a block's budget that one skipped cell or segment may take (default :data:`MAX_SHARE`).
 
     Examples
     --------
@@ -167,36 +175,29 @@ def energy_change(
         assert base_energy is not None
         # budgets on the baseline's energy, for levels that drop by at most BUDGET_DROP_DB (others are redone)
         allowed = x / (1.0 + x) * 10.0 ** (-BUDGET_DROP_DB / 10.0) * np.nan_to_num(base_energy[order], nan=0.0)
-        block_budget = np.minimum.reduceat(allowed, bstart[:-1], axis=0)
     else:
-        block_budget = np.zeros((len(bstart) - 1, npd))
+        allowed = np.zeros((len(order), npd))
     rows = np.flatnonzero(seg_changed)
     a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
     seg_abs = np.einsum("smb,b->sm", np.abs(inputs.w_seg), a_weight) * inputs.segments.length_m[:, None]
     cell_abs = nki.abs_cell_power(seg_abs, a.segments.cell[rows], a.pyramid.level_nx, a.pyramid.level_offset)
-    budget = nki.ChangeBudget(cell_abs, seg_abs, block_budget, _excess_max(propagation), float(max_share))
+    excess, excess_step = _excess_bound(propagation)
+    budget = nki.ChangeBudget(cell_abs, seg_abs, allowed, excess, excess_step, float(MAX_SHARE if max_share is None else max_share))
     r = propagation.receptors
     receivers = kernels.Receivers(r.x[order], r.y[order], r.z[order], a.z_index[order], bstart)
-    import time as _t
-
-    _t0 = _t.process_time()
     e, cnt, used = _run(receivers, inputs, budget)
-    print("DEBUG kernel cpu", _t.process_time() - _t0, "pairs", cnt.sum(), "used>0 blocks", (used > 0).any(axis=1).sum(), len(used))
     n_pairs = int(cnt.sum())
     if skipping:
         # the check: what was skipped at a receptor is within x of its level without the skips
-        nb = np.diff(bstart)
-        used_r = np.repeat(used, nb, axis=0)
         e_new = np.nan_to_num(base_energy[order], nan=0.0) + np.einsum("rmb,b->rm", e, a_weight)  # type: ignore[index]
-        bad_r = ((used_r > 0) & (used_r > x * (e_new - used_r))).any(axis=1)
+        bad_r = ((used > 0) & (used > x * (e_new - used))).any(axis=1)
         bad = np.flatnonzero(np.add.reduceat(bad_r.astype(np.int64), bstart[:-1]) > 0)
-        print("DEBUG bad blocks", len(bad))
         if len(bad):
             lo, hi = bstart[bad], bstart[bad + 1]
-            idx = np.concatenate([np.arange(s0, s1) for s0, s1 in zip(lo, hi)])  # loop over the few blocks to redo
             sub_start = np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64)
+            idx = np.repeat(lo - sub_start[:-1], hi - lo) + np.arange(sub_start[-1])
             sub = kernels.Receivers(receivers.x[idx], receivers.y[idx], receivers.z[idx], receivers.z_index[idx], sub_start)
-            e_sub, cnt_sub, _ = _run(sub, inputs, budget._replace(block_budget=np.zeros((len(bad), npd))))
+            e_sub, cnt_sub, _ = _run(sub, inputs, budget._replace(allowed=np.zeros((len(idx), npd))))
             e[idx] = e_sub
             n_pairs += int(cnt_sub.sum())
     energy = np.zeros((n_rec, npd, 8))
@@ -245,11 +246,17 @@ def _kernel_inputs(propagation: NoisePropagation, delta: FloatArray, w_ref: Floa
     return _KernelInputs(segments, np.ascontiguousarray(w_seg[rows]), pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles)
 
 
-def _excess_max(propagation: NoisePropagation) -> float:
-    """An upper bound of the ground and air terms of the transfer (divergence taken out): the largest
-    tabulated value, or without a table the favourable ground term's floor, -9 dB (10^0.9)."""
-    values = propagation.arrays.table.values
-    return float(values.max()) if values.size else EXACT_EXCESS_MAX
+def _excess_bound(propagation: NoisePropagation) -> tuple[FloatArray, float]:
+    """Upper bounds of the ground and air terms of the transfer (divergence taken out) beyond each
+    distance step: ``(bound, step_m)``, ``bound[j]`` holding at every projected distance of at least
+    ``j·step_m``. From the table, the largest value at that step or farther (interpolation stays
+    within it) over receptor heights and bands; without a table the favourable ground term's floor,
+    -9 dB, at every distance."""
+    table = propagation.arrays.table
+    if not table.values.size:
+        return np.array([EXACT_EXCESS_MAX]), 1.0
+    per_step = table.values.max(axis=(0, 2))
+    return np.ascontiguousarray(np.maximum.accumulate(per_step[::-1])[::-1]), float(table.step_m)
 
 
 def _run(receivers: kernels.Receivers, inputs: _KernelInputs, budget: nki.ChangeBudget) -> tuple[FloatArray, IntArray, FloatArray]:
