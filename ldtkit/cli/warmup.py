@@ -87,7 +87,10 @@ def _warm_maps(city: str) -> None:
     link_id = links["link_id"].to_numpy(np.int64)
     n = len(link_id)
     traffic = {p: LinkTraffic(link_id, np.full(n, 100.0), np.full(n, 5.0), links["free_speed_kmh"].to_numpy(np.float64)) for p in PERIODS}
-    noise_maps(inputs, {"warm-up": traffic}, traffic)
+    base = noise_maps(inputs, {"warm-up": traffic}, traffic)["warm-up"]
+    # a scenario's map updated from the baseline's: the kernel of incremental maps
+    busier = {p: LinkTraffic(t.link_id, t.light_vph * np.linspace(0.5, 2.0, n), t.heavy_vph, t.speed_kmh) for p, t in traffic.items()}
+    noise_maps(inputs, {"warm-up-scenario": busier}, traffic, baseline_map=base)
     compute_air(inputs.network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
 
 

@@ -115,19 +115,6 @@ def _skip_block(group_abs: FloatArray, row: int, factor: float, share_of: FloatA
 
 
 @njit(cache=True)
-def _skip_one(group_abs: FloatArray, row: int, factor: float, i: int, allowed: FloatArray, share: float, used: FloatArray) -> bool:
-    """Skip a group at receptor ``i`` if its bound ``factor * group_abs[row, m]`` fits that receptor's budget."""
-    npd = allowed.shape[1]
-    for m in range(npd):
-        bound = factor * group_abs[row, m]
-        if bound > share * allowed[i, m] or used[i, m] + bound > allowed[i, m]:
-            return False
-    for m in range(npd):
-        used[i, m] += factor * group_abs[row, m]
-    return True
-
-
-@njit(cache=True)
 def _room(allowed: FloatArray, used: FloatArray, room: FloatArray) -> None:
     """room[m] = what every receptor of the block has left of its budget."""
     for m in range(room.shape[0]):
@@ -264,7 +251,6 @@ def _block_change(
                 continue
         if dc - rb >= theta * rho:
             # the whole cell is one point source at its power centroid for every receptor of the block
-            charged = False
             for i in range(nb):
                 ex = bx[i] - cl_px[ci]
                 ey = by[i] - cl_py[ci]
@@ -278,11 +264,6 @@ def _block_change(
                     + 4.0 * (ex * ex * cl_mom[ci, 0] + 2.0 * ex * ey * cl_mom[ci, 1] + ey * ey * cl_mom[ci, 2]) / (dd * dd)
                 )
                 corr = min(max(corr, 0.5), CLUSTER_CORRECTION_MAX)
-                if can_skip and _skip_one(
-                    budget.cell_abs, ci, corr * _excess(math.sqrt(d2w), budget) / (dd * DIV_CONSTANT), i, allowed, share, used
-                ):
-                    charged = True
-                    continue
                 cnt[i] += 1
                 for b in range(NB):
                     tl[b] = 0.0
@@ -294,8 +275,6 @@ def _block_change(
                 else:
                     _add_exact_point(d2w, corr, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
                 _apply(acc, i, w_cl, ci, tl)
-            if charged:
-                _room(allowed, used, room)
             continue
         if k > 0:
             for yy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
