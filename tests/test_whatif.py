@@ -63,23 +63,27 @@ def test_skipping_distant_changes_within_the_budget_saves_evaluations_and_keeps_
     from ldtkit.model.noise.compute import line_powers
     from ldtkit.model.noise.incremental import energy_change
 
-    net, rec = _grid_city()
-    prop = noise_propagation(net, rec, cutoff_m=800.0)
+    # receptors in one corner of a 2.4 km grid of 200 m roads, every road's traffic changed by up to 10 %
+    xs = np.arange(0, 2401, 200.0)
+    lines = [[(x, y), (x, y + 200.0)] for x in xs for y in xs[:-1]] + [[(x, y), (x + 200.0, y)] for y in xs for x in xs[:-1]]
+    net = _network(lines)
+    gx, gy = np.meshgrid(np.arange(10, 400, 40.0), np.arange(10, 400, 40.0))
+    rec = _receptors(gx.ravel(), gy.ravel())
+    prop = noise_propagation(net, rec, cutoff_m=3000.0)
     base_traffic = _traffic(net, 400.0, 30.0)
     base = compute_noise(net, base_traffic, rec, propagation=prop, progress=False)
-    rng = np.random.default_rng(3)
-    scen = _scaled(base_traffic, np.where(rng.uniform(size=len(net.links)) < 0.5, rng.uniform(0.5, 1.5, len(net.links)), 1.0))
+    scen = _scaled(base_traffic, np.random.default_rng(3).uniform(0.9, 1.1, len(net.links)))
     full = compute_noise(net, scen, rec, reference_traffic=base_traffic, propagation=prop, progress=False)
     w_base, w_new = (line_powers(t, prop, coefficients="2021", surface="DEF") for t in (base_traffic, scen))
     e_base = 10.0 ** (np.stack([base.lday_db, base.levening_db, base.lnight_db], axis=1) / 10.0)
-    tol = 0.1
+    full_level = np.stack([full.lday_db, full.levening_db, full.lnight_db], axis=1)
+    tol = 0.2
     lines_only = energy_change(prop, w_base, w_new, tolerance_db=tol)
     budgeted = energy_change(prop, w_base, w_new, tolerance_db=tol, base_energy=e_base)
-    assert budgeted.n_pairs < 0.9 * lines_only.n_pairs
-    a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
-    level = 10.0 * np.log10(e_base + np.einsum("rmb,b->rm", budgeted.energy, a_weight))
-    full_level = np.stack([full.lday_db, full.levening_db, full.lnight_db], axis=1)
-    assert 0.0 < np.abs(level - full_level).max() <= tol
+    assert budgeted.n_pairs < 0.8 * lines_only.n_pairs
+    for change in (lines_only, budgeted):
+        level = 10.0 * np.log10(e_base + np.einsum("rmb,b->rm", change.energy, 10.0 ** (A_WEIGHTING_DB / 10.0)))
+        assert 0.0 < np.abs(level - full_level).max() <= tol
     with pytest.raises(InvalidValueError, match="base_energy"):
         energy_change(prop, w_base, w_new, base_energy=e_base[:, :2])
 
