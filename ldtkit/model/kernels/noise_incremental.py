@@ -1,22 +1,22 @@
 """Numba kernel of an incremental noise map: the energy change at the receptors, within an error budget.
 
-:func:`change_energy` sums, like :func:`ldtkit.model.kernels.noise.map_energy`, the energy that the
-source power *changes* send to every receptor, descending the same pyramid of source cells once
-per receptor block. In addition each block holds an error budget (A-weighted energy, per period):
-a cell or segment whose largest possible contribution is within what is left of it is skipped and
-its bound charged to the block. The bound of a group of sources seen from at least ``d`` (projected)
-by receptors at height difference ``dz`` from the sources is
+:func:`change_energy` sums, like :func:`ldtkit.model.kernels.noise.map_energy` for an open-field
+map with a transfer table, the energy that the source power *changes* send to every receptor,
+descending the same pyramid of source cells once per receptor block. In addition every receptor
+holds an error budget (A-weighted energy, per period): a cell or segment whose largest possible
+contribution fits what every receptor of the block has left is skipped for the block and its
+bound charged to them. The bound of a group of sources seen from at least ``d`` (projected) by
+receptors at height difference ``dz`` from the sources is
 
-    sum_b A_b |dW_b| * excess_max / ((d^2 + dz^2) * 10^1.1)
+    sum_b A_b |dW_b| * X(d) / ((d^2 + dz^2) * 10^1.1)
 
 with ``|dW_b|`` the summed absolute power change (x length) of its changed segments, ``A_b`` the
-A-weighting and ``excess_max`` an upper bound of the ground and air terms of the transfer (the
-divergence 20 lg d + 11 taken out); a far-field cell evaluated at its power centroid takes its
-curvature correction (at most 2) as well. The skipped energy at a receptor is thus at most what
-was charged to its block.
+A-weighting and ``X(d)`` an upper bound of the ground and air terms of the transfer (the divergence
+20 lg d + 11 taken out) at ``d`` or farther; a far-field cell evaluated at its power centroid takes
+its curvature correction (at most 2) as well. The skipped energy at a receptor is thus at most
+what was charged to it.
 
-Only hot loops live here; :mod:`ldtkit.model.noise.incremental` prepares the budgets and checks them.
-"""
+Only hot loops live here; :mod:`ldtkit.model.noise.incremental` prepares the budgets and checks them."""
 
 from __future__ import annotations
 
@@ -27,23 +27,7 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-from ldtkit.model.kernels.noise import (
-    DIV_CONSTANT,
-    NB,
-    BandTerms,
-    ClusterPowers,
-    Ground,
-    MapSettings,
-    Obstacles,
-    Pyramid,
-    Receivers,
-    ScreenScratch,
-    Segments,
-    TransferTable,
-    _add_exact_point,
-    _screened,
-    screen_scratch,
-)
+from ldtkit.model.kernels.noise import DIV_CONSTANT, NB, ClusterPowers, MapSettings, Pyramid, Receivers, Segments, TransferTable
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -156,13 +140,9 @@ def _block_change(
     pyramid: Pyramid,
     clusters: ClusterPowers,
     settings: MapSettings,
-    ground: Ground,
-    bands: BandTerms,
     table: TransferTable,
-    obst: Obstacles,
     budget: ChangeBudget,
     allowed: FloatArray,
-    scratch: ScreenScratch,
     acc: FloatArray,
     cnt: IntArray,
     used: FloatArray,
@@ -193,13 +173,8 @@ def _block_change(
         can_skip = can_skip or room[m] > 0.0
     nb = bx.shape[0]
     tab = table.values
-    use_tab = tab.shape[0] > 0
-    inv_step = 1.0 / table.step_m if use_tab else 0.0
-    screen = obst.cell_parts.shape[0] > 0
-    str_ = scratch.tr
-    lin_amin_h_far = 10.0 ** (0.3 * (1.0 - ground.g_path))
+    inv_step = 1.0 / table.step_m
     cut2 = cutoff * cutoff
-    tr = np.empty(NB)
     tl = np.empty(NB)
     cx = 0.0
     cy = 0.0
@@ -267,13 +242,7 @@ def _block_change(
                 cnt[i] += 1
                 for b in range(NB):
                     tl[b] = 0.0
-                if screen and _screened(bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch):
-                    for b in range(NB):
-                        tl[b] = corr * str_[b]
-                elif use_tab:
-                    _add_table(d2w, dz2s[i], corr, inv_step, tab, bzi[i], tl)
-                else:
-                    _add_exact_point(d2w, corr, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
+                _add_table(d2w, dz2s[i], corr, inv_step, tab, bzi[i], tl)
                 _apply(acc, i, w_cl, ci, tl)
             continue
         if k > 0:
@@ -315,13 +284,7 @@ def _block_change(
                         cnt[i] += 1
                         for b in range(NB):
                             tl[b] = 0.0
-                        if screen and _screened(bx[i], by[i], bz[i], bx[i] - mx, by[i] - my, zs, obst, ground, scratch):
-                            for b in range(NB):
-                                tl[b] = length * str_[b]
-                        elif use_tab:
-                            _add_table(dm2, dz2, length, inv_step, tab, bzi[i], tl)
-                        else:
-                            _add_exact_point(dm2, length, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
+                        _add_table(dm2, dz2, length, inv_step, tab, bzi[i], tl)
                         _apply(acc, i, w_seg, s, tl)
                     continue
                 # near: split into n parts of length ≤ max(1 m, d_min/ratio)
@@ -354,13 +317,7 @@ def _block_change(
                         continue
                     hit = True
                     cnt[i] += 1
-                    if screen and _screened(bx[i], by[i], bz[i], bx[i] - qx, by[i] - qy, zs, obst, ground, scratch):
-                        for b in range(NB):
-                            tl[b] += li * str_[b]
-                    elif use_tab:
-                        _add_table(dp2, dz2, li, inv_step, tab, bzi[i], tl)
-                    else:
-                        _add_exact_point(dp2, li, zs, bz[i], ground, bands, lin_amin_h_far, tr, tl)
+                    _add_table(dp2, dz2, li, inv_step, tab, bzi[i], tl)
                 if hit:
                     _apply(acc, i, w_seg, s, tl)
 
@@ -373,16 +330,13 @@ def change_energy(
     pyramid: Pyramid,
     clusters: ClusterPowers,
     settings: MapSettings,
-    ground: Ground,
-    bands: BandTerms,
     table: TransferTable,
-    obstacles: Obstacles,
     budget: ChangeBudget,
 ) -> tuple[FloatArray, IntArray, FloatArray]:
     """Energy change (linear, n_receptors, n_periods, 8) at receptors in blocks, the point-source
     evaluations per receptor and the energy charged to each receptor's budget (n_receptors, n_periods).
 
-    Arguments as for :func:`ldtkit.model.kernels.noise.map_energy`, with ``w_seg`` and ``clusters``
+    Arguments as for :func:`ldtkit.model.kernels.noise.map_energy` (open field, non-empty ``table``), with ``w_seg`` and ``clusters``
     the power *changes* and ``budget`` the error budget of every receptor (:class:`ChangeBudget`;
     all zero: nothing is skipped). Blocks run in parallel.
     """
@@ -405,7 +359,7 @@ def change_energy(
         nstack = (int(2.0 * (cutoff + 2.0 * span) / ctop) + 5) ** 2 + 4 * (top + 2)
         stack = np.empty((nstack, 3), dtype=np.int64)
         _block_change(
-            rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands, table,
-            obstacles, budget, budget.allowed[lo:hi], screen_scratch(bands), out[lo:hi], count[lo:hi], used[lo:hi], stack,
+            rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, table, budget,
+            budget.allowed[lo:hi], out[lo:hi], count[lo:hi], used[lo:hi], stack,
         )  # fmt: skip
     return out, count, used

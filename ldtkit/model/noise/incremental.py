@@ -40,7 +40,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numba
@@ -68,8 +68,6 @@ MAX_SHARE = 0.02
 #: Drop of a receptor's level (dB) from the baseline up to which its error budget (set on the baseline's
 #: energy) holds; where the level drops more and the budget was spent, the receptor's block is redone.
 BUDGET_DROP_DB = 1.0
-#: Bound of the ground and air terms of the exact transfer: the favourable ground term's floor (-9 dB).
-EXACT_EXCESS_MAX = 10.0**0.9
 
 
 @dataclass(frozen=True)
@@ -130,7 +128,7 @@ def energy_change(
     goes to the lines and the rest to skipping, per receptor block, the changed sources whose
     contribution is bounded below the block's budget (see :mod:`ldtkit.model.kernels.noise_incremental`);
     the receptors whose skipped energy turns out too large for their new level are recomputed
-    without skipping. Maps screened by buildings skip nothing (no bound of the diffracted transfer).
+    without skipping. Maps screened by buildings or without a transfer table skip nothing (no bound of their transfer).
 
     Parameters
     ----------
@@ -157,9 +155,10 @@ def energy_change(
         raise InvalidValueError(f"tolerance_db must be >= 0, got {tolerance_db}")
     a = propagation.arrays
     n_rec = len(propagation.receptors)
-    skipping = base_energy is not None and tolerance_db > 0 and len(a.obstacles.cell_parts) == 0
     if base_energy is not None and base_energy.shape != (n_rec, w_base.shape[0]):
         raise InvalidValueError(f"base_energy has shape {base_energy.shape}; expected ({n_rec}, {w_base.shape[0]})")
+    # the budget needs a bound of the transfer: the open field's, from its table
+    skipping = base_energy is not None and len(a.obstacles.cell_parts) == 0 and a.table.values.size > 0
     line_tol = LINE_SHARE * tolerance_db if skipping else tolerance_db
     changed = changed_lines(w_base, w_new, tolerance_db=line_tol)
     n_changed = int(changed.sum())
@@ -167,16 +166,15 @@ def energy_change(
         return EnergyChange(np.zeros((n_rec, w_base.shape[0], 8)), 0, n_lines, 0)
     delta = np.where(changed[None, :, None], w_new - w_base, 0.0)
     seg_changed = changed[propagation.sources.seg_line]
+    if not skipping:
+        return _without_budget(propagation, delta, w_base[0], seg_changed, n_changed)
+    assert base_energy is not None
     inputs = _kernel_inputs(propagation, delta, w_base[0], seg_changed)
     order, bstart = a.receptor_order, a.block_start
     npd = w_base.shape[0]
     x = 1.0 - 10.0 ** (-(tolerance_db - line_tol) / 10.0)  # share of a receptor's energy that may be skipped
-    if skipping:
-        assert base_energy is not None
-        # budgets on the baseline's energy, for levels that drop by at most BUDGET_DROP_DB (others are redone)
-        allowed = x / (1.0 + x) * 10.0 ** (-BUDGET_DROP_DB / 10.0) * np.nan_to_num(base_energy[order], nan=0.0)
-    else:
-        allowed = np.zeros((len(order), npd))
+    # budgets on the baseline's energy, for levels that drop by at most BUDGET_DROP_DB (others are redone)
+    allowed = x / (1.0 + x) * 10.0 ** (-BUDGET_DROP_DB / 10.0) * np.nan_to_num(base_energy[order], nan=0.0)
     rows = np.flatnonzero(seg_changed)
     a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
     seg_abs = np.einsum("smb,b->sm", np.abs(inputs.w_seg), a_weight) * inputs.segments.length_m[:, None]
@@ -187,9 +185,9 @@ def energy_change(
     receivers = kernels.Receivers(r.x[order], r.y[order], r.z[order], a.z_index[order], bstart)
     e, cnt, used = _run(receivers, inputs, budget)
     n_pairs = int(cnt.sum())
-    if skipping:
+    if x > 0:
         # the check: what was skipped at a receptor is within x of its level without the skips
-        e_new = np.nan_to_num(base_energy[order], nan=0.0) + np.einsum("rmb,b->rm", e, a_weight)  # type: ignore[index]
+        e_new = np.nan_to_num(base_energy[order], nan=0.0) + np.einsum("rmb,b->rm", e, a_weight)
         bad_r = ((used > 0) & (used > x * (e_new - used))).any(axis=1)
         bad = np.flatnonzero(np.add.reduceat(bad_r.astype(np.int64), bstart[:-1]) > 0)
         if len(bad):
@@ -207,6 +205,20 @@ def energy_change(
     return EnergyChange(energy, n_changed, n_lines, n_pairs)
 
 
+def _without_budget(
+    propagation: NoisePropagation, delta: FloatArray, w_ref: FloatArray, seg_changed: BoolArray, n_changed: int
+) -> EnergyChange:
+    """The energy change of ``delta`` summed by the map kernel itself (screened or exact maps: no budget)."""
+    a = propagation.arrays
+    active = kernels.changed_cells(seg_changed, a.segments.cell, a.pyramid.level_nx, a.pyramid.level_offset)
+    # the same pyramid (same opening decisions) with the cells that hold no changed source emptied
+    pyramid = a.pyramid._replace(length_m=np.where(active, a.pyramid.length_m, 0.0))
+    sparse = replace(propagation, arrays=replace(a, pyramid=pyramid))
+    # near the receptors only the changed segments are split into point sources
+    energy, n_pairs = sparse.energies(delta, w_reference=w_ref, only_segments=seg_changed)
+    return EnergyChange(energy, n_changed, propagation.sources.n_lines, n_pairs)
+
+
 class _KernelInputs(NamedTuple):
     """The map kernel's arguments that do not depend on the receptors, for power changes."""
 
@@ -215,10 +227,7 @@ class _KernelInputs(NamedTuple):
     pyramid: kernels.Pyramid
     clusters: kernels.ClusterPowers
     settings: kernels.MapSettings
-    ground: kernels.Ground
-    bands: kernels.BandTerms
     table: kernels.TransferTable
-    obstacles: kernels.Obstacles
 
 
 def _kernel_inputs(propagation: NoisePropagation, delta: FloatArray, w_ref: FloatArray, seg_changed: BoolArray) -> _KernelInputs:
@@ -242,19 +251,14 @@ def _kernel_inputs(propagation: NoisePropagation, delta: FloatArray, w_ref: Floa
     start = np.concatenate([[0], np.cumsum(np.bincount(g.cell[rows], minlength=n_cells))]).astype(np.int64)
     segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
     settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=propagation.cutoff_m, spacing_ratio=propagation.spacing_ratio)
-    ground = kernels.Ground(g_path=propagation.ground_g, g_source=propagation.g_source, p_favourable=propagation.p_favourable)
-    return _KernelInputs(segments, np.ascontiguousarray(w_seg[rows]), pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles)
+    return _KernelInputs(segments, np.ascontiguousarray(w_seg[rows]), pyramid, clusters, settings, a.table)
 
 
 def _excess_bound(propagation: NoisePropagation) -> tuple[FloatArray, float]:
     """Upper bounds of the ground and air terms of the transfer (divergence taken out) beyond each
-    distance step: ``(bound, step_m)``, ``bound[j]`` holding at every projected distance of at least
-    ``j·step_m``. From the table, the largest value at that step or farther (interpolation stays
-    within it) over receptor heights and bands; without a table the favourable ground term's floor,
-    -9 dB, at every distance."""
+    step of the transfer table: ``(bound, step_m)``, ``bound[j]`` the largest tabulated value at
+    ``j·step_m`` or farther over receptor heights and bands (interpolation stays within it)."""
     table = propagation.arrays.table
-    if not table.values.size:
-        return np.array([EXACT_EXCESS_MAX]), 1.0
     per_step = table.values.max(axis=(0, 2))
     return np.ascontiguousarray(np.maximum.accumulate(per_step[::-1])[::-1]), float(table.step_m)
 
