@@ -77,6 +77,11 @@ def test_skipping_distant_changes_within_the_budget_saves_evaluations_and_keeps_
     w_base, w_new = (line_powers(t, prop, coefficients="2021", surface="DEF") for t in (base_traffic, scen))
     e_base = 10.0 ** (np.stack([base.lday_db, base.levening_db, base.lnight_db], axis=1) / 10.0)
     full_level = np.stack([full.lday_db, full.levening_db, full.lnight_db], axis=1)
+    # with a zero tolerance the budgeted kernel sums what the map kernel does
+    exact_map, exact_budget = (energy_change(prop, w_base, w_new, tolerance_db=0.0, base_energy=e) for e in (None, e_base))
+    scale = np.abs(exact_map.energy).max()
+    np.testing.assert_allclose(exact_budget.energy, exact_map.energy, rtol=1e-9, atol=1e-12 * scale)
+    assert exact_budget.n_pairs == exact_map.n_pairs
     tol = 0.2
     lines_only = energy_change(prop, w_base, w_new, tolerance_db=tol)
     budgeted = energy_change(prop, w_base, w_new, tolerance_db=tol, base_energy=e_base)
