@@ -27,13 +27,21 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-from ldtkit.model.kernels.noise import DIV_CONSTANT, NB, ClusterPowers, MapSettings, Pyramid, Receivers, Segments, TransferTable
+from ldtkit.model.kernels.noise import DIV_CONSTANT, NB, ClusterPowers, Pyramid, Receivers, Segments, TransferTable
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
 #: Largest curvature correction of a far-field cell evaluated as one point (the clamp of the map kernel).
 CLUSTER_CORRECTION_MAX = 2.0
+
+
+class ChangeSettings(NamedTuple):
+    """Source height, cutoff (projected) and the point-source spacing ratio, as in the map they update."""
+
+    source_height_m: float
+    cutoff_m: float
+    spacing_ratio: float
 
 
 class ChangeBudget(NamedTuple):
@@ -139,7 +147,7 @@ def _block_change(
     w_seg: FloatArray,
     pyramid: Pyramid,
     clusters: ClusterPowers,
-    settings: MapSettings,
+    settings: ChangeSettings,
     table: TransferTable,
     budget: ChangeBudget,
     allowed: FloatArray,
@@ -329,7 +337,7 @@ def change_energy(
     w_seg: FloatArray,
     pyramid: Pyramid,
     clusters: ClusterPowers,
-    settings: MapSettings,
+    settings: ChangeSettings,
     table: TransferTable,
     budget: ChangeBudget,
 ) -> tuple[FloatArray, IntArray, FloatArray]:

@@ -226,7 +226,7 @@ class _KernelInputs(NamedTuple):
     w_seg: FloatArray
     pyramid: kernels.Pyramid
     clusters: kernels.ClusterPowers
-    settings: kernels.MapSettings
+    settings: nki.ChangeSettings
     table: kernels.TransferTable
 
 
@@ -250,7 +250,7 @@ def _kernel_inputs(propagation: NoisePropagation, delta: FloatArray, w_ref: Floa
     n_cells = len(g.cell_start) - 1
     start = np.concatenate([[0], np.cumsum(np.bincount(g.cell[rows], minlength=n_cells))]).astype(np.int64)
     segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
-    settings = kernels.MapSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=propagation.cutoff_m, spacing_ratio=propagation.spacing_ratio)
+    settings = nki.ChangeSettings(source_height_m=SOURCE_HEIGHT_M, cutoff_m=propagation.cutoff_m, spacing_ratio=propagation.spacing_ratio)
     return _KernelInputs(segments, np.ascontiguousarray(w_seg[rows]), pyramid, clusters, settings, a.table)
 
 
