@@ -11,6 +11,7 @@ from test_noise_map import _network, _receptors, _traffic
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.noise import changed_lines, compute_noise, compute_noise_many, noise_propagation, update_noise
+from ldtkit.model.noise.tables import A_WEIGHTING_DB
 from ldtkit.model.traffic import LinkTraffic
 
 
@@ -56,6 +57,40 @@ def test_update_equals_full_recompute_and_tolerance_bounds_the_error():
     same = update_noise(net, base, base_traffic, base_traffic, propagation=prop)
     np.testing.assert_allclose(same.lden_db, base.lden_db, atol=1e-12)
     assert same.meta["pair_evaluations"] == 0
+
+
+def test_skipping_distant_changes_within_the_budget_saves_evaluations_and_keeps_the_tolerance():
+    from ldtkit.model.noise.compute import line_powers
+    from ldtkit.model.noise.incremental import energy_change
+
+    # receptors in one corner of a 2.4 km grid of 200 m roads, every road's traffic changed by up to 10 %
+    xs = np.arange(0, 2401, 200.0)
+    lines = [[(x, y), (x, y + 200.0)] for x in xs for y in xs[:-1]] + [[(x, y), (x + 200.0, y)] for y in xs for x in xs[:-1]]
+    net = _network(lines)
+    gx, gy = np.meshgrid(np.arange(10, 400, 40.0), np.arange(10, 400, 40.0))
+    rec = _receptors(gx.ravel(), gy.ravel())
+    prop = noise_propagation(net, rec, cutoff_m=3000.0)
+    base_traffic = _traffic(net, 400.0, 30.0)
+    base = compute_noise(net, base_traffic, rec, propagation=prop, progress=False)
+    scen = _scaled(base_traffic, np.random.default_rng(3).uniform(0.9, 1.1, len(net.links)))
+    full = compute_noise(net, scen, rec, reference_traffic=base_traffic, propagation=prop, progress=False)
+    w_base, w_new = (line_powers(t, prop, coefficients="2021", surface="DEF") for t in (base_traffic, scen))
+    e_base = 10.0 ** (np.stack([base.lday_db, base.levening_db, base.lnight_db], axis=1) / 10.0)
+    full_level = np.stack([full.lday_db, full.levening_db, full.lnight_db], axis=1)
+    # with a zero tolerance the budgeted kernel sums what the map kernel does
+    exact_map, exact_budget = (energy_change(prop, w_base, w_new, tolerance_db=0.0, base_energy=e) for e in (None, e_base))
+    scale = np.abs(exact_map.energy).max()
+    np.testing.assert_allclose(exact_budget.energy, exact_map.energy, rtol=1e-9, atol=1e-12 * scale)
+    assert exact_budget.n_pairs == exact_map.n_pairs
+    tol = 0.2
+    lines_only = energy_change(prop, w_base, w_new, tolerance_db=tol)
+    budgeted = energy_change(prop, w_base, w_new, tolerance_db=tol, base_energy=e_base)
+    assert budgeted.n_pairs < 0.8 * lines_only.n_pairs
+    for change in (lines_only, budgeted):
+        level = 10.0 * np.log10(e_base + np.einsum("rmb,b->rm", change.energy, 10.0 ** (A_WEIGHTING_DB / 10.0)))
+        assert 0.0 < np.abs(level - full_level).max() <= tol
+    with pytest.raises(InvalidValueError, match="base_energy"):
+        energy_change(prop, w_base, w_new, base_energy=e_base[:, :2])
 
 
 def test_a_receptor_whose_only_road_closes_goes_silent():

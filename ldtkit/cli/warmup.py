@@ -79,6 +79,8 @@ def _warm_maps(city: str) -> None:
     import numpy as np
 
     from ldtkit.model.air import compute_air
+    from ldtkit.model.noise import compute_noise, noise_propagation, update_noise
+    from ldtkit.model.receptors import Receptors
     from ldtkit.model.traffic import PERIODS, LinkTraffic
     from ldtkit.study.runner import noise_maps, prepare_city
 
@@ -87,7 +89,17 @@ def _warm_maps(city: str) -> None:
     link_id = links["link_id"].to_numpy(np.int64)
     n = len(link_id)
     traffic = {p: LinkTraffic(link_id, np.full(n, 100.0), np.full(n, 5.0), links["free_speed_kmh"].to_numpy(np.float64)) for p in PERIODS}
-    noise_maps(inputs, {"warm-up": traffic}, traffic)
+    base = noise_maps(inputs, {"warm-up": traffic}, traffic)["warm-up"]
+    # a scenario's map updated from the baseline's (screened by the city's buildings), and on a few
+    # receptors in the open field: the kernel of incremental maps with an error budget
+    busier = {p: LinkTraffic(t.link_id, t.light_vph * np.linspace(0.5, 2.0, n), t.heavy_vph, t.speed_kmh) for p, t in traffic.items()}
+    noise_maps(inputs, {"warm-up-scenario": busier}, traffic, baseline_map=base)
+    r = inputs.noise_receptors
+    assert r is not None
+    few = Receptors(r.x[:50], r.y[:50], r.z[:50], r.population[:50], r.crs)
+    prop = noise_propagation(inputs.network, few)
+    open_field = compute_noise(inputs.network, traffic, few, propagation=prop, progress=False)
+    update_noise(inputs.network, open_field, traffic, busier, propagation=prop)
     compute_air(inputs.network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
 
 

@@ -259,9 +259,9 @@ def run_scenario(
 
     ``warm_start`` is the baseline's result: its equilibrium starts the assignment and its
     traffic places the far-field noise sources (so a scenario's map differs from the
-    baseline's through the traffic alone; its noise map is updated, not recomputed). ``noise=False`` leaves the noise map to the
-    caller (the runner computes the maps once the traffic of every scenario is known, with
-    :func:`noise_maps`, to the same result).
+    baseline's through the traffic alone; its noise map is updated, with an error budget). ``noise=False`` leaves the noise map
+    to the caller (the runner computes the maps once the traffic of every scenario is known, with
+    :func:`noise_maps`, within the same tolerance of a full map).
     """
     from ldtkit.model.assignment import assign
 
@@ -302,7 +302,7 @@ def run_scenario(
     if noise and "noise" in options.models and inputs.noise_receptors is not None:
         t1 = time.perf_counter()
         reference, base_map = (warm_start.traffic, warm_start.noise) if warm_start is not None else (traffic, None)
-        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference, baseline_map=base_map)[scenario.name]
+        noise_map = noise_maps(inputs, {scenario.name: traffic}, reference, baseline_map=base_map, error_budget=True)[scenario.name]
         seconds["noise"] = time.perf_counter() - t1
     if "air" in options.models and inputs.air_receptors is not None:
         from ldtkit.model.air import compute_air
@@ -317,11 +317,11 @@ def run_scenario(
 
 def noise_maps(
     inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic], *,
-    baseline_map: NoiseMap | None = None,
+    baseline_map: NoiseMap | None = None, error_budget: bool = False,
 ) -> dict[str, NoiseMap]:  # fmt: skip
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
-    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map``."""
+    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``)."""
     from ldtkit.model.noise import compute_noise_many, noise_propagation
 
     if inputs.noise_receptors is None:
@@ -334,7 +334,7 @@ def noise_maps(
         )  # fmt: skip
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map,
+        surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map, error_budget=error_budget,
     )  # fmt: skip
 
 

@@ -215,10 +215,10 @@ def build_problem(
     allowed_cls = np.ascontiguousarray(allowed, dtype=np.bool_) & (params.capacity_pcuh > 0)[None, :]
     zone_idx = node_index(zone_ids, "demand zone ids")
     # classes allowed on exactly the same links share shortest-path trees (one "group")
-    if classes:
-        group_of_class = np.asarray(np.unique(allowed_cls, axis=0, return_inverse=True)[1], dtype=np.int64).reshape(-1)
-    else:
-        group_of_class = np.zeros(0, np.int64)
+    # (numbered as np.unique(allowed_cls, axis=0) would, in the rows' lexicographic order, without its slow row view)
+    keys = [allowed_cls[ci].tobytes() for ci in range(len(classes))]  # loop over classes only
+    distinct = sorted(set(keys))
+    group_of_class = np.array([distinct.index(k) for k in keys], dtype=np.int64)
     n_groups = int(group_of_class.max()) + 1 if len(group_of_class) else 0
     allowed_grp = np.zeros((max(n_groups, 1), len(params.free_flow_time_min)), dtype=np.bool_)
     for ci in range(len(classes)):  # loop over classes only

@@ -146,6 +146,7 @@ def compute_noise_many(
     bands: bool = False,
     propagation: NoisePropagation | None = None,
     baseline_map: NoiseMap | None = None,
+    error_budget: bool = False,
     progress: bool = False,
     **propagation_options: Any,
 ) -> dict[str, NoiseMap]:
@@ -169,6 +170,8 @@ def compute_noise_many(
         The map of ``reference_traffic`` (same receptors and settings). With it, a single traffic
         state is computed by :func:`update_noise` (the roads whose power changed, within its
         tolerance of the full map); several states are cheaper per map in one pass.
+    error_budget
+        Passed to :func:`update_noise`.
     propagation_options
         Passed to :func:`noise_propagation` when ``propagation`` is not given (e.g. ``buildings=``).
 
@@ -191,7 +194,10 @@ def compute_noise_many(
                 f"compute_noise_many: baseline_map has coefficients={baseline_map.meta.get('coefficients')!r}, "
                 f"surface={baseline_map.meta.get('surface')!r}; expected {coefficients!r}, {surface!r}"
             )
-        return {n: update_noise(network, baseline_map, reference_traffic, t, propagation=propagation) for n, t in traffics.items()}
+        return {
+            n: update_noise(network, baseline_map, reference_traffic, t, propagation=propagation, error_budget=error_budget)
+            for n, t in traffics.items()
+        }
     return _stacked_maps(
         network,
         traffics,
@@ -215,6 +221,7 @@ def update_noise(
     *,
     propagation: NoisePropagation,
     tolerance_db: float = TOLERANCE_DB,
+    error_budget: bool = False,
 ) -> NoiseMap:
     """A scenario's noise map from the baseline's, recomputing only the sources whose power changed.
 
@@ -238,7 +245,13 @@ def update_noise(
     propagation
         The :class:`NoisePropagation` of the baseline map (same receptors and settings).
     tolerance_db
-        Source lines whose power changed by at most this keep their baseline power.
+        Largest difference of a period level from the full map. By default the source lines
+        whose power changed by at most this keep their baseline power.
+    error_budget
+        Share the tolerance between those lines and skipping distant changes within an error
+        budget per receptor (:func:`~ldtkit.model.noise.incremental.energy_change`; open-field
+        maps with a transfer table, without band levels): fewer evaluations, other rounding of
+        the same tolerance.
 
     Returns
     -------
@@ -273,7 +286,9 @@ def update_noise(
     a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
     levels = np.stack([base_map.lday_db, base_map.levening_db, base_map.lnight_db], axis=1)
     e_base = 10.0 ** (levels / 10.0)
-    change = energy_change(propagation, w_base, w_new, tolerance_db=tolerance_db)
+    # band levels keep the line tolerance only; period levels may also skip distant changes
+    base_energy = e_base if error_budget and base_map.bands_db is None else None
+    change = energy_change(propagation, w_base, w_new, tolerance_db=tolerance_db, base_energy=base_energy)
     e_new = _floored(e_base + np.sum(change.energy * a_weight, axis=2), e_base)
     bands_db = None
     if base_map.bands_db is not None:
