@@ -99,7 +99,7 @@ def _warm_maps(city: str) -> None:
     few = Receptors(r.x[:50], r.y[:50], r.z[:50], r.population[:50], r.crs)
     prop = noise_propagation(inputs.network, few)
     open_field = compute_noise(inputs.network, traffic, few, propagation=prop, progress=False)
-    update_noise(inputs.network, open_field, traffic, busier, propagation=prop)
+    update_noise(inputs.network, open_field, traffic, busier, propagation=prop, error_budget=True)
     compute_air(inputs.network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
 
 
