@@ -62,10 +62,12 @@ report: install-core
 
 # Both use-case reports, headless (CI regenerates them; they also warm the results cache
 # that the dashboard browser test reuses).
+# They run at the same time (the results cache lets concurrent runs share what they compute); the
+# target fails if any report does.
+REPORTS := bridge_closure pedestrianisation air_validation
 reports:
-	$(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports
-	$(BIN)/ldtkit report notebooks/pedestrianisation.ipynb --out $(OUT)/reports
-	$(BIN)/ldtkit report notebooks/air_validation.ipynb --out $(OUT)/reports
+	@pids=""; for nb in $(REPORTS); do $(BIN)/ldtkit report notebooks/$$nb.ipynb --out $(OUT)/reports & pids="$$pids $$!"; done; \
+	  rc=0; for p in $$pids; do wait $$p || rc=1; done; exit $$rc
 
 # Style, import contracts and types: fast, so they run before the reports and the tests.
 style:
@@ -78,7 +80,12 @@ lint: style
 	$(BIN)/mypy
 
 # pytest also runs the doctests of every ldtkit module (testpaths and --doctest-modules in pyproject.toml).
-test: tracked-before setup-test lint browser reports
+# Set-up as `setup-test`, with chromium's install and the lint beside the kernels' compilation (whose
+# last minute keeps one core busy); then the reports, then pytest.
+test: EXTRA = test
+test: tracked-before install-core
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]') && $(MAKE) --no-print-directory browser lint)
+	@$(MAKE) --no-print-directory reports
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
 	@git rev-parse --git-dir >/dev/null 2>&1 || exit 0; \
 	  git status --porcelain --untracked-files=no | diff -u $(OUT)/tracked-before.txt - \
