@@ -70,6 +70,19 @@ def _see_dependencies(python: Path) -> None:
     (Path(purelib) / "ldtkit_test_dependencies.pth").write_text("".join(f"{p}\n" for p in ours if Path(p).is_dir()), encoding="utf-8")
 
 
+def _seed_kernel_cache(installed: Path) -> None:
+    """Copy the checkout's compiled numba kernels next to the installed wheel's modules.
+
+    numba keys its cache on the source file's content, so the installed (identical) kernels load
+    them instead of compiling again: minutes of CPU that would only repeat what the checkout did.
+    A kernel whose cache is missing or stale still compiles, so this changes the time, not the result.
+    """
+    for index in (ROOT / "ldtkit").rglob("__pycache__/*.nb[ic]"):
+        target = installed / index.relative_to(ROOT / "ldtkit")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(index, target)
+
+
 def _clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "LDTKIT_DATA", "VIRTUAL_ENV")}
     return {**env, **extra}
@@ -159,6 +172,7 @@ def test_the_installed_wheel_runs_the_cli_from_any_folder(wheel: Path, tmp_path:
     ).stdout.splitlines()
     venv = (tmp_path / "venv").resolve()
     assert all(Path(p).resolve().is_relative_to(venv) for p in where), where
+    _seed_kernel_cache(Path(where[0]).parent)
 
     ldtkit = str(python.parent / "ldtkit")
     summary = _run([ldtkit, "network", "summary", "ghent"], cwd=work, env=env).stdout
