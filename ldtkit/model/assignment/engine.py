@@ -21,7 +21,20 @@ from types import ModuleType
 from typing import Protocol, cast
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.assignment.arrays import Float, Graph, Int, Int32, LinkCostParams, LinkFlows, OdPairs, PathPool, Scratch, Trees
+from ldtkit.model.assignment.arrays import (
+    Bool,
+    Contracted,
+    Float,
+    Graph,
+    Int,
+    Int32,
+    LinkCostParams,
+    LinkFlows,
+    OdPairs,
+    PathPool,
+    Scratch,
+    Trees,
+)
 
 #: Shortest-path work per iteration (nodes x subproblems) from which the parallel JIT kernels
 #: beat the serial AOT ones in a whole process: below it numba's start-up (about 1 s) costs more
@@ -39,17 +52,19 @@ class AssignmentKernels(Protocol):
     def link_costs(self, flows: LinkFlows, vdf: LinkCostParams, /) -> None: ...
     def beckmann(self, x: Float, vdf: LinkCostParams, /) -> float: ...
     def class_tstt(self, xc: Float, cost: Float, /) -> float: ...
-    def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees, n_chunks: int, /) -> None: ...
-    def set_min_cost(self, pool: PathPool, cost: Float, out: Float, out_tt: Float, k_lo: int, k_hi: int, /) -> None: ...
-    def aon_load(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, pred: Int32, y: Float, yc: Float, /) -> None: ...
+    def contract(self, od: OdPairs, graph: Graph, /) -> tuple[Int, Int32, Int, Int, Int, Int, Bool, Bool]: ...
+    def shortest_paths(
+        self, subs: Int, od: OdPairs, graph: Graph, con: Contracted, cost: Float, trees: Trees, n_chunks: int, /
+    ) -> None: ...
+    def set_min_cost(self, subs: Int, sub_ptr: Int, pool: PathPool, cost: Float, out: Float, out_tt: Float, /) -> None: ...
+    def aon_load(self, subs: Int, od: OdPairs, graph: Graph, pred: Int32, y: Float, yc: Float, /) -> None: ...
     def line_search(self, x: Float, s: Float, vdf: LinkCostParams, /) -> float: ...
     def bfw_direction(
         self, x: Float, y: Float, s1: Float, s2: Float, der: Float, tau_prev: float, k: int, /
     ) -> tuple[float, float, float]: ...
     def path_update(
         self,
-        s_lo: int,
-        s_hi: int,
+        subs: Int,
         od: OdPairs,
         graph: Graph,
         trees: Trees,
@@ -76,18 +91,22 @@ class Engine:
     n_threads: int
     compiled_ahead: bool = False
 
-    def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees) -> None:
-        """Trees of subproblems ``s_lo..s_hi-1`` into ``trees`` (one thread at a time enters)."""
-        if s_hi > s_lo:
-            with PARALLEL_LOCK:
-                self.kernels.shortest_paths(s_lo, s_hi, od, graph, cost, trees, self.n_threads)
+    def contract(self, od: OdPairs, graph: Graph) -> Contracted:
+        """The contracted graph the tree searches run on (build it once per problem)."""
+        return Contracted._make(self.kernels.contract(od, graph))
 
-    def set_min_cost(self, pool: PathPool, cost: Float, trees: Trees, set_tt: Float, k_lo: int, k_hi: int) -> None:
-        """For OD pairs ``k_lo..k_hi-1``: the cheapest cost within the path set into
-        ``trees.od_set_min``, the set's travel cost (flow x cost) into ``set_tt``."""
-        if k_hi > k_lo:
+    def shortest_paths(self, subs: Int, od: OdPairs, graph: Graph, con: Contracted, cost: Float, trees: Trees) -> None:
+        """Trees of subproblems ``subs`` into ``trees`` (one thread at a time enters)."""
+        if len(subs):
             with PARALLEL_LOCK:
-                self.kernels.set_min_cost(pool, cost, trees.od_set_min, set_tt, k_lo, k_hi)
+                self.kernels.shortest_paths(subs, od, graph, con, cost, trees, self.n_threads)
+
+    def set_min_cost(self, subs: Int, od: OdPairs, pool: PathPool, cost: Float, trees: Trees, set_tt: Float) -> None:
+        """For the OD pairs of subproblems ``subs``: the cheapest cost within the path set into
+        ``trees.od_set_min``, the set's travel cost (flow x cost) into ``set_tt``."""
+        if len(subs):
+            with PARALLEL_LOCK:
+                self.kernels.set_min_cost(subs, od.sub_ptr, pool, cost, trees.od_set_min, set_tt)
 
 
 def jit_engine(n_threads: int | None = None) -> Engine:

@@ -27,10 +27,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ldtkit.errors import DisconnectedDemandError, InvalidValueError
-from ldtkit.model.assignment.arrays import Bool, Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
+from ldtkit.model.assignment.arrays import Bool, Contracted, Float, Int, LinkFlows, OdPairs, PathPool, Scratch, Trees
 from ldtkit.model.assignment.engine import Engine, jit_engine
 from ldtkit.model.assignment.link_based import Directions, Target, link_based_iteration
-from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, Sweep, inner_passes, path_iteration, path_sweep
+from ldtkit.model.assignment.path_based import (
+    TOL_FACTOR,
+    PathMethodState,
+    Sweep,
+    inner_passes,
+    path_iteration,
+    path_sweep,
+    split_batches,
+    sweep_subproblems,
+)
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import Solution, StageTimes
 from ldtkit.model.assignment.warm_start import WarmStart, paths_from_pool, pool_from_paths
@@ -136,18 +145,18 @@ def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_
 
 
 def _measure(
-    engine: Engine, pb: AssignmentProblem, od: OdPairs, cost: Float, trees: Trees, batches: list[tuple[int, int]], method: str
+    engine: Engine, pb: AssignmentProblem, od: OdPairs, con: Contracted, cost: Float, trees: Trees, batches: list[Int], method: str
 ) -> Target | None:
     """Shortest paths at ``cost`` into ``trees`` (the last batch's trees stay); for the link-based
     methods also the all-or-nothing loading onto them."""
     if method == "path":
-        for lo, hi in batches:
-            engine.shortest_paths(lo, hi, od, pb.graph, cost, trees)
+        for subs in batches:
+            engine.shortest_paths(subs, od, pb.graph, con, cost, trees)
         return None
     target = Target.zeros(pb.n_links, len(pb.classes))
-    for lo, hi in batches:
-        engine.shortest_paths(lo, hi, od, pb.graph, cost, trees)
-        engine.kernels.aon_load(lo, hi, od, pb.graph, trees.pred, target.flow_pcu, target.flow_vph)
+    for subs in batches:
+        engine.shortest_paths(subs, od, pb.graph, con, cost, trees)
+        engine.kernels.aon_load(subs, od, pb.graph, trees.pred, target.flow_pcu, target.flow_vph)
     return target
 
 
@@ -198,15 +207,17 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     engine = engine if engine is not None else jit_engine()
     K = engine.kernels
     method = options.method
-    batches = tree_batches(pb, options.tree_memory_bytes)
-    sweep_batches = tree_batches(pb, min(options.tree_memory_bytes, sweep_batch_size(len(pb.od.sub_orig)) * 4 * pb.n_nodes))
-    trees = Trees.allocate(max(hi - lo for lo, hi in batches), pb.n_nodes, pb.n_od)
+    ranges = tree_batches(pb, options.tree_memory_bytes)
+    batches = [np.arange(lo, hi) for lo, hi in ranges]
+    tree_slots = max(hi - lo for lo, hi in ranges)
+    trees = Trees.allocate(tree_slots, pb.n_nodes, pb.n_od)
+    con = engine.contract(pb.od, pb.graph)
     set_tt = np.zeros(pb.n_od)
     od = pb.od._replace(od_trips_vph=pb.od.od_trips_vph.copy())  # dropped pairs are zeroed in this copy
     flows, warm_pool = _start(engine, pb, warm, method)
     # a warm start that left OD pairs without paths loads them before the first measurement
     incomplete = warm_pool is not None and bool(((warm_pool.od_head < 0) & (od.od_trips_vph > 0)).any())
-    path_state = PathMethodState(pool=warm_pool if warm_pool is not None else PathPool.empty(pb.n_od))
+    path_state = PathMethodState.start(warm_pool if warm_pool is not None else PathPool.empty(pb.n_od), len(pb.od.sub_orig))
     scratch = Scratch.allocate(pb.n_links, pb.n_nodes)
     directions = Directions()
     times = StageTimes()
@@ -226,17 +237,19 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
         if not exact:  # path method: one sweep, the gap estimated from its own trees
+            subs = sweep_subproblems(path_state)
             sweep = Sweep(
-                batches=sweep_batches,
+                batches=split_batches(subs, min(tree_slots, sweep_batch_size(len(subs)))),
                 tol=TOL_FACTOR * history[-1] if history else 0.0,
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
             )
             path_state, estimate = path_sweep(
-                engine, pb, od, flows, path_state, trees, scratch, set_tt, unreached, sweep=sweep, times=times
+                engine, pb, od, con, flows, path_state, trees, scratch, set_tt, unreached, sweep=sweep, times=times
             )
             if it == 0:  # the loading sweep: no gap yet; the pairs without a path are known
                 unassigned = _unassigned_pairs(pb, unreached, od.od_trips_vph, options.on_disconnected)
                 od.od_trips_vph[unreached] = 0.0
+                path_state.sub_excess[:] = np.inf  # the sets were empty: the next sweep computes every tree
                 it += 1
                 exact = it >= options.max_iter
                 continue
@@ -251,7 +264,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
             exact = predicted <= options.gap or it >= options.max_iter
             continue
         t = time.perf_counter()
-        target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
+        target = _measure(engine, pb, od, con, flows.cost_min, trees, batches, method)
         times.shortest_paths_s += time.perf_counter() - t
         if it == 0:
             bad = ~np.isfinite(trees.od_sp_min) & (od.od_trips_vph > 0)
@@ -259,7 +272,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
             if bad.any():
                 od.od_trips_vph[bad] = 0.0
                 if method != "path":  # reload without the dropped pairs
-                    target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
+                    target = _measure(engine, pb, od, con, flows.cost_min, trees, batches, method)
         if incomplete:
             incomplete = False
         elif flows.flow_pcu.any():
@@ -280,7 +293,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
         if target is None:
             path_state = path_iteration(
                 engine, pb, od, flows, path_state, trees, scratch, set_tt,
-                batches=batches,
+                con=con, batches=batches,
                 tol=TOL_FACTOR * history[-1] if history else 0.0,  # OD pairs within tol of their shortest path wait
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
                 times=times,

@@ -58,8 +58,9 @@ GROUP_TYPES: dict[str, str] = {
     "Trees": f"Tuple(({_PRED}, {_F}, {_F}))",  # pred, od_sp_min, od_set_min
     "PathPool": f"Tuple(({_I}, {_I4}, {_I}, {_I4}, {_F}, {_I}, {_I}, i8, i8))",
     "Scratch": f"Tuple(({_I}, {_I4}))",  # link_stamp, path_buf
+    "Contracted": f"Tuple(({_I}, {_I4}, {_I}, {_I}, {_I}, {_I}, b1[:, ::1], b1[::1]))",
 }
-_VDF, _GRAPH, _OD, _FLOWS, _TREES, _POOL, _SCRATCH = GROUP_TYPES.values()
+_VDF, _GRAPH, _OD, _FLOWS, _TREES, _POOL, _SCRATCH, _CON = GROUP_TYPES.values()
 #: Exported kernels and their one signature each: exactly the array types that
 #: :func:`ldtkit.model.assignment.build_problem` and :func:`ldtkit.model.assignment.solve`
 #: pass (C-contiguous, int64 ids, int32 path links and trees, float64 values).
@@ -67,11 +68,12 @@ SIGNATURES: dict[str, str] = {
     "link_costs": f"void({_FLOWS}, {_VDF})",
     "beckmann": f"f8({_F}, {_VDF})",
     "class_tstt": f"f8({_F2}, {_F})",
-    "shortest_paths": f"void(i8, i8, {_OD}, {_GRAPH}, {_F}, {_TREES}, i8)",
-    "set_min_cost": f"void({_POOL}, {_F}, {_F}, {_F}, i8, i8)",
-    "path_update": f"Tuple(({_POOL}, i8))(i8, i8, {_OD}, {_GRAPH}, {_TREES}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
+    "contract": f"{_CON}({_OD}, {_GRAPH})",
+    "shortest_paths": f"void({_I}, {_OD}, {_GRAPH}, {_CON}, {_F}, {_TREES}, i8)",
+    "set_min_cost": f"void({_I}, {_I}, {_POOL}, {_F}, {_F}, {_F})",
+    "path_update": f"Tuple(({_POOL}, i8))({_I}, {_OD}, {_GRAPH}, {_TREES}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
     "path_inner": f"i8({_OD}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
-    "aon_load": f"void(i8, i8, {_OD}, {_GRAPH}, {_PRED}, {_F}, {_F2})",
+    "aon_load": f"void({_I}, {_OD}, {_GRAPH}, {_PRED}, {_F}, {_F2})",
     "line_search": f"f8({_F}, {_F}, {_VDF})",
     "bfw_direction": f"UniTuple(f8, 3)({_F}, {_F}, {_F}, {_F}, {_F}, f8, i8)",
     "export_paths": f"Tuple(({_I}, {_I}, {_I4}, {_F}))({_POOL})",
