@@ -220,7 +220,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     path_state = PathMethodState.start(warm_pool if warm_pool is not None else PathPool.empty(pb.n_od), len(pb.od.sub_orig))
     scratch = Scratch.allocate(pb.n_links, pb.n_nodes)
     directions = Directions()
-    times = StageTimes()
+    times = StageTimes(setup_s=time.perf_counter() - t_start)
     history: list[float] = []
     unassigned = None
     bar = None
