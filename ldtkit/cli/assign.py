@@ -131,7 +131,8 @@ def run(args: argparse.Namespace) -> int:
             )
     elapsed = time.perf_counter() - t0
     print(f"network     {net.path.parent.name}: {pb.n_nodes} nodes, {net.n_links} links, {len(zones)} zones")
-    kind = "ahead-of-time compiled kernels, 1 thread" if engine.compiled_ahead else f"numba JIT kernels, {sol.threads} threads"
+    threads = f"{sol.threads} thread{'s' if sol.threads > 1 else ''}"
+    kind = f"ahead-of-time compiled kernels, {threads}" if engine.compiled_ahead else f"numba JIT kernels, {threads}"
     print(f"method      {args.method} ({kind})")
     print(f"iterations  {sol.iterations}")
     print(f"gap         {sol.gap:.3e} (target {args.gap:g}{'' if sol.converged else ', target not reached'})")

@@ -44,6 +44,11 @@ TOL_FACTOR = 0.01
 #: computed, hold at most this share of the total (an origin left out counts twice as
 #: much the next time, so none waits long).
 SKIP_SHARE = 0.05
+#: Shortest-path work of a pass (nodes x subproblems) from which the solver leaves origins out
+#: by default: on Chicago-Sketch (0.36 M) a pass of trees costs about what the path updates
+#: do, and leaving origins out saves little; on Berlin-Center (11 M) and Austin (20 M) the
+#: trees dominate.
+SKIP_MIN_WORK = 2_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +77,8 @@ class PathMethodState:
 def sweep_subproblems(state: PathMethodState, share: float = SKIP_SHARE) -> Int:
     """The subproblems a sweep computes trees for, in order: all but those of smallest
     excess (each weighted by 2 ** sweeps it waited) that together hold at most ``share`` of
-    the total; all while any excess is unknown. Counts the waits of those left out.
+    the total; all while any excess is unknown or when ``share`` is 0. Counts the waits of
+    those left out.
 
     Examples
     --------
@@ -89,7 +95,7 @@ def sweep_subproblems(state: PathMethodState, share: float = SKIP_SHARE) -> Int:
     weight = np.maximum(state.sub_excess, 0.0) * np.exp2(state.sub_waits)
     order = np.argsort(weight, kind="stable")
     cum = np.cumsum(weight[order])
-    if len(cum) == 0 or not np.isfinite(cum[-1]) or cum[-1] <= 0.0:
+    if share <= 0.0 or len(cum) == 0 or not np.isfinite(cum[-1]) or cum[-1] <= 0.0:
         state.sub_waits[:] = 0
         return np.arange(len(weight))
     n_skip = int(np.searchsorted(cum, share * cum[-1], side="right"))

@@ -31,6 +31,8 @@ from ldtkit.model.assignment.arrays import Bool, Contracted, Float, Int, LinkFlo
 from ldtkit.model.assignment.engine import Engine, jit_engine
 from ldtkit.model.assignment.link_based import Directions, Target, link_based_iteration
 from ldtkit.model.assignment.path_based import (
+    SKIP_MIN_WORK,
+    SKIP_SHARE,
     TOL_FACTOR,
     PathMethodState,
     Sweep,
@@ -79,7 +81,11 @@ class SolverOptions:
 
     ``inner``: inner re-equilibration passes per iteration of the path method (``None``:
     automatic); ``keep_paths``: export the path sets (warm starts); ``tree_memory_bytes``:
-    budget for the shortest-path trees held at once (more origins are batched).
+    budget for the shortest-path trees held at once (more origins are batched);
+    ``skip_share``: share of the excess cost whose origins a sweep may leave out
+    (:func:`~ldtkit.model.assignment.path_based.sweep_subproblems`; ``None``: automatic,
+    :data:`~ldtkit.model.assignment.path_based.SKIP_SHARE` on networks where the trees
+    dominate, 0 elsewhere).
     """
 
     method: str = "path"
@@ -90,6 +96,7 @@ class SolverOptions:
     progress: bool = False
     keep_paths: bool = True
     tree_memory_bytes: int = TREE_MEMORY_BYTES
+    skip_share: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -98,6 +105,8 @@ class SolverOptions:
             raise InvalidValueError(f"SolverOptions: on_disconnected must be 'raise' or 'drop', got {self.on_disconnected!r}")
         if not self.gap > 0:
             raise InvalidValueError(f"SolverOptions: gap must be > 0, got {self.gap}")
+        if self.skip_share is not None and not 0 <= self.skip_share < 1:
+            raise InvalidValueError(f"SolverOptions: skip_share must be in [0, 1), got {self.skip_share}")
 
 
 def tree_batches(pb: AssignmentProblem, tree_memory_bytes: int = TREE_MEMORY_BYTES) -> list[tuple[int, int]]:
@@ -212,6 +221,9 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     tree_slots = max(hi - lo for lo, hi in ranges)
     trees = Trees.allocate(tree_slots, pb.n_nodes, pb.n_od)
     con = engine.contract(pb.od, pb.graph)
+    skip_share = options.skip_share
+    if skip_share is None:  # where a pass of trees is cheap, leaving origins out saves less than it slows
+        skip_share = SKIP_SHARE if pb.n_nodes * len(pb.od.sub_orig) >= SKIP_MIN_WORK else 0.0
     set_tt = np.zeros(pb.n_od)
     od = pb.od._replace(od_trips_vph=pb.od.od_trips_vph.copy())  # dropped pairs are zeroed in this copy
     flows, warm_pool = _start(engine, pb, warm, method)
@@ -237,7 +249,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
         if not exact:  # path method: one sweep, the gap estimated from its own trees
-            subs = sweep_subproblems(path_state)
+            subs = sweep_subproblems(path_state, skip_share)
             sweep = Sweep(
                 batches=split_batches(subs, min(tree_slots, sweep_batch_size(len(subs)))),
                 tol=TOL_FACTOR * history[-1] if history else 0.0,
