@@ -45,10 +45,10 @@ TOL_FACTOR = 0.01
 #: much the next time, so none waits long).
 SKIP_SHARE = 0.05
 #: Shortest-path work of a pass (nodes x subproblems) from which the solver leaves origins out
-#: by default: on Chicago-Sketch (0.36 M) a pass of trees costs about what the path updates
-#: do, and leaving origins out saves little; on Berlin-Center (11 M) and Austin (20 M) the
-#: trees dominate.
-SKIP_MIN_WORK = 2_000_000
+#: by default: on Chicago-Sketch (0.36 M) and a Ghent period (2.1 M) a pass of trees costs
+#: about what the path updates do, and leaving origins out saves little; on Berlin-Center
+#: (11 M) and Austin (20 M) the trees dominate.
+SKIP_MIN_WORK = 5_000_000
 
 
 @dataclass(frozen=True, slots=True)
