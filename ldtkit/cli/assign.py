@@ -145,10 +145,10 @@ def run(args: argparse.Namespace) -> int:
         f" trees {tm.shortest_paths_s:.2f} s, path updates {tm.update_s:.2f} s, inner passes {tm.inner_s:.2f} s,"
         f" other {other:.2f} s, writing {elapsed - (t_write - t0):.2f} s"
     )
-    if sol.unassigned is not None and len(sol.unassigned):
-        print(f"unassigned  {len(sol.unassigned)} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
+    if sol.unassigned is not None and len(sol.unassigned["trips"]):
+        print(f"unassigned  {len(sol.unassigned['trips'])} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
     print(f"wrote       {args.out}")
-    if sol.unassigned is not None and len(sol.unassigned):
+    if sol.unassigned is not None and len(sol.unassigned["trips"]):
         hint = "they are not assigned; --strict makes this an error"
         print(f"ldtkit: warning: {net.path}: {disconnected_message(sol.unassigned, hint=hint)}", file=sys.stderr)
     if not sol.converged:

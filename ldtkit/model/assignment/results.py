@@ -96,7 +96,9 @@ class Solution:
     objective: float  #: Beckmann objective
     iterations: int
     converged: bool
-    unassigned: pd.DataFrame | None  #: OD pairs without a path (None: all connected)
+    #: OD pairs without a path, columns ``origin``, ``destination``, ``class``, ``trips`` as
+    #: arrays (None: all connected); :class:`AssignmentResult` has them as a DataFrame
+    unassigned: dict[str, npt.NDArray[Any]] | None
     wall_time_s: float
     times: StageTimes
     threads: int

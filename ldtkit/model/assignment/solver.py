@@ -22,9 +22,10 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ldtkit.errors import DisconnectedDemandError, InvalidValueError
 from ldtkit.model.assignment.arrays import Bool, Contracted, Float, Int, LinkFlows, OdPairs, PathPool, Scratch, Trees
@@ -45,9 +46,6 @@ from ldtkit.model.assignment.path_based import (
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import Solution, StageTimes
 from ldtkit.model.assignment.warm_start import WarmStart, paths_from_pool, pool_from_paths
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
 METHODS = ("path", "bfw", "fw")
 
@@ -129,28 +127,26 @@ def tree_batches(pb: AssignmentProblem, tree_memory_bytes: int = TREE_MEMORY_BYT
     return [(lo, min(ns, lo + per)) for lo in range(0, ns, per)] or [(0, 0)]
 
 
-def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_disconnected: str) -> pd.DataFrame | None:
-    """``None`` when every OD pair is connected, else a DataFrame of the pairs (or raise)."""
+def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_disconnected: str) -> dict[str, npt.NDArray[Any]] | None:
+    """``None`` when every OD pair is connected, else the pairs' columns (or raise). Columns of
+    arrays, not a DataFrame: ``ldtkit assign`` on a network with such pairs does without pandas."""
     if not bad.any():
         return None
-    import pandas as pd
-
-    df = pd.DataFrame(
-        {
-            "origin": pb.node_ids[pb.od_orig[bad]],
-            "destination": pb.node_ids[pb.od.od_dest[bad]],
-            "class": np.array(pb.classes, dtype=object)[pb.od.od_cls[bad]],
-            "trips": od_trips_vph[bad],
-        }
-    )
-    top = df.sort_values("trips", ascending=False, kind="stable").head(5)  # the largest first: what matters
-    msg = f"{len(df)} OD pairs with demand ({df['trips'].sum():.3g} trips) have no path; the largest: " + ", ".join(
-        f"{r.origin}->{r.destination} ({r._3}, {r.trips:.3g} trips)" for r in top.itertuples()
-    )
+    pairs = {
+        "origin": pb.node_ids[pb.od_orig[bad]],
+        "destination": pb.node_ids[pb.od.od_dest[bad]],
+        "class": np.array(pb.classes, dtype=object)[pb.od.od_cls[bad]],
+        "trips": od_trips_vph[bad],
+    }
+    top = np.argsort(-pairs["trips"], kind="stable")[:5]  # the largest first: what matters
+    msg = f"{len(pairs['trips'])} OD pairs with demand ({pairs['trips'].sum():.3g} trips) have no path; the largest: "
+    msg += ", ".join(f"{pairs['origin'][i]}->{pairs['destination'][i]} ({pairs['class'][i]}, {pairs['trips'][i]:.3g} trips)" for i in top)
     if on_disconnected == "raise":
-        raise DisconnectedDemandError(msg + "; pass on_disconnected='drop' to assign the rest", pairs=df)
+        import pandas as pd
+
+        raise DisconnectedDemandError(msg + "; pass on_disconnected='drop' to assign the rest", pairs=pd.DataFrame(pairs))
     warnings.warn(msg + "; dropped (see result.unassigned)", stacklevel=4)  # the caller of assign()
-    return df
+    return pairs
 
 
 def _measure(
