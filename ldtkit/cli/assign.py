@@ -43,7 +43,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--kernels",
         choices=["auto", "aot", "jit"],
         default="auto",
-        help="auto (default): the ahead-of-time compiled kernels when built and the network is small (serial, fast start-up), else numba JIT; "
+        help="auto (default): the ahead-of-time compiled kernels when built (fast start-up; trees on several threads on large networks), "
+        "else numba JIT; "
         "aot: require them; jit: numba JIT (parallel)",
     )
     p.add_argument(
