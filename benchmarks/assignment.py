@@ -2,7 +2,9 @@
 
 For SiouxFalls, Chicago-Sketch, Berlin-Center and the Austin region, at relative gaps 1e-4 and
 1e-5, prints ldtkit's whole ``ldtkit assign`` process (wall time including start-up and
-reading the files, iterations, time per iteration, peak RSS, and which kernels it picked)
+reading the files, iterations, time per iteration, peak RSS, and which kernels it picked, then
+on a line of its own the process's phases: start-up, reading, the kernels' start-up, trees,
+path updates, inner passes, writing)
 beside AequilibraE ``bfw`` with 2 threads (time of ``execute()`` alone, its graph set-up
 excluded, and iterations), and their ratio; and the CPU seconds of each (all threads: the
 ldtkit process's user + system time, AequilibraE's process time during ``execute()``), whose
@@ -79,6 +81,7 @@ def run_ldtkit(folder: Path, gap: float, out: Path, kernels: str = "auto") -> di
     lines = dict(ln.split(None, 1) for ln in proc.stdout.splitlines() if len(ln.split(None, 1)) == 2)
     it = int(lines["iterations"])
     assign_s = float(lines["seconds"].split("(assignment", 1)[1].split(")")[0])
+    run_s = float(lines["seconds"].split()[0])
     return {
         "s": s,
         "cpu_s": cpu,
@@ -87,6 +90,8 @@ def run_ldtkit(folder: Path, gap: float, out: Path, kernels: str = "auto") -> di
         "gap": float(lines["gap"].split()[0]),
         "rss_mb": int(lines["peak_rss_kb"]) / 1024,
         "kernels": "AOT" if "ahead-of-time" in lines["method"] else "JIT",
+        # the interpreter and the imports before `ldtkit assign` starts its clock, then its own phases
+        "phases": f"interpreter and imports {s - run_s:.2f} s, {lines['phases']}",
     }
 
 
@@ -227,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 line += f" {'-':>13s} {'-':>6s} {'-':>5s} {'-':>6s} {'-':>8s} | {'-':>6s} {'-':>9s}"
             print(line + f" {os.getloadavg()[0]:4.1f}", flush=True)
+            print(f"{'':15s} ldtkit phases (wall): {lt['phases']}", flush=True)
     for name in filter(None, args.accuracy.split(",")):
         first = out / f"{name}-1e-05.csv"
         if not first.exists():

@@ -151,3 +151,38 @@ def test_aot_signatures_follow_the_argument_groups():
     for name, numba_type in GROUP_TYPES.items():
         (tuple_type,), _ = sigutils.normalize_signature(f"void({numba_type})")
         assert len(tuple_type) == len(getattr(arrays, name)._fields), name
+
+
+@needs_tntp
+def test_aot_trees_on_threads_give_the_same_solution(aot):
+    """The ahead-of-time kernels' trees shared among Python threads: the same flows, bit for bit,
+    as on one thread; and the sweeps leave out origins yet reach the target gap."""
+    from ldtkit.model.assignment import SolverOptions, aot_engine, build_problem, solve
+    from ldtkit.model.assignment.engine import Engine
+    from ldtkit.model.loaders.tntp import read_net, read_trips, readme_cost_weights
+
+    net = read_net(CHICAGO)
+    zones, trips, _ = read_trips(CHICAGO)
+    w = readme_cost_weights(CHICAGO)
+    c = net.columns
+    pb = build_problem(
+        node_ids=np.union1d(np.union1d(c["init_node"], c["term_node"]), zones), from_node=c["init_node"], to_node=c["term_node"],
+        free_flow_time_min=c["free_flow_time"], capacity_vph=c["capacity"], b=c["b"], power=c["power"],
+        fixed_cost_min=w["toll_weight"] * c["toll"] + w["distance_weight"] * c["length"], allowed=np.ones((1, net.n_links), bool),
+        no_through_nodes=np.arange(1, net.first_thru_node), zone_ids=zones, trips={"light": trips}, pcu={"light": 1.0},
+    )  # fmt: skip
+    trees = []
+
+    class Counting(Engine):
+        def shortest_paths(self, subs, *args):  # type: ignore[no-untyped-def]
+            trees.append(len(subs))
+            Engine.shortest_paths(self, subs, *args)
+
+    options = SolverOptions(gap=1e-5, keep_paths=False, skip_share=0.05)  # on a network this small, not by default
+    one = solve(pb, options, engine=Counting(kernels=aot, n_threads=1, compiled_ahead=True))
+    three = solve(pb, options, engine=aot_engine(aot, n_threads=3))
+    np.testing.assert_array_equal(one.flow_pcu, three.flow_pcu)
+    assert one.iterations == three.iterations and one.gap <= 1e-5
+    n_sub = len(pb.od.sub_orig)
+    # a loading sweep, a full sweep, a measurement: all trees; the sweeps between leave some out
+    assert n_sub * 3 <= sum(trees) < n_sub * (one.iterations + 1)

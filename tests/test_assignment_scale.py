@@ -9,7 +9,7 @@ import pytest
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.assignment import SolverOptions, build_problem, choose_engine, jit_engine, solve, tree_batches
-from ldtkit.model.assignment.engine import PARALLEL_MIN_WORK
+from ldtkit.model.assignment.engine import PARALLEL_MIN_WORK, default_threads
 
 
 def _grid(k: int, destinations_per_zone: int):
@@ -48,10 +48,11 @@ def test_kernels_follow_the_problem_size():
     small = choose_engine(built, n_nodes=933, n_subproblems=387)  # Chicago-Sketch
     large = choose_engine(built, n_nodes=13_603, n_subproblems=1_462)  # Austin
     assert small.compiled_ahead and small.n_threads == 1
-    assert not large.compiled_ahead and large.n_threads == jit_engine().n_threads
+    assert large.compiled_ahead and large.n_threads == default_threads()
     edge = int(np.sqrt(PARALLEL_MIN_WORK))
-    assert choose_engine(built, n_nodes=edge, n_subproblems=edge - 1).compiled_ahead
-    assert not choose_engine(built, n_nodes=edge, n_subproblems=edge + 1).compiled_ahead
+    assert choose_engine(built, n_nodes=edge, n_subproblems=edge - 1).n_threads == 1
+    assert choose_engine(built, n_nodes=edge, n_subproblems=edge + 1).n_threads == default_threads()
+    assert choose_engine(built, n_nodes=10, n_subproblems=10, kernels="jit").n_threads == jit_engine().n_threads
     assert not choose_engine(None, n_nodes=10, n_subproblems=10).compiled_ahead  # nothing built: JIT
     assert choose_engine(built, n_nodes=13_603, n_subproblems=1_462, kernels="aot").compiled_ahead
     with pytest.raises(InvalidValueError, match="kernels='aot' needs the compiled module"):

@@ -96,11 +96,11 @@ def test_trees_match_plain_dijkstra(seed):
     )  # fmt: skip
     od = pb.od
     n_sub = len(od.sub_orig)
-    kept = K._contract(od, pb.graph)[4]
-    assert len(kept) < 0.8 * n  # the search runs on the contracted graph
+    con = K.contract(od, pb.graph)
+    assert len(con[4]) < 0.8 * n  # the search runs on the contracted graph
     trees = Trees.allocate(n_sub, pb.n_nodes, pb.n_od)
     for n_chunks in (1, 3):
-        K.shortest_paths(0, n_sub, od, pb.graph, cost, trees, n_chunks)
+        K.shortest_paths(np.arange(n_sub), od, pb.graph, con, cost, trees, n_chunks)
         for s in range(n_sub):
             o, grp = int(od.sub_orig[s]), int(od.sub_grp[s])
             ok = pb.graph.allowed[grp]
@@ -138,7 +138,7 @@ def test_contraction_removes_pass_through_nodes_and_dead_ends():
         power=np.zeros(m), fixed_cost_min=np.zeros(m), allowed=np.ones((1, m), bool), no_through_nodes=[0, 5],
         zone_ids=[0, 5], trips={"car": np.array([[0.0, 1.0], [1.0, 0.0]])}, pcu={"car": 1.0},
     )  # fmt: skip
-    c_ptr, c_to, seq_ptr, seq, old_of, new_of = K._contract(pb.od, pb.graph)
+    c_ptr, c_to, seq_ptr, seq, old_of, new_of, _, _ = K.contract(pb.od, pb.graph)
     assert sorted(old_of.tolist()) == [0, 1, 4, 5]  # 2, 3 contracted; the spurs 6, 7 dropped
     assert new_of[2] == new_of[3] == new_of[6] == new_of[7] == -1
     edges = {(int(old_of[j]), int(old_of[c_to[e]])): [int(a) for a in seq[seq_ptr[e] : seq_ptr[e + 1]]] for j in range(len(old_of)) for e in range(c_ptr[j], c_ptr[j + 1])}  # fmt: skip

@@ -19,7 +19,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 #: What a sub-command module's ``add_parser`` receives: the parent parser's sub-command registry.
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
@@ -167,7 +167,8 @@ def disconnected_message(
     Parameters
     ----------
     pairs
-        The error's table of pairs (``origin``, ``destination``, ``class``, ``trips``).
+        The error's table of pairs (``origin``, ``destination``, ``class``, ``trips``): a
+        DataFrame, or a dict of arrays (the solver's, without pandas).
     shown
         How many pairs to list.
     hint
@@ -180,13 +181,14 @@ def disconnected_message(
     >>> print(disconnected_message(pairs, shown=2))
     3 OD pairs with demand (15.5 trips) have no path; the largest: 2->9 (light, 12.5 trips), 3->8 (light, 3 trips); rerun with --drop-disconnected to assign the rest and report the dropped trips
     """
-    import pandas as pd
+    import numpy as np
 
-    if not isinstance(pairs, pd.DataFrame) or not len(pairs) or "trips" not in pairs:
+    cols: Any = pairs
+    if not hasattr(cols, "__contains__") or "trips" not in cols or not len(cols["trips"]):
         return f"some OD pairs with demand have no path; {hint}"
-    top = pairs.sort_values("trips", ascending=False, kind="stable").head(shown)
-    cls = top["class"].astype(str) if "class" in top else pd.Series([""] * len(top), index=top.index)
-    listed = ", ".join(
-        f"{o}->{d} ({c}, {t:.3g} trips)" for o, d, c, t in zip(top["origin"], top["destination"], cls, top["trips"], strict=True)
-    )
-    return f"{len(pairs)} OD pairs with demand ({float(pairs['trips'].sum()):.1f} trips) have no path; the largest: {listed}; {hint}"
+    trips = np.asarray(cols["trips"], dtype=np.float64)
+    top = np.argsort(-trips, kind="stable")[:shown]  # ties in table order, as a stable descending sort
+    origin, dest = np.asarray(cols["origin"]), np.asarray(cols["destination"])
+    cls = np.asarray(cols["class"]).astype(str) if "class" in cols else np.full(len(trips), "")
+    listed = ", ".join(f"{origin[i]}->{dest[i]} ({cls[i]}, {trips[i]:.3g} trips)" for i in top)
+    return f"{len(trips)} OD pairs with demand ({float(trips.sum()):.1f} trips) have no path; the largest: {listed}; {hint}"

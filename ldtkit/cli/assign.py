@@ -43,7 +43,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--kernels",
         choices=["auto", "aot", "jit"],
         default="auto",
-        help="auto (default): the ahead-of-time compiled kernels when built and the network is small (serial, fast start-up), else numba JIT; "
+        help="auto (default): the ahead-of-time compiled kernels when built (fast start-up; trees on several threads on large networks), "
+        "else numba JIT; "
         "aot: require them; jit: numba JIT (parallel)",
     )
     p.add_argument(
@@ -107,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
         progress=args.progress,
         keep_paths=False,
     )
+    t_read = time.perf_counter()
     # numba is imported only when the JIT kernels run
     engine = choose_engine(compiled, n_nodes=pb.n_nodes, n_subproblems=len(pb.od.sub_orig), kernels=args.kernels)
     if args.strict and args.drop_disconnected:
@@ -118,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     except DisconnectedDemandError as exc:
         hint = "rerun without --strict to assign the rest and report the dropped pairs"
         raise DisconnectedDemandError(f"{net.path}: {disconnected_message(exc.pairs, hint=hint)}", pairs=exc.pairs) from None
+    t_write = time.perf_counter()
     with atomic_path(args.out) as tmp:
         with open(tmp, "w") as fh:
             fh.write("init_node,term_node,flow,cost\n")
@@ -129,16 +132,24 @@ def run(args: argparse.Namespace) -> int:
             )
     elapsed = time.perf_counter() - t0
     print(f"network     {net.path.parent.name}: {pb.n_nodes} nodes, {net.n_links} links, {len(zones)} zones")
-    kind = "ahead-of-time compiled kernels, 1 thread" if engine.compiled_ahead else f"numba JIT kernels, {sol.threads} threads"
+    threads = f"{sol.threads} thread{'s' if sol.threads > 1 else ''}"
+    kind = f"ahead-of-time compiled kernels, {threads}" if engine.compiled_ahead else f"numba JIT kernels, {threads}"
     print(f"method      {args.method} ({kind})")
     print(f"iterations  {sol.iterations}")
     print(f"gap         {sol.gap:.3e} (target {args.gap:g}{'' if sol.converged else ', target not reached'})")
     print(f"objective   {sol.objective:.10g}")
     print(f"seconds     {elapsed:.3f} (assignment {sol.wall_time_s:.3f})")
-    if sol.unassigned is not None and len(sol.unassigned):
-        print(f"unassigned  {len(sol.unassigned)} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
+    tm = sol.times
+    other = sol.wall_time_s - tm.setup_s - tm.shortest_paths_s - tm.update_s - tm.inner_s
+    print(
+        f"phases      reading {t_read - t0:.2f} s, kernels' start-up {t_write - t_read - sol.wall_time_s + tm.setup_s:.2f} s,"
+        f" trees {tm.shortest_paths_s:.2f} s, path updates {tm.update_s:.2f} s, inner passes {tm.inner_s:.2f} s,"
+        f" other {other:.2f} s, writing {elapsed - (t_write - t0):.2f} s"
+    )
+    if sol.unassigned is not None and len(sol.unassigned["trips"]):
+        print(f"unassigned  {len(sol.unassigned['trips'])} OD pairs ({float(sol.unassigned['trips'].sum()):.1f} trips) without a path")
     print(f"wrote       {args.out}")
-    if sol.unassigned is not None and len(sol.unassigned):
+    if sol.unassigned is not None and len(sol.unassigned["trips"]):
         hint = "they are not assigned; --strict makes this an error"
         print(f"ldtkit: warning: {net.path}: {disconnected_message(sol.unassigned, hint=hint)}", file=sys.stderr)
     if not sol.converged:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,8 @@ from ldtkit.model.assignment.solver import METHODS, SolverOptions, solve
 from ldtkit.model.assignment.warm_start import warm_start_from
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
     from ldtkit.model.demand import Demand
     from ldtkit.model.network import RoadNetwork
 
@@ -114,7 +116,7 @@ def assign(
         objective=sol.objective,
         iterations=sol.iterations,
         wall_time_s=sol.wall_time_s,
-        unassigned=sol.unassigned if sol.unassigned is not None else empty_unassigned(),
+        unassigned=_frame(sol.unassigned) if sol.unassigned is not None else empty_unassigned(),
         method=method,
         cost_min=sol.cost_min,
         meta={
@@ -128,3 +130,10 @@ def assign(
         },
         path_state=paths,
     )
+
+
+def _frame(columns: dict[str, npt.NDArray[Any]]) -> pd.DataFrame:
+    """The solver's columns of unassigned pairs as the result's DataFrame."""
+    import pandas as pd
+
+    return pd.DataFrame(columns)

@@ -131,6 +131,20 @@ class PathPool(NamedTuple):
         )
 
 
+class Contracted(NamedTuple):
+    """The graph the tree searches run on (built once per problem by the ``contract`` kernel):
+    pass-through nodes contracted, dead ends dropped, kept nodes renumbered."""
+
+    c_ptr: Int  #: (kept + 1,) edges leaving kept node ``j`` are ``c_ptr[j]:c_ptr[j + 1]``
+    c_to: Int32  #: (edges,) kept node each edge ends at
+    seq_ptr: Int  #: (edges + 1,) edge ``e`` follows links ``seq[seq_ptr[e]:seq_ptr[e + 1]]``
+    seq: Int  #: link rows of the edges, in order
+    old_of: Int  #: (kept,) node of the graph of each kept node
+    new_of: Int  #: (n,) kept node of each node (-1: left out)
+    edge_ok: Bool  #: (groups, edges) edge usable by the permission group
+    no_through: Bool  #: (kept,) kept node that may not be passed through
+
+
 class Scratch(NamedTuple):
     """Work arrays of the path updates."""
 

@@ -1,10 +1,11 @@
 """Which compiled kernels run the assignment, and on how many threads.
 
 Two builds of the same kernels (:mod:`ldtkit.model.kernels.assignment`) exist: the numba JIT
-one (parallel shortest paths; imports numba, about 0.9 s) and the ahead-of-time compiled one
-of :mod:`ldtkit.model.kernels.aot` (serial, imports in milliseconds; what ``ldtkit assign``
-uses on small networks). :class:`Engine` holds one of them; :class:`AssignmentKernels` is their
-interface; :func:`choose_engine` picks one by the problem size.
+one (parallel shortest paths; imports numba, about 0.9 s, and loads each kernel from numba's
+cache at its first call) and the ahead-of-time compiled one of :mod:`ldtkit.model.kernels.aot`
+(serial functions that release the GIL, imports in milliseconds; what ``ldtkit assign`` uses,
+its trees on several Python threads on large networks). :class:`Engine` holds one of them;
+:class:`AssignmentKernels` is their interface; :func:`choose_engine` picks one.
 
 Examples
 --------
@@ -15,17 +16,32 @@ Examples
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol, cast
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.assignment.arrays import Float, Graph, Int, Int32, LinkCostParams, LinkFlows, OdPairs, PathPool, Scratch, Trees
+from ldtkit.model.assignment.arrays import (
+    Bool,
+    Contracted,
+    Float,
+    Graph,
+    Int,
+    Int32,
+    LinkCostParams,
+    LinkFlows,
+    OdPairs,
+    PathPool,
+    Scratch,
+    Trees,
+)
 
-#: Shortest-path work per iteration (nodes x subproblems) from which the parallel JIT kernels
-#: beat the serial AOT ones in a whole process: below it numba's start-up (about 1 s) costs more
-#: than a second core saves (Chicago-Sketch: 0.36 M; Berlin-Center: 11 M; Austin: 20 M).
+#: Shortest-path work per iteration (nodes x subproblems) from which :func:`choose_engine`
+#: runs the trees on several threads: below it, as on Chicago-Sketch (0.36 M), a pass takes
+#: milliseconds (Berlin-Center: 11 M; Austin: 20 M).
 PARALLEL_MIN_WORK = 2_000_000
 
 # Parallel (prange) kernels are entered by one thread at a time: numba's workqueue threading
@@ -39,17 +55,19 @@ class AssignmentKernels(Protocol):
     def link_costs(self, flows: LinkFlows, vdf: LinkCostParams, /) -> None: ...
     def beckmann(self, x: Float, vdf: LinkCostParams, /) -> float: ...
     def class_tstt(self, xc: Float, cost: Float, /) -> float: ...
-    def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees, n_chunks: int, /) -> None: ...
-    def set_min_cost(self, pool: PathPool, cost: Float, out: Float, out_tt: Float, k_lo: int, k_hi: int, /) -> None: ...
-    def aon_load(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, pred: Int32, y: Float, yc: Float, /) -> None: ...
+    def contract(self, od: OdPairs, graph: Graph, /) -> tuple[Int, Int32, Int, Int, Int, Int, Bool, Bool]: ...
+    def shortest_paths(
+        self, subs: Int, od: OdPairs, graph: Graph, con: Contracted, cost: Float, trees: Trees, n_chunks: int, /
+    ) -> None: ...
+    def set_min_cost(self, subs: Int, sub_ptr: Int, pool: PathPool, cost: Float, out: Float, out_tt: Float, /) -> None: ...
+    def aon_load(self, subs: Int, od: OdPairs, graph: Graph, pred: Int32, y: Float, yc: Float, /) -> None: ...
     def line_search(self, x: Float, s: Float, vdf: LinkCostParams, /) -> float: ...
     def bfw_direction(
         self, x: Float, y: Float, s1: Float, s2: Float, der: Float, tau_prev: float, k: int, /
     ) -> tuple[float, float, float]: ...
     def path_update(
         self,
-        s_lo: int,
-        s_hi: int,
+        subs: Int,
         od: OdPairs,
         graph: Graph,
         trees: Trees,
@@ -70,24 +88,61 @@ class AssignmentKernels(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Engine:
-    """A build of the kernels and the threads its shortest-path pass uses."""
+    """A build of the kernels and the threads its shortest-path pass uses.
+
+    The JIT kernels run their parallel loops on numba's threads; the ahead-of-time ones, which
+    are serial and release the GIL, run on ``n_threads`` Python threads, each on a contiguous
+    share of the subproblems (each tree is independent: the results are the same).
+    """
 
     kernels: AssignmentKernels
     n_threads: int
     compiled_ahead: bool = False
 
-    def shortest_paths(self, s_lo: int, s_hi: int, od: OdPairs, graph: Graph, cost: Float, trees: Trees) -> None:
-        """Trees of subproblems ``s_lo..s_hi-1`` into ``trees`` (one thread at a time enters)."""
-        if s_hi > s_lo:
-            with PARALLEL_LOCK:
-                self.kernels.shortest_paths(s_lo, s_hi, od, graph, cost, trees, self.n_threads)
+    def contract(self, od: OdPairs, graph: Graph) -> Contracted:
+        """The contracted graph the tree searches run on (build it once per problem)."""
+        return Contracted._make(self.kernels.contract(od, graph))
 
-    def set_min_cost(self, pool: PathPool, cost: Float, trees: Trees, set_tt: Float, k_lo: int, k_hi: int) -> None:
-        """For OD pairs ``k_lo..k_hi-1``: the cheapest cost within the path set into
+    def _shares(self, subs: Int) -> list[tuple[int, int]]:
+        """Contiguous shares ``(lo, hi)`` of ``subs``, one per thread of the ahead-of-time kernels."""
+        n = min(self.n_threads, len(subs)) if self.compiled_ahead else 1
+        cuts = [len(subs) * i // n for i in range(n + 1)]
+        return list(zip(cuts[:-1], cuts[1:], strict=True))
+
+    def _on_threads(self, shares: list[tuple[int, int]], run: Callable[[int, int], None]) -> None:
+        if len(shares) == 1:
+            run(*shares[0])
+            return
+        threads = [threading.Thread(target=run, args=share) for share in shares[1:]]
+        for th in threads:
+            th.start()
+        run(*shares[0])
+        for th in threads:
+            th.join()
+
+    def shortest_paths(self, subs: Int, od: OdPairs, graph: Graph, con: Contracted, cost: Float, trees: Trees) -> None:
+        """Trees of subproblems ``subs`` into ``trees`` (one thread at a time enters)."""
+        if not len(subs):
+            return
+
+        def run(lo: int, hi: int) -> None:
+            part = trees._replace(pred=trees.pred[lo:hi])
+            self.kernels.shortest_paths(subs[lo:hi], od, graph, con, cost, part, 1 if self.compiled_ahead else self.n_threads)
+
+        with PARALLEL_LOCK:
+            self._on_threads(self._shares(subs), run)
+
+    def set_min_cost(self, subs: Int, od: OdPairs, pool: PathPool, cost: Float, trees: Trees, set_tt: Float) -> None:
+        """For the OD pairs of subproblems ``subs``: the cheapest cost within the path set into
         ``trees.od_set_min``, the set's travel cost (flow x cost) into ``set_tt``."""
-        if k_hi > k_lo:
-            with PARALLEL_LOCK:
-                self.kernels.set_min_cost(pool, cost, trees.od_set_min, set_tt, k_lo, k_hi)
+        if not len(subs):
+            return
+
+        def run(lo: int, hi: int) -> None:
+            self.kernels.set_min_cost(subs[lo:hi], od.sub_ptr, pool, cost, trees.od_set_min, set_tt)
+
+        with PARALLEL_LOCK:
+            self._on_threads(self._shares(subs), run)
 
 
 def jit_engine(n_threads: int | None = None) -> Engine:
@@ -99,18 +154,25 @@ def jit_engine(n_threads: int | None = None) -> Engine:
     return Engine(kernels=cast(AssignmentKernels, jit_kernels), n_threads=int(n_threads or numba.get_num_threads()))
 
 
-def aot_engine(module: ModuleType) -> Engine:
-    """The ahead-of-time compiled kernels of :func:`ldtkit.model.kernels.aot.load_assignment_aot` (serial)."""
-    return Engine(kernels=cast(AssignmentKernels, module), n_threads=1, compiled_ahead=True)
+def default_threads() -> int:
+    """Threads for the kernels: ``NUMBA_NUM_THREADS`` when set (as numba's), else the CPUs this process may use."""
+    return max(1, int(os.environ.get("NUMBA_NUM_THREADS") or len(os.sched_getaffinity(0))))
+
+
+def aot_engine(module: ModuleType, n_threads: int = 1) -> Engine:
+    """The ahead-of-time compiled kernels of :func:`ldtkit.model.kernels.aot.load_assignment_aot`,
+    their trees on ``n_threads`` Python threads."""
+    return Engine(kernels=cast(AssignmentKernels, module), n_threads=n_threads, compiled_ahead=True)
 
 
 def choose_engine(compiled: ModuleType | None, *, n_nodes: int, n_subproblems: int, kernels: str = "auto") -> Engine:
     """The kernels for a problem of ``n_nodes`` nodes and ``n_subproblems`` shortest-path trees.
 
-    ``kernels="auto"``: the ahead-of-time ``compiled`` module (serial, starts in milliseconds)
-    when it is given and one iteration's shortest-path work ``n_nodes * n_subproblems`` is below
-    :data:`PARALLEL_MIN_WORK`, else the parallel JIT kernels; ``"aot"``: ``compiled`` (required);
-    ``"jit"``: the JIT kernels.
+    ``kernels="auto"``: the ahead-of-time ``compiled`` module (starts in milliseconds) when it is
+    given, else the parallel JIT kernels; ``"aot"``: ``compiled`` (required); ``"jit"``: the JIT
+    kernels. The ahead-of-time kernels run the trees on :func:`default_threads` threads when one
+    iteration's shortest-path work ``n_nodes * n_subproblems`` reaches :data:`PARALLEL_MIN_WORK`,
+    else on one.
 
     Examples
     --------
@@ -120,7 +182,10 @@ def choose_engine(compiled: ModuleType | None, *, n_nodes: int, n_subproblems: i
     True
     >>> choose_engine(built, n_nodes=933, n_subproblems=387, kernels="jit").compiled_ahead
     False
-    >>> choose_engine(built, n_nodes=13_603, n_subproblems=1_462).compiled_ahead  # Austin
+    >>> e = choose_engine(built, n_nodes=13_603, n_subproblems=1_462)  # Austin
+    >>> e.compiled_ahead, e.n_threads == default_threads()
+    (True, True)
+    >>> choose_engine(None, n_nodes=13_603, n_subproblems=1_462).compiled_ahead  # nothing built
     False
     >>> choose_engine(None, n_nodes=933, n_subproblems=387, kernels="aot")
     Traceback (most recent call last):
@@ -129,10 +194,8 @@ def choose_engine(compiled: ModuleType | None, *, n_nodes: int, n_subproblems: i
     """
     if kernels not in ("auto", "aot", "jit"):
         raise InvalidValueError(f"choose_engine: kernels must be 'auto', 'aot' or 'jit', got {kernels!r}")
-    if kernels == "aot":
-        if compiled is None:
-            raise InvalidValueError("choose_engine: kernels='aot' needs the compiled module (build it with `python -m ldtkit.cli.warmup`)")
-        return aot_engine(compiled)
-    if kernels == "auto" and compiled is not None and n_nodes * n_subproblems < PARALLEL_MIN_WORK:
-        return aot_engine(compiled)
-    return jit_engine()
+    if kernels == "aot" and compiled is None:
+        raise InvalidValueError("choose_engine: kernels='aot' needs the compiled module (build it with `python -m ldtkit.cli.warmup`)")
+    if kernels == "jit" or compiled is None:
+        return jit_engine()
+    return aot_engine(compiled, n_threads=default_threads() if n_nodes * n_subproblems >= PARALLEL_MIN_WORK else 1)

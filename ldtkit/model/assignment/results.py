@@ -70,11 +70,18 @@ class PathSet:
 
 @dataclass(slots=True)
 class StageTimes:
-    """Seconds spent in the solver's stages, accumulated over the iterations."""
+    """Seconds spent in the solver's stages, accumulated over the iterations.
+
+    ``setup_s``: before the first iteration (the contracted search graph, the start flows, and
+    the first calls of the JIT kernels, which load them from numba's cache); ``shortest_paths_s``:
+    the trees; ``update_s``: path-set growth and flow shifts (or the link-based update);
+    ``inner_s``: the inner re-equilibration passes.
+    """
 
     shortest_paths_s: float = 0.0
     update_s: float = 0.0
     inner_s: float = 0.0
+    setup_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +96,9 @@ class Solution:
     objective: float  #: Beckmann objective
     iterations: int
     converged: bool
-    unassigned: pd.DataFrame | None  #: OD pairs without a path (None: all connected)
+    #: OD pairs without a path, columns ``origin``, ``destination``, ``class``, ``trips`` as
+    #: arrays (None: all connected); :class:`AssignmentResult` has them as a DataFrame
+    unassigned: dict[str, npt.NDArray[Any]] | None
     wall_time_s: float
     times: StageTimes
     threads: int

@@ -22,21 +22,30 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from ldtkit.errors import DisconnectedDemandError, InvalidValueError
-from ldtkit.model.assignment.arrays import Bool, Float, LinkFlows, OdPairs, PathPool, Scratch, Trees
+from ldtkit.model.assignment.arrays import Bool, Contracted, Float, Int, LinkFlows, OdPairs, PathPool, Scratch, Trees
 from ldtkit.model.assignment.engine import Engine, jit_engine
 from ldtkit.model.assignment.link_based import Directions, Target, link_based_iteration
-from ldtkit.model.assignment.path_based import TOL_FACTOR, PathMethodState, Sweep, inner_passes, path_iteration, path_sweep
+from ldtkit.model.assignment.path_based import (
+    SKIP_MIN_WORK,
+    SKIP_SHARE,
+    TOL_FACTOR,
+    PathMethodState,
+    Sweep,
+    inner_passes,
+    path_iteration,
+    path_sweep,
+    split_batches,
+    sweep_subproblems,
+)
 from ldtkit.model.assignment.problem import AssignmentProblem
 from ldtkit.model.assignment.results import Solution, StageTimes
 from ldtkit.model.assignment.warm_start import WarmStart, paths_from_pool, pool_from_paths
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
 
 METHODS = ("path", "bfw", "fw")
 
@@ -70,7 +79,11 @@ class SolverOptions:
 
     ``inner``: inner re-equilibration passes per iteration of the path method (``None``:
     automatic); ``keep_paths``: export the path sets (warm starts); ``tree_memory_bytes``:
-    budget for the shortest-path trees held at once (more origins are batched).
+    budget for the shortest-path trees held at once (more origins are batched);
+    ``skip_share``: share of the excess cost whose origins a sweep may leave out
+    (:func:`~ldtkit.model.assignment.path_based.sweep_subproblems`; ``None``: automatic,
+    :data:`~ldtkit.model.assignment.path_based.SKIP_SHARE` on networks where the trees
+    dominate, 0 elsewhere).
     """
 
     method: str = "path"
@@ -81,6 +94,7 @@ class SolverOptions:
     progress: bool = False
     keep_paths: bool = True
     tree_memory_bytes: int = TREE_MEMORY_BYTES
+    skip_share: float | None = None
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -89,6 +103,8 @@ class SolverOptions:
             raise InvalidValueError(f"SolverOptions: on_disconnected must be 'raise' or 'drop', got {self.on_disconnected!r}")
         if not self.gap > 0:
             raise InvalidValueError(f"SolverOptions: gap must be > 0, got {self.gap}")
+        if self.skip_share is not None and not 0 <= self.skip_share < 1:
+            raise InvalidValueError(f"SolverOptions: skip_share must be in [0, 1), got {self.skip_share}")
 
 
 def tree_batches(pb: AssignmentProblem, tree_memory_bytes: int = TREE_MEMORY_BYTES) -> list[tuple[int, int]]:
@@ -111,43 +127,41 @@ def tree_batches(pb: AssignmentProblem, tree_memory_bytes: int = TREE_MEMORY_BYT
     return [(lo, min(ns, lo + per)) for lo in range(0, ns, per)] or [(0, 0)]
 
 
-def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_disconnected: str) -> pd.DataFrame | None:
-    """``None`` when every OD pair is connected, else a DataFrame of the pairs (or raise)."""
+def _unassigned_pairs(pb: AssignmentProblem, bad: Bool, od_trips_vph: Float, on_disconnected: str) -> dict[str, npt.NDArray[Any]] | None:
+    """``None`` when every OD pair is connected, else the pairs' columns (or raise). Columns of
+    arrays, not a DataFrame: ``ldtkit assign`` on a network with such pairs does without pandas."""
     if not bad.any():
         return None
-    import pandas as pd
-
-    df = pd.DataFrame(
-        {
-            "origin": pb.node_ids[pb.od_orig[bad]],
-            "destination": pb.node_ids[pb.od.od_dest[bad]],
-            "class": np.array(pb.classes, dtype=object)[pb.od.od_cls[bad]],
-            "trips": od_trips_vph[bad],
-        }
-    )
-    top = df.sort_values("trips", ascending=False, kind="stable").head(5)  # the largest first: what matters
-    msg = f"{len(df)} OD pairs with demand ({df['trips'].sum():.3g} trips) have no path; the largest: " + ", ".join(
-        f"{r.origin}->{r.destination} ({r._3}, {r.trips:.3g} trips)" for r in top.itertuples()
-    )
+    pairs = {
+        "origin": pb.node_ids[pb.od_orig[bad]],
+        "destination": pb.node_ids[pb.od.od_dest[bad]],
+        "class": np.array(pb.classes, dtype=object)[pb.od.od_cls[bad]],
+        "trips": od_trips_vph[bad],
+    }
+    top = np.argsort(-pairs["trips"], kind="stable")[:5]  # the largest first: what matters
+    msg = f"{len(pairs['trips'])} OD pairs with demand ({pairs['trips'].sum():.3g} trips) have no path; the largest: "
+    msg += ", ".join(f"{pairs['origin'][i]}->{pairs['destination'][i]} ({pairs['class'][i]}, {pairs['trips'][i]:.3g} trips)" for i in top)
     if on_disconnected == "raise":
-        raise DisconnectedDemandError(msg + "; pass on_disconnected='drop' to assign the rest", pairs=df)
+        import pandas as pd
+
+        raise DisconnectedDemandError(msg + "; pass on_disconnected='drop' to assign the rest", pairs=pd.DataFrame(pairs))
     warnings.warn(msg + "; dropped (see result.unassigned)", stacklevel=4)  # the caller of assign()
-    return df
+    return pairs
 
 
 def _measure(
-    engine: Engine, pb: AssignmentProblem, od: OdPairs, cost: Float, trees: Trees, batches: list[tuple[int, int]], method: str
+    engine: Engine, pb: AssignmentProblem, od: OdPairs, con: Contracted, cost: Float, trees: Trees, batches: list[Int], method: str
 ) -> Target | None:
     """Shortest paths at ``cost`` into ``trees`` (the last batch's trees stay); for the link-based
     methods also the all-or-nothing loading onto them."""
     if method == "path":
-        for lo, hi in batches:
-            engine.shortest_paths(lo, hi, od, pb.graph, cost, trees)
+        for subs in batches:
+            engine.shortest_paths(subs, od, pb.graph, con, cost, trees)
         return None
     target = Target.zeros(pb.n_links, len(pb.classes))
-    for lo, hi in batches:
-        engine.shortest_paths(lo, hi, od, pb.graph, cost, trees)
-        engine.kernels.aon_load(lo, hi, od, pb.graph, trees.pred, target.flow_pcu, target.flow_vph)
+    for subs in batches:
+        engine.shortest_paths(subs, od, pb.graph, con, cost, trees)
+        engine.kernels.aon_load(subs, od, pb.graph, trees.pred, target.flow_pcu, target.flow_vph)
     return target
 
 
@@ -198,18 +212,23 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     engine = engine if engine is not None else jit_engine()
     K = engine.kernels
     method = options.method
-    batches = tree_batches(pb, options.tree_memory_bytes)
-    sweep_batches = tree_batches(pb, min(options.tree_memory_bytes, sweep_batch_size(len(pb.od.sub_orig)) * 4 * pb.n_nodes))
-    trees = Trees.allocate(max(hi - lo for lo, hi in batches), pb.n_nodes, pb.n_od)
+    ranges = tree_batches(pb, options.tree_memory_bytes)
+    batches = [np.arange(lo, hi) for lo, hi in ranges]
+    tree_slots = max(hi - lo for lo, hi in ranges)
+    trees = Trees.allocate(tree_slots, pb.n_nodes, pb.n_od)
+    con = engine.contract(pb.od, pb.graph)
+    skip_share = options.skip_share
+    if skip_share is None:  # where a pass of trees is cheap, leaving origins out saves less than it slows
+        skip_share = SKIP_SHARE if pb.n_nodes * len(pb.od.sub_orig) >= SKIP_MIN_WORK else 0.0
     set_tt = np.zeros(pb.n_od)
     od = pb.od._replace(od_trips_vph=pb.od.od_trips_vph.copy())  # dropped pairs are zeroed in this copy
     flows, warm_pool = _start(engine, pb, warm, method)
     # a warm start that left OD pairs without paths loads them before the first measurement
     incomplete = warm_pool is not None and bool(((warm_pool.od_head < 0) & (od.od_trips_vph > 0)).any())
-    path_state = PathMethodState(pool=warm_pool if warm_pool is not None else PathPool.empty(pb.n_od))
+    path_state = PathMethodState.start(warm_pool if warm_pool is not None else PathPool.empty(pb.n_od), len(pb.od.sub_orig))
     scratch = Scratch.allocate(pb.n_links, pb.n_nodes)
     directions = Directions()
-    times = StageTimes()
+    times = StageTimes(setup_s=time.perf_counter() - t_start)
     history: list[float] = []
     unassigned = None
     bar = None
@@ -226,17 +245,19 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
     unreached = np.zeros(pb.n_od, dtype=bool)
     while True:
         if not exact:  # path method: one sweep, the gap estimated from its own trees
+            subs = sweep_subproblems(path_state, skip_share)
             sweep = Sweep(
-                batches=sweep_batches,
+                batches=split_batches(subs, min(tree_slots, sweep_batch_size(len(subs)))),
                 tol=TOL_FACTOR * history[-1] if history else 0.0,
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
             )
             path_state, estimate = path_sweep(
-                engine, pb, od, flows, path_state, trees, scratch, set_tt, unreached, sweep=sweep, times=times
+                engine, pb, od, con, flows, path_state, trees, scratch, set_tt, unreached, sweep=sweep, times=times
             )
             if it == 0:  # the loading sweep: no gap yet; the pairs without a path are known
                 unassigned = _unassigned_pairs(pb, unreached, od.od_trips_vph, options.on_disconnected)
                 od.od_trips_vph[unreached] = 0.0
+                path_state.sub_excess[:] = np.inf  # the sets were empty: the next sweep computes every tree
                 it += 1
                 exact = it >= options.max_iter
                 continue
@@ -251,7 +272,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
             exact = predicted <= options.gap or it >= options.max_iter
             continue
         t = time.perf_counter()
-        target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
+        target = _measure(engine, pb, od, con, flows.cost_min, trees, batches, method)
         times.shortest_paths_s += time.perf_counter() - t
         if it == 0:
             bad = ~np.isfinite(trees.od_sp_min) & (od.od_trips_vph > 0)
@@ -259,7 +280,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
             if bad.any():
                 od.od_trips_vph[bad] = 0.0
                 if method != "path":  # reload without the dropped pairs
-                    target = _measure(engine, pb, od, flows.cost_min, trees, batches, method)
+                    target = _measure(engine, pb, od, con, flows.cost_min, trees, batches, method)
         if incomplete:
             incomplete = False
         elif flows.flow_pcu.any():
@@ -280,7 +301,7 @@ def solve(pb: AssignmentProblem, options: SolverOptions, *, warm: WarmStart | No
         if target is None:
             path_state = path_iteration(
                 engine, pb, od, flows, path_state, trees, scratch, set_tt,
-                batches=batches,
+                con=con, batches=batches,
                 tol=TOL_FACTOR * history[-1] if history else 0.0,  # OD pairs within tol of their shortest path wait
                 n_inner=options.inner if options.inner is not None else inner_passes(it),
                 times=times,

@@ -12,10 +12,11 @@ nor scipy at run time.
   it as part of ``make setup``). It needs numba and a C compiler.
 - :func:`load_assignment_aot` returns the module, or ``None`` when it was not built or was
   built from another version of the kernels source (the stamp compiled into the module is
-  the SHA-256 of ``assignment.py``), so a stale build is never used.
+  the SHA-256 of ``assignment.py`` and the build options), so a stale build is never used.
 
-The AOT functions are serial (``prange`` runs as ``range``): callers pass one chunk to
-``shortest_paths`` (:func:`ldtkit.model.assignment.aot_engine`). Results are identical to the JIT kernels (same code, same order).
+The AOT functions are serial (``prange`` runs as ``range``) and release the GIL: callers pass
+one chunk to ``shortest_paths`` and run shares of the trees on Python threads
+(:func:`ldtkit.model.assignment.aot_engine`). Results are identical to the JIT kernels (same code, same order).
 The JIT kernels stay the default everywhere else (parallel, any argument types).
 
 Examples
@@ -58,8 +59,9 @@ GROUP_TYPES: dict[str, str] = {
     "Trees": f"Tuple(({_PRED}, {_F}, {_F}))",  # pred, od_sp_min, od_set_min
     "PathPool": f"Tuple(({_I}, {_I4}, {_I}, {_I4}, {_F}, {_I}, {_I}, i8, i8))",
     "Scratch": f"Tuple(({_I}, {_I4}))",  # link_stamp, path_buf
+    "Contracted": f"Tuple(({_I}, {_I4}, {_I}, {_I}, {_I}, {_I}, b1[:, ::1], b1[::1]))",
 }
-_VDF, _GRAPH, _OD, _FLOWS, _TREES, _POOL, _SCRATCH = GROUP_TYPES.values()
+_VDF, _GRAPH, _OD, _FLOWS, _TREES, _POOL, _SCRATCH, _CON = GROUP_TYPES.values()
 #: Exported kernels and their one signature each: exactly the array types that
 #: :func:`ldtkit.model.assignment.build_problem` and :func:`ldtkit.model.assignment.solve`
 #: pass (C-contiguous, int64 ids, int32 path links and trees, float64 values).
@@ -67,11 +69,12 @@ SIGNATURES: dict[str, str] = {
     "link_costs": f"void({_FLOWS}, {_VDF})",
     "beckmann": f"f8({_F}, {_VDF})",
     "class_tstt": f"f8({_F2}, {_F})",
-    "shortest_paths": f"void(i8, i8, {_OD}, {_GRAPH}, {_F}, {_TREES}, i8)",
-    "set_min_cost": f"void({_POOL}, {_F}, {_F}, {_F}, i8, i8)",
-    "path_update": f"Tuple(({_POOL}, i8))(i8, i8, {_OD}, {_GRAPH}, {_TREES}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
+    "contract": f"{_CON}({_OD}, {_GRAPH})",
+    "shortest_paths": f"void({_I}, {_OD}, {_GRAPH}, {_CON}, {_F}, {_TREES}, i8)",
+    "set_min_cost": f"void({_I}, {_I}, {_POOL}, {_F}, {_F}, {_F})",
+    "path_update": f"Tuple(({_POOL}, i8))({_I}, {_OD}, {_GRAPH}, {_TREES}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
     "path_inner": f"i8({_OD}, {_POOL}, {_FLOWS}, {_VDF}, {_SCRATCH}, i8, f8)",
-    "aon_load": f"void(i8, i8, {_OD}, {_GRAPH}, {_PRED}, {_F}, {_F2})",
+    "aon_load": f"void({_I}, {_OD}, {_GRAPH}, {_PRED}, {_F}, {_F2})",
     "line_search": f"f8({_F}, {_F}, {_VDF})",
     "bfw_direction": f"UniTuple(f8, 3)({_F}, {_F}, {_F}, {_F}, {_F}, f8, i8)",
     "export_paths": f"Tuple(({_I}, {_I}, {_I4}, {_F}))({_POOL})",
@@ -79,9 +82,13 @@ SIGNATURES: dict[str, str] = {
 }
 
 
+#: How the module is built, part of its stamp (a build made otherwise is rebuilt).
+BUILD = b"release_gil"
+
+
 def source_stamp() -> int:
-    """The first 62 bits of the SHA-256 of the kernels' source (what a build is valid for)."""
-    digest = hashlib.sha256(_SOURCE.read_bytes()).digest()
+    """The first 62 bits of the SHA-256 of the kernels' source and :data:`BUILD` (what a build is valid for)."""
+    digest = hashlib.sha256(_SOURCE.read_bytes() + BUILD).digest()
     return int.from_bytes(digest[:8], "little") >> 2
 
 
@@ -108,6 +115,25 @@ def _temporary_files_in(folder: str) -> Iterator[None]:
         yield
     finally:
         tempfile.tempdir = before
+
+
+@contextmanager
+def _releasing_the_gil() -> Iterator[None]:
+    """Compile the exported functions to release the GIL while they run (as ``nogil=True`` does
+    for the JIT ones; ``numba.pycc`` has no option for it), so that threads can run them at once."""
+    compiler: Any = importlib.import_module("numba.pycc.compiler")
+    plain = compiler.Flags
+
+    class Flags(plain):  # type: ignore[misc,valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.release_gil = True
+
+    compiler.Flags = Flags
+    try:
+        yield
+    finally:
+        compiler.Flags = plain
 
 
 def build_assignment_aot(*, output_dir: str | Path | None = None, verbose: bool = False) -> Path:
@@ -145,7 +171,7 @@ def build_assignment_aot(*, output_dir: str | Path | None = None, verbose: bool 
     def stamp_of_build() -> int:
         return stamp
 
-    with tempfile.TemporaryDirectory(prefix="ldtkit-aot-") as tmp, _temporary_files_in(tmp):
+    with tempfile.TemporaryDirectory(prefix="ldtkit-aot-") as tmp, _temporary_files_in(tmp), _releasing_the_gil():
         cc = pycc.CC(MODULE)
         cc.output_dir = tmp
         cc.verbose = verbose

@@ -31,6 +31,9 @@ declares them as ``Tuple`` types). The field order is that of the ``NamedTuple``
 - ``pool`` (``PathPool``): ``(od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths,
   n_plinks)``: the path sets, a linked list of paths per OD pair over flat link arrays;
 - ``scratch`` (``Scratch``): ``(stamp, buf)``: per-link marks and a path buffer.
+- ``con`` (``Contracted``): the graph the tree searches run on, built once per problem by
+  :func:`contract`;
+- ``subs``: the subproblems a kernel works on, in order (tree ``i`` of a batch is that of ``subs[i]``).
 
 The names are those used inside the kernels; the ``NamedTuple`` fields spell out units
 (``flow_pcu``, ``cost_min``, ...).
@@ -64,6 +67,7 @@ FlowArgs = tuple[F8, F8, F8, F8]
 TreeArgs = tuple[I4, F8, F8]
 PoolArgs = tuple[I8, I4, I8, I4, F8, I8, I8, int, int]
 ScratchArgs = tuple[I8, I4]
+ContractedArgs = tuple[I8, I4, I8, I8, I8, I8, B1, B1]
 
 
 # --------------------------------------------------------------------------- link functions
@@ -354,29 +358,17 @@ def _dijkstra(
                 pos[v] = i
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8, trees: TreeArgs, n_chunks: int) -> None:
-    """Shortest-path trees of subproblems ``s_lo..s_hi-1`` in parallel (costs frozen).
-
-    ``trees.pred[s - s_lo]`` gets the predecessor link of every node on the tree's paths to
-    the nodes that start or end OD pairs (-1 elsewhere); ``trees.od_sp[k]`` the shortest cost
-    of OD pair ``k`` (inf if unreachable). The search runs on the graph with its pass-through
-    nodes contracted (:func:`_contract`). Each subproblem is independent, so the result does
-    not depend on the thread count.
-    """
-    sub_orig, sub_grp, sub_ptr, od_dest = od[0], od[1], od[2], od[3]
-    to_idx, allowed, no_through = graph[3], graph[4], graph[5]
-    pred_out, od_sp = trees[0], trees[1]
-    n = graph[0].shape[0] - 1
-    nb = s_hi - s_lo
-    nch = min(n_chunks, nb)
-    ncls = allowed.shape[0]
+@njit(cache=True, nogil=True)
+def contract(od: OdArgs, graph: GraphArgs) -> ContractedArgs:
+    """The graph the tree searches run on, built once per problem: :func:`_contract` plus, per
+    permission group, whether each contracted edge may be used (``c_ok``), and per kept node
+    whether it may not be passed through (``c_nt``). Returns
+    ``(c_ptr, c_to, seq_ptr, seq, old_of, new_of, c_ok, c_nt)``."""
+    allowed, no_through = graph[4], graph[5]
     c_ptr, c_to, seq_ptr, seq, old_of, new_of = _contract(od, graph)
     nk = old_of.shape[0]
     ne = c_to.shape[0]
-    seq_cost = np.empty(seq.shape[0], np.float64)
-    for i in range(seq.shape[0]):
-        seq_cost[i] = cost[seq[i]]
+    ncls = allowed.shape[0]
     c_ok = np.empty((ncls, ne), np.bool_)
     for e in range(ne):
         for g in range(ncls):
@@ -389,6 +381,30 @@ def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8,
     c_nt = np.empty(nk, np.bool_)
     for j in range(nk):
         c_nt[j] = no_through[old_of[j]]
+    return c_ptr, c_to, seq_ptr, seq, old_of.copy(), new_of, c_ok, c_nt
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def shortest_paths(subs: I8, od: OdArgs, graph: GraphArgs, con: ContractedArgs, cost: F8, trees: TreeArgs, n_chunks: int) -> None:
+    """Shortest-path trees of subproblems ``subs`` in parallel (costs frozen).
+
+    ``trees.pred[i]`` gets, for subproblem ``subs[i]``, the predecessor link of every node on
+    the tree's paths to the nodes that start or end OD pairs (-1 elsewhere); ``trees.od_sp[k]``
+    the shortest cost of OD pair ``k`` (inf if unreachable). The search runs on the graph with
+    its pass-through nodes contracted (``con``, from :func:`contract`). Each subproblem is
+    independent, so the result does not depend on the thread count.
+    """
+    sub_orig, sub_grp, sub_ptr, od_dest = od[0], od[1], od[2], od[3]
+    to_idx = graph[3]
+    pred_out, od_sp = trees[0], trees[1]
+    c_ptr, c_to, seq_ptr, seq, old_of, new_of, c_ok, c_nt = con
+    n = graph[0].shape[0] - 1
+    nb = subs.shape[0]
+    nch = min(n_chunks, nb)
+    nk = old_of.shape[0]
+    seq_cost = np.empty(seq.shape[0], np.float64)
+    for i in range(seq.shape[0]):
+        seq_cost[i] = cost[seq[i]]
     for ch in prange(nch):
         dist = np.empty(nk, np.float64)
         cpred = np.empty(nk, np.int32)
@@ -396,7 +412,8 @@ def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8,
         hkey = np.empty(nk + 1, np.float64)
         hnode = np.empty(nk + 1, np.int32)
         mark = np.full(nk, -1, np.int64)
-        for s in range(s_lo + ch, s_hi, nch):
+        for q in range(ch, nb, nch):
+            s = subs[q]
             o = new_of[sub_orig[s]]
             n_heap = 0
             n_side = 0
@@ -410,7 +427,7 @@ def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8,
                         n_heap += 1
             star = (c_ptr, c_to, seq_ptr, seq_cost, c_ok[sub_grp[s]])
             _dijkstra(o, star, c_nt, (mark, s, n_heap, n_side), (dist, cpred, pos, hkey, hnode))
-            pred = pred_out[s - s_lo]
+            pred = pred_out[q]
             for v in range(n):
                 pred[v] = -1
             for j in range(nk):
@@ -424,12 +441,13 @@ def shortest_paths(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, cost: F8,
 
 
 @njit(cache=True, nogil=True)
-def aon_load(s_lo: int, s_hi: int, od: OdArgs, graph: GraphArgs, pred_out: I4, y: F8, yc: F8) -> None:
-    """All-or-nothing loading of subproblems ``s_lo..s_hi-1`` onto their trees (sequential)."""
+def aon_load(subs: I8, od: OdArgs, graph: GraphArgs, pred_out: I4, y: F8, yc: F8) -> None:
+    """All-or-nothing loading of subproblems ``subs`` onto their trees (``pred_out[i]`` that of ``subs[i]``; sequential)."""
     sub_orig, sub_ptr, od_dest, od_cls, od_dem, pcu = od[0], od[2], od[3], od[4], od[5], od[6]
     from_idx = graph[2]
-    for s in range(s_lo, s_hi):
-        pred = pred_out[s - s_lo]
+    for j in range(subs.shape[0]):
+        s = subs[j]
+        pred = pred_out[j]
         o = sub_orig[s]
         for k in range(sub_ptr[s], sub_ptr[s + 1]):
             c = od_cls[k]
@@ -690,28 +708,30 @@ def _shift(
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def set_min_cost(pool: PoolArgs, cost: F8, out: F8, out_tt: F8, k_lo: int, k_hi: int) -> None:
-    """For OD pairs ``k_lo..k_hi-1``, in parallel (read-only): the cheapest path cost in the set
-    into ``out`` (inf if empty) and the set's travel cost, sum of path flow x path cost, into ``out_tt``."""
+def set_min_cost(subs: I8, sub_ptr: I8, pool: PoolArgs, cost: F8, out: F8, out_tt: F8) -> None:
+    """For the OD pairs of subproblems ``subs``, in parallel (read-only): the cheapest path cost
+    in the set into ``out`` (inf if empty) and the set's travel cost, sum of path flow x path
+    cost, into ``out_tt``."""
     od_head, plinks, p_off, p_len, p_flow, p_next = pool[0], pool[1], pool[2], pool[3], pool[4], pool[5]
-    for k in prange(k_lo, k_hi):
-        cmin = INF
-        tt = 0.0
-        p = od_head[k]
-        while p >= 0:
-            c = _path_cost(p, plinks, p_off, p_len, cost)
-            if c < cmin:
-                cmin = c
-            tt += p_flow[p] * c
-            p = p_next[p]
-        out[k] = cmin
-        out_tt[k] = tt
+    for j in prange(subs.shape[0]):
+        s = subs[j]
+        for k in range(sub_ptr[s], sub_ptr[s + 1]):
+            cmin = INF
+            tt = 0.0
+            p = od_head[k]
+            while p >= 0:
+                c = _path_cost(p, plinks, p_off, p_len, cost)
+                if c < cmin:
+                    cmin = c
+                tt += p_flow[p] * c
+                p = p_next[p]
+            out[k] = cmin
+            out_tt[k] = tt
 
 
 @njit(cache=True, nogil=True)
 def path_update(
-    s_lo: int,
-    s_hi: int,
+    subs: I8,
     od: OdArgs,
     graph: GraphArgs,
     trees: TreeArgs,
@@ -722,7 +742,8 @@ def path_update(
     st: int,
     tol: float,
 ) -> tuple[PoolArgs, int]:
-    """Add each OD pair's shortest path (from ``trees.pred``) to its set and equilibrate it (sequential).
+    """Add each OD pair's shortest path (from ``trees.pred``, ``pred[i]`` the tree of
+    subproblem ``subs[i]``) to its set and equilibrate it (sequential).
 
     An OD pair without paths gets its whole demand on the new path (all-or-nothing start).
     The tree is traced only where the shortest cost ``od_sp`` beats the cheapest path already
@@ -737,8 +758,9 @@ def path_update(
     t0, cap, b, pw, fx = vdf
     stamp, buf = scratch
     od_head, plinks, p_off, p_len, p_flow, p_next, p_hash, n_paths, n_plinks = pool
-    for s in range(s_lo, s_hi):
-        pred = pred_out[s - s_lo]
+    for j in range(subs.shape[0]):
+        s = subs[j]
+        pred = pred_out[j]
         o = sub_orig[s]
         for k in range(sub_ptr[s], sub_ptr[s + 1]):
             c = od_cls[k]
