@@ -81,12 +81,15 @@ lint: style
 
 # pytest also runs the doctests of every ldtkit module (testpaths and --doctest-modules in pyproject.toml).
 # Set-up as `setup-test`, with chromium's install and the lint beside the kernels' compilation (whose
-# last minute keeps one core busy); then the reports, then pytest.
+# last minute keeps one core busy); then the reports, then pytest: the tests on both cores (pytest-xdist,
+# one test file per worker, so a file's fixtures are built once), then the tests that assert a wall-clock
+# time (marker `timed`) alone.
 test: EXTRA = test
 test: tracked-before install-core
 	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]') && $(MAKE) --no-print-directory browser lint)
 	@$(MAKE) --no-print-directory reports
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -m 'not timed' -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10 -m timed
 	@git rev-parse --git-dir >/dev/null 2>&1 || exit 0; \
 	  git status --porcelain --untracked-files=no | diff -u $(OUT)/tracked-before.txt - \
 	  || { echo "make test changed tracked files (above)"; exit 1; }

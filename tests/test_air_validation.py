@@ -71,6 +71,7 @@ def test_ghent_no2_against_curieuzeneuzen_part_a(ghent_run, tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.timed
 def test_cli_sample_points(ghent_run, monkeypatch):
     """``ldtkit sample ghent --points --out`` on 12 measurement points, baseline from the runner cache."""
     from ldtkit.cli import main

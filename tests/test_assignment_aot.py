@@ -118,6 +118,7 @@ def test_stale_build_is_refused(aot, monkeypatch, tmp_path, capsys):
 
 
 @needs_tntp
+@pytest.mark.timed
 def test_whole_cli_process_within_2_seconds(aot, tmp_path):
     """The whole ``ldtkit assign`` process on Chicago-Sketch at 1e-5, imports and file reading
     included, within 2 s; and it never imports numba, scipy or pandas."""

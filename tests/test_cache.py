@@ -154,12 +154,14 @@ def test_a_second_process_waits_for_the_lock_and_says_so(tmp_path):
     code = (
         "import sys, time; from ldtkit.study.cache import ResultCache\n"
         f"c = ResultCache({str(tmp_path)!r})\n"
+        "print('ready', flush=True)\n"
         "t0 = time.perf_counter()\n"
         "with c.lock(['k'], what='test results'):\n"
         "    print(round(time.perf_counter() - t0, 2), c.get('k'))\n"
     )
     with cache.lock(["k"]):
         proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"  # its imports done: the wait is the lock's
         time.sleep(1.5)
         cache.put("k", 42.0)
     out, err = proc.communicate(timeout=60)

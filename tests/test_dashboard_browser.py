@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.timed]
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = Path(os.environ.get("LDTKIT_DASHBOARD_NOTEBOOK", ROOT / "notebooks" / "bridge_closure.ipynb"))

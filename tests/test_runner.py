@@ -102,6 +102,7 @@ def test_closure_shifts_traffic_to_the_alternative_crossings_and_costs_time(ghen
     assert list(table.columns[:2]) == ["baseline", "bridge-closed-both"]
 
 
+@pytest.mark.timed
 def test_cached_rerun_is_fast_and_identical(ghent_run):
     results, cache, first = ghent_run
     t0 = time.perf_counter()

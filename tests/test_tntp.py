@@ -25,6 +25,7 @@ def _need_data():
         pytest.skip(f"{TNTP} not found")
 
 
+@pytest.mark.timed
 @pytest.mark.parametrize("name", list(STATED))
 def test_counts_and_demand_match_the_readme(name):
     from ldtkit.model.loaders.tntp import demand_from_tntp, read_trips

@@ -141,6 +141,7 @@ def ghent_whatif():
     return inputs, base, result, time.perf_counter() - t0
 
 
+@pytest.mark.timed  # with the next test: both share the timed fixture
 def test_ghent_scenario_noise_within_0_1_db_of_a_full_recompute(ghent_whatif):
     inputs, base, result, _ = ghent_whatif
     cfg = inputs.city.config.noise
@@ -157,6 +158,7 @@ def test_ghent_scenario_noise_within_0_1_db_of_a_full_recompute(ghent_whatif):
     assert np.abs(full.lden_db[finite] - base.noise.lden_db[finite]).max() > 3.0
 
 
+@pytest.mark.timed
 def test_new_ghent_scenario_takes_at_most_10_s_with_the_baseline_computed(ghent_whatif):
     _, _, result, seconds = ghent_whatif
     assert result.noise is not None and result.air is not None
