@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 import numpy as np
 
 from ldtkit._validate import closest, finite, finite_nonnegative
-from ldtkit.errors import DisconnectedDemandError, InvalidValueError, LdtkitError
+from ldtkit.errors import InvalidValueError, LdtkitError
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
@@ -40,6 +40,7 @@ from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
 from ldtkit.study.inputs import focus_bounds, focus_receptors, on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.memory import fewer_malloc_arenas
+from ldtkit.study.periods import assign_periods
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -51,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.assignment import AssignmentResult
     from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
-    from ldtkit.model.noise import NoiseMap, NoisePropagation
+    from ldtkit.model.noise import NoiseBaseline, NoiseMap, NoisePropagation
     from ldtkit.model.receptors import Receptors
 
 __all__ = [
@@ -151,7 +152,8 @@ class CityInputs:
 
     ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
     noise maps on the baseline network's geometry: computed once (the noise propagation by the
-    first map), reused by every scenario.
+    first map), reused by every scenario; ``noise_baseline``, what every scenario's noise update
+    reuses of the baseline's map (prepared by the first update).
     """
 
     city: City
@@ -164,6 +166,7 @@ class CityInputs:
     zones: pd.DataFrame | None = None
     key: str = ""
     noise_propagation: NoisePropagation | None = field(default=None, repr=False)
+    noise_baseline: NoiseBaseline | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -263,8 +266,6 @@ def run_scenario(
     to the caller (the runner computes the maps once the traffic of every scenario is known, with
     :func:`noise_maps`, within the same tolerance of a full map).
     """
-    from ldtkit.model.assignment import assign
-
     t0 = time.perf_counter()
     network = (
         reattach_connectors(scenario.apply(inputs.network), max_walk_m=reattach_walk_m(inputs.city))
@@ -272,30 +273,11 @@ def run_scenario(
         else inputs.network
     )
     seconds: dict[str, float] = {}
-    traffic: dict[str, LinkTraffic] = {}
-    period_results: dict[str, AssignmentResult] = {}
-    for period in PERIODS:
-        demand = inputs.demand.for_period(period)
-        warm = warm_start.period_assignments.get(period) if warm_start is not None else None
-        try:
-            res = assign(
-                network,
-                demand,
-                gap=options.gap,
-                max_iter=options.max_iter,
-                warm_start=warm,
-                on_disconnected=on_disconnected_for(inputs.city, options.on_disconnected),
-                progress=False,
-            )
-        except DisconnectedDemandError as exc:
-            raise DisconnectedDemandError(f"scenario {scenario.name!r}, {period} period: {exc}", pairs=exc.pairs) from exc
-        period_results[period] = _without_link_ids(res)
-        traffic[period] = LinkTraffic(
-            link_id=res.link_id,
-            light_vph=res.flow_vph.get("light", np.zeros(len(res.link_id))),
-            heavy_vph=res.flow_vph.get("heavy", np.zeros(len(res.link_id))),
-            speed_kmh=res.speed_kmh,
-        )
+    period_results, traffic = assign_periods(
+        network, inputs.demand, gap=options.gap, max_iter=options.max_iter, scenario=scenario.name,
+        on_disconnected=on_disconnected_for(inputs.city, options.on_disconnected),
+        warm_start=warm_start.period_assignments if warm_start is not None else None,
+    )  # fmt: skip
     seconds["traffic"] = time.perf_counter() - t0
     noise_map: NoiseMap | None = None
     air_map: AirMap | None = None
@@ -322,7 +304,7 @@ def noise_maps(
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
     with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``)."""
-    from ldtkit.model.noise import compute_noise_many, noise_propagation
+    from ldtkit.model.noise import compute_noise_many, noise_baseline, noise_propagation
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
@@ -332,9 +314,13 @@ def noise_maps(
             inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
             temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
         )  # fmt: skip
+    held = inputs.noise_baseline
+    if baseline_map is not None and (held is None or held.map is not baseline_map or held.traffic is not reference):
+        held = inputs.noise_baseline = noise_baseline(inputs.network, baseline_map, reference, propagation=inputs.noise_propagation)
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
         surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map, error_budget=error_budget,
+        baseline=held if baseline_map is not None else None,
     )  # fmt: skip
 
 
@@ -505,13 +491,6 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
     light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
     return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
-
-
-def _without_link_ids(result: AssignmentResult) -> AssignmentResult:
-    """``result`` whose path sets drop their link ids: ``link_id[link_row]``, 2/3 of their memory
-    (Ghent: 55 MB per period), which warm starts and select-link do not read."""
-    paths = result.path_state
-    return result if paths is None or paths.link_id is None else replace(result, path_state=replace(paths, link_id=None))
 
 
 def _run_without_paths(
