@@ -80,6 +80,9 @@ OnDisconnected = Literal["raise", "drop"]
 #: Scenarios computed at once by the local threaded scheduler. One: the assignment and noise kernels
 #: already use every core, and each scenario in flight holds its path pool (Ghent: about 150 MB).
 LOCAL_SCENARIO_WORKERS = 1
+#: Periods of a scenario assigned at once by the runner: one, as its memory is bounded for many scenarios
+#: (a second period in flight holds its path sets too: Ghent, about 140 MB more at the peak).
+RUNNER_PERIOD_WORKERS = 1
 T = TypeVar("T")
 
 
@@ -257,6 +260,7 @@ def run_scenario(
     options: ModelOptions = ModelOptions(),
     warm_start: ScenarioResult | None = None,
     noise: bool = True,
+    period_workers: int | None = None,
 ) -> ScenarioResult:
     """Apply ``scenario`` and compute traffic (all periods), noise and air. Pure: no I/O.
 
@@ -264,7 +268,8 @@ def run_scenario(
     traffic places the far-field noise sources (so a scenario's map differs from the
     baseline's through the traffic alone; its noise map is updated, with an error budget). ``noise=False`` leaves the noise map
     to the caller (the runner computes the maps once the traffic of every scenario is known, with
-    :func:`noise_maps`, within the same tolerance of a full map).
+    :func:`noise_maps`, within the same tolerance of a full map). ``period_workers``: periods assigned at
+    once (:func:`~ldtkit.study.periods.assign_periods`; default two where numba allows it).
     """
     t0 = time.perf_counter()
     network = (
@@ -276,7 +281,7 @@ def run_scenario(
     period_results, traffic = assign_periods(
         network, inputs.demand, gap=options.gap, max_iter=options.max_iter, scenario=scenario.name,
         on_disconnected=on_disconnected_for(inputs.city, options.on_disconnected),
-        warm_start=warm_start.period_assignments if warm_start is not None else None,
+        warm_start=warm_start.period_assignments if warm_start is not None else None, workers=period_workers,
     )  # fmt: skip
     seconds["traffic"] = time.perf_counter() - t0
     noise_map: NoiseMap | None = None
@@ -446,7 +451,10 @@ def _run_locked(
         base_for_warm = replace(cached_base, period_assignments=warm) if warm else cached_base
     else:
         assert inputs is not None  # prepared above whenever the baseline is not cached
-        base_for_warm = _keyed(run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise), keys.baseline)
+        base_for_warm = _keyed(
+            run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise, period_workers=RUNNER_PERIOD_WORKERS),
+            keys.baseline,
+        )
         if cache:
             # The path sets that warm-start scenarios are large: keep them in their own entry,
             # read only when a scenario has to be computed (run_scenario already dropped their link ids).
@@ -498,7 +506,9 @@ def _run_without_paths(
 ) -> ScenarioResult:
     """:func:`run_scenario` without the path sets in its result: a scenario warm-starts no other, and
     the scenarios computed together would otherwise hold theirs until the last is done (Ghent: 80 MB a period)."""
-    return _without_path_state(run_scenario(inputs, scenario, options=options, warm_start=warm_start, noise=noise))
+    return _without_path_state(
+        run_scenario(inputs, scenario, options=options, warm_start=warm_start, noise=noise, period_workers=RUNNER_PERIOD_WORKERS)
+    )
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
@@ -568,12 +578,13 @@ def run_scenario_cached(
     ``key_`` is the entry's cache key (dask reserves ``key``); ``cache_dir=None`` only computes.
     """
     if cache_dir is None or not key_:
-        return run_scenario(inputs, scenario, options=options, warm_start=warm_start)
+        return run_scenario(inputs, scenario, options=options, warm_start=warm_start, period_workers=RUNNER_PERIOD_WORKERS)
     cache = ResultCache(cache_dir, max_mb=cache_max_mb)
     with cache.lock([key_], what=f"scenario {scenario.name!r}"):
         hit: ScenarioResult | None = cache.get(key_)
         if hit is not None:
             return hit
-        result = _keyed(_without_path_state(run_scenario(inputs, scenario, options=options, warm_start=warm_start)), key_)
+        result = run_scenario(inputs, scenario, options=options, warm_start=warm_start, period_workers=RUNNER_PERIOD_WORKERS)
+        result = _keyed(_without_path_state(result), key_)
         cache.put(key_, result, kind="result", label=f"{inputs.city.name}/{scenario.name}")
         return result
