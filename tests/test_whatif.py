@@ -123,6 +123,31 @@ def test_changed_lines_and_errors():
         update_noise(net, base, t, t, propagation=noise_propagation(net, _receptors([0.0], [0.0]), cutoff_m=800.0))
 
 
+def test_periods_solved_at_once_equal_the_periods_in_turn():
+    from conftest import SHARED
+
+    from ldtkit.model.loaders.tntp import demand_from_tntp
+    from ldtkit.model.network import network_from_tntp
+    from ldtkit.study.periods import assign_periods, kernels_thread_safe
+
+    tntp = SHARED / "data" / "tntp" / "SiouxFalls"
+    if not tntp.exists():
+        pytest.skip(f"{tntp} not found")
+    net, demand = network_from_tntp(tntp), demand_from_tntp(tntp)
+    opts = {"gap": 1e-6, "max_iter": 200, "on_disconnected": "raise"}
+    base, _ = assign_periods(net, demand, workers=1, **opts)
+    closed = net.with_links(net.links.assign(capacity_vph=np.where(net.links["link_id"] == 1, 0.0, net.links["capacity_vph"])))
+    if not kernels_thread_safe():
+        pytest.skip("numba's threading layer runs no parallel kernels from two threads")
+    one, traffic_one = assign_periods(closed, demand, warm_start=base, workers=1, **opts)
+    two, traffic_two = assign_periods(closed, demand, warm_start=base, workers=2, **opts)
+    for period, res in one.items():
+        assert res.gap <= 1e-6 and res.flow_pcu[0] == 0.0  # the closed link: every period rerouted
+        np.testing.assert_array_equal(two[period].flow_pcu, res.flow_pcu)
+        np.testing.assert_array_equal(traffic_two[period].speed_kmh, traffic_one[period].speed_kmh)
+    assert one["night"].flow_pcu.sum() < one["day"].flow_pcu.sum()  # each period its own demand
+
+
 # ------------------------------------------------------------------ Ghent
 @pytest.fixture(scope="module")
 def ghent_whatif():

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
 import numpy as np
 
 from ldtkit._validate import closest, finite, finite_nonnegative
-from ldtkit.errors import DisconnectedDemandError, InvalidValueError, LdtkitError
+from ldtkit.errors import InvalidValueError, LdtkitError
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
@@ -40,6 +40,7 @@ from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
 from ldtkit.study.inputs import focus_bounds, focus_receptors, on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.memory import fewer_malloc_arenas
+from ldtkit.study.periods import assign_periods
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
 
@@ -51,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.assignment import AssignmentResult
     from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
-    from ldtkit.model.noise import NoiseMap, NoisePropagation
+    from ldtkit.model.noise import NoiseBaseline, NoiseMap, NoisePropagation
     from ldtkit.model.receptors import Receptors
 
 __all__ = [
@@ -79,6 +80,9 @@ OnDisconnected = Literal["raise", "drop"]
 #: Scenarios computed at once by the local threaded scheduler. One: the assignment and noise kernels
 #: already use every core, and each scenario in flight holds its path pool (Ghent: about 150 MB).
 LOCAL_SCENARIO_WORKERS = 1
+#: Periods of a scenario assigned at once by the runner: one, as its memory is bounded for many scenarios
+#: (a second period in flight holds its path sets too: Ghent, about 140 MB more at the peak).
+RUNNER_PERIOD_WORKERS = 1
 T = TypeVar("T")
 
 
@@ -151,7 +155,8 @@ class CityInputs:
 
     ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
     noise maps on the baseline network's geometry: computed once (the noise propagation by the
-    first map), reused by every scenario.
+    first map), reused by every scenario; ``noise_baseline``, what every scenario's noise update
+    reuses of the baseline's map (prepared by the first update).
     """
 
     city: City
@@ -164,6 +169,7 @@ class CityInputs:
     zones: pd.DataFrame | None = None
     key: str = ""
     noise_propagation: NoisePropagation | None = field(default=None, repr=False)
+    noise_baseline: NoiseBaseline | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -254,6 +260,7 @@ def run_scenario(
     options: ModelOptions = ModelOptions(),
     warm_start: ScenarioResult | None = None,
     noise: bool = True,
+    period_workers: int | None = None,
 ) -> ScenarioResult:
     """Apply ``scenario`` and compute traffic (all periods), noise and air. Pure: no I/O.
 
@@ -261,10 +268,9 @@ def run_scenario(
     traffic places the far-field noise sources (so a scenario's map differs from the
     baseline's through the traffic alone; its noise map is updated, with an error budget). ``noise=False`` leaves the noise map
     to the caller (the runner computes the maps once the traffic of every scenario is known, with
-    :func:`noise_maps`, within the same tolerance of a full map).
+    :func:`noise_maps`, within the same tolerance of a full map). ``period_workers``: periods assigned at
+    once (:func:`~ldtkit.study.periods.assign_periods`; default two where numba allows it).
     """
-    from ldtkit.model.assignment import assign
-
     t0 = time.perf_counter()
     network = (
         reattach_connectors(scenario.apply(inputs.network), max_walk_m=reattach_walk_m(inputs.city))
@@ -272,30 +278,11 @@ def run_scenario(
         else inputs.network
     )
     seconds: dict[str, float] = {}
-    traffic: dict[str, LinkTraffic] = {}
-    period_results: dict[str, AssignmentResult] = {}
-    for period in PERIODS:
-        demand = inputs.demand.for_period(period)
-        warm = warm_start.period_assignments.get(period) if warm_start is not None else None
-        try:
-            res = assign(
-                network,
-                demand,
-                gap=options.gap,
-                max_iter=options.max_iter,
-                warm_start=warm,
-                on_disconnected=on_disconnected_for(inputs.city, options.on_disconnected),
-                progress=False,
-            )
-        except DisconnectedDemandError as exc:
-            raise DisconnectedDemandError(f"scenario {scenario.name!r}, {period} period: {exc}", pairs=exc.pairs) from exc
-        period_results[period] = _without_link_ids(res)
-        traffic[period] = LinkTraffic(
-            link_id=res.link_id,
-            light_vph=res.flow_vph.get("light", np.zeros(len(res.link_id))),
-            heavy_vph=res.flow_vph.get("heavy", np.zeros(len(res.link_id))),
-            speed_kmh=res.speed_kmh,
-        )
+    period_results, traffic = assign_periods(
+        network, inputs.demand, gap=options.gap, max_iter=options.max_iter, scenario=scenario.name,
+        on_disconnected=on_disconnected_for(inputs.city, options.on_disconnected),
+        warm_start=warm_start.period_assignments if warm_start is not None else None, workers=period_workers,
+    )  # fmt: skip
     seconds["traffic"] = time.perf_counter() - t0
     noise_map: NoiseMap | None = None
     air_map: AirMap | None = None
@@ -322,7 +309,7 @@ def noise_maps(
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
     with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``)."""
-    from ldtkit.model.noise import compute_noise_many, noise_propagation
+    from ldtkit.model.noise import compute_noise_many, noise_baseline, noise_propagation
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
@@ -332,9 +319,13 @@ def noise_maps(
             inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
             temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
         )  # fmt: skip
+    held = inputs.noise_baseline
+    if baseline_map is not None and (held is None or held.map is not baseline_map or held.traffic is not reference):
+        held = inputs.noise_baseline = noise_baseline(inputs.network, baseline_map, reference, propagation=inputs.noise_propagation)
     return compute_noise_many(
         inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
         surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map, error_budget=error_budget,
+        baseline=held if baseline_map is not None else None,
     )  # fmt: skip
 
 
@@ -460,7 +451,10 @@ def _run_locked(
         base_for_warm = replace(cached_base, period_assignments=warm) if warm else cached_base
     else:
         assert inputs is not None  # prepared above whenever the baseline is not cached
-        base_for_warm = _keyed(run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise), keys.baseline)
+        base_for_warm = _keyed(
+            run_scenario(inputs, baseline_scenario(), options=options, noise=not batch_noise, period_workers=RUNNER_PERIOD_WORKERS),
+            keys.baseline,
+        )
         if cache:
             # The path sets that warm-start scenarios are large: keep them in their own entry,
             # read only when a scenario has to be computed (run_scenario already dropped their link ids).
@@ -507,19 +501,14 @@ def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     return replace(result, period_assignments=light, assignment=light.get("day", result.assignment))
 
 
-def _without_link_ids(result: AssignmentResult) -> AssignmentResult:
-    """``result`` whose path sets drop their link ids: ``link_id[link_row]``, 2/3 of their memory
-    (Ghent: 55 MB per period), which warm starts and select-link do not read."""
-    paths = result.path_state
-    return result if paths is None or paths.link_id is None else replace(result, path_state=replace(paths, link_id=None))
-
-
 def _run_without_paths(
     inputs: CityInputs, scenario: Scenario, *, options: ModelOptions, warm_start: ScenarioResult, noise: bool
 ) -> ScenarioResult:
     """:func:`run_scenario` without the path sets in its result: a scenario warm-starts no other, and
     the scenarios computed together would otherwise hold theirs until the last is done (Ghent: 80 MB a period)."""
-    return _without_path_state(run_scenario(inputs, scenario, options=options, warm_start=warm_start, noise=noise))
+    return _without_path_state(
+        run_scenario(inputs, scenario, options=options, warm_start=warm_start, noise=noise, period_workers=RUNNER_PERIOD_WORKERS)
+    )
 
 
 def _keyed(result: ScenarioResult, key: str) -> ScenarioResult:
@@ -589,12 +578,13 @@ def run_scenario_cached(
     ``key_`` is the entry's cache key (dask reserves ``key``); ``cache_dir=None`` only computes.
     """
     if cache_dir is None or not key_:
-        return run_scenario(inputs, scenario, options=options, warm_start=warm_start)
+        return run_scenario(inputs, scenario, options=options, warm_start=warm_start, period_workers=RUNNER_PERIOD_WORKERS)
     cache = ResultCache(cache_dir, max_mb=cache_max_mb)
     with cache.lock([key_], what=f"scenario {scenario.name!r}"):
         hit: ScenarioResult | None = cache.get(key_)
         if hit is not None:
             return hit
-        result = _keyed(_without_path_state(run_scenario(inputs, scenario, options=options, warm_start=warm_start)), key_)
+        result = run_scenario(inputs, scenario, options=options, warm_start=warm_start, period_workers=RUNNER_PERIOD_WORKERS)
+        result = _keyed(_without_path_state(result), key_)
         cache.put(key_, result, kind="result", label=f"{inputs.city.name}/{scenario.name}")
         return result

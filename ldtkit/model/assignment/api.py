@@ -34,6 +34,7 @@ def assign(
     fixed_cost_min: npt.ArrayLike | None = None,
     progress: bool = True,
     inner: int | None = None,
+    path_link_ids: bool = True,
 ) -> AssignmentResult:
     """Static user-equilibrium assignment of ``demand`` on ``network``.
 
@@ -69,6 +70,9 @@ def assign(
         Show a tqdm progress bar.
     inner
         Inner re-equilibration passes per iteration for ``method="path"`` (``None``: automatic).
+    path_link_ids
+        Fill ``path_state.link_id`` (every path's links by id). Warm starts and select-link read the
+        link rows only: ``False`` spares the copy (Ghent: 55 MB and a tenth of a second per period).
 
     Returns
     -------
@@ -104,7 +108,7 @@ def assign(
         speed = np.where(t > 0, length_km / (t / 60.0), free)
     speed = np.where(np.isfinite(speed), speed, 0.0)
     paths = sol.paths
-    if paths is not None:
+    if paths is not None and path_link_ids:
         paths = paths.with_link_ids(link_id)
     return AssignmentResult(
         link_id=link_id,

@@ -13,8 +13,12 @@ receptors at height difference ``dz`` from the sources is
 with ``|dW_b|`` the summed absolute power change (x length) of its changed segments, ``A_b`` the
 A-weighting and ``X(d)`` an upper bound of the ground and air terms of the transfer (the divergence
 20 lg d + 11 taken out) at ``d`` or farther; a far-field cell evaluated at its power centroid takes
-its curvature correction (at most 2) as well. The skipped energy at a receptor is thus at most
-what was charged to it.
+its curvature correction (at most 2) as well. A cell that the block sees as one point sends it
+exactly its net change (the signed sum over its segments, where a shift of traffic between two
+of its roads cancels) from its power centroid, so its bound takes ``|sum dW_b|`` and the
+centroid's distance instead, and its curvature correction there, at most 1 + 4 (m_xx + m_yy + |m_xy|) / d^2
+with m the central second moments of its power about the centroid. The skipped energy at a receptor
+is thus at most what was charged to it.
 
 Only hot loops live here; :mod:`ldtkit.model.noise.incremental` prepares the budgets and checks them."""
 
@@ -49,6 +53,7 @@ class ChangeBudget(NamedTuple):
 
     ``cell_abs`` (n_cells, n_periods) and ``seg_abs`` (n_segments, n_periods) are the A-weighted
     absolute power changes (x length) of every pyramid cell and of every segment evaluated;
+    ``net_abs`` (n_cells, n_periods) the A-weighted absolute net change of every cell (per band);
     ``allowed`` (n_receptors in block order, n_periods) the energy each receptor may lose or gain
     by skipped sources; a single skip takes at most ``max_share`` of it (so that the budget is not
     spent on the first large contributions met). ``excess[j]`` bounds the ground and air terms of
@@ -57,6 +62,7 @@ class ChangeBudget(NamedTuple):
 
     cell_abs: FloatArray
     seg_abs: FloatArray
+    net_abs: FloatArray
     allowed: FloatArray
     excess: FloatArray
     excess_step_m: float
@@ -227,12 +233,21 @@ def _block_change(
         rho = cl_rho[ci]
         if dc - rb - rho > cutoff:
             continue
+        point = dc - rb >= theta * rho
         if can_skip:
-            dlo = max(dc - rb - rho, 0.0)
-            factor = CLUSTER_CORRECTION_MAX * _excess(dlo, budget) / ((dlo * dlo + dz2min) * DIV_CONSTANT)
-            if _skip_block(budget.cell_abs, ci, factor, share_of, room, used):
+            if point:  # its net change from its power centroid, with the curvature correction it gets there
+                dlo = max(math.sqrt((cx - cl_px[ci]) ** 2 + (cy - cl_py[ci]) ** 2) - rb, 0.0)
+                den = dlo * dlo + dz2min
+                spread = cl_mom[ci, 0] + cl_mom[ci, 2] + abs(cl_mom[ci, 1])
+                factor = min(CLUSTER_CORRECTION_MAX, 1.0 + 4.0 * spread / den) * _excess(dlo, budget) / (den * DIV_CONSTANT)
+                group_abs = budget.net_abs
+            else:  # its segments' changes from anywhere in the cell
+                dlo = max(dc - rb - rho, 0.0)
+                factor = CLUSTER_CORRECTION_MAX * _excess(dlo, budget) / ((dlo * dlo + dz2min) * DIV_CONSTANT)
+                group_abs = budget.cell_abs
+            if _skip_block(group_abs, ci, factor, share_of, room, used):
                 continue
-        if dc - rb >= theta * rho:
+        if point:
             # the whole cell is one point source at its power centroid for every receptor of the block
             for i in range(nb):
                 ex = bx[i] - cl_px[ci]

@@ -42,7 +42,8 @@ One module per stage, all public names re-exported here:
 - :mod:`~ldtkit.model.noise.propagation`: :func:`noise_propagation`, the traffic-independent part
   of a map, prepared once for many scenarios.
 - :mod:`~ldtkit.model.noise.compute`: :func:`compute_noise` / :func:`compute_noise_many` →
-  :class:`NoiseMap`; :func:`update_noise`, a scenario's map from the baseline's.
+  :class:`NoiseMap`; :func:`update_noise`, a scenario's map from the baseline's (:func:`noise_baseline`
+  prepares what several updates from one baseline share).
 - :mod:`~ldtkit.model.noise.incremental`: :func:`energy_change`, the energy change at the
   receptors from the sources whose power changed (no source-receiver matrix stored).
 - :mod:`~ldtkit.model.noise.maps`: :class:`NoiseMap` (Lday, Levening, Lnight, Lden, exposure per
@@ -65,7 +66,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ldtkit.model.noise.attenuation import EXACT_BANDS_HZ, PathAttenuation, atmospheric_absorption_db_km, path_attenuation
-    from ldtkit.model.noise.compute import PERIOD_ORDER, compute_noise, compute_noise_many, line_powers, update_noise
+    from ldtkit.model.noise.compute import (
+        PERIOD_ORDER,
+        NoiseBaseline,
+        compute_noise,
+        compute_noise_many,
+        line_powers,
+        noise_baseline,
+        update_noise,
+    )
     from ldtkit.model.noise.conformity import ConformityReport, run_conformity
     from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
     from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
@@ -99,6 +108,8 @@ _SUBMODULE: dict[str, str] = {
     "compute_noise": "compute",
     "compute_noise_many": "compute",
     "line_powers": "compute",
+    "NoiseBaseline": "compute",
+    "noise_baseline": "compute",
     "update_noise": "compute",
     "ConformityReport": "conformity",
     "run_conformity": "conformity",
@@ -167,6 +178,7 @@ __all__ = [
     "ConformityReport",
     "EnergyChange",
     "MapArrays",
+    "NoiseBaseline",
     "NoiseMap",
     "NoisePropagation",
     "NoiseSources",
@@ -189,6 +201,7 @@ __all__ = [
     "lden_db",
     "line_emission",
     "line_powers",
+    "noise_baseline",
     "noise_propagation",
     "noise_sources",
     "path_attenuation",

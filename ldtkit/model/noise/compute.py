@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -147,6 +148,7 @@ def compute_noise_many(
     propagation: NoisePropagation | None = None,
     baseline_map: NoiseMap | None = None,
     error_budget: bool = False,
+    baseline: NoiseBaseline | None = None,
     progress: bool = False,
     **propagation_options: Any,
 ) -> dict[str, NoiseMap]:
@@ -170,7 +172,7 @@ def compute_noise_many(
         The map of ``reference_traffic`` (same receptors and settings). With it, a single traffic
         state is computed by :func:`update_noise` (the roads whose power changed, within its
         tolerance of the full map); several states are cheaper per map in one pass.
-    error_budget
+    error_budget, baseline
         Passed to :func:`update_noise`.
     propagation_options
         Passed to :func:`noise_propagation` when ``propagation`` is not given (e.g. ``buildings=``).
@@ -195,7 +197,9 @@ def compute_noise_many(
                 f"surface={baseline_map.meta.get('surface')!r}; expected {coefficients!r}, {surface!r}"
             )
         return {
-            n: update_noise(network, baseline_map, reference_traffic, t, propagation=propagation, error_budget=error_budget)
+            n: update_noise(
+                network, baseline_map, reference_traffic, t, propagation=propagation, error_budget=error_budget, baseline=baseline
+            )
             for n, t in traffics.items()
         }
     return _stacked_maps(
@@ -213,6 +217,52 @@ def compute_noise_many(
     )
 
 
+@dataclass(frozen=True)
+class NoiseBaseline:
+    """A baseline map with what every update from it reuses (:func:`noise_baseline` prepares it once).
+
+    Attributes
+    ----------
+    map, traffic
+        The baseline's :class:`NoiseMap` and the traffic it was computed from.
+    line_powers
+        Per-metre line powers of ``traffic`` (3 periods, n_lines, 8), linear.
+    period_energy
+        A-weighted energy per receptor and period, 10^(L/10) (n_receptors, 3).
+    """
+
+    map: NoiseMap
+    traffic: DayTraffic
+    line_powers: FloatArray
+    period_energy: FloatArray
+
+
+def noise_baseline(network: RoadNetwork, base_map: NoiseMap, base_traffic: DayTraffic, *, propagation: NoisePropagation) -> NoiseBaseline:
+    """``base_map`` checked against ``propagation`` and ready for :func:`update_noise`: the line powers of
+    ``base_traffic`` and the map's period energies, computed once for every scenario updated from it.
+
+    Examples
+    --------
+    >>> ref = noise_baseline(net, base, t_base, propagation=prop)  # doctest: +SKIP
+    >>> closed = update_noise(net, base, t_base, t_closed, propagation=prop, baseline=ref)  # doctest: +SKIP
+    """
+    _check_traffic(network, base_traffic, "base_traffic")
+    meta = base_map.meta
+    if len(propagation.sources.line_of_link) != len(network.links):
+        raise InvalidValueError("update_noise: propagation was prepared for another network")
+    r, pr = base_map.receptors, propagation.receptors
+    if r is not pr and not (len(r) == len(pr) and np.array_equal(r.x, pr.x) and np.array_equal(r.y, pr.y) and np.array_equal(r.z, pr.z)):
+        raise InvalidValueError("update_noise: base_map and propagation have different receptors")
+    for key in ("cutoff_m", "ground_g", "p_favourable", "method"):
+        if key not in meta or meta[key] != getattr(propagation, key):
+            raise InvalidValueError(
+                f"update_noise: base_map meta[{key!r}]={meta.get(key)!r} differs from the propagation's {getattr(propagation, key)!r}"
+            )
+    w_base = line_powers(base_traffic, propagation, coefficients=str(meta["coefficients"]), surface=str(meta["surface"]))
+    levels = np.stack([base_map.lday_db, base_map.levening_db, base_map.lnight_db], axis=1)
+    return NoiseBaseline(base_map, base_traffic, w_base, 10.0 ** (levels / 10.0))
+
+
 def update_noise(
     network: RoadNetwork,
     base_map: NoiseMap,
@@ -222,6 +272,7 @@ def update_noise(
     propagation: NoisePropagation,
     tolerance_db: float = TOLERANCE_DB,
     error_budget: bool = False,
+    baseline: NoiseBaseline | None = None,
 ) -> NoiseMap:
     """A scenario's noise map from the baseline's, recomputing only the sources whose power changed.
 
@@ -252,6 +303,9 @@ def update_noise(
         budget per receptor (:func:`~ldtkit.model.noise.incremental.energy_change`; open-field
         maps with a transfer table, without band levels): fewer evaluations, other rounding of
         the same tolerance.
+    baseline
+        :func:`noise_baseline` of ``base_map`` and ``base_traffic`` with ``propagation``, prepared
+        once for several scenarios (default: prepared here).
 
     Returns
     -------
@@ -266,30 +320,21 @@ def update_noise(
     >>> closed = update_noise(net, base, t_base, t_closed, propagation=prop)  # doctest: +SKIP
     """
     t0 = time.perf_counter()
-    _check_traffic(network, base_traffic, "base_traffic")
+    if baseline is None:
+        baseline = noise_baseline(network, base_map, base_traffic, propagation=propagation)
+    elif baseline.map is not base_map or baseline.traffic is not base_traffic:
+        raise InvalidValueError("update_noise: baseline was prepared for another base_map or base_traffic")
     _check_traffic(network, traffic, "traffic")
     meta = base_map.meta
-    if len(propagation.sources.line_of_link) != len(network.links):
-        raise InvalidValueError("update_noise: propagation was prepared for another network")
-    r, pr = base_map.receptors, propagation.receptors
-    if r is not pr and not (len(r) == len(pr) and np.array_equal(r.x, pr.x) and np.array_equal(r.y, pr.y) and np.array_equal(r.z, pr.z)):
-        raise InvalidValueError("update_noise: base_map and propagation have different receptors")
-    for key in ("cutoff_m", "ground_g", "p_favourable", "method"):
-        if key not in meta or meta[key] != getattr(propagation, key):
-            raise InvalidValueError(
-                f"update_noise: base_map meta[{key!r}]={meta.get(key)!r} differs from the propagation's {getattr(propagation, key)!r}"
-            )
     coefficients, surface = str(meta["coefficients"]), str(meta["surface"])
-    w_base = line_powers(base_traffic, propagation, coefficients=coefficients, surface=surface)
     w_new = line_powers(traffic, propagation, coefficients=coefficients, surface=surface)
     t1 = time.perf_counter()
     a_weight = 10.0 ** (A_WEIGHTING_DB / 10.0)
-    levels = np.stack([base_map.lday_db, base_map.levening_db, base_map.lnight_db], axis=1)
-    e_base = 10.0 ** (levels / 10.0)
+    e_base = baseline.period_energy
     # band levels keep the line tolerance only; period levels may also skip distant changes
     base_energy = e_base if error_budget and base_map.bands_db is None else None
-    change = energy_change(propagation, w_base, w_new, tolerance_db=tolerance_db, base_energy=base_energy)
-    e_new = _floored(e_base + np.sum(change.energy * a_weight, axis=2), e_base)
+    change = energy_change(propagation, baseline.line_powers, w_new, tolerance_db=tolerance_db, base_energy=base_energy)
+    e_new = _floored(e_base + np.einsum("rmb,b->rm", change.energy, a_weight), e_base)
     bands_db = None
     if base_map.bands_db is not None:
         eb = np.stack([10.0 ** (base_map.bands_db[p] / 10.0) for p in PERIOD_ORDER], axis=1)

@@ -180,7 +180,10 @@ def energy_change(
     seg_abs = np.einsum("smb,b->sm", np.abs(inputs.w_seg), a_weight) * inputs.segments.length_m[:, None]
     cell_abs = nki.abs_cell_power(seg_abs, a.segments.cell[rows], a.pyramid.level_nx, a.pyramid.level_offset)
     excess, excess_step = _excess_bound(propagation)
-    budget = nki.ChangeBudget(cell_abs, seg_abs, allowed, excess, excess_step, float(MAX_SHARE if max_share is None else max_share))
+    net_abs = np.einsum("cmb,b->cm", np.abs(inputs.clusters.power), a_weight)
+    budget = nki.ChangeBudget(
+        cell_abs, seg_abs, net_abs, allowed, excess, excess_step, float(MAX_SHARE if max_share is None else max_share)
+    )
     r = propagation.receptors
     receivers = kernels.Receivers(r.x[order], r.y[order], r.z[order], a.z_index[order], bstart)
     e, cnt, used = _run(receivers, inputs, budget)
