@@ -425,13 +425,62 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
 
 
 @njit(cache=True, fastmath=True)
+def _walk_start(x0: float, y0: float, dx: float, dy: float, obst: Obstacles) -> tuple[float, int, int, float, float, float, float]:
+    """Set-up of the grid walk (Amanatides–Woo) along (x0, y0) + t·(dx, dy), 0 ≤ t ≤ 1, clipped to the grid
+    (Liang–Barsky): the parameter ``t1`` where the walk leaves the grid or ends (-1: it misses the grid), the
+    first cell (ix, iy) and, per axis, the parameter of the first cell border and the step between borders."""
+    cell = obst.cell_m
+    gx1 = obst.x0 + obst.nx * cell
+    gy1 = obst.y0 + obst.ny * cell
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, x0 - obst.x0
+        elif k == 1:
+            p, q = dx, gx1 - x0
+        elif k == 2:
+            p, q = -dy, y0 - obst.y0
+        else:
+            p, q = dy, gy1 - y0
+        if p == 0.0:
+            if q < 0.0:
+                return -1.0, 0, 0, 0.0, 0.0, 0.0, 0.0
+        else:
+            r = q / p
+            if p < 0.0:
+                t0 = max(t0, r)
+            else:
+                t1 = min(t1, r)
+    if t0 >= t1:
+        return -1.0, 0, 0, 0.0, 0.0, 0.0, 0.0
+    ix = min(max(int((x0 + t0 * dx - obst.x0) / cell), 0), obst.nx - 1)
+    iy = min(max(int((y0 + t0 * dy - obst.y0) / cell), 0), obst.ny - 1)
+    tmx, tdx = _first_border(x0, dx, obst.x0, ix, cell)
+    tmy, tdy = _first_border(y0, dy, obst.y0, iy, cell)
+    return t1, ix, iy, tmx, tdx, tmy, tdy
+
+
+@njit(cache=True, fastmath=True)
+def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: float) -> None:
+    """Turn the ``n`` crossings sorted by distance from the receiver into distances from the source, nearest first."""
+    for k in range(n // 2):
+        j = n - 1 - k
+        cs[k], cs[j] = cs[j], cs[k]
+        ch[k], ch[j] = ch[j], ch[k]
+        ce[k], ce[j] = ce[j], ce[k]
+    for k in range(n):
+        cs[k] = length - cs[k]
+
+
+@njit(cache=True, fastmath=True)
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
-    Walks the grid cells the path crosses (Amanatides–Woo) and tests the edges of the building parts
-    listed there whose bounding circle the path's line meets, each part once. ``cs`` receives the
-    horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge, sorted by
-    distance; returns their number.
+    Walks the grid cells the path crosses (Amanatides–Woo, :func:`_walk_start`) and tests the edges of
+    the building parts listed there whose bounding circle the path's line meets, each part once. ``cs``
+    receives the horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge,
+    sorted by distance; returns their number.
     """
     if obst.cell_parts.shape[0] == 0:
         return 0
@@ -440,40 +489,11 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
         return 0
-    cell = obst.cell_m
-    gx1 = obst.x0 + obst.nx * cell
-    gy1 = obst.y0 + obst.ny * cell
-    # clip the path to the grid (Liang–Barsky)
-    t0 = 0.0
-    t1 = 1.0
-    for k in range(4):
-        if k == 0:
-            p, q = -dx, rx - obst.x0
-        elif k == 1:
-            p, q = dx, gx1 - rx
-        elif k == 2:
-            p, q = -dy, ry - obst.y0
-        else:
-            p, q = dy, gy1 - ry
-        if p == 0.0:
-            if q < 0.0:
-                return 0
-        else:
-            r = q / p
-            if p < 0.0:
-                t0 = max(t0, r)
-            else:
-                t1 = min(t1, r)
-    if t0 >= t1:
+    t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(rx, ry, dx, dy, obst)
+    if t1 <= 0.0:
         return 0
-    xs = rx + t0 * dx
-    ys = ry + t0 * dy
-    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
-    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
-    tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
     cap = cs.shape[0] - 2
     seg = obst.edge_seg
@@ -539,14 +559,7 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
                 break
-    # distances from the source, nearest first
-    for k in range(n // 2):
-        j = n - 1 - k
-        cs[k], cs[j] = cs[j], cs[k]
-        ch[k], ch[j] = ch[j], ch[k]
-        ce[k], ce[j] = ce[j], ce[k]
-    for k in range(n):
-        cs[k] = length - cs[k]
+    _from_source(cs, ch, ce, n, length)
     return n
 
 
@@ -650,40 +663,11 @@ def _trace_or_prune(
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
         return 0
-    cell = obst.cell_m
-    gx1 = obst.x0 + obst.nx * cell
-    gy1 = obst.y0 + obst.ny * cell
-    # clip the path to the grid (Liang–Barsky)
-    t0 = 0.0
-    t1 = 1.0
-    for k in range(4):
-        if k == 0:
-            p, q = -dx, rx - obst.x0
-        elif k == 1:
-            p, q = dx, gx1 - rx
-        elif k == 2:
-            p, q = -dy, ry - obst.y0
-        else:
-            p, q = dy, gy1 - ry
-        if p == 0.0:
-            if q < 0.0:
-                return 0
-        else:
-            r = q / p
-            if p < 0.0:
-                t0 = max(t0, r)
-            else:
-                t1 = min(t1, r)
-    if t0 >= t1:
+    t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(rx, ry, dx, dy, obst)
+    if t1 <= 0.0:
         return 0
-    xs = rx + t0 * dx
-    ys = ry + t0 * dy
-    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
-    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
-    tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
     cap = cs.shape[0] - 2
     seg = obst.edge_seg
@@ -756,14 +740,7 @@ def _trace_or_prune(
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
                 break
-    # distances from the source, nearest first
-    for k in range(n // 2):
-        j = n - 1 - k
-        cs[k], cs[j] = cs[j], cs[k]
-        ch[k], ch[j] = ch[j], ch[k]
-        ce[k], ce[j] = ce[j], ce[k]
-    for k in range(n):
-        cs[k] = length - cs[k]
+    _from_source(cs, ch, ce, n, length)
     return n
 
 
@@ -1868,7 +1845,7 @@ class Reflectors(NamedTuple):
 def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
     """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
 
-    The same grid walk as :func:`trace_crossings`, stopping at the first roof above the ray.
+    The grid walk of :func:`trace_crossings`, stopping at the first roof above the ray.
     """
     if obst.cell_parts.shape[0] == 0:
         return True
@@ -1877,39 +1854,11 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
         return True
-    cell = obst.cell_m
-    gx1 = obst.x0 + obst.nx * cell
-    gy1 = obst.y0 + obst.ny * cell
-    t0 = 0.0
-    t1 = 1.0
-    for k in range(4):
-        if k == 0:
-            p, q = -dx, x0 - obst.x0
-        elif k == 1:
-            p, q = dx, gx1 - x0
-        elif k == 2:
-            p, q = -dy, y0 - obst.y0
-        else:
-            p, q = dy, gy1 - y0
-        if p == 0.0:
-            if q < 0.0:
-                return True
-        else:
-            r = q / p
-            if p < 0.0:
-                t0 = max(t0, r)
-            else:
-                t1 = min(t1, r)
-    if t0 >= t1:
+    t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(x0, y0, dx, dy, obst)
+    if t1 <= 0.0:
         return True
-    xs = x0 + t0 * dx
-    ys = y0 + t0 * dy
-    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
-    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    tmx, tdx = _first_border(x0, dx, obst.x0, ix, cell)
-    tmy, tdy = _first_border(y0, dy, obst.y0, iy, cell)
     seg = obst.edge_seg
     pc = obst.part_cells
     circ = obst.part_circle
