@@ -1667,27 +1667,22 @@ def map_energy(
         nfar = np.zeros(hi - lo, dtype=np.int64)
         thr = np.zeros((hi - lo, npd))
         budget = np.zeros((hi - lo, npd))
-        if not prune:
+        # without pruning one pass over every point source (mode 2); with it, the point sources near the
+        # receptors in full (0), then those beyond (1) within a budget of the near ones' energy. The mode is
+        # a variable, not a constant per call: numba compiles one _block_energy, not one per mode
+        for phase in range(2 if prune else 1):
+            mode = phase if prune else 2
+            if mode == 1:
+                for i in range(hi - lo):
+                    for m in range(npd):
+                        e = 0.0
+                        for b in range(NB):
+                            e += out[lo + i, m, b] * aw[b]
+                        thr[i, m] = 0.5 * eps * e / max(nfar[i], 1)
+                        budget[i, m] = 0.5 * eps * e
             _block_energy(
                 rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 2, nfar, thr, budget,
-            )  # fmt: skip
-        else:
-            # the point sources near the receptors in full, then those beyond, within a budget of the near ones' energy
-            _block_energy(
-                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 0, nfar, thr, budget,
-            )  # fmt: skip
-            for i in range(hi - lo):
-                for m in range(npd):
-                    e = 0.0
-                    for b in range(NB):
-                        e += out[lo + i, m, b] * aw[b]
-                    thr[i, m] = 0.5 * eps * e / max(nfar[i], 1)
-                    budget[i, m] = 0.5 * eps * e
-            _block_energy(
-                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 1, nfar, thr, budget,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget,
             )  # fmt: skip
     return out, count
 
