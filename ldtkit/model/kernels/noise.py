@@ -397,6 +397,8 @@ class ScreenScratch(NamedTuple):
     f_0_75: FloatArray
     air_per_m: FloatArray  # (8,) air absorption as a natural-log rate
     w_g: FloatArray  # (9,) w (eq. 2.5.16) per band at the ground factor in w_g[8] (-1: none yet)
+    k40: FloatArray  # (8,) 40/λ of Δdif (2.5.21)
+    lam2_25: FloatArray  # (8,) (5λ)² of C'' (2.5.21)
 
 
 @njit(cache=True)
@@ -420,7 +422,7 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
         np.empty(n), np.empty(n),
         np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
         bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
-        np.full(NB + 1, -1.0),
+        np.full(NB + 1, -1.0), 40.0 * freqs / C_SOUND, (5.0 * C_SOUND / freqs) ** 2,
     )  # fmt: skip
 
 
@@ -610,7 +612,7 @@ def _negligible_early(
     div = mult * side * side / (d * d * DIV_CONSTANT)
     tr = sc.tr
     for b in range(NB):
-        k40 = 40.0 * sc.freqs[b] / C_SOUND
+        k40 = sc.k40[b]
         lh = max(1.0 / (3.0 + k40 * dh), cap)
         lf = max(1.0 / (3.0 + k40 * df), cap) if df > 0.0 else 1.0
         tr[b] = div * math.exp(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
@@ -783,31 +785,53 @@ def _arc(chord: float, gamma: float) -> float:
 
 
 @njit(cache=True, fastmath=True)
-def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float) -> float:
+def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float, inner: float) -> float:
     """Path difference of S=(s0, z0) → hull points 1..m-2 of (px, pz) → R=(s1, z1) against S–R; arcs of radius
-    ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord."""
-    total = 0.0
-    ax = s0
-    az = z0
-    for k in range(1, m):
-        bx = px[k] if k < m - 1 else s1
-        bz = pz[k] if k < m - 1 else z1
-        seg = math.sqrt((bx - ax) ** 2 + (bz - az) ** 2)
-        total += _arc(seg, gamma) if gamma > 0.0 else seg
-        ax = bx
-        az = bz
+    ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord; ``inner``
+    is the length of the path between hull points 1 and m-2."""
+    first = math.sqrt((px[1] - s0) ** 2 + (pz[1] - z0) ** 2)
+    last = math.sqrt((s1 - px[m - 2]) ** 2 + (z1 - pz[m - 2]) ** 2)
     chord = math.sqrt((s1 - s0) ** 2 + (z1 - z0) ** 2)
-    return total - (_arc(chord, gamma) if gamma > 0.0 else chord)
+    if gamma > 0.0:
+        return _arc(first, gamma) + inner + _arc(last, gamma) - _arc(chord, gamma)
+    return first + inner + last - chord
 
 
 @njit(cache=True, fastmath=True)
-def _dif_scale(e: float, lam: float) -> float:
-    """40/λ·C'' of Δdif (2.5.21) for the distance ``e`` between the outer diffraction edges."""
-    c2 = 1.0
-    if e > 0.3:
-        r = (5.0 * lam / e) ** 2
-        c2 = (1.0 + r) / (1.0 / 3.0 + r)
-    return 40.0 / lam * c2
+def _dif_scale(inv_e2: float, k40: float, lam2_25: float) -> float:
+    """40/λ·C'' of Δdif (2.5.21) from 1/e² (0 for e ≤ 0.3), e the distance between the outer diffraction
+    edges, and the band's 40/λ and (5λ)²."""
+    if inv_e2 == 0.0:
+        return k40
+    r = lam2_25 * inv_e2
+    return k40 * (1.0 + r) / (1.0 / 3.0 + r)
+
+
+@njit(cache=True, fastmath=True)
+def _hull_inner(px: FloatArray, pz: FloatArray, m: int, gamma: float) -> tuple[float, float]:
+    """1/e² (0 for e ≤ 0.3, see :func:`_dif_scale`), e the straight length between the outer edges of the hull
+    (px, pz)[0:m], and the length of the path between them (arcs of radius ``gamma`` when > 0)."""
+    e = 0.0
+    inner = 0.0
+    for k in range(1, m - 2):
+        seg = math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
+        e += seg
+        inner += _arc(seg, gamma) if gamma > 0.0 else seg
+    return (1.0 / (e * e) if e > 0.3 else 0.0), inner
+
+
+@njit(cache=True, fastmath=True)
+def _hull_deltas(
+    px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, gamma: float
+) -> tuple[float, float, float, float]:
+    """1/e² (0 for e ≤ 0.3, see :func:`_dif_scale`) and the path differences over the hull (px, pz)[0:m] of
+    S = (0, zs) → R = (dp, zr) and of the ground images S' = (0, -zs) and R' = (dp, -zr) (:func:`_delta`): the
+    hull's inner edges are common to the three paths."""
+    inv_e2, inner = _hull_inner(px, pz, m, gamma)
+    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, gamma, inner)
+    d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, gamma, inner)
+    d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, gamma, inner)
+    return inv_e2, d_sr, d_s, d_r
 
 
 @njit(cache=True, fastmath=True)
@@ -910,18 +934,12 @@ def _a_dif_lin(
     The ground amplitudes of either side are in ``sc.amp`` (:func:`_side_amps`); the images of S and R
     are mirrored in the ground plane. ``gamma``: ray radius in favourable conditions.
     """
-    g = gamma if favourable else 0.0
-    e = 0.0
-    for k in range(1, m - 2):
-        e += math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
-    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
-    d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, g)
-    d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, g)
+    inv_e2, d_sr, d_s, d_r = _hull_deltas(px, pz, m, dp, zs, zr, gamma if favourable else 0.0)
     row = 1 if favourable else 0
     a_so, a_or = sc.amp[row], sc.amp[2 + row]
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     for b in range(NB):
-        scale = _dif_scale(e, C_SOUND / sc.freqs[b])
+        scale = _dif_scale(inv_e2, sc.k40[b], sc.lam2_25[b])
         l_sr = _dif_lin(d_sr, scale)
         q_s = 1.0 + (a_so[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_s, scale))
         q_r = 1.0 + (a_or[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_r, scale))
@@ -984,16 +1002,14 @@ def _hull_bound(
     """An upper bound of 10^(-A_dif/10) per band over the hull (px, pz)[0:m] (:func:`_a_dif_lin`) without its
     ground terms: each side's Δground is a gain of at most A_min of that side."""
     g = gamma if favourable else 0.0
-    e = 0.0
-    for k in range(1, m - 2):
-        e += math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
-    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
+    inv_e2, inner = _hull_inner(px, pz, m, g)
+    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g, inner)
     sh, sf = _lin_amin(max(px[1], 1e-6), zs, pz[1], ground.g_path, ground.g_source)
     rh, rf = _lin_amin(max(dp - px[m - 2], 1e-6), pz[m - 2], zr, ground.g_path, ground.g_path)
     gain = sf * rf if favourable else sh * rh
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     for b in range(NB):
-        out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(e, C_SOUND / sc.freqs[b])), cap) * gain
+        out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(inv_e2, sc.k40[b], sc.lam2_25[b])), cap) * gain
 
 
 @njit(cache=True, fastmath=True)
