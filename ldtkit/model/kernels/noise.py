@@ -397,6 +397,8 @@ class ScreenScratch(NamedTuple):
     f_0_75: FloatArray
     air_per_m: FloatArray  # (8,) air absorption as a natural-log rate
     w_g: FloatArray  # (9,) w (eq. 2.5.16) per band at the ground factor in w_g[8] (-1: none yet)
+    k40: FloatArray  # (8,) 40/λ of Δdif (2.5.21)
+    lam2_25: FloatArray  # (8,) (5λ)² of C'' (2.5.21)
 
 
 @njit(cache=True)
@@ -420,18 +422,67 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
         np.empty(n), np.empty(n),
         np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
         bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
-        np.full(NB + 1, -1.0),
+        np.full(NB + 1, -1.0), 40.0 * freqs / C_SOUND, (5.0 * C_SOUND / freqs) ** 2,
     )  # fmt: skip
+
+
+@njit(cache=True, fastmath=True)
+def _walk_start(x0: float, y0: float, dx: float, dy: float, obst: Obstacles) -> tuple[float, int, int, float, float, float, float]:
+    """Set-up of the grid walk (Amanatides–Woo) along (x0, y0) + t·(dx, dy), 0 ≤ t ≤ 1, clipped to the grid
+    (Liang–Barsky): the parameter ``t1`` where the walk leaves the grid or ends (-1: it misses the grid), the
+    first cell (ix, iy) and, per axis, the parameter of the first cell border and the step between borders."""
+    cell = obst.cell_m
+    gx1 = obst.x0 + obst.nx * cell
+    gy1 = obst.y0 + obst.ny * cell
+    t0 = 0.0
+    t1 = 1.0
+    for k in range(4):
+        if k == 0:
+            p, q = -dx, x0 - obst.x0
+        elif k == 1:
+            p, q = dx, gx1 - x0
+        elif k == 2:
+            p, q = -dy, y0 - obst.y0
+        else:
+            p, q = dy, gy1 - y0
+        if p == 0.0:
+            if q < 0.0:
+                return -1.0, 0, 0, 0.0, 0.0, 0.0, 0.0
+        else:
+            r = q / p
+            if p < 0.0:
+                t0 = max(t0, r)
+            else:
+                t1 = min(t1, r)
+    if t0 >= t1:
+        return -1.0, 0, 0, 0.0, 0.0, 0.0, 0.0
+    ix = min(max(int((x0 + t0 * dx - obst.x0) / cell), 0), obst.nx - 1)
+    iy = min(max(int((y0 + t0 * dy - obst.y0) / cell), 0), obst.ny - 1)
+    tmx, tdx = _first_border(x0, dx, obst.x0, ix, cell)
+    tmy, tdy = _first_border(y0, dy, obst.y0, iy, cell)
+    return t1, ix, iy, tmx, tdx, tmy, tdy
+
+
+@njit(cache=True, fastmath=True)
+def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: float) -> None:
+    """Turn the ``n`` crossings sorted by distance from the receiver into distances from the source, nearest first."""
+    for k in range(n // 2):
+        j = n - 1 - k
+        cs[k], cs[j] = cs[j], cs[k]
+        ch[k], ch[j] = ch[j], ch[k]
+        ce[k], ce[j] = ce[j], ce[k]
+    for k in range(n):
+        cs[k] = length - cs[k]
 
 
 @njit(cache=True, fastmath=True)
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
-    Walks the grid cells the path crosses (Amanatides–Woo) and tests the edges of the building parts
-    listed there whose bounding circle the path's line meets, each part once. ``cs`` receives the
-    horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge, sorted by
-    distance; returns their number.
+    Walks the grid cells the path crosses (Amanatides–Woo, :func:`_walk_start`) and tests the edges of
+    the building parts listed there whose bounding circle the path's line meets, each part once. ``cs``
+    receives the horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge,
+    sorted by distance; returns their number.
     """
     if obst.cell_parts.shape[0] == 0:
         return 0
@@ -440,40 +491,11 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
         return 0
-    cell = obst.cell_m
-    gx1 = obst.x0 + obst.nx * cell
-    gy1 = obst.y0 + obst.ny * cell
-    # clip the path to the grid (Liang–Barsky)
-    t0 = 0.0
-    t1 = 1.0
-    for k in range(4):
-        if k == 0:
-            p, q = -dx, rx - obst.x0
-        elif k == 1:
-            p, q = dx, gx1 - rx
-        elif k == 2:
-            p, q = -dy, ry - obst.y0
-        else:
-            p, q = dy, gy1 - ry
-        if p == 0.0:
-            if q < 0.0:
-                return 0
-        else:
-            r = q / p
-            if p < 0.0:
-                t0 = max(t0, r)
-            else:
-                t1 = min(t1, r)
-    if t0 >= t1:
+    t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(rx, ry, dx, dy, obst)
+    if t1 <= 0.0:
         return 0
-    xs = rx + t0 * dx
-    ys = ry + t0 * dy
-    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
-    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
-    tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
     cap = cs.shape[0] - 2
     seg = obst.edge_seg
@@ -539,14 +561,7 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
                 break
-    # distances from the source, nearest first
-    for k in range(n // 2):
-        j = n - 1 - k
-        cs[k], cs[j] = cs[j], cs[k]
-        ch[k], ch[j] = ch[j], ch[k]
-        ce[k], ce[j] = ce[j], ce[k]
-    for k in range(n):
-        cs[k] = length - cs[k]
+    _from_source(cs, ch, ce, n, length)
     return n
 
 
@@ -597,7 +612,7 @@ def _negligible_early(
     div = mult * side * side / (d * d * DIV_CONSTANT)
     tr = sc.tr
     for b in range(NB):
-        k40 = 40.0 * sc.freqs[b] / C_SOUND
+        k40 = sc.k40[b]
         lh = max(1.0 / (3.0 + k40 * dh), cap)
         lf = max(1.0 / (3.0 + k40 * df), cap) if df > 0.0 else 1.0
         tr[b] = div * math.exp(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
@@ -650,40 +665,11 @@ def _trace_or_prune(
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
         return 0
-    cell = obst.cell_m
-    gx1 = obst.x0 + obst.nx * cell
-    gy1 = obst.y0 + obst.ny * cell
-    # clip the path to the grid (Liang–Barsky)
-    t0 = 0.0
-    t1 = 1.0
-    for k in range(4):
-        if k == 0:
-            p, q = -dx, rx - obst.x0
-        elif k == 1:
-            p, q = dx, gx1 - rx
-        elif k == 2:
-            p, q = -dy, ry - obst.y0
-        else:
-            p, q = dy, gy1 - ry
-        if p == 0.0:
-            if q < 0.0:
-                return 0
-        else:
-            r = q / p
-            if p < 0.0:
-                t0 = max(t0, r)
-            else:
-                t1 = min(t1, r)
-    if t0 >= t1:
+    t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(rx, ry, dx, dy, obst)
+    if t1 <= 0.0:
         return 0
-    xs = rx + t0 * dx
-    ys = ry + t0 * dy
-    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
-    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    tmx, tdx = _first_border(rx, dx, obst.x0, ix, cell)
-    tmy, tdy = _first_border(ry, dy, obst.y0, iy, cell)
     n = 0
     cap = cs.shape[0] - 2
     seg = obst.edge_seg
@@ -756,14 +742,7 @@ def _trace_or_prune(
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
                 break
-    # distances from the source, nearest first
-    for k in range(n // 2):
-        j = n - 1 - k
-        cs[k], cs[j] = cs[j], cs[k]
-        ch[k], ch[j] = ch[j], ch[k]
-        ce[k], ce[j] = ce[j], ce[k]
-    for k in range(n):
-        cs[k] = length - cs[k]
+    _from_source(cs, ch, ce, n, length)
     return n
 
 
@@ -806,31 +785,53 @@ def _arc(chord: float, gamma: float) -> float:
 
 
 @njit(cache=True, fastmath=True)
-def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float) -> float:
+def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float, inner: float) -> float:
     """Path difference of S=(s0, z0) → hull points 1..m-2 of (px, pz) → R=(s1, z1) against S–R; arcs of radius
-    ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord."""
-    total = 0.0
-    ax = s0
-    az = z0
-    for k in range(1, m):
-        bx = px[k] if k < m - 1 else s1
-        bz = pz[k] if k < m - 1 else z1
-        seg = math.sqrt((bx - ax) ** 2 + (bz - az) ** 2)
-        total += _arc(seg, gamma) if gamma > 0.0 else seg
-        ax = bx
-        az = bz
+    ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord; ``inner``
+    is the length of the path between hull points 1 and m-2."""
+    first = math.sqrt((px[1] - s0) ** 2 + (pz[1] - z0) ** 2)
+    last = math.sqrt((s1 - px[m - 2]) ** 2 + (z1 - pz[m - 2]) ** 2)
     chord = math.sqrt((s1 - s0) ** 2 + (z1 - z0) ** 2)
-    return total - (_arc(chord, gamma) if gamma > 0.0 else chord)
+    if gamma > 0.0:
+        return _arc(first, gamma) + inner + _arc(last, gamma) - _arc(chord, gamma)
+    return first + inner + last - chord
 
 
 @njit(cache=True, fastmath=True)
-def _dif_scale(e: float, lam: float) -> float:
-    """40/λ·C'' of Δdif (2.5.21) for the distance ``e`` between the outer diffraction edges."""
-    c2 = 1.0
-    if e > 0.3:
-        r = (5.0 * lam / e) ** 2
-        c2 = (1.0 + r) / (1.0 / 3.0 + r)
-    return 40.0 / lam * c2
+def _dif_scale(inv_e2: float, k40: float, lam2_25: float) -> float:
+    """40/λ·C'' of Δdif (2.5.21) from 1/e² (0 for e ≤ 0.3), e the distance between the outer diffraction
+    edges, and the band's 40/λ and (5λ)²."""
+    if inv_e2 == 0.0:
+        return k40
+    r = lam2_25 * inv_e2
+    return k40 * (1.0 + r) / (1.0 / 3.0 + r)
+
+
+@njit(cache=True, fastmath=True)
+def _hull_inner(px: FloatArray, pz: FloatArray, m: int, gamma: float) -> tuple[float, float]:
+    """1/e² (0 for e ≤ 0.3, see :func:`_dif_scale`), e the straight length between the outer edges of the hull
+    (px, pz)[0:m], and the length of the path between them (arcs of radius ``gamma`` when > 0)."""
+    e = 0.0
+    inner = 0.0
+    for k in range(1, m - 2):
+        seg = math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
+        e += seg
+        inner += _arc(seg, gamma) if gamma > 0.0 else seg
+    return (1.0 / (e * e) if e > 0.3 else 0.0), inner
+
+
+@njit(cache=True, fastmath=True)
+def _hull_deltas(
+    px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, gamma: float
+) -> tuple[float, float, float, float]:
+    """1/e² (0 for e ≤ 0.3, see :func:`_dif_scale`) and the path differences over the hull (px, pz)[0:m] of
+    S = (0, zs) → R = (dp, zr) and of the ground images S' = (0, -zs) and R' = (dp, -zr) (:func:`_delta`): the
+    hull's inner edges are common to the three paths."""
+    inv_e2, inner = _hull_inner(px, pz, m, gamma)
+    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, gamma, inner)
+    d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, gamma, inner)
+    d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, gamma, inner)
+    return inv_e2, d_sr, d_s, d_r
 
 
 @njit(cache=True, fastmath=True)
@@ -933,18 +934,12 @@ def _a_dif_lin(
     The ground amplitudes of either side are in ``sc.amp`` (:func:`_side_amps`); the images of S and R
     are mirrored in the ground plane. ``gamma``: ray radius in favourable conditions.
     """
-    g = gamma if favourable else 0.0
-    e = 0.0
-    for k in range(1, m - 2):
-        e += math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
-    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
-    d_s = _delta(px, pz, m, 0.0, -zs, dp, zr, g)
-    d_r = _delta(px, pz, m, 0.0, zs, dp, -zr, g)
+    inv_e2, d_sr, d_s, d_r = _hull_deltas(px, pz, m, dp, zs, zr, gamma if favourable else 0.0)
     row = 1 if favourable else 0
     a_so, a_or = sc.amp[row], sc.amp[2 + row]
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     for b in range(NB):
-        scale = _dif_scale(e, C_SOUND / sc.freqs[b])
+        scale = _dif_scale(inv_e2, sc.k40[b], sc.lam2_25[b])
         l_sr = _dif_lin(d_sr, scale)
         q_s = 1.0 + (a_so[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_s, scale))
         q_r = 1.0 + (a_or[b] - 1.0) * math.sqrt(l_sr / _dif_lin(d_r, scale))
@@ -1007,16 +1002,14 @@ def _hull_bound(
     """An upper bound of 10^(-A_dif/10) per band over the hull (px, pz)[0:m] (:func:`_a_dif_lin`) without its
     ground terms: each side's Δground is a gain of at most A_min of that side."""
     g = gamma if favourable else 0.0
-    e = 0.0
-    for k in range(1, m - 2):
-        e += math.sqrt((px[k + 1] - px[k]) ** 2 + (pz[k + 1] - pz[k]) ** 2)
-    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g)
+    inv_e2, inner = _hull_inner(px, pz, m, g)
+    d_sr = _delta(px, pz, m, 0.0, zs, dp, zr, g, inner)
     sh, sf = _lin_amin(max(px[1], 1e-6), zs, pz[1], ground.g_path, ground.g_source)
     rh, rf = _lin_amin(max(dp - px[m - 2], 1e-6), pz[m - 2], zr, ground.g_path, ground.g_path)
     gain = sf * rf if favourable else sh * rh
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     for b in range(NB):
-        out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(e, C_SOUND / sc.freqs[b])), cap) * gain
+        out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(inv_e2, sc.k40[b], sc.lam2_25[b])), cap) * gain
 
 
 @njit(cache=True, fastmath=True)
@@ -1690,27 +1683,22 @@ def map_energy(
         nfar = np.zeros(hi - lo, dtype=np.int64)
         thr = np.zeros((hi - lo, npd))
         budget = np.zeros((hi - lo, npd))
-        if not prune:
+        # without pruning one pass over every point source (mode 2); with it, the point sources near the
+        # receptors in full (0), then those beyond (1) within a budget of the near ones' energy. The mode is
+        # a variable, not a constant per call: numba compiles one _block_energy, not one per mode
+        for phase in range(2 if prune else 1):
+            mode = phase if prune else 2
+            if mode == 1:
+                for i in range(hi - lo):
+                    for m in range(npd):
+                        e = 0.0
+                        for b in range(NB):
+                            e += out[lo + i, m, b] * aw[b]
+                        thr[i, m] = 0.5 * eps * e / max(nfar[i], 1)
+                        budget[i, m] = 0.5 * eps * e
             _block_energy(
                 rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 2, nfar, thr, budget,
-            )  # fmt: skip
-        else:
-            # the point sources near the receptors in full, then those beyond, within a budget of the near ones' energy
-            _block_energy(
-                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 0, nfar, thr, budget,
-            )  # fmt: skip
-            for i in range(hi - lo):
-                for m in range(npd):
-                    e = 0.0
-                    for b in range(NB):
-                        e += out[lo + i, m, b] * aw[b]
-                    thr[i, m] = 0.5 * eps * e / max(nfar[i], 1)
-                    budget[i, m] = 0.5 * eps * e
-            _block_energy(
-                rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, 1, nfar, thr, budget,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget,
             )  # fmt: skip
     return out, count
 
@@ -1868,7 +1856,7 @@ class Reflectors(NamedTuple):
 def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
     """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
 
-    The same grid walk as :func:`trace_crossings`, stopping at the first roof above the ray.
+    The grid walk of :func:`trace_crossings`, stopping at the first roof above the ray.
     """
     if obst.cell_parts.shape[0] == 0:
         return True
@@ -1877,39 +1865,11 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
         return True
-    cell = obst.cell_m
-    gx1 = obst.x0 + obst.nx * cell
-    gy1 = obst.y0 + obst.ny * cell
-    t0 = 0.0
-    t1 = 1.0
-    for k in range(4):
-        if k == 0:
-            p, q = -dx, x0 - obst.x0
-        elif k == 1:
-            p, q = dx, gx1 - x0
-        elif k == 2:
-            p, q = -dy, y0 - obst.y0
-        else:
-            p, q = dy, gy1 - y0
-        if p == 0.0:
-            if q < 0.0:
-                return True
-        else:
-            r = q / p
-            if p < 0.0:
-                t0 = max(t0, r)
-            else:
-                t1 = min(t1, r)
-    if t0 >= t1:
+    t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(x0, y0, dx, dy, obst)
+    if t1 <= 0.0:
         return True
-    xs = x0 + t0 * dx
-    ys = y0 + t0 * dy
-    ix = min(max(int((xs - obst.x0) / cell), 0), obst.nx - 1)
-    iy = min(max(int((ys - obst.y0) / cell), 0), obst.ny - 1)
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
-    tmx, tdx = _first_border(x0, dx, obst.x0, ix, cell)
-    tmy, tdy = _first_border(y0, dy, obst.y0, iy, cell)
     seg = obst.edge_seg
     pc = obst.part_cells
     circ = obst.part_circle
