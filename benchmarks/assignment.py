@@ -16,7 +16,9 @@ For the networks of ``--accuracy`` (default Austin) it also runs ldtkit at 1e-5 
 flows against the 1e-6 ones as a share of the mean link flow. Last, the whole ``ldtkit
 assign`` process on Chicago-Sketch at 1e-5 with the kernels it picks and with ``--kernels jit``.
 
-tap-b is not compared: it is not built in this environment.
+tap-b (Algorithm B in C, github.com/spartalab/tap-b) is compared where it is built: ``--tap-b BIN``
+names its ``tap`` binary (or set ``TAPB_BIN``). It runs with 2 threads on the same TNTP files at
+the same relative gap; its whole process is timed (wall and CPU seconds).
 
 AequilibraE is a benchmark-only dependency (``pip install ldtkit[bench]``); without it the
 ldtkit figures are printed alone.
@@ -24,7 +26,7 @@ ldtkit figures are printed alone.
 Usage::
 
     python benchmarks/assignment.py [--shared ../shared] [--networks SiouxFalls,Chicago-Sketch,Berlin-Center,Austin]
-        [--accuracy Austin] [--skip-aequilibrae]
+        [--accuracy Austin] [--skip-aequilibrae] [--tap-b PATH/TO/tap]
 """
 
 from __future__ import annotations
@@ -93,6 +95,26 @@ def run_ldtkit(folder: Path, gap: float, out: Path, kernels: str = "auto") -> di
         # the interpreter and the imports before `ldtkit assign` starts its clock, then its own phases
         "phases": f"interpreter and imports {s - run_s:.2f} s, {lines['phases']}",
     }
+
+
+def run_tapb(binary: Path, folder: Path, gap: float, work: Path) -> dict:
+    """A whole tap-b process on the TNTP files of ``folder``: wall and CPU seconds."""
+    work.mkdir(parents=True, exist_ok=True)
+    (net,), (trips,) = sorted(folder.glob("*_net.tntp")), sorted(folder.glob("*_trips.tntp"))
+    params = work / "params.txt"
+    params.write_text(
+        f"<NETWORK FILE> {net.name}\n<TRIPS FILE> {trips.name}\n<FILE PATH> {folder}/\n<DATA PATH> {work}/\n"
+        f"<FLOWS FILE> {work / 'flows.txt'}\n<CONVERGENCE GAP> {gap:g}\n<NUMBER OF THREADS> {THREADS}\n<OMIT BECKMANN>\n",
+        encoding="utf-8",
+    )
+    t = time.perf_counter()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    proc = subprocess.run([str(binary), str(params)], capture_output=True, text=True, cwd=work)
+    s = time.perf_counter() - t
+    ru2 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode:
+        raise RuntimeError(f"tap-b {folder.name} --gap {gap:g} failed ({proc.returncode}): {proc.stderr.strip()[-400:]}")
+    return {"s": s, "cpu_s": (ru2.ru_utime - ru.ru_utime) + (ru2.ru_stime - ru.ru_stime)}
 
 
 def _flows(path: Path) -> np.ndarray:
@@ -195,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--networks", default="SiouxFalls,Chicago-Sketch,Berlin-Center,Austin")
     ap.add_argument("--accuracy", default="Austin", help="networks whose 1e-5 flows are checked (repeat run, 1e-6 run); '' for none")
     ap.add_argument("--skip-aequilibrae", action="store_true")
+    ap.add_argument("--tap-b", default=os.environ.get("TAPB_BIN"), help="tap-b's `tap` binary, where it is built (or $TAPB_BIN)")
     args = ap.parse_args(argv)
     shared = _shared(args.shared)
     tntp = shared / "data" / "tntp"
@@ -202,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     from ldtkit.model.loaders.tntp import demand_from_tntp, network_from_tntp
 
     print(f"threads: {THREADS}, machine load {os.getloadavg()[0]:.1f}, cores {os.cpu_count()}")
-    print("tap-b: not compared (not built in this environment)")
+    tapb = Path(args.tap_b) if args.tap_b else None
+    print(f"tap-b: {tapb}" if tapb else "tap-b: not compared (pass --tap-b BIN where it is built)")
     why_not = "skipped (--skip-aequilibrae)" if args.skip_aequilibrae else aeq_available()
     if why_not:
         print(f"AequilibraE not available: {why_not} -- printing ldtkit figures alone")
@@ -233,6 +257,13 @@ def main(argv: list[str] | None = None) -> int:
                 line += f" {'-':>13s} {'-':>6s} {'-':>5s} {'-':>6s} {'-':>8s} | {'-':>6s} {'-':>9s}"
             print(line + f" {os.getloadavg()[0]:4.1f}", flush=True)
             print(f"{'':15s} ldtkit phases (wall): {lt['phases']}", flush=True)
+            if tapb is not None:
+                tb = run_tapb(tapb, tntp / name, g, out / f"tapb-{name}-{g:g}")
+                print(
+                    f"{'':15s} tap-b: {tb['s']:.2f} s, {tb['cpu_s']:.2f} CPU s:"
+                    f" {tb['s'] / lt['s']:.1f}x ldtkit's time, CPU {tb['cpu_s'] / lt['cpu_s']:.1f}x",
+                    flush=True,
+                )
     for name in filter(None, args.accuracy.split(",")):
         first = out / f"{name}-1e-05.csv"
         if not first.exists():
