@@ -88,15 +88,13 @@ reflections make the most exposed facades louder than in open field (4,620
 residents at Lden 75 dB or more, against 3,061); before them the map gave 2,498 there and 45,660
 at 55 dB or more. The map with buildings took 282 s at load 8-10.
 
-Speed, `python benchmarks/noise.py --only porto` on 2 cores shared with other jobs (load average
-6-10: the benchmark got 0.4 of a core on average, so wall times are 2-3 times what an idle
-machine gives; the CPU time is the steadier figure, and varies by a third between runs at that
-load): with buildings, diffraction and reflections, 4.0-5.6 CPU-us per source-receiver pair
-(9.5-12.3 us wall; pairs counted as the open-field figure counts them, every point source within
-500 m, before any pruning), against 4.4 CPU-us for screening alone before paths were pruned (5.2
-and 6.2 CPU-us without pruning, without and with reflections, on 300 receptors) and 0.11-0.14 CPU-us in
-open field. The focus-area facade map with buildings and reflections takes 70-75 CPU-s (173-200 s wall at
-that load), open field 0.7-0.9 CPU-s.
+Speed, `python benchmarks/noise.py --only porto` on 2 cores of an idle machine (load 2.1 at the
+start): with buildings, diffraction and first-order reflections, 1.67 us wall and 3.18 CPU-us per
+source-receiver pair (2.0 M pairs for 2,000 facade receivers: every point source within 500 m,
+counted before any pruning, as the open-field figure counts them), 0.03 us wall in open field.
+The focus-area facade map with buildings and reflections takes 30.3 s (56.3 CPU-s), open field
+0.3 s. On a machine loaded by other jobs (load 6-10) the same pairs took 4.0-5.6 CPU-us and the
+map 70-75 CPU-s (173-200 s wall).
 """
 
 
