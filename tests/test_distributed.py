@@ -214,3 +214,32 @@ def test_a_worker_waits_for_the_lock_another_process_holds(tmp_path):
     assert proc.wait(timeout=60) == 0
     assert waited >= 1.0, "the worker waited for the lock"
     assert ResultCache(tmp_path).get(key) == {"flow_vph": 42.0}
+
+
+def _square(x: int) -> int:
+    if x < 0:
+        raise ValueError(f"negative {x}")
+    time.sleep(0.02)
+    return x * x
+
+
+def test_tasks_are_handed_out_as_workers_free_and_every_result_comes_back():
+    """At most one task per cluster thread in flight; every item's own result; errors raised."""
+    from ldtkit.study.cluster import submit_as_workers_free
+
+    submitted: list[int] = []
+
+    def submit(x: int) -> distributed.Future:
+        submitted.append(x)
+        return client.submit(_square, x, pure=False)
+
+    got: dict[int, int] = {}
+    in_flight: list[int] = []
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        for x, result in submit_as_workers_free(client, list(range(7)), submit):
+            in_flight.append(len(submitted) - len(got) - 1)  # submitted, not yet handed back, besides this one
+            got[x] = result
+        assert got == {x: x * x for x in range(7)} and sorted(submitted) == list(range(7))
+        assert max(in_flight) == 2, f"two threads: two tasks in flight at most, saw {in_flight}"
+        with pytest.raises(ValueError, match="negative -1"):
+            dict(submit_as_workers_free(client, [1, -1, 2], submit))

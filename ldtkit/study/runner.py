@@ -539,7 +539,7 @@ def _run_many(
         done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads", num_workers=LOCAL_SCENARIO_WORKERS)  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
         return {s.name: r for s, r in zip(scenarios, done)}
-    from distributed import as_completed
+    from ldtkit.study.cluster import submit_as_workers_free
 
     # The shared inputs travel as tasks that return them, not as scattered data: the scheduler
     # keeps a task's spec, so a worker lost mid-run is recovered by rerunning it elsewhere
@@ -548,16 +548,16 @@ def _run_many(
     inputs_f = client.submit(_identity, inputs, key=f"inputs-{run_id}", pure=False)
     base_f = client.submit(_identity, base, key=f"baseline-{run_id}", pure=False)
     root, max_mb = (str(cache.root), cache.max_mb) if cache is not None else (None, None)
-    futures = {
-        client.submit(
+
+    def submit(s: Scenario) -> Any:
+        return client.submit(
             run_scenario_cached, inputs_f, s, options=options, warm_start=base_f, cache_dir=root, cache_max_mb=max_mb,
             key_=(keys or {}).get(s.name, ""), key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2,
-        ): s.name
-        for s in scenarios
-    }  # fmt: skip
+        )  # fmt: skip
+
     out: dict[str, ScenarioResult] = {}
-    for fut in as_completed(futures):  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
-        out[futures[fut]] = fut.result()
+    for s, result in submit_as_workers_free(client, scenarios, submit):
+        out[s.name] = result
         bar.update(1)
     return out
 
