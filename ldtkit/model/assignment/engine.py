@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Protocol, cast
@@ -113,12 +114,11 @@ class Engine:
         if len(shares) == 1:
             run(*shares[0])
             return
-        threads = [threading.Thread(target=run, args=share) for share in shares[1:]]
-        for th in threads:
-            th.start()
-        run(*shares[0])
-        for th in threads:
-            th.join()
+        with ThreadPoolExecutor(max_workers=len(shares) - 1, thread_name_prefix="ldtkit-trees") as pool:
+            rest = [pool.submit(run, *share) for share in shares[1:]]
+            run(*shares[0])
+            for done in rest:
+                done.result()  # a share's error is raised here, not left in its thread
 
     def shortest_paths(self, subs: Int, od: OdPairs, graph: Graph, con: Contracted, cost: Float, trees: Trees) -> None:
         """Trees of subproblems ``subs`` into ``trees`` (one thread at a time enters)."""
