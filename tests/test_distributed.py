@@ -229,9 +229,10 @@ def test_tasks_are_handed_out_as_workers_free_and_every_result_comes_back():
 
     submitted: list[int] = []
 
-    def submit(x: int) -> distributed.Future:
+    def submit(x: int, worker: str) -> distributed.Future:
         submitted.append(x)
-        return client.submit(_square, x, pure=False)
+        assert worker in client.nthreads(), worker
+        return client.submit(_square, x, pure=False, workers=[worker], allow_other_workers=True)
 
     got: dict[int, int] = {}
     in_flight: list[int] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pytest
 from shapely.geometry import LineString, Point
 
@@ -149,3 +150,16 @@ def test_ghent_scenario_files_close_the_rooigemlaan_bridge(ghent):
 def test_unknown_measure_key_suggests_the_closest():
     with pytest.raises(ConfigError, match=r"unknown measure keys \['stret'\]; did you mean 'street'\?"):
         Measure.from_dict({"action": "close", "stret": "Rooigemlaan"}, source="s.toml")
+
+
+def test_touched_vph_sums_each_selected_link_once():
+    net = _toy()  # links 1-4 on Main St (3, 4 the bridge), 5-6 on North Rd
+    flow = np.array([10.0, 20.0, 40.0, 80.0, 160.0, 320.0])
+    bridge = Scenario.from_dict({"name": "b", "measures": [{"action": "close", "street": "Main St", "bridge": True}]})
+    assert bridge.touched_vph(net, flow) == 120.0
+    # a link selected by two measures counts once
+    overlap = Scenario.from_dict(
+        {"name": "o", "measures": [{"action": "close", "street": "Main St"}, {"action": "bar_heavy", "ids": [1, 5]}]}
+    )
+    assert overlap.touched_vph(net, flow) == 10.0 + 20.0 + 40.0 + 80.0 + 160.0
+    assert Scenario("baseline").touched_vph(net, flow) == 0.0

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -83,7 +83,6 @@ LOCAL_SCENARIO_WORKERS = 1
 #: Periods of a scenario assigned at once by the runner: one, as its memory is bounded for many scenarios
 #: (a second period in flight holds its path sets too: Ghent, about 140 MB more at the peak).
 RUNNER_PERIOD_WORKERS = 1
-T = TypeVar("T")
 
 
 class ProgressBar(Protocol):
@@ -491,10 +490,6 @@ def _run_locked(
     return results
 
 
-def _identity(obj: T) -> T:
-    return obj
-
-
 def _without_path_state(result: ScenarioResult) -> ScenarioResult:
     """A copy whose assignments drop their path sets (only needed to warm-start other runs)."""
     light = {p: replace(a, path_state=None) for p, a in result.period_assignments.items()}
@@ -539,20 +534,21 @@ def _run_many(
         done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads", num_workers=LOCAL_SCENARIO_WORKERS)  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
         return {s.name: r for s, r in zip(scenarios, done)}
-    from ldtkit.study.cluster import submit_as_workers_free
+    from ldtkit.study.cluster import share, submit_as_workers_free
 
-    # The shared inputs travel as tasks that return them, not as scattered data: the scheduler
-    # keeps a task's spec, so a worker lost mid-run is recovered by rerunning it elsewhere
-    # (scattered data on a dead worker is gone for good).
     run_id = content_hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
-    inputs_f = client.submit(_identity, inputs, key=f"inputs-{run_id}", pure=False)
-    base_f = client.submit(_identity, base, key=f"baseline-{run_id}", pure=False)
+    inputs_on = share(client, inputs, key=f"inputs-{run_id}")
+    base_on = share(client, base, key=f"baseline-{run_id}")
+    # Longest first, while the inputs travel: the last scenario of the queue runs alone, so it should be a short one.
+    day = base.traffic["day"]
+    scenarios = sorted(scenarios, key=lambda s: -s.touched_vph(inputs.network, day.light_vph + day.heavy_vph))
     root, max_mb = (str(cache.root), cache.max_mb) if cache is not None else (None, None)
 
-    def submit(s: Scenario) -> Any:
+    def submit(s: Scenario, worker: str) -> Any:
         return client.submit(
-            run_scenario_cached, inputs_f, s, options=options, warm_start=base_f, cache_dir=root, cache_max_mb=max_mb,
-            key_=(keys or {}).get(s.name, ""), key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2,
+            run_scenario_cached, inputs_on(worker), s, options=options, warm_start=base_on(worker), cache_dir=root,
+            cache_max_mb=max_mb, key_=(keys or {}).get(s.name, ""), key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2,
+            workers=[worker], allow_other_workers=True,
         )  # fmt: skip
 
     out: dict[str, ScenarioResult] = {}
