@@ -29,6 +29,14 @@ NB = 8
 LOG10_E = 0.4342944819032518
 #: 10^1.1: the constant of geometric divergence A_div = 20 lg d + 11 in linear form.
 DIV_CONSTANT = 12.589254117941673
+#: Range and step of :func:`exp_fast`'s table of e^x (the step's inverse).
+EXP_MIN = -96.0
+EXP_MAX = 8.0
+EXP_PER_STEP = 8.0
+#: e^x every 1/8 from EXP_MIN to EXP_MAX.
+EXP_TABLE = np.exp(EXP_MIN + np.arange(int((EXP_MAX - EXP_MIN) * EXP_PER_STEP) + 1) / EXP_PER_STEP)
+#: ln 10, to write 10^y as e^(y·ln 10).
+LN10 = 2.302585092994046
 
 
 # --------------------------------------------------------------------------- argument groups
@@ -162,6 +170,18 @@ class MapSettings(NamedTuple):
     near_m: float
     prune_epsilon: float
     a_weight: FloatArray
+
+
+@njit(cache=True, fastmath=True)
+def exp_fast(x: float) -> float:
+    """e^x for EXP_MIN ≤ x ≤ EXP_MAX (clamped outside) within 1e-10 relative: the nearest tabulated
+    e^(i/8) times a degree-5 polynomial of the remainder (|r| ≤ 1/16, error r^6/720): one table
+    read and a few multiplications where ``math.exp`` and ``**`` are library calls."""
+    y = (min(max(x, EXP_MIN), EXP_MAX) - EXP_MIN) * EXP_PER_STEP
+    i = int(y + 0.5)
+    r = (y - i) * (1.0 / EXP_PER_STEP)
+    e: float = EXP_TABLE[i] * (1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0))))))
+    return e
 
 
 # --------------------------------------------------------------------------- emission
@@ -606,7 +626,7 @@ def _negligible_early(
     if dh <= 0.0:
         return False
     gmin = min(ground.g_path, ground.g_source)
-    side = max(10.0 ** (0.3 * (1.0 - gmin)), 10.0 ** (0.9 * (1.0 - ground.g_path)))
+    side = max(exp_fast(0.3 * LN10 * (1.0 - gmin)), exp_fast(0.9 * LN10 * (1.0 - ground.g_path)))
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     p = ground.p_favourable
     div = mult * side * side / (d * d * DIV_CONSTANT)
@@ -615,7 +635,7 @@ def _negligible_early(
         k40 = sc.k40[b]
         lh = max(1.0 / (3.0 + k40 * dh), cap)
         lf = max(1.0 / (3.0 + k40 * df), cap) if df > 0.0 else 1.0
-        tr[b] = div * math.exp(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
+        tr[b] = div * exp_fast(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
     small = True
     fits = True
     for m in range(wrow.shape[0]):
@@ -854,8 +874,8 @@ def _ground_amp(
     lim = 30.0 * zsum
     near = dp <= lim
     gp = g_path * dp / lim + g_source * (1.0 - dp / lim) if near else g_path
-    lin_amin_h = 10.0 ** (0.3 * (1.0 - gp))
-    lin_amin_f = lin_amin_h if near else 10.0 ** (0.3 * (1.0 - gp) * (1.0 + 2.0 * (1.0 - lim / dp)))
+    lin_amin_h = exp_fast(0.3 * LN10 * (1.0 - gp))
+    lin_amin_f = lin_amin_h if near else exp_fast(0.3 * LN10 * (1.0 - gp) * (1.0 + 2.0 * (1.0 - lim / dp)))
     if g_path == 0.0:
         a_h = 1.4125375446227544  # A_ground,H = -3 dB
         a_f = math.sqrt(lin_amin_f)
@@ -875,8 +895,8 @@ def _ground_amp(
     g26 = 0.0
     g13 = 0.0
     if not same and gp > 0.0:
-        g26 = gp**2.6
         g13 = gp**1.3
+        g26 = g13 * g13
     inv_dp2 = 1.0 / (dp * dp)
     for b in range(NB):
         k = sc.k_per_m[b]
@@ -889,7 +909,7 @@ def _ground_amp(
         else:
             wh = 0.0
         wd = wh * dp
-        ckh = dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd) / k
+        ckh = dp * (1.0 + 3.0 * wd * exp_fast(-math.sqrt(wd))) / (1.0 + wd) / k
         rh = math.sqrt(2.0 * ckh)
         xh = 4.0 * k * k * inv_dp2 * (zs * zs - rh * zs + ckh) * (zr * zr - rh * zr + ckh)
         amp_h[b] = math.sqrt(min(xh, lin_amin_h))
@@ -897,7 +917,7 @@ def _ground_amp(
             ckf, rf = ckh, rh
         else:
             wd = wf * dp
-            ckf = dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd) / k
+            ckf = dp * (1.0 + 3.0 * wd * exp_fast(-math.sqrt(wd))) / (1.0 + wd) / k
             rf = math.sqrt(2.0 * ckf)
         xf = 4.0 * k * k * inv_dp2 * (zsf * zsf - rf * zsf + ckf) * (zrf * zrf - rf * zrf + ckf)
         amp_f[b] = math.sqrt(min(xf, lin_amin_f))
@@ -980,9 +1000,9 @@ def _lin_amin(dp: float, z0: float, z1: float, g: float, gs: float) -> tuple[flo
     lim = 30.0 * (z0 + z1)
     if dp <= lim:
         gp = g * dp / lim + gs * (1.0 - dp / lim)
-        lh = 10.0 ** (0.3 * (1.0 - gp))
+        lh = exp_fast(0.3 * LN10 * (1.0 - gp))
         return lh, lh
-    return 10.0 ** (0.3 * (1.0 - g)), 10.0 ** (0.3 * (1.0 - g) * (1.0 + 2.0 * (1.0 - lim / dp)))
+    return exp_fast(0.3 * LN10 * (1.0 - g)), exp_fast(0.3 * LN10 * (1.0 - g) * (1.0 + 2.0 * (1.0 - lim / dp)))
 
 
 @njit(cache=True, fastmath=True)
@@ -1076,7 +1096,7 @@ def _screened_core(
         small = True
         fits = True
         for b in range(NB):
-            tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b]) * a_weight[b] * mult
+            tr[b] = div * exp_fast(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b]) * a_weight[b] * mult
         for m in range(wrow.shape[0]):
             e = 0.0
             for b in range(NB):
@@ -1106,7 +1126,7 @@ def _screened_core(
         for b in range(NB):
             a_f[b] = scratch.amp[5, b] * scratch.amp[5, b]
     for b in range(NB):
-        tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b])
+        tr[b] = div * exp_fast(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b])
     return 1
 
 
