@@ -15,7 +15,8 @@ numba compiles like plain arguments): the road tables of emission (:class:`Emiss
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,17 @@ NB = 8
 LOG10_E = 0.4342944819032518
 #: 10^1.1: the constant of geometric divergence A_div = 20 lg d + 11 in linear form.
 DIV_CONSTANT = 12.589254117941673
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def hot_njit(fn: _F) -> _F:
+    """``njit(cache=True, fastmath=True)`` without reference counting, for the kernels on the hot path,
+    which allocate nothing. numba otherwise increments and decrements (atomically) the count of every
+    array such a function receives, on every call: for a screened path that cost more than its
+    arithmetic, and the counts of the building arrays, shared by the threads, bounced between the cores."""
+    return cast(_F, njit(cache=True, fastmath=True, _nrt=False)(fn))  # type: ignore[call-overload]
+
+
 #: Range and step of :func:`exp_fast`'s table of e^x (the step's inverse).
 EXP_MIN = -96.0
 EXP_MAX = 8.0
@@ -397,7 +409,8 @@ class Obstacles(NamedTuple):
 
 class ScreenScratch(NamedTuple):
     """Per-block work arrays of the screened path: crossings (distance from the source, height), hull,
-    ground amplitudes and the per-band constants."""
+    ground amplitudes and the per-band constants; and the map kernel's per-band transfers (the kernels
+    that use them allocate nothing)."""
 
     cs: FloatArray  # (MAX_CROSSINGS + 2,)
     ch: FloatArray
@@ -419,6 +432,7 @@ class ScreenScratch(NamedTuple):
     w_g: FloatArray  # (9,) w (eq. 2.5.16) per band at the ground factor in w_g[8] (-1: none yet)
     k40: FloatArray  # (8,) 40/λ of Δdif (2.5.21)
     lam2_25: FloatArray  # (8,) (5λ)² of C'' (2.5.21)
+    work: FloatArray  # (3, 8) the map kernel's transfers of one point source: open field, summed, reflected
 
 
 @njit(cache=True)
@@ -442,11 +456,11 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
         np.empty(n), np.empty(n),
         np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
         bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
-        np.full(NB + 1, -1.0), 40.0 * freqs / C_SOUND, (5.0 * C_SOUND / freqs) ** 2,
+        np.full(NB + 1, -1.0), 40.0 * freqs / C_SOUND, (5.0 * C_SOUND / freqs) ** 2, np.empty((3, NB)),
     )  # fmt: skip
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _walk_start(x0: float, y0: float, dx: float, dy: float, obst: Obstacles) -> tuple[float, int, int, float, float, float, float]:
     """Set-up of the grid walk (Amanatides–Woo) along (x0, y0) + t·(dx, dy), 0 ≤ t ≤ 1, clipped to the grid
     (Liang–Barsky): the parameter ``t1`` where the walk leaves the grid or ends (-1: it misses the grid), the
@@ -483,7 +497,7 @@ def _walk_start(x0: float, y0: float, dx: float, dy: float, obst: Obstacles) -> 
     return t1, ix, iy, tmx, tdx, tmy, tdy
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: float) -> None:
     """Turn the ``n`` crossings sorted by distance from the receiver into distances from the source, nearest first."""
     for k in range(n // 2):
@@ -495,7 +509,7 @@ def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: f
         cs[k] = length - cs[k]
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
@@ -585,7 +599,7 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     return n
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _negligible_early(
     cu: FloatArray,
     ch: FloatArray,
@@ -656,7 +670,7 @@ def _negligible_early(
     return False
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _trace_or_prune(
     rx: float,
     ry: float,
@@ -766,7 +780,7 @@ def _trace_or_prune(
     return n
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _upper_hull(s: FloatArray, z: FloatArray, n: int, rise_gamma: float, half: float, hull: IntArray) -> int:
     """Upper convex hull of the points (s, z - rise) (``rise_gamma`` > 0: favourable rays of radius Γ); returns its length."""
     m = 0
@@ -804,7 +818,7 @@ def _arc(chord: float, gamma: float) -> float:
     return 2.0 * gamma * math.asin(min(chord / (2.0 * gamma), 1.0))
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float, inner: float) -> float:
     """Path difference of S=(s0, z0) → hull points 1..m-2 of (px, pz) → R=(s1, z1) against S–R; arcs of radius
     ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord; ``inner``
@@ -827,7 +841,7 @@ def _dif_scale(inv_e2: float, k40: float, lam2_25: float) -> float:
     return k40 * (1.0 + r) / (1.0 / 3.0 + r)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _hull_inner(px: FloatArray, pz: FloatArray, m: int, gamma: float) -> tuple[float, float]:
     """1/e² (0 for e ≤ 0.3, see :func:`_dif_scale`), e the straight length between the outer edges of the hull
     (px, pz)[0:m], and the length of the path between them (arcs of radius ``gamma`` when > 0)."""
@@ -840,7 +854,7 @@ def _hull_inner(px: FloatArray, pz: FloatArray, m: int, gamma: float) -> tuple[f
     return (1.0 / (e * e) if e > 0.3 else 0.0), inner
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _hull_deltas(
     px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, gamma: float
 ) -> tuple[float, float, float, float]:
@@ -864,7 +878,7 @@ def _dif_lin(delta: float, scale: float) -> float:
     return max(3.0 + x, 1e-12)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _ground_amp(
     dp: float, zs: float, zr: float, g_path: float, g_source: float, sc: ScreenScratch, amp_h: FloatArray, amp_f: FloatArray
 ) -> None:
@@ -923,7 +937,7 @@ def _ground_amp(
         amp_f[b] = math.sqrt(min(xf, lin_amin_f))
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _side_amps(px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, ground: Ground, sc: ScreenScratch) -> None:
     """Ground amplitudes on the source side S–O1 into ``sc.amp[0:2]`` and the receiver side On–R into
     ``sc.amp[2:4]``, on the flat mean plane z = 0 (G'_path with the source's G on the source side)."""
@@ -934,7 +948,7 @@ def _side_amps(px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr:
     _ground_amp(max(dp - sn, 1e-6), zon, zr, gp, gp, sc, sc.amp[2], sc.amp[3])
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _a_dif_lin(
     px: FloatArray,
     pz: FloatArray,
@@ -1005,7 +1019,7 @@ def _lin_amin(dp: float, z0: float, z1: float, g: float, gs: float) -> tuple[flo
     return exp_fast(0.3 * LN10 * (1.0 - g)), exp_fast(0.3 * LN10 * (1.0 - g) * (1.0 + 2.0 * (1.0 - lim / dp)))
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _hull_bound(
     px: FloatArray,
     pz: FloatArray,
@@ -1032,7 +1046,7 @@ def _hull_bound(
         out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(inv_e2, sc.k40[b], sc.lam2_25[b])), cap) * gain
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _screened_core(
     dp: float,
     zs: float,
@@ -1149,7 +1163,7 @@ def grid_index(xm: FloatArray, ym: FloatArray, x0: float, y0: float, cell: float
     return order, start
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _point_transfer(dp: float, zs: float, zr: float, ground: Ground, bands: BandTerms, lin_amin_h_far: float, out: FloatArray) -> None:
     """Linear energy transfer of one point source to a receiver for 8 bands (p-mixed H/F).
 
@@ -1222,7 +1236,7 @@ def _point_transfer(dp: float, zs: float, zr: float, ground: Ground, bands: Band
         out[b] = div * math.exp(-catm[b] * d) * (p * lf + (1.0 - p) * lh)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _add_exact_point(
     d2p: float,
     weight: float,
@@ -1240,7 +1254,7 @@ def _add_exact_point(
         tl[b] += weight * tr[b]
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tabz: FloatArray, tl: FloatArray) -> None:
     """tl[b] += weight · transfer of one point source, the excess interpolated in ``tabz`` (n_steps, 8)."""
     xq = math.sqrt(d2p) * inv_step
@@ -1253,7 +1267,7 @@ def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tab
         tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _screened(
     rx: float,
     ry: float,
@@ -1287,7 +1301,7 @@ def _screened(
     return _screened_core(dp, zs, rz, scratch.cs, scratch.ch, nc, ground, scratch, prune, wrow, mult, thr, budget, a_weight)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArray, a_weight: FloatArray) -> None:
     """Add ``mult`` times the A-weighted energy per period of a path just evaluated (transfer ``tr``,
     powers ``wrow``) to ``budget``: what the receptor may still leave out grows with its total."""
@@ -1298,7 +1312,7 @@ def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArr
         budget[m] += mult * e
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _block_energy(
     bx: FloatArray,
     by: FloatArray,
@@ -1357,9 +1371,9 @@ def _block_energy(
     cut2 = cutoff * cutoff
     screen = obst.cell_parts.shape[0] > 0
     str_ = scratch.tr
-    tr = np.empty(NB)
-    tl = np.empty(NB)
-    rt = np.empty(NB)
+    tr = scratch.work[0]
+    tl = scratch.work[1]
+    rt = scratch.work[2]
     reflect = refl.wall.shape[0] > 0
     no_tab = tab[0:0, 0]
     near2 = settings.near_m * settings.near_m
@@ -1376,9 +1390,6 @@ def _block_energy(
     rb = 0.0
     for i in range(nb):
         rb = max(rb, math.sqrt((bx[i] - cx) ** 2 + (by[i] - cy) ** 2))
-    dz2s = np.empty(nb)
-    for i in range(nb):
-        dz2s[i] = (bz[i] - zs) * (bz[i] - zs)
     top = lv_nx.shape[0] - 1
     ctop = cell0 * (1 << top)
     reach = cutoff + rb
@@ -1415,7 +1426,7 @@ def _block_energy(
                 d2w = ex * ex + ey * ey
                 if d2w > cut2:
                     continue
-                dd = d2w + dz2s[i]
+                dd = d2w + (bz[i] - zs) * (bz[i] - zs)
                 # mean of 1/D over the cell's power distribution, D = |r - u|² + dz², to second order
                 corr = (
                     1.0
@@ -1490,7 +1501,7 @@ def _block_energy(
             for i in range(nb):
                 px = bx[i] - ax
                 py = by[i] - ay
-                dz2 = dz2s[i]
+                dz2 = (bz[i] - zs) * (bz[i] - zs)
                 # fast path: seen from at least ratio x its length, a segment is one point at its midpoint
                 mx = px - 0.5 * ex
                 my = py - 0.5 * ey
@@ -1872,7 +1883,7 @@ class Reflectors(NamedTuple):
     keep: FloatArray  # (n_walls, 8)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
     """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
 
@@ -1939,7 +1950,7 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
                 return True
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _reflected(
     rx: float,
     ry: float,
@@ -2035,7 +2046,7 @@ def _reflected(
     return hit
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _sees_wall_point(rx: float, ry: float, tx: float, ty: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> bool:
     """Whether the receptor sees the point (tx, ty) in plan (no footprint edge between them)."""
     return trace_crossings(rx, ry, tx, ty, obst, cs, ch, ce) == 0
