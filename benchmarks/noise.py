@@ -15,8 +15,9 @@ Run: ``python benchmarks/noise.py`` (add ``--threads N`` to pin numba threads).
    (every point source within the 500 m search radius, no far-field grouping, before any pruning),
    on façade receivers 2 m in front of the focus area's buildings at 4 m; then the focus area's
    façade map with the default settings (3 km cutoff, far-field grouping), and the same map in open
-   field. Measured at load 6–10 on 2 cores: 4.0–5.6 CPU-µs per pair with buildings (9.5–12.3 µs
-   wall), 0.11–0.14 in open field; the façade map 70–75 CPU-s (173–200 s wall).
+   field. Measured at load 1.5–1.8 on 2 cores: 1.52–1.56 CPU-µs per pair with buildings (0.80–0.82 µs
+   wall), 0.06 in open field; the façade map 33 CPU-s (17.7–17.9 s wall); at load 3.4–5.8, 1.6–1.7
+   CPU-µs per pair and 34 CPU-s.
 4. ``--only exposure``: Porto's residents per END band at their building's most exposed façade, with
    and without the buildings (zone residents distributed to residential floor area).
 

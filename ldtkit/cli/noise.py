@@ -88,13 +88,16 @@ reflections make the most exposed facades louder than in open field (4,620
 residents at Lden 75 dB or more, against 3,061); before them the map gave 2,498 there and 45,660
 at 55 dB or more. The map with buildings took 282 s at load 8-10.
 
-Speed, `python benchmarks/noise.py --only porto` on 2 cores of an idle machine (load 2.1 at the
-start): with buildings, diffraction and first-order reflections, 1.67 us wall and 3.18 CPU-us per
+Speed, `python benchmarks/noise.py --only porto` on 2 cores (load 1.5-1.8 at the start): with
+buildings, diffraction and first-order reflections, 0.80-0.82 us wall and 1.52-1.56 CPU-us per
 source-receiver pair (2.0 M pairs for 2,000 facade receivers: every point source within 500 m,
 counted before any pruning, as the open-field figure counts them), 0.03 us wall in open field.
-The focus-area facade map with buildings and reflections takes 30.3 s (56.3 CPU-s), open field
-0.3 s. On a machine loaded by other jobs (load 6-10) the same pairs took 4.0-5.6 CPU-us and the
-map 70-75 CPU-s (173-200 s wall).
+The focus-area facade map with buildings and reflections takes 17.7-17.9 s (33 CPU-s), open field
+0.3 s. The kernels on the hot path run without numba's reference counting (they allocate nothing),
+and take e^x and 10^x of the ground, air and A_min terms from a table and a degree-5 polynomial
+(within 1e-10 relative; the levels of the focus-area facade map move by at most 3e-10 dB): in the
+same runs, alternated, the kernels without either took 1.54-1.64 us wall and 2.93-3.13 CPU-us per
+pair, and 28-29 s (52-55 CPU-s) for the map. At load 3.4-5.8 the pairs took 1.6-1.7 CPU-us.
 """
 
 

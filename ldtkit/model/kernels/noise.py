@@ -15,7 +15,8 @@ numba compiles like plain arguments): the road tables of emission (:class:`Emiss
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -29,6 +30,25 @@ NB = 8
 LOG10_E = 0.4342944819032518
 #: 10^1.1: the constant of geometric divergence A_div = 20 lg d + 11 in linear form.
 DIV_CONSTANT = 12.589254117941673
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def hot_njit(fn: _F) -> _F:
+    """``njit(cache=True, fastmath=True)`` without reference counting, for the kernels on the hot path,
+    which allocate nothing. numba otherwise increments and decrements (atomically) the count of every
+    array such a function receives, on every call: for a screened path that cost more than its
+    arithmetic, and the counts of the building arrays, shared by the threads, bounced between the cores."""
+    return cast(_F, njit(cache=True, fastmath=True, _nrt=False)(fn))  # type: ignore[call-overload]
+
+
+#: Range and step of :func:`exp_fast`'s table of e^x (the step's inverse).
+EXP_MIN = -96.0
+EXP_MAX = 8.0
+EXP_PER_STEP = 8.0
+#: e^x every 1/8 from EXP_MIN to EXP_MAX.
+EXP_TABLE = np.exp(EXP_MIN + np.arange(int((EXP_MAX - EXP_MIN) * EXP_PER_STEP) + 1) / EXP_PER_STEP)
+#: ln 10, to write 10^y as e^(y·ln 10).
+LN10 = 2.302585092994046
 
 
 # --------------------------------------------------------------------------- argument groups
@@ -162,6 +182,18 @@ class MapSettings(NamedTuple):
     near_m: float
     prune_epsilon: float
     a_weight: FloatArray
+
+
+@njit(cache=True, fastmath=True)
+def exp_fast(x: float) -> float:
+    """e^x for EXP_MIN ≤ x ≤ EXP_MAX (clamped outside) within 1e-10 relative: the nearest tabulated
+    e^(i/8) times a degree-5 polynomial of the remainder (|r| ≤ 1/16, error r^6/720): one table
+    read and a few multiplications where ``math.exp`` and ``**`` are library calls."""
+    y = (min(max(x, EXP_MIN), EXP_MAX) - EXP_MIN) * EXP_PER_STEP
+    i = int(y + 0.5)
+    r = (y - i) * (1.0 / EXP_PER_STEP)
+    e: float = EXP_TABLE[i] * (1.0 + r * (1.0 + r * (0.5 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0))))))
+    return e
 
 
 # --------------------------------------------------------------------------- emission
@@ -377,7 +409,8 @@ class Obstacles(NamedTuple):
 
 class ScreenScratch(NamedTuple):
     """Per-block work arrays of the screened path: crossings (distance from the source, height), hull,
-    ground amplitudes and the per-band constants."""
+    ground amplitudes and the per-band constants; and the map kernel's per-band transfers (the kernels
+    that use them allocate nothing)."""
 
     cs: FloatArray  # (MAX_CROSSINGS + 2,)
     ch: FloatArray
@@ -399,6 +432,7 @@ class ScreenScratch(NamedTuple):
     w_g: FloatArray  # (9,) w (eq. 2.5.16) per band at the ground factor in w_g[8] (-1: none yet)
     k40: FloatArray  # (8,) 40/λ of Δdif (2.5.21)
     lam2_25: FloatArray  # (8,) (5λ)² of C'' (2.5.21)
+    work: FloatArray  # (3, 8) the map kernel's transfers of one point source: open field, summed, reflected
 
 
 @njit(cache=True)
@@ -422,11 +456,11 @@ def screen_scratch(bands: BandTerms) -> ScreenScratch:
         np.empty(n), np.empty(n),
         np.empty((6, NB)), np.empty(NB), np.empty(NB), np.empty(NB), freqs,
         bands.k_per_m.copy(), bands.f_2_5.copy(), bands.f_1_5.copy(), bands.f_0_75.copy(), bands.air_per_m.copy(),
-        np.full(NB + 1, -1.0), 40.0 * freqs / C_SOUND, (5.0 * C_SOUND / freqs) ** 2,
+        np.full(NB + 1, -1.0), 40.0 * freqs / C_SOUND, (5.0 * C_SOUND / freqs) ** 2, np.empty((3, NB)),
     )  # fmt: skip
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _walk_start(x0: float, y0: float, dx: float, dy: float, obst: Obstacles) -> tuple[float, int, int, float, float, float, float]:
     """Set-up of the grid walk (Amanatides–Woo) along (x0, y0) + t·(dx, dy), 0 ≤ t ≤ 1, clipped to the grid
     (Liang–Barsky): the parameter ``t1`` where the walk leaves the grid or ends (-1: it misses the grid), the
@@ -463,7 +497,7 @@ def _walk_start(x0: float, y0: float, dx: float, dy: float, obst: Obstacles) -> 
     return t1, ix, iy, tmx, tdx, tmy, tdy
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: float) -> None:
     """Turn the ``n`` crossings sorted by distance from the receiver into distances from the source, nearest first."""
     for k in range(n // 2):
@@ -475,7 +509,7 @@ def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: f
         cs[k] = length - cs[k]
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
@@ -565,7 +599,7 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     return n
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _negligible_early(
     cu: FloatArray,
     ch: FloatArray,
@@ -606,7 +640,7 @@ def _negligible_early(
     if dh <= 0.0:
         return False
     gmin = min(ground.g_path, ground.g_source)
-    side = max(10.0 ** (0.3 * (1.0 - gmin)), 10.0 ** (0.9 * (1.0 - ground.g_path)))
+    side = max(exp_fast(0.3 * LN10 * (1.0 - gmin)), exp_fast(0.9 * LN10 * (1.0 - ground.g_path)))
     cap = 10.0 ** (-MAX_DIF_DB / 10.0)
     p = ground.p_favourable
     div = mult * side * side / (d * d * DIV_CONSTANT)
@@ -615,7 +649,7 @@ def _negligible_early(
         k40 = sc.k40[b]
         lh = max(1.0 / (3.0 + k40 * dh), cap)
         lf = max(1.0 / (3.0 + k40 * df), cap) if df > 0.0 else 1.0
-        tr[b] = div * math.exp(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
+        tr[b] = div * exp_fast(-sc.air_per_m[b] * d) * (p * lf + (1.0 - p) * lh) * a_weight[b]
     small = True
     fits = True
     for m in range(wrow.shape[0]):
@@ -636,7 +670,7 @@ def _negligible_early(
     return False
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _trace_or_prune(
     rx: float,
     ry: float,
@@ -746,7 +780,7 @@ def _trace_or_prune(
     return n
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _upper_hull(s: FloatArray, z: FloatArray, n: int, rise_gamma: float, half: float, hull: IntArray) -> int:
     """Upper convex hull of the points (s, z - rise) (``rise_gamma`` > 0: favourable rays of radius Γ); returns its length."""
     m = 0
@@ -784,7 +818,7 @@ def _arc(chord: float, gamma: float) -> float:
     return 2.0 * gamma * math.asin(min(chord / (2.0 * gamma), 1.0))
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _delta(px: FloatArray, pz: FloatArray, m: int, s0: float, z0: float, s1: float, z1: float, gamma: float, inner: float) -> float:
     """Path difference of S=(s0, z0) → hull points 1..m-2 of (px, pz) → R=(s1, z1) against S–R; arcs of radius
     ``gamma`` when > 0 (favourable), straight rays otherwise. The hull points lie above the chord; ``inner``
@@ -807,7 +841,7 @@ def _dif_scale(inv_e2: float, k40: float, lam2_25: float) -> float:
     return k40 * (1.0 + r) / (1.0 / 3.0 + r)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _hull_inner(px: FloatArray, pz: FloatArray, m: int, gamma: float) -> tuple[float, float]:
     """1/e² (0 for e ≤ 0.3, see :func:`_dif_scale`), e the straight length between the outer edges of the hull
     (px, pz)[0:m], and the length of the path between them (arcs of radius ``gamma`` when > 0)."""
@@ -820,7 +854,7 @@ def _hull_inner(px: FloatArray, pz: FloatArray, m: int, gamma: float) -> tuple[f
     return (1.0 / (e * e) if e > 0.3 else 0.0), inner
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _hull_deltas(
     px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, gamma: float
 ) -> tuple[float, float, float, float]:
@@ -844,7 +878,7 @@ def _dif_lin(delta: float, scale: float) -> float:
     return max(3.0 + x, 1e-12)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _ground_amp(
     dp: float, zs: float, zr: float, g_path: float, g_source: float, sc: ScreenScratch, amp_h: FloatArray, amp_f: FloatArray
 ) -> None:
@@ -854,8 +888,8 @@ def _ground_amp(
     lim = 30.0 * zsum
     near = dp <= lim
     gp = g_path * dp / lim + g_source * (1.0 - dp / lim) if near else g_path
-    lin_amin_h = 10.0 ** (0.3 * (1.0 - gp))
-    lin_amin_f = lin_amin_h if near else 10.0 ** (0.3 * (1.0 - gp) * (1.0 + 2.0 * (1.0 - lim / dp)))
+    lin_amin_h = exp_fast(0.3 * LN10 * (1.0 - gp))
+    lin_amin_f = lin_amin_h if near else exp_fast(0.3 * LN10 * (1.0 - gp) * (1.0 + 2.0 * (1.0 - lim / dp)))
     if g_path == 0.0:
         a_h = 1.4125375446227544  # A_ground,H = -3 dB
         a_f = math.sqrt(lin_amin_f)
@@ -875,8 +909,8 @@ def _ground_amp(
     g26 = 0.0
     g13 = 0.0
     if not same and gp > 0.0:
-        g26 = gp**2.6
         g13 = gp**1.3
+        g26 = g13 * g13
     inv_dp2 = 1.0 / (dp * dp)
     for b in range(NB):
         k = sc.k_per_m[b]
@@ -889,7 +923,7 @@ def _ground_amp(
         else:
             wh = 0.0
         wd = wh * dp
-        ckh = dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd) / k
+        ckh = dp * (1.0 + 3.0 * wd * exp_fast(-math.sqrt(wd))) / (1.0 + wd) / k
         rh = math.sqrt(2.0 * ckh)
         xh = 4.0 * k * k * inv_dp2 * (zs * zs - rh * zs + ckh) * (zr * zr - rh * zr + ckh)
         amp_h[b] = math.sqrt(min(xh, lin_amin_h))
@@ -897,13 +931,13 @@ def _ground_amp(
             ckf, rf = ckh, rh
         else:
             wd = wf * dp
-            ckf = dp * (1.0 + 3.0 * wd * math.exp(-math.sqrt(wd))) / (1.0 + wd) / k
+            ckf = dp * (1.0 + 3.0 * wd * exp_fast(-math.sqrt(wd))) / (1.0 + wd) / k
             rf = math.sqrt(2.0 * ckf)
         xf = 4.0 * k * k * inv_dp2 * (zsf * zsf - rf * zsf + ckf) * (zrf * zrf - rf * zrf + ckf)
         amp_f[b] = math.sqrt(min(xf, lin_amin_f))
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _side_amps(px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr: float, ground: Ground, sc: ScreenScratch) -> None:
     """Ground amplitudes on the source side S–O1 into ``sc.amp[0:2]`` and the receiver side On–R into
     ``sc.amp[2:4]``, on the flat mean plane z = 0 (G'_path with the source's G on the source side)."""
@@ -914,7 +948,7 @@ def _side_amps(px: FloatArray, pz: FloatArray, m: int, dp: float, zs: float, zr:
     _ground_amp(max(dp - sn, 1e-6), zon, zr, gp, gp, sc, sc.amp[2], sc.amp[3])
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _a_dif_lin(
     px: FloatArray,
     pz: FloatArray,
@@ -980,12 +1014,12 @@ def _lin_amin(dp: float, z0: float, z1: float, g: float, gs: float) -> tuple[flo
     lim = 30.0 * (z0 + z1)
     if dp <= lim:
         gp = g * dp / lim + gs * (1.0 - dp / lim)
-        lh = 10.0 ** (0.3 * (1.0 - gp))
+        lh = exp_fast(0.3 * LN10 * (1.0 - gp))
         return lh, lh
-    return 10.0 ** (0.3 * (1.0 - g)), 10.0 ** (0.3 * (1.0 - g) * (1.0 + 2.0 * (1.0 - lim / dp)))
+    return exp_fast(0.3 * LN10 * (1.0 - g)), exp_fast(0.3 * LN10 * (1.0 - g) * (1.0 + 2.0 * (1.0 - lim / dp)))
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _hull_bound(
     px: FloatArray,
     pz: FloatArray,
@@ -1012,7 +1046,7 @@ def _hull_bound(
         out[b] = max(1.0 / _dif_lin(d_sr, _dif_scale(inv_e2, sc.k40[b], sc.lam2_25[b])), cap) * gain
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _screened_core(
     dp: float,
     zs: float,
@@ -1076,7 +1110,7 @@ def _screened_core(
         small = True
         fits = True
         for b in range(NB):
-            tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b]) * a_weight[b] * mult
+            tr[b] = div * exp_fast(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b]) * a_weight[b] * mult
         for m in range(wrow.shape[0]):
             e = 0.0
             for b in range(NB):
@@ -1106,7 +1140,7 @@ def _screened_core(
         for b in range(NB):
             a_f[b] = scratch.amp[5, b] * scratch.amp[5, b]
     for b in range(NB):
-        tr[b] = div * math.exp(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b])
+        tr[b] = div * exp_fast(-scratch.air_per_m[b] * d) * (p * a_f[b] + (1.0 - p) * a_h[b])
     return 1
 
 
@@ -1129,7 +1163,7 @@ def grid_index(xm: FloatArray, ym: FloatArray, x0: float, y0: float, cell: float
     return order, start
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _point_transfer(dp: float, zs: float, zr: float, ground: Ground, bands: BandTerms, lin_amin_h_far: float, out: FloatArray) -> None:
     """Linear energy transfer of one point source to a receiver for 8 bands (p-mixed H/F).
 
@@ -1202,7 +1236,7 @@ def _point_transfer(dp: float, zs: float, zr: float, ground: Ground, bands: Band
         out[b] = div * math.exp(-catm[b] * d) * (p * lf + (1.0 - p) * lh)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _add_exact_point(
     d2p: float,
     weight: float,
@@ -1220,7 +1254,7 @@ def _add_exact_point(
         tl[b] += weight * tr[b]
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tabz: FloatArray, tl: FloatArray) -> None:
     """tl[b] += weight · transfer of one point source, the excess interpolated in ``tabz`` (n_steps, 8)."""
     xq = math.sqrt(d2p) * inv_step
@@ -1233,7 +1267,7 @@ def _add_table_point(d2p: float, dz2: float, weight: float, inv_step: float, tab
         tl[b] += fr0 * tabz[iq, b] + fr1 * tabz[iq + 1, b]
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _screened(
     rx: float,
     ry: float,
@@ -1267,7 +1301,7 @@ def _screened(
     return _screened_core(dp, zs, rz, scratch.cs, scratch.ch, nc, ground, scratch, prune, wrow, mult, thr, budget, a_weight)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArray, a_weight: FloatArray) -> None:
     """Add ``mult`` times the A-weighted energy per period of a path just evaluated (transfer ``tr``,
     powers ``wrow``) to ``budget``: what the receptor may still leave out grows with its total."""
@@ -1278,7 +1312,7 @@ def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArr
         budget[m] += mult * e
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _block_energy(
     bx: FloatArray,
     by: FloatArray,
@@ -1337,9 +1371,9 @@ def _block_energy(
     cut2 = cutoff * cutoff
     screen = obst.cell_parts.shape[0] > 0
     str_ = scratch.tr
-    tr = np.empty(NB)
-    tl = np.empty(NB)
-    rt = np.empty(NB)
+    tr = scratch.work[0]
+    tl = scratch.work[1]
+    rt = scratch.work[2]
     reflect = refl.wall.shape[0] > 0
     no_tab = tab[0:0, 0]
     near2 = settings.near_m * settings.near_m
@@ -1356,9 +1390,6 @@ def _block_energy(
     rb = 0.0
     for i in range(nb):
         rb = max(rb, math.sqrt((bx[i] - cx) ** 2 + (by[i] - cy) ** 2))
-    dz2s = np.empty(nb)
-    for i in range(nb):
-        dz2s[i] = (bz[i] - zs) * (bz[i] - zs)
     top = lv_nx.shape[0] - 1
     ctop = cell0 * (1 << top)
     reach = cutoff + rb
@@ -1395,7 +1426,7 @@ def _block_energy(
                 d2w = ex * ex + ey * ey
                 if d2w > cut2:
                     continue
-                dd = d2w + dz2s[i]
+                dd = d2w + (bz[i] - zs) * (bz[i] - zs)
                 # mean of 1/D over the cell's power distribution, D = |r - u|² + dz², to second order
                 corr = (
                     1.0
@@ -1470,7 +1501,7 @@ def _block_energy(
             for i in range(nb):
                 px = bx[i] - ax
                 py = by[i] - ay
-                dz2 = dz2s[i]
+                dz2 = (bz[i] - zs) * (bz[i] - zs)
                 # fast path: seen from at least ratio x its length, a segment is one point at its midpoint
                 mx = px - 0.5 * ex
                 my = py - 0.5 * ey
@@ -1852,7 +1883,7 @@ class Reflectors(NamedTuple):
     keep: FloatArray  # (n_walls, 8)
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
     """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
 
@@ -1919,7 +1950,7 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
                 return True
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _reflected(
     rx: float,
     ry: float,
@@ -2015,7 +2046,7 @@ def _reflected(
     return hit
 
 
-@njit(cache=True, fastmath=True)
+@hot_njit
 def _sees_wall_point(rx: float, ry: float, tx: float, ty: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> bool:
     """Whether the receptor sees the point (tx, ty) in plan (no footprint edge between them)."""
     return trace_crossings(rx, ry, tx, ty, obst, cs, ch, ce) == 0
