@@ -540,8 +540,8 @@ def _run_many(
     inputs_on = share(client, inputs, key=f"inputs-{run_id}")
     base_on = share(client, base, key=f"baseline-{run_id}")
     # Longest first, while the inputs travel: the last scenario of the queue runs alone, so it should be a short one.
-    day = base.traffic["day"]
-    scenarios = sorted(scenarios, key=lambda s: -s.touched_vph(inputs.network, day.light_vph + day.heavy_vph))
+    day_vph = base.traffic["day"].total_vph
+    scenarios = sorted(scenarios, key=lambda s: -s.touched_vph(inputs.network, day_vph))
     root, max_mb = (str(cache.root), cache.max_mb) if cache is not None else (None, None)
 
     def submit(s: Scenario, worker: str) -> Any:
