@@ -244,3 +244,23 @@ def test_tasks_are_handed_out_as_workers_free_and_every_result_comes_back():
         assert max(in_flight) == 2, f"two threads: two tasks in flight at most, saw {in_flight}"
         with pytest.raises(ValueError, match="negative -1"):
             dict(submit_as_workers_free(client, [1, -1, 2], submit))
+
+
+def _where() -> str:
+    return distributed.get_worker().address
+
+
+def test_every_worker_loads_its_own_copy_and_a_missing_cache_entry_is_named(tmp_path):
+    """``load_on_workers`` runs the loader on each worker (nothing travels between them); the
+    runner's loader names the cache entry a worker could not read."""
+    from ldtkit.errors import LdtkitError
+    from ldtkit.study.cluster import load_on_workers
+    from ldtkit.study.runner import _inputs_from_cache
+
+    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
+        on = load_on_workers(client, _where, key="where")
+        workers = sorted(client.nthreads())
+        assert [on(w).result(timeout=60) for w in workers] == workers
+        assert on(workers[0]) is on(workers[0]), "one copy per worker"
+        with pytest.raises(LdtkitError, match="entry " + "a" * 32 + " is missing"):
+            client.submit(_inputs_from_cache, str(tmp_path), None, "a" * 32, "", pure=False).result(timeout=60)

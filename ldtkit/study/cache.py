@@ -35,7 +35,7 @@ from typing import IO, Any
 from ldtkit import __version__
 from ldtkit.errors import InvalidValueError, LdtkitError
 from ldtkit.io import atomic_path
-from ldtkit.study.result_store import META, UnsupportedEntryError, read_entry, write_entry
+from ldtkit.study.result_store import FORMAT, META, UnsupportedEntryError, read_entry, write_entry
 
 __all__ = [
     "DEFAULT_CACHE_MAX_MB",
@@ -53,8 +53,9 @@ __all__ = [
 DEFAULT_CACHE_MAX_MB = 2048.0
 ENV_MAX_MB = "LDTKIT_CACHE_MAX_MB"
 #: Kinds of entries whose arrays are stored uncompressed and memory-mapped when read: the results,
-#: of which a dashboard touches only the maps. Inputs and warm starts are read whole by a run: compressed.
-MAPPED_KINDS = frozenset({"result"})
+#: of which a dashboard touches only the maps, and the air transfer, which the workers of a cluster
+#: on one machine then share through the page cache. Inputs and warm starts are read whole by a run: compressed.
+MAPPED_KINDS = frozenset({"result", "air-transfer"})
 
 
 class CacheWriteError(LdtkitError):
@@ -97,20 +98,22 @@ class CacheEntry:
     key: str
     size_bytes: int
     last_used: float  #: POSIX time of the last read or write
-    kind: str  #: "inputs", "result" or "warm-start"
+    kind: str  #: "inputs", "air-transfer", "result" or "warm-start"
     label: str  #: city and scenario
     format: int | None  #: entry format version (None: an old pickle file)
 
 
 @dataclass(frozen=True)
 class RunKeys:
-    """The cache keys of one run: city and options, shared inputs, baseline, its warm start, scenarios."""
+    """The cache keys of one run: city and options, shared inputs, the air transfer on them, baseline,
+    its warm start, scenarios."""
 
     city: str
     inputs: str
     baseline: str
     warm: str
     scenarios: dict[str, str]
+    air: str = ""
 
 
 def _note(message: str) -> None:
@@ -156,6 +159,14 @@ class ResultCache:
         return self.root / key
 
     # ------------------------------------------------------------------ entries
+    def has(self, key: str) -> bool:
+        """Whether an entry of this ldtkit's format is stored under ``key`` (without reading it)."""
+        try:
+            meta = json.loads((self.path(key) / META).read_text())
+        except (OSError, ValueError):
+            return False
+        return isinstance(meta, dict) and meta.get("format") == FORMAT
+
     def get(self, key: str) -> Any:
         """The entry under ``key``, or ``None`` when absent, unreadable or of another format."""
         p = self.path(key)

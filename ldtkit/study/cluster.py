@@ -10,8 +10,9 @@ an ensemble of such tasks:
   no task waiting on that worker needs it, so a worker that ran out of queued tasks fetched the
   shared inputs (about 200 MB for Ghent) again for its next scenario.
 
-So each worker gets its own copy of the shared inputs, under its own key
-(:func:`share`), and :func:`submit_as_workers_free` keeps one task per worker
+So each worker gets its own copy of the shared inputs, under its own key: read by the worker
+itself where it can reach them (:func:`load_on_workers`, e.g. from the results cache), else sent
+once and copied between workers (:func:`share`); and :func:`submit_as_workers_free` keeps one task per worker
 thread in flight and hands the next item to the worker that just finished.
 """
 
@@ -48,6 +49,36 @@ def share(client: Any, obj: Any, *, key: str) -> Callable[[str], Any]:
         for i, w in enumerate(sorted(client.nthreads()))
     }
     return lambda worker: copies.get(worker, original)
+
+
+def load_on_workers(client: Any, load: Callable[..., Any], *args: Any, key: str) -> Callable[[str], Any]:
+    """Have every worker compute its own copy of ``load(*args)``; return ``worker address -> future``.
+
+    For data every worker can read itself (a file on a shared or local disk): nothing travels
+    through the scheduler or between workers. Each copy is a task pinned loosely to its worker
+    (``key-0``, ``key-1``, ...), so a copy lost with its worker is rebuilt elsewhere; a worker that
+    joined later gets its copy when first asked for.
+
+    Examples
+    --------
+    >>> from distributed import Client
+    >>> with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:  # doctest: +SKIP
+    ...     on = load_on_workers(client, sum, [1, 2, 3], key="total")
+    ...     [on(w).result() for w in client.nthreads()]
+    [6, 6]
+    """
+
+    def submit(worker: str, i: int) -> Any:
+        return client.submit(load, *args, key=f"{key}-{i}", workers=[worker], allow_other_workers=True, pure=False)
+
+    copies = {w: submit(w, i) for i, w in enumerate(sorted(client.nthreads()))}
+
+    def on(worker: str) -> Any:
+        if worker not in copies:
+            copies[worker] = submit(worker, len(copies))
+        return copies[worker]
+
+    return on
 
 
 def submit_as_workers_free(client: Any, items: Sequence[T], submit: Callable[[T, str], Any]) -> Iterator[tuple[T, Any]]:

@@ -388,10 +388,11 @@ def run(
     keys = {s.name: content_hash(city_key, base_key, s.fingerprint()) for s in scenarios}
     inputs_key = content_hash("inputs", fingerprint, options.inputs_key(), model_fingerprint())
     warm_key = content_hash("warm", base_key)
+    air_key = content_hash("air-transfer", inputs_key)
     with contextlib.ExitStack() as held:
         results = _run_locked(
             city, scenarios, options, cache, held, client=client, progress=progress,
-            keys=RunKeys(city=city_key, inputs=inputs_key, baseline=base_key, warm=warm_key, scenarios=keys),
+            keys=RunKeys(city=city_key, inputs=inputs_key, baseline=base_key, warm=warm_key, scenarios=keys, air=air_key),
         )  # fmt: skip
     if cache:
         cache.prune()  # the entries this run held are evictable now
@@ -421,23 +422,25 @@ def _run_locked(
     missing = [s for s in scenarios if cached.get(s.name) is None]
     if cache and (cached.get("baseline") is None or missing):
         # Lock what this run computes (workers lock their scenarios), reread what others stored meanwhile.
-        todo = [keys.inputs, keys.warm, keys.baseline, *([] if client is not None else [keys.scenarios[s.name] for s in missing])]
+        todo = [keys.inputs, keys.air, keys.warm, keys.baseline, *([] if client is not None else [keys.scenarios[s.name] for s in missing])]
         held.enter_context(cache.lock(todo, what=f"{city.name} results"))
         cached.update({n: cache.get(k) for n, k in [("baseline", keys.baseline), *keys.scenarios.items()] if cached.get(n) is None})
         missing = [s for s in scenarios if cached.get(s.name) is None]
+    # On a cluster with a cache, the workers read the shared inputs, the air transfer and the baseline's
+    # warm start from the cache themselves: this process reads only what it needs to hand out the scenarios.
+    workers_read_cache = client is not None and cache is not None and bool(missing)
     inputs: CityInputs | None = None
     if cached.get("baseline") is None or missing:
         # Network, zones, demand and receptors depend only on the city and the options: cached, so editing one
-        # scenario recomputes that scenario alone. The air transfer is not: large (Ghent: 170 MB), quick to recompute.
+        # scenario recomputes that scenario alone.
         inputs = cache.get(keys.inputs) if cache else None
         if inputs is None:
             inputs = prepare_city(city, options=options, progress=progress, key=keys.city)
             if cache:
                 cache.put(keys.inputs, inputs, kind="inputs", label=city.name)
         if "air" in options.models and inputs.air_receptors is not None and inputs.air_transfer is None:
-            from ldtkit.model.air import air_transfer
-
-            inputs.air_transfer = air_transfer(inputs.network, inputs.air_receptors, config=city.config.air)
+            needed_here = cached.get("baseline") is None or not workers_read_cache
+            inputs.air_transfer = _cached_air_transfer(inputs, cache, keys.air, load=needed_here)
     # Locally, the noise maps are computed here once the traffic is known (not in the scenarios'
     # threads): the baseline's, then each scenario's updated from it for the roads whose power
     # changed, one at a time. Stacking the scenarios into one pass over the source-receiver geometry
@@ -446,7 +449,7 @@ def _run_locked(
     cached_base = cached.get("baseline")
     if cached_base is not None:
         results["baseline"] = cached_base
-        warm = cache.get(keys.warm) if (cache and missing) else None
+        warm = cache.get(keys.warm) if (cache and missing and not workers_read_cache) else None
         base_for_warm = replace(cached_base, period_assignments=warm) if warm else cached_base
     else:
         assert inputs is not None  # prepared above whenever the baseline is not cached
@@ -475,7 +478,10 @@ def _run_locked(
     computed: dict[str, ScenarioResult] = {}
     if missing:
         assert inputs is not None  # prepared above whenever a scenario is not cached
-        computed = _run_many(inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys.scenarios)
+        computed = _run_many(
+            inputs, missing, base_for_warm, options, client, bar, noise=not batch_noise, cache=cache, keys=keys,
+            workers_read_cache=workers_read_cache,
+        )  # fmt: skip
         base_for_warm = _without_path_state(base_for_warm)  # done warm-starting: the noise maps need no path sets
     if batch_noise and inputs is not None and computed:
         for n, r in computed.items():  # loop over scenarios only
@@ -521,11 +527,16 @@ def _run_many(
     *,
     noise: bool = True,
     cache: ResultCache | None = None,
-    keys: Mapping[str, str] | None = None,
+    keys: RunKeys | None = None,
+    workers_read_cache: bool = False,
 ) -> dict[str, ScenarioResult]:
     """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
     (``noise=False``: without their noise maps, which the caller computes afterwards).
-    On a cluster each task takes its scenario's cache lock and stores its result itself."""
+
+    On a cluster each task takes its scenario's cache lock and stores its result itself, and
+    every worker holds one copy of the shared inputs and of the baseline: read from the cache by
+    the worker itself (``workers_read_cache``: the cache holds the inputs, the air transfer, the
+    baseline and its warm start), else sent from here."""
     if client is None:
         from dask.base import compute
         from dask.delayed import delayed
@@ -534,11 +545,17 @@ def _run_many(
         done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads", num_workers=LOCAL_SCENARIO_WORKERS)  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
         return {s.name: r for s, r in zip(scenarios, done)}
-    from ldtkit.study.cluster import share, submit_as_workers_free
+    from ldtkit.study.cluster import load_on_workers, share, submit_as_workers_free
 
     run_id = content_hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
-    inputs_on = share(client, inputs, key=f"inputs-{run_id}")
-    base_on = share(client, base, key=f"baseline-{run_id}")
+    if workers_read_cache and cache is not None and keys is not None:
+        root_mb = (str(cache.root), cache.max_mb)
+        air_key = keys.air if inputs.air_receptors is not None and "air" in options.models else ""
+        inputs_on = load_on_workers(client, _inputs_from_cache, *root_mb, keys.inputs, air_key, key=f"inputs-{run_id}")
+        base_on = load_on_workers(client, _warm_start_from_cache, *root_mb, keys.baseline, keys.warm, key=f"baseline-{run_id}")
+    else:
+        inputs_on = share(client, inputs, key=f"inputs-{run_id}")
+        base_on = share(client, base, key=f"baseline-{run_id}")
     # Longest first, while the inputs travel: the last scenario of the queue runs alone, so it should be a short one.
     day_vph = base.traffic["day"].total_vph
     scenarios = sorted(scenarios, key=lambda s: -s.touched_vph(inputs.network, day_vph))
@@ -547,7 +564,8 @@ def _run_many(
     def submit(s: Scenario, worker: str) -> Any:
         return client.submit(
             run_scenario_cached, inputs_on(worker), s, options=options, warm_start=base_on(worker), cache_dir=root,
-            cache_max_mb=max_mb, key_=(keys or {}).get(s.name, ""), key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}", retries=2,
+            cache_max_mb=max_mb, key_=keys.scenarios.get(s.name, "") if keys else "", key=f"ldtkit-{s.name}-{s.fingerprint()[:12]}",
+            retries=2,
             workers=[worker], allow_other_workers=True,
         )  # fmt: skip
 
@@ -556,6 +574,46 @@ def _run_many(
         out[s.name] = result
         bar.update(1)
     return out
+
+
+def _cached_air_transfer(inputs: CityInputs, cache: ResultCache | None, key: str, *, load: bool = True) -> AirTransfer | None:
+    """The air transfer on ``inputs``: from the cache, else computed (and stored); ``load=False``
+    only makes sure the cache holds it (returns ``None`` when it does)."""
+    from ldtkit.model.air import air_transfer
+
+    if inputs.air_receptors is None:
+        return None
+    if cache is not None and key and cache.has(key):
+        return cache.get(key) if load else None
+    transfer = air_transfer(inputs.network, inputs.air_receptors, config=inputs.city.config.air)
+    if cache is not None and key:
+        cache.put(key, transfer, kind="air-transfer", label=inputs.city.name)
+    return transfer
+
+
+def _inputs_from_cache(root: str, max_mb: float | None, inputs_key: str, air_key: str) -> CityInputs:
+    """A worker's copy of the shared inputs (with the air transfer when ``air_key``), read from the cache."""
+    cache = ResultCache(root, max_mb=max_mb)
+    inputs: CityInputs | None = cache.get(inputs_key)
+    transfer = cache.get(air_key) if air_key else None
+    if inputs is None or (air_key and transfer is None):
+        missing = inputs_key if inputs is None else air_key
+        raise LdtkitError(
+            f"cache {root}: entry {missing} is missing; the workers read the shared inputs from the cache the run stored them in"
+        )
+    inputs.air_transfer = transfer
+    return inputs
+
+
+def _warm_start_from_cache(root: str, max_mb: float | None, baseline_key: str, warm_key: str) -> ScenarioResult:
+    """A worker's copy of the baseline with the path sets that warm-start the scenarios, read from the cache."""
+    cache = ResultCache(root, max_mb=max_mb)
+    base: ScenarioResult | None = cache.get(baseline_key)
+    warm = cache.get(warm_key)
+    if base is None or warm is None:
+        missing = baseline_key if base is None else warm_key
+        raise LdtkitError(f"cache {root}: entry {missing} is missing; the workers read the baseline from the cache the run stored it in")
+    return replace(base, period_assignments=warm)
 
 
 def run_scenario_cached(
