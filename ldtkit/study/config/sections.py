@@ -346,6 +346,15 @@ class NoiseConfig:
     block_height_m: float = setting(
         ATHENS_BLOCK_HEIGHT_M, doc='Assumed height of every block with `buildings = "blocks"`.', unit="m", low=0.0, low_open=True
     )
+    terrain: str | None = setting(
+        None,
+        doc=(
+            "A DEM raster (GeoTIFF) of ground elevations in m, in the city's `crs`: the ground and diffraction terms of every "
+            "path are evaluated over the mean plane of the terrain under it, sources and receptors at their heights above the "
+            "local ground (default: flat ground). It must cover the receptors and the roads within `cutoff_m` of them."
+        ),
+        path=True,
+    )
 
 
 @dataclass(frozen=True)
