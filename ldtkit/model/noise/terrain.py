@@ -40,6 +40,9 @@ from ldtkit.model.kernels import noise_terrain as kernels
 if TYPE_CHECKING:
     from scipy.interpolate import LinearNDInterpolator
 
+    from ldtkit.model.kernels.noise import Segments
+    from ldtkit.model.noise.propagation import NoisePropagation
+
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 
@@ -312,3 +315,63 @@ def terrain_from_raster(path: str | Path, *, crs: Any = None, band: int = 1) -> 
     if transform.e < 0:
         z, yc0 = z[::-1, :], yc0 + transform.e * (z.shape[0] - 1)
     return terrain_from_grid(z, x0_m=xc0, y0_m=yc0, step_m=step, source=str(p), crs=None if raster_crs is None else raster_crs.to_string())
+
+
+#: Most samples of the terrain profile along one path in maps (longer paths are sampled more coarsely).
+PROFILE_SAMPLES_MAX = 1024
+
+
+def terrain_grid(terrain: Terrain, *, sample_m: float | None = None, max_samples: int = PROFILE_SAMPLES_MAX) -> kernels.TerrainGrid:
+    """The map kernel's view of ``terrain``: its regular grid (a triangulation resampled every
+    :data:`GRID_STEP_M`) and the spacing of the profile samples along each path (default: the grid step).
+
+    Examples
+    --------
+    >>> g = terrain_grid(terrain_from_grid(np.zeros((3, 3)), x0_m=0.0, y0_m=0.0, step_m=2.0))
+    >>> g.step, g.sample_m, g.max_samples
+    (2.0, 2.0, 1024)
+    """
+    g = terrain.as_grid()
+    step = g.step_m if sample_m is None else float(sample_m)
+    if not step > 0 or max_samples < 2:
+        raise InvalidValueError(f"terrain {terrain.source}: sample_m must be > 0 and max_samples >= 2, got {sample_m}, {max_samples}")
+    return kernels.TerrainGrid(g.z_m, g.x0_m, g.y0_m, g.step_m, step, int(max_samples))
+
+
+def check_covers(terrain: Terrain, x_m: FloatArray, y_m: FloatArray, *, what: str) -> None:
+    """Raise :class:`~ldtkit.errors.InvalidValueError` naming the terrain's source if a point (x, y) has no elevation."""
+    bad = np.flatnonzero(~np.isfinite(terrain.elevation(x_m, y_m)))
+    if len(bad):
+        i = int(bad[0])
+        raise InvalidValueError(
+            f"terrain {terrain.source}: no elevation under {len(bad)} {what} (the first at ({float(x_m[i]):.1f}, "
+            f"{float(y_m[i]):.1f})); expected the terrain to cover the receptors and the roads within the cutoff"
+        )
+
+
+def terrain_energies(
+    propagation: NoisePropagation, segments: Segments, w_seg: FloatArray
+) -> tuple[FloatArray, int]:
+    """Band energies at the receptors of ``propagation`` over its terrain (see :meth:`NoisePropagation.energies`).
+
+    Every source–receptor pair is evaluated over the mean plane of the terrain profile under it
+    (:func:`ldtkit.model.kernels.noise_terrain.terrain_energy`), without far-field cells.
+    """
+    from ldtkit.model.kernels import noise as nk
+    from ldtkit.model.noise.sources import SOURCE_HEIGHT_M
+
+    grid = propagation.terrain_grid
+    assert grid is not None and propagation.terrain is not None
+    r = propagation.receptors
+    ground = nk.Ground(g_path=propagation.ground_g, g_source=propagation.g_source, p_favourable=propagation.p_favourable)
+    energy, count, missed = kernels.terrain_energy(
+        np.ascontiguousarray(r.x, dtype=np.float64), np.ascontiguousarray(r.y, dtype=np.float64),
+        np.ascontiguousarray(r.z, dtype=np.float64), segments, w_seg, SOURCE_HEIGHT_M, propagation.cutoff_m,
+        propagation.spacing_ratio, grid, ground, propagation.arrays.bands,
+    )  # fmt: skip
+    if missed.any():
+        raise InvalidValueError(
+            f"terrain {propagation.terrain.source}: {int(missed.sum())} source–receptor paths leave the terrain or cross a "
+            "nodata hole; expected the terrain to cover the receptors and the roads within the cutoff"
+        )
+    return energy, int(count.sum())

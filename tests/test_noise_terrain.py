@@ -1,0 +1,138 @@
+"""Terrain under noise paths: DEM rasters and breaklines, their errors, and maps over terrain."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+import rasterio
+from conftest import SHARED
+from rasterio.transform import from_origin
+from test_noise_map import CRS, _network, _receptors, _traffic
+
+from ldtkit.errors import ConfigError, InputFileNotFoundError, InvalidValueError, UnreadableFormatError
+from ldtkit.model.kernels import noise as nk
+from ldtkit.model.kernels import noise_terrain as kt
+from ldtkit.model.noise import compute_noise, direct_profile, noise_propagation, profile_attenuation
+from ldtkit.model.noise.propagation import _band_terms
+from ldtkit.model.noise.terrain import terrain_from_breaklines, terrain_from_grid, terrain_from_raster
+
+GEOMETRY = SHARED / "reference" / "noise" / "iso17534_tc06_tc28_geometry.json"
+
+
+def _write_dem(path, z, *, x0=-200.0, y_top=300.0, step=5.0, crs=CRS, nodata=None):
+    """A north-up GeoTIFF with ``z`` (rows from north to south) and its top-left corner at (x0, y_top)."""
+    profile = dict(driver="GTiff", height=z.shape[0], width=z.shape[1], count=1, dtype="float32", transform=from_origin(x0, y_top, step, step))
+    if crs is not None:
+        profile["crs"] = crs
+    if nodata is not None:
+        profile["nodata"] = nodata
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(z.astype("float32"), 1)
+    return path
+
+
+def _plane_dem(tmp_path, name="dem.tif", **kw):
+    # z = 10 + 0.02 x - 0.05 y sampled at the cell centres
+    xs = -200.0 + 2.5 + 5.0 * np.arange(120)
+    ys = 300.0 - 2.5 - 5.0 * np.arange(100)
+    gx, gy = np.meshgrid(xs, ys)
+    return _write_dem(tmp_path / name, 10.0 + 0.02 * gx - 0.05 * gy, **kw)
+
+
+def test_dem_raster_is_sampled_bilinearly_in_its_own_coordinates(tmp_path):
+    t = terrain_from_raster(_plane_dem(tmp_path), crs=CRS)
+    rng = np.random.default_rng(1)
+    x, y = rng.uniform(-190, 390, 200), rng.uniform(-190, 290, 200)
+    # bilinear interpolation reproduces a plane exactly
+    np.testing.assert_allclose(t.elevation(x, y), 10.0 + 0.02 * x - 0.05 * y, atol=1e-4)
+    assert np.isnan(t.elevation([-199.0], [0.0])[0])  # outside the cell centres
+    s, z = t.profile((0.0, 0.0), (100.0, 50.0))
+    # a plane under a straight path is one straight piece
+    assert len(s) == 2
+    np.testing.assert_allclose(z, [10.0, 10.0 + 2.0 - 2.5], atol=1e-4)
+
+
+def test_bad_dem_files_are_refused_naming_the_file(tmp_path):
+    with pytest.raises(InvalidValueError, match=r"dem\.tif: the DEM is in EPSG:4326; expected EPSG:31370"):
+        terrain_from_raster(_plane_dem(tmp_path, crs="EPSG:4326"), crs=CRS)
+    with pytest.raises(InvalidValueError, match=r"nocrs\.tif: the DEM has no CRS; expected EPSG:31370"):
+        terrain_from_raster(_plane_dem(tmp_path, name="nocrs.tif", crs=None), crs=CRS)
+    text = tmp_path / "notes.tif"
+    text.write_text("not a raster")
+    with pytest.raises(UnreadableFormatError, match=r"notes\.tif: cannot read as a DEM raster"):
+        terrain_from_raster(text)
+    with pytest.raises(InputFileNotFoundError, match="terrain raster not found"):
+        terrain_from_raster(tmp_path / "missing.tif")
+
+
+def test_a_path_across_a_nodata_hole_is_refused(tmp_path):
+    z = np.full((100, 120), 5.0)
+    z[40:45, 50:55] = -9999.0
+    t = terrain_from_raster(_write_dem(tmp_path / "holes.tif", z, nodata=-9999.0), crs=CRS)
+    hole_x, hole_y = -200.0 + 5.0 * 52, 300.0 - 5.0 * 42
+    with pytest.raises(InvalidValueError, match=r"terrain .*holes\.tif: no elevation at .* nodata hole"):
+        direct_profile((hole_x - 100, hole_y, 6.0), (hole_x + 100, hole_y, 9.0), terrain=t)
+    assert len(direct_profile((hole_x - 100, hole_y + 40, 6.0), (hole_x + 100, hole_y + 40, 9.0), terrain=t)) == 2
+
+
+def _road_map(terrain, **kw):
+    net = _network([[(-150.0, 0.0), (150.0, 0.0)]], both_ways=True)
+    tr = _traffic(net, 800.0, 60.0)
+    x, y = np.meshgrid(np.arange(-60.0, 61.0, 30.0), np.arange(40.0, 121.0, 20.0))
+    rec = _receptors(x.ravel(), y.ravel())
+    prop = noise_propagation(net, rec, cutoff_m=1000.0, far_field=False, method="exact", terrain=terrain, **kw)
+    return compute_noise(net, tr, rec, propagation=prop, progress=False), prop
+
+
+def test_a_constant_dem_gives_the_flat_map():
+    flat, _ = _road_map(None)
+    level = terrain_from_grid(np.full((60, 80), 37.5), x0_m=-200.0, y0_m=-50.0, step_m=5.0, source="level")
+    raised, prop = _road_map(level)
+    assert prop.screening.startswith("propagation over the terrain of level")
+    assert np.abs(raised.lden_db - flat.lden_db).max() <= 0.01
+
+
+def test_a_berm_between_the_road_and_the_receptors_lowers_their_levels():
+    flat, _ = _road_map(None)
+    # a 4 m berm along the road, 10-25 m from it
+    lines = [[(-200, y, z), (200, y, z)] for y, z in ((-50, 0), (10, 0), (15, 4), (20, 4), (25, 0), (150, 0))]
+    berm, prop = _road_map(terrain_from_breaklines(lines, source="berm"))
+    drop = flat.lden_db - berm.lden_db
+    assert drop.min() > 1.0  # every receptor behind the berm is quieter
+    assert drop.max() < 25.0
+
+
+def test_terrain_map_errors():
+    net = _network([[(-150.0, 0.0), (150.0, 0.0)]])
+    rec = _receptors([0.0, 500.0], [50.0, 50.0])
+    small = terrain_from_grid(np.zeros((40, 40)), x0_m=-200.0, y0_m=-100.0, step_m=10.0, source="small dem")
+    with pytest.raises(InvalidValueError, match=r"terrain small dem: no elevation under 1 receptors \(the first at \(500.0, 50.0\)\)"):
+        noise_propagation(net, rec, terrain=small)
+
+
+@pytest.fixture(scope="module")
+def geometry():
+    if not GEOMETRY.exists():
+        pytest.skip(f"{GEOMETRY} not found")
+    return json.loads(GEOMETRY.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", ["TC06", "TC20", "TC23"])
+def test_one_pair_of_the_map_kernel_gives_the_cut_profile_level(geometry, name):
+    # the ISO geometry on one ground factor: the map kernel's pair against profile_attenuation on the cut profile
+    g_path = 0.5
+    g = geometry["cases"][name]["geometry"]
+    terrain = terrain_from_breaklines(g["topography_lines_xyz"])
+    s, r = g["source_point"], g["receiver_point"]
+    pts = direct_profile((s["x"], s["y"], s["z"]), (r["x"], r["y"], r["z"]), terrain=terrain, default_g=g_path)
+    want = profile_attenuation(pts, temperature_c=10.0, humidity_pct=70.0, g_source=g_path).levels(np.zeros(8))["L"]
+    fine = terrain.as_grid(step_m=0.05)
+    grid = kt.TerrainGrid(fine.z_m, fine.x0_m, fine.y0_m, fine.step_m, 0.05, 8192)
+    scratch, ts = nk.screen_scratch(_band_terms(g_path, 10.0, 70.0)), kt.terrain_scratch(8192)
+    hs, hr = s["z"] - pts[0]["zGround"], r["z"] - pts[-1]["zGround"]
+    ground = nk.Ground(g_path, g_path, 0.5)
+    assert kt.terrain_transfer(s["x"], s["y"], hs, r["x"], r["y"], hr, grid, ground, scratch, ts)
+    assert np.abs(10.0 * np.log10(ts.tr) - want).max() <= 0.1
