@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
@@ -24,7 +23,9 @@ GEOMETRY = SHARED / "reference" / "noise" / "iso17534_tc06_tc28_geometry.json"
 
 def _write_dem(path, z, *, x0=-200.0, y_top=300.0, step=5.0, crs=CRS, nodata=None):
     """A north-up GeoTIFF with ``z`` (rows from north to south) and its top-left corner at (x0, y_top)."""
-    profile = dict(driver="GTiff", height=z.shape[0], width=z.shape[1], count=1, dtype="float32", transform=from_origin(x0, y_top, step, step))
+    profile = dict(
+        driver="GTiff", height=z.shape[0], width=z.shape[1], count=1, dtype="float32", transform=from_origin(x0, y_top, step, step)
+    )
     if crs is not None:
         profile["crs"] = crs
     if nodata is not None:
@@ -136,3 +137,25 @@ def test_one_pair_of_the_map_kernel_gives_the_cut_profile_level(geometry, name):
     ground = nk.Ground(g_path, g_path, 0.5)
     assert kt.terrain_transfer(s["x"], s["y"], hs, r["x"], r["y"], hr, grid, ground, scratch, ts)
     assert np.abs(10.0 * np.log10(ts.tr) - want).max() <= 0.1
+
+
+def test_city_config_names_the_dem_and_its_errors(tmp_path):
+    from ldtkit.study.city import load_city
+    from ldtkit.study.inputs import noise_terrain
+
+    def city(value):
+        (tmp_path / "city.toml").write_text(f'name = "x"\ncrs = "{CRS}"\n[noise]\nterrain = "{value}"\n')
+        return load_city(tmp_path)
+
+    _plane_dem(tmp_path, name="dem.tif")
+    t = noise_terrain(city("dem.tif"))
+    assert t is not None and t.source == str(tmp_path / "dem.tif")
+    assert abs(float(t.elevation([0.0], [0.0])[0]) - 10.0) < 1e-4
+    with pytest.raises(InputFileNotFoundError, match=r"city\.toml field 'noise\.terrain' not found: .*nowhere\.tif"):
+        noise_terrain(city("nowhere.tif"))
+    _plane_dem(tmp_path, name="wgs84.tif", crs="EPSG:4326")
+    with pytest.raises(ConfigError, match=r"city\.toml: \[noise\] terrain = 'wgs84\.tif': .*the DEM is in EPSG:4326; expected EPSG:31370"):
+        noise_terrain(city("wgs84.tif"))
+    (tmp_path / "text.tif").write_text("elevations")
+    with pytest.raises(ConfigError, match=r"city\.toml: \[noise\] terrain = 'text\.tif': .*cannot read as a DEM raster"):
+        noise_terrain(city("text.tif"))

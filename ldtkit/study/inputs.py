@@ -363,8 +363,9 @@ def noise_buildings(city: City) -> Buildings | None:
 def noise_terrain(city: City) -> Terrain | None:
     """The ground elevation of the city's noise paths, from the DEM that ``[noise] terrain`` names (None: flat ground).
 
-    A missing file, a file that is not a raster or a DEM in another CRS than the city's raise
-    :class:`~ldtkit.errors.ConfigError` naming ``city.toml`` and the field.
+    A missing file raises :class:`~ldtkit.errors.InputFileNotFoundError`, a file that is not a raster
+    or a DEM in another CRS than the city's :class:`~ldtkit.errors.ConfigError`, naming ``city.toml``
+    and the field.
 
     Examples
     --------
@@ -376,8 +377,9 @@ def noise_terrain(city: City) -> Terrain | None:
     rel = city.config.noise.terrain
     if rel is None:
         return None
+    path = city.path(rel, field_name="noise.terrain")  # a missing file: InputFileNotFoundError naming city.toml and the field
     try:
-        return terrain_from_raster(city.path(rel, field_name="noise.terrain"), crs=city.config.crs)
+        return terrain_from_raster(path, crs=city.config.crs)
     except LdtkitError as exc:
         raise ConfigError(f"{city.config_path}: [noise] terrain = {rel!r}: {exc}") from None
 

@@ -16,8 +16,8 @@ import numpy.typing as npt
 from numba import njit, prange
 
 from ldtkit.model.kernels.noise import (
-    DIV_CONSTANT,
     C_SOUND,
+    DIV_CONSTANT,
     MAX_DIF_DB,
     NB,
     BandTerms,
@@ -50,7 +50,8 @@ def bilinear(z: FloatArray, x0: float, y0: float, step: float, x: float, y: floa
     i = min(max(int(math.floor(v)), 0), ny - 2)
     fu = u - j
     fv = v - i
-    return (z[i, j] * (1.0 - fu) + z[i, j + 1] * fu) * (1.0 - fv) + (z[i + 1, j] * (1.0 - fu) + z[i + 1, j + 1] * fu) * fv
+    out: float = (z[i, j] * (1.0 - fu) + z[i, j + 1] * fu) * (1.0 - fv) + (z[i + 1, j] * (1.0 - fu) + z[i + 1, j + 1] * fu) * fv
+    return out
 
 
 @njit(cache=True)
@@ -288,9 +289,7 @@ def _condition(
     on = hull[m - 2]
     a_s, b_s = _side(s, z, 0, o1, zs, z[o1], True, False, ground.g_path, ground.g_source, sc, ts.amp[0], ts.amp[1])
     a_r, b_r = _side(s, z, on, n - 1, z[on], zr, False, True, ground.g_path, ground.g_path, sc, ts.amp[2], ts.amp[3])
-    _a_dif(
-        m, dp, zs, zr, gamma if favourable else 0.0, a_s, b_s, a_r, b_r, s[on], ts.amp[row], ts.amp[2 + row], sc, ts, out
-    )
+    _a_dif(m, dp, zs, zr, gamma if favourable else 0.0, a_s, b_s, a_r, b_r, s[on], ts.amp[row], ts.amp[2 + row], sc, ts, out)
 
 
 @njit(cache=True, fastmath=True)

@@ -18,13 +18,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.model.noise.terrain import Terrain
+
+if TYPE_CHECKING:
+    from ldtkit.model.noise.terrain import Terrain
 
 
 def _ground_g(x: float, y: float, zones: Sequence[tuple[Any, float]], default_g: float) -> float:
@@ -84,7 +86,7 @@ def direct_profile(
     if terrain is None:
         ground_s, ground_z = np.array([0.0, length]), np.zeros(2)
     else:
-        ground_s, ground_z = terrain.profile(s[:2], r[:2])
+        ground_s, ground_z = terrain.profile((float(s[0]), float(s[1])), (float(r[0]), float(r[1])))
 
     def ground(t: float) -> float:
         return float(np.interp(t * length, ground_s, ground_z))

@@ -349,9 +349,7 @@ def check_covers(terrain: Terrain, x_m: FloatArray, y_m: FloatArray, *, what: st
         )
 
 
-def terrain_energies(
-    propagation: NoisePropagation, segments: Segments, w_seg: FloatArray
-) -> tuple[FloatArray, int]:
+def terrain_energies(propagation: NoisePropagation, segments: Segments, w_seg: FloatArray) -> tuple[FloatArray, int]:
     """Band energies at the receptors of ``propagation`` over its terrain (see :meth:`NoisePropagation.energies`).
 
     Every source–receptor pair is evaluated over the mean plane of the terrain profile under it

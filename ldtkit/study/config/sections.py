@@ -349,9 +349,10 @@ class NoiseConfig:
     terrain: str | None = setting(
         None,
         doc=(
-            "A DEM raster (GeoTIFF) of ground elevations in m, in the city's `crs`: the ground and diffraction terms of every "
-            "path are evaluated over the mean plane of the terrain under it, sources and receptors at their heights above the "
-            "local ground (default: flat ground). It must cover the receptors and the roads within `cutoff_m` of them."
+            "A DEM raster (GeoTIFF, relative to the city folder) of ground elevations in m, in the city's `crs`: the ground "
+            "and diffraction terms of every path are evaluated over the mean plane of the terrain under it, sources and "
+            "receptors at their heights above the local ground (default: flat ground). It must cover the receptors and the "
+            'roads within `cutoff_m` of them; not yet together with `buildings` (set `buildings = "none"`).'
         ),
         path=True,
     )
