@@ -159,3 +159,21 @@ def test_city_config_names_the_dem_and_its_errors(tmp_path):
     (tmp_path / "text.tif").write_text("elevations")
     with pytest.raises(ConfigError, match=r"city\.toml: \[noise\] terrain = 'text\.tif': .*cannot read as a DEM raster"):
         noise_terrain(city("text.tif"))
+
+
+def test_a_scenario_over_terrain_updated_from_the_baseline_equals_its_full_map():
+    from ldtkit.model.noise import update_noise
+
+    net = _network([[(-150.0, 0.0), (150.0, 0.0)], [(-150.0, -40.0), (150.0, -40.0)]])
+    base = _traffic(net, 800.0, 60.0)
+    ids = net.links["link_id"].to_numpy()
+    closed = {k: v.__class__(ids, v.light_vph * [1.0, 0.0], v.heavy_vph * [1.0, 0.0], v.speed_kmh) for k, v in base.items()}
+    x, y = np.meshgrid(np.arange(-60.0, 61.0, 30.0), np.arange(40.0, 121.0, 20.0))
+    rec = _receptors(x.ravel(), y.ravel())
+    lines = [[(-200, y, z), (200, y, z)] for y, z in ((-80, 0), (10, 0), (15, 4), (20, 4), (25, 0), (150, 0))]
+    prop = noise_propagation(net, rec, cutoff_m=1000.0, terrain=terrain_from_breaklines(lines, source="berm"))
+    base_map = compute_noise(net, base, rec, propagation=prop, progress=False)
+    full = compute_noise(net, closed, rec, propagation=prop, reference_traffic=base, progress=False)
+    updated = update_noise(net, base_map, base, closed, propagation=prop)
+    assert (base_map.lden_db - full.lden_db).min() > 0.5  # the closed road mattered
+    np.testing.assert_allclose(updated.lden_db, full.lden_db, atol=0.01)
