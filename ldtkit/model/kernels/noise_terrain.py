@@ -24,15 +24,15 @@ from ldtkit.model.kernels.noise import (
     Ground,
     ScreenScratch,
     Segments,
-    _arc,
-    _delta,
-    _dif_lin,
-    _dif_scale,
-    _ground_amp,
-    _hull_inner,
-    _upper_hull,
     screen_scratch,
 )
+from ldtkit.model.kernels.noise import arc_length as _arc
+from ldtkit.model.kernels.noise import dif_lin as _dif_lin
+from ldtkit.model.kernels.noise import dif_scale as _dif_scale
+from ldtkit.model.kernels.noise import ground_amp as _ground_amp
+from ldtkit.model.kernels.noise import hull_delta as _delta
+from ldtkit.model.kernels.noise import hull_inner as _hull_inner
+from ldtkit.model.kernels.noise import upper_hull as _upper_hull
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]

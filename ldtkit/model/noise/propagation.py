@@ -154,7 +154,12 @@ class NoisePropagation:
         if self.terrain_grid is not None:
             from ldtkit.model.noise.terrain import terrain_energies
 
-            return terrain_energies(self, segments, w_seg)
+            assert self.terrain is not None
+            return terrain_energies(
+                self.terrain, self.terrain_grid, (r.x, r.y, r.z), segments, w_seg, cutoff_m=self.cutoff_m,
+                spacing_ratio=self.spacing_ratio, bands=a.bands,
+                ground=kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable),
+            )  # fmt: skip
         # power changes (only_segments) may be negative: no allowance can be taken from them
         eps = 10.0 ** (self.prune_db / 10.0) - 1.0 if only_segments is None else 0.0
         settings = kernels.MapSettings(

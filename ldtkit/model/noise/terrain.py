@@ -40,8 +40,7 @@ from ldtkit.model.kernels import noise_terrain as kernels
 if TYPE_CHECKING:
     from scipy.interpolate import LinearNDInterpolator
 
-    from ldtkit.model.kernels.noise import Segments
-    from ldtkit.model.noise.propagation import NoisePropagation
+    from ldtkit.model.kernels.noise import BandTerms, Ground, Segments
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -349,27 +348,34 @@ def check_covers(terrain: Terrain, x_m: FloatArray, y_m: FloatArray, *, what: st
         )
 
 
-def terrain_energies(propagation: NoisePropagation, segments: Segments, w_seg: FloatArray) -> tuple[FloatArray, int]:
-    """Band energies at the receptors of ``propagation`` over its terrain (see :meth:`NoisePropagation.energies`).
+def terrain_energies(
+    terrain: Terrain,
+    grid: kernels.TerrainGrid,
+    receptors_xyz: tuple[FloatArray, FloatArray, FloatArray],
+    segments: Segments,
+    w_seg: FloatArray,
+    *,
+    cutoff_m: float,
+    spacing_ratio: float,
+    ground: Ground,
+    bands: BandTerms,
+) -> tuple[FloatArray, int]:
+    """Band energies (n_receptors, n_periods, 8) at receptors (x, y, height above the ground) over ``terrain``
+    and the number of pairs evaluated (see :meth:`~ldtkit.model.noise.propagation.NoisePropagation.energies`).
 
     Every source–receptor pair is evaluated over the mean plane of the terrain profile under it
-    (:func:`ldtkit.model.kernels.noise_terrain.terrain_energy`), without far-field cells.
+    (:func:`ldtkit.model.kernels.noise_terrain.terrain_energy`), without far-field cells; a path that
+    leaves the terrain or crosses a nodata hole raises :class:`~ldtkit.errors.InvalidValueError`.
     """
-    from ldtkit.model.kernels import noise as nk
     from ldtkit.model.noise.sources import SOURCE_HEIGHT_M
 
-    grid = propagation.terrain_grid
-    assert grid is not None and propagation.terrain is not None
-    r = propagation.receptors
-    ground = nk.Ground(g_path=propagation.ground_g, g_source=propagation.g_source, p_favourable=propagation.p_favourable)
+    x, y, h = (np.ascontiguousarray(a, dtype=np.float64) for a in receptors_xyz)
     energy, count, missed = kernels.terrain_energy(
-        np.ascontiguousarray(r.x, dtype=np.float64), np.ascontiguousarray(r.y, dtype=np.float64),
-        np.ascontiguousarray(r.z, dtype=np.float64), segments, w_seg, SOURCE_HEIGHT_M, propagation.cutoff_m,
-        propagation.spacing_ratio, grid, ground, propagation.arrays.bands,
-    )  # fmt: skip
+        x, y, h, segments, w_seg, SOURCE_HEIGHT_M, float(cutoff_m), float(spacing_ratio), grid, ground, bands
+    )
     if missed.any():
         raise InvalidValueError(
-            f"terrain {propagation.terrain.source}: {int(missed.sum())} source–receptor paths leave the terrain or cross a "
+            f"terrain {terrain.source}: {int(missed.sum())} source–receptor paths leave the terrain or cross a "
             "nodata hole; expected the terrain to cover the receptors and the roads within the cutoff"
         )
     return energy, int(count.sum())
