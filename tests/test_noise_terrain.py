@@ -16,7 +16,7 @@ from ldtkit.model.kernels import noise as nk
 from ldtkit.model.kernels import noise_terrain as kt
 from ldtkit.model.noise import compute_noise, direct_profile, noise_propagation, profile_attenuation
 from ldtkit.model.noise.propagation import _band_terms
-from ldtkit.model.noise.terrain import terrain_from_breaklines, terrain_from_grid, terrain_from_raster
+from ldtkit.model.noise.terrain import terrain_from_breaklines, terrain_from_grid, terrain_from_raster, terrain_grid
 
 GEOMETRY = SHARED / "reference" / "noise" / "iso17534_tc06_tc28_geometry.json"
 
@@ -131,7 +131,7 @@ def test_one_pair_of_the_map_kernel_gives_the_cut_profile_level(geometry, name):
     pts = direct_profile((s["x"], s["y"], s["z"]), (r["x"], r["y"], r["z"]), terrain=terrain, default_g=g_path)
     want = profile_attenuation(pts, temperature_c=10.0, humidity_pct=70.0, g_source=g_path).levels(np.zeros(8))["L"]
     fine = terrain.as_grid(step_m=0.05)
-    grid = kt.TerrainGrid(fine.z_m, fine.x0_m, fine.y0_m, fine.step_m, 0.05, 8192)
+    grid = terrain_grid(fine, sample_m=0.05, max_samples=8192)
     scratch, ts = nk.screen_scratch(_band_terms(g_path, 10.0, 70.0)), kt.terrain_scratch(8192)
     hs, hr = s["z"] - pts[0]["zGround"], r["z"] - pts[-1]["zGround"]
     ground = nk.Ground(g_path, g_path, 0.5)
@@ -177,3 +177,14 @@ def test_a_scenario_over_terrain_updated_from_the_baseline_equals_its_full_map()
     updated = update_noise(net, base_map, base, closed, propagation=prop)
     assert (base_map.lden_db - full.lden_db).min() > 0.5  # the closed road mattered
     np.testing.assert_allclose(updated.lden_db, full.lden_db, atol=0.01)
+
+
+def test_a_map_path_across_a_nodata_hole_is_refused():
+    net = _network([[(-150.0, 0.0), (150.0, 0.0)]])
+    rec = _receptors([0.0], [80.0])
+    z = np.zeros((60, 80))
+    z[28:32, 38:42] = np.nan  # around (0, 40), between the road and the receptor
+    holed = terrain_from_grid(z, x0_m=-200.0, y0_m=-100.0, step_m=5.0, source="holed dem")
+    prop = noise_propagation(net, rec, cutoff_m=1000.0, terrain=holed)
+    with pytest.raises(InvalidValueError, match=r"terrain holed dem: \d+ source–receptor paths leave the terrain or cross a nodata hole"):
+        compute_noise(net, _traffic(net, 800.0, 60.0), rec, propagation=prop, progress=False)

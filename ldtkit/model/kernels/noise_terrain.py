@@ -63,9 +63,10 @@ def bilinear_many(z: FloatArray, x0: float, y0: float, step: float, x: FloatArra
 
 # --------------------------------------------------------------------------- maps over terrain
 class TerrainGrid(NamedTuple):
-    """The ground of a map: elevations ``z`` (ny, nx) at the cell centres (x0 + j·step, y0 + i·step), NaN =
-    no data, and the spacing of the profile samples along each path (``sample_m``, at most ``max_samples``
-    samples: longer paths are sampled more coarsely)."""
+    """The ground of a map: elevations ``z`` (ny, nx) at the cell centres (x0 + j·step, y0 + i·step), the
+    cells without data flagged in ``hole`` (an integer mask: the map kernels compile with fastmath, which
+    assumes no NaN), and the spacing of the profile samples along each path (``sample_m``, at most
+    ``max_samples`` samples: longer paths are sampled more coarsely)."""
 
     z: FloatArray
     x0: float
@@ -73,6 +74,7 @@ class TerrainGrid(NamedTuple):
     step: float
     sample_m: float
     max_samples: int
+    hole: npt.NDArray[np.uint8]  # (ny, nx) 1 where ``z`` has no data (its value there is 0)
 
 
 class TerrainScratch(NamedTuple):
@@ -222,7 +224,7 @@ def _rayleigh(
     ground term in ``out`` (as :func:`ldtkit.model.noise.diffraction.profile_attenuation`)."""
     s, z = ts.s, ts.z
     half = 0.5 * dp
-    best = -math.inf
+    best = 0.0
     o = -1
     for k in range(1, n - 1):
         # the candidate edges are the breaks of slope of the ground (the samples are evenly spaced): on a
@@ -230,7 +232,7 @@ def _rayleigh(
         if abs(z[k - 1] - 2.0 * z[k] + z[k + 1]) <= 1e-6:
             continue
         h = z[k] - _arc_rise(s[k], half, gamma) - (zs + (zr - zs) * s[k] / dp)
-        if h > best:
+        if o < 0 or h > best:  # no infinity as a start: fastmath assumes there is none
             best = h
             o = k
     if o < 0:
@@ -292,6 +294,30 @@ def _condition(
     _a_dif(m, dp, zs, zr, gamma if favourable else 0.0, a_s, b_s, a_r, b_r, s[on], ts.amp[row], ts.amp[2 + row], sc, ts, out)
 
 
+@njit(cache=True)
+def _sample_profile(grid: TerrainGrid, sx: float, sy: float, dx: float, dy: float, dp: float, n: int, s: FloatArray, z: FloatArray) -> bool:
+    """The ground at ``n`` evenly spaced points from (sx, sy) along (dx, dy) into ``s`` (distance) and ``z``;
+    False at the first point outside the grid or next to a cell without data (tested on the integer mask:
+    called from fastmath code, a NaN test could be assumed away)."""
+    zg, hole = grid.z, grid.hole
+    ny, nx = zg.shape
+    for k in range(n):
+        t = k / (n - 1)
+        s[k] = t * dp
+        u = (sx + t * dx - grid.x0) / grid.step
+        v = (sy + t * dy - grid.y0) / grid.step
+        if not (u >= -1e-9 and v >= -1e-9 and u <= nx - 1 + 1e-9 and v <= ny - 1 + 1e-9):
+            return False
+        j = min(max(int(math.floor(u)), 0), nx - 2)
+        i = min(max(int(math.floor(v)), 0), ny - 2)
+        if hole[i, j] + hole[i, j + 1] + hole[i + 1, j] + hole[i + 1, j + 1] > 0:
+            return False
+        fu = u - j
+        fv = v - i
+        z[k] = (zg[i, j] * (1.0 - fu) + zg[i, j + 1] * fu) * (1.0 - fv) + (zg[i + 1, j] * (1.0 - fu) + zg[i + 1, j + 1] * fu) * fv
+    return True
+
+
 @njit(cache=True, fastmath=True)
 def terrain_transfer(
     sx: float, sy: float, hs: float, rx: float, ry: float, hr: float, grid: TerrainGrid, ground: Ground, sc: ScreenScratch,
@@ -310,13 +336,8 @@ def terrain_transfer(
     dp = max(dp, 0.01)
     n = min(max(int(math.ceil(dp / grid.sample_m)) + 1, 2), grid.max_samples)
     s, z = ts.s, ts.z
-    for k in range(n):
-        t = k / (n - 1)
-        s[k] = t * dp
-        zk = bilinear(grid.z, grid.x0, grid.y0, grid.step, sx + t * dx, sy + t * dy)
-        if not math.isfinite(zk):
-            return False
-        z[k] = zk
+    if not _sample_profile(grid, sx, sy, dx, dy, dp, n, s, z):
+        return False
     zs = z[0] + hs
     zr = z[n - 1] + hr
     d = math.sqrt(dp * dp + (zr - zs) * (zr - zs))

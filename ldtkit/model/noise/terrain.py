@@ -334,7 +334,9 @@ def terrain_grid(terrain: Terrain, *, sample_m: float | None = None, max_samples
     step = g.step_m if sample_m is None else float(sample_m)
     if not step > 0 or max_samples < 2:
         raise InvalidValueError(f"terrain {terrain.source}: sample_m must be > 0 and max_samples >= 2, got {sample_m}, {max_samples}")
-    return kernels.TerrainGrid(g.z_m, g.x0_m, g.y0_m, g.step_m, step, int(max_samples))
+    hole = ~np.isfinite(g.z_m)
+    z = np.ascontiguousarray(np.where(hole, 0.0, g.z_m))
+    return kernels.TerrainGrid(z, g.x0_m, g.y0_m, g.step_m, step, int(max_samples), np.ascontiguousarray(hole, dtype=np.uint8))
 
 
 def check_covers(terrain: Terrain, x_m: FloatArray, y_m: FloatArray, *, what: str) -> None:
