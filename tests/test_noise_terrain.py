@@ -16,6 +16,7 @@ from ldtkit.model.kernels import noise as nk
 from ldtkit.model.kernels import noise_terrain as kt
 from ldtkit.model.noise import compute_noise, direct_profile, noise_propagation, profile_attenuation
 from ldtkit.model.noise.propagation import _band_terms
+from ldtkit.model.noise.screening import no_obstacles
 from ldtkit.model.noise.terrain import terrain_from_breaklines, terrain_from_grid, terrain_from_raster, terrain_grid
 
 GEOMETRY = SHARED / "reference" / "noise" / "iso17534_tc06_tc28_geometry.json"
@@ -135,7 +136,7 @@ def test_one_pair_of_the_map_kernel_gives_the_cut_profile_level(geometry, name):
     scratch, ts = nk.screen_scratch(_band_terms(g_path, 10.0, 70.0)), kt.terrain_scratch(8192)
     hs, hr = s["z"] - pts[0]["zGround"], r["z"] - pts[-1]["zGround"]
     ground = nk.Ground(g_path, g_path, 0.5)
-    assert kt.terrain_transfer(s["x"], s["y"], hs, r["x"], r["y"], hr, grid, ground, scratch, ts)
+    assert kt.terrain_transfer(s["x"], s["y"], hs, r["x"], r["y"], hr, grid, ground, scratch, ts, no_obstacles())
     assert np.abs(10.0 * np.log10(ts.tr) - want).max() <= 0.1
 
 
@@ -188,3 +189,46 @@ def test_a_map_path_across_a_nodata_hole_is_refused():
     prop = noise_propagation(net, rec, cutoff_m=1000.0, terrain=holed)
     with pytest.raises(InvalidValueError, match=r"terrain holed dem: \d+ source–receptor paths leave the terrain or cross a nodata hole"):
         compute_noise(net, _traffic(net, 800.0, 60.0), rec, propagation=prop, progress=False)
+
+
+def _blocks():
+    import shapely
+
+    from ldtkit.model.buildings import Buildings
+
+    # two rows of houses between the road and the receptors, with gaps
+    polys = [shapely.box(x, y, x + 20.0, y + 10.0) for x in (-90.0, -40.0, 10.0, 60.0) for y in (15.0, 60.0)]
+    return Buildings.from_arrays([f"b{i}" for i in range(len(polys))], polys, [8.0] * len(polys), crs=CRS)
+
+
+def test_buildings_over_a_constant_dem_screen_as_over_flat_ground():
+    opts = dict(buildings=_blocks(), reflection_order=0, prune_db=0.0)
+    flat, _ = _road_map(None, **opts)
+    level = terrain_from_grid(np.full((60, 80), 12.0), x0_m=-200.0, y0_m=-50.0, step_m=5.0, source="level")
+    raised, prop = _road_map(level, **opts)
+    assert "screening by 8 buildings" in prop.screening
+    inside = np.isnan(flat.lden_db)
+    assert np.array_equal(inside, np.isnan(raised.lden_db))
+    open_field, _ = _road_map(None)
+    assert (open_field.lden_db - flat.lden_db)[~inside].max() > 5.0  # the houses do screen
+    assert np.abs(raised.lden_db - flat.lden_db)[~inside].max() <= 0.01
+    # a receptor inside a house has no level, over terrain as over flat ground
+    net = _network([[(-150.0, 0.0), (150.0, 0.0)]])
+    rec = _receptors([-80.0, -80.0], [20.0, 40.0])
+    prop = noise_propagation(net, rec, terrain=level, **opts)
+    lden = compute_noise(net, _traffic(net, 800.0, 60.0), rec, propagation=prop, progress=False).lden_db
+    assert np.isnan(lden[0]) and np.isfinite(lden[1])
+
+
+def test_houses_on_a_berm_screen_more_than_either():
+    lines = [[(-200, y, z), (200, y, z)] for y, z in ((-50, 0), (10, 0), (15, 3), (25, 3), (30, 0), (150, 0))]
+    berm = terrain_from_breaklines(lines, source="berm")
+    houses = dict(buildings=_blocks(), reflection_order=0, prune_db=0.0)
+    only_berm, _ = _road_map(berm)
+    only_houses, _ = _road_map(None, **houses)
+    both, _ = _road_map(berm, **houses)
+    ok = np.isfinite(both.lden_db)
+    # roofs standing 3 m higher on the berm: no receptor louder than with the houses or the berm alone
+    assert (both.lden_db - only_houses.lden_db)[ok].max() <= 0.05
+    assert (both.lden_db - only_berm.lden_db)[ok].max() <= 0.05
+    assert (only_houses.lden_db - both.lden_db)[ok].max() > 1.0

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 import numpy as np
 
 from ldtkit._validate import closest, finite, finite_nonnegative
-from ldtkit.errors import ConfigError, InvalidValueError, LdtkitError
+from ldtkit.errors import InvalidValueError, LdtkitError
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
@@ -245,11 +245,6 @@ def prepare_city(
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
         inputs.noise_buildings = noise_buildings(city)
         inputs.noise_terrain = noise_terrain(city)
-        if inputs.noise_terrain is not None and inputs.noise_buildings is not None:
-            raise ConfigError(
-                f"{city.config_path}: [noise] terrain together with buildings is not supported in maps yet; "
-                "set [noise] buildings = 'none' to map over the terrain"
-            )
         if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
             r = inputs.noise_receptors
             inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))

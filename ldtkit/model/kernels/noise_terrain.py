@@ -18,13 +18,16 @@ from numba import njit, prange
 from ldtkit.model.kernels.noise import (
     C_SOUND,
     DIV_CONSTANT,
+    MAX_CROSSINGS,
     MAX_DIF_DB,
     NB,
     BandTerms,
     Ground,
+    Obstacles,
     ScreenScratch,
     Segments,
     screen_scratch,
+    trace_crossings,
 )
 from ldtkit.model.kernels.noise import arc_length as _arc
 from ldtkit.model.kernels.noise import dif_lin as _dif_lin
@@ -78,11 +81,12 @@ class TerrainGrid(NamedTuple):
 
 
 class TerrainScratch(NamedTuple):
-    """Per-thread work arrays of :func:`terrain_transfer`: the profile (distance, elevation), the hull
-    polyline and the per-band amplitudes."""
+    """Per-thread work arrays of :func:`terrain_transfer`: the profile (distance, ground elevation, top:
+    the ground or a roof), the hull polyline and the per-band amplitudes."""
 
-    s: FloatArray  # (max_samples,)
+    s: FloatArray  # (max_samples + MAX_CROSSINGS + 2,)
     z: FloatArray
+    top: FloatArray
     hull: IntArray
     px: FloatArray
     pz: FloatArray
@@ -96,9 +100,9 @@ class TerrainScratch(NamedTuple):
 @njit(cache=True)
 def terrain_scratch(max_samples: int) -> TerrainScratch:
     """Fresh work arrays for :func:`terrain_transfer` (one per thread)."""
-    n = max_samples
+    n = max_samples + MAX_CROSSINGS + 2
     return TerrainScratch(
-        np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
+        np.empty(n), np.empty(n), np.empty(n), np.empty(n, dtype=np.int64), np.empty(n), np.empty(n),
         np.empty((4, NB)), np.empty(NB), np.empty(NB), np.empty(NB), np.empty(NB),
     )  # fmt: skip
 
@@ -222,22 +226,23 @@ def _rayleigh(
     """Line of sight clear: where the terrain point nearest to the ray still diffracts (Rayleigh criterion of
     2021/1226, δ > −λ/20 and δ > λ/4 − δ*, δ* between the images of S and R), A_dif over it replaces the
     ground term in ``out`` (as :func:`ldtkit.model.noise.diffraction.profile_attenuation`)."""
-    s, z = ts.s, ts.z
+    s, z, top = ts.s, ts.z, ts.top
     half = 0.5 * dp
     best = 0.0
     o = -1
     for k in range(1, n - 1):
-        # the candidate edges are the breaks of slope of the ground (the samples are evenly spaced): on a
-        # straight stretch a sample is no edge, and the highest point above the ray is at a break
-        if abs(z[k - 1] - 2.0 * z[k] + z[k + 1]) <= 1e-6:
+        # the candidate edges are the breaks of slope of the profile's tops (roofs always): on a straight
+        # stretch a point is no edge, and the highest point above the ray is at a break
+        span = s[k + 1] - s[k - 1]
+        if abs((s[k] - s[k - 1]) * (top[k + 1] - top[k - 1]) - (top[k] - top[k - 1]) * span) <= 1e-6 * span:
             continue
-        h = z[k] - _arc_rise(s[k], half, gamma) - (zs + (zr - zs) * s[k] / dp)
+        h = top[k] - _arc_rise(s[k], half, gamma) - (zs + (zr - zs) * s[k] / dp)
         if o < 0 or h > best:  # no infinity as a start: fastmath assumes there is none
             best = h
             o = k
     if o < 0:
         return
-    os, oz = s[o], z[o]
+    os, oz = s[o], top[o]
     delta = _signed_delta(0.0, zs, os, oz, dp, zr, gamma)
     if delta <= -C_SOUND / sc.freqs[0] / 20.0:  # below -λ/20 of the longest wave: no band admitted
         return
@@ -266,16 +271,17 @@ def _condition(
     ts: TerrainScratch, out: FloatArray,
 ) -> None:  # fmt: skip
     """10^(-A/10) per band in one condition: A_ground over the mean plane of the whole profile when the
-    terrain stays below the ray, else A_dif over the upper convex hull of the terrain."""
-    s, z, hull = ts.s, ts.z, ts.hull
+    terrain and the roofs stay below the ray, else A_dif over the upper convex hull of their tops (the
+    mean planes of either side are the terrain's, as over flat ground)."""
+    s, z, top, hull = ts.s, ts.z, ts.top, ts.hull
     # the profile's ends are the source and the receiver themselves while the hull is taken
-    zg0 = z[0]
-    zgn = z[n - 1]
-    z[0] = zs
-    z[n - 1] = zr
-    m = _upper_hull(s, z, n, gamma if favourable else 0.0, 0.5 * dp, hull)
-    z[0] = zg0
-    z[n - 1] = zgn
+    zg0 = top[0]
+    zgn = top[n - 1]
+    top[0] = zs
+    top[n - 1] = zr
+    m = _upper_hull(s, top, n, gamma if favourable else 0.0, 0.5 * dp, hull)
+    top[0] = zg0
+    top[n - 1] = zgn
     row = 1 if favourable else 0
     if m <= 2:
         _side(s, z, 0, n - 1, zs, zr, True, True, ground.g_path, ground.g_source, sc, ts.amp[0], ts.amp[1])
@@ -286,11 +292,11 @@ def _condition(
         return
     for k in range(m):
         ts.px[k] = s[hull[k]]
-        ts.pz[k] = zs if k == 0 else (zr if k == m - 1 else z[hull[k]])
+        ts.pz[k] = zs if k == 0 else (zr if k == m - 1 else top[hull[k]])
     o1 = hull[1]
     on = hull[m - 2]
-    a_s, b_s = _side(s, z, 0, o1, zs, z[o1], True, False, ground.g_path, ground.g_source, sc, ts.amp[0], ts.amp[1])
-    a_r, b_r = _side(s, z, on, n - 1, z[on], zr, False, True, ground.g_path, ground.g_path, sc, ts.amp[2], ts.amp[3])
+    a_s, b_s = _side(s, z, 0, o1, zs, top[o1], True, False, ground.g_path, ground.g_source, sc, ts.amp[0], ts.amp[1])
+    a_r, b_r = _side(s, z, on, n - 1, top[on], zr, False, True, ground.g_path, ground.g_path, sc, ts.amp[2], ts.amp[3])
     _a_dif(m, dp, zs, zr, gamma if favourable else 0.0, a_s, b_s, a_r, b_r, s[on], ts.amp[row], ts.amp[2 + row], sc, ts, out)
 
 
@@ -321,23 +327,42 @@ def _sample_profile(grid: TerrainGrid, sx: float, sy: float, dx: float, dy: floa
 @njit(cache=True, fastmath=True)
 def terrain_transfer(
     sx: float, sy: float, hs: float, rx: float, ry: float, hr: float, grid: TerrainGrid, ground: Ground, sc: ScreenScratch,
-    ts: TerrainScratch,
+    ts: TerrainScratch, obst: Obstacles,
 ) -> bool:  # fmt: skip
     """Linear transfer per band of one point source at height ``hs`` above the ground to a receiver at ``hr``
     above it, over the terrain profile sampled along the path, into ``ts.tr``:
     10^(-(A_div + A_atm)/10) · (p·10^(-A_F/10) + (1-p)·10^(-A_H/10)), A the ground term over the mean
     plane of the profile (2.5.11, 2.5.15-2.5.20) or, where the terrain rises above the ray (straight in
     homogeneous conditions, an arc of radius max(1000, 8d) in favourable ones), the diffraction over its
-    upper convex hull with the ground of either side (2.5.21). False (``ts.tr`` untouched) where the
-    path leaves the terrain or crosses a nodata hole."""
+    upper convex hull with the ground of either side (2.5.21). The roofs of the buildings in ``obst`` that the
+    path crosses (their heights above the ground there) join the terrain's tops. False (``ts.tr`` untouched)
+    where the path leaves the terrain or crosses a nodata hole."""
     dx = rx - sx
     dy = ry - sy
     dp = math.sqrt(dx * dx + dy * dy)
     dp = max(dp, 0.01)
     n = min(max(int(math.ceil(dp / grid.sample_m)) + 1, 2), grid.max_samples)
-    s, z = ts.s, ts.z
-    if not _sample_profile(grid, sx, sy, dx, dy, dp, n, s, z):
+    s, z, top = ts.s, ts.z, ts.top
+    if not _sample_profile(grid, sx, sy, dx, dy, dp, n, ts.px, ts.pz):
         return False
+    nc = trace_crossings(rx, ry, sx, sy, obst, sc.cs, sc.ch, sc.ce) if obst.cell_parts.shape[0] > 0 else 0
+    # the samples and the roof crossings merged by distance; a roof stands on the ground under it
+    i = 0
+    j = 0
+    for k in range(n + nc):
+        if j < nc and (i >= n or sc.cs[j] < ts.px[i]):
+            i0 = min(max(i - 1, 0), n - 2)
+            f = min(max((sc.cs[j] - ts.px[i0]) / (ts.px[i0 + 1] - ts.px[i0]), 0.0), 1.0)
+            s[k] = sc.cs[j]
+            z[k] = ts.pz[i0] + f * (ts.pz[i0 + 1] - ts.pz[i0])
+            top[k] = z[k] + sc.ch[j]
+            j += 1
+        else:
+            s[k] = ts.px[i]
+            z[k] = ts.pz[i]
+            top[k] = ts.pz[i]
+            i += 1
+    n += nc
     zs = z[0] + hs
     zr = z[n - 1] + hr
     d = math.sqrt(dp * dp + (zr - zs) * (zr - zs))
@@ -354,7 +379,7 @@ def terrain_transfer(
 @njit(cache=True, parallel=True)
 def terrain_energy(
     rx: FloatArray, ry: FloatArray, rh: FloatArray, segments: Segments, w_seg: FloatArray, source_height_m: float, cutoff_m: float,
-    spacing_ratio: float, grid: TerrainGrid, ground: Ground, bands: BandTerms,
+    spacing_ratio: float, grid: TerrainGrid, ground: Ground, bands: BandTerms, obst: Obstacles,
 ) -> tuple[FloatArray, IntArray, IntArray]:  # fmt: skip
     """Band energies (linear) at each receptor (n, n_periods, 8) over terrain, the number of point sources
     evaluated per receptor and the number of its paths the terrain does not cover.
@@ -362,7 +387,8 @@ def terrain_energy(
     Receptors (heights ``rh`` above the ground) are processed in parallel; every segment is split into
     point sources as in :func:`ldtkit.model.kernels.noise.map_energy` without far-field cells (one point at
     its midpoint when seen from ratio x its length, else n parts of length ≤ max(1 m, d_min/ratio)), and
-    each source–receptor pair evaluated by :func:`terrain_transfer`.
+    each source–receptor pair evaluated by :func:`terrain_transfer`, screened by the buildings of ``obst``
+    (none: open field).
     """
     nr = rx.shape[0]
     npd = w_seg.shape[1]
@@ -426,7 +452,7 @@ def terrain_energy(
                 uy -= sty
                 if dp2 > cut2:
                     continue
-                if not terrain_transfer(rx[i] - qx, ry[i] - qy, zs, rx[i], ry[i], rh[i], grid, ground, sc, ts):
+                if not terrain_transfer(rx[i] - qx, ry[i] - qy, zs, rx[i], ry[i], rh[i], grid, ground, sc, ts, obst):
                     missed[i] += 1
                     continue
                 hit = True

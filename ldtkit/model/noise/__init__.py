@@ -21,8 +21,8 @@ excluded (:mod:`~ldtkit.model.noise.reflections`), and leave out screened or ref
 beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
 :func:`noise_propagation`). Maps given a :class:`Terrain` (a DEM raster or breaklines,
 ``terrain=`` of :func:`noise_propagation`) evaluate every source–receptor pair over the mean plane
-of the terrain profile under it, with diffraction over the terrain where it rises above the ray.
-Not yet in maps: diffracted reflections, lateral paths, terrain together with buildings.
+of the terrain profile under it, with diffraction over the terrain and the roofs where they rise
+above the ray. Not yet in maps: diffracted reflections, lateral paths, reflections over terrain.
 Without buildings, maps propagate in open field (``NoiseMap.meta["propagation"]`` says which, in
 one line).
 

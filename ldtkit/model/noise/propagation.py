@@ -101,7 +101,8 @@ class NoisePropagation:
     def screening(self) -> str:
         """One line saying how buildings enter the map, e.g. ``"open-field propagation: no building data"``."""
         if self.terrain is not None:
-            return f"propagation over the terrain of {self.terrain.source}, diffraction over it; no building data"
+            what = "no building data" if self.buildings is None else f"screening by {len(self.buildings)} buildings, no reflections"
+            return f"propagation over the terrain of {self.terrain.source}, diffraction over it and the roofs; {what}"
         if self.buildings is None or len(self.arrays.obstacles.cell_parts) == 0:
             return "open-field propagation: no building data"
         refl = ", first-order reflections on their façades" if self.reflection_order else ""
@@ -155,11 +156,14 @@ class NoisePropagation:
             from ldtkit.model.noise.terrain import terrain_energies
 
             assert self.terrain is not None
-            return terrain_energies(
+            out, n_pairs = terrain_energies(
                 self.terrain, self.terrain_grid, (r.x, r.y, r.z), segments, w_seg, cutoff_m=self.cutoff_m,
-                spacing_ratio=self.spacing_ratio, bands=a.bands,
+                spacing_ratio=self.spacing_ratio, bands=a.bands, obstacles=a.obstacles,
                 ground=kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable),
             )  # fmt: skip
+            if self.inside_building is not None:
+                out[self.inside_building] = np.nan
+            return out, n_pairs
         # power changes (only_segments) may be negative: no allowance can be taken from them
         eps = 10.0 ** (self.prune_db / 10.0) - 1.0 if only_segments is None else 0.0
         settings = kernels.MapSettings(
@@ -330,8 +334,9 @@ def noise_propagation(
         Ground elevation (:class:`~ldtkit.model.noise.terrain.Terrain`); receptor heights and the
         source height are then above the local ground, and every source–receptor pair is evaluated
         exactly over the mean plane of the terrain profile under it, with diffraction over the
-        terrain where it rises above the ray (:func:`~ldtkit.model.kernels.noise_terrain.terrain_energy`;
-        no far-field cells, no table, not yet with ``buildings``). ``None``: flat ground.
+        terrain and the roofs where they rise above the ray
+        (:func:`~ldtkit.model.kernels.noise_terrain.terrain_energy`; no far-field cells, no table, no
+        reflections, no pruning). ``None``: flat ground.
 
     Examples
     --------
@@ -353,8 +358,6 @@ def noise_propagation(
     rz = np.asarray(receptors.z, dtype=np.float64)
     if (rz <= SOURCE_HEIGHT_M).any():
         raise InvalidValueError(f"receptor heights must be above the source height {SOURCE_HEIGHT_M} m")
-    if terrain is not None and buildings is not None and len(buildings):
-        raise InvalidValueError("noise_propagation: terrain together with buildings is not supported in maps yet; pass one of them")
     src = noise_sources(network, max_segment_m=max_segment_m)
     # only segments that can reach a receptor
     rx, ry = np.asarray(receptors.x, dtype=np.float64), np.asarray(receptors.y, dtype=np.float64)
@@ -423,7 +426,8 @@ def noise_propagation(
     open_idx = np.arange(len(rx)) if inside is None else np.flatnonzero(~inside)
     sub_order, block_start = _block_order(rx[open_idx], ry[open_idx], block_m)
     r_order = open_idx[sub_order].astype(np.int64)
-    reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0
+    # over terrain the paths are traced by the terrain kernel, which has no reflections yet
+    reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0 and terrain is None
     reflectors = (
         facade_reflectors(obstacles, rx[r_order], ry[r_order], max_distance_m=reflection_distance_m)
         if reflect

@@ -40,7 +40,7 @@ from ldtkit.model.kernels import noise_terrain as kernels
 if TYPE_CHECKING:
     from scipy.interpolate import LinearNDInterpolator
 
-    from ldtkit.model.kernels.noise import BandTerms, Ground, Segments
+    from ldtkit.model.kernels.noise import BandTerms, Ground, Obstacles, Segments
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -361,19 +361,23 @@ def terrain_energies(
     spacing_ratio: float,
     ground: Ground,
     bands: BandTerms,
+    obstacles: Obstacles | None = None,
 ) -> tuple[FloatArray, int]:
     """Band energies (n_receptors, n_periods, 8) at receptors (x, y, height above the ground) over ``terrain``
     and the number of pairs evaluated (see :meth:`~ldtkit.model.noise.propagation.NoisePropagation.energies`).
 
     Every source–receptor pair is evaluated over the mean plane of the terrain profile under it
-    (:func:`ldtkit.model.kernels.noise_terrain.terrain_energy`), without far-field cells; a path that
+    (:func:`ldtkit.model.kernels.noise_terrain.terrain_energy`), without far-field cells, screened by the
+    buildings of ``obstacles`` (:func:`~ldtkit.model.noise.screening.building_obstacles`); a path that
     leaves the terrain or crosses a nodata hole raises :class:`~ldtkit.errors.InvalidValueError`.
     """
+    from ldtkit.model.noise.screening import no_obstacles
     from ldtkit.model.noise.sources import SOURCE_HEIGHT_M
 
     x, y, h = (np.ascontiguousarray(a, dtype=np.float64) for a in receptors_xyz)
+    obst = no_obstacles() if obstacles is None else obstacles
     energy, count, missed = kernels.terrain_energy(
-        x, y, h, segments, w_seg, SOURCE_HEIGHT_M, float(cutoff_m), float(spacing_ratio), grid, ground, bands
+        x, y, h, segments, w_seg, SOURCE_HEIGHT_M, float(cutoff_m), float(spacing_ratio), grid, ground, bands, obst
     )
     if missed.any():
         raise InvalidValueError(

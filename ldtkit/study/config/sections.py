@@ -352,7 +352,7 @@ class NoiseConfig:
             "A DEM raster (GeoTIFF, relative to the city folder) of ground elevations in m, in the city's `crs`: the ground "
             "and diffraction terms of every path are evaluated over the mean plane of the terrain under it, sources and "
             "receptors at their heights above the local ground (default: flat ground). It must cover the receptors and the "
-            'roads within `cutoff_m` of them; not yet together with `buildings` (set `buildings = "none"`).'
+            "roads within `cutoff_m` of them. Buildings then screen the paths over the terrain, without reflections."
         ),
         path=True,
     )
