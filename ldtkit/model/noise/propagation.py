@@ -156,13 +156,14 @@ class NoisePropagation:
             from ldtkit.model.noise.terrain import terrain_energies
 
             assert self.terrain is not None
-            out, n_pairs = terrain_energies(
-                self.terrain, self.terrain_grid, (r.x, r.y, r.z), segments, w_seg, cutoff_m=self.cutoff_m,
+            open_ = a.receptor_order  # the receptors outside buildings
+            e, n_pairs = terrain_energies(
+                self.terrain, self.terrain_grid, (r.x[open_], r.y[open_], r.z[open_]), segments, w_seg, cutoff_m=self.cutoff_m,
                 spacing_ratio=self.spacing_ratio, bands=a.bands, obstacles=a.obstacles,
                 ground=kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable),
             )  # fmt: skip
-            if self.inside_building is not None:
-                out[self.inside_building] = np.nan
+            out = np.full((len(r), w_line.shape[0], 8), np.nan)
+            out[open_] = e
             return out, n_pairs
         # power changes (only_segments) may be negative: no allowance can be taken from them
         eps = 10.0 ** (self.prune_db / 10.0) - 1.0 if only_segments is None else 0.0
