@@ -268,11 +268,15 @@ def _rayleigh(
 @njit(cache=True, fastmath=True)
 def _condition(
     n: int, dp: float, zs: float, zr: float, gamma: float, favourable: bool, ground: Ground, sc: ScreenScratch,
-    ts: TerrainScratch, out: FloatArray,
-) -> None:  # fmt: skip
+    ts: TerrainScratch, out: FloatArray, out_f: FloatArray,
+) -> bool:  # fmt: skip
     """10^(-A/10) per band in one condition: A_ground over the mean plane of the whole profile when the
     terrain and the roofs stay below the ray, else A_dif over the upper convex hull of their tops (the
-    mean planes of either side are the terrain's, as over flat ground)."""
+    mean planes of either side are the terrain's, as over flat ground).
+
+    In homogeneous conditions with the line of sight clear, the favourable conditions' ground term goes
+    into ``out_f`` as well and True is returned: curved rays clear what straight rays clear (bending
+    adds a convex function to the heights), so only the Rayleigh criterion remains to be applied to them."""
     s, z, top, hull = ts.s, ts.z, ts.top, ts.hull
     # the profile's ends are the source and the receiver themselves while the hull is taken
     zg0 = top[0]
@@ -287,9 +291,11 @@ def _condition(
         _side(s, z, 0, n - 1, zs, zr, True, True, ground.g_path, ground.g_source, sc, ts.amp[0], ts.amp[1])
         for b in range(NB):
             out[b] = ts.amp[row, b] * ts.amp[row, b]
+            if not favourable:
+                out_f[b] = ts.amp[1, b] * ts.amp[1, b]
         if n > 2:
             _rayleigh(n, dp, zs, zr, gamma if favourable else 0.0, row, ground, sc, ts, out)
-        return
+        return not favourable
     for k in range(m):
         ts.px[k] = s[hull[k]]
         ts.pz[k] = zs if k == 0 else (zr if k == m - 1 else top[hull[k]])
@@ -298,6 +304,7 @@ def _condition(
     a_s, b_s = _side(s, z, 0, o1, zs, top[o1], True, False, ground.g_path, ground.g_source, sc, ts.amp[0], ts.amp[1])
     a_r, b_r = _side(s, z, on, n - 1, top[on], zr, False, True, ground.g_path, ground.g_path, sc, ts.amp[2], ts.amp[3])
     _a_dif(m, dp, zs, zr, gamma if favourable else 0.0, a_s, b_s, a_r, b_r, s[on], ts.amp[row], ts.amp[2 + row], sc, ts, out)
+    return False
 
 
 @njit(cache=True)
@@ -367,8 +374,11 @@ def terrain_transfer(
     zr = z[n - 1] + hr
     d = math.sqrt(dp * dp + (zr - zs) * (zr - zs))
     gamma = max(1000.0, 8.0 * d)
-    _condition(n, dp, zs, zr, gamma, False, ground, sc, ts, ts.t_h)
-    _condition(n, dp, zs, zr, gamma, True, ground, sc, ts, ts.t_f)
+    if _condition(n, dp, zs, zr, gamma, False, ground, sc, ts, ts.t_h, ts.t_f):
+        if n > 2:
+            _rayleigh(n, dp, zs, zr, gamma, 1, ground, sc, ts, ts.t_f)
+    else:
+        _condition(n, dp, zs, zr, gamma, True, ground, sc, ts, ts.t_f, ts.t_f)
     div = 1.0 / (d * d * DIV_CONSTANT)
     p = ground.p_favourable
     for b in range(NB):
