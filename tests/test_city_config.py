@@ -133,8 +133,8 @@ def test_defaults_are_the_model_functions_defaults():
     )
 
     noise = dataclasses.asdict(NoiseConfig())
-    # where the buildings come from is read by the runner (compute_noise takes the buildings themselves)
-    assert noise.pop("buildings") == "auto" and noise.pop("block_height_m") > 0
+    # where the buildings and the terrain come from is read by the runner (compute_noise takes them themselves)
+    assert noise.pop("buildings") == "auto" and noise.pop("block_height_m") > 0 and noise.pop("terrain") is None
     for func in (compute_noise, noise_propagation):
         d = _defaults(func)
         assert {k: v for k, v in noise.items() if k in d} == {k: d[k] for k in noise if k in d}

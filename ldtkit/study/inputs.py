@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
-from ldtkit.errors import ConfigError
+from ldtkit.errors import ConfigError, LdtkitError
 from ldtkit.model.demand import Demand, generate_demand
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.zones import reattach_connectors
@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
     from ldtkit.model.buildings import Buildings
+    from ldtkit.model.noise.terrain import Terrain
     from ldtkit.model.receptors import Receptors
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "focus_receptors",
     "demand_for_city",
     "noise_buildings",
+    "noise_terrain",
     "demand_from_od_matrix",
     "on_disconnected_for",
     "reattach_connectors",
@@ -356,6 +358,30 @@ def noise_buildings(city: City) -> Buildings | None:
         path = city.path(demand.blocks.path, field_name="demand.blocks.path")
         return buildings_from_blocks(path, height_m=cfg.noise.block_height_m, crs=cfg.crs)
     return None
+
+
+def noise_terrain(city: City) -> Terrain | None:
+    """The ground elevation of the city's noise paths, from the DEM that ``[noise] terrain`` names (None: flat ground).
+
+    A missing file raises :class:`~ldtkit.errors.InputFileNotFoundError`, a file that is not a raster
+    or a DEM in another CRS than the city's :class:`~ldtkit.errors.ConfigError`, naming ``city.toml``
+    and the field.
+
+    Examples
+    --------
+    >>> noise_terrain(load_city("ghent")) is None
+    True
+    """
+    from ldtkit.model.noise.terrain import terrain_from_raster
+
+    rel = city.config.noise.terrain
+    if rel is None:
+        return None
+    path = city.path(rel, field_name="noise.terrain")  # a missing file: InputFileNotFoundError naming city.toml and the field
+    try:
+        return terrain_from_raster(path, crs=city.config.crs)
+    except LdtkitError as exc:
+        raise ConfigError(f"{city.config_path}: [noise] terrain = {rel!r}: {exc}") from None
 
 
 def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float, float]:

@@ -53,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
     from ldtkit.model.noise import NoiseBaseline, NoiseMap, NoisePropagation
+    from ldtkit.model.noise.terrain import Terrain
     from ldtkit.model.receptors import Receptors
 
 __all__ = [
@@ -163,6 +164,7 @@ class CityInputs:
     demand: Demand
     noise_receptors: Receptors | None = None
     noise_buildings: Buildings | None = None
+    noise_terrain: Terrain | None = None
     air_receptors: Receptors | None = None
     air_transfer: AirTransfer | None = None
     zones: pd.DataFrame | None = None
@@ -231,7 +233,7 @@ def prepare_city(
     ``key`` is the content hash of the city and options when the caller has it already.
     """
     from ldtkit.model.receptors import population_out_of_buildings
-    from ldtkit.study.inputs import demand_for_city, noise_buildings
+    from ldtkit.study.inputs import demand_for_city, noise_buildings, noise_terrain
 
     city = city if isinstance(city, City) else load_city(city)
     network = city.load_network()
@@ -242,6 +244,7 @@ def prepare_city(
     if "noise" in options.models:
         inputs.noise_receptors = focus_receptors(city, network, cell_m=options.noise_cell_m, zones=inputs.zones, height_m=4.0)
         inputs.noise_buildings = noise_buildings(city)
+        inputs.noise_terrain = noise_terrain(city)
         if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
             r = inputs.noise_receptors
             inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
@@ -317,6 +320,7 @@ def noise_maps(
         inputs.noise_propagation = noise_propagation(
             inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
             temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
+            terrain=inputs.noise_terrain,
         )  # fmt: skip
     held = inputs.noise_baseline
     if baseline_map is not None and (held is None or held.map is not baseline_map or held.traffic is not reference):

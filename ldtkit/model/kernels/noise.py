@@ -980,6 +980,17 @@ def _a_dif_lin(
         out[b] = max(1.0 / l_sr, cap) * (q_s * q_s) * (q_r * q_r)
 
 
+#: The pieces of a diffracted path that :mod:`ldtkit.model.kernels.noise_terrain` reuses over terrain
+#: (the same compiled functions, under public names).
+upper_hull = _upper_hull
+arc_length = _arc
+hull_delta = _delta
+hull_inner = _hull_inner
+dif_scale = _dif_scale
+dif_lin = _dif_lin
+ground_amp = _ground_amp
+
+
 @njit(cache=True, fastmath=True)
 def screened_transfer(
     dp: float,

@@ -4,8 +4,9 @@ Emission follows Directive (EU) 2015/996 Annex II 2.2 with Table F-1/F-4 of Dele
 Directive (EU) 2021/1226 by default (``coefficients="2015"`` selects the superseded set).
 Propagation follows Annex II 2.5 for the direct path: line sources split into point sources,
 geometric divergence, ISO 9613-1 air absorption and the ground effect in homogeneous and
-favourable conditions (on a flat mean plane in maps; over a terrain profile's mean plane in
-:func:`path_attenuation`), mixed with the occurrence ``p`` of favourable conditions.
+favourable conditions (on a flat mean plane in maps without terrain; over a terrain profile's mean
+plane in :func:`path_attenuation` and in maps given ``terrain=``), mixed with the occurrence ``p``
+of favourable conditions.
 Along one cut profile, :func:`profile_attenuation` adds diffraction over barriers, buildings and
 terrain in the vertical plane, lateral paths around vertical edges and reflections with their
 absorption (checked against ISO/TR 17534-4 TC01–TC28 by :func:`run_conformity`). Maps given
@@ -18,7 +19,10 @@ the people per END band (residents from :func:`building_population`). Maps with 
 the first-order specular reflections on the façades within 50 m of each receptor, its own façade
 excluded (:mod:`~ldtkit.model.noise.reflections`), and leave out screened or reflected paths from
 beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
-:func:`noise_propagation`). Not yet in maps: diffracted reflections, lateral paths and terrain.
+:func:`noise_propagation`). Maps given a :class:`Terrain` (a DEM raster or breaklines,
+``terrain=`` of :func:`noise_propagation`) evaluate every source–receptor pair over the mean plane
+of the terrain profile under it, with diffraction over the terrain and the roofs where they rise
+above the ray. Not yet in maps: diffracted reflections, lateral paths, reflections over terrain.
 Without buildings, maps propagate in open field (``NoiseMap.meta["propagation"]`` says which, in
 one line).
 
@@ -31,8 +35,11 @@ One module per stage, all public names re-exported here:
   source–receiver path (ISO/TR 17534-4 TC01–TC05), and ISO 9613-1 air absorption.
 - :mod:`~ldtkit.model.noise.diffraction`: :func:`profile_attenuation`, every term of a path with
   obstacles (diffraction, ground on both sides, lateral paths, reflections) from its cut profile.
-- :mod:`~ldtkit.model.noise.paths`: :func:`direct_profile`, the cut profile of a direct path over
-  flat ground through buildings, thin walls and ground zones.
+- :mod:`~ldtkit.model.noise.paths`: :func:`direct_profile`, the cut profile of a direct path
+  through buildings, thin walls, ground zones and terrain.
+- :mod:`~ldtkit.model.noise.terrain`: :class:`Terrain`, ground elevation from a DEM raster
+  (:func:`terrain_from_raster`), a grid (:func:`terrain_from_grid`) or breaklines
+  (:func:`terrain_from_breaklines`).
 - :mod:`~ldtkit.model.noise.conformity`: :func:`run_conformity`, the ISO/TR 17534-4 test cases.
 - :mod:`~ldtkit.model.noise.sources`: :func:`noise_sources`, road centre lines as source segments.
 - :mod:`~ldtkit.model.noise.screening`: :func:`building_obstacles`, building edges bucketed for the
@@ -96,6 +103,7 @@ if TYPE_CHECKING:
         surface_codes,
         surface_correction,
     )
+    from ldtkit.model.noise.terrain import Terrain, terrain_from_breaklines, terrain_from_grid, terrain_from_raster
 
 #: Public name -> the submodule defining it. The submodules load on first use (PEP 562), so that
 #: reading a stored :class:`NoiseMap` does not load the numba kernels of the map computation.
@@ -147,6 +155,10 @@ _SUBMODULE: dict[str, str] = {
     "road_coefficients": "tables",
     "surface_codes": "tables",
     "surface_correction": "tables",
+    "Terrain": "terrain",
+    "terrain_from_breaklines": "terrain",
+    "terrain_from_grid": "terrain",
+    "terrain_from_raster": "terrain",
 }
 
 
@@ -185,6 +197,7 @@ __all__ = [
     "PathAttenuation",
     "ProfileAttenuation",
     "RoadCoefficients",
+    "Terrain",
     "atmospheric_absorption_db_km",
     "building_obstacles",
     "building_population",
@@ -210,5 +223,8 @@ __all__ = [
     "run_conformity",
     "surface_codes",
     "surface_correction",
+    "terrain_from_breaklines",
+    "terrain_from_grid",
+    "terrain_from_raster",
     "update_noise",
 ]

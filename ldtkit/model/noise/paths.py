@@ -1,10 +1,11 @@
-"""Cut profiles of the direct path over flat ground: buildings, thin walls and ground zones.
+"""Cut profiles of the direct path: buildings, thin walls, ground zones and terrain.
 
 :func:`direct_profile` cuts the vertical plane through a source and a receiver: where the path
 enters and leaves each building (the roof height), crosses a thin wall (its top at the
-crossing) and crosses from one ground zone to another (the G that follows). The result is the
-point list :func:`~ldtkit.model.noise.diffraction.profile_attenuation` takes. Lateral paths,
-reflections and terrain (triangulated breaklines) are not cut here yet.
+crossing), crosses from one ground zone to another (the G that follows) and, given a
+:class:`~ldtkit.model.noise.terrain.Terrain`, where the ground under it changes slope. The result
+is the point list :func:`~ldtkit.model.noise.diffraction.profile_attenuation` takes. Lateral
+paths and reflections are not cut here yet.
 
 Examples
 --------
@@ -17,12 +18,15 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 
 from ldtkit.errors import InvalidValueError
+
+if TYPE_CHECKING:
+    from ldtkit.model.noise.terrain import Terrain
 
 
 def _ground_g(x: float, y: float, zones: Sequence[tuple[Any, float]], default_g: float) -> float:
@@ -43,31 +47,53 @@ def direct_profile(
     walls: Sequence[Sequence[Sequence[float]]] = (),
     ground_zones: Sequence[tuple[Any, float]] = (),
     default_g: float = 0.0,
+    terrain: Terrain | None = None,
 ) -> list[dict[str, Any]]:
-    """The cut profile of the straight path from ``source_xyz`` to ``receiver_xyz`` over flat ground (z = 0).
+    """The cut profile of the straight path from ``source_xyz`` to ``receiver_xyz``.
+
+    Every z is an elevation (m), as in ISO/TR 17534-4: the ground is flat at z = 0 without
+    ``terrain`` (so z is then also the height above it), else the terrain's elevation.
 
     Parameters
     ----------
     source_xyz, receiver_xyz
-        Points (m); z is the height above the ground.
+        Points (m); they must not be below the ground.
     buildings
-        (footprint polygon, height in m) pairs.
+        (footprint polygon, roof elevation in m) pairs.
     walls
         Thin walls as polylines of (x, y, z_top).
     ground_zones
         (polygon, G) pairs; where zones overlap the last one wins. Elsewhere ``default_g``.
+    terrain
+        Ground elevation; the profile gets a ``Topography`` point wherever the ground under the path
+        changes slope, and every point its ``zGround``.
+
+    Examples
+    --------
+    >>> from ldtkit.model.noise.terrain import terrain_from_breaklines
+    >>> hill = terrain_from_breaklines([[(0, -50, 0), (0, 50, 0)], [(50, -50, 5), (50, 50, 5)], [(100, -50, 0), (100, 50, 0)]])
+    >>> [(p["type"], p["x"], p["zGround"]) for p in direct_profile((0, 0, 1), (100, 0, 4), terrain=hill)]
+    [('Source', 0.0, 0.0), ('Topography', 50.0, 5.0), ('Receiver', 100.0, 0.0)]
     """
     s = np.asarray(source_xyz, dtype=np.float64)
     r = np.asarray(receiver_xyz, dtype=np.float64)
     if s.shape != (3,) or r.shape != (3,):
         raise InvalidValueError("source_xyz and receiver_xyz must be (x, y, z) triples")
-    for what, p in (("source", s), ("receiver", r)):
-        if p[2] < 0:
-            raise InvalidValueError(f"{what} height {p[2]} m is below the ground; expected >= 0")
     line = shapely.LineString([s[:2], r[:2]])
     length = float(line.length)
     if length <= 0:
         raise InvalidValueError("source and receiver are at the same (x, y)")
+    if terrain is None:
+        ground_s, ground_z = np.array([0.0, length]), np.zeros(2)
+    else:
+        ground_s, ground_z = terrain.profile((float(s[0]), float(s[1])), (float(r[0]), float(r[1])))
+
+    def ground(t: float) -> float:
+        return float(np.interp(t * length, ground_s, ground_z))
+
+    for what, p, t_end in (("source", s, 0.0), ("receiver", r, 1.0)):
+        if p[2] < ground(t_end) - 1e-9:
+            raise InvalidValueError(f"{what} height {p[2] - ground(t_end)} m is below the ground; expected >= 0")
     events: list[tuple[float, dict[str, Any]]] = []
 
     def at(t: float) -> tuple[float, float]:
@@ -80,7 +106,7 @@ def direct_profile(
                 continue
             t = float(line.project(pt)) / length
             if 1e-9 < t < 1 - 1e-9:
-                events.append((t, {"type": "GroundEffect", "z": 0.0}))
+                events.append((t, {"type": "GroundEffect", "z": None}))
     for poly, height in buildings:
         inside = shapely.intersection(line, poly)
         for seg in shapely.get_parts(inside):
@@ -103,6 +129,8 @@ def direct_profile(
             top = float(np.interp(d, cum, w[:, 2]))
             t = float(line.project(pt)) / length
             events.append((t, {"type": "Wall", "z": top, "intersection": "THIN_WALL_ENTER_EXIT", "wall": w.tolist()}))
+    for sk in ground_s[1:-1]:
+        events.append((float(sk) / length, {"type": "Topography", "z": None}))
     events.sort(key=lambda e: e[0])
     # a boundary shared by two zones is one change of ground, not two
     kept: list[tuple[float, dict[str, Any]]] = []
@@ -113,16 +141,19 @@ def direct_profile(
     events = kept
     out: list[dict[str, Any]] = []
     g0 = _ground_g(float(s[0]), float(s[1]), ground_zones, default_g)
-    out.append({"type": "Source", "x": float(s[0]), "y": float(s[1]), "z": float(s[2]), "zGround": 0.0, "G": g0})
+    out.append({"type": "Source", "x": float(s[0]), "y": float(s[1]), "z": float(s[2]), "zGround": ground(0.0), "G": g0})
     for t, ev in events:
         x, y = at(t)
         xa, ya = at(min(t + 1e-6, 1.0))
-        point = {"type": ev["type"], "x": x, "y": y, "z": ev["z"], "zGround": 0.0, "G": _ground_g(xa, ya, ground_zones, default_g)}
+        zg = ground(t)
+        # ground points (zone changes, breaks of slope) are on the ground; walls and roofs at their tops
+        z = zg if ev["z"] is None else ev["z"]
+        point = {"type": ev["type"], "x": x, "y": y, "z": z, "zGround": zg, "G": _ground_g(xa, ya, ground_zones, default_g)}
         if "intersection" in ev:
             point["intersection"] = ev["intersection"]
         if "wall" in ev:
             point["wall"] = ev["wall"]
         out.append(point)
     gr = _ground_g(float(r[0]), float(r[1]), ground_zones, default_g)
-    out.append({"type": "Receiver", "x": float(r[0]), "y": float(r[1]), "z": float(r[2]), "zGround": 0.0, "G": gr})
+    out.append({"type": "Receiver", "x": float(r[0]), "y": float(r[1]), "z": float(r[2]), "zGround": ground(1.0), "G": gr})
     return out

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.kernels import noise as kernels
+from ldtkit.model.kernels.noise_terrain import TerrainGrid
 from ldtkit.model.noise.attenuation import atmospheric_absorption_db_km
 from ldtkit.model.noise.reflections import REFLECTION_DISTANCE_M, facade_reflectors, no_reflectors
 from ldtkit.model.noise.screening import OBSTACLE_CELL_M, building_obstacles, no_obstacles
@@ -32,6 +33,7 @@ from ldtkit.model.noise.tables import A_WEIGHTING_DB, BANDS_HZ
 if TYPE_CHECKING:
     from ldtkit.model.buildings import Buildings
     from ldtkit.model.network import RoadNetwork
+    from ldtkit.model.noise.terrain import Terrain
     from ldtkit.model.receptors import Receptors
 
 FloatArray = npt.NDArray[np.float64]
@@ -92,10 +94,15 @@ class NoisePropagation:
     inside_building: npt.NDArray[np.bool_] | None = None
     reflection_order: int = 0
     prune_db: float = 0.0
+    terrain: Terrain | None = None
+    terrain_grid: TerrainGrid | None = None
 
     @property
     def screening(self) -> str:
         """One line saying how buildings enter the map, e.g. ``"open-field propagation: no building data"``."""
+        if self.terrain is not None:
+            what = "no building data" if self.buildings is None else f"screening by {len(self.buildings)} buildings, no reflections"
+            return f"propagation over the terrain of {self.terrain.source}, diffraction over it and the roofs; {what}"
         if self.buildings is None or len(self.arrays.obstacles.cell_parts) == 0:
             return "open-field propagation: no building data"
         refl = ", first-order reflections on their façades" if self.reflection_order else ""
@@ -145,6 +152,19 @@ class NoisePropagation:
             g = segments
             segments = kernels.Segments(g.x0[rows], g.y0[rows], g.x1[rows], g.y1[rows], g.length_m[rows], g.cell[rows], start)
             w_seg = np.ascontiguousarray(w_seg[rows])
+        if self.terrain_grid is not None:
+            from ldtkit.model.noise.terrain import terrain_energies
+
+            assert self.terrain is not None
+            open_ = a.receptor_order  # the receptors outside buildings
+            e, n_pairs = terrain_energies(
+                self.terrain, self.terrain_grid, (r.x[open_], r.y[open_], r.z[open_]), segments, w_seg, cutoff_m=self.cutoff_m,
+                spacing_ratio=self.spacing_ratio, bands=a.bands, obstacles=a.obstacles,
+                ground=kernels.Ground(g_path=self.ground_g, g_source=self.g_source, p_favourable=self.p_favourable),
+            )  # fmt: skip
+            out = np.full((len(r), w_line.shape[0], 8), np.nan)
+            out[open_] = e
+            return out, n_pairs
         # power changes (only_segments) may be negative: no allowance can be taken from them
         eps = 10.0 ** (self.prune_db / 10.0) - 1.0 if only_segments is None else 0.0
         settings = kernels.MapSettings(
@@ -263,6 +283,7 @@ def noise_propagation(
     reflection_order: int = 1,
     reflection_distance_m: float = REFLECTION_DISTANCE_M,
     prune_db: float = PRUNE_DB,
+    terrain: Terrain | None = None,
 ) -> NoisePropagation:
     """Prepare the traffic-independent part of a noise map (see :class:`NoisePropagation`).
 
@@ -310,6 +331,13 @@ def noise_propagation(
         out when an upper bound of their energy is negligible, all of them together lowering each
         period's A-weighted level by at most ``prune_db`` (see
         :func:`~ldtkit.model.kernels.noise.map_energy`); 0 evaluates every path.
+    terrain
+        Ground elevation (:class:`~ldtkit.model.noise.terrain.Terrain`); receptor heights and the
+        source height are then above the local ground, and every source–receptor pair is evaluated
+        exactly over the mean plane of the terrain profile under it, with diffraction over the
+        terrain and the roofs where they rise above the ray
+        (:func:`~ldtkit.model.kernels.noise_terrain.terrain_energy`; no far-field cells, no table, no
+        reflections, no pruning). ``None``: flat ground.
 
     Examples
     --------
@@ -371,8 +399,9 @@ def noise_propagation(
     )
     bands = _band_terms(ground_g, temperature_c, humidity_pct)
     z_vals, z_index = np.unique(rz, return_inverse=True)
-    # a table per receptor height pays off for the few heights of grids and façades, not for arbitrary points
-    if method == "table" and len(z_vals) <= 64:
+    # a table per receptor height pays off for the few heights of grids and façades, not for arbitrary points;
+    # over terrain the ground differs from path to path, no table applies
+    if method == "table" and len(z_vals) <= 64 and terrain is None:
         n_steps = int(np.ceil(cutoff_m / table_step_m)) + 3
         # floats throughout, so that integer settings do not compile another specialisation
         ground = kernels.Ground(g_path=float(ground_g), g_source=float(g_source), p_favourable=float(p_favourable))
@@ -398,13 +427,21 @@ def noise_propagation(
     open_idx = np.arange(len(rx)) if inside is None else np.flatnonzero(~inside)
     sub_order, block_start = _block_order(rx[open_idx], ry[open_idx], block_m)
     r_order = open_idx[sub_order].astype(np.int64)
-    reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0
+    # over terrain the paths are traced by the terrain kernel, which has no reflections yet
+    reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0 and terrain is None
     reflectors = (
         facade_reflectors(obstacles, rx[r_order], ry[r_order], max_distance_m=reflection_distance_m)
         if reflect
         else no_reflectors(len(r_order))
     )
     arrays = MapArrays(segments, pyramid, bands, table, z_index.astype(np.int64).ravel(), r_order, block_start, obstacles, reflectors)
+    grid = None
+    if terrain is not None:
+        from ldtkit.model.noise.terrain import check_covers, terrain_grid
+
+        check_covers(terrain, rx, ry, what="receptors")
+        check_covers(terrain, np.concatenate([src.x0, src.x1]), np.concatenate([src.y0, src.y1]), what="road segment ends")
+        grid = terrain_grid(terrain)
     return NoisePropagation(
         src,
         receptors,
@@ -422,4 +459,6 @@ def noise_propagation(
         inside,
         1 if reflect else 0,
         float(prune_db),
+        terrain,
+        grid,
     )

@@ -346,6 +346,16 @@ class NoiseConfig:
     block_height_m: float = setting(
         ATHENS_BLOCK_HEIGHT_M, doc='Assumed height of every block with `buildings = "blocks"`.', unit="m", low=0.0, low_open=True
     )
+    terrain: str | None = setting(
+        None,
+        doc=(
+            "A DEM raster (GeoTIFF, relative to the city folder) of ground elevations in m, in the city's `crs`: the ground "
+            "and diffraction terms of every path are evaluated over the mean plane of the terrain under it, sources and "
+            "receptors at their heights above the local ground (default: flat ground). It must cover the receptors and the "
+            "roads within `cutoff_m` of them. Buildings then screen the paths over the terrain, without reflections."
+        ),
+        path=True,
+    )
 
 
 @dataclass(frozen=True)
