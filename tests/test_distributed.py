@@ -255,7 +255,7 @@ def test_every_worker_loads_its_own_copy_and_a_missing_cache_entry_is_named(tmp_
     runner's loader names the cache entry a worker could not read."""
     from ldtkit.errors import LdtkitError
     from ldtkit.study.cluster import load_on_workers
-    from ldtkit.study.runner import _inputs_from_cache
+    from ldtkit.study.shared import inputs_from_cache
 
     with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
         on = load_on_workers(client, _where, key="where")
@@ -263,4 +263,4 @@ def test_every_worker_loads_its_own_copy_and_a_missing_cache_entry_is_named(tmp_
         assert [on(w).result(timeout=60) for w in workers] == workers
         assert on(workers[0]) is on(workers[0]), "one copy per worker"
         with pytest.raises(LdtkitError, match="entry " + "a" * 32 + " is missing"):
-            client.submit(_inputs_from_cache, str(tmp_path), None, "a" * 32, "", pure=False).result(timeout=60)
+            client.submit(inputs_from_cache, str(tmp_path), None, "a" * 32, "", pure=False).result(timeout=60)

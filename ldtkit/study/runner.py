@@ -43,6 +43,7 @@ from ldtkit.study.memory import fewer_malloc_arenas
 from ldtkit.study.periods import assign_periods
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
+from ldtkit.study.shared import air_transfer_cached, worker_copies
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -430,8 +431,7 @@ def _run_locked(
         held.enter_context(cache.lock(todo, what=f"{city.name} results"))
         cached.update({n: cache.get(k) for n, k in [("baseline", keys.baseline), *keys.scenarios.items()] if cached.get(n) is None})
         missing = [s for s in scenarios if cached.get(s.name) is None]
-    # On a cluster with a cache, the workers read the shared inputs, the air transfer and the baseline's
-    # warm start from the cache themselves: this process reads only what it needs to hand out the scenarios.
+    # On a cluster with a cache the workers read the inputs, air transfer and warm start from it themselves.
     workers_read_cache = client is not None and cache is not None and bool(missing)
     inputs: CityInputs | None = None
     if cached.get("baseline") is None or missing:
@@ -444,7 +444,7 @@ def _run_locked(
                 cache.put(keys.inputs, inputs, kind="inputs", label=city.name)
         if "air" in options.models and inputs.air_receptors is not None and inputs.air_transfer is None:
             needed_here = cached.get("baseline") is None or not workers_read_cache
-            inputs.air_transfer = _cached_air_transfer(inputs, cache, keys.air, load=needed_here)
+            inputs.air_transfer = air_transfer_cached(inputs, cache, keys.air, load=needed_here)
     # Locally, the noise maps are computed here once the traffic is known (not in the scenarios'
     # threads): the baseline's, then each scenario's updated from it for the roads whose power
     # changed, one at a time. Stacking the scenarios into one pass over the source-receiver geometry
@@ -537,10 +537,8 @@ def _run_many(
     """Scenarios in parallel: on ``client`` if given, else dask's threaded scheduler
     (``noise=False``: without their noise maps, which the caller computes afterwards).
 
-    On a cluster each task takes its scenario's cache lock and stores its result itself, and
-    every worker holds one copy of the shared inputs and of the baseline: read from the cache by
-    the worker itself (``workers_read_cache``: the cache holds the inputs, the air transfer, the
-    baseline and its warm start), else sent from here."""
+    On a cluster each task takes its scenario's cache lock and stores its result itself; each
+    worker holds a copy of the inputs and the baseline (:func:`~ldtkit.study.shared.worker_copies`)."""
     if client is None:
         from dask.base import compute
         from dask.delayed import delayed
@@ -549,17 +547,11 @@ def _run_many(
         done: tuple[ScenarioResult, ...] = compute(*tasks, scheduler="threads", num_workers=LOCAL_SCENARIO_WORKERS)  # type: ignore[no-untyped-call]  # dask leaves it unannotated
         bar.update(len(scenarios))
         return {s.name: r for s, r in zip(scenarios, done)}
-    from ldtkit.study.cluster import load_on_workers, share, submit_as_workers_free
+    from ldtkit.study.cluster import submit_as_workers_free
 
     run_id = content_hash(inputs.key, base.key, *(s.fingerprint() for s in scenarios))[:12]
-    if workers_read_cache and cache is not None and keys is not None:
-        root_mb = (str(cache.root), cache.max_mb)
-        air_key = keys.air if inputs.air_receptors is not None and "air" in options.models else ""
-        inputs_on = load_on_workers(client, _inputs_from_cache, *root_mb, keys.inputs, air_key, key=f"inputs-{run_id}")
-        base_on = load_on_workers(client, _warm_start_from_cache, *root_mb, keys.baseline, keys.warm, key=f"baseline-{run_id}")
-    else:
-        inputs_on = share(client, inputs, key=f"inputs-{run_id}")
-        base_on = share(client, base, key=f"baseline-{run_id}")
+    air = "air" in options.models and inputs.air_receptors is not None
+    inputs_on, base_on = worker_copies(client, inputs, base, run_id=run_id, cache=cache if workers_read_cache else None, keys=keys, air=air)
     # Longest first, while the inputs travel: the last scenario of the queue runs alone, so it should be a short one.
     day_vph = base.traffic["day"].total_vph
     scenarios = sorted(scenarios, key=lambda s: -s.touched_vph(inputs.network, day_vph))
@@ -578,46 +570,6 @@ def _run_many(
         out[s.name] = result
         bar.update(1)
     return out
-
-
-def _cached_air_transfer(inputs: CityInputs, cache: ResultCache | None, key: str, *, load: bool = True) -> AirTransfer | None:
-    """The air transfer on ``inputs``: from the cache, else computed (and stored); ``load=False``
-    only makes sure the cache holds it (returns ``None`` when it does)."""
-    from ldtkit.model.air import air_transfer
-
-    if inputs.air_receptors is None:
-        return None
-    if cache is not None and key and cache.has(key):
-        return cache.get(key) if load else None
-    transfer = air_transfer(inputs.network, inputs.air_receptors, config=inputs.city.config.air)
-    if cache is not None and key:
-        cache.put(key, transfer, kind="air-transfer", label=inputs.city.name)
-    return transfer
-
-
-def _inputs_from_cache(root: str, max_mb: float | None, inputs_key: str, air_key: str) -> CityInputs:
-    """A worker's copy of the shared inputs (with the air transfer when ``air_key``), read from the cache."""
-    cache = ResultCache(root, max_mb=max_mb)
-    inputs: CityInputs | None = cache.get(inputs_key)
-    transfer = cache.get(air_key) if air_key else None
-    if inputs is None or (air_key and transfer is None):
-        missing = inputs_key if inputs is None else air_key
-        raise LdtkitError(
-            f"cache {root}: entry {missing} is missing; the workers read the shared inputs from the cache the run stored them in"
-        )
-    inputs.air_transfer = transfer
-    return inputs
-
-
-def _warm_start_from_cache(root: str, max_mb: float | None, baseline_key: str, warm_key: str) -> ScenarioResult:
-    """A worker's copy of the baseline with the path sets that warm-start the scenarios, read from the cache."""
-    cache = ResultCache(root, max_mb=max_mb)
-    base: ScenarioResult | None = cache.get(baseline_key)
-    warm = cache.get(warm_key)
-    if base is None or warm is None:
-        missing = baseline_key if base is None else warm_key
-        raise LdtkitError(f"cache {root}: entry {missing} is missing; the workers read the baseline from the cache the run stored it in")
-    return replace(base, period_assignments=warm)
 
 
 def run_scenario_cached(
