@@ -1337,6 +1337,7 @@ def _block_energy(
     nfar: IntArray,
     thr: FloatArray,
     budget: FloatArray,
+    zthr: FloatArray,
 ) -> None:
     """Accumulate into ``acc`` (n_block, n_periods, 8) the energy at a block of nearby receptors.
 
@@ -1353,7 +1354,8 @@ def _block_energy(
     ``mode`` 2 evaluates every point source; 0 only those within ``settings.near_m`` (projected),
     counting the others per receptor into ``nfar``; 1 only those beyond, leaving out the screened
     and reflected paths whose bound is negligible against ``thr`` and ``budget`` (per receptor and
-    period, see :func:`_screened_core`).
+    period, see :func:`_screened_core`). Reflected paths are left out only within the budget, never by the
+    per-source ``thr`` (a point source has several): ``zthr`` holds zeros, one per period.
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
@@ -1442,7 +1444,7 @@ def _block_energy(
                 if reflect and _reflected(
                     bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
                     tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                    prune, w_cl[ci], corr, budget[i], aw,
+                    prune, w_cl[ci], corr, budget[i], aw, scratch, zthr,
                 ):  # fmt: skip
                     for m in range(npd):
                         for b in range(NB):
@@ -1518,7 +1520,7 @@ def _block_energy(
                         if reflect and _reflected(
                             bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
                             tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                            prune, w_seg[s], length, budget[i], aw,
+                            prune, w_seg[s], length, budget[i], aw, scratch, zthr,
                         ):  # fmt: skip
                             for m in range(npd):
                                 for b in range(NB):
@@ -1610,7 +1612,7 @@ def _block_energy(
                     if reflect and _reflected(
                         bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
                         tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                        prune, w_seg[s], li, budget[i], aw,
+                        prune, w_seg[s], li, budget[i], aw, scratch, zthr,
                     ):  # fmt: skip
                         for b in range(NB):
                             tl[b] += li * rt[b]
@@ -1714,6 +1716,7 @@ def map_energy(
         nfar = np.zeros(hi - lo, dtype=np.int64)
         thr = np.zeros((hi - lo, npd))
         budget = np.zeros((hi - lo, npd))
+        zthr = np.zeros(npd)
         # without pruning one pass over every point source (mode 2); with it, the point sources near the
         # receptors in full (0), then those beyond (1) within a budget of the near ones' energy. The mode is
         # a variable, not a constant per call: numba compiles one _block_energy, not one per mode
@@ -1729,7 +1732,7 @@ def map_energy(
                         budget[i, m] = 0.5 * eps * e
             _block_energy(
                 rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget, zthr,
             )  # fmt: skip
     return out, count
 
@@ -1881,6 +1884,7 @@ class Reflectors(NamedTuple):
     start: IntArray
     wall: FloatArray  # (n_walls, 11)
     keep: FloatArray  # (n_walls, 8)
+    order: int = 1  # 1: first-order reflections; 2: also second order (pairs of these walls)
 
 
 @hot_njit
@@ -1951,6 +1955,171 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
 
 
 @hot_njit
+def _append_leg(x0: float, y0: float, x1: float, y1: float, offset: float, n: int, obst: Obstacles, sc: ScreenScratch) -> int:
+    """Append to ``sc.cs``, ``sc.ch`` (after the first ``n``) the crossings of the leg (x0, y0) → (x1, y1) of an
+    unfolded reflected path, at ``offset`` plus their distance from (x0, y0); returns the new count."""
+    k = trace_crossings(x1, y1, x0, y0, obst, sc.px, sc.pz, sc.hull)
+    k = min(k, MAX_CROSSINGS - n)
+    for j in range(k):
+        sc.cs[n + j] = offset + sc.px[j]
+        sc.ch[n + j] = sc.pz[j]
+    return n + k
+
+
+@hot_njit
+def _unfolded_code(
+    sx: float,
+    sy: float,
+    zs: float,
+    p1x: float,
+    p1y: float,
+    z1: float,
+    p2x: float,
+    p2y: float,
+    z2: float,
+    two: bool,
+    rx: float,
+    ry: float,
+    rz: float,
+    dp: float,
+    obst: Obstacles,
+    ground: Ground,
+    sc: ScreenScratch,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    zthr: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> int:
+    """Whether buildings screen the reflected path source → specular point(s) → receptor, unfolded into one
+    vertical profile of length ``dp``: 0 every leg in sight; 1 screened, the transfer over the convex hull of
+    the roofs of every leg (:func:`_screened_core`) in ``sc.tr``; 2 screened and left out as negligible."""
+    if two:
+        if (
+            clear_leg(sx, sy, zs, p1x, p1y, z1, obst)
+            and clear_leg(p1x, p1y, z1, p2x, p2y, z2, obst)
+            and clear_leg(p2x, p2y, z2, rx, ry, rz, obst)
+        ):
+            return 0
+        l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
+        l2 = math.sqrt((p2x - p1x) ** 2 + (p2y - p1y) ** 2)
+        n = _append_leg(sx, sy, p1x, p1y, 0.0, 0, obst, sc)
+        n = _append_leg(p1x, p1y, p2x, p2y, l1, n, obst, sc)
+        n = _append_leg(p2x, p2y, rx, ry, l1 + l2, n, obst, sc)
+    else:
+        if clear_leg(sx, sy, zs, p1x, p1y, z1, obst) and clear_leg(p1x, p1y, z1, rx, ry, rz, obst):
+            return 0
+        l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
+        n = _append_leg(sx, sy, p1x, p1y, 0.0, 0, obst, sc)
+        n = _append_leg(p1x, p1y, rx, ry, l1, n, obst, sc)
+    if n == 0:
+        return 0
+    return _screened_core(max(dp, 0.01), zs, rz, sc.cs, sc.ch, n, ground, sc, prune, wrow, mult, zthr, budget, a_weight)
+
+
+@hot_njit
+def _image_path(
+    sx: float,
+    sy: float,
+    zs: float,
+    p1x: float,
+    p1y: float,
+    z1: float,
+    p2x: float,
+    p2y: float,
+    z2: float,
+    two: bool,
+    rx: float,
+    ry: float,
+    rz: float,
+    d2p: float,
+    k1: FloatArray,
+    k2: FloatArray,
+    obst: Obstacles,
+    tabz: FloatArray,
+    inv_step: float,
+    ground: Ground,
+    bands: BandTerms,
+    lin_amin_h_far: float,
+    tr: FloatArray,
+    sc: ScreenScratch,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    zthr: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+    gain: float,
+) -> bool:
+    """The transfer into ``tr`` of one reflected path (unfolded projected length² ``d2p``, specular points (p1x,
+    p1y, z1) and, when ``two``, (p2x, p2y, z2)) times 1 − α of its wall(s) (``k1``, and ``k2`` when ``two``).
+
+    In sight: the open-field transfer (ground and air over the unfolded length; ``tabz`` empty: exact).
+    Screened by buildings: the diffracted transfer of the unfolded profile (:func:`_unfolded_code`).
+    Returns False when the path is left out as negligible (``prune``): first, before tracing, when its
+    bound fits in ``budget`` — the larger of the open-field transfer and ``gain`` · divergence · air, ``gain``
+    bounding the screened transfer's ground and diffraction terms (see :func:`_reflected`); then as the
+    open-field or screened path (:func:`_screened_core`) would be. What is left out is taken from ``budget``.
+    """
+    dz2 = (rz - zs) * (rz - zs)
+    if tabz.shape[0] > 0:
+        xq = math.sqrt(d2p) * inv_step
+        iq = int(xq)
+        fr = xq - iq
+        div = 1.0 / ((d2p + dz2) * DIV_CONSTANT)
+        for b in range(NB):
+            tr[b] = div * ((1.0 - fr) * tabz[iq, b] + fr * tabz[iq + 1, b])
+    else:
+        _point_transfer(max(math.sqrt(d2p), 0.01), zs, rz, ground, bands, lin_amin_h_far, tr)
+    for b in range(NB):
+        tr[b] *= k1[b] * k2[b] if two else k1[b]
+    if prune:
+        d = math.sqrt(d2p + dz2)
+        div = gain / (max(d2p + dz2, 1e-12) * DIV_CONSTANT)
+        fits = True
+        for m in range(wrow.shape[0]):
+            e = 0.0
+            for b in range(NB):
+                kb = k1[b] * k2[b] if two else k1[b]
+                e += wrow[m, b] * max(tr[b], div * math.exp(-bands.air_per_m[b] * d) * kb) * a_weight[b]
+            fits = fits and e * mult <= budget[m]
+        if fits:
+            for m in range(wrow.shape[0]):
+                e = 0.0
+                for b in range(NB):
+                    kb = k1[b] * k2[b] if two else k1[b]
+                    e += wrow[m, b] * max(tr[b], div * math.exp(-bands.air_per_m[b] * d) * kb) * a_weight[b]
+                budget[m] -= e * mult
+            return False
+    code = _unfolded_code(
+        sx, sy, zs, p1x, p1y, z1, p2x, p2y, z2, two, rx, ry, rz, math.sqrt(d2p), obst, ground, sc, prune, wrow, mult, zthr, budget,
+        a_weight,
+    )  # fmt: skip
+    if code == 2:
+        return False
+    if code == 1:
+        for b in range(NB):
+            tr[b] = sc.tr[b] * (k1[b] * k2[b] if two else k1[b])
+        return True
+    if prune:  # in sight: left out when its open-field transfer fits in the budget
+        fits = True
+        for m in range(wrow.shape[0]):
+            e = 0.0
+            for b in range(NB):
+                e += wrow[m, b] * tr[b] * a_weight[b]
+            fits = fits and e * mult <= budget[m]
+        if fits:
+            for m in range(wrow.shape[0]):
+                e = 0.0
+                for b in range(NB):
+                    e += wrow[m, b] * tr[b] * a_weight[b]
+                budget[m] -= e * mult
+            return False
+    return True
+
+
+@hot_njit
 def _reflected(
     rx: float,
     ry: float,
@@ -1975,19 +2144,32 @@ def _reflected(
     mult: float,
     budget: FloatArray,
     a_weight: FloatArray,
+    sc: ScreenScratch,
+    zthr: FloatArray,
 ) -> bool:
-    """The transfer of the first-order reflections of the point source (sx, sy) to the receptor into ``rt``.
+    """The transfer of the reflections of the point source (sx, sy) to the receptor into ``rt``.
 
-    For each wall ``wlo:whi`` of :class:`Reflectors` whose line the path source → image of the
-    receptor crosses within the wall, below its roof, with both legs (source → wall → receptor) in
-    sight over the buildings: the open-field transfer of the unfolded path (ground and air over its
-    length) times 1 − α of the wall. A reflected path that buildings screen is left out. Returns
-    whether any wall reflects (``rt`` untouched otherwise); ``tabz`` empty: exact transfer. With
-    ``prune``, a reflection whose A-weighted energy (``mult`` · ``wrow``, per period) fits in what
-    remains of ``budget`` in every period is left out and taken from it, before its legs are traced.
+    First order: each wall ``wlo:whi`` of :class:`Reflectors` whose line the path source → image of the
+    receptor crosses within the wall, below its roof. Second order (``refl.order`` 2): each ordered pair
+    of those walls (A then B), through the image of the receptor's image in B in A's line, both
+    specular points within their walls and below their roofs. Each path adds the transfer of its
+    unfolded path times 1 − α of its wall(s) (:func:`_image_path`): open field with every leg in sight,
+    else the diffraction over the roofs that screen it (ΔdifH/ΔdifF with ground on either side, as
+    the direct path's). Returns whether any path adds (``rt`` untouched otherwise).
+
+    With ``prune``, a path whose bound fits in ``budget`` is left out and its bound taken from it. Before
+    its legs are traced the bound holds either way: the screened transfer's diffraction over a hull above
+    the ray is at most 1/3 (10·lg 3 dB) in homogeneous and 1 in favourable conditions (no hull there), and
+    each side's ground term gains at most A_min, 10^(0.3·(1 − min(G, G_s))) or 10^(0.9·(1 − G)).
     """
     hit = False
     wall = refl.wall
+    keep = refl.keep
+    gain = 0.0
+    if prune:
+        side = max(10.0 ** (0.3 * (1.0 - min(ground.g_path, ground.g_source))), 10.0 ** (0.9 * (1.0 - ground.g_path)))
+        p = ground.p_favourable
+        gain = side * side * (p + (1.0 - p) / 3.0)
     for w in range(wlo, whi):
         nx = wall[w, 6]
         ny = wall[w, 7]
@@ -2008,41 +2190,73 @@ def _reflected(
         zq = zs + t * (rz - zs)
         if zq >= wall[w, 9]:
             continue  # the ray passes above the roof
-        if tabz.shape[0] > 0:
-            xq = math.sqrt(d2p) * inv_step
-            iq = int(xq)
-            fr = xq - iq
-            div = 1.0 / ((d2p + (rz - zs) * (rz - zs)) * DIV_CONSTANT)
-            for b in range(NB):
-                tr[b] = div * ((1.0 - fr) * tabz[iq, b] + fr * tabz[iq + 1, b]) * refl.keep[w, b]
-        else:
-            _point_transfer(max(math.sqrt(d2p), 0.01), zs, rz, ground, bands, lin_amin_h_far, tr)
-            for b in range(NB):
-                tr[b] *= refl.keep[w, b]
-        if prune:
-            fits = True
-            for m in range(wrow.shape[0]):
-                e = 0.0
+        # legs end 1 cm in front of the wall: the wall itself does not screen its reflection
+        if _image_path(
+            sx, sy, zs, qx + 0.01 * nx, qy + 0.01 * ny, zq, 0.0, 0.0, 0.0, False, rx, ry, rz, d2p, keep[w], keep[w], obst,
+            tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, zthr, budget, a_weight, gain,
+        ):  # fmt: skip
+            if not hit:
                 for b in range(NB):
-                    e += wrow[m, b] * tr[b] * a_weight[b]
-                fits = fits and e * mult <= budget[m]
-            if fits:
-                for m in range(wrow.shape[0]):
-                    e = 0.0
-                    for b in range(NB):
-                        e += wrow[m, b] * tr[b] * a_weight[b]
-                    budget[m] -= e * mult
-                continue
-        qx += 0.01 * nx
-        qy += 0.01 * ny
-        if not clear_leg(sx, sy, zs, qx, qy, zq, obst) or not clear_leg(qx, qy, zq, rx, ry, rz, obst):
-            continue
-        if not hit:
+                    rt[b] = 0.0
+                hit = True
             for b in range(NB):
-                rt[b] = 0.0
-            hit = True
-        for b in range(NB):
-            rt[b] += tr[b]
+                rt[b] += tr[b]
+    if refl.order < 2:
+        return hit
+    for a in range(wlo, whi):
+        nax = wall[a, 6]
+        nay = wall[a, 7]
+        ax = wall[a, 2]
+        ay = wall[a, 3]
+        dsa = (sx - ax) * nax + (sy - ay) * nay  # the source in front of A
+        if dsa <= 0.0:
+            continue
+        for c in range(wlo, whi):
+            if c == a:
+                continue
+            ibx = wall[c, 0]  # the receptor's image in B, in front of A ...
+            iby = wall[c, 1]
+            di = (ibx - ax) * nax + (iby - ay) * nay
+            if di <= 0.0:
+                continue
+            iax = ibx - 2.0 * di * nax  # ... and its image in A
+            iay = iby - 2.0 * di * nay
+            t1 = dsa / (dsa + di)
+            p1x = sx + t1 * (iax - sx)
+            p1y = sy + t1 * (iay - sy)
+            u1 = ((p1x - ax) * wall[a, 4] + (p1y - ay) * wall[a, 5]) * wall[a, 10]
+            if u1 <= 0.0 or u1 >= 1.0:
+                continue
+            d2p = (iax - sx) * (iax - sx) + (iay - sy) * (iay - sy)
+            if d2p > cut2:
+                continue
+            nbx = wall[c, 6]
+            nby = wall[c, 7]
+            dpb = (p1x - wall[c, 2]) * nbx + (p1y - wall[c, 3]) * nby  # the first specular point in front of B
+            if dpb <= 0.0:
+                continue
+            t2 = dpb / (dpb + wall[c, 8])
+            p2x = p1x + t2 * (ibx - p1x)
+            p2y = p1y + t2 * (iby - p1y)
+            u2 = ((p2x - wall[c, 2]) * wall[c, 4] + (p2y - wall[c, 3]) * wall[c, 5]) * wall[c, 10]
+            if u2 <= 0.0 or u2 >= 1.0:
+                continue
+            # heights on the unfolded straight ray: S → P1 is t1, P1 → P2 is t2·(1 − t1) of its length
+            z1 = zs + t1 * (rz - zs)
+            z2 = zs + (t1 + t2 * (1.0 - t1)) * (rz - zs)
+            if z1 >= wall[a, 9] or z2 >= wall[c, 9]:
+                continue
+            if _image_path(
+                sx, sy, zs, p1x + 0.01 * nax, p1y + 0.01 * nay, z1, p2x + 0.01 * nbx, p2y + 0.01 * nby, z2, True, rx, ry, rz, d2p,
+                keep[a], keep[c], obst, tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, zthr, budget,
+                a_weight, gain,
+            ):  # fmt: skip
+                if not hit:
+                    for b in range(NB):
+                        rt[b] = 0.0
+                    hit = True
+                for b in range(NB):
+                    rt[b] += tr[b]
     return hit
 
 

@@ -49,7 +49,7 @@ def no_reflectors(n_receptors: int = 0) -> kernels.Reflectors:
     >>> no_reflectors(3).start.tolist()
     [0, 0, 0, 0]
     """
-    return kernels.Reflectors(np.zeros(n_receptors + 1, dtype=np.int64), np.zeros((0, 11)), np.zeros((0, 8)))
+    return kernels.Reflectors(np.zeros(n_receptors + 1, dtype=np.int64), np.zeros((0, 11)), np.zeros((0, 8)), 1)
 
 
 def facade_reflectors(
@@ -60,6 +60,7 @@ def facade_reflectors(
     max_distance_m: float = REFLECTION_DISTANCE_M,
     own_facade_m: float = OWN_FACADE_M,
     max_walls: int = MAX_WALLS,
+    order: int = 1,
 ) -> kernels.Reflectors:
     """The walls of ``obstacles`` that reflect to each receptor (x, y), in the receptors' order.
 
@@ -70,10 +71,12 @@ def facade_reflectors(
             f"facade_reflectors: max_distance_m must be > 0, own_facade_m >= 0 and max_walls >= 1, "
             f"got {max_distance_m}, {own_facade_m}, {max_walls}"
         )
+    if order not in (1, 2):
+        raise InvalidValueError(f"facade_reflectors: order must be 1 or 2 (reflections up to the second order), got {order!r}")
     rx = np.ascontiguousarray(x, dtype=np.float64)
     ry = np.ascontiguousarray(y, dtype=np.float64)
     if len(obstacles.cell_parts) == 0:
-        return no_reflectors(len(rx))
+        return no_reflectors(len(rx))._replace(order=order)
     count, edges = kernels.reflecting_walls(rx, ry, obstacles, float(max_distance_m), float(own_facade_m), int(max_walls))
     start = np.concatenate([[0], np.cumsum(count)]).astype(np.int64)
     rows = edges[edges >= 0]  # row by row: each receptor's walls come first in its row
@@ -87,4 +90,4 @@ def facade_reflectors(
     nx, ny = sign * ey / le, -sign * ex / le
     dist = np.abs(dl)
     wall = np.stack([px - 2 * dist * nx, py - 2 * dist * ny, ax, ay, ex, ey, nx, ny, dist, obstacles.height_m[rows], 1.0 / l2], axis=1)
-    return kernels.Reflectors(start, np.ascontiguousarray(wall), np.ascontiguousarray(obstacles.keep[rows]))
+    return kernels.Reflectors(start, np.ascontiguousarray(wall), np.ascontiguousarray(obstacles.keep[rows]), int(order))
