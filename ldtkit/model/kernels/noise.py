@@ -1888,21 +1888,23 @@ class Reflectors(NamedTuple):
 
 
 @hot_njit
-def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
-    """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
+def first_roof(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> tuple[float, float]:
+    """The first roof met above the straight ray (x0, y0, z0) → (x1, y1, z1): its fraction of the way and
+    its height; (-1, 0) when the ray passes above every building edge it crosses in plan.
 
-    The grid walk of :func:`trace_crossings`, stopping at the first roof above the ray.
+    The grid walk of :func:`trace_crossings`, stopping at the first roof above the ray (the walk's
+    cells come in order, the edges within a cell do not: "first" up to one cell).
     """
     if obst.cell_parts.shape[0] == 0:
-        return True
+        return -1.0, 0.0
     dx = x1 - x0
     dy = y1 - y0
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
-        return True
+        return -1.0, 0.0
     t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(x0, y0, dx, dy, obst)
     if t1 <= 0.0:
-        return True
+        return -1.0, 0.0
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
     seg = obst.edge_seg
@@ -1937,21 +1939,28 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
                 if t <= 0.0 or t >= 1.0:
                     continue
                 if obst.height_m[e] > z0 + t * dz:
-                    return False
+                    return t, obst.height_m[e]
         if min(tmx, tmy) >= t1:
-            return True
+            return -1.0, 0.0
         px = ix
         py = iy
         if tmx < tmy:
             ix += step_x
             tmx += tdx
             if ix < 0 or ix >= obst.nx:
-                return True
+                return -1.0, 0.0
         else:
             iy += step_y
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
-                return True
+                return -1.0, 0.0
+
+
+@hot_njit
+def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
+    """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan
+    (:func:`first_roof`)."""
+    return first_roof(x0, y0, z0, x1, y1, z1, obst)[0] < 0.0
 
 
 @hot_njit
@@ -1995,22 +2004,33 @@ def _unfolded_code(
     """Whether buildings screen the reflected path source → specular point(s) → receptor, unfolded into one
     vertical profile of length ``dp``: 0 every leg in sight; 1 screened, the transfer over the convex hull of
     the roofs of every leg (:func:`_screened_core`) in ``sc.tr``; 2 screened and left out as negligible."""
+    # the first roof above the unfolded ray, leg by leg (most paths are in sight: one walk per leg)
+    l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
+    t, h = first_roof(sx, sy, zs, p1x, p1y, z1, obst)
+    u = t * l1
+    l2 = 0.0
+    if t < 0.0 and two:
+        l2 = math.sqrt((p2x - p1x) ** 2 + (p2y - p1y) ** 2)
+        t, h = first_roof(p1x, p1y, z1, p2x, p2y, z2, obst)
+        u = l1 + t * l2
+    if t < 0.0:
+        ex, ey, ez = (p2x, p2y, z2) if two else (p1x, p1y, z1)
+        t, h = first_roof(ex, ey, ez, rx, ry, rz, obst)
+        u = l1 + l2 + t * math.sqrt((rx - ex) ** 2 + (ry - ey) ** 2)
+    if t < 0.0:
+        return 0
+    # that one roof already bounds the diffraction (see :func:`_negligible_early`): negligible, no full trace
+    if prune:
+        sc.px[0] = dp - u
+        sc.pz[0] = h
+        if _negligible_early(sc.px, sc.pz, 1, dp, zs, rz, ground, sc, wrow, mult, zthr, budget, a_weight):
+            return 2
     if two:
-        if (
-            clear_leg(sx, sy, zs, p1x, p1y, z1, obst)
-            and clear_leg(p1x, p1y, z1, p2x, p2y, z2, obst)
-            and clear_leg(p2x, p2y, z2, rx, ry, rz, obst)
-        ):
-            return 0
-        l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
         l2 = math.sqrt((p2x - p1x) ** 2 + (p2y - p1y) ** 2)
         n = _append_leg(sx, sy, p1x, p1y, 0.0, 0, obst, sc)
         n = _append_leg(p1x, p1y, p2x, p2y, l1, n, obst, sc)
         n = _append_leg(p2x, p2y, rx, ry, l1 + l2, n, obst, sc)
     else:
-        if clear_leg(sx, sy, zs, p1x, p1y, z1, obst) and clear_leg(p1x, p1y, z1, rx, ry, rz, obst):
-            return 0
-        l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
         n = _append_leg(sx, sy, p1x, p1y, 0.0, 0, obst, sc)
         n = _append_leg(p1x, p1y, rx, ry, l1, n, obst, sc)
     if n == 0:
