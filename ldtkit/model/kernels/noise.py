@@ -1337,7 +1337,7 @@ def _block_energy(
     nfar: IntArray,
     thr: FloatArray,
     budget: FloatArray,
-    zthr: FloatArray,
+    allow: FloatArray,
 ) -> None:
     """Accumulate into ``acc`` (n_block, n_periods, 8) the energy at a block of nearby receptors.
 
@@ -1354,8 +1354,8 @@ def _block_energy(
     ``mode`` 2 evaluates every point source; 0 only those within ``settings.near_m`` (projected),
     counting the others per receptor into ``nfar``; 1 only those beyond, leaving out the screened
     and reflected paths whose bound is negligible against ``thr`` and ``budget`` (per receptor and
-    period, see :func:`_screened_core`). Reflected paths are left out only within the budget, never by the
-    per-source ``thr`` (a point source has several): ``zthr`` holds zeros, one per period.
+    period, see :func:`_screened_core`). A point source's reflected paths share its ``thr`` when its direct
+    path did not use it (:func:`_share`, ``allow`` (3, n_periods) the work rows), then the budget.
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
@@ -1441,14 +1441,6 @@ def _block_energy(
                         nfar[i] += 1
                     continue
                 cnt[i] += 1
-                if reflect and _reflected(
-                    bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
-                    tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                    prune, w_cl[ci], corr, budget[i], aw, scratch, zthr,
-                ):  # fmt: skip
-                    for m in range(npd):
-                        for b in range(NB):
-                            acc[i, m, b] += w_cl[ci, m, b] * corr * rt[b]
                 code = (
                     _screened(
                         bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch, prune, w_cl[ci], corr, thr[i], budget[i], aw
@@ -1462,6 +1454,16 @@ def _block_energy(
                             acc[i, m, b] += w_cl[ci, m, b] * corr * str_[b]
                     if prune:
                         _grow_budget(budget[i], w_cl[ci], corr * half_eps, str_, aw)
+                if reflect:
+                    _share(allow, thr[i], prune and code != 2)
+                    if _reflected(
+                        bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
+                        tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                        prune, w_cl[ci], corr, budget[i], aw, scratch, allow,
+                    ):  # fmt: skip
+                        for m in range(npd):
+                            for b in range(NB):
+                                acc[i, m, b] += w_cl[ci, m, b] * corr * rt[b]
                 if code != 0:
                     continue
                 if use_tab:
@@ -1517,14 +1519,6 @@ def _block_energy(
                                 nfar[i] += 1
                             continue
                         cnt[i] += 1
-                        if reflect and _reflected(
-                            bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
-                            tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                            prune, w_seg[s], length, budget[i], aw, scratch, zthr,
-                        ):  # fmt: skip
-                            for m in range(npd):
-                                for b in range(NB):
-                                    acc[i, m, b] += w_seg[s, m, b] * length * rt[b]
                         code = (
                             _screened(
                                 bx[i],
@@ -1552,6 +1546,16 @@ def _block_energy(
                                     acc[i, m, b] += w_seg[s, m, b] * length * str_[b]
                             if prune:
                                 _grow_budget(budget[i], w_seg[s], length * half_eps, str_, aw)
+                        if reflect:
+                            _share(allow, thr[i], prune and code != 2)
+                            if _reflected(
+                                bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
+                                tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                                prune, w_seg[s], length, budget[i], aw, scratch, allow,
+                            ):  # fmt: skip
+                                for m in range(npd):
+                                    for b in range(NB):
+                                        acc[i, m, b] += w_seg[s, m, b] * length * rt[b]
                         if code != 0:
                             continue
                         if use_tab:
@@ -1609,13 +1613,6 @@ def _block_energy(
                         continue
                     hit = True
                     cnt[i] += 1
-                    if reflect and _reflected(
-                        bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
-                        tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                        prune, w_seg[s], li, budget[i], aw, scratch, zthr,
-                    ):  # fmt: skip
-                        for b in range(NB):
-                            tl[b] += li * rt[b]
                     code = (
                         _screened(
                             bx[i],
@@ -1642,7 +1639,16 @@ def _block_energy(
                             tl[b] += li * str_[b]
                         if prune:
                             _grow_budget(budget[i], w_seg[s], li * half_eps, str_, aw)
-                    elif code == 2:
+                    if reflect:
+                        _share(allow, thr[i], prune and code != 2)
+                        if _reflected(
+                            bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
+                            tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                            prune, w_seg[s], li, budget[i], aw, scratch, allow,
+                        ):  # fmt: skip
+                            for b in range(NB):
+                                tl[b] += li * rt[b]
+                    if code != 0:
                         pass
                     elif use_tab:
                         _add_table_point(dp2, dz2, li, inv_step, tabz, tl)
@@ -1716,7 +1722,7 @@ def map_energy(
         nfar = np.zeros(hi - lo, dtype=np.int64)
         thr = np.zeros((hi - lo, npd))
         budget = np.zeros((hi - lo, npd))
-        zthr = np.zeros(npd)
+        allow = np.zeros((3, npd))  # zeros, a point source's allowance left for its reflections, work row
         # without pruning one pass over every point source (mode 2); with it, the point sources near the
         # receptors in full (0), then those beyond (1) within a budget of the near ones' energy. The mode is
         # a variable, not a constant per call: numba compiles one _block_energy, not one per mode
@@ -1732,7 +1738,7 @@ def map_energy(
                         budget[i, m] = 0.5 * eps * e
             _block_energy(
                 rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget, zthr,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget, allow,
             )  # fmt: skip
     return out, count
 
@@ -1964,6 +1970,40 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
 
 
 @hot_njit
+def _share(allow: FloatArray, thr: FloatArray, unused: bool) -> None:
+    """Set ``allow[1]``, what a point source's reflected paths may leave out besides the budget: its ``thr``
+    when its direct path did not use it (``unused``; left out under ``thr`` it may have), else nothing.
+    A point source's paths left out under the per-source threshold then stay below it together."""
+    for m in range(thr.shape[0]):
+        allow[1, m] = thr[m] if unused else 0.0
+
+
+@hot_njit
+def _take(allow: FloatArray, budget: FloatArray) -> None:
+    """Take the energy ``allow[2]`` of a path left out from the point source's allowance ``allow[1]`` first,
+    the rest from ``budget``."""
+    for m in range(budget.shape[0]):
+        u = min(allow[2, m], allow[1, m])
+        allow[1, m] -= u
+        budget[m] -= allow[2, m] - u
+
+
+@hot_njit
+def _pool(allow: FloatArray, budget: FloatArray) -> None:
+    """``allow[2]`` set to the allowance plus the budget: the budget of a bound that takes from both (:func:`_take_pool`)."""
+    for m in range(budget.shape[0]):
+        allow[2, m] = allow[1, m] + budget[m]
+
+
+@hot_njit
+def _take_pool(allow: FloatArray, budget: FloatArray) -> None:
+    """After a bound took from the pool ``allow[2]`` (:func:`_pool`): that energy from the allowance first, then the budget."""
+    for m in range(budget.shape[0]):
+        allow[2, m] = allow[1, m] + budget[m] - allow[2, m]
+    _take(allow, budget)
+
+
+@hot_njit
 def _append_leg(x0: float, y0: float, x1: float, y1: float, offset: float, n: int, obst: Obstacles, sc: ScreenScratch) -> int:
     """Append to ``sc.cs``, ``sc.ch`` (after the first ``n``) the crossings of the leg (x0, y0) → (x1, y1) of an
     unfolded reflected path, at ``offset`` plus their distance from (x0, y0); returns the new count."""
@@ -1997,13 +2037,14 @@ def _unfolded_code(
     prune: bool,
     wrow: FloatArray,
     mult: float,
-    zthr: FloatArray,
+    allow: FloatArray,
     budget: FloatArray,
     a_weight: FloatArray,
 ) -> int:
     """Whether buildings screen the reflected path source → specular point(s) → receptor, unfolded into one
     vertical profile of length ``dp``: 0 every leg in sight; 1 screened, the transfer over the convex hull of
-    the roofs of every leg (:func:`_screened_core`) in ``sc.tr``; 2 screened and left out as negligible."""
+    the roofs of every leg (:func:`_screened_core`) in ``sc.tr``; 2 screened and left out as negligible, its
+    bound taken from ``allow[1]`` and ``budget`` (:func:`_take`)."""
     # the first roof above the unfolded ray, leg by leg (most paths are in sight: one walk per leg)
     l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
     t, h = first_roof(sx, sy, zs, p1x, p1y, z1, obst)
@@ -2023,7 +2064,9 @@ def _unfolded_code(
     if prune:
         sc.px[0] = dp - u
         sc.pz[0] = h
-        if _negligible_early(sc.px, sc.pz, 1, dp, zs, rz, ground, sc, wrow, mult, zthr, budget, a_weight):
+        _pool(allow, budget)
+        if _negligible_early(sc.px, sc.pz, 1, dp, zs, rz, ground, sc, wrow, mult, allow[0], allow[2], a_weight):
+            _take_pool(allow, budget)
             return 2
     if two:
         l2 = math.sqrt((p2x - p1x) ** 2 + (p2y - p1y) ** 2)
@@ -2035,7 +2078,11 @@ def _unfolded_code(
         n = _append_leg(p1x, p1y, rx, ry, l1, n, obst, sc)
     if n == 0:
         return 0
-    return _screened_core(max(dp, 0.01), zs, rz, sc.cs, sc.ch, n, ground, sc, prune, wrow, mult, zthr, budget, a_weight)
+    _pool(allow, budget)
+    code = _screened_core(max(dp, 0.01), zs, rz, sc.cs, sc.ch, n, ground, sc, prune, wrow, mult, allow[0], allow[2], a_weight)
+    if code == 2:
+        _take_pool(allow, budget)
+    return code
 
 
 @hot_njit
@@ -2067,7 +2114,7 @@ def _image_path(
     prune: bool,
     wrow: FloatArray,
     mult: float,
-    zthr: FloatArray,
+    allow: FloatArray,
     budget: FloatArray,
     a_weight: FloatArray,
     gain: float,
@@ -2080,7 +2127,8 @@ def _image_path(
     Returns False when the path is left out as negligible (``prune``): first, before tracing, when its
     bound fits in ``budget`` — the larger of the open-field transfer and ``gain`` · divergence · air, ``gain``
     bounding the screened transfer's ground and diffraction terms (see :func:`_reflected`); then as the
-    open-field or screened path (:func:`_screened_core`) would be. What is left out is taken from ``budget``.
+    open-field or screened path (:func:`_screened_core`) would be. What is left out is taken from
+    ``allow[1]`` (what remains of the point source's allowance), then ``budget`` (:func:`_take`).
     """
     dz2 = (rz - zs) * (rz - zs)
     if tabz.shape[0] > 0:
@@ -2097,23 +2145,20 @@ def _image_path(
     if prune:
         d = math.sqrt(d2p + dz2)
         div = gain / (max(d2p + dz2, 1e-12) * DIV_CONSTANT)
+        use = allow[2]
         fits = True
         for m in range(wrow.shape[0]):
             e = 0.0
             for b in range(NB):
                 kb = k1[b] * k2[b] if two else k1[b]
                 e += wrow[m, b] * max(tr[b], div * math.exp(-bands.air_per_m[b] * d) * kb) * a_weight[b]
-            fits = fits and e * mult <= budget[m]
+            use[m] = e * mult
+            fits = fits and use[m] <= allow[1, m] + budget[m]
         if fits:
-            for m in range(wrow.shape[0]):
-                e = 0.0
-                for b in range(NB):
-                    kb = k1[b] * k2[b] if two else k1[b]
-                    e += wrow[m, b] * max(tr[b], div * math.exp(-bands.air_per_m[b] * d) * kb) * a_weight[b]
-                budget[m] -= e * mult
+            _take(allow, budget)
             return False
     code = _unfolded_code(
-        sx, sy, zs, p1x, p1y, z1, p2x, p2y, z2, two, rx, ry, rz, math.sqrt(d2p), obst, ground, sc, prune, wrow, mult, zthr, budget,
+        sx, sy, zs, p1x, p1y, z1, p2x, p2y, z2, two, rx, ry, rz, math.sqrt(d2p), obst, ground, sc, prune, wrow, mult, allow, budget,
         a_weight,
     )  # fmt: skip
     if code == 2:
@@ -2122,19 +2167,17 @@ def _image_path(
         for b in range(NB):
             tr[b] = sc.tr[b] * (k1[b] * k2[b] if two else k1[b])
         return True
-    if prune:  # in sight: left out when its open-field transfer fits in the budget
+    if prune:  # in sight: left out when its open-field transfer fits in the allowance
+        use = allow[2]
         fits = True
         for m in range(wrow.shape[0]):
             e = 0.0
             for b in range(NB):
                 e += wrow[m, b] * tr[b] * a_weight[b]
-            fits = fits and e * mult <= budget[m]
+            use[m] = e * mult
+            fits = fits and use[m] <= allow[1, m] + budget[m]
         if fits:
-            for m in range(wrow.shape[0]):
-                e = 0.0
-                for b in range(NB):
-                    e += wrow[m, b] * tr[b] * a_weight[b]
-                budget[m] -= e * mult
+            _take(allow, budget)
             return False
     return True
 
@@ -2165,7 +2208,7 @@ def _reflected(
     budget: FloatArray,
     a_weight: FloatArray,
     sc: ScreenScratch,
-    zthr: FloatArray,
+    allow: FloatArray,
 ) -> bool:
     """The transfer of the reflections of the point source (sx, sy) to the receptor into ``rt``.
 
@@ -2177,19 +2220,22 @@ def _reflected(
     else the diffraction over the roofs that screen it (ΔdifH/ΔdifF with ground on either side, as
     the direct path's). Returns whether any path adds (``rt`` untouched otherwise).
 
-    With ``prune``, a path whose bound fits in ``budget`` is left out and its bound taken from it. Before
-    its legs are traced the bound holds either way: the screened transfer's diffraction over a hull above
-    the ray is at most 1/3 (10·lg 3 dB) in homogeneous and 1 in favourable conditions (no hull there), and
-    each side's ground term gains at most A_min, 10^(0.3·(1 − min(G, G_s))) or 10^(0.9·(1 − G)).
+    With ``prune``, a path whose bound fits in what remains of the point source's allowance ``allow[1]`` plus
+    ``budget`` is left out and its bound taken from them, the allowance first (:func:`_take`). Before
+    its legs are traced the bound holds either way: when screened, the diffraction over the hull above the
+    ray is at most 1/3 (10·lg 3 dB), each side's ground term gaining at most A_min, 10^(0.3·(1 − min(G,
+    G_s))) homogeneous, that or 10^(0.9·(1 − G)) favourable; with no favourable hull the favourable
+    ground term of the whole path gains at most the latter.
     """
     hit = False
     wall = refl.wall
     keep = refl.keep
     gain = 0.0
     if prune:
-        side = max(10.0 ** (0.3 * (1.0 - min(ground.g_path, ground.g_source))), 10.0 ** (0.9 * (1.0 - ground.g_path)))
+        side_h = 10.0 ** (0.3 * (1.0 - min(ground.g_path, ground.g_source)))
+        side_f = max(side_h, 10.0 ** (0.9 * (1.0 - ground.g_path)))
         p = ground.p_favourable
-        gain = side * side * (p + (1.0 - p) / 3.0)
+        gain = p * max(side_f * side_f / 3.0, side_f) + (1.0 - p) * side_h * side_h / 3.0
     for w in range(wlo, whi):
         nx = wall[w, 6]
         ny = wall[w, 7]
@@ -2213,7 +2259,7 @@ def _reflected(
         # legs end 1 cm in front of the wall: the wall itself does not screen its reflection
         if _image_path(
             sx, sy, zs, qx + 0.01 * nx, qy + 0.01 * ny, zq, 0.0, 0.0, 0.0, False, rx, ry, rz, d2p, keep[w], keep[w], obst,
-            tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, zthr, budget, a_weight, gain,
+            tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, allow, budget, a_weight, gain,
         ):  # fmt: skip
             if not hit:
                 for b in range(NB):
@@ -2268,7 +2314,7 @@ def _reflected(
                 continue
             if _image_path(
                 sx, sy, zs, p1x + 0.01 * nax, p1y + 0.01 * nay, z1, p2x + 0.01 * nbx, p2y + 0.01 * nby, z2, True, rx, ry, rz, d2p,
-                keep[a], keep[c], obst, tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, zthr, budget,
+                keep[a], keep[c], obst, tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, allow, budget,
                 a_weight, gain,
             ):  # fmt: skip
                 if not hit:
