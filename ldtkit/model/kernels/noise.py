@@ -1455,7 +1455,7 @@ def _block_energy(
                     if prune:
                         _grow_budget(budget[i], w_cl[ci], corr * half_eps, str_, aw)
                 if reflect:
-                    _share(allow, thr[i], prune and code != 2)
+                    _share(allow, thr[i], code if prune else 0, w_cl[ci], str_)
                     if _reflected(
                         bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
                         tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
@@ -1547,7 +1547,7 @@ def _block_energy(
                             if prune:
                                 _grow_budget(budget[i], w_seg[s], length * half_eps, str_, aw)
                         if reflect:
-                            _share(allow, thr[i], prune and code != 2)
+                            _share(allow, thr[i], code if prune else 0, w_seg[s], str_)
                             if _reflected(
                                 bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
                                 tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
@@ -1640,7 +1640,7 @@ def _block_energy(
                         if prune:
                             _grow_budget(budget[i], w_seg[s], li * half_eps, str_, aw)
                     if reflect:
-                        _share(allow, thr[i], prune and code != 2)
+                        _share(allow, thr[i], code if prune else 0, w_seg[s], str_)
                         if _reflected(
                             bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
                             tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
@@ -1970,12 +1970,17 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
 
 
 @hot_njit
-def _share(allow: FloatArray, thr: FloatArray, unused: bool) -> None:
-    """Set ``allow[1]``, what a point source's reflected paths may leave out besides the budget: its ``thr``
-    when its direct path did not use it (``unused``; left out under ``thr`` it may have), else nothing.
-    A point source's paths left out under the per-source threshold then stay below it together."""
+def _share(allow: FloatArray, thr: FloatArray, code: int, wrow: FloatArray, bound: FloatArray) -> None:
+    """Set ``allow[1]``, what a point source's reflected paths may leave out besides the budget: its ``thr``,
+    less the A-weighted bound ``bound`` (per band, × the source's length) of its direct path when that was
+    left out (``code`` 2, under ``thr`` or within the budget). A point source's paths left out under the
+    per-source threshold then stay below it together."""
     for m in range(thr.shape[0]):
-        allow[1, m] = thr[m] if unused else 0.0
+        used = 0.0
+        if code == 2:
+            for b in range(NB):
+                used += wrow[m, b] * bound[b]
+        allow[1, m] = max(thr[m] - used, 0.0)
 
 
 @hot_njit
