@@ -46,12 +46,15 @@ nearest receptor outside.
 
 Maps with buildings add the first-order specular reflections on the facades (image method,
 `ldtkit.model.noise.reflections`): every wall within 50 m of a receptor that it sees in plan, not
-its own facade, reflects each point source whose specular point lies on the wall below its roof
-and whose two legs are in sight over the roofs, at the open-field level of the unfolded path plus
-10 lg(1 - alpha) of the facade (OSM buildings: a hard facade, alpha 0.005-0.14 by band).
-Reflected paths that buildings screen, retro-diffraction and higher orders are left out
-(`noise_propagation(reflection_order=0)` leaves reflections out altogether). On Porto's facade
-receptors, reflections raise Lden by 0.9 dB at the median receptor (95th percentile 3.7 dB).
+its own facade, reflects each point source whose specular point lies on the wall below its roof,
+at the level of the unfolded path plus 10 lg(1 - alpha) of the facade (OSM buildings: a hard
+facade, alpha 0.005-0.14 by band): in open field when both legs are in sight over the roofs, else
+diffracted over the convex hull of the roofs that screen either leg, as the direct path is. The
+reflection of ISO/TR 17534-4 TC25, screened by its barrier, comes within 0.01 dB of the reference
+L_H and L_F in every band. `noise_propagation(reflection_order=2)` adds the second-order
+reflections on pairs of those walls (both specular points on their walls below the roofs);
+`reflection_order=0` leaves reflections out; retro-diffraction at a wall's top is left out.
+REFLECTION_FIGURES
 
 Screened and reflected paths from point sources beyond 100 m are left out where an upper bound of
 their energy is negligible (single-roof diffraction from the first roofs met while tracing, or the
