@@ -1349,7 +1349,7 @@ def _block_energy(
     point sources evaluated per receptor. With building edges in ``obst``, every point source whose
     path to the receptor crosses a roof above the ray gets the diffracted transfer instead
     (:func:`screened_transfer`). The walls of ``refl`` (receptor ``i``: rows ``wst[i]:wst[i+1]``)
-    add the first-order reflections of every point source (:func:`_reflected`).
+    add the reflections of every point source, first order and, with ``refl.order`` 2, second (:func:`_reflected`).
 
     ``mode`` 2 evaluates every point source; 0 only those within ``settings.near_m`` (projected),
     counting the others per receptor into ``nfar``; 1 only those beyond, leaving out the screened
@@ -1686,15 +1686,16 @@ def map_energy(
     With a non-empty ``table`` (:func:`transfer_table`) the ground and air terms are interpolated in
     projected distance from the table of the receptor's height; otherwise they are evaluated exactly
     per pair. Building edges in ``obstacles`` screen the paths they block (none: open field); the walls
-    of ``reflectors`` (rows per receptor, in ``receivers`` order) add first-order reflections.
+    of ``reflectors`` (rows per receptor, in ``receivers`` order) add reflections up to ``reflectors.order``.
 
     With buildings and ``settings.prune_epsilon`` = ε > 0, each block first sums the point sources
     within ``settings.near_m`` of its receptors in full: E per receptor and period (A-weighted), a
     lower bound of its total. Beyond, a screened path (or a reflection) is left out when an upper
-    bound of its energy is at most ε/2·E / (the number of point sources beyond), or fits in a
-    second allowance, shared by the receptor's left-out paths, of ε/2·E plus ε/2 of every screened
-    path evaluated beyond: all that is left out stays below ε times the receptor's total, so each
-    period's level drops by at most 10·lg(1 + ε).
+    bound of its energy fits in ε/2·E / (the number of point sources beyond), one allowance per point
+    source shared by its direct and reflected paths, or else in a second allowance, shared by the
+    receptor's left-out paths, of ε/2·E plus ε/2 of every screened path evaluated beyond: all that is
+    left out stays below ε times the receptor's total, so each period's level drops by at most
+    10·lg(1 + ε).
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
     cutoff = settings.cutoff_m
@@ -1877,9 +1878,9 @@ def changed_cells(
     return out
 
 
-# --------------------------------------------------------------------------- first-order reflections
+# --------------------------------------------------------------------------- reflections
 class Reflectors(NamedTuple):
-    """The façades that reflect sound to each receptor (first-order specular reflections, image method).
+    """The façades that reflect sound to each receptor (specular reflections, image method), and the order.
 
     Receptor ``i`` (in :class:`Receivers` order) sees walls ``start[i]:start[i+1]`` of ``wall``, whose
     rows are: image of the receptor in the wall's line (x, y), wall start (x, y), wall vector (x, y),

@@ -15,10 +15,11 @@ ground term by the same diffraction over their convex hull (ΔdifH/ΔdifF with �
 Δground(O,R), on the flat ground of the map); receptors inside a building are masked. On façade
 receptors, :func:`facade_exposure` gives each building's most exposed and quiet façade levels and
 the people per END band (residents from :func:`building_population`). Maps with buildings also add
-the first-order specular reflections on the façades within 50 m of each receptor, its own façade
-excluded (:mod:`~ldtkit.model.noise.reflections`), and leave out screened or reflected paths from
-beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
-:func:`noise_propagation`). Not yet in maps: diffracted reflections, lateral paths and terrain.
+the specular reflections on the façades within 50 m of each receptor, its own façade excluded
+(:mod:`~ldtkit.model.noise.reflections`), diffracted over the roofs that screen them, first order
+by default and second order with ``reflection_order=2``, and leave out screened or reflected paths
+from beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
+:func:`noise_propagation`). Not yet in maps: retro-diffraction, lateral paths and terrain.
 Without buildings, maps propagate in open field (``NoiseMap.meta["propagation"]`` says which, in
 one line).
 
