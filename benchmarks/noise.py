@@ -10,14 +10,15 @@ Run: ``python benchmarks/noise.py`` (add ``--threads N`` to pin numba threads).
    propagation geometry prepared), with the default settings (3 km cutoff, far-field grouping).
 
 3. Porto with its OpenStreetMap buildings (screening: path tracing through the footprint edges and
-   diffraction over the roofs, CNOSSOS-EU 2.5.21; first-order façade reflections; negligible paths
-   beyond 100 m left out within 0.1 dB): the time per source–receiver pair, pairs counted as in 1
+   diffraction over the roofs, CNOSSOS-EU 2.5.21; first-order façade reflections, diffracted where
+   buildings screen them; negligible paths beyond 100 m left out within 0.1 dB): the time per source–receiver pair, pairs counted as in 1
    (every point source within the 500 m search radius, no far-field grouping, before any pruning),
    on façade receivers 2 m in front of the focus area's buildings at 4 m; then the focus area's
    façade map with the default settings (3 km cutoff, far-field grouping), and the same map in open
-   field. Measured at load 1.5–1.8 on 2 cores: 1.52–1.56 CPU-µs per pair with buildings (0.80–0.82 µs
-   wall), 0.06 in open field; the façade map 33 CPU-s (17.7–17.9 s wall); at load 3.4–5.8, 1.6–1.7
-   CPU-µs per pair and 34 CPU-s.
+   field. Measured at load 1.5–1.6 on 2 cores: 2.66–2.70 CPU-µs per pair with buildings (1.42–1.44 µs
+   wall), 0.10 in open field; the façade map 56–59 CPU-s (59 s wall at load 3.2–3.8). Alternated in
+   the same session, the kernels before screened reflections: 1.69–1.71 CPU-µs (0.89–0.90 µs wall)
+   and 35 CPU-s.
 4. ``--only exposure``: Porto's residents per END band at their building's most exposed façade, with
    and without the buildings (zone residents distributed to residential floor area).
 

@@ -143,8 +143,10 @@ def test_porto_courtyards_are_15_db_below_the_street_in_front(porto_courtyards):
     assert open_field.meta["propagation"] == "open-field propagation: no building data"
 
 
-def test_left_out_negligible_paths_lower_levels_by_at_most_the_budget():
-    """Screened and reflected paths from beyond 100 m are left out only within prune_db of each level."""
+@pytest.mark.parametrize("order", [1, 2])
+def test_left_out_negligible_paths_lower_levels_by_at_most_the_budget(order):
+    """Screened and reflected paths (screened ones too, up to the second order) from beyond 100 m are left
+    out only within prune_db of each level."""
     import geopandas as gpd
 
     from ldtkit.model.network import RoadNetwork, conform_links
@@ -172,12 +174,10 @@ def test_left_out_negligible_paths_lower_levels_by_at_most_the_budget():
                (("day", 1.0), ("evening", 0.5), ("night", 0.15))}  # fmt: skip
     xy = rng.uniform(60.0, 340.0, size=(80, 2))
     rec = Receptors(xy[:, 0].copy(), xy[:, 1].copy(), np.full(80, 4.0), np.zeros(80), CRS)
-    full = compute_noise(
-        net, traffic, rec, propagation=noise_propagation(net, rec, cutoff_m=800.0, buildings=b, prune_db=0.0), progress=False
-    )
-    pruned = compute_noise(
-        net, traffic, rec, propagation=noise_propagation(net, rec, cutoff_m=800.0, buildings=b, prune_db=0.1), progress=False
-    )
+    prop_full = noise_propagation(net, rec, cutoff_m=800.0, buildings=b, prune_db=0.0, reflection_order=order)
+    full = compute_noise(net, traffic, rec, propagation=prop_full, progress=False)
+    prop_pruned = noise_propagation(net, rec, cutoff_m=800.0, buildings=b, prune_db=0.1, reflection_order=order)
+    pruned = compute_noise(net, traffic, rec, propagation=prop_pruned, progress=False)
     ok = np.isfinite(full.lden_db)
     for name in ("lday_db", "levening_db", "lnight_db", "lden_db"):
         d = getattr(pruned, name)[ok] - getattr(full, name)[ok]

@@ -46,12 +46,19 @@ nearest receptor outside.
 
 Maps with buildings add the first-order specular reflections on the facades (image method,
 `ldtkit.model.noise.reflections`): every wall within 50 m of a receptor that it sees in plan, not
-its own facade, reflects each point source whose specular point lies on the wall below its roof
-and whose two legs are in sight over the roofs, at the open-field level of the unfolded path plus
-10 lg(1 - alpha) of the facade (OSM buildings: a hard facade, alpha 0.005-0.14 by band).
-Reflected paths that buildings screen, retro-diffraction and higher orders are left out
-(`noise_propagation(reflection_order=0)` leaves reflections out altogether). On Porto's facade
-receptors, reflections raise Lden by 0.9 dB at the median receptor (95th percentile 3.7 dB).
+its own facade, reflects each point source whose specular point lies on the wall below its roof,
+at the level of the unfolded path plus 10 lg(1 - alpha) of the facade (OSM buildings: a hard
+facade, alpha 0.005-0.14 by band): in open field when both legs are in sight over the roofs, else
+diffracted over the convex hull of the roofs that screen either leg, as the direct path is. The
+reflection of ISO/TR 17534-4 TC25, screened by its barrier, comes within 0.01 dB of the reference
+L_H and L_F in every band. `noise_propagation(reflection_order=2)` adds the second-order
+reflections on pairs of those walls (both specular points on their walls below the roofs);
+`reflection_order=0` leaves reflections out; retro-diffraction at a wall's top is left out.
+On Porto's facade receptors, first-order reflections raise Lden by 1.6 dB at the median receptor
+(95th percentile 4.1 dB); the screened reflected paths account for 0.05 dB of that at the median
+receptor, 2.8 dB at the 95th percentile and up to 7.9 dB (reflections in sight only gave 0.85 and
+3.5 dB). The second order adds 0.28 dB at the median receptor (95th percentile 1.7 dB, at most
+8.1 dB) for 1.5 times the CPU of the first-order map.
 
 Screened and reflected paths from point sources beyond 100 m are left out where an upper bound of
 their energy is negligible (single-roof diffraction from the first roofs met while tracing, or the
@@ -67,7 +74,8 @@ quietest point of the building gives its quiet-facade level (`ldtkit.model.noise
 
 Porto, focus area (7,173 buildings, 60,401 residents in them, 30,638 facade receptors every 5 m;
 default settings, 3 km cutoff; the benchmark's fixed flow per road class), residents per band of
-their most exposed facade, `python benchmarks/noise.py --only exposure`:
+their most exposed facade, `python benchmarks/noise.py --only exposure` (measured with the
+reflections in sight only, before the screened reflected paths were added):
 
 | band | with buildings | open field |
 |---|---:|---:|
@@ -88,16 +96,17 @@ reflections make the most exposed facades louder than in open field (4,620
 residents at Lden 75 dB or more, against 3,061); before them the map gave 2,498 there and 45,660
 at 55 dB or more. The map with buildings took 282 s at load 8-10.
 
-Speed, `python benchmarks/noise.py --only porto` on 2 cores (load 1.5-1.8 at the start): with
-buildings, diffraction and first-order reflections, 0.80-0.82 us wall and 1.52-1.56 CPU-us per
-source-receiver pair (2.0 M pairs for 2,000 facade receivers: every point source within 500 m,
-counted before any pruning, as the open-field figure counts them), 0.03 us wall in open field.
-The focus-area facade map with buildings and reflections takes 17.7-17.9 s (33 CPU-s), open field
-0.3 s. The kernels on the hot path run without numba's reference counting (they allocate nothing),
-and take e^x and 10^x of the ground, air and A_min terms from a table and a degree-5 polynomial
-(within 1e-10 relative; the levels of the focus-area facade map move by at most 3e-10 dB): in the
-same runs, alternated, the kernels without either took 1.54-1.64 us wall and 2.93-3.13 CPU-us per
-pair, and 28-29 s (52-55 CPU-s) for the map. At load 3.4-5.8 the pairs took 1.6-1.7 CPU-us.
+Speed, `python benchmarks/noise.py --only porto` on 2 cores: with buildings, diffraction and
+first-order reflections (screened ones diffracted), 1.42-1.44 us wall and 2.66-2.70 CPU-us per
+source-receiver pair at load 1.5-1.6 (2.0 M pairs for 2,000 facade receivers: every point source
+within 500 m, counted before any pruning, as the open-field figure counts them), 0.04-0.10 us wall
+in open field. The focus-area facade map with buildings and reflections takes 56-59 CPU-s (59 s
+wall at load 3.2-3.8, 71-78 s at load 5-6), open field 0.6 s. Alternated in the same session, the
+kernels before screened reflections took 0.89-0.90 us wall and 1.69-1.71 CPU-us per pair, and
+35 CPU-s for the map (17.7-17.9 s wall at load 1.5-1.8 in an earlier session). The kernels on
+the hot path run without numba's reference counting (they allocate nothing), and take e^x and
+10^x of the ground, air and A_min terms from a table and a degree-5 polynomial (within 1e-10
+relative; in an earlier session, alternated, kernels without either took 1.9 times the CPU).
 """
 
 

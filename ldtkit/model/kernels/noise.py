@@ -1348,6 +1348,7 @@ def _block_energy(
     nfar: IntArray,
     thr: FloatArray,
     budget: FloatArray,
+    allow: FloatArray,
 ) -> None:
     """Accumulate into ``acc`` (n_block, n_periods, 8) the energy at a block of nearby receptors.
 
@@ -1359,12 +1360,13 @@ def _block_energy(
     point sources evaluated per receptor. With building edges in ``obst``, every point source whose
     path to the receptor crosses a roof above the ray gets the diffracted transfer instead
     (:func:`screened_transfer`). The walls of ``refl`` (receptor ``i``: rows ``wst[i]:wst[i+1]``)
-    add the first-order reflections of every point source (:func:`_reflected`).
+    add the reflections of every point source, first order and, with ``refl.order`` 2, second (:func:`_reflected`).
 
     ``mode`` 2 evaluates every point source; 0 only those within ``settings.near_m`` (projected),
     counting the others per receptor into ``nfar``; 1 only those beyond, leaving out the screened
     and reflected paths whose bound is negligible against ``thr`` and ``budget`` (per receptor and
-    period, see :func:`_screened_core`).
+    period, see :func:`_screened_core`). A point source's reflected paths share its ``thr`` when its direct
+    path did not use it (:func:`_share`, ``allow`` (3, n_periods) the work rows), then the budget.
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
@@ -1450,14 +1452,6 @@ def _block_energy(
                         nfar[i] += 1
                     continue
                 cnt[i] += 1
-                if reflect and _reflected(
-                    bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
-                    tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                    prune, w_cl[ci], corr, budget[i], aw,
-                ):  # fmt: skip
-                    for m in range(npd):
-                        for b in range(NB):
-                            acc[i, m, b] += w_cl[ci, m, b] * corr * rt[b]
                 code = (
                     _screened(
                         bx[i], by[i], bz[i], cl_px[ci], cl_py[ci], zs, obst, ground, scratch, prune, w_cl[ci], corr, thr[i], budget[i], aw
@@ -1471,6 +1465,16 @@ def _block_energy(
                             acc[i, m, b] += w_cl[ci, m, b] * corr * str_[b]
                     if prune:
                         _grow_budget(budget[i], w_cl[ci], corr * half_eps, str_, aw)
+                if reflect:
+                    _share(allow, thr[i], code if prune else 0, w_cl[ci], str_)
+                    if _reflected(
+                        bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
+                        tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                        prune, w_cl[ci], corr, budget[i], aw, scratch, allow,
+                    ):  # fmt: skip
+                        for m in range(npd):
+                            for b in range(NB):
+                                acc[i, m, b] += w_cl[ci, m, b] * corr * rt[b]
                 if code != 0:
                     continue
                 if use_tab:
@@ -1526,14 +1530,6 @@ def _block_energy(
                                 nfar[i] += 1
                             continue
                         cnt[i] += 1
-                        if reflect and _reflected(
-                            bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
-                            tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                            prune, w_seg[s], length, budget[i], aw,
-                        ):  # fmt: skip
-                            for m in range(npd):
-                                for b in range(NB):
-                                    acc[i, m, b] += w_seg[s, m, b] * length * rt[b]
                         code = (
                             _screened(
                                 bx[i],
@@ -1561,6 +1557,16 @@ def _block_energy(
                                     acc[i, m, b] += w_seg[s, m, b] * length * str_[b]
                             if prune:
                                 _grow_budget(budget[i], w_seg[s], length * half_eps, str_, aw)
+                        if reflect:
+                            _share(allow, thr[i], code if prune else 0, w_seg[s], str_)
+                            if _reflected(
+                                bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
+                                tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                                prune, w_seg[s], length, budget[i], aw, scratch, allow,
+                            ):  # fmt: skip
+                                for m in range(npd):
+                                    for b in range(NB):
+                                        acc[i, m, b] += w_seg[s, m, b] * length * rt[b]
                         if code != 0:
                             continue
                         if use_tab:
@@ -1618,13 +1624,6 @@ def _block_energy(
                         continue
                     hit = True
                     cnt[i] += 1
-                    if reflect and _reflected(
-                        bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
-                        tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                        prune, w_seg[s], li, budget[i], aw,
-                    ):  # fmt: skip
-                        for b in range(NB):
-                            tl[b] += li * rt[b]
                     code = (
                         _screened(
                             bx[i],
@@ -1651,7 +1650,16 @@ def _block_energy(
                             tl[b] += li * str_[b]
                         if prune:
                             _grow_budget(budget[i], w_seg[s], li * half_eps, str_, aw)
-                    elif code == 2:
+                    if reflect:
+                        _share(allow, thr[i], code if prune else 0, w_seg[s], str_)
+                        if _reflected(
+                            bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
+                            tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
+                            prune, w_seg[s], li, budget[i], aw, scratch, allow,
+                        ):  # fmt: skip
+                            for b in range(NB):
+                                tl[b] += li * rt[b]
+                    if code != 0:
                         pass
                     elif use_tab:
                         _add_table_point(dp2, dz2, li, inv_step, tabz, tl)
@@ -1689,15 +1697,16 @@ def map_energy(
     With a non-empty ``table`` (:func:`transfer_table`) the ground and air terms are interpolated in
     projected distance from the table of the receptor's height; otherwise they are evaluated exactly
     per pair. Building edges in ``obstacles`` screen the paths they block (none: open field); the walls
-    of ``reflectors`` (rows per receptor, in ``receivers`` order) add first-order reflections.
+    of ``reflectors`` (rows per receptor, in ``receivers`` order) add reflections up to ``reflectors.order``.
 
     With buildings and ``settings.prune_epsilon`` = ε > 0, each block first sums the point sources
     within ``settings.near_m`` of its receptors in full: E per receptor and period (A-weighted), a
     lower bound of its total. Beyond, a screened path (or a reflection) is left out when an upper
-    bound of its energy is at most ε/2·E / (the number of point sources beyond), or fits in a
-    second allowance, shared by the receptor's left-out paths, of ε/2·E plus ε/2 of every screened
-    path evaluated beyond: all that is left out stays below ε times the receptor's total, so each
-    period's level drops by at most 10·lg(1 + ε).
+    bound of its energy fits in ε/2·E / (the number of point sources beyond), one allowance per point
+    source shared by its direct and reflected paths, or else in a second allowance, shared by the
+    receptor's left-out paths, of ε/2·E plus ε/2 of every screened path evaluated beyond: all that is
+    left out stays below ε times the receptor's total, so each period's level drops by at most
+    10·lg(1 + ε).
     """
     rx, ry, rz, z_index, block_start = receivers.x, receivers.y, receivers.z, receivers.z_index, receivers.block_start
     cutoff = settings.cutoff_m
@@ -1725,6 +1734,7 @@ def map_energy(
         nfar = np.zeros(hi - lo, dtype=np.int64)
         thr = np.zeros((hi - lo, npd))
         budget = np.zeros((hi - lo, npd))
+        allow = np.zeros((3, npd))  # zeros, a point source's allowance left for its reflections, work row
         # without pruning one pass over every point source (mode 2); with it, the point sources near the
         # receptors in full (0), then those beyond (1) within a budget of the near ones' energy. The mode is
         # a variable, not a constant per call: numba compiles one _block_energy, not one per mode
@@ -1740,7 +1750,7 @@ def map_energy(
                         budget[i, m] = 0.5 * eps * e
             _block_energy(
                 rx[lo:hi], ry[lo:hi], rz[lo:hi], z_index[lo:hi], segments, w_seg, pyramid, clusters, settings, ground, bands,
-                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget,
+                table, obstacles, reflectors, wst, scratch, out[lo:hi], count[lo:hi], stack, mode, nfar, thr, budget, allow,
             )  # fmt: skip
     return out, count
 
@@ -1879,9 +1889,9 @@ def changed_cells(
     return out
 
 
-# --------------------------------------------------------------------------- first-order reflections
+# --------------------------------------------------------------------------- reflections
 class Reflectors(NamedTuple):
-    """The façades that reflect sound to each receptor (first-order specular reflections, image method).
+    """The façades that reflect sound to each receptor (specular reflections, image method), and the order.
 
     Receptor ``i`` (in :class:`Receivers` order) sees walls ``start[i]:start[i+1]`` of ``wall``, whose
     rows are: image of the receptor in the wall's line (x, y), wall start (x, y), wall vector (x, y),
@@ -1892,24 +1902,27 @@ class Reflectors(NamedTuple):
     start: IntArray
     wall: FloatArray  # (n_walls, 11)
     keep: FloatArray  # (n_walls, 8)
+    order: int = 1  # 1: first-order reflections; 2: also second order (pairs of these walls)
 
 
 @hot_njit
-def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
-    """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan.
+def first_roof(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> tuple[float, float]:
+    """The first roof met above the straight ray (x0, y0, z0) → (x1, y1, z1): its fraction of the way and
+    its height; (-1, 0) when the ray passes above every building edge it crosses in plan.
 
-    The grid walk of :func:`trace_crossings`, stopping at the first roof above the ray.
+    The grid walk of :func:`trace_crossings`, stopping at the first roof above the ray (the walk's
+    cells come in order, the edges within a cell do not: "first" up to one cell).
     """
     if obst.cell_parts.shape[0] == 0:
-        return True
+        return -1.0, 0.0
     dx = x1 - x0
     dy = y1 - y0
     length = math.sqrt(dx * dx + dy * dy)
     if length <= 0.0:
-        return True
+        return -1.0, 0.0
     t1, ix, iy, tmx, tdx, tmy, tdy = _walk_start(x0, y0, dx, dy, obst)
     if t1 <= 0.0:
-        return True
+        return -1.0, 0.0
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
     seg = obst.edge_seg
@@ -1944,21 +1957,246 @@ def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, 
                 if t <= 0.0 or t >= 1.0:
                     continue
                 if obst.height_m[e] > z0 + t * dz:
-                    return False
+                    return t, obst.height_m[e]
         if min(tmx, tmy) >= t1:
-            return True
+            return -1.0, 0.0
         px = ix
         py = iy
         if tmx < tmy:
             ix += step_x
             tmx += tdx
             if ix < 0 or ix >= obst.nx:
-                return True
+                return -1.0, 0.0
         else:
             iy += step_y
             tmy += tdy
             if iy < 0 or iy >= obst.ny:
-                return True
+                return -1.0, 0.0
+
+
+@hot_njit
+def clear_leg(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float, obst: Obstacles) -> bool:
+    """Whether the straight ray (x0, y0, z0) → (x1, y1, z1) passes above every building edge it crosses in plan
+    (:func:`first_roof`)."""
+    return first_roof(x0, y0, z0, x1, y1, z1, obst)[0] < 0.0
+
+
+@hot_njit
+def _share(allow: FloatArray, thr: FloatArray, code: int, wrow: FloatArray, bound: FloatArray) -> None:
+    """Set ``allow[1]``, what a point source's reflected paths may leave out besides the budget: its ``thr``,
+    less the A-weighted bound ``bound`` (per band, × the source's length) of its direct path when that was
+    left out (``code`` 2, under ``thr`` or within the budget). A point source's paths left out under the
+    per-source threshold then stay below it together."""
+    for m in range(thr.shape[0]):
+        used = 0.0
+        if code == 2:
+            for b in range(NB):
+                used += wrow[m, b] * bound[b]
+        allow[1, m] = max(thr[m] - used, 0.0)
+
+
+@hot_njit
+def _take(allow: FloatArray, budget: FloatArray) -> None:
+    """Take the energy ``allow[2]`` of a path left out from the point source's allowance ``allow[1]`` first,
+    the rest from ``budget``."""
+    for m in range(budget.shape[0]):
+        u = min(allow[2, m], allow[1, m])
+        allow[1, m] -= u
+        budget[m] -= allow[2, m] - u
+
+
+@hot_njit
+def _pool(allow: FloatArray, budget: FloatArray) -> None:
+    """``allow[2]`` set to the allowance plus the budget: the budget of a bound that takes from both (:func:`_take_pool`)."""
+    for m in range(budget.shape[0]):
+        allow[2, m] = allow[1, m] + budget[m]
+
+
+@hot_njit
+def _take_pool(allow: FloatArray, budget: FloatArray) -> None:
+    """After a bound took from the pool ``allow[2]`` (:func:`_pool`): that energy from the allowance first, then the budget."""
+    for m in range(budget.shape[0]):
+        allow[2, m] = allow[1, m] + budget[m] - allow[2, m]
+    _take(allow, budget)
+
+
+@hot_njit
+def _append_leg(x0: float, y0: float, x1: float, y1: float, offset: float, n: int, obst: Obstacles, sc: ScreenScratch) -> int:
+    """Append to ``sc.cs``, ``sc.ch`` (after the first ``n``) the crossings of the leg (x0, y0) → (x1, y1) of an
+    unfolded reflected path, at ``offset`` plus their distance from (x0, y0); returns the new count."""
+    k = trace_crossings(x1, y1, x0, y0, obst, sc.px, sc.pz, sc.hull)
+    k = min(k, MAX_CROSSINGS - n)
+    for j in range(k):
+        sc.cs[n + j] = offset + sc.px[j]
+        sc.ch[n + j] = sc.pz[j]
+    return n + k
+
+
+@hot_njit
+def _unfolded_code(
+    sx: float,
+    sy: float,
+    zs: float,
+    p1x: float,
+    p1y: float,
+    z1: float,
+    p2x: float,
+    p2y: float,
+    z2: float,
+    two: bool,
+    rx: float,
+    ry: float,
+    rz: float,
+    dp: float,
+    obst: Obstacles,
+    ground: Ground,
+    sc: ScreenScratch,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    allow: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+) -> int:
+    """Whether buildings screen the reflected path source → specular point(s) → receptor, unfolded into one
+    vertical profile of length ``dp``: 0 every leg in sight; 1 screened, the transfer over the convex hull of
+    the roofs of every leg (:func:`_screened_core`) in ``sc.tr``; 2 screened and left out as negligible, its
+    bound taken from ``allow[1]`` and ``budget`` (:func:`_take`)."""
+    # the first roof above the unfolded ray, leg by leg (most paths are in sight: one walk per leg)
+    l1 = math.sqrt((p1x - sx) ** 2 + (p1y - sy) ** 2)
+    t, h = first_roof(sx, sy, zs, p1x, p1y, z1, obst)
+    u = t * l1
+    l2 = 0.0
+    if t < 0.0 and two:
+        l2 = math.sqrt((p2x - p1x) ** 2 + (p2y - p1y) ** 2)
+        t, h = first_roof(p1x, p1y, z1, p2x, p2y, z2, obst)
+        u = l1 + t * l2
+    if t < 0.0:
+        ex, ey, ez = (p2x, p2y, z2) if two else (p1x, p1y, z1)
+        t, h = first_roof(ex, ey, ez, rx, ry, rz, obst)
+        u = l1 + l2 + t * math.sqrt((rx - ex) ** 2 + (ry - ey) ** 2)
+    if t < 0.0:
+        return 0
+    # that one roof already bounds the diffraction (see :func:`_negligible_early`): negligible, no full trace
+    if prune:
+        sc.px[0] = dp - u
+        sc.pz[0] = h
+        _pool(allow, budget)
+        if _negligible_early(sc.px, sc.pz, 1, dp, zs, rz, ground, sc, wrow, mult, allow[0], allow[2], a_weight):
+            _take_pool(allow, budget)
+            return 2
+    if two:
+        l2 = math.sqrt((p2x - p1x) ** 2 + (p2y - p1y) ** 2)
+        n = _append_leg(sx, sy, p1x, p1y, 0.0, 0, obst, sc)
+        n = _append_leg(p1x, p1y, p2x, p2y, l1, n, obst, sc)
+        n = _append_leg(p2x, p2y, rx, ry, l1 + l2, n, obst, sc)
+    else:
+        n = _append_leg(sx, sy, p1x, p1y, 0.0, 0, obst, sc)
+        n = _append_leg(p1x, p1y, rx, ry, l1, n, obst, sc)
+    if n == 0:
+        return 0
+    _pool(allow, budget)
+    code = _screened_core(max(dp, 0.01), zs, rz, sc.cs, sc.ch, n, ground, sc, prune, wrow, mult, allow[0], allow[2], a_weight)
+    if code == 2:
+        _take_pool(allow, budget)
+    return code
+
+
+@hot_njit
+def _image_path(
+    sx: float,
+    sy: float,
+    zs: float,
+    p1x: float,
+    p1y: float,
+    z1: float,
+    p2x: float,
+    p2y: float,
+    z2: float,
+    two: bool,
+    rx: float,
+    ry: float,
+    rz: float,
+    d2p: float,
+    k1: FloatArray,
+    k2: FloatArray,
+    obst: Obstacles,
+    tabz: FloatArray,
+    inv_step: float,
+    ground: Ground,
+    bands: BandTerms,
+    lin_amin_h_far: float,
+    tr: FloatArray,
+    sc: ScreenScratch,
+    prune: bool,
+    wrow: FloatArray,
+    mult: float,
+    allow: FloatArray,
+    budget: FloatArray,
+    a_weight: FloatArray,
+    gain: float,
+) -> bool:
+    """The transfer into ``tr`` of one reflected path (unfolded projected length² ``d2p``, specular points (p1x,
+    p1y, z1) and, when ``two``, (p2x, p2y, z2)) times 1 − α of its wall(s) (``k1``, and ``k2`` when ``two``).
+
+    In sight: the open-field transfer (ground and air over the unfolded length; ``tabz`` empty: exact).
+    Screened by buildings: the diffracted transfer of the unfolded profile (:func:`_unfolded_code`).
+    Returns False when the path is left out as negligible (``prune``): first, before tracing, when its
+    bound fits in ``budget`` — the larger of the open-field transfer and ``gain`` · divergence · air, ``gain``
+    bounding the screened transfer's ground and diffraction terms (see :func:`_reflected`); then as the
+    open-field or screened path (:func:`_screened_core`) would be. What is left out is taken from
+    ``allow[1]`` (what remains of the point source's allowance), then ``budget`` (:func:`_take`).
+    """
+    dz2 = (rz - zs) * (rz - zs)
+    if tabz.shape[0] > 0:
+        xq = math.sqrt(d2p) * inv_step
+        iq = int(xq)
+        fr = xq - iq
+        div = 1.0 / ((d2p + dz2) * DIV_CONSTANT)
+        for b in range(NB):
+            tr[b] = div * ((1.0 - fr) * tabz[iq, b] + fr * tabz[iq + 1, b])
+    else:
+        _point_transfer(max(math.sqrt(d2p), 0.01), zs, rz, ground, bands, lin_amin_h_far, tr)
+    for b in range(NB):
+        tr[b] *= k1[b] * k2[b] if two else k1[b]
+    if prune:
+        d = math.sqrt(d2p + dz2)
+        div = gain / (max(d2p + dz2, 1e-12) * DIV_CONSTANT)
+        use = allow[2]
+        fits = True
+        for m in range(wrow.shape[0]):
+            e = 0.0
+            for b in range(NB):
+                kb = k1[b] * k2[b] if two else k1[b]
+                e += wrow[m, b] * max(tr[b], div * math.exp(-bands.air_per_m[b] * d) * kb) * a_weight[b]
+            use[m] = e * mult
+            fits = fits and use[m] <= allow[1, m] + budget[m]
+        if fits:
+            _take(allow, budget)
+            return False
+    code = _unfolded_code(
+        sx, sy, zs, p1x, p1y, z1, p2x, p2y, z2, two, rx, ry, rz, math.sqrt(d2p), obst, ground, sc, prune, wrow, mult, allow, budget,
+        a_weight,
+    )  # fmt: skip
+    if code == 2:
+        return False
+    if code == 1:
+        for b in range(NB):
+            tr[b] = sc.tr[b] * (k1[b] * k2[b] if two else k1[b])
+        return True
+    if prune:  # in sight: left out when its open-field transfer fits in the allowance
+        use = allow[2]
+        fits = True
+        for m in range(wrow.shape[0]):
+            e = 0.0
+            for b in range(NB):
+                e += wrow[m, b] * tr[b] * a_weight[b]
+            use[m] = e * mult
+            fits = fits and use[m] <= allow[1, m] + budget[m]
+        if fits:
+            _take(allow, budget)
+            return False
+    return True
 
 
 @hot_njit
@@ -1986,19 +2224,35 @@ def _reflected(
     mult: float,
     budget: FloatArray,
     a_weight: FloatArray,
+    sc: ScreenScratch,
+    allow: FloatArray,
 ) -> bool:
-    """The transfer of the first-order reflections of the point source (sx, sy) to the receptor into ``rt``.
+    """The transfer of the reflections of the point source (sx, sy) to the receptor into ``rt``.
 
-    For each wall ``wlo:whi`` of :class:`Reflectors` whose line the path source → image of the
-    receptor crosses within the wall, below its roof, with both legs (source → wall → receptor) in
-    sight over the buildings: the open-field transfer of the unfolded path (ground and air over its
-    length) times 1 − α of the wall. A reflected path that buildings screen is left out. Returns
-    whether any wall reflects (``rt`` untouched otherwise); ``tabz`` empty: exact transfer. With
-    ``prune``, a reflection whose A-weighted energy (``mult`` · ``wrow``, per period) fits in what
-    remains of ``budget`` in every period is left out and taken from it, before its legs are traced.
+    First order: each wall ``wlo:whi`` of :class:`Reflectors` whose line the path source → image of the
+    receptor crosses within the wall, below its roof. Second order (``refl.order`` 2): each ordered pair
+    of those walls (A then B), through the image of the receptor's image in B in A's line, both
+    specular points within their walls and below their roofs. Each path adds the transfer of its
+    unfolded path times 1 − α of its wall(s) (:func:`_image_path`): open field with every leg in sight,
+    else the diffraction over the roofs that screen it (ΔdifH/ΔdifF with ground on either side, as
+    the direct path's). Returns whether any path adds (``rt`` untouched otherwise).
+
+    With ``prune``, a path whose bound fits in what remains of the point source's allowance ``allow[1]`` plus
+    ``budget`` is left out and its bound taken from them, the allowance first (:func:`_take`). Before
+    its legs are traced the bound holds either way: when screened, the diffraction over the hull above the
+    ray is at most 1/3 (10·lg 3 dB), each side's ground term gaining at most A_min, 10^(0.3·(1 − min(G,
+    G_s))) homogeneous, that or 10^(0.9·(1 − G)) favourable; with no favourable hull the favourable
+    ground term of the whole path gains at most the latter.
     """
     hit = False
     wall = refl.wall
+    keep = refl.keep
+    gain = 0.0
+    if prune:
+        side_h = 10.0 ** (0.3 * (1.0 - min(ground.g_path, ground.g_source)))
+        side_f = max(side_h, 10.0 ** (0.9 * (1.0 - ground.g_path)))
+        p = ground.p_favourable
+        gain = p * max(side_f * side_f / 3.0, side_f) + (1.0 - p) * side_h * side_h / 3.0
     for w in range(wlo, whi):
         nx = wall[w, 6]
         ny = wall[w, 7]
@@ -2019,41 +2273,73 @@ def _reflected(
         zq = zs + t * (rz - zs)
         if zq >= wall[w, 9]:
             continue  # the ray passes above the roof
-        if tabz.shape[0] > 0:
-            xq = math.sqrt(d2p) * inv_step
-            iq = int(xq)
-            fr = xq - iq
-            div = 1.0 / ((d2p + (rz - zs) * (rz - zs)) * DIV_CONSTANT)
-            for b in range(NB):
-                tr[b] = div * ((1.0 - fr) * tabz[iq, b] + fr * tabz[iq + 1, b]) * refl.keep[w, b]
-        else:
-            _point_transfer(max(math.sqrt(d2p), 0.01), zs, rz, ground, bands, lin_amin_h_far, tr)
-            for b in range(NB):
-                tr[b] *= refl.keep[w, b]
-        if prune:
-            fits = True
-            for m in range(wrow.shape[0]):
-                e = 0.0
+        # legs end 1 cm in front of the wall: the wall itself does not screen its reflection
+        if _image_path(
+            sx, sy, zs, qx + 0.01 * nx, qy + 0.01 * ny, zq, 0.0, 0.0, 0.0, False, rx, ry, rz, d2p, keep[w], keep[w], obst,
+            tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, allow, budget, a_weight, gain,
+        ):  # fmt: skip
+            if not hit:
                 for b in range(NB):
-                    e += wrow[m, b] * tr[b] * a_weight[b]
-                fits = fits and e * mult <= budget[m]
-            if fits:
-                for m in range(wrow.shape[0]):
-                    e = 0.0
-                    for b in range(NB):
-                        e += wrow[m, b] * tr[b] * a_weight[b]
-                    budget[m] -= e * mult
-                continue
-        qx += 0.01 * nx
-        qy += 0.01 * ny
-        if not clear_leg(sx, sy, zs, qx, qy, zq, obst) or not clear_leg(qx, qy, zq, rx, ry, rz, obst):
-            continue
-        if not hit:
+                    rt[b] = 0.0
+                hit = True
             for b in range(NB):
-                rt[b] = 0.0
-            hit = True
-        for b in range(NB):
-            rt[b] += tr[b]
+                rt[b] += tr[b]
+    if refl.order < 2:
+        return hit
+    for a in range(wlo, whi):
+        nax = wall[a, 6]
+        nay = wall[a, 7]
+        ax = wall[a, 2]
+        ay = wall[a, 3]
+        dsa = (sx - ax) * nax + (sy - ay) * nay  # the source in front of A
+        if dsa <= 0.0:
+            continue
+        for c in range(wlo, whi):
+            if c == a:
+                continue
+            ibx = wall[c, 0]  # the receptor's image in B, in front of A ...
+            iby = wall[c, 1]
+            di = (ibx - ax) * nax + (iby - ay) * nay
+            if di <= 0.0:
+                continue
+            iax = ibx - 2.0 * di * nax  # ... and its image in A
+            iay = iby - 2.0 * di * nay
+            t1 = dsa / (dsa + di)
+            p1x = sx + t1 * (iax - sx)
+            p1y = sy + t1 * (iay - sy)
+            u1 = ((p1x - ax) * wall[a, 4] + (p1y - ay) * wall[a, 5]) * wall[a, 10]
+            if u1 <= 0.0 or u1 >= 1.0:
+                continue
+            d2p = (iax - sx) * (iax - sx) + (iay - sy) * (iay - sy)
+            if d2p > cut2:
+                continue
+            nbx = wall[c, 6]
+            nby = wall[c, 7]
+            dpb = (p1x - wall[c, 2]) * nbx + (p1y - wall[c, 3]) * nby  # the first specular point in front of B
+            if dpb <= 0.0:
+                continue
+            t2 = dpb / (dpb + wall[c, 8])
+            p2x = p1x + t2 * (ibx - p1x)
+            p2y = p1y + t2 * (iby - p1y)
+            u2 = ((p2x - wall[c, 2]) * wall[c, 4] + (p2y - wall[c, 3]) * wall[c, 5]) * wall[c, 10]
+            if u2 <= 0.0 or u2 >= 1.0:
+                continue
+            # heights on the unfolded straight ray: S → P1 is t1, P1 → P2 is t2·(1 − t1) of its length
+            z1 = zs + t1 * (rz - zs)
+            z2 = zs + (t1 + t2 * (1.0 - t1)) * (rz - zs)
+            if z1 >= wall[a, 9] or z2 >= wall[c, 9]:
+                continue
+            if _image_path(
+                sx, sy, zs, p1x + 0.01 * nax, p1y + 0.01 * nay, z1, p2x + 0.01 * nbx, p2y + 0.01 * nby, z2, True, rx, ry, rz, d2p,
+                keep[a], keep[c], obst, tabz, inv_step, ground, bands, lin_amin_h_far, tr, sc, prune, wrow, mult, allow, budget,
+                a_weight, gain,
+            ):  # fmt: skip
+                if not hit:
+                    for b in range(NB):
+                        rt[b] = 0.0
+                    hit = True
+                for b in range(NB):
+                    rt[b] += tr[b]
     return hit
 
 

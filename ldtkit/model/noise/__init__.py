@@ -16,13 +16,14 @@ ground term by the same diffraction over their convex hull (ΔdifH/ΔdifF with �
 Δground(O,R), on the flat ground of the map); receptors inside a building are masked. On façade
 receptors, :func:`facade_exposure` gives each building's most exposed and quiet façade levels and
 the people per END band (residents from :func:`building_population`). Maps with buildings also add
-the first-order specular reflections on the façades within 50 m of each receptor, its own façade
-excluded (:mod:`~ldtkit.model.noise.reflections`), and leave out screened or reflected paths from
-beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
+the specular reflections on the façades within 50 m of each receptor, its own façade excluded
+(:mod:`~ldtkit.model.noise.reflections`), diffracted over the roofs that screen them, first order
+by default and second order with ``reflection_order=2``, and leave out screened or reflected paths
+from beyond 100 m whose bound is negligible, within 0.1 dB per level (``prune_db`` of
 :func:`noise_propagation`). Maps given a :class:`Terrain` (a DEM raster or breaklines,
 ``terrain=`` of :func:`noise_propagation`) evaluate every source–receptor pair over the mean plane
 of the terrain profile under it, with diffraction over the terrain and the roofs where they rise
-above the ray. Not yet in maps: diffracted reflections, lateral paths, reflections over terrain.
+above the ray. Not yet in maps: retro-diffraction, lateral paths, reflections over terrain.
 Without buildings, maps propagate in open field (``NoiseMap.meta["propagation"]`` says which, in
 one line).
 

@@ -105,7 +105,9 @@ class NoisePropagation:
             return f"propagation over the terrain of {self.terrain.source}, diffraction over it and the roofs; {what}"
         if self.buildings is None or len(self.arrays.obstacles.cell_parts) == 0:
             return "open-field propagation: no building data"
-        refl = ", first-order reflections on their façades" if self.reflection_order else ""
+        refl = {0: "", 1: ", first-order reflections on their façades", 2: ", reflections on their façades up to the second order"}[
+            self.reflection_order
+        ]
         return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs{refl}"
 
     @property
@@ -187,7 +189,7 @@ class NoisePropagation:
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
             rf = a.reflectors
-            refl = kernels.Reflectors(rf.start[lo : hi + 1], rf.wall, rf.keep) if len(rf.wall) else no_reflectors(hi - lo)
+            refl = kernels.Reflectors(rf.start[lo : hi + 1], rf.wall, rf.keep, rf.order) if len(rf.wall) else no_reflectors(hi - lo)
             e, cnt = _map_energy_balanced(
                 receivers, segments, w_seg, a.pyramid, clusters, settings, ground, a.bands, a.table, a.obstacles, refl
             )
@@ -325,7 +327,9 @@ def noise_propagation(
     reflection_order
         With ``buildings``: 1 adds the first-order specular reflections on the façades within
         ``reflection_distance_m`` of each receptor (its own façade excluded, 10·lg(1 − α) of the
-        façade's absorption, :mod:`ldtkit.model.noise.reflections`); 0 leaves them out.
+        façade's absorption, :mod:`ldtkit.model.noise.reflections`), diffracted over the roofs
+        that screen them; 2 adds the second-order reflections on pairs of those façades; 0 leaves
+        reflections out.
     prune_db
         With ``buildings``: screened and reflected paths from point sources beyond 100 m may be left
         out when an upper bound of their energy is negligible, all of them together lowering each
@@ -345,8 +349,10 @@ def noise_propagation(
     >>> base = compute_noise(net, traffic_base, receptors, propagation=prop)  # doctest: +SKIP
     >>> closed = compute_noise(net_closed, traffic_closed, receptors, propagation=prop)  # doctest: +SKIP
     """
-    if reflection_order not in (0, 1):
-        raise InvalidValueError(f"reflection_order must be 0 or 1 (maps trace first-order reflections), got {reflection_order}")
+    if reflection_order not in (0, 1, 2):
+        raise InvalidValueError(
+            f"reflection_order must be 0, 1 or 2 (maps trace reflections up to the second order), got {reflection_order!r}"
+        )
     if not 0.0 <= prune_db <= 1.0:
         raise InvalidValueError(f"prune_db must be within [0, 1] dB, got {prune_db}")
     if not reflection_distance_m > 0:
@@ -430,7 +436,7 @@ def noise_propagation(
     # over terrain the paths are traced by the terrain kernel, which has no reflections yet
     reflect = bool(reflection_order) and len(obstacles.cell_parts) > 0 and terrain is None
     reflectors = (
-        facade_reflectors(obstacles, rx[r_order], ry[r_order], max_distance_m=reflection_distance_m)
+        facade_reflectors(obstacles, rx[r_order], ry[r_order], max_distance_m=reflection_distance_m, order=reflection_order)
         if reflect
         else no_reflectors(len(r_order))
     )
@@ -457,7 +463,7 @@ def noise_propagation(
         len(network.links),
         buildings if buildings is not None and len(buildings) else None,
         inside,
-        1 if reflect else 0,
+        int(reflection_order) if reflect else 0,
         float(prune_db),
         terrain,
         grid,
