@@ -52,8 +52,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.assignment import AssignmentResult
     from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
-    from ldtkit.model.noise import NoiseBaseline, NoiseMap, NoisePropagation
+    from ldtkit.model.noise import BuildingExposure, NoiseBaseline, NoiseMap, NoisePropagation
     from ldtkit.model.receptors import Receptors
+    from ldtkit.study.facades import FacadeReceptors
 
 __all__ = [
     "DEFAULT_CACHE",
@@ -70,6 +71,7 @@ __all__ = [
     "run",
     "run_scenario",
     "run_scenario_cached",
+    "with_facades",
     "zone_population",
 ]
 
@@ -109,6 +111,11 @@ class ModelOptions:
         Multiplier on the city's demand (sensitivity runs).
     noise_cell_m, air_cell_m
         Receptor grid spacing over the focus area for noise and air maps.
+    facade_spacing_m
+        Distance (m) between the façade receptors along each building's outline, in a city with
+        buildings: there the people per noise band are counted at their building's most exposed
+        façade (:mod:`ldtkit.study.facades`). Wider spacing is quicker and misses more of a
+        façade's loudest point.
     on_disconnected
         ``"drop"`` (default): assign the rest and report the dropped trips in
         ``assignment.unassigned``; ``"raise"``: a scenario that leaves OD pairs without a path
@@ -121,6 +128,7 @@ class ModelOptions:
     demand_scale: float = 1.0
     noise_cell_m: float = 10.0
     air_cell_m: float = 50.0
+    facade_spacing_m: float = 5.0
     on_disconnected: OnDisconnected = "drop"
 
     def __post_init__(self) -> None:
@@ -134,7 +142,7 @@ class ModelOptions:
             raise InvalidValueError(f"{where}: on_disconnected = {self.on_disconnected!r}; expected 'raise' or 'drop'")
         for name in ("gap", "demand_scale"):
             finite_nonnegative([getattr(self, name)], name=name, where=where)
-        for name in ("noise_cell_m", "air_cell_m"):
+        for name in ("noise_cell_m", "air_cell_m", "facade_spacing_m"):
             if not finite([getattr(self, name)], name=name, where=where)[0] > 0:
                 raise InvalidValueError(f"{where}: {name} must be > 0, got {getattr(self, name)}")
 
@@ -144,7 +152,7 @@ class ModelOptions:
     def inputs_key(self) -> str:
         """The options that shape the shared city inputs (network, demand, receptors)."""
         return json.dumps(
-            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m")}, sort_keys=True
+            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m", "facade_spacing_m")}, sort_keys=True
         )
 
 
@@ -155,7 +163,9 @@ class CityInputs:
     ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
     noise maps on the baseline network's geometry: computed once (the noise propagation by the
     first map), reused by every scenario; ``noise_baseline``, what every scenario's noise update
-    reuses of the baseline's map (prepared by the first update).
+    reuses of the baseline's map (prepared by the first update). In a city with buildings,
+    ``facades`` holds the façade receptors and the residents per building that the people per noise
+    band are counted with, and ``facade_propagation`` and ``facade_baseline`` the same for their maps.
     """
 
     city: City
@@ -169,6 +179,9 @@ class CityInputs:
     key: str = ""
     noise_propagation: NoisePropagation | None = field(default=None, repr=False)
     noise_baseline: NoiseBaseline | None = field(default=None, repr=False)
+    facades: FacadeReceptors | None = None
+    facade_propagation: NoisePropagation | None = field(default=None, repr=False)
+    facade_baseline: NoiseBaseline | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -187,6 +200,10 @@ class ScenarioResult:
         ``{period: LinkTraffic}`` for ``"day"``, ``"evening"`` and ``"night"``.
     noise, air
         :class:`~ldtkit.model.noise.NoiseMap` and :class:`~ldtkit.model.air.AirMap`, or ``None`` when not requested.
+    noise_facades, facades
+        In a city with buildings: the noise map at the façade receptors and, per building, the levels of its
+        most exposed and quietest façade with its residents (:class:`~ldtkit.model.noise.BuildingExposure`),
+        which the people per noise band count; ``None`` otherwise (they are counted on the grid of ``noise``).
     """
 
     scenario: Scenario
@@ -195,6 +212,8 @@ class ScenarioResult:
     traffic: dict[str, LinkTraffic]
     noise: NoiseMap | None = None
     air: AirMap | None = None
+    noise_facades: NoiseMap | None = None
+    facades: BuildingExposure | None = None
     key: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     period_assignments: dict[str, AssignmentResult] = field(default_factory=dict, repr=False)
@@ -245,6 +264,7 @@ def prepare_city(
         if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
             r = inputs.noise_receptors
             inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
+            inputs.facades = _facades_for(city, network, inputs.noise_buildings, inputs.zones, spacing_m=options.facade_spacing_m)
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
@@ -296,34 +316,85 @@ def run_scenario(
         t1 = time.perf_counter()
         air_map = compute_air(network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
         seconds["air"] = time.perf_counter() - t1
-    return ScenarioResult(
+    result = ScenarioResult(
         scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results
     )
+    if noise_map is not None:
+        result = with_facades(inputs, result, warm_start=warm_start, error_budget=True)
+    return result
+
+
+def with_facades(
+    inputs: CityInputs, result: ScenarioResult, *, warm_start: ScenarioResult | None = None, error_budget: bool = False
+) -> ScenarioResult:
+    """``result`` with its façade map and the people per building's most exposed façade, in a city with
+    buildings (else ``result`` itself).
+
+    The façade map has the grid map's settings (buildings, reflections, the baseline's traffic placing the
+    far-field sources) and is updated from ``warm_start``'s façade map as the grid map is from its own.
+    """
+    from ldtkit.model.noise import facade_exposure
+
+    if inputs.facades is None:
+        return result
+    t0 = time.perf_counter()
+    reference, base_map = (warm_start.traffic, warm_start.noise_facades) if warm_start is not None else (result.traffic, None)
+    m = noise_maps(
+        inputs, {result.scenario.name: result.traffic}, reference, baseline_map=base_map, error_budget=error_budget, on="facades"
+    )[result.scenario.name]
+    exposure = facade_exposure(m, inputs.facades.population)
+    seconds = {**result.seconds, "noise_facades": time.perf_counter() - t0}
+    return replace(result, noise_facades=m, facades=exposure, seconds=seconds)
+
+
+def _facades_for(
+    city: City, network: RoadNetwork, buildings: Buildings, zones: pd.DataFrame | None, *, spacing_m: float
+) -> FacadeReceptors | None:
+    """The focus area's façade receptors and residents per building; ``None`` without zone residents."""
+    from ldtkit.study.facades import facade_receptors
+
+    people = zone_population(city, network, zones)
+    if people is None:
+        return None
+    return facade_receptors(buildings, people, bounds=focus_bounds(city, network), spacing_m=spacing_m)
 
 
 def noise_maps(
     inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic], *,
-    baseline_map: NoiseMap | None = None, error_budget: bool = False,
+    baseline_map: NoiseMap | None = None, error_budget: bool = False, on: Literal["grid", "facades"] = "grid",
 ) -> dict[str, NoiseMap]:  # fmt: skip
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
-    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``)."""
+    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``).
+    ``on``: the grid receptors of the maps, or the façade receptors of a city with buildings (``inputs.facades``)."""
     from ldtkit.model.noise import compute_noise_many, noise_baseline, noise_propagation
 
-    if inputs.noise_receptors is None:
-        raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
+    grid = on == "grid"
+    receptors = inputs.noise_receptors if grid else (inputs.facades.receptors if inputs.facades is not None else None)
+    if receptors is None:
+        what = "noise receptors" if grid else "façade receptors (the city has no buildings or no zone residents)"
+        raise LdtkitError(f"{inputs.city.name}: no {what}; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
-    if inputs.noise_propagation is None:  # the geometry of every map of the city: prepared once
-        inputs.noise_propagation = noise_propagation(
-            inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+    propagation = inputs.noise_propagation if grid else inputs.facade_propagation
+    if propagation is None:  # the geometry of every map of the city on these receptors: prepared once
+        propagation = noise_propagation(
+            inputs.network, receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
             temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
         )  # fmt: skip
-    held = inputs.noise_baseline
+        if grid:
+            inputs.noise_propagation = propagation
+        else:
+            inputs.facade_propagation = propagation
+    held = inputs.noise_baseline if grid else inputs.facade_baseline
     if baseline_map is not None and (held is None or held.map is not baseline_map or held.traffic is not reference):
-        held = inputs.noise_baseline = noise_baseline(inputs.network, baseline_map, reference, propagation=inputs.noise_propagation)
+        held = noise_baseline(inputs.network, baseline_map, reference, propagation=propagation)
+        if grid:
+            inputs.noise_baseline = held
+        else:
+            inputs.facade_baseline = held
     return compute_noise_many(
-        inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map, error_budget=error_budget,
+        inputs.network, traffics, receptors, reference_traffic=reference, coefficients=cfg.coefficients,
+        surface=cfg.surface, propagation=propagation, baseline_map=baseline_map, error_budget=error_budget,
         baseline=held if baseline_map is not None else None,
     )  # fmt: skip
 
@@ -463,6 +534,7 @@ def _run_locked(
             t0 = time.perf_counter()
             base_noise = noise_maps(inputs, {"baseline": base_for_warm.traffic}, base_for_warm.traffic)["baseline"]
             base_for_warm = replace(base_for_warm, noise=base_noise, seconds={**base_for_warm.seconds, "noise": time.perf_counter() - t0})
+            base_for_warm = with_facades(inputs, base_for_warm)
         results["baseline"] = _keyed(_without_path_state(base_for_warm), keys.baseline)
         if cache:
             cache.put(keys.baseline, results["baseline"], kind="result", label=f"{city.name}/baseline")
@@ -481,7 +553,8 @@ def _run_locked(
         for n, r in computed.items():  # loop over scenarios only
             t0 = time.perf_counter()
             m = noise_maps(inputs, {n: r.traffic}, base_for_warm.traffic, baseline_map=base_for_warm.noise)[n]
-            computed[n] = replace(r, noise=m, seconds={**r.seconds, "noise": time.perf_counter() - t0})
+            r = replace(r, noise=m, seconds={**r.seconds, "noise": time.perf_counter() - t0})
+            computed[n] = with_facades(inputs, r, warm_start=base_for_warm)
     for s in missing:
         results[s.name] = _keyed(_without_path_state(computed[s.name]), keys.scenarios[s.name])
         if cache:
