@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -106,7 +107,9 @@ def noise_note(result: ScenarioResult) -> str | None:
     where = people_counted_at(result)
     if where is None or result.noise is None:
         return None
-    propagation = result.noise.meta.get("propagation")
+    propagation = str(result.noise.meta.get("propagation") or "")
+    # the building source may be a file path: its name is enough for a reader (and no machine's folders)
+    propagation = re.sub(r"\((?:[^()]*[/\\])([^()/\\]+)\)", r"(\1)", propagation)
     return f"Noise: {propagation + '; ' if propagation else ''}{people_counted_label(where)}."
 
 

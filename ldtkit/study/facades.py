@@ -8,7 +8,9 @@ places receptors in front of the façades of the focus area's buildings
 among the residential buildings (:func:`~ldtkit.model.noise.building_population`), once per city;
 every scenario's façade map then gives the people per band through
 :func:`~ldtkit.model.noise.facade_exposure`. A city without buildings keeps counting at the grid
-receptors of its noise map.
+receptors of its noise map, and so does a city whose residential buildings hold less than
+:data:`MIN_PLACED_SHARE` of its zones' residents (an extract with a few mapped buildings only),
+or that has none in its focus area (:func:`study_facades`).
 
 Examples
 --------
@@ -44,6 +46,9 @@ FloatArray = npt.NDArray[np.float64]
 FACADE_HEIGHT_M: Final = 4.0
 #: Distance of the façade receptors in front of the façade (m): the incident sound, without the façade's own reflection.
 FACADE_OFFSET_M: Final = 2.0
+#: Share of the zones' residents that the residential buildings must take for a study to count people at
+#: façades; below it (the rest would be counted nowhere) the people are counted at the grid receptors.
+MIN_PLACED_SHARE: Final = 0.9
 
 
 @dataclass(frozen=True)
@@ -58,7 +63,9 @@ class FacadeReceptors:
     population
         Residents per building of the focus area (row order of the receptors' ``ids``).
     unplaced
-        Residents of zones without any residential floor area (counted nowhere; reported).
+        Residents of zones without any residential floor area (in no building; reported).
+    placed_share
+        Share of all the zones' residents that the city's residential buildings take (1 when ``unplaced`` is 0).
     spacing_m
         Distance between façade points along the outline (m).
     """
@@ -66,6 +73,7 @@ class FacadeReceptors:
     receptors: Receptors
     population: FloatArray
     unplaced: float
+    placed_share: float
     spacing_m: float
 
     @property
@@ -120,7 +128,58 @@ def facade_receptors(
     rec = receptors_facades(
         frame, crs=buildings.crs, spacing_m=spacing_m, offset_m=FACADE_OFFSET_M, height_m=height_m, population_column="population"
     )
-    return FacadeReceptors(_every_building_counted(rec, frame.geometry.to_numpy(), people), people, placed.unplaced, float(spacing_m))
+    total = float(placed.population.sum()) + placed.unplaced
+    share = float(placed.population.sum()) / total if total > 0 else 0.0
+    rec = _own_facade_only(rec, buildings, focus, people)
+    rec = _every_building_counted(rec, frame.geometry.to_numpy(), people)
+    return FacadeReceptors(rec, people, placed.unplaced, share, float(spacing_m))
+
+
+def study_facades(
+    buildings: Buildings, zones: gpd.GeoDataFrame, *, bounds: tuple[float, float, float, float], spacing_m: float
+) -> FacadeReceptors | None:
+    """:func:`facade_receptors` when a study counts its people at façades, else ``None`` (grid counting).
+
+    ``None`` when no building lies in ``bounds`` or when the residential buildings take less than
+    :data:`MIN_PLACED_SHARE` of the zones' residents.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from ldtkit.model.buildings import Buildings
+    >>> b = Buildings.from_arrays(["a"], [shapely.box(0, 0, 20, 10)], [6.0], crs="EPSG:32629", kinds=["office"])
+    >>> zones = gpd.GeoDataFrame({"population": [30.0]}, geometry=[shapely.box(-5, -5, 25, 15)], crs="EPSG:32629")
+    >>> study_facades(b, zones, bounds=(0.0, 0.0, 20.0, 10.0), spacing_m=5.0) is None  # offices only: nobody placed
+    True
+    """
+    import shapely
+
+    if len(buildings) == 0 or len(buildings.index.query(shapely.box(*bounds), predicate="intersects")) == 0:
+        return None
+    f = facade_receptors(buildings, zones, bounds=bounds, spacing_m=spacing_m)
+    return f if f.placed_share >= MIN_PLACED_SHARE else None
+
+
+def _own_facade_only(rec: Receptors, buildings: Buildings, focus: npt.NDArray[np.int64], people: FloatArray) -> Receptors:
+    """``rec`` without the points nearer to a building outside the focus area than to their own (inside it,
+    or in front of its façade): :func:`~ldtkit.model.receptors.receptors_facades` saw the focus buildings only.
+    Each building's ``people`` are shared again among the points it keeps."""
+    import shapely
+
+    from ldtkit.model.receptors import Receptors
+
+    pts = shapely.points(rec.x, rec.y)
+    row = np.asarray(rec.ids, dtype=np.int64)
+    own = shapely.distance(pts, buildings.polygons[focus[row]])
+    _, nearest = buildings.index.query_nearest(pts, return_distance=True, all_matches=False)
+    keep = own <= nearest + 1e-6
+    if keep.all():
+        return rec
+    row = row[keep]
+    share = people[row] / np.bincount(row, minlength=len(people))[row]
+    return Receptors(
+        x=rec.x[keep], y=rec.y[keep], z=rec.z[keep], population=share, crs=rec.crs, kind="facade", ids=row, meta=dict(rec.meta)
+    )
 
 
 def _every_building_counted(rec: Receptors, polygons: npt.NDArray[np.object_], people: FloatArray) -> Receptors:
@@ -152,4 +211,4 @@ def _every_building_counted(rec: Receptors, polygons: npt.NDArray[np.object_], p
     )
 
 
-__all__ = ["FACADE_HEIGHT_M", "FACADE_OFFSET_M", "FacadeReceptors", "facade_receptors"]
+__all__ = ["FACADE_HEIGHT_M", "FACADE_OFFSET_M", "MIN_PLACED_SHARE", "FacadeReceptors", "facade_receptors", "study_facades"]

@@ -320,28 +320,27 @@ def run_scenario(
         scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results
     )
     if noise_map is not None:
-        result = with_facades(inputs, result, warm_start=warm_start, error_budget=True)
+        result = with_facades(inputs, result, warm_start=warm_start)
     return result
 
 
-def with_facades(
-    inputs: CityInputs, result: ScenarioResult, *, warm_start: ScenarioResult | None = None, error_budget: bool = False
-) -> ScenarioResult:
+def with_facades(inputs: CityInputs, result: ScenarioResult, *, warm_start: ScenarioResult | None = None) -> ScenarioResult:
     """``result`` with its façade map and the people per building's most exposed façade, in a city with
     buildings (else ``result`` itself).
 
-    The façade map has the grid map's settings (buildings, reflections, the baseline's traffic placing the
-    far-field sources) and is updated from ``warm_start``'s façade map as the grid map is from its own.
+    The façade map has the grid map's settings (buildings, reflections; ``warm_start``'s traffic, the
+    baseline's, placing the far-field sources) and is computed in full for every scenario, on the
+    propagation geometry prepared once: an update from the baseline's map through buildings can miss
+    by several dB beside a closed road (the people counts must not), and the full façade map costs
+    about as much as the update.
     """
     from ldtkit.model.noise import facade_exposure
 
     if inputs.facades is None:
         return result
     t0 = time.perf_counter()
-    reference, base_map = (warm_start.traffic, warm_start.noise_facades) if warm_start is not None else (result.traffic, None)
-    m = noise_maps(
-        inputs, {result.scenario.name: result.traffic}, reference, baseline_map=base_map, error_budget=error_budget, on="facades"
-    )[result.scenario.name]
+    reference = warm_start.traffic if warm_start is not None else result.traffic
+    m = noise_maps(inputs, {result.scenario.name: result.traffic}, reference, on="facades")[result.scenario.name]
     exposure = facade_exposure(m, inputs.facades.population)
     seconds = {**result.seconds, "noise_facades": time.perf_counter() - t0}
     return replace(result, noise_facades=m, facades=exposure, seconds=seconds)
@@ -350,13 +349,14 @@ def with_facades(
 def _facades_for(
     city: City, network: RoadNetwork, buildings: Buildings, zones: pd.DataFrame | None, *, spacing_m: float
 ) -> FacadeReceptors | None:
-    """The focus area's façade receptors and residents per building; ``None`` without zone residents."""
-    from ldtkit.study.facades import facade_receptors
+    """The focus area's façade receptors and residents per building; ``None`` (people counted on the grid)
+    without zone residents or when the buildings do not hold them (:func:`~ldtkit.study.facades.study_facades`)."""
+    from ldtkit.study.facades import study_facades
 
     people = zone_population(city, network, zones)
     if people is None:
         return None
-    return facade_receptors(buildings, people, bounds=focus_bounds(city, network), spacing_m=spacing_m)
+    return study_facades(buildings, people, bounds=focus_bounds(city, network), spacing_m=spacing_m)
 
 
 def noise_maps(
