@@ -9,12 +9,12 @@ buildings counts at the grid receptors and says so.
 from __future__ import annotations
 
 import re
-import shutil
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from conftest import ROOT
 
 from ldtkit.errors import InvalidValueError
@@ -103,7 +103,7 @@ def test_the_residents_are_the_zones_residents_in_the_focus_buildings(blocks):
     inputs = prepare_city(city, options=ModelOptions(models=("traffic", "noise")), progress=False)
     placed = building_population(b, zone_population(city, inputs.network, inputs.zones))
     assert placed.unplaced == 0.0
-    focus = np.sort(b.index.query(__import__("shapely").box(*focus_bounds(city, net)), predicate="intersects"))
+    focus = np.sort(b.index.query(shapely.box(*focus_bounds(city, net)), predicate="intersects"))
     np.testing.assert_allclose(res["baseline"].facades.population, placed.population[focus], rtol=1e-12)
     # the façade points carry those residents too: each building's share, every building at least one point
     pts = res["baseline"].noise_facades.receptors

@@ -152,7 +152,8 @@ class ModelOptions:
     def inputs_key(self) -> str:
         """The options that shape the shared city inputs (network, demand, receptors)."""
         return json.dumps(
-            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m", "facade_spacing_m")}, sort_keys=True
+            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m", "facade_spacing_m")},
+            sort_keys=True,
         )
 
 
