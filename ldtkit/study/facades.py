@@ -26,8 +26,9 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+import time
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,9 +37,15 @@ from ldtkit.errors import InvalidValueError
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
+    import pandas as pd
 
     from ldtkit.model.buildings import Buildings
+    from ldtkit.model.network import RoadNetwork
+    from ldtkit.model.noise import NoisePropagation
     from ldtkit.model.receptors import Receptors
+    from ldtkit.model.traffic import LinkTraffic
+    from ldtkit.study.city import City
+    from ldtkit.study.scenario import Scenario
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -160,6 +167,79 @@ def study_facades(
     return f if f.placed_share >= MIN_PLACED_SHARE else None
 
 
+class StudyInputs(Protocol):
+    """What :func:`with_facades` reads of a city's shared inputs (:class:`~ldtkit.study.runner.CityInputs`)."""
+
+    city: City
+    network: RoadNetwork
+    noise_buildings: Buildings | None
+    facades: FacadeReceptors | None
+    facade_propagation: NoisePropagation | None
+
+
+class StudyResult(Protocol):
+    """What :func:`with_facades` reads of a scenario's result (:class:`~ldtkit.study.runner.ScenarioResult`, a dataclass)."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def scenario(self) -> Scenario: ...
+
+    @property
+    def traffic(self) -> dict[str, LinkTraffic]: ...
+
+    @property
+    def seconds(self) -> dict[str, float]: ...
+
+
+R = TypeVar("R", bound=StudyResult)
+
+
+def with_facades(inputs: StudyInputs, result: R, *, warm_start: StudyResult | None = None) -> R:
+    """``result`` with its façade map and the people per building's most exposed façade, in a city with
+    buildings (else ``result`` itself).
+
+    The façade map has the grid map's settings (the city's ``[noise]``, buildings, reflections;
+    ``warm_start``'s traffic, the baseline's, placing the far-field sources) and is computed in full for
+    every scenario, on the propagation geometry prepared once (``inputs.facade_propagation``): an update
+    from the baseline's map through buildings can miss by several dB beside a closed road, and the
+    people counts must not.
+    """
+    from ldtkit.model.noise import compute_noise_many, facade_exposure, noise_propagation
+
+    f = inputs.facades
+    if f is None:
+        return result
+    t0 = time.perf_counter()
+    cfg = inputs.city.config.noise
+    if inputs.facade_propagation is None:  # the geometry of every façade map of the city: prepared once
+        inputs.facade_propagation = noise_propagation(
+            inputs.network, f.receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
+        )  # fmt: skip
+    reference = warm_start.traffic if warm_start is not None else result.traffic
+    name = result.scenario.name
+    m = compute_noise_many(
+        inputs.network, {name: result.traffic}, f.receptors, reference_traffic=reference, coefficients=cfg.coefficients,
+        surface=cfg.surface, propagation=inputs.facade_propagation,
+    )[name]  # fmt: skip
+    seconds = {**result.seconds, "noise_facades": time.perf_counter() - t0}
+    return replace(result, noise_facades=m, facades=facade_exposure(m, f.population), seconds=seconds)
+
+
+def facades_for(
+    city: City, network: RoadNetwork, buildings: Buildings, zones: pd.DataFrame | None, *, spacing_m: float
+) -> FacadeReceptors | None:
+    """The façade receptors of a study of ``city`` (:func:`study_facades` over its focus area, its zones'
+    residents); ``None`` (people counted on the grid) without zone residents or buildings that hold them."""
+    from ldtkit.study.inputs import focus_bounds, zone_population
+
+    people = zone_population(city, network, zones)
+    if people is None:
+        return None
+    return study_facades(buildings, people, bounds=focus_bounds(city, network), spacing_m=spacing_m)
+
+
 def _own_facade_only(rec: Receptors, buildings: Buildings, focus: npt.NDArray[np.int64], people: FloatArray) -> Receptors:
     """``rec`` without the points nearer to a building outside the focus area than to their own (inside it,
     or in front of its façade): :func:`~ldtkit.model.receptors.receptors_facades` saw the focus buildings only.
@@ -211,4 +291,13 @@ def _every_building_counted(rec: Receptors, polygons: npt.NDArray[np.object_], p
     )
 
 
-__all__ = ["FACADE_HEIGHT_M", "FACADE_OFFSET_M", "MIN_PLACED_SHARE", "FacadeReceptors", "facade_receptors", "study_facades"]
+__all__ = [
+    "FACADE_HEIGHT_M",
+    "FACADE_OFFSET_M",
+    "MIN_PLACED_SHARE",
+    "FacadeReceptors",
+    "facade_receptors",
+    "facades_for",
+    "study_facades",
+    "with_facades",
+]

@@ -38,6 +38,7 @@ from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
+from ldtkit.study.facades import facades_for, with_facades
 from ldtkit.study.inputs import focus_bounds, focus_receptors, on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.memory import fewer_malloc_arenas
 from ldtkit.study.periods import assign_periods
@@ -71,7 +72,6 @@ __all__ = [
     "run",
     "run_scenario",
     "run_scenario_cached",
-    "with_facades",
     "zone_population",
 ]
 
@@ -112,10 +112,7 @@ class ModelOptions:
     noise_cell_m, air_cell_m
         Receptor grid spacing over the focus area for noise and air maps.
     facade_spacing_m
-        Distance (m) between the façade receptors along each building's outline, in a city with
-        buildings: there the people per noise band are counted at their building's most exposed
-        façade (:mod:`ldtkit.study.facades`). Wider spacing is quicker and misses more of a
-        façade's loudest point.
+        Façade receptor spacing (m) of a city with buildings, whose people are counted at façades (:mod:`ldtkit.study.facades`).
     on_disconnected
         ``"drop"`` (default): assign the rest and report the dropped trips in
         ``assignment.unassigned``; ``"raise"``: a scenario that leaves OD pairs without a path
@@ -151,10 +148,8 @@ class ModelOptions:
 
     def inputs_key(self) -> str:
         """The options that shape the shared city inputs (network, demand, receptors)."""
-        return json.dumps(
-            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m", "facade_spacing_m")},
-            sort_keys=True,
-        )
+        shaping = ("models", "demand_scale", "noise_cell_m", "air_cell_m", "facade_spacing_m")
+        return json.dumps({k: v for k, v in asdict(self).items() if k in shaping}, sort_keys=True)
 
 
 @dataclass
@@ -164,9 +159,7 @@ class CityInputs:
     ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
     noise maps on the baseline network's geometry: computed once (the noise propagation by the
     first map), reused by every scenario; ``noise_baseline``, what every scenario's noise update
-    reuses of the baseline's map (prepared by the first update). In a city with buildings,
-    ``facades`` holds the façade receptors and the residents per building that the people per noise
-    band are counted with, and ``facade_propagation`` and ``facade_baseline`` the same for their maps.
+    reuses of the baseline's map (prepared by the first update); ``facades``, ``facade_propagation``: :mod:`ldtkit.study.facades`.
     """
 
     city: City
@@ -182,7 +175,6 @@ class CityInputs:
     noise_baseline: NoiseBaseline | None = field(default=None, repr=False)
     facades: FacadeReceptors | None = None
     facade_propagation: NoisePropagation | None = field(default=None, repr=False)
-    facade_baseline: NoiseBaseline | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -202,9 +194,7 @@ class ScenarioResult:
     noise, air
         :class:`~ldtkit.model.noise.NoiseMap` and :class:`~ldtkit.model.air.AirMap`, or ``None`` when not requested.
     noise_facades, facades
-        In a city with buildings: the noise map at the façade receptors and, per building, the levels of its
-        most exposed and quietest façade with its residents (:class:`~ldtkit.model.noise.BuildingExposure`),
-        which the people per noise band count; ``None`` otherwise (they are counted on the grid of ``noise``).
+        A city with buildings: the façade map and the exposure per building that the people per noise band count.
     """
 
     scenario: Scenario
@@ -265,7 +255,7 @@ def prepare_city(
         if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
             r = inputs.noise_receptors
             inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
-            inputs.facades = _facades_for(city, network, inputs.noise_buildings, inputs.zones, spacing_m=options.facade_spacing_m)
+            inputs.facades = facades_for(city, network, inputs.noise_buildings, inputs.zones, spacing_m=options.facade_spacing_m)
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
@@ -320,82 +310,32 @@ def run_scenario(
     result = ScenarioResult(
         scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results
     )
-    if noise_map is not None:
-        result = with_facades(inputs, result, warm_start=warm_start)
-    return result
-
-
-def with_facades(inputs: CityInputs, result: ScenarioResult, *, warm_start: ScenarioResult | None = None) -> ScenarioResult:
-    """``result`` with its façade map and the people per building's most exposed façade, in a city with
-    buildings (else ``result`` itself).
-
-    The façade map has the grid map's settings (buildings, reflections; ``warm_start``'s traffic, the
-    baseline's, placing the far-field sources) and is computed in full for every scenario, on the
-    propagation geometry prepared once: an update from the baseline's map through buildings can miss
-    by several dB beside a closed road (the people counts must not), and the full façade map costs
-    about as much as the update.
-    """
-    from ldtkit.model.noise import facade_exposure
-
-    if inputs.facades is None:
-        return result
-    t0 = time.perf_counter()
-    reference = warm_start.traffic if warm_start is not None else result.traffic
-    m = noise_maps(inputs, {result.scenario.name: result.traffic}, reference, on="facades")[result.scenario.name]
-    exposure = facade_exposure(m, inputs.facades.population)
-    seconds = {**result.seconds, "noise_facades": time.perf_counter() - t0}
-    return replace(result, noise_facades=m, facades=exposure, seconds=seconds)
-
-
-def _facades_for(
-    city: City, network: RoadNetwork, buildings: Buildings, zones: pd.DataFrame | None, *, spacing_m: float
-) -> FacadeReceptors | None:
-    """The focus area's façade receptors and residents per building; ``None`` (people counted on the grid)
-    without zone residents or when the buildings do not hold them (:func:`~ldtkit.study.facades.study_facades`)."""
-    from ldtkit.study.facades import study_facades
-
-    people = zone_population(city, network, zones)
-    if people is None:
-        return None
-    return study_facades(buildings, people, bounds=focus_bounds(city, network), spacing_m=spacing_m)
+    return with_facades(inputs, result, warm_start=warm_start) if noise_map is not None else result
 
 
 def noise_maps(
     inputs: CityInputs, traffics: Mapping[str, Mapping[str, LinkTraffic]], reference: Mapping[str, LinkTraffic], *,
-    baseline_map: NoiseMap | None = None, error_budget: bool = False, on: Literal["grid", "facades"] = "grid",
+    baseline_map: NoiseMap | None = None, error_budget: bool = False,
 ) -> dict[str, NoiseMap]:  # fmt: skip
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
-    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``).
-    ``on``: the grid receptors of the maps, or the façade receptors of a city with buildings (``inputs.facades``)."""
+    with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``)."""
     from ldtkit.model.noise import compute_noise_many, noise_baseline, noise_propagation
 
-    grid = on == "grid"
-    receptors = inputs.noise_receptors if grid else (inputs.facades.receptors if inputs.facades is not None else None)
-    if receptors is None:
-        what = "noise receptors" if grid else "façade receptors (the city has no buildings or no zone residents)"
-        raise LdtkitError(f"{inputs.city.name}: no {what}; prepare the city with 'noise' in ModelOptions.models")
+    if inputs.noise_receptors is None:
+        raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
-    propagation = inputs.noise_propagation if grid else inputs.facade_propagation
-    if propagation is None:  # the geometry of every map of the city on these receptors: prepared once
-        propagation = noise_propagation(
-            inputs.network, receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+    if inputs.noise_propagation is None:  # the geometry of every map of the city: prepared once
+        inputs.noise_propagation = noise_propagation(
+            inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
             temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
         )  # fmt: skip
-        if grid:
-            inputs.noise_propagation = propagation
-        else:
-            inputs.facade_propagation = propagation
-    held = inputs.noise_baseline if grid else inputs.facade_baseline
+    held = inputs.noise_baseline
     if baseline_map is not None and (held is None or held.map is not baseline_map or held.traffic is not reference):
-        held = noise_baseline(inputs.network, baseline_map, reference, propagation=propagation)
-        if grid:
-            inputs.noise_baseline = held
-        else:
-            inputs.facade_baseline = held
+        held = inputs.noise_baseline = noise_baseline(inputs.network, baseline_map, reference, propagation=inputs.noise_propagation)
     return compute_noise_many(
-        inputs.network, traffics, receptors, reference_traffic=reference, coefficients=cfg.coefficients,
-        surface=cfg.surface, propagation=propagation, baseline_map=baseline_map, error_budget=error_budget,
+        inputs.network, traffics, inputs.noise_receptors, reference_traffic=reference, coefficients=cfg.coefficients,
+        surface=cfg.surface, propagation=inputs.noise_propagation, baseline_map=baseline_map, error_budget=error_budget,
         baseline=held if baseline_map is not None else None,
     )  # fmt: skip
 
