@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from ldtkit.errors import InvalidValueError
+from ldtkit.errors import EmptyStudyAreaError, InvalidValueError
 
 if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
@@ -65,7 +65,7 @@ class FacadeReceptors:
     Attributes
     ----------
     receptors
-        Façade points of the focus area's buildings (``ids``: the row in :attr:`population`),
+        Façade points of the focus area's lived-in buildings (``ids``: the row in :attr:`population`),
         each carrying an equal share of its building's residents.
     population
         Residents per building of the focus area (row order of the receptors' ``ids``).
@@ -118,7 +118,7 @@ def facade_receptors(
     InvalidValueError
         When ``spacing_m`` is not a positive number.
     EmptyStudyAreaError
-        When no building polygon lies in ``bounds``.
+        When no building with residents lies in ``bounds``.
     """
     import geopandas as gpd
     import shapely
@@ -131,14 +131,18 @@ def facade_receptors(
     focus = np.sort(np.asarray(buildings.index.query(shapely.box(*bounds), predicate="intersects"), dtype=np.int64))
     placed = building_population(buildings, zones)
     people = placed.population[focus]
-    frame = gpd.GeoDataFrame({"population": people}, geometry=buildings.polygons[focus], crs=buildings.crs)
+    # points only where people live (an office's façade counts nobody); every building still screens and reflects
+    lived = np.flatnonzero(people > 0)
+    if len(lived) == 0:
+        raise EmptyStudyAreaError(f"facade_receptors: no residential building with residents in the focus area {bounds}")
+    frame = gpd.GeoDataFrame({"population": people[lived]}, geometry=buildings.polygons[focus[lived]], crs=buildings.crs)
     rec = receptors_facades(
         frame, crs=buildings.crs, spacing_m=spacing_m, offset_m=FACADE_OFFSET_M, height_m=height_m, population_column="population"
     )
     total = float(placed.population.sum()) + placed.unplaced
     share = float(placed.population.sum()) / total if total > 0 else 0.0
-    rec = _own_facade_only(rec, buildings, focus, people)
-    rec = _every_building_counted(rec, frame.geometry.to_numpy(), people)
+    rec = _own_facade_only(rec, lived[np.asarray(rec.ids, dtype=np.int64)], buildings, focus, people)
+    rec = _every_building_counted(rec, buildings.polygons[focus], people)
     return FacadeReceptors(rec, people, placed.unplaced, share, float(spacing_m))
 
 
@@ -147,8 +151,8 @@ def study_facades(
 ) -> FacadeReceptors | None:
     """:func:`facade_receptors` when a study counts its people at façades, else ``None`` (grid counting).
 
-    ``None`` when no building lies in ``bounds`` or when the residential buildings take less than
-    :data:`MIN_PLACED_SHARE` of the zones' residents.
+    ``None`` when no building with residents lies in ``bounds`` or when the residential buildings take
+    less than :data:`MIN_PLACED_SHARE` of the zones' residents.
 
     Examples
     --------
@@ -159,11 +163,12 @@ def study_facades(
     >>> study_facades(b, zones, bounds=(0.0, 0.0, 20.0, 10.0), spacing_m=5.0) is None  # offices only: nobody placed
     True
     """
-    import shapely
-
-    if len(buildings) == 0 or len(buildings.index.query(shapely.box(*bounds), predicate="intersects")) == 0:
+    if len(buildings) == 0:
         return None
-    f = facade_receptors(buildings, zones, bounds=bounds, spacing_m=spacing_m)
+    try:
+        f = facade_receptors(buildings, zones, bounds=bounds, spacing_m=spacing_m)
+    except EmptyStudyAreaError:  # nobody lives in the focus area's buildings
+        return None
     return f if f.placed_share >= MIN_PLACED_SHARE else None
 
 
@@ -240,21 +245,20 @@ def facades_for(
     return study_facades(buildings, people, bounds=focus_bounds(city, network), spacing_m=spacing_m)
 
 
-def _own_facade_only(rec: Receptors, buildings: Buildings, focus: npt.NDArray[np.int64], people: FloatArray) -> Receptors:
-    """``rec`` without the points nearer to a building outside the focus area than to their own (inside it,
-    or in front of its façade): :func:`~ldtkit.model.receptors.receptors_facades` saw the focus buildings only.
-    Each building's ``people`` are shared again among the points it keeps."""
+def _own_facade_only(
+    rec: Receptors, row: npt.NDArray[np.int64], buildings: Buildings, focus: npt.NDArray[np.int64], people: FloatArray
+) -> Receptors:
+    """``rec`` (of the focus buildings' rows ``row``) without the points nearer to another building than to their
+    own (inside it, or in front of its façade): :func:`~ldtkit.model.receptors.receptors_facades` saw the
+    lived-in buildings only. Each building's ``people`` are shared again among the points it keeps."""
     import shapely
 
     from ldtkit.model.receptors import Receptors
 
     pts = shapely.points(rec.x, rec.y)
-    row = np.asarray(rec.ids, dtype=np.int64)
     own = shapely.distance(pts, buildings.polygons[focus[row]])
     _, nearest = buildings.index.query_nearest(pts, return_distance=True, all_matches=False)
     keep = own <= nearest + 1e-6
-    if keep.all():
-        return rec
     row = row[keep]
     share = people[row] / np.bincount(row, minlength=len(people))[row]
     return Receptors(
@@ -263,7 +267,7 @@ def _own_facade_only(rec: Receptors, buildings: Buildings, focus: npt.NDArray[np
 
 
 def _every_building_counted(rec: Receptors, polygons: npt.NDArray[np.object_], people: FloatArray) -> Receptors:
-    """``rec`` plus, for each building left without a façade point of its own, a point at the nearest
+    """``rec`` plus, for each lived-in building left without a façade point of its own, a point at the nearest
     façade point of another building, carrying its residents.
 
     A building loses its points when each lies nearer to a neighbour than to itself (a terraced house
@@ -275,7 +279,7 @@ def _every_building_counted(rec: Receptors, polygons: npt.NDArray[np.object_], p
     from ldtkit.model.receptors import Receptors
 
     row = np.asarray(rec.ids, dtype=np.int64)
-    lost = np.flatnonzero(np.bincount(row, minlength=len(people)) == 0)
+    lost = np.flatnonzero((np.bincount(row, minlength=len(people)) == 0) & (people > 0))
     if len(lost) == 0:
         return rec
     _, nearest = shapely.STRtree(shapely.points(rec.x, rec.y)).query_nearest(polygons[lost], all_matches=False)
