@@ -119,6 +119,16 @@ def facade_receptors(
         When ``spacing_m`` is not a positive number.
     EmptyStudyAreaError
         When no building with residents lies in ``bounds``.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> from ldtkit.model.buildings import Buildings
+    >>> b = Buildings.from_arrays(["a"], [shapely.box(0, 0, 20, 10)], [6.0], crs="EPSG:32629", kinds=["house"])
+    >>> zones = gpd.GeoDataFrame({"population": [12.0]}, geometry=[shapely.box(-5, -5, 25, 15)], crs="EPSG:32629")
+    >>> f = facade_receptors(b, zones, bounds=(0.0, 0.0, 20.0, 10.0), spacing_m=10.0)
+    >>> len(f.receptors), round(float(f.receptors.population.sum()), 6)  # every 10 m of the 76 m outline 2 m out
+    (7, 12.0)
     """
     import geopandas as gpd
     import shapely
@@ -209,6 +219,11 @@ def with_facades(inputs: StudyInputs, result: R, *, warm_start: StudyResult | No
     every scenario, on the propagation geometry prepared once (``inputs.facade_propagation``): an update
     from the baseline's map through buildings can miss by several dB beside a closed road, and the
     people counts must not.
+
+    Examples
+    --------
+    >>> closed = with_facades(inputs, closed, warm_start=baseline)  # doctest: +SKIP
+    >>> closed.facades.exposure()["Lden >=75"]  # doctest: +SKIP
     """
     from ldtkit.model.noise import compute_noise_many, facade_exposure, noise_propagation
 
@@ -236,7 +251,12 @@ def facades_for(
     city: City, network: RoadNetwork, buildings: Buildings, zones: pd.DataFrame | None, *, spacing_m: float
 ) -> FacadeReceptors | None:
     """The façade receptors of a study of ``city`` (:func:`study_facades` over its focus area, its zones'
-    residents); ``None`` (people counted on the grid) without zone residents or buildings that hold them."""
+    residents); ``None`` (people counted on the grid) without zone residents or buildings that hold them.
+
+    Examples
+    --------
+    >>> f = facades_for(city, inputs.network, inputs.noise_buildings, inputs.zones, spacing_m=5.0)  # doctest: +SKIP
+    """
     from ldtkit.study.inputs import focus_bounds, zone_population
 
     people = zone_population(city, network, zones)
