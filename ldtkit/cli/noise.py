@@ -79,6 +79,15 @@ far-field sources) and is computed in full. Ghent has no building data: its peop
 the grid receptors ("open-field propagation: no building data; people counted at grid receptors"),
 as in a city whose mapped buildings hold less than 90 % of its residents.
 
+Its cost, on 2 cores at load 3-7: Athens (city blocks; 58,294 points on the focus area's lived-in
+blocks) 14 CPU-s a facade map, so its two Great Walk scenarios with the baseline add about 42 CPU-s
+to a run; Porto (25,126 points) 23 CPU-s a map, and 28 CPU-s for the first with the propagation
+geometry. At 10 m spacing the maps take 7.6 and 14 CPU-s; the people at Lden 55 dB or more change
+by -0.7 % (Athens) and -4.5 % (Porto), those at 75 dB or more by -3.8 % and 0 %. Against the grid,
+the facades count more people in the upper bands: Porto's baseline has 3,513 residents at Lden 75 dB
+or more at their most exposed facade, 1,890 on the grid; Athens, where a whole block counts at its
+loudest point, 24,157 against 6,877.
+
 Porto, focus area (7,173 buildings, 60,401 residents in them, 30,638 facade receptors every 5 m;
 default settings, 3 km cutoff; the benchmark's fixed flow per road class), residents per band of
 their most exposed facade, `python benchmarks/noise.py --only exposure`:
