@@ -345,13 +345,20 @@ def test_show_use_case_shows_the_report_when_not_interactive(indicators, monkeyp
     monkeypatch.setattr(use_case, "static_report", lambda *a, **k: reports.append((a, k)))
     case = _case(indicators)
     use_case.show_use_case(case, interactive=False, show_3d=True)
-    assert len(reports) == 1 and reports[0][1] == {"baseline": "baseline", "title": "Bridge"}
+    assert len(reports) == 1 and reports[0][1] == {"baseline": "baseline", "title": "Bridge", "noise_note": None}
     assert shown == []  # no note (every trip assigned), no widget, no 3D view in a report
     monkeypatch.setattr(use_case, "build_dashboard", lambda case, **kw: NS(widget="the widget"))
     case.results = {"closed_both": NS(assignment=NS(unassigned=pd.DataFrame({"trips": [40.0]})))}
     use_case.show_use_case(case, interactive=True)
     assert [type(o).__name__ for o in shown] == ["Markdown", "str"] and shown[1] == "the widget"
     assert "Closed Both: 40 vehicle trips per hour" in shown[0].data
+    # where the people of the noise indicators are counted: above the dashboard, in the report under its indicators
+    shown.clear()
+    case.noise_note = "Noise: open-field propagation: no building data; people counted at grid receptors."
+    use_case.show_use_case(case, interactive=True)
+    assert case.noise_note in [getattr(o, "data", None) for o in shown]
+    use_case.show_use_case(case, interactive=False)
+    assert reports[-1][1]["noise_note"] == case.noise_note
 
 
 def test_run_use_case_runs_the_baseline_and_the_scenarios(monkeypatch, tmp_path):

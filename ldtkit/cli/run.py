@@ -69,7 +69,7 @@ def run_city(args: argparse.Namespace) -> int:
     from ldtkit.io import write_geodataframes, write_table
     from ldtkit.study.cache import cache_max_mb
     from ldtkit.study.city import load_city
-    from ldtkit.study.compare import indicators_table
+    from ldtkit.study.compare import indicators_table, noise_note
     from ldtkit.study.config.params import check_demand_scale, check_models
     from ldtkit.study.convergence import unconverged_all
     from ldtkit.study.runner import DEFAULT_CACHE, run
@@ -143,6 +143,8 @@ def run_city(args: argparse.Namespace) -> int:
     table = indicators_table(results, watch=city.config.compare.watch)
     write_table(table.reset_index(names="indicator"), out / "indicators.csv")
     print(table.round(1).to_string())
+    if note := noise_note(results["baseline"]):
+        print(note)
     if not_converged:
         print("notes:")
         for w in not_converged:

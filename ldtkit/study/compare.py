@@ -6,7 +6,9 @@ registry :mod:`ldtkit.study.indicators`:
 - ``vehicle_km`` and ``vehicle_hours`` driven per day,
 - ``delay_vehicle_hours`` (congested minus free-flow time) and ``mean_delay_s_per_km``,
 - flows on watched links (``[compare.watch]`` in ``city.toml``: label → selector),
-- people per END Lden band and per Lnight band (noise),
+- people per END Lden band and per Lnight band (noise): at their building's most exposed façade
+  in a city with buildings (``ScenarioResult.facades``), else at the noise map's grid receptors
+  (:func:`people_counted_at` says which),
 - people above the NO2 annual limit (:data:`ldtkit.model.limits.NO2_LIMIT_UGM3`),
   population-weighted NO2 (air),
 - CO2 tonnes per day.
@@ -19,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,7 +45,9 @@ from ldtkit.study.indicators import (
     TRIPS_WITHOUT_ROUTE_VPH,
     VEHICLE_HOURS,
     VEHICLE_KM,
+    PeopleCountedAt,
     exposure_indicator,
+    people_counted_label,
     watch_indicator,
 )
 from ldtkit.study.scenario import select_links
@@ -78,6 +83,36 @@ class Comparison:
         return self.indicators.copy()
 
 
+def people_counted_at(result: ScenarioResult) -> PeopleCountedAt | None:
+    """Where ``result`` counts the people per noise band: ``"facade"`` when it has a façade exposure
+    (a city with buildings), ``"grid"`` when it has a noise map only, ``None`` without noise."""
+    if getattr(result, "facades", None) is not None:
+        return "facade"
+    return "grid" if getattr(result, "noise", None) is not None else None
+
+
+def noise_exposure(result: ScenarioResult) -> dict[str, float] | None:
+    """People per END Lden and Lnight band of ``result``, counted where :func:`people_counted_at` says
+    (``None`` without noise)."""
+    where = people_counted_at(result)
+    if where == "facade":
+        return dict(result.facades.exposure()) if result.facades is not None else None
+    return dict(result.noise.exposure()) if where == "grid" and result.noise is not None else None
+
+
+def noise_note(result: ScenarioResult) -> str | None:
+    """One line on how the noise was computed and where its people are counted, e.g.
+    ``"Noise: open-field propagation: no building data; people counted at grid receptors."``
+    (``None`` without noise)."""
+    where = people_counted_at(result)
+    if where is None or result.noise is None:
+        return None
+    propagation = str(result.noise.meta.get("propagation") or "")
+    # the building source may be a file path: its name is enough for a reader (and no machine's folders)
+    propagation = re.sub(r"\((?:[^()]*[/\\])([^()/\\]+)\)", r"(\1)", propagation)
+    return f"Noise: {propagation + '; ' if propagation else ''}{people_counted_label(where)}."
+
+
 def indicators(result: ScenarioResult, *, watch: Watch | None = None) -> dict[str, float]:
     """Daily indicators of one :class:`~ldtkit.study.runner.ScenarioResult`."""
     links = result.network.links
@@ -104,9 +139,9 @@ def indicators(result: ScenarioResult, *, watch: Watch | None = None) -> dict[st
         direction = sel.pop("direction", "both")
         rows = select_links(result.network, sel, direction=direction, context=f"compare.watch {label!r}")
         out[watch_indicator(label).name] = float(np.max(result.traffic["day"].total_vph[rows]))
-    noise = getattr(result, "noise", None)
-    if noise is not None:
-        for band, people in noise.exposure().items():
+    exposure = noise_exposure(result)
+    if exposure is not None:
+        for band, people in exposure.items():
             out[exposure_indicator(band).name] = float(people)
     air = getattr(result, "air", None)
     if air is not None:
@@ -153,16 +188,15 @@ def threshold_indicators(result: ScenarioResult) -> dict[str, float]:
     """People above the END thresholds and the NO2 values, and the day trips left without a route.
 
     ``people Lden >=55`` and ``people Lnight >=50`` add up the END bands of
-    :func:`indicators`; ``people NO2 > 20 ug/m3`` counts the population at air receptors above the
+    :func:`indicators` (counted where :func:`people_counted_at` says); ``people NO2 > 20 ug/m3`` counts the population at air receptors above the
     2030 EU value; ``trips_without_route_vph`` is the day-period demand (veh/h, all classes)
     that a measure left without a route. Rows whose model was not run are left out.
     """
     out: dict[str, float] = {}
     day = result.period_assignments.get("day", result.assignment)
     out[TRIPS_WITHOUT_ROUTE_VPH] = float(day.unassigned["trips"].sum()) if len(day.unassigned) else 0.0
-    noise = getattr(result, "noise", None)
-    if noise is not None:
-        exposure = noise.exposure()
+    exposure = noise_exposure(result)
+    if exposure is not None:
         out[PEOPLE_LDEN_ABOVE_END] = float(sum(v for k, v in exposure.items() if k.startswith("Lden")))
         out[PEOPLE_LNIGHT_ABOVE_END] = float(sum(v for k, v in exposure.items() if k.startswith("Lnight")))
     air = getattr(result, "air", None)

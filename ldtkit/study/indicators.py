@@ -18,6 +18,8 @@ Examples
 'neutral'
 >>> [i.name for i in INDICATORS.values()][:3]
 ['vehicle_km', 'vehicle_hours', 'delay_vehicle_hours']
+>>> people_counted_label("facade")
+'people counted at the most exposed façade of their building'
 """
 
 from __future__ import annotations
@@ -39,6 +41,16 @@ from ldtkit.model.limits import (
 )
 
 Better = Literal["less", "more", "neutral"]
+#: Where the people of the noise indicators are counted: at their building's most exposed façade (a city
+#: with buildings, as the END counts them) or at the grid receptors of the noise map (a city without).
+PeopleCountedAt = Literal["facade", "grid"]
+#: What a person reads beside the people-per-noise-band indicators, per :data:`PeopleCountedAt`.
+PEOPLE_COUNTED_AT: Final = MappingProxyType(
+    {
+        "facade": "people counted at the most exposed façade of their building",
+        "grid": "people counted at grid receptors",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -132,6 +144,23 @@ HEADLINE: Final = (
 )
 #: Every fixed indicator by name, in report order.
 INDICATORS: Final = MappingProxyType({i.name: i for i in _ALL})
+
+
+def people_counted_label(where: PeopleCountedAt) -> str:
+    """The sentence that says where the people of the noise indicators are counted.
+
+    Examples
+    --------
+    >>> people_counted_label("grid")
+    'people counted at grid receptors'
+    >>> people_counted_label("roof")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InvalidValueError: people counted at 'roof'; expected one of ['facade', 'grid']
+    """
+    if where not in PEOPLE_COUNTED_AT:
+        raise InvalidValueError(f"people counted at {where!r}; expected one of {list(PEOPLE_COUNTED_AT)}")
+    return str(PEOPLE_COUNTED_AT[where])
 
 
 def watch_indicator(label: str) -> Indicator:

@@ -21,25 +21,25 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from ldtkit._validate import closest, finite, finite_nonnegative
-from ldtkit.errors import InvalidValueError, LdtkitError
+from ldtkit.errors import LdtkitError
 from ldtkit.model.network import RoadNetwork
 from ldtkit.model.traffic import PERIODS, LinkTraffic
 from ldtkit.study.cache import ResultCache, RunKeys, content_hash, model_fingerprint
 from ldtkit.study.city import City, load_city
 from ldtkit.study.convergence import ConvergenceWarning, unconverged
+from ldtkit.study.facades import facades_for, with_facades
 from ldtkit.study.inputs import focus_bounds, focus_receptors, on_disconnected_for, reattach_connectors, reattach_walk_m, zone_population
 from ldtkit.study.memory import fewer_malloc_arenas
+from ldtkit.study.options import MODELS, ModelOptions
 from ldtkit.study.periods import assign_periods
 from ldtkit.study.scenario import Scenario
 from ldtkit.study.scenario import baseline as baseline_scenario
@@ -53,9 +53,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from ldtkit.model.assignment import AssignmentResult
     from ldtkit.model.buildings import Buildings
     from ldtkit.model.demand import Demand
-    from ldtkit.model.noise import NoiseBaseline, NoiseMap, NoisePropagation
+    from ldtkit.model.noise import BuildingExposure, NoiseBaseline, NoiseMap, NoisePropagation
     from ldtkit.model.noise.terrain import Terrain
     from ldtkit.model.receptors import Receptors
+    from ldtkit.study.facades import FacadeReceptors
 
 __all__ = [
     "DEFAULT_CACHE",
@@ -76,9 +77,6 @@ __all__ = [
 ]
 
 DEFAULT_CACHE = Path(os.environ.get("LDTKIT_CACHE", ".ldtkit-cache"))
-MODELS = ("traffic", "noise", "air")
-#: What a scenario that leaves OD pairs without a path does: stop, or assign the rest.
-OnDisconnected = Literal["raise", "drop"]
 #: Scenarios computed at once by the local threaded scheduler. One: the assignment and noise kernels
 #: already use every core, and each scenario in flight holds its path pool (Ghent: about 150 MB).
 LOCAL_SCENARIO_WORKERS = 1
@@ -95,61 +93,6 @@ class ProgressBar(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True)
-class ModelOptions:
-    """Model parameters that change results (they are part of the cache key).
-
-    Attributes
-    ----------
-    models
-        Which domains to compute: any of ``"traffic"``, ``"noise"``, ``"air"`` (traffic always runs).
-    gap
-        Relative-gap target of every assignment.
-    max_iter
-        Iteration cap per assignment.
-    demand_scale
-        Multiplier on the city's demand (sensitivity runs).
-    noise_cell_m, air_cell_m
-        Receptor grid spacing over the focus area for noise and air maps.
-    on_disconnected
-        ``"drop"`` (default): assign the rest and report the dropped trips in
-        ``assignment.unassigned``; ``"raise"``: a scenario that leaves OD pairs without a path
-        is an error listing them.
-    """
-
-    models: tuple[str, ...] = MODELS
-    gap: float = 1e-4
-    max_iter: int = 500
-    demand_scale: float = 1.0
-    noise_cell_m: float = 10.0
-    air_cell_m: float = 50.0
-    on_disconnected: OnDisconnected = "drop"
-
-    def __post_init__(self) -> None:
-        where = "ModelOptions"
-        unknown = [m for m in self.models if m not in MODELS]
-        if unknown:
-            near = closest(unknown, MODELS)
-            hint = f"; did you mean {near}?" if near else ""
-            raise InvalidValueError(f"{where}: unknown models {unknown}; expected some of {list(MODELS)}{hint}")
-        if self.on_disconnected not in ("raise", "drop"):
-            raise InvalidValueError(f"{where}: on_disconnected = {self.on_disconnected!r}; expected 'raise' or 'drop'")
-        for name in ("gap", "demand_scale"):
-            finite_nonnegative([getattr(self, name)], name=name, where=where)
-        for name in ("noise_cell_m", "air_cell_m"):
-            if not finite([getattr(self, name)], name=name, where=where)[0] > 0:
-                raise InvalidValueError(f"{where}: {name} must be > 0, got {getattr(self, name)}")
-
-    def key(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
-
-    def inputs_key(self) -> str:
-        """The options that shape the shared city inputs (network, demand, receptors)."""
-        return json.dumps(
-            {k: v for k, v in asdict(self).items() if k in ("models", "demand_scale", "noise_cell_m", "air_cell_m")}, sort_keys=True
-        )
-
-
 @dataclass
 class CityInputs:
     """What every scenario of a city shares: the connected baseline network, demand, receptors.
@@ -157,7 +100,7 @@ class CityInputs:
     ``air_transfer`` and ``noise_propagation`` are the traffic-independent parts of the air and
     noise maps on the baseline network's geometry: computed once (the noise propagation by the
     first map), reused by every scenario; ``noise_baseline``, what every scenario's noise update
-    reuses of the baseline's map (prepared by the first update).
+    reuses of the baseline's map (prepared by the first update); ``facades``, ``facade_propagation``: :mod:`ldtkit.study.facades`.
     """
 
     city: City
@@ -172,6 +115,8 @@ class CityInputs:
     key: str = ""
     noise_propagation: NoisePropagation | None = field(default=None, repr=False)
     noise_baseline: NoiseBaseline | None = field(default=None, repr=False)
+    facades: FacadeReceptors | None = None
+    facade_propagation: NoisePropagation | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -190,6 +135,8 @@ class ScenarioResult:
         ``{period: LinkTraffic}`` for ``"day"``, ``"evening"`` and ``"night"``.
     noise, air
         :class:`~ldtkit.model.noise.NoiseMap` and :class:`~ldtkit.model.air.AirMap`, or ``None`` when not requested.
+    noise_facades, facades
+        A city with buildings: the façade map and the exposure per building that the people per noise band count.
     """
 
     scenario: Scenario
@@ -198,6 +145,8 @@ class ScenarioResult:
     traffic: dict[str, LinkTraffic]
     noise: NoiseMap | None = None
     air: AirMap | None = None
+    noise_facades: NoiseMap | None = None
+    facades: BuildingExposure | None = None
     key: str = ""
     seconds: dict[str, float] = field(default_factory=dict)
     period_assignments: dict[str, AssignmentResult] = field(default_factory=dict, repr=False)
@@ -249,6 +198,7 @@ def prepare_city(
         if inputs.noise_buildings is not None:  # no level inside buildings: their residents count at the nearest point outside
             r = inputs.noise_receptors
             inputs.noise_receptors = population_out_of_buildings(r, inputs.noise_buildings.inside(r.x, r.y))
+            inputs.facades = facades_for(city, network, inputs.noise_buildings, inputs.zones, spacing_m=options.facade_spacing_m)
     if "air" in options.models:
         inputs.air_receptors = focus_receptors(city, network, cell_m=options.air_cell_m, zones=inputs.zones, height_m=1.5)
     inputs.key = key or content_hash(city.fingerprint(), options.key(), model_fingerprint())
@@ -300,9 +250,10 @@ def run_scenario(
         t1 = time.perf_counter()
         air_map = compute_air(network, traffic, inputs.air_receptors, transfer=inputs.air_transfer, config=inputs.city.config.air)
         seconds["air"] = time.perf_counter() - t1
-    return ScenarioResult(
+    result = ScenarioResult(
         scenario, network, period_results["day"], traffic, noise_map, air_map, seconds=seconds, period_assignments=period_results
     )
+    return with_facades(inputs, result, warm_start=warm_start) if noise_map is not None else result
 
 
 def noise_maps(
@@ -470,6 +421,7 @@ def _run_locked(
             t0 = time.perf_counter()
             base_noise = noise_maps(inputs, {"baseline": base_for_warm.traffic}, base_for_warm.traffic)["baseline"]
             base_for_warm = replace(base_for_warm, noise=base_noise, seconds={**base_for_warm.seconds, "noise": time.perf_counter() - t0})
+            base_for_warm = with_facades(inputs, base_for_warm)
         results["baseline"] = _keyed(_without_path_state(base_for_warm), keys.baseline)
         if cache:
             cache.put(keys.baseline, results["baseline"], kind="result", label=f"{city.name}/baseline")
@@ -491,7 +443,8 @@ def _run_locked(
         for n, r in computed.items():  # loop over scenarios only
             t0 = time.perf_counter()
             m = noise_maps(inputs, {n: r.traffic}, base_for_warm.traffic, baseline_map=base_for_warm.noise)[n]
-            computed[n] = replace(r, noise=m, seconds={**r.seconds, "noise": time.perf_counter() - t0})
+            r = replace(r, noise=m, seconds={**r.seconds, "noise": time.perf_counter() - t0})
+            computed[n] = with_facades(inputs, r, warm_start=base_for_warm)
     for s in missing:
         results[s.name] = _keyed(_without_path_state(computed[s.name]), keys.scenarios[s.name])
         if cache:

@@ -32,7 +32,7 @@ import pandas as pd
 from ldtkit.errors import InvalidValueError
 from ldtkit.study.cache import CachedResults, ResultCache
 from ldtkit.study.city import City, load_city
-from ldtkit.study.compare import study_table
+from ldtkit.study.compare import noise_note, study_table
 from ldtkit.study.convergence import with_convergence_notes
 from ldtkit.study.memory import give_memory_back
 from ldtkit.study.result_store import META
@@ -86,6 +86,9 @@ class UseCase:
         Heading of the dashboard.
     cache_dir
         The results cache the models ran with (the maps keep the context layers they extract there).
+    noise_note
+        How the noise was computed and where its people are counted (at their building's most exposed
+        façade, or at grid receptors), shown beside the indicators; ``None`` without noise.
     """
 
     city: City
@@ -96,6 +99,7 @@ class UseCase:
     default: str
     title: str = ""
     cache_dir: str | Path | None = None
+    noise_note: str | None = None
 
     @property
     def unassigned_note(self) -> str | None:
@@ -174,6 +178,7 @@ def run_use_case(
     indicators = watched_both_directions(with_convergence_notes(study_table(results, watch=watch), results), results, watch)
     report("Preparing the maps", f"baseline and {shown}")
     views = views_from_results(results, city=city_cfg, labels=labels, cache_dir=cache_dir)
+    note = noise_note(results[BASELINE])
     report("Drawing the dashboard", labels[default])
     return UseCase(
         city=city_cfg,
@@ -184,6 +189,7 @@ def run_use_case(
         default=default,
         title=title,
         cache_dir=cache_dir,
+        noise_note=note,
     )
 
 
@@ -251,7 +257,8 @@ def show_use_case(
     basemap: str | None = None,
     show_3d: bool = False,
 ) -> None:
-    """Display a use case: a note on unassigned trips, then the dashboard or the static report.
+    """Display a use case: a note on unassigned trips, then the dashboard or the static report (with
+    the line saying where the people of the noise indicators are counted).
 
     Parameters
     ----------
@@ -271,9 +278,11 @@ def show_use_case(
     if note := case.unassigned_note:
         display(Markdown(note))
     if interactive:
+        if case.noise_note:
+            display(Markdown(case.noise_note))
         display(build_dashboard(case, zoom=zoom, basemap=basemap).widget)
     else:
-        static_report(case.views, case.indicators, baseline=BASELINE, title=case.title)
+        static_report(case.views, case.indicators, baseline=BASELINE, title=case.title, noise_note=case.noise_note)
     if interactive and show_3d:
         display(deck_flows(case.views[case.default].links, "flow_vph", min_abs_value=50.0))
     if BASELINE in case.results:  # the baseline against the city's counts, when [demand] counts names them

@@ -92,6 +92,7 @@ def static_report(
     *,
     baseline: str = "baseline",
     title: str = "",
+    noise_note: str | None = None,
 ) -> None:
     """Display the report version of a dashboard: tables and static figures, no widgets.
 
@@ -101,6 +102,8 @@ def static_report(
     scenario with measures, who used the measures' roads before (:func:`plot_select_link`). (The
     dashboard shows each scenario's own maps, side by side with the baseline's.) ``title`` is
     accepted for symmetry with the dashboard; the report's title is the notebook's heading.
+    ``noise_note`` (:func:`ldtkit.study.compare.noise_note`: how the noise was computed and where its
+    people are counted) is shown under the indicators' heading.
     """
     import matplotlib.pyplot as plt
     from IPython.display import HTML, Markdown, display
@@ -145,6 +148,8 @@ def static_report(
 
     if indicators is not None and names:
         display(Markdown("## Indicators"))
+        if noise_note:
+            display(Markdown(noise_note))
         for name in names:
             display(HTML(headline_html(indicators, baseline=baseline, scenario=name, labels=labels)))
         display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
