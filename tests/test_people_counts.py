@@ -140,6 +140,28 @@ def test_counts_equal_the_model_facade_exposure_of_a_map_computed_directly(block
             assert abs(ind[exposure_indicator(band).name] - expected) <= slack + 1e-6, (name, band)
 
 
+def test_the_scenario_grid_map_updated_from_the_baseline_equals_its_full_map(blocks):
+    """The runner updates a scenario's grid map from the baseline's for the roads whose power changed.
+    The baseline map leaves out negligible screened paths, the change adds all of the changed roads'
+    paths: beside the closed avenue (its level falls by 10 dB and more) the update must still give the
+    full map's levels, and no level inside the blocks."""
+    city, res = blocks
+    cfg = city.config.noise
+    base, closed = res["baseline"], res["olgas-closed"]
+    full = compute_noise(
+        base.network, closed.traffic, base.noise.receptors, reference_traffic=base.traffic, cutoff_m=cfg.cutoff_m,
+        ground_g=cfg.ground_g, p_favourable=cfg.p_favourable, temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct,
+        method=cfg.method, coefficients=cfg.coefficients, surface=cfg.surface, buildings=noise_buildings(city), progress=False,
+    )  # fmt: skip
+    got, want = closed.noise.lden_db, full.lden_db
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    ok = ~np.isnan(want)
+    assert np.nanmin(want - base.noise.lden_db) < -10.0, "the closure makes some receptors much quieter"
+    np.testing.assert_allclose(got[ok], want[ok], rtol=0, atol=0.1)
+    for period in ("lday_db", "levening_db", "lnight_db"):
+        np.testing.assert_allclose(getattr(closed.noise, period)[ok], getattr(full, period)[ok], rtol=0, atol=0.1, err_msg=period)
+
+
 def test_closing_the_avenue_lowers_the_people_in_the_top_band(blocks):
     _, res = blocks
     top = exposure_indicator("Lden >=75").name

@@ -282,7 +282,10 @@ def update_noise(
     changed by more than ``tolerance_db`` in some period and band, evaluated at the receptors
     they reach (:mod:`ldtkit.model.noise.incremental`). Every level is within ``tolerance_db``
     of ``compute_noise(network, traffic, receptors, reference_traffic=base_traffic)`` (up to
-    rounding); a scenario that changes few roads takes a fraction of a full map.
+    rounding); a scenario that changes few roads takes a fraction of a full map. A map screened by
+    buildings leaves out negligible paths (``prune_db``), chosen by each receptor's level: the
+    receptor blocks where the scenario moves a level by more than :data:`REDO_CHANGE_DB` are
+    therefore mapped in full (``meta["receptors_mapped_in_full"]``).
 
     Parameters
     ----------
@@ -335,11 +338,26 @@ def update_noise(
     base_energy = e_base if error_budget and base_map.bands_db is None else None
     change = energy_change(propagation, baseline.line_powers, w_new, tolerance_db=tolerance_db, base_energy=base_energy)
     e_new = _floored(e_base + np.einsum("rmb,b->rm", change.energy, a_weight), e_base)
-    bands_db = None
+    band_new = None
     if base_map.bands_db is not None:
         eb = np.stack([10.0 ** (base_map.bands_db[p] / 10.0) for p in PERIOD_ORDER], axis=1)
+        band_new = _floored(eb + change.energy, eb)
+    n_pairs, redone = change.n_pairs, 0
+    if propagation.prunes:
+        # The baseline map left out negligible paths (within prune_db of its levels), the change adds every
+        # path of the changed sources: where that change shows, the receptors' blocks are mapped in full.
+        redo = _redo_blocks(propagation, e_base, e_new)
+        if len(redo):
+            e_full, n_redo = propagation.energies(w_new, w_reference=baseline.line_powers[0], blocks=redo)
+            rows = _block_receptors(propagation, redo)
+            e_new[rows] = np.einsum("rmb,b->rm", e_full[rows], a_weight)
+            if band_new is not None:
+                band_new[rows] = e_full[rows]
+            n_pairs, redone = n_pairs + n_redo, len(rows)
+    bands_db = None
+    if band_new is not None:
         with np.errstate(divide="ignore"):
-            band_energy = 10.0 * np.log10(_floored(eb + change.energy, eb))
+            band_energy = 10.0 * np.log10(band_new)
         bands_db = {p: band_energy[:, m] for m, p in enumerate(PERIOD_ORDER)}
     with np.errstate(divide="ignore"):
         la = 10.0 * np.log10(e_new)
@@ -353,7 +371,8 @@ def update_noise(
         bands_db=bands_db,
         meta={
             **meta,
-            "pair_evaluations": change.n_pairs,
+            "pair_evaluations": n_pairs,
+            "receptors_mapped_in_full": redone,
             "source_lines": change.n_lines,
             "changed_lines": change.n_changed_lines,
             "tolerance_db": float(tolerance_db),
@@ -363,10 +382,35 @@ def update_noise(
     )
 
 
+#: With a pruned propagation, receptor blocks where a scenario moves some period level by more than this
+#: (dB) are mapped in full: elsewhere the paths the baseline left out stay negligible for the scenario too.
+REDO_CHANGE_DB = 0.01
+
+
+def _redo_blocks(propagation: NoisePropagation, e_base: FloatArray, e_new: FloatArray) -> npt.NDArray[np.int64]:
+    """The receptor blocks (increasing) holding a receptor whose period energy moved by more than
+    :data:`REDO_CHANGE_DB` from ``e_base`` to ``e_new`` (n_receptors, n_periods), receptors in buildings aside."""
+    a = propagation.arrays
+    factor = 10.0 ** (REDO_CHANGE_DB / 10.0)
+    eb, en = e_base[a.receptor_order], e_new[a.receptor_order]
+    with np.errstate(invalid="ignore"):
+        moved = ((en > eb * factor) | (en < eb / factor)).any(axis=1)
+    block_of = np.repeat(np.arange(len(a.block_start) - 1), np.diff(a.block_start))
+    return np.unique(block_of[moved]).astype(np.int64)
+
+
+def _block_receptors(propagation: NoisePropagation, blocks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """The receptors (indices into the receptor set) of the given blocks."""
+    a = propagation.arrays
+    lo, hi = a.block_start[blocks], a.block_start[blocks + 1]
+    return a.receptor_order[np.concatenate([np.arange(x, y) for x, y in zip(lo, hi)])] if len(blocks) else np.zeros(0, np.int64)
+
+
 def _floored(energy: FloatArray, base: FloatArray) -> FloatArray:
     """``energy`` with what is within rounding of the baseline ``base`` (≤ 1e-12 of it) set to 0:
-    a receptor whose every source went quiet gets no energy, not a rounding residue."""
-    return np.where(energy > 1e-12 * base, energy, 0.0)
+    a receptor whose every source went quiet gets no energy, not a rounding residue. No level (NaN, e.g.
+    inside a building) stays no level."""
+    return np.where(energy > 1e-12 * base, energy, np.where(np.isnan(base), np.nan, 0.0))
 
 
 def _stacked_maps(

@@ -111,6 +111,11 @@ class NoisePropagation:
         return f"screening by {len(self.buildings)} buildings ({self.buildings.source or 'footprints'}), diffraction over their roofs{refl}"
 
     @property
+    def prunes(self) -> bool:
+        """Whether maps leave out negligible screened or reflected paths (``prune_db`` > 0 with buildings, flat ground)."""
+        return self.prune_db > 0 and len(self.arrays.obstacles.cell_parts) > 0 and self.terrain_grid is None
+
+    @property
     def far_field(self) -> bool:
         """Whether distant source cells act as one point source (``far_field=True`` when prepared)."""
         return bool(np.isfinite(self.arrays.pyramid.theta))
@@ -121,6 +126,7 @@ class NoisePropagation:
         *,
         w_reference: FloatArray | None = None,
         only_segments: npt.NDArray[np.bool_] | None = None,
+        blocks: npt.NDArray[np.int64] | None = None,
         progress: bool = False,
     ) -> tuple[FloatArray, int]:
         """Band energies (linear) at every receptor for per-metre line powers ``w_line`` (n_periods, n_lines, 8).
@@ -135,6 +141,8 @@ class NoisePropagation:
         ``only_segments`` (n_segments, in :attr:`arrays` order) restricts the segments evaluated
         one by one near the receptors to those flagged; the others must have no power in
         ``w_line`` (used for maps of power changes, :mod:`ldtkit.model.noise.incremental`).
+        ``blocks`` (increasing indices of the receptor blocks, :attr:`MapArrays.block_start`)
+        evaluates only the receptors of those blocks, as the whole map would (the others get 0).
         """
         from tqdm.auto import tqdm  # only here: in a notebook tqdm.auto imports the widget machinery
 
@@ -185,7 +193,11 @@ class NoisePropagation:
         nblocks = len(bstart) - 1
         # chunks of blocks for the progress bar: about 50, of at least 200 blocks each
         edges = np.unique(np.linspace(0, nblocks, max(2, min(51, nblocks // 200 + 1))).astype(np.int64))
-        for b0, b1 in tqdm(list(zip(edges[:-1], edges[1:])), desc="noise map", unit="block", disable=not progress):
+        chunks = list(zip(edges[:-1], edges[1:]))
+        if blocks is not None:  # runs of consecutive blocks
+            cut = np.flatnonzero(np.diff(blocks) != 1) + 1
+            chunks = [(int(run[0]), int(run[-1]) + 1) for run in np.split(np.asarray(blocks, dtype=np.int64), cut) if len(run)]
+        for b0, b1 in tqdm(chunks, desc="noise map", unit="block", disable=not progress):
             lo, hi = bstart[b0], bstart[b1]
             receivers = kernels.Receivers(rx[lo:hi], ry[lo:hi], rz[lo:hi], zi[lo:hi], bstart[b0 : b1 + 1] - lo)
             rf = a.reflectors
