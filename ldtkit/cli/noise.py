@@ -135,7 +135,9 @@ first-order reflections (screened ones diffracted), 1.42-1.44 us wall and 2.66-2
 source-receiver pair at load 1.5-1.6 (2.0 M pairs for 2,000 facade receivers: every point source
 within 500 m, counted before any pruning, as the open-field figure counts them), 0.04-0.10 us wall
 in open field. The focus-area facade map with buildings and reflections takes 56-59 CPU-s (59 s
-wall at load 3.2-3.8, 71-78 s at load 5-6), open field 0.6 s. Alternated in the same session, the
+wall at load 3.2-3.8, 71-78 s at load 5-6), open field 0.6 s. Measured again with nothing else
+running (load 1.9 after the cluster benchmark): 1.47 us wall and 2.75 CPU-us per pair, the facade
+map 32.4 s (59.2 CPU-s), so the diffracted reflections cost about 1.1 CPU-us per pair. Alternated in the same session, the
 kernels before screened reflections took 0.89-0.90 us wall and 1.69-1.71 CPU-us per pair, and
 35 CPU-s for the map (17.7-17.9 s wall at load 1.5-1.8 in an earlier session). The kernels on
 the hot path run without numba's reference counting (they allocate nothing), and take e^x and
