@@ -8,7 +8,7 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from ldtkit.errors import EmptyStudyAreaError, MissingFieldError
+from ldtkit.errors import EmptyStudyAreaError, InvalidValueError, MissingFieldError
 from ldtkit.model.receptors import receptors_facades
 
 CRS = "EPSG:31370"
@@ -114,6 +114,22 @@ def test_most_exposed_and_quiet_facade_per_building_with_screening():
     behind = (r.ids == back) & (r.y < 40.0) & (np.abs(r.x) < 40.0)
     assert np.all(open_field.lden_db[behind] > m.lden_db[behind] + 10.0)
     assert facade_exposure(open_field, [60.0, 40.0]).lden_db[back] > e.lden_db[back]
+    # apartment blocks share their residents among their façade points, each share at its own level:
+    # the front block's courtyard side is quiet, so fewer people than above sit in its loudest band
+    shared = facade_exposure(m, [60.0, 40.0], share_facades=[True, True])
+    expected = dict.fromkeys(counts, 0.0)
+    for level, row in zip(m.lden_db, r.ids):
+        for label, lo, hi in zip(expected, (55, 60, 65, 70, 75), (60, 65, 70, 75, np.inf)):
+            if label.startswith("Lden") and lo <= level < hi:
+                expected[label] += [60.0, 40.0][row] / np.count_nonzero(r.ids == row)
+    got = shared.exposure()
+    for label in expected:
+        if label.startswith("Lden"):
+            assert got[label] == pytest.approx(expected[label]), label
+    top = max(k for k in counts if k.startswith("Lden") and counts[k] > 0)
+    assert got[top] < counts[top]
+    with pytest.raises(InvalidValueError, match="one per building"):
+        facade_exposure(m, [60.0, 40.0], share_facades=[True])
 
 
 def test_facade_exposure_needs_facade_receptors():

@@ -81,13 +81,19 @@ Facade exposure as the END asks it: receptors 2 m in front of the facades at 4 m
 reflection not counted), the residents of the zones distributed to the residential buildings by
 floor area, each building's residents counted in the band of its most exposed facade point; the
 quietest point of the building gives its quiet-facade level (`ldtkit.model.noise.facade_exposure`,
-`building_population`).
+`building_population`). That is CNOSSOS-EU's rule for a building of one dwelling (or one per
+floor). For an apartment building, whose dwellings face different sides, `facade_exposure(...,
+share_facades=...)` shares the residents among the building's facade points (evenly spaced, so by
+facade length), each share counted at its own point's level, as CNOSSOS-EU's second rule does.
 
 Studies count people this way in every city with buildings: `ldtkit run`, the reports and the
 dashboards take the people per Lden and Lnight band (and above the END thresholds) from the
 facades of the focus area's buildings, for the baseline and every scenario, and say so beside the
-indicators ("people counted at the most exposed facade of their building"); the maps stay on the
-grid. The facade receptors (every `ModelOptions.facade_spacing_m`, 5 m by default) and the
+indicators ("people counted at the facades of their building"): the residents of a house
+(OpenStreetMap `house`, `detached`, `semidetached_house`, `terrace`, `bungalow`) at its most
+exposed facade, those of any other residential building (apartments, untyped footprints, Athens's
+city blocks) shared among its facade points (`ldtkit.model.noise.shares_facades`); the maps stay on
+the grid. The facade receptors (every `ModelOptions.facade_spacing_m`, 5 m by default) and the
 residents per building are prepared once per city with its inputs (`ldtkit.study.facades`); a
 facade point nearer to another building than to its own is dropped, and a building left without
 a point (a terraced house whose points fell at its party walls) counts at the nearest facade point
@@ -103,8 +109,8 @@ to a run; Porto (25,126 points) 23 CPU-s a map, and 28 CPU-s for the first with 
 geometry. At 10 m spacing the maps take 7.6 and 14 CPU-s; the people at Lden 55 dB or more change
 by -0.7 % (Athens) and -4.5 % (Porto), those at 75 dB or more by -3.8 % and 0 %. Against the grid,
 the facades count more people in the upper bands: Porto's baseline has 3,513 residents at Lden 75 dB
-or more at their most exposed facade, 1,890 on the grid; Athens, where a whole block counts at its
-loudest point, 24,157 against 6,877.
+or more at their most exposed facade, 1,890 on the grid; Athens, had a whole block counted at its
+loudest point, 24,157 against 6,877 (its blocks now share their residents among their facade points).
 
 Porto, focus area (7,173 buildings, 60,401 residents in them, 30,638 facade receptors every 5 m;
 default settings, 3 km cutoff; the benchmark's fixed flow per road class), residents per band of

@@ -1,7 +1,8 @@
-"""Where a study counts its residents for the noise indicators: at their building's most exposed façade.
+"""Where a study counts its residents for the noise indicators: at their building's façades.
 
-The END counts the people of a dwelling at the most exposed façade of their building (Directive
-2002/49/EC Annex VI; CNOSSOS-EU's assessment method). When a city has buildings (``[noise]
+CNOSSOS-EU counts the people of a building at its façades (Directive 2015/996 Annex II as amended by
+2021/1226): those of a single dwelling at its most exposed façade, those of an apartment building
+shared among its façade points by façade length (:func:`~ldtkit.model.noise.shares_facades`). When a city has buildings (``[noise]
 buildings``: OpenStreetMap footprints or city blocks), a study does the same: :func:`facade_receptors`
 places receptors in front of the façades of the focus area's buildings
 (:func:`~ldtkit.model.receptors.receptors_facades`, 2 m out, at 4 m) and shares the zones' residents
@@ -27,7 +28,7 @@ Examples
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final, Protocol, TypeVar
 
 import numpy as np
@@ -76,6 +77,10 @@ class FacadeReceptors:
         Share of all the zones' residents that the city's residential buildings take (1 when ``unplaced`` is 0).
     spacing_m
         Distance between façade points along the outline (m).
+    shared
+        Per building: whether its residents are shared among its façade points, each share counted at
+        its point's level (apartment blocks, untyped footprints), rather than all at its most exposed
+        point (single dwellings; :func:`~ldtkit.model.noise.shares_facades`).
     """
 
     receptors: Receptors
@@ -83,6 +88,7 @@ class FacadeReceptors:
     unplaced: float
     placed_share: float
     spacing_m: float
+    shared: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def n_buildings(self) -> int:
@@ -134,7 +140,7 @@ def facade_receptors(
     import geopandas as gpd
     import shapely
 
-    from ldtkit.model.noise import building_population
+    from ldtkit.model.noise import building_population, shares_facades
     from ldtkit.model.receptors import receptors_facades
 
     if not np.isfinite(spacing_m) or spacing_m <= 0:
@@ -154,7 +160,7 @@ def facade_receptors(
     share = float(placed.population.sum()) / total if total > 0 else 0.0
     rec = _own_facade_only(rec, lived[np.asarray(rec.ids, dtype=np.int64)], buildings, focus, people)
     rec = _every_building_counted(rec, buildings.polygons[focus], people)
-    return FacadeReceptors(rec, people, placed.unplaced, share, float(spacing_m))
+    return FacadeReceptors(rec, people, placed.unplaced, share, float(spacing_m), shared=shares_facades(buildings)[focus])
 
 
 def study_facades(
@@ -247,7 +253,7 @@ def with_facades(inputs: StudyInputs, result: R, *, warm_start: StudyResult | No
         surface=cfg.surface, propagation=inputs.facade_propagation,
     )[name]  # fmt: skip
     seconds = {**result.seconds, "noise_facades": time.perf_counter() - t0}
-    return replace(result, noise_facades=m, facades=facade_exposure(m, f.population), seconds=seconds)
+    return replace(result, noise_facades=m, facades=facade_exposure(m, f.population, share_facades=f.shared), seconds=seconds)
 
 
 def facades_for(

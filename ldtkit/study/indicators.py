@@ -19,7 +19,7 @@ Examples
 >>> [i.name for i in INDICATORS.values()][:3]
 ['vehicle_km', 'vehicle_hours', 'delay_vehicle_hours']
 >>> people_counted_label("facade")
-'people counted at the most exposed façade of their building'
+'people counted at the façades of their building'
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ from ldtkit.model.limits import (
 )
 
 Better = Literal["less", "more", "neutral"]
-#: Where the people of the noise indicators are counted: at their building's most exposed façade (a city
-#: with buildings, as the END counts them) or at the grid receptors of the noise map (a city without).
+#: Where the people of the noise indicators are counted: at their building's façades (a city with buildings,
+#: as CNOSSOS-EU counts them) or at the grid receptors of the noise map (a city without).
 PeopleCountedAt = Literal["facade", "grid"]
 #: What a person reads beside the people-per-noise-band indicators, per :data:`PeopleCountedAt`.
 PEOPLE_COUNTED_AT: Final = MappingProxyType(
     {
-        "facade": "people counted at the most exposed façade of their building",
+        "facade": "people counted at the façades of their building",
         "grid": "people counted at grid receptors",
     }
 )

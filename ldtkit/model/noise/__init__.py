@@ -86,7 +86,7 @@ if TYPE_CHECKING:
     from ldtkit.model.noise.conformity import ConformityReport, run_conformity
     from ldtkit.model.noise.diffraction import ProfileAttenuation, delta_dif_db, profile_attenuation
     from ldtkit.model.noise.emission import JUNCTION_TYPES, emission_per_link, line_emission
-    from ldtkit.model.noise.exposure import BuildingExposure, BuildingPopulation, building_population, facade_exposure
+    from ldtkit.model.noise.exposure import BuildingExposure, BuildingPopulation, building_population, facade_exposure, shares_facades
     from ldtkit.model.noise.incremental import TOLERANCE_DB, EnergyChange, changed_lines, energy_change
     from ldtkit.model.noise.maps import NoiseMap, exposure_counts, lden_db
     from ldtkit.model.noise.paths import direct_profile
@@ -132,6 +132,7 @@ _SUBMODULE: dict[str, str] = {
     "BuildingPopulation": "exposure",
     "building_population": "exposure",
     "facade_exposure": "exposure",
+    "shares_facades": "exposure",
     "TOLERANCE_DB": "incremental",
     "EnergyChange": "incremental",
     "changed_lines": "incremental",
@@ -222,6 +223,7 @@ __all__ = [
     "profile_attenuation",
     "road_coefficients",
     "run_conformity",
+    "shares_facades",
     "surface_codes",
     "surface_correction",
     "terrain_from_breaklines",

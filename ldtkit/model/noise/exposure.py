@@ -97,11 +97,25 @@ def building_population(
     return BuildingPopulation(out, floor, unplaced)
 
 
+#: OSM building types of one dwelling (or one per floor): their residents count at the most exposed
+#: façade (CNOSSOS-EU's first method); other residential buildings, apartment blocks among them,
+#: may share their residents among their façade points (its second method, ``share_facades``).
+SINGLE_DWELLING_TYPES: tuple[str, ...] = ("house", "detached", "semidetached_house", "terrace", "bungalow")
+
+
+def _no_points() -> FloatArray:
+    return np.zeros(0)
+
+
 @dataclass(frozen=True)
 class BuildingExposure:
     """Per building (rows of the buildings given to the façade receptors): the Lden and Lnight of the
     most exposed façade point and of the quietest one, the number of façade points and the residents.
-    Buildings without a façade point have NaN levels."""
+    Buildings without a façade point have NaN levels.
+
+    ``shared`` (per building) marks the buildings whose residents are shared equally among their façade
+    points, each share counted at its point's level (``point_building``, ``point_lden_db``,
+    ``point_lnight_db``); the others count at their most exposed façade point."""
 
     lden_db: FloatArray
     lnight_db: FloatArray
@@ -110,13 +124,29 @@ class BuildingExposure:
     n_points: npt.NDArray[np.int64]
     population: FloatArray
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    shared: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    point_building: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    point_lden_db: FloatArray = field(default_factory=_no_points)
+    point_lnight_db: FloatArray = field(default_factory=_no_points)
 
     def exposure(self) -> dict[str, float]:
-        """People per END band of their building's most exposed façade: Lden 55–59 … ≥ 75, Lnight 50–54 … ≥ 70."""
-        return {
-            **exposure_counts(self.lden_db, self.population, LDEN_BANDS_DB, name="Lden"),
-            **exposure_counts(self.lnight_db, self.population, LNIGHT_BANDS_DB, name="Lnight"),
+        """People per END band, Lden 55–59 … ≥ 75, Lnight 50–54 … ≥ 70: at their building's most exposed
+        façade, or, in a ``shared`` building, at the façade point whose share they are."""
+        shared = self.shared if len(self.shared) == len(self.population) else np.zeros(len(self.population), dtype=bool)
+        whole = np.where(shared, 0.0, self.population)
+        out = {
+            **exposure_counts(self.lden_db, whole, LDEN_BANDS_DB, name="Lden"),
+            **exposure_counts(self.lnight_db, whole, LNIGHT_BANDS_DB, name="Lnight"),
         }
+        if shared.any():
+            b = self.point_building
+            share = np.where(shared[b], self.population[b] / np.maximum(self.n_points[b], 1), 0.0)
+            parts = {
+                **exposure_counts(self.point_lden_db, share, LDEN_BANDS_DB, name="Lden"),
+                **exposure_counts(self.point_lnight_db, share, LNIGHT_BANDS_DB, name="Lnight"),
+            }
+            out = {k: out[k] + parts[k] for k in out}
+        return out
 
     def to_dataframe(self) -> pd.DataFrame:
         """One row per building with its levels, façade points and residents."""
@@ -128,12 +158,15 @@ class BuildingExposure:
         )  # fmt: skip
 
 
-def facade_exposure(noise_map: NoiseMap, population: npt.ArrayLike) -> BuildingExposure:
+def facade_exposure(noise_map: NoiseMap, population: npt.ArrayLike, *, share_facades: npt.ArrayLike | None = None) -> BuildingExposure:
     """Most exposed and quiet façade levels per building from a map on façade receptors.
 
     ``noise_map`` must be computed on :func:`~ldtkit.model.receptors.receptors_facades` points
     (their ``ids`` are the building rows); ``population`` gives the residents of every building
-    (e.g. :func:`building_population`), aligned with those rows.
+    (e.g. :func:`building_population`), aligned with those rows. ``share_facades`` (a flag per
+    building, e.g. :func:`shares_facades`) marks the buildings whose residents are shared equally
+    among their façade points (points evenly spaced: by façade length), as CNOSSOS-EU assigns the
+    residents of apartment buildings; the others, by default all, count at their most exposed point.
     """
     r = noise_map.receptors
     if r.kind != "facade" or r.ids is None:
@@ -160,4 +193,29 @@ def facade_exposure(noise_map: NoiseMap, population: npt.ArrayLike) -> BuildingE
     lnight_hi, lnight_lo = _by_building(noise_map.lnight_db)
     count = np.bincount(row, minlength=n).astype(np.int64)
     lost = float(pop[~np.isfinite(lden_hi)].sum())
-    return BuildingExposure(lden_hi, lnight_hi, lden_lo, lnight_lo, count, pop, meta={"population_without_facade_level": lost})
+    shared = np.zeros(n, dtype=bool) if share_facades is None else np.asarray(share_facades, dtype=bool)
+    if shared.shape != (n,):
+        raise InvalidValueError(f"facade_exposure: share_facades has {shared.size} flags; expected one per building ({n})")
+    return BuildingExposure(
+        lden_hi, lnight_hi, lden_lo, lnight_lo, count, pop, meta={"population_without_facade_level": lost}, shared=shared,
+        point_building=row, point_lden_db=np.asarray(noise_map.lden_db, dtype=np.float64),
+        point_lnight_db=np.asarray(noise_map.lnight_db, dtype=np.float64),
+    )  # fmt: skip
+
+
+def shares_facades(buildings: Buildings) -> npt.NDArray[np.bool_]:
+    """Which buildings share their residents among their façade points: all but those of a
+    :data:`SINGLE_DWELLING_TYPES` kind (blocks and untyped footprints share).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from ldtkit.model.buildings import Buildings
+    >>> b = Buildings.from_arrays(["a", "b"], [shapely.box(0, 0, 10, 10), shapely.box(20, 0, 40, 10)], [6.0, 18.0],
+    ...                           crs="EPSG:32629", kinds=["house", "apartments"])
+    >>> shares_facades(b).tolist()
+    [False, True]
+    """
+    kinds = np.asarray(buildings.kinds if buildings.kinds else ("",) * len(buildings), dtype=object)
+    out: npt.NDArray[np.bool_] = ~np.isin(kinds, list(SINGLE_DWELLING_TYPES))
+    return out
