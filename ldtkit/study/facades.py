@@ -233,7 +233,8 @@ def with_facades(inputs: StudyInputs, result: R, *, warm_start: StudyResult | No
     >>> closed = with_facades(inputs, closed, warm_start=baseline)  # doctest: +SKIP
     >>> closed.facades.exposure()["Lden >=75"]  # doctest: +SKIP
     """
-    from ldtkit.model.noise import compute_noise_many, facade_exposure, noise_propagation
+    from ldtkit.model.noise import compute_noise_many, facade_exposure
+    from ldtkit.study.inputs import city_noise_propagation
 
     f = inputs.facades
     if f is None:
@@ -241,11 +242,9 @@ def with_facades(inputs: StudyInputs, result: R, *, warm_start: StudyResult | No
     t0 = time.perf_counter()
     cfg = inputs.city.config.noise
     if inputs.facade_propagation is None:  # the geometry of every façade map of the city: prepared once
-        inputs.facade_propagation = noise_propagation(
-            inputs.network, f.receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
-            terrain=inputs.noise_terrain,
-        )  # fmt: skip
+        inputs.facade_propagation = city_noise_propagation(
+            inputs.city, inputs.network, f.receptors, buildings=inputs.noise_buildings, terrain=inputs.noise_terrain
+        )
     reference = warm_start.traffic if warm_start is not None else result.traffic
     name = result.scenario.name
     m = compute_noise_many(

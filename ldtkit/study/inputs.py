@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import geopandas as gpd
 
     from ldtkit.model.buildings import Buildings
+    from ldtkit.model.noise import NoisePropagation
     from ldtkit.model.noise.terrain import Terrain
     from ldtkit.model.receptors import Receptors
 
@@ -382,6 +383,25 @@ def noise_terrain(city: City) -> Terrain | None:
         return terrain_from_raster(path, crs=city.config.crs)
     except LdtkitError as exc:
         raise ConfigError(f"{city.config_path}: [noise] terrain = {rel!r}: {exc}") from None
+
+
+def city_noise_propagation(
+    city: City, network: RoadNetwork, receptors: Receptors, *, buildings: Buildings | None, terrain: Terrain | None
+) -> NoisePropagation:
+    """The traffic-independent part of ``city``'s noise maps on ``receptors``, with its ``[noise]``
+    settings, buildings and terrain: the grid's and the façades' maps share it.
+
+    Examples
+    --------
+    >>> prop = city_noise_propagation(city, net, receptors, buildings=None, terrain=None)  # doctest: +SKIP
+    """
+    from ldtkit.model.noise import noise_propagation
+
+    cfg = city.config.noise
+    return noise_propagation(
+        network, receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=buildings, terrain=terrain,
+    )  # fmt: skip
 
 
 def focus_bounds(city: City, network: RoadNetwork) -> tuple[float, float, float, float]:

@@ -263,17 +263,16 @@ def noise_maps(
     """Noise maps of several scenarios in one pass, on the city network's source geometry
     (scenarios keep its links) with the baseline's traffic placing the far-field sources,
     with the city's ``[noise]`` settings; one scenario is updated from ``baseline_map`` (``error_budget``: see ``update_noise``)."""
-    from ldtkit.model.noise import compute_noise_many, noise_baseline, noise_propagation
+    from ldtkit.model.noise import compute_noise_many, noise_baseline
+    from ldtkit.study.inputs import city_noise_propagation
 
     if inputs.noise_receptors is None:
         raise LdtkitError(f"{inputs.city.name}: no noise receptors; prepare the city with 'noise' in ModelOptions.models")
     cfg = inputs.city.config.noise
     if inputs.noise_propagation is None:  # the geometry of every map of the city: prepared once
-        inputs.noise_propagation = noise_propagation(
-            inputs.network, inputs.noise_receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
-            temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=inputs.noise_buildings,
-            terrain=inputs.noise_terrain,
-        )  # fmt: skip
+        inputs.noise_propagation = city_noise_propagation(
+            inputs.city, inputs.network, inputs.noise_receptors, buildings=inputs.noise_buildings, terrain=inputs.noise_terrain
+        )
     held = inputs.noise_baseline
     if baseline_map is not None and (held is None or held.map is not baseline_map or held.traffic is not reference):
         held = inputs.noise_baseline = noise_baseline(inputs.network, baseline_map, reference, propagation=inputs.noise_propagation)
