@@ -33,7 +33,8 @@ def share(client: Any, obj: Any, *, key: str) -> Callable[[str], Any]:
 
     ``obj`` travels once, as the result of a task (so the scheduler keeps its spec: a copy
     lost with its worker is rebuilt elsewhere); each worker then holds a copy under its own key
-    (``key-0``, ``key-1``, ...), fetched from a peer. A worker that joined later gets the original.
+    (``key-0``, ``key-1``, ...), fetched from a peer (:func:`load_on_workers`); a worker that joined later
+    gets its copy when first asked for.
 
     Examples
     --------
@@ -44,11 +45,7 @@ def share(client: Any, obj: Any, *, key: str) -> Callable[[str], Any]:
     [[0, 1, 2], [0, 1, 2]]
     """
     original = client.submit(_identity, obj, key=key, pure=False)
-    copies = {
-        w: client.submit(_identity, original, key=f"{key}-{i}", workers=[w], allow_other_workers=True, pure=False)
-        for i, w in enumerate(sorted(client.nthreads()))
-    }
-    return lambda worker: copies.get(worker, original)
+    return load_on_workers(client, _identity, original, key=key)
 
 
 def load_on_workers(client: Any, load: Callable[..., Any], *args: Any, key: str) -> Callable[[str], Any]:
