@@ -23,7 +23,7 @@ import numpy.typing as npt
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.noise.emission import emission_per_link
-from ldtkit.model.noise.incremental import TOLERANCE_DB, energy_change
+from ldtkit.model.noise.incremental import TOLERANCE_DB, block_rows, energy_change
 from ldtkit.model.noise.maps import NoiseMap, lden_db
 from ldtkit.model.noise.propagation import NoisePropagation, noise_propagation
 from ldtkit.model.noise.tables import A_WEIGHTING_DB
@@ -402,8 +402,8 @@ def _redo_blocks(propagation: NoisePropagation, e_base: FloatArray, e_new: Float
 def _block_receptors(propagation: NoisePropagation, blocks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
     """The receptors (indices into the receptor set) of the given blocks."""
     a = propagation.arrays
-    lo, hi = a.block_start[blocks], a.block_start[blocks + 1]
-    return a.receptor_order[np.concatenate([np.arange(x, y) for x, y in zip(lo, hi)])] if len(blocks) else np.zeros(0, np.int64)
+    out: npt.NDArray[np.int64] = a.receptor_order[block_rows(a.block_start, blocks)[0]]
+    return out
 
 
 def _floored(energy: FloatArray, base: FloatArray) -> FloatArray:

@@ -194,9 +194,7 @@ def energy_change(
         bad_r = ((used > 0) & (used > x * (e_new - used))).any(axis=1)
         bad = np.flatnonzero(np.add.reduceat(bad_r.astype(np.int64), bstart[:-1]) > 0)
         if len(bad):
-            lo, hi = bstart[bad], bstart[bad + 1]
-            sub_start = np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64)
-            idx = np.repeat(lo - sub_start[:-1], hi - lo) + np.arange(sub_start[-1])
+            idx, sub_start = block_rows(bstart, bad)
             sub = kernels.Receivers(receivers.x[idx], receivers.y[idx], receivers.z[idx], receivers.z_index[idx], sub_start)
             e_sub, cnt_sub, _ = _run(sub, inputs, budget._replace(allowed=np.zeros((len(idx), npd))))
             e[idx] = e_sub
@@ -206,6 +204,22 @@ def energy_change(
     if propagation.inside_building is not None:
         energy[propagation.inside_building] = np.nan
     return EnergyChange(energy, n_changed, n_lines, n_pairs)
+
+
+def block_rows(block_start: IntArray, blocks: IntArray) -> tuple[IntArray, IntArray]:
+    """The rows of the given receptor ``blocks`` (of ``block_start``, rows in block order) and where
+    each block starts among them.
+
+    Examples
+    --------
+    >>> rows, start = block_rows(np.array([0, 2, 5, 6]), np.array([0, 2]))
+    >>> rows.tolist(), start.tolist()
+    ([0, 1, 5], [0, 2, 3])
+    """
+    lo, hi = block_start[blocks], block_start[blocks + 1]
+    start = np.concatenate([[0], np.cumsum(hi - lo)]).astype(np.int64)
+    rows: IntArray = (np.repeat(lo - start[:-1], hi - lo) + np.arange(start[-1])).astype(np.int64)
+    return rows, start
 
 
 def _without_budget(
