@@ -151,7 +151,7 @@ def test_reflection_screened_by_a_barrier_matches_iso_17534_4_tc25():
         hit = kernels._reflected(
             r["x"], r["y"], r["z"], w, w + 1, s["x"], s["y"], s["z"], refl, obst, np.zeros((0, 8)), 0.0, 1e12, ground, bands,
             10.0**0.3, tr, rt, False, np.zeros((1, 8)), 1.0, np.zeros(1), np.ones(8), kernels.screen_scratch(bands),
-            np.zeros((3, 1)),
+            np.zeros((3, 1)), 0.0,
         )  # fmt: skip
         assert hit
         return lw + 10 * np.log10(rt)

@@ -75,6 +75,30 @@ def test_path_tracing_finds_every_edge_crossing_once():
         np.testing.assert_allclose(scratch.cs[:n], expected, atol=1e-6)
 
 
+def test_walls_between_touching_buildings_are_left_out_without_changing_the_transfer():
+    # a row of three houses, 9, 9 and 15 m high, the last drawn clockwise; and a house drawn twice
+    row = [shapely.box(0, 0, 10, 10), shapely.box(10, 0, 20, 10), shapely.Polygon([(20, 0), (20, 10), (30, 10), (30, 0)])]
+    twice = [shapely.box(40, 0, 50, 10)] * 2
+    b = Buildings.from_arrays(["a", "b", "c", "d", "d2"], row + twice, [9.0, 9.0, 15.0, 9.0, 9.0], crs=CRS)
+    obst = building_obstacles(b, (-50.0, -50.0, 80.0, 50.0), cell_m=8.0)
+    # the wall between the 9 m houses goes, so does the 9 m copy of the wall under the 15 m roof; a
+    # house drawn twice has the inside on the same side of both copies: no wall between two buildings
+    assert len(obst.ex0) == 20 - 3
+    scratch = K.screen_scratch(_band_terms(0.5, 15.0, 70.0))
+    n = K.trace_crossings(60.0, 5.0, -30.0, 5.0, obst, scratch.cs, scratch.ch, scratch.ce)
+    np.testing.assert_allclose(scratch.cs[:n], [30.0, 50.0, 60.0, 70.0, 70.0, 80.0, 80.0], atol=1e-9)
+    np.testing.assert_allclose(scratch.ch[:n], [9.0, 15.0, 15.0, 9.0, 9.0, 9.0, 9.0])
+    ground = K.Ground(0.5, 0.0, 0.5)
+    assert K.screened_transfer(90.0, 0.05, 4.0, scratch.cs, scratch.ch, n, ground, scratch)
+    kept = scratch.tr.copy()
+    # every wall of every footprint, as a path crosses them
+    every = [(30, 9), (40, 9), (40, 9), (50, 9), (50, 15), (60, 15), (70, 9), (70, 9), (80, 9), (80, 9)]
+    cs, ch = np.zeros(len(every) + 2), np.zeros(len(every) + 2)
+    cs[: len(every)], ch[: len(every)] = np.array(every, dtype=float).T
+    assert K.screened_transfer(90.0, 0.05, 4.0, cs, ch, len(every), ground, scratch)
+    np.testing.assert_allclose(kept, scratch.tr, rtol=1e-12)
+
+
 def test_receptor_height_below_ground_is_an_error_naming_the_field():
     with pytest.raises(InvalidValueError, match=r"field z .* receptor 1"):
         Receptors(np.zeros(2), np.zeros(2), np.array([4.0, -1.0]), np.zeros(2), CRS)

@@ -1393,6 +1393,7 @@ def _block_energy(
     prune = mode == 1
     aw = settings.a_weight
     half_eps = 0.5 * settings.prune_epsilon
+    rgain = reflection_gain(ground) if prune else 0.0
     cx = 0.0
     cy = 0.0
     for i in range(nb):
@@ -1470,7 +1471,7 @@ def _block_energy(
                     if _reflected(
                         bx[i], by[i], bz[i], wst[i], wst[i + 1], cl_px[ci], cl_py[ci], zs, refl, obst,
                         tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                        prune, w_cl[ci], corr, budget[i], aw, scratch, allow,
+                        prune, w_cl[ci], corr, budget[i], aw, scratch, allow, rgain,
                     ):  # fmt: skip
                         for m in range(npd):
                             for b in range(NB):
@@ -1562,7 +1563,7 @@ def _block_energy(
                             if _reflected(
                                 bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - mx, by[i] - my, zs, refl, obst,
                                 tab[bzi[i]] if use_tab else no_tab, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                                prune, w_seg[s], length, budget[i], aw, scratch, allow,
+                                prune, w_seg[s], length, budget[i], aw, scratch, allow, rgain,
                             ):  # fmt: skip
                                 for m in range(npd):
                                     for b in range(NB):
@@ -1655,7 +1656,7 @@ def _block_energy(
                         if _reflected(
                             bx[i], by[i], bz[i], wst[i], wst[i + 1], bx[i] - qx, by[i] - qy, zs, refl, obst,
                             tabz, inv_step, cut2, ground, bands, lin_amin_h_far, tr, rt,
-                            prune, w_seg[s], li, budget[i], aw, scratch, allow,
+                            prune, w_seg[s], li, budget[i], aw, scratch, allow, rgain,
                         ):  # fmt: skip
                             for b in range(NB):
                                 tl[b] += li * rt[b]
@@ -2163,13 +2164,16 @@ def _image_path(
         d = math.sqrt(d2p + dz2)
         div = gain / (max(d2p + dz2, 1e-12) * DIV_CONSTANT)
         use = allow[2]
+        bound = sc.a_f  # free until the screened transfer
+        for b in range(NB):
+            kb = k1[b] * k2[b] if two else k1[b]
+            bound[b] = max(tr[b], div * exp_fast(-bands.air_per_m[b] * d) * kb) * a_weight[b] * mult
         fits = True
         for m in range(wrow.shape[0]):
             e = 0.0
             for b in range(NB):
-                kb = k1[b] * k2[b] if two else k1[b]
-                e += wrow[m, b] * max(tr[b], div * math.exp(-bands.air_per_m[b] * d) * kb) * a_weight[b]
-            use[m] = e * mult
+                e += wrow[m, b] * bound[b]
+            use[m] = e
             fits = fits and use[m] <= allow[1, m] + budget[m]
         if fits:
             _take(allow, budget)
@@ -2199,6 +2203,17 @@ def _image_path(
     return True
 
 
+@njit(cache=True)
+def reflection_gain(ground: Ground) -> float:
+    """The most the ground and diffraction terms of a screened reflected path can add to its divergence and
+    air absorption (see :func:`_reflected`): a constant of the map."""
+    side_h = 10.0 ** (0.3 * (1.0 - min(ground.g_path, ground.g_source)))
+    side_f = max(side_h, 10.0 ** (0.9 * (1.0 - ground.g_path)))
+    p = ground.p_favourable
+    gain: float = p * max(side_f * side_f / 3.0, side_f) + (1.0 - p) * side_h * side_h / 3.0
+    return gain
+
+
 @hot_njit
 def _reflected(
     rx: float,
@@ -2226,6 +2241,7 @@ def _reflected(
     a_weight: FloatArray,
     sc: ScreenScratch,
     allow: FloatArray,
+    gain: float,
 ) -> bool:
     """The transfer of the reflections of the point source (sx, sy) to the receptor into ``rt``.
 
@@ -2242,17 +2258,11 @@ def _reflected(
     its legs are traced the bound holds either way: when screened, the diffraction over the hull above the
     ray is at most 1/3 (10·lg 3 dB), each side's ground term gaining at most A_min, 10^(0.3·(1 − min(G,
     G_s))) homogeneous, that or 10^(0.9·(1 − G)) favourable; with no favourable hull the favourable
-    ground term of the whole path gains at most the latter.
+    ground term of the whole path gains at most the latter: ``gain`` (:func:`reflection_gain`, 0 without ``prune``).
     """
     hit = False
     wall = refl.wall
     keep = refl.keep
-    gain = 0.0
-    if prune:
-        side_h = 10.0 ** (0.3 * (1.0 - min(ground.g_path, ground.g_source)))
-        side_f = max(side_h, 10.0 ** (0.9 * (1.0 - ground.g_path)))
-        p = ground.p_favourable
-        gain = p * max(side_f * side_f / 3.0, side_f) + (1.0 - p) * side_h * side_h / 3.0
     for w in range(wlo, whi):
         nx = wall[w, 6]
         ny = wall[w, 7]
