@@ -385,7 +385,9 @@ class Obstacles(NamedTuple):
     touches: cell ``c`` (row-major, ``nx`` columns from ``(x0, y0)``) lists parts
     ``cell_parts[cell_start[c]:cell_start[c+1]]``. ``part_cells`` holds each part's cell range (ix0,
     ix1, iy0, iy1) and ``part_circle`` its bounding circle (x, y, radius); ``keep`` is 1 − α of each
-    edge's façade (reflections). No part (``cell_parts`` empty): open-field propagation.
+    edge's façade (reflections). ``cell_items`` repeats, per entry of ``cell_parts``, the part and those
+    eight numbers (part, ix0, ix1, iy0, iy1, x, y, radius) so that a walk reads a cell's list in one
+    stream. No part (``cell_parts`` empty): open-field propagation.
     """
 
     ex0: FloatArray
@@ -399,6 +401,7 @@ class Obstacles(NamedTuple):
     part_circle: FloatArray  # (n_parts, 3)
     cell_start: IntArray
     cell_parts: IntArray
+    cell_items: FloatArray  # (len(cell_parts), 8) per entry: part, its cell range, its circle (one cache line)
     x0: float
     y0: float
     cell_m: float
@@ -533,27 +536,26 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     n = 0
     cap = cs.shape[0] - 2
     seg = obst.edge_seg
-    pc = obst.part_cells
-    circ = obst.part_circle
+    items = obst.cell_items
     px = -1  # the previous cell of the walk (none yet)
     py = -1
     while True:
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            p = obst.cell_parts[j]
             # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
             # part whose range held the previous cell has been tested already
-            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
+            if items[j, 1] <= px <= items[j, 2] and items[j, 3] <= py <= items[j, 4]:
                 continue
             # the path's line misses the part's bounding circle: none of its edges can cross
-            off = dy * (circ[p, 0] - rx) - dx * (circ[p, 1] - ry)
-            rad = circ[p, 2] * length
+            off = dy * (items[j, 5] - rx) - dx * (items[j, 6] - ry)
+            rad = items[j, 7] * length
             if off > rad or off < -rad:
                 continue
             # ... or the circle lies behind either end of the path
-            along = dx * (circ[p, 0] - rx) + dy * (circ[p, 1] - ry)
+            along = dx * (items[j, 5] - rx) + dy * (items[j, 6] - ry)
             if along < -rad or along > length * length + rad:
                 continue
+            p = int(items[j, 0])
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - rx
                 wy = seg[e, 1] - ry
@@ -707,8 +709,7 @@ def _trace_or_prune(
     n = 0
     cap = cs.shape[0] - 2
     seg = obst.edge_seg
-    pc = obst.part_cells
-    circ = obst.part_circle
+    items = obst.cell_items
     px = -1  # the previous cell of the walk (none yet)
     py = -1
     checks = 0
@@ -716,20 +717,20 @@ def _trace_or_prune(
     while True:
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            p = obst.cell_parts[j]
             # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
             # part whose range held the previous cell has been tested already
-            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
+            if items[j, 1] <= px <= items[j, 2] and items[j, 3] <= py <= items[j, 4]:
                 continue
             # the path's line misses the part's bounding circle: none of its edges can cross
-            off = dy * (circ[p, 0] - rx) - dx * (circ[p, 1] - ry)
-            rad = circ[p, 2] * length
+            off = dy * (items[j, 5] - rx) - dx * (items[j, 6] - ry)
+            rad = items[j, 7] * length
             if off > rad or off < -rad:
                 continue
             # ... or the circle lies behind either end of the path
-            along = dx * (circ[p, 0] - rx) + dy * (circ[p, 1] - ry)
+            along = dx * (items[j, 5] - rx) + dy * (items[j, 6] - ry)
             if along < -rad or along > length * length + rad:
                 continue
+            p = int(items[j, 0])
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - rx
                 wy = seg[e, 1] - ry
@@ -1927,24 +1928,23 @@ def first_roof(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float,
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
     seg = obst.edge_seg
-    pc = obst.part_cells
-    circ = obst.part_circle
+    items = obst.cell_items
     px = -1
     py = -1
     dz = z1 - z0
     while True:
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            p = obst.cell_parts[j]
-            if pc[p, 0] <= px <= pc[p, 1] and pc[p, 2] <= py <= pc[p, 3]:
+            if items[j, 1] <= px <= items[j, 2] and items[j, 3] <= py <= items[j, 4]:
                 continue
-            off = dy * (circ[p, 0] - x0) - dx * (circ[p, 1] - y0)
-            rad = circ[p, 2] * length
+            off = dy * (items[j, 5] - x0) - dx * (items[j, 6] - y0)
+            rad = items[j, 7] * length
             if off > rad or off < -rad:
                 continue
-            along = dx * (circ[p, 0] - x0) + dy * (circ[p, 1] - y0)
+            along = dx * (items[j, 5] - x0) + dy * (items[j, 6] - y0)
             if along < -rad or along > length * length + rad:
                 continue
+            p = int(items[j, 0])
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
                 wx = seg[e, 0] - x0
                 wy = seg[e, 1] - y0

@@ -47,7 +47,7 @@ def no_obstacles() -> kernels.Obstacles:
     i = np.zeros(1, dtype=np.int64)
     return kernels.Obstacles(
         z, z, z, z, z, np.zeros((0, 4)), i, np.zeros((0, 4), dtype=np.int64), np.zeros((0, 3)), np.zeros(2, dtype=np.int64),
-        np.zeros(0, dtype=np.int64), 0.0, 0.0, 1.0, 1, 1, np.zeros((0, 8)),
+        np.zeros(0, dtype=np.int64), np.zeros((0, 8)), 0.0, 0.0, 1.0, 1, 1, np.zeros((0, 8)),
     )  # fmt: skip
 
 
@@ -146,6 +146,8 @@ def building_obstacles(
     start = np.zeros(nx * ny + 1, dtype=np.int64)
     np.add.at(start, cell + 1, 1)
     ax, ay, ex, ey = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
+    cells = np.ascontiguousarray(np.stack([ix0, ix1, iy0, iy1], axis=1))
+    circles = np.ascontiguousarray(np.stack([(bx0 + bx1) / 2, (by0 + by1) / 2, np.hypot(bx1 - bx0, by1 - by0) / 2 + 1e-6], axis=1))
     return kernels.Obstacles(
         np.ascontiguousarray(ax),
         np.ascontiguousarray(ay),
@@ -154,10 +156,11 @@ def building_obstacles(
         height,
         np.ascontiguousarray(np.stack([ax, ay, ex - ax, ey - ay], axis=1)),
         part_start,
-        np.ascontiguousarray(np.stack([ix0, ix1, iy0, iy1], axis=1)),
-        np.ascontiguousarray(np.stack([(bx0 + bx1) / 2, (by0 + by1) / 2, np.hypot(bx1 - bx0, by1 - by0) / 2 + 1e-6], axis=1)),
+        cells,
+        circles,
         np.cumsum(start).astype(np.int64),
         part[order],
+        np.ascontiguousarray(np.column_stack([part[order], cells[part[order]], circles[part[order]]]), dtype=np.float64),
         float(x0),
         float(y0),
         float(cell_m),
