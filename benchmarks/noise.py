@@ -15,10 +15,10 @@ Run: ``python benchmarks/noise.py`` (add ``--threads N`` to pin numba threads).
    (every point source within the 500 m search radius, no far-field grouping, before any pruning),
    on façade receivers 2 m in front of the focus area's buildings at 4 m; then the focus area's
    façade map with the default settings (3 km cutoff, far-field grouping), and the same map in open
-   field. Measured at load 1.5–1.6 on 2 cores: 2.66–2.70 CPU-µs per pair with buildings (1.42–1.44 µs
-   wall), 0.10 in open field; the façade map 56–59 CPU-s (59 s wall at load 3.2–3.8). Alternated in
-   the same session, the kernels before screened reflections: 1.69–1.71 CPU-µs (0.89–0.90 µs wall)
-   and 35 CPU-s.
+   field. Measured at load 0.7–1.6 on 2 cores: 2.43–2.46 CPU-µs per pair with buildings (1.28–1.31 µs
+   wall), 0.07 in open field; the façade map 27.0 s (48.5 CPU-s). The same session's kernels before walls
+   shared by touching buildings left the obstacles and before the parts' rows were packed per cell: 3.02
+   CPU-µs (1.61 µs wall) and 35.4 s (64.4 CPU-s).
 4. ``--only exposure``: Porto's residents per END band at their building's most exposed façade, and
    as studies count them (a house's there, any other building's shared among its façade points),
    with and without the buildings (zone residents distributed to residential floor area).

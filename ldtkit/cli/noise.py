@@ -114,8 +114,8 @@ loudest point, 24,157 against 6,877 (its blocks now share their residents among 
 
 Porto, focus area (7,173 buildings, 60,401 residents in them, 58,632 of them in buildings other than
 houses; 30,638 facade receptors every 5 m; default settings, 3 km cutoff; the benchmark's fixed flow
-per road class), residents per band, `python benchmarks/noise.py --only exposure` (33 s for the map
-with buildings and reflections, load 0.9): every building's residents at its most exposed facade,
+per road class), residents per band, `python benchmarks/noise.py --only exposure` (28 s for the map
+with buildings and reflections, load 1.1): every building's residents at its most exposed facade,
 and, as studies count them, a house's there and any other building's shared among its facade points:
 
 | band | most exposed facade, with buildings | open field | houses most exposed, others shared, with buildings | open field |
@@ -140,15 +140,17 @@ with the buildings, against 56,469 in open field: the screened back facades of a
 take their share.
 
 Speed, `python benchmarks/noise.py --only porto` on 2 cores: with buildings, diffraction and
-first-order reflections (screened ones diffracted), 1.42-1.44 us wall and 2.66-2.70 CPU-us per
-source-receiver pair at load 1.5-1.6 (2.0 M pairs for 2,000 facade receivers: every point source
-within 500 m, counted before any pruning, as the open-field figure counts them), 0.04-0.10 us wall
-in open field. The focus-area facade map with buildings and reflections takes 56-59 CPU-s (59 s
-wall at load 3.2-3.8, 71-78 s at load 5-6), open field 0.6 s. Measured again with nothing else
-running (load 1.9 after the cluster benchmark): 1.47 us wall and 2.75 CPU-us per pair, the facade
-map 32.4 s (59.2 CPU-s), so the diffracted reflections cost about 1.1 CPU-us per pair. Alternated in the same session, the
-kernels before screened reflections took 0.89-0.90 us wall and 1.69-1.71 CPU-us per pair, and
-35 CPU-s for the map (17.7-17.9 s wall at load 1.5-1.8 in an earlier session). The kernels on
+first-order reflections (screened ones diffracted), 1.28-1.31 us wall and 2.43-2.46 CPU-us per
+source-receiver pair at load 0.7-1.6 (2.0 M pairs for 2,000 facade receivers: every point source
+within 500 m, counted before any pruning, as the open-field figure counts them), 0.04 us wall in
+open field. The focus-area facade map with buildings and reflections takes 27.0 s (48.5 CPU-s),
+open field 0.3 s. Two changes brought this down from 1.61 us wall, 3.02 CPU-us and 35.4 s, measured
+on the same machine before them: the walls that touching buildings share leave the obstacles that
+paths are traced through (a third of the edges of Porto's OpenStreetMap footprints; a path meets
+both copies at the same distance and only the higher roof can be on the profile's upper hull, so no
+level changes by more than 0.005 dB, the pruning's own noise), and each cell's list of building
+parts carries the parts' cell ranges and bounding circles in one row, read as one stream. Without
+reflections the pairs take 0.72 us wall (1.37 CPU-us). The kernels on
 the hot path run without numba's reference counting (they allocate nothing), and take e^x and
 10^x of the ground, air and A_min terms from a table and a degree-5 polynomial (within 1e-10
 relative; in an earlier session, alternated, kernels without either took 1.9 times the CPU).
