@@ -43,17 +43,34 @@ def test_known_truth_is_recovered(shared, name):
     assert res.steps[-1].rmse_counted_vph < 0.2 * res.steps[0].rmse_counted_vph
     if name == "Anaheim":
         assert fig["uncounted_rmse_reduction"] >= 0.30, fig
-    else:
-        # 15 counted links of 76 only carry part of the prior's error on the others: the
-        # reduction is measured (benchmarks/calibration.py) and must stay clearly positive
-        assert fig["uncounted_rmse_reduction"] >= 0.15, fig
+    else:  # 15 counted links of 76: one draw of counts and noise says little, see the next tests
+        assert fig["uncounted_rmse_reduction"] >= 0.10, fig
+
+
+def reductions(folder: Path, seeds: range, **options: bool) -> np.ndarray:
+    out = []
+    for seed in seeds:
+        kt = known_truth(folder, seed=seed)
+        res = calibrate_demand(kt.network, kt.prior, counted_rows=kt.counted_rows, count_vph=kt.count_vph, **options)
+        out.append(kt.figures(res)["uncounted_rmse_reduction"])
+    return np.array(out)
+
+
+def test_fitting_the_prior_s_scale_lowers_the_error_on_uncounted_links(shared):
+    # the lognormal prior is too high by exp(sigma^2 / 2) on average: every count measures that
+    # level, each cell factor is seen by a few counts only
+    folder = shared / "data" / "tntp" / "SiouxFalls"
+    with_scale = reductions(folder, range(100))
+    cells_only = reductions(folder, range(100), fit_scale=False)
+    # measured: 31.6 % against 24.8 % on average (59 and 33 of the 100 draws reach 30 %)
+    assert with_scale.mean() >= 0.28
+    assert with_scale.mean() - cells_only.mean() >= 0.04
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="15 counted links of 76 carry only part of the prior's error on the other 61: seed 17 reaches 21 %; over "
-    "seeds 10-29 the reduction averages 24 % (median 27 %, 6 of 20 seeds reach 30 %), and the regularisation "
-    "weight does not change it (damping 0.01-0.5 give the same figures: the counts are fitted exactly)",
+    reason="15 counted links of 76 carry only part of the prior's error on the other 61: seed 17 reaches 15 %; over "
+    "300 draws the reduction averages 30.0 % (31.6 % on seeds 0-99, 29.2 % on 100-299) and half of the draws reach 30 %",
 )
 def test_siouxfalls_uncounted_error_falls_by_30_percent(shared):
     _, fig = recovery_figures(shared / "data" / "tntp" / "SiouxFalls")
@@ -370,7 +387,7 @@ def test_calibration_notebook_fits_the_counts_and_writes_the_matrix(shared, tmp_
     text = "".join(o.get("text", "") for c in nbformat.read(executed, as_version=4).cells for o in c.get("outputs", []))
     assert "15 counted links of 76" in text and "converged: True" in text
     reduction = float(re.search(r"reduction (-?[\d.]+)%", text).group(1))
-    assert reduction > 15.0  # the uncounted links come closer to the best-known flows (21 % at seed 17)
+    assert reduction > 10.0  # the uncounted links come closer to the best-known flows (15 % at seed 17)
     assert read_trips_file(tmp_path / "out" / "trips.tntp").zone_ids.tolist() == list(range(1, 25))
     calibrated = pd.read_csv(tmp_path / "out" / "validation.csv")
     assert len(calibrated) == 15 and calibrated["geh_below_5"].all()

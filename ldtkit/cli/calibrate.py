@@ -38,6 +38,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--damping", type=positive(float), default=0.05, help="weight of the pull towards the prior matrix (default 0.05)")
     p.add_argument("--max-iter", type=positive(int), default=8, help="outer iterations, one assignment each (default 8)")
     p.add_argument("--gap", type=positive(float), default=1e-4, help="relative gap of each assignment (default 1e-4)")
+    p.add_argument(
+        "--no-scale", action="store_true", help="fit the cell factors only (default: also one global scale of the prior, not pulled)"
+    )
     p.set_defaults(func=run)
     return p
 
@@ -52,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidValueError("ldtkit calibrate: give either a CITY or --tntp DIR")
     if args.tntp is not None and args.out is None:
         raise InvalidValueError("ldtkit calibrate --tntp: --out OUTDIR is required")
-    options = {"damping": args.damping, "max_iter": args.max_iter, "gap": args.gap}
+    options = {"damping": args.damping, "max_iter": args.max_iter, "gap": args.gap, "fit_scale": not args.no_scale}
     counts = read_counts(args.counts)
     if args.tntp is not None:
         out = writable_dir(args.out)

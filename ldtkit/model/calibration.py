@@ -6,15 +6,18 @@ counted flows. Each outer iteration
 1. assigns the current matrix to equilibrium (path-based, warm-started from the previous
    iteration) and reads the link–OD flows ``F[a, k]`` of its path sets: the vehicles per hour of
    OD cell ``k`` on link ``a``;
-2. linearises the counted links' flows in the cell factors ``u = g / g_prior``
-   (``d v_a / d u_k = F[a, k] * g_prior_k / g_k``) and solves the regularised least squares
-   problem (bi-level, Tikhonov towards the prior)
+2. linearises the counted links' flows in the cell factors ``u`` and a global scale ``s`` of the
+   prior, ``g = s * u * g_prior`` (``d v_a / d u_k = F[a, k] / u_k``, ``d v_a / d ln s = v_a``), and
+   solves the regularised least squares problem (bi-level, Tikhonov towards the prior)
 
-   ``min_u  sum_a ((v_a(u) - c_a) / sqrt(max(c_a, 1)))**2 + damping**2 * sum_k (u_k - 1)**2``
+   ``min_u,s  sum_a ((v_a(u, s) - c_a) / sqrt(max(c_a, 1)))**2 + damping**2 * sum_k (u_k - 1)**2``
 
    in its dual form (one dense solve of the size of the counts; residuals on the GEH scale, so
-   every count weighs as its GEH does);
-3. steps towards that solution, ``g = g_prior * max(u, min_factor)``, re-solves the equilibrium
+   every count weighs as its GEH does). The scale is not regularised (``fit_scale``): the level of
+   a prior matrix is often off as a whole (a synthesised or an old matrix), and every count
+   measures it, where each cell factor is seen by a few counts only. Left to the cell factors, the
+   level would be corrected on the cells that cross counted links and kept everywhere else;
+3. steps towards that solution, ``g = g_prior * s * max(u, min_factor)``, re-solves the equilibrium
    and accepts the step only if the objective above (at the new equilibrium) went down, else
    halves the step (backtracking line search: route choice bends the equilibrium flows away from
    the fixed-proportion model, and full steps can oscillate); repeats until an update moves less
@@ -36,6 +39,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +60,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 Float = npt.NDArray[np.float64]
 Int = npt.NDArray[np.int64]
+
+#: How much freer the global scale of the prior is than a cell factor in the least squares step:
+#: its regularisation weight is ``damping / SCALE_FREEDOM``.
+SCALE_FREEDOM = 1e3
 
 
 def geh(model_vph: npt.ArrayLike, observed_vph: npt.ArrayLike) -> Float:
@@ -96,7 +104,10 @@ class CalibrationResult:
     demand
         The calibrated OD matrices (same zones, classes and PCU factors as the prior).
     factor
-        ``(nz, nz)`` calibrated / prior trips per cell (1 where the prior is empty).
+        ``(nz, nz)`` calibrated / prior trips per cell (the scale where the prior is empty).
+    scale
+        The global scale of the prior that the calibration fitted (1 without ``fit_scale``);
+        ``factor`` includes it.
     assignment
         The equilibrium of ``demand`` (its flows are those the statistics are measured on).
     prior_assignment
@@ -114,6 +125,7 @@ class CalibrationResult:
 
     demand: Demand
     factor: Float
+    scale: float
     assignment: AssignmentResult
     prior_assignment: AssignmentResult
     steps: tuple[CalibrationStep, ...]
@@ -143,7 +155,10 @@ class CalibrationResult:
                 f"{s.iteration:9d}  {s.geh_below_5_share:11.3f}  {s.rmse_counted_vph:20.2f}  "
                 f"{s.matrix_change:13.4f}  {s.assignment_gap:14.2e}  {s.step:5.3f}  {s.seconds:7.2f}"
             )
-        lines.append(f"converged: {self.converged}; cells within ±50 % of the prior: {self.share_within(0.5):.3f}")
+        lines.append(
+            f"converged: {self.converged}; global scale of the prior: {self.scale:.4f}; "
+            f"cells within ±50 % of the prior: {self.share_within(0.5):.3f}"
+        )
         if len(self.unreached_link_ids):
             ids = self.unreached_link_ids[:10].tolist()
             lines.append(f"{len(self.unreached_link_ids)} counted links carry no modelled traffic (no route uses them): {ids}")
@@ -228,6 +243,7 @@ def calibrate_demand(
     max_halvings: int = 3,
     tol: float = 0.01,
     gap: float = 1e-4,
+    fit_scale: bool = True,
     source: str = "counts",
 ) -> CalibrationResult:
     """Estimate the OD matrix that reproduces ``count_vph`` on the links ``counted_rows`` at equilibrium.
@@ -258,6 +274,9 @@ def calibrate_demand(
         (``sum |g_new - g| / sum g_prior``).
     gap
         Relative gap of each assignment.
+    fit_scale
+        Fit a global scale of the prior besides the cell factors, without regularisation (False:
+        the cell factors alone, every one of them regularised towards 1).
     source
         What the counts are called in error messages (a file name).
 
@@ -308,6 +327,7 @@ def calibrate_demand(
         )
     w = 1.0 / np.sqrt(np.maximum(c, 1.0))
     u = np.ones(nz * nz)
+    scale = 1.0
     steps: list[CalibrationStep] = []
     res = assign(network, prior, gap=gap, progress=False)
     prior_res = res
@@ -328,42 +348,52 @@ def calibrate_demand(
         if res.path_state is None:  # pragma: no cover - assign(method="path") keeps its paths
             raise InvalidValueError("calibrate_demand: the assignment returned no path sets")
         f, r, k = link_od_flows(res.path_state, zone_ids, rows)
-        cur = u * g0
         with np.errstate(divide="ignore", invalid="ignore"):
-            jac = w[r] * f * np.where(cur[k] > 0, g0[k] / cur[k], 0.0)
+            jac = w[r] * f * np.where(u[k] > 0, 1.0 / u[k], 0.0)
         cols, kk = np.unique(k, return_inverse=True)
-        a = csr_matrix((jac, (r, kk)), shape=(len(rows), len(cols)))
-        rhs = w * (c - v) + a @ (u[cols] - 1.0)
+        n_scale = 1 if fit_scale else 0
+        # the scale's column, d v / d ln s = v, weighted and multiplied by SCALE_FREEDOM: its
+        # regularisation, damping**2 (ln s / SCALE_FREEDOM)**2, is nil
+        if fit_scale:
+            jac = np.concatenate([jac, w * v * SCALE_FREEDOM])
+            r = np.concatenate([r, np.arange(len(rows))])
+            kk = np.concatenate([kk, np.full(len(rows), len(cols))])
+        a = csr_matrix((jac, (r, kk)), shape=(len(rows), len(cols) + n_scale))
+        rhs = w * (c - v) + a[:, : len(cols)] @ (u[cols] - 1.0)
+        x = _tikhonov(a, rhs, damping)
         direction = np.zeros_like(u)
-        direction[cols] = 1.0 + _tikhonov(a, rhs, damping) - u[cols]
+        direction[cols] = 1.0 + x[: len(cols)] - u[cols]
+        log_scale = float(x[len(cols)]) * SCALE_FREEDOM if fit_scale else 0.0
         # Gauss-Newton step with backtracking: route choice makes the equilibrium flows bend away
         # from the fixed-proportion model, so a full step can overshoot; accept a step only when
         # the re-solved equilibrium lowers the objective, else halve it (at most max_halvings times)
         step, accepted = 1.0, False
         for _ in range(max_halvings + 1):
             u_try = np.maximum(u + step * direction, min_factor)
-            res_try = assign(network, _scaled(prior, u_try.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
+            scale_try = scale * math.exp(step * log_scale)
+            res_try = assign(network, _scaled(prior, scale_try * u_try.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
             v_try, share_try, rmse_try = fit(res_try)
             obj_try = objective(v_try, u_try)
             if obj_try < obj:
                 accepted = True
                 break
             step /= 2.0
-        change = float(np.abs(u_try - u) @ g0 / max(float(g0.sum()), 1e-300)) if accepted else 0.0
+        change = float(np.abs(scale_try * u_try - scale * u) @ g0 / max(float(g0.sum()), 1e-300)) if accepted else 0.0
         steps.append(CalibrationStep(it, share, rmse, change, res.gap, time.perf_counter() - t_it, step if accepted else 0.0))
         if not accepted:  # no step along the direction lowers the objective: a (local) minimum
             converged = True
             break
-        u, res, v, share, rmse, obj = u_try, res_try, v_try, share_try, rmse_try, obj_try
+        u, scale, res, v, share, rmse, obj = u_try, scale_try, res_try, v_try, share_try, rmse_try, obj_try
         if change < tol:
             converged = True
             break
     steps.append(CalibrationStep(len(steps), share, rmse, float("nan"), res.gap, 0.0, float("nan")))
-    factor = u.reshape(nz, nz)
+    factor = scale * u.reshape(nz, nz)
     unreached = link_ids[rows[(_vehicle_flow(res)[rows] <= 0) & (c > 0)]]
     return CalibrationResult(
         demand=_scaled(prior, factor),
         factor=factor,
+        scale=scale,
         assignment=res,
         prior_assignment=prior_res,
         steps=tuple(steps),
