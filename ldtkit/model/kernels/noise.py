@@ -41,6 +41,13 @@ def hot_njit(fn: _F) -> _F:
     return cast(_F, njit(cache=True, fastmath=True, _nrt=False)(fn))  # type: ignore[call-overload]
 
 
+def inline_njit(fn: _F) -> _F:
+    """:func:`hot_njit` for the small helpers of the path walks that take arrays, inlined by numba into every
+    caller: left to LLVM, such a call per part and per edge was not inlined, and cost 10 % per pair on
+    Porto (helpers of scalars only, such as :func:`exp_fast`, are inlined either way)."""
+    return cast(_F, njit(cache=True, fastmath=True, _nrt=False, inline="always")(fn))  # type: ignore[call-overload]
+
+
 #: Range and step of :func:`exp_fast`'s table of e^x (the step's inverse).
 EXP_MIN = -96.0
 EXP_MAX = 8.0
@@ -512,14 +519,113 @@ def _from_source(cs: FloatArray, ch: FloatArray, ce: IntArray, n: int, length: f
         cs[k] = length - cs[k]
 
 
+@inline_njit
+def _part_near(items: FloatArray, j: int, prev_x: int, prev_y: int, rx: float, ry: float, dx: float, dy: float, length: float) -> bool:
+    """Whether the edges of the part of cell-list entry ``j`` (:attr:`Obstacles.cell_items`) may cross the path
+    (rx, ry) + t·(dx, dy), 0 < t < 1, of a grid walk whose previous cell is (``prev_x``, ``prev_y``)."""
+    # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a part
+    # whose range held the previous cell has been tested already
+    if items[j, 1] <= prev_x <= items[j, 2] and items[j, 3] <= prev_y <= items[j, 4]:
+        return False
+    # the path's line misses the part's bounding circle: none of its edges can cross
+    off = dy * (items[j, 5] - rx) - dx * (items[j, 6] - ry)
+    rad = items[j, 7] * length
+    if off > rad or off < -rad:
+        return False
+    # ... nor when the circle lies behind either end of the path
+    along = dx * (items[j, 5] - rx) + dy * (items[j, 6] - ry)
+    near: bool = -rad <= along <= length * length + rad
+    return near
+
+
+@inline_njit
+def _edge_crossing(seg: FloatArray, e: int, rx: float, ry: float, dx: float, dy: float) -> float:
+    """Where the path (rx, ry) + t·(dx, dy) crosses edge ``e`` (rows of :attr:`Obstacles.edge_seg`): its
+    ``t``, or -1 when it does not cross within 0 < t < 1."""
+    wx = seg[e, 0] - rx
+    wy = seg[e, 1] - ry
+    bx = seg[e, 2]
+    by = seg[e, 3]
+    den = dx * by - dy * bx
+    # the edge's ends on the same side of the path's line: no crossing (no division)
+    sa = dy * wx - dx * wy
+    if sa * (sa - den) > 0.0 or den == 0.0:
+        return -1.0
+    t: float = (wx * by - wy * bx) / den
+    return t if 0.0 < t < 1.0 else -1.0
+
+
+@hot_njit
+def _cell_crossings(
+    c: int,
+    prev_x: int,
+    prev_y: int,
+    rx: float,
+    ry: float,
+    dx: float,
+    dy: float,
+    length: float,
+    obst: Obstacles,
+    cs: FloatArray,
+    ch: FloatArray,
+    ce: IntArray,
+    n: int,
+) -> int:
+    """Insert into ``cs``, ``ch``, ``ce`` (the first ``n`` sorted by distance from the receiver) the crossings of the
+    path receiver (rx, ry) + t·(dx, dy), 0 < t < 1, with the edges of the parts listed in grid cell ``c`` whose
+    bounding circle the path's line meets, but not those whose cell range holds the walk's previous cell
+    (``prev_x``, ``prev_y``; -1: none): the walk tested them there. Returns the new count."""
+    items = obst.cell_items
+    seg = obst.edge_seg
+    cap = cs.shape[0] - 2
+    for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
+        if not _part_near(items, j, prev_x, prev_y, rx, ry, dx, dy, length):
+            continue
+        p = int(items[j, 0])
+        for e in range(obst.part_start[p], obst.part_start[p + 1]):
+            t = _edge_crossing(seg, e, rx, ry, dx, dy)
+            if t < 0.0 or n >= cap:
+                continue
+            # insertion by distance from the receiver: parts come nearly in that order, so a crossing
+            # lands at the end or a few places before it (the list is reversed once at the end)
+            s = t * length
+            k2 = n
+            while k2 > 0 and cs[k2 - 1] > s:
+                k2 -= 1
+            for k3 in range(n, k2, -1):
+                cs[k3] = cs[k3 - 1]
+                ch[k3] = ch[k3 - 1]
+                ce[k3] = ce[k3 - 1]
+            cs[k2] = s
+            ch[k2] = obst.height_m[e]
+            ce[k2] = e
+            n += 1
+    return n
+
+
+@inline_njit
+def _walk_next(
+    ix: int, iy: int, tmx: float, tmy: float, tdx: float, tdy: float, step_x: int, step_y: int, t1: float, obst: Obstacles
+) -> tuple[int, int, float, float, bool]:
+    """The next cell of a grid walk (:func:`_walk_start`) and its border parameters; False when the walk has
+    reached its end ``t1`` or left the grid."""
+    if min(tmx, tmy) >= t1:
+        return ix, iy, tmx, tmy, False
+    if tmx < tmy:
+        ix += step_x
+        return ix, iy, tmx + tdx, tmy, 0 <= ix < obst.nx
+    iy += step_y
+    return ix, iy, tmx, tmy + tdy, 0 <= iy < obst.ny
+
+
 @hot_njit
 def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles, cs: FloatArray, ch: FloatArray, ce: IntArray) -> int:
     """Crossings of the straight path receiver (rx, ry) → source (sx, sy) with building edges.
 
     Walks the grid cells the path crosses (Amanatides–Woo, :func:`_walk_start`) and tests the edges of
-    the building parts listed there whose bounding circle the path's line meets, each part once. ``cs``
-    receives the horizontal distance from the source, ``ch`` the roof height and ``ce`` the edge,
-    sorted by distance; returns their number.
+    the building parts listed there whose bounding circle the path's line meets, each part once
+    (:func:`_cell_crossings`). ``cs`` receives the horizontal distance from the source, ``ch`` the roof
+    height and ``ce`` the edge, sorted by distance; returns their number.
     """
     if obst.cell_parts.shape[0] == 0:
         return 0
@@ -534,69 +640,14 @@ def trace_crossings(rx: float, ry: float, sx: float, sy: float, obst: Obstacles,
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
     n = 0
-    cap = cs.shape[0] - 2
-    seg = obst.edge_seg
-    items = obst.cell_items
     px = -1  # the previous cell of the walk (none yet)
     py = -1
-    while True:
-        c = iy * obst.nx + ix
-        for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
-            # part whose range held the previous cell has been tested already
-            if items[j, 1] <= px <= items[j, 2] and items[j, 3] <= py <= items[j, 4]:
-                continue
-            # the path's line misses the part's bounding circle: none of its edges can cross
-            off = dy * (items[j, 5] - rx) - dx * (items[j, 6] - ry)
-            rad = items[j, 7] * length
-            if off > rad or off < -rad:
-                continue
-            # ... or the circle lies behind either end of the path
-            along = dx * (items[j, 5] - rx) + dy * (items[j, 6] - ry)
-            if along < -rad or along > length * length + rad:
-                continue
-            p = int(items[j, 0])
-            for e in range(obst.part_start[p], obst.part_start[p + 1]):
-                wx = seg[e, 0] - rx
-                wy = seg[e, 1] - ry
-                bx = seg[e, 2]
-                by = seg[e, 3]
-                den = dx * by - dy * bx
-                # the edge's ends on the same side of the path's line: no crossing (no division)
-                sa = dy * wx - dx * wy
-                if sa * (sa - den) > 0.0 or den == 0.0:
-                    continue
-                t = (wx * by - wy * bx) / den
-                if t <= 0.0 or t >= 1.0 or n >= cap:
-                    continue
-                # insertion by distance from the receiver: parts come nearly in that order, so a crossing
-                # lands at the end or a few places before it (the list is reversed once at the end)
-                s = t * length
-                k2 = n
-                while k2 > 0 and cs[k2 - 1] > s:
-                    k2 -= 1
-                for k3 in range(n, k2, -1):
-                    cs[k3] = cs[k3 - 1]
-                    ch[k3] = ch[k3 - 1]
-                    ce[k3] = ce[k3 - 1]
-                cs[k2] = s
-                ch[k2] = obst.height_m[e]
-                ce[k2] = e
-                n += 1
-        if min(tmx, tmy) >= t1:
-            break
+    going = True
+    while going:
+        n = _cell_crossings(iy * obst.nx + ix, px, py, rx, ry, dx, dy, length, obst, cs, ch, ce, n)
         px = ix
         py = iy
-        if tmx < tmy:
-            ix += step_x
-            tmx += tdx
-            if ix < 0 or ix >= obst.nx:
-                break
-        else:
-            iy += step_y
-            tmy += tdy
-            if iy < 0 or iy >= obst.ny:
-                break
+        ix, iy, tmx, tmy, going = _walk_next(ix, iy, tmx, tmy, tdx, tdy, step_x, step_y, t1, obst)
     _from_source(cs, ch, ce, n, length)
     return n
 
@@ -707,76 +758,20 @@ def _trace_or_prune(
     step_x = 1 if dx > 0 else -1
     step_y = 1 if dy > 0 else -1
     n = 0
-    cap = cs.shape[0] - 2
-    seg = obst.edge_seg
-    items = obst.cell_items
     px = -1  # the previous cell of the walk (none yet)
     py = -1
     checks = 0
-    checked = 0
-    while True:
-        c = iy * obst.nx + ix
-        for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            # the walk is monotone in x and y: it meets a part's cell range in one run of cells, so a
-            # part whose range held the previous cell has been tested already
-            if items[j, 1] <= px <= items[j, 2] and items[j, 3] <= py <= items[j, 4]:
-                continue
-            # the path's line misses the part's bounding circle: none of its edges can cross
-            off = dy * (items[j, 5] - rx) - dx * (items[j, 6] - ry)
-            rad = items[j, 7] * length
-            if off > rad or off < -rad:
-                continue
-            # ... or the circle lies behind either end of the path
-            along = dx * (items[j, 5] - rx) + dy * (items[j, 6] - ry)
-            if along < -rad or along > length * length + rad:
-                continue
-            p = int(items[j, 0])
-            for e in range(obst.part_start[p], obst.part_start[p + 1]):
-                wx = seg[e, 0] - rx
-                wy = seg[e, 1] - ry
-                bx = seg[e, 2]
-                by = seg[e, 3]
-                den = dx * by - dy * bx
-                # the edge's ends on the same side of the path's line: no crossing (no division)
-                sa = dy * wx - dx * wy
-                if sa * (sa - den) > 0.0 or den == 0.0:
-                    continue
-                t = (wx * by - wy * bx) / den
-                if t <= 0.0 or t >= 1.0 or n >= cap:
-                    continue
-                # insertion by distance from the receiver: parts come nearly in that order, so a crossing
-                # lands at the end or a few places before it (the list is reversed once at the end)
-                s = t * length
-                k2 = n
-                while k2 > 0 and cs[k2 - 1] > s:
-                    k2 -= 1
-                for k3 in range(n, k2, -1):
-                    cs[k3] = cs[k3 - 1]
-                    ch[k3] = ch[k3 - 1]
-                    ce[k3] = ce[k3 - 1]
-                cs[k2] = s
-                ch[k2] = obst.height_m[e]
-                ce[k2] = e
-                n += 1
-        if n > checked and checks < MAX_EARLY_CHECKS:
+    going = True
+    while going:
+        m = _cell_crossings(iy * obst.nx + ix, px, py, rx, ry, dx, dy, length, obst, cs, ch, ce, n)
+        if m > n and checks < MAX_EARLY_CHECKS:
             checks += 1
-            checked = n
-            if _negligible_early(cs, ch, n, length, zs, rz, ground, sc, wrow, mult, thr, budget, a_weight):
+            if _negligible_early(cs, ch, m, length, zs, rz, ground, sc, wrow, mult, thr, budget, a_weight):
                 return -1
-        if min(tmx, tmy) >= t1:
-            break
+        n = m
         px = ix
         py = iy
-        if tmx < tmy:
-            ix += step_x
-            tmx += tdx
-            if ix < 0 or ix >= obst.nx:
-                break
-        else:
-            iy += step_y
-            tmy += tdy
-            if iy < 0 or iy >= obst.ny:
-                break
+        ix, iy, tmx, tmy, going = _walk_next(ix, iy, tmx, tmy, tdx, tdy, step_x, step_y, t1, obst)
     _from_source(cs, ch, ce, n, length)
     return n
 
@@ -1935,44 +1930,18 @@ def first_roof(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float,
     while True:
         c = iy * obst.nx + ix
         for j in range(obst.cell_start[c], obst.cell_start[c + 1]):
-            if items[j, 1] <= px <= items[j, 2] and items[j, 3] <= py <= items[j, 4]:
-                continue
-            off = dy * (items[j, 5] - x0) - dx * (items[j, 6] - y0)
-            rad = items[j, 7] * length
-            if off > rad or off < -rad:
-                continue
-            along = dx * (items[j, 5] - x0) + dy * (items[j, 6] - y0)
-            if along < -rad or along > length * length + rad:
+            if not _part_near(items, j, px, py, x0, y0, dx, dy, length):
                 continue
             p = int(items[j, 0])
             for e in range(obst.part_start[p], obst.part_start[p + 1]):
-                wx = seg[e, 0] - x0
-                wy = seg[e, 1] - y0
-                bx = seg[e, 2]
-                by = seg[e, 3]
-                den = dx * by - dy * bx
-                sa = dy * wx - dx * wy
-                if sa * (sa - den) > 0.0 or den == 0.0:
-                    continue
-                t = (wx * by - wy * bx) / den
-                if t <= 0.0 or t >= 1.0:
-                    continue
-                if obst.height_m[e] > z0 + t * dz:
+                t = _edge_crossing(seg, e, x0, y0, dx, dy)
+                if t > 0.0 and obst.height_m[e] > z0 + t * dz:
                     return t, obst.height_m[e]
-        if min(tmx, tmy) >= t1:
-            return -1.0, 0.0
         px = ix
         py = iy
-        if tmx < tmy:
-            ix += step_x
-            tmx += tdx
-            if ix < 0 or ix >= obst.nx:
-                return -1.0, 0.0
-        else:
-            iy += step_y
-            tmy += tdy
-            if iy < 0 or iy >= obst.ny:
-                return -1.0, 0.0
+        ix, iy, tmx, tmy, going = _walk_next(ix, iy, tmx, tmy, tdx, tdy, step_x, step_y, t1, obst)
+        if not going:
+            return -1.0, 0.0
 
 
 @hot_njit
