@@ -1320,6 +1320,76 @@ def _grow_budget(budget: FloatArray, wrow: FloatArray, mult: float, tr: FloatArr
 
 
 @hot_njit
+def push_children(stack: IntArray, sp: int, k: int, iy: int, ix: int, pyramid: Pyramid) -> int:
+    """Push the (up to four) children of pyramid cell (level ``k`` > 0, ``iy``, ``ix``) on ``stack``; returns its new height."""
+    for yy in range(2 * iy, min(2 * iy + 2, pyramid.level_ny[k - 1])):
+        for xx in range(2 * ix, min(2 * ix + 2, pyramid.level_nx[k - 1])):
+            stack[sp, 0] = k - 1
+            stack[sp, 1] = yy
+            stack[sp, 2] = xx
+            sp += 1
+    return sp
+
+
+@njit(cache=True, fastmath=True)
+def split_segment(
+    px: float, py: float, ex: float, ey: float, l2: float, length: float, dz2: float, cut2: float, ratio: float
+) -> tuple[int, float, float, float, float, float]:
+    """A segment seen from nearby, split into ``n`` equal parts of length ≤ max(1 m, d_min/ratio).
+
+    The segment runs from the receiver-relative start (px, py) by (-ex, -ey) (``l2`` = ex² + ey²,
+    ``length`` in 3D), ``dz2`` is the squared height difference. Returns ``(n, part length, first
+    part's centre (ux, uy), step (stx, sty))`` with the centres at (ux - j·stx, uy - j·sty);
+    ``n`` 0 when the segment's nearest point lies beyond the cutoff (squared ``cut2``).
+    """
+    t = 0.0
+    if l2 > 0.0:
+        t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
+    qx = px - t * ex
+    qy = py - t * ey
+    dmin2 = qx * qx + qy * qy
+    if dmin2 > cut2:
+        return 0, 0.0, 0.0, 0.0, 0.0, 0.0
+    lmax = max(1.0, math.sqrt(dmin2 + dz2) / ratio)
+    n = max(1, int(math.ceil(length / lmax - 1e-9)))
+    inv_n = 1.0 / n
+    return n, length * inv_n, px - 0.5 * inv_n * ex, py - 0.5 * inv_n * ey, ex * inv_n, ey * inv_n
+
+
+@njit(cache=True, fastmath=True)
+def descent_start(bx: FloatArray, by: FloatArray, pyramid: Pyramid, cutoff: float, stack: IntArray) -> tuple[float, float, float, int]:
+    """The start of a block's descent of the pyramid: the block's centre (cx, cy) and radius ``rb``, and
+    ``stack`` filled with the top-level cells (level, iy, ix) within ``cutoff + rb`` of the centre;
+    returns (cx, cy, rb, number of cells on the stack)."""
+    nb = bx.shape[0]
+    cx = 0.0
+    cy = 0.0
+    for i in range(nb):
+        cx += bx[i]
+        cy += by[i]
+    cx /= nb
+    cy /= nb
+    rb = 0.0
+    for i in range(nb):
+        rb = max(rb, math.sqrt((bx[i] - cx) ** 2 + (by[i] - cy) ** 2))
+    top = pyramid.level_nx.shape[0] - 1
+    ctop = pyramid.cell_m * (1 << top)
+    reach = cutoff + rb
+    iy0 = max(int(math.floor((cy - reach - pyramid.y0) / ctop)) - 1, 0)
+    iy1 = min(int(math.floor((cy + reach - pyramid.y0) / ctop)) + 1, pyramid.level_ny[top] - 1)
+    ix0 = max(int(math.floor((cx - reach - pyramid.x0) / ctop)) - 1, 0)
+    ix1 = min(int(math.floor((cx + reach - pyramid.x0) / ctop)) + 1, pyramid.level_nx[top] - 1)
+    sp = 0
+    for iy in range(iy0, iy1 + 1):
+        for ix in range(ix0, ix1 + 1):
+            stack[sp, 0] = top
+            stack[sp, 1] = iy
+            stack[sp, 2] = ix
+            sp += 1
+    return cx, cy, rb, sp
+
+
+@hot_njit
 def _block_energy(
     bx: FloatArray,
     by: FloatArray,
@@ -1366,9 +1436,9 @@ def _block_energy(
     """
     # short local names: the loops below are the hot path and read as the formulas
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
-    lv_nx, lv_ny, lv_off = pyramid.level_nx, pyramid.level_ny, pyramid.level_offset
+    lv_nx, lv_off = pyramid.level_nx, pyramid.level_offset
     cl_x, cl_y, cl_rho, cl_len = pyramid.x, pyramid.y, pyramid.rho_m, pyramid.length_m
-    gx0, gy0, cell0, theta = pyramid.x0, pyramid.y0, pyramid.cell_m, pyramid.theta
+    theta = pyramid.theta
     w_cl, cl_px, cl_py, cl_mom = clusters.power, clusters.x, clusters.y, clusters.moments
     zs, cutoff, ratio = settings.source_height_m, settings.cutoff_m, settings.spacing_ratio
     tab = table.values
@@ -1390,30 +1460,7 @@ def _block_energy(
     aw = settings.a_weight
     half_eps = 0.5 * settings.prune_epsilon
     rgain = reflection_gain(ground) if prune else 0.0
-    cx = 0.0
-    cy = 0.0
-    for i in range(nb):
-        cx += bx[i]
-        cy += by[i]
-    cx /= nb
-    cy /= nb
-    rb = 0.0
-    for i in range(nb):
-        rb = max(rb, math.sqrt((bx[i] - cx) ** 2 + (by[i] - cy) ** 2))
-    top = lv_nx.shape[0] - 1
-    ctop = cell0 * (1 << top)
-    reach = cutoff + rb
-    iy0 = max(int(math.floor((cy - reach - gy0) / ctop)) - 1, 0)
-    iy1 = min(int(math.floor((cy + reach - gy0) / ctop)) + 1, lv_ny[top] - 1)
-    ix0 = max(int(math.floor((cx - reach - gx0) / ctop)) - 1, 0)
-    ix1 = min(int(math.floor((cx + reach - gx0) / ctop)) + 1, lv_nx[top] - 1)
-    sp = 0
-    for iy in range(iy0, iy1 + 1):
-        for ix in range(ix0, ix1 + 1):
-            stack[sp, 0] = top
-            stack[sp, 1] = iy
-            stack[sp, 2] = ix
-            sp += 1
+    cx, cy, rb, sp = descent_start(bx, by, pyramid, cutoff, stack)
     while sp > 0:
         sp -= 1
         k = stack[sp, 0]
@@ -1495,12 +1542,7 @@ def _block_energy(
                             acc[i, m, b] += w_cl[ci, m, b] * tl[b]
             continue
         if k > 0:
-            for yy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
-                for xx in range(2 * ix, min(2 * ix + 2, lv_nx[k - 1])):
-                    stack[sp, 0] = k - 1
-                    stack[sp, 1] = yy
-                    stack[sp, 2] = xx
-                    sp += 1
+            sp = push_children(stack, sp, k, iy, ix, pyramid)
             continue
         for s in range(seg_start[ci], seg_start[ci + 1]):
             ax = sx0[s]
@@ -1586,23 +1628,9 @@ def _block_energy(
                                 for b in range(NB):
                                     acc[i, m, b] += w_seg[s, m, b] * tl[b]
                     continue
-                # near: split into n parts of length ≤ max(1 m, d_min/ratio)
-                t = 0.0
-                if l2 > 0.0:
-                    t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
-                qx = px - t * ex
-                qy = py - t * ey
-                dmin2 = qx * qx + qy * qy
-                if dmin2 > cut2:
+                n, li, ux, uy, stx, sty = split_segment(px, py, ex, ey, l2, length, dz2, cut2, ratio)
+                if n == 0:
                     continue
-                lmax = max(1.0, math.sqrt(dmin2 + dz2) / ratio)
-                n = max(1, int(math.ceil(length / lmax - 1e-9)))
-                inv_n = 1.0 / n
-                li = length * inv_n
-                ux = px - 0.5 * inv_n * ex
-                uy = py - 0.5 * inv_n * ey
-                stx = ex * inv_n
-                sty = ey * inv_n
                 for b in range(NB):
                     tl[b] = 0.0
                 hit = False

@@ -31,7 +31,18 @@ import numpy as np
 import numpy.typing as npt
 from numba import njit, prange
 
-from ldtkit.model.kernels.noise import DIV_CONSTANT, NB, ClusterPowers, Pyramid, Receivers, Segments, TransferTable
+from ldtkit.model.kernels.noise import (
+    DIV_CONSTANT,
+    NB,
+    ClusterPowers,
+    Pyramid,
+    Receivers,
+    Segments,
+    TransferTable,
+    descent_start,
+    push_children,
+    split_segment,
+)
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -171,9 +182,9 @@ def _block_change(
     the result is the map kernel's on the same powers.
     """
     sx0, sy0, sx1, sy1, slen, seg_start = segments.x0, segments.y0, segments.x1, segments.y1, segments.length_m, segments.cell_start
-    lv_nx, lv_ny, lv_off = pyramid.level_nx, pyramid.level_ny, pyramid.level_offset
+    lv_nx, lv_off = pyramid.level_nx, pyramid.level_offset
     cl_x, cl_y, cl_rho, cl_len = pyramid.x, pyramid.y, pyramid.rho_m, pyramid.length_m
-    gx0, gy0, cell0, theta = pyramid.x0, pyramid.y0, pyramid.cell_m, pyramid.theta
+    theta = pyramid.theta
     w_cl, cl_px, cl_py, cl_mom = clusters.power, clusters.x, clusters.y, clusters.moments
     zs, cutoff, ratio = settings.source_height_m, settings.cutoff_m, settings.spacing_ratio
     share = budget.max_share
@@ -190,35 +201,12 @@ def _block_change(
     inv_step = 1.0 / table.step_m
     cut2 = cutoff * cutoff
     tl = np.empty(NB)
-    cx = 0.0
-    cy = 0.0
-    for i in range(nb):
-        cx += bx[i]
-        cy += by[i]
-    cx /= nb
-    cy /= nb
-    rb = 0.0
-    for i in range(nb):
-        rb = max(rb, math.sqrt((bx[i] - cx) ** 2 + (by[i] - cy) ** 2))
     dz2s = np.empty(nb)
     dz2min = math.inf
     for i in range(nb):
         dz2s[i] = (bz[i] - zs) * (bz[i] - zs)
         dz2min = min(dz2min, dz2s[i])
-    top = lv_nx.shape[0] - 1
-    ctop = cell0 * (1 << top)
-    reach = cutoff + rb
-    iy0 = max(int(math.floor((cy - reach - gy0) / ctop)) - 1, 0)
-    iy1 = min(int(math.floor((cy + reach - gy0) / ctop)) + 1, lv_ny[top] - 1)
-    ix0 = max(int(math.floor((cx - reach - gx0) / ctop)) - 1, 0)
-    ix1 = min(int(math.floor((cx + reach - gx0) / ctop)) + 1, lv_nx[top] - 1)
-    sp = 0
-    for iy in range(iy0, iy1 + 1):
-        for ix in range(ix0, ix1 + 1):
-            stack[sp, 0] = top
-            stack[sp, 1] = iy
-            stack[sp, 2] = ix
-            sp += 1
+    cx, cy, rb, sp = descent_start(bx, by, pyramid, cutoff, stack)
     while sp > 0:
         sp -= 1
         k = stack[sp, 0]
@@ -269,12 +257,7 @@ def _block_change(
                 _apply(acc, i, w_cl, ci, tl)
             continue
         if k > 0:
-            for yy in range(2 * iy, min(2 * iy + 2, lv_ny[k - 1])):
-                for xx in range(2 * ix, min(2 * ix + 2, lv_nx[k - 1])):
-                    stack[sp, 0] = k - 1
-                    stack[sp, 1] = yy
-                    stack[sp, 2] = xx
-                    sp += 1
+            sp = push_children(stack, sp, k, iy, ix, pyramid)
             continue
         for s in range(seg_start[ci], seg_start[ci + 1]):
             ax = sx0[s]
@@ -310,30 +293,14 @@ def _block_change(
                         _add_table(dm2, dz2, length, inv_step, tab, bzi[i], tl)
                         _apply(acc, i, w_seg, s, tl)
                     continue
-                # near: split into n parts of length ≤ max(1 m, d_min/ratio)
-                t = 0.0
-                if l2 > 0.0:
-                    t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
-                qx = px - t * ex
-                qy = py - t * ey
-                dmin2 = qx * qx + qy * qy
-                if dmin2 > cut2:
+                n, li, ux, uy, stx, sty = split_segment(px, py, ex, ey, l2, length, dz2, cut2, ratio)
+                if n == 0:
                     continue
-                lmax = max(1.0, math.sqrt(dmin2 + dz2) / ratio)
-                n = max(1, int(math.ceil(length / lmax - 1e-9)))
-                inv_n = 1.0 / n
-                li = length * inv_n
-                ux = px - 0.5 * inv_n * ex
-                uy = py - 0.5 * inv_n * ey
-                stx = ex * inv_n
-                sty = ey * inv_n
                 for b in range(NB):
                     tl[b] = 0.0
                 hit = False
                 for _j in range(n):
                     dp2 = ux * ux + uy * uy
-                    qx = ux
-                    qy = uy
                     ux -= stx
                     uy -= sty
                     if dp2 > cut2:

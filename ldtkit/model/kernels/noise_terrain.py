@@ -27,6 +27,7 @@ from ldtkit.model.kernels.noise import (
     ScreenScratch,
     Segments,
     screen_scratch,
+    split_segment,
     trace_crossings,
 )
 from ldtkit.model.kernels.noise import arc_length as _arc
@@ -435,22 +436,9 @@ def terrain_energy(
                 stx = 0.0
                 sty = 0.0
             else:
-                l2 = ex * ex + ey * ey
-                t = 0.0
-                if l2 > 0.0:
-                    t = min(max((px * ex + py * ey) / l2, 0.0), 1.0)
-                qx = px - t * ex
-                qy = py - t * ey
-                dmin2 = qx * qx + qy * qy
-                if dmin2 > cut2:
+                n, li, ux, uy, stx, sty = split_segment(px, py, ex, ey, ex * ex + ey * ey, length, dz2, cut2, spacing_ratio)
+                if n == 0:
                     continue
-                lmax = max(1.0, math.sqrt(dmin2 + dz2) / spacing_ratio)
-                n = max(1, int(math.ceil(length / lmax - 1e-9)))
-                li = length / n
-                ux = px - 0.5 / n * ex
-                uy = py - 0.5 / n * ey
-                stx = ex / n
-                sty = ey / n
             for b in range(NB):
                 tl[b] = 0.0
             hit = False
