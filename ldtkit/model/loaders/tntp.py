@@ -1,5 +1,9 @@
 """Loader for the TNTP research benchmark format (Transportation Networks for Research).
 
+The networks in this format (SiouxFalls, Anaheim, Chicago-Sketch, ...) come from the
+TransportationNetworks repository, https://github.com/bstabler/TransportationNetworks; they
+are not shipped with ldtkit. ``ldtkit assign --tntp DIR`` takes one of its folders.
+
 A TNTP folder holds ``*_net.tntp`` (links), ``*_trips.tntp`` (OD demand), optionally
 ``*_node.tntp`` (coordinates) and ``*_flow.tntp`` (best-known equilibrium flows and
 costs), and a ``README.md`` that states units and generalized-cost weights.
