@@ -111,7 +111,7 @@ with the propagation geometry. At 10 m spacing the maps take 7.6 and 14 CPU-s; t
 by -0.7 % (Athens) and -4.5 % (Porto), those at 75 dB or more by -3.8 % and 0 %. Against the grid,
 the facades count more people in the upper bands: Porto's baseline has 3,513 residents at Lden 75 dB
 or more at their most exposed facade, 1,890 on the grid; Athens, had a whole block counted at its
-loudest point, 24,157 against 6,877 (its blocks now share their residents among their facade points).
+loudest point, 24,157 against 6,877 (a study shares a block's residents among its facade points).
 
 Porto, focus area (7,173 buildings, 60,401 residents in them, 58,632 of them in buildings other than
 houses; 30,638 facade receptors every 5 m on all these buildings, with or without residents, none
