@@ -80,7 +80,7 @@ def read_tntp_trips(path: str | Path, *, vehicle_class: str = "light", zone_ids:
 
     Examples
     --------
-    >>> d = read_tntp_trips("../shared/data/tntp/SiouxFalls/SiouxFalls_trips.tntp")  # doctest: +SKIP
+    >>> d = read_tntp_trips("TransportationNetworks/SiouxFalls/SiouxFalls_trips.tntp")  # doctest: +SKIP
     >>> d.total()  # doctest: +SKIP
     360600.0
     """
