@@ -5,8 +5,8 @@ Examples
 ::
 
     ldtkit network summary ghent
-    ldtkit assign --tntp ../shared/data/tntp/SiouxFalls --gap 1e-6 --out flows.csv
-    ldtkit run ghent --out out/ghent
+    ldtkit assign --tntp TransportationNetworks/SiouxFalls --gap 1e-6 --out flows.csv
+    ldtkit run ghent --out out
     ldtkit report notebooks/bridge_closure.ipynb --out out/reports
 """
 

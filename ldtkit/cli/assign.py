@@ -4,7 +4,7 @@ Examples
 --------
 ::
 
-    ldtkit assign --tntp ../shared/data/tntp/Chicago-Sketch --gap 1e-5 --out flows.csv
+    ldtkit assign --tntp TransportationNetworks/Chicago-Sketch --gap 1e-5 --out flows.csv
 
 Writes ``init_node, term_node, flow, cost`` per link (the TNTP ``_flow`` layout) and prints
 iterations, final relative gap, Beckmann objective and seconds. This path imports numpy only

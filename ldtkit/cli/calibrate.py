@@ -4,7 +4,7 @@ Examples
 --------
 ::
 
-    ldtkit calibrate --tntp ../shared/data/tntp/SiouxFalls --counts counts.csv --out out/siouxfalls
+    ldtkit calibrate --tntp TransportationNetworks/SiouxFalls --counts counts.csv --out out/siouxfalls
     ldtkit calibrate ghent --counts counts.csv      # writes data/ghent/calibrated/
 
 Writes ``OUTDIR/trips.tntp`` and ``OUTDIR/trips.omx`` (the calibrated matrix), ``OUTDIR/flows.csv``

@@ -89,7 +89,7 @@ facade length), each share counted at its own point's level, as CNOSSOS-EU's sec
 Studies count people this way in every city with buildings: `ldtkit run`, the reports and the
 dashboards take the people per Lden and Lnight band (and above the END thresholds) from the
 facades of the focus area's buildings, for the baseline and every scenario, and say so beside the
-indicators ("people counted at the facades of their building"): the residents of a house
+indicators ("people counted at the façades of their building"): the residents of a house
 (OpenStreetMap `house`, `detached`, `semidetached_house`, `terrace`, `bungalow`) at its most
 exposed facade, those of any other residential building (apartments, untyped footprints, Athens's
 city blocks) shared among its facade points (`ldtkit.model.noise.shares_facades`); the maps stay on
@@ -105,15 +105,17 @@ as in a city whose mapped buildings hold less than 90 % of its residents.
 
 Its cost, on 2 cores at load 3-7: Athens (city blocks; 58,294 points on the focus area's lived-in
 blocks) 14 CPU-s a facade map, so its two Great Walk scenarios with the baseline add about 42 CPU-s
-to a run; Porto (25,126 points) 23 CPU-s a map, and 28 CPU-s for the first with the propagation
-geometry. At 10 m spacing the maps take 7.6 and 14 CPU-s; the people at Lden 55 dB or more change
+to a run; Porto (25,126 points: a study places them only on the focus area's buildings with
+residents, and drops those nearer to another building) 23 CPU-s a map, and 28 CPU-s for the first
+with the propagation geometry. At 10 m spacing the maps take 7.6 and 14 CPU-s; the people at Lden 55 dB or more change
 by -0.7 % (Athens) and -4.5 % (Porto), those at 75 dB or more by -3.8 % and 0 %. Against the grid,
 the facades count more people in the upper bands: Porto's baseline has 3,513 residents at Lden 75 dB
 or more at their most exposed facade, 1,890 on the grid; Athens, had a whole block counted at its
-loudest point, 24,157 against 6,877 (its blocks now share their residents among their facade points).
+loudest point, 24,157 against 6,877 (a study shares a block's residents among its facade points).
 
 Porto, focus area (7,173 buildings, 60,401 residents in them, 58,632 of them in buildings other than
-houses; 30,638 facade receptors every 5 m; default settings, 3 km cutoff; the benchmark's fixed flow
+houses; 30,638 facade receptors every 5 m on all these buildings, with or without residents, none
+dropped, so more than a study's 25,126; default settings, 3 km cutoff; the benchmark's fixed flow
 per road class), residents per band, `python benchmarks/noise.py --only exposure` (28 s for the map
 with buildings and reflections, load 1.1): every building's residents at its most exposed facade,
 and, as studies count them, a house's there and any other building's shared among its facade points:
@@ -144,16 +146,17 @@ first-order reflections (screened ones diffracted), 1.28-1.31 us wall and 2.43-2
 source-receiver pair at load 0.7-1.6 (2.0 M pairs for 2,000 facade receivers: every point source
 within 500 m, counted before any pruning, as the open-field figure counts them), 0.04 us wall in
 open field. The focus-area facade map with buildings and reflections takes 27.0 s (48.5 CPU-s),
-open field 0.3 s. Two changes brought this down from 1.61 us wall, 3.02 CPU-us and 35.4 s, measured
-on the same machine before them: the walls that touching buildings share leave the obstacles that
-paths are traced through (a third of the edges of Porto's OpenStreetMap footprints; a path meets
+open field 0.3 s. Two measures make it this fast. The walls that touching buildings share leave
+the obstacles that paths are traced through (a third of the edges of Porto's OpenStreetMap footprints; a path meets
 both copies at the same distance and only the higher roof can be on the profile's upper hull, so no
-level changes by more than 0.005 dB, the pruning's own noise), and each cell's list of building
+level changes by more than 0.005 dB, the pruning's own noise). Each cell's list of building
 parts carries the parts' cell ranges and bounding circles in one row, read as one stream. Without
+these two measures the pairs took 1.61 us wall (3.02 CPU-us) and the map 35.4 s on the same
+machine. Without
 reflections the pairs take 0.72 us wall (1.37 CPU-us). The kernels on
 the hot path run without numba's reference counting (they allocate nothing), and take e^x and
 10^x of the ground, air and A_min terms from a table and a degree-5 polynomial (within 1e-10
-relative; in an earlier session, alternated, kernels without either took 1.9 times the CPU).
+relative); kernels without either take 1.9 times the CPU (measured alternately on one machine).
 """
 
 

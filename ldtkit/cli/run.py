@@ -16,7 +16,11 @@ from ldtkit.cli.args import Subparsers, disconnected_message, positive, writable
 
 def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     """Register ``ldtkit run``."""
-    p = subparsers.add_parser("run", help="run the baseline and scenarios of a city; write links with flows and differences")
+    p = subparsers.add_parser(
+        "run",
+        help="run the baseline and scenarios of a city; write links with flows and differences",
+        description="Run a city's baseline and scenarios (traffic, noise, air) and write the links and indicators to DIR/<city>/.",
+    )
     p.add_argument("city", help="a shipped city name or a city folder")
     p.add_argument(
         "--scenario",

@@ -410,7 +410,7 @@ def buildings_from_blocks(
 
     Examples
     --------
-    >>> b = buildings_from_blocks("data/athens/network/extra/Athina_OT_2100.shp", id_column="OT")  # doctest: +SKIP
+    >>> b = buildings_from_blocks("data/athens/network/extra/Athina_OT_4501000001.shp", id_column="ESYECODE")  # doctest: +SKIP
     """
     if id_column is None:
         import geopandas as gpd

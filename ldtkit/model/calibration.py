@@ -32,7 +32,7 @@ Examples
 >>> import numpy as np
 >>> from ldtkit.model.demand import Demand
 >>> from ldtkit.model.network import network_from_tntp
->>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+>>> net = network_from_tntp("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
 >>> geh(np.array([110.0]), np.array([100.0])).round(3).tolist()
 [0.976]
 """
@@ -293,8 +293,8 @@ def calibrate_demand(
     Examples
     --------
     >>> from ldtkit.model.loaders.tntp import demand_from_tntp
-    >>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
-    >>> res = calibrate_demand(net, demand_from_tntp("../shared/data/tntp/SiouxFalls"),  # doctest: +SKIP
+    >>> net = network_from_tntp("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
+    >>> res = calibrate_demand(net, demand_from_tntp("TransportationNetworks/SiouxFalls"),  # doctest: +SKIP
     ...                        counted_rows=[0, 5], count_vph=[4500.0, 8000.0])
     >>> res.steps[-1].geh_below_5_share  # doctest: +SKIP
     1.0
@@ -464,7 +464,7 @@ def known_truth(folder: str | Path, *, counted_share: float = 0.2, prior_sigma: 
 
     Examples
     --------
-    >>> kt = known_truth("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+    >>> kt = known_truth("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
     >>> res = calibrate_demand(kt.network, kt.prior, counted_rows=kt.counted_rows, count_vph=kt.count_vph)  # doctest: +SKIP
     >>> kt.figures(res)["geh_share_counted"]  # doctest: +SKIP
     1.0

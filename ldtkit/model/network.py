@@ -17,7 +17,7 @@ loader in :mod:`ldtkit.model.loaders`. Both are re-exported here:
 Examples
 --------
 >>> from ldtkit.model.network import RoadNetwork, network_from_tntp
->>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+>>> net = network_from_tntp("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
 >>> net.n_links, net.n_nodes  # doctest: +SKIP
 (76, 24)
 """

@@ -323,8 +323,10 @@ def run(
 
     Examples
     --------
-    >>> res = run("ghent", [Scenario.from_toml("data/ghent/scenarios/bridge_closed_both.toml")],
-    ...           models=("traffic",))  # doctest: +SKIP
+    >>> import ldtkit
+    >>> city = ldtkit.load_city("ghent")  # doctest: +SKIP
+    >>> res = ldtkit.run(city, ldtkit.load_scenarios(city.root / "scenarios" / "01_bridge_closed_both.toml"),
+    ...                  models=("traffic",))  # doctest: +SKIP
     """
     fewer_malloc_arenas()  # before the scenario threads start (Ghent: 60 MB less at the peak)
     options = replace(options or ModelOptions(), **option_overrides)

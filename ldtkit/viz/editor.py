@@ -235,7 +235,7 @@ class ScenarioEditor:
 
     @property
     def toml(self) -> str:
-        """The scenario as a TOML file (what ``ldtkit run CITY scenario.toml`` reads), or ``""``."""
+        """The scenario as a TOML file (what ``ldtkit run CITY --scenario scenario.toml`` reads), or ``""``."""
         import tomli_w
 
         scenario = self.scenario

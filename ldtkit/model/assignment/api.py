@@ -82,8 +82,8 @@ def assign(
     --------
     >>> from ldtkit.model.network import network_from_tntp
     >>> from ldtkit.model.loaders.tntp import demand_from_tntp
-    >>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
-    >>> res = assign(net, demand_from_tntp("../shared/data/tntp/SiouxFalls"), gap=1e-8)  # doctest: +SKIP
+    >>> net = network_from_tntp("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
+    >>> res = assign(net, demand_from_tntp("TransportationNetworks/SiouxFalls"), gap=1e-8)  # doctest: +SKIP
     >>> round(res.objective, 4)  # doctest: +SKIP
     42.3134
     """

@@ -80,7 +80,7 @@ def read_tntp_trips(path: str | Path, *, vehicle_class: str = "light", zone_ids:
 
     Examples
     --------
-    >>> d = read_tntp_trips("../shared/data/tntp/SiouxFalls/SiouxFalls_trips.tntp")  # doctest: +SKIP
+    >>> d = read_tntp_trips("TransportationNetworks/SiouxFalls/SiouxFalls_trips.tntp")  # doctest: +SKIP
     >>> d.total()  # doctest: +SKIP
     360600.0
     """
@@ -293,9 +293,13 @@ def read_od(path: str | Path, **kwargs: Any) -> Demand:
 
     ``kwargs`` go to :func:`read_omx`, :func:`read_od_csv` or :func:`read_tntp_trips`.
 
+    A ``.tntp`` file is a ``*_trips.tntp`` file of the TNTP format, e.g. from a folder
+    (``SiouxFalls``, ``Anaheim``, ``Chicago-Sketch``, ...) of the TransportationNetworks
+    repository, https://github.com/bstabler/TransportationNetworks (not shipped with ldtkit).
+
     Examples
     --------
-    >>> d = read_od("../shared/data/tntp/SiouxFalls/SiouxFalls_trips.tntp")  # doctest: +SKIP
+    >>> d = read_od("TransportationNetworks/SiouxFalls/SiouxFalls_trips.tntp")  # doctest: +SKIP
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".omx":

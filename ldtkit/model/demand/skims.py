@@ -36,7 +36,7 @@ def skim_free_flow(network: RoadNetwork, *, zone_ids: npt.ArrayLike | None = Non
     Examples
     --------
     >>> from ldtkit.model.network import network_from_tntp  # doctest: +SKIP
-    >>> sk = skim_free_flow(network_from_tntp("../shared/data/tntp/SiouxFalls"))  # doctest: +SKIP
+    >>> sk = skim_free_flow(network_from_tntp("TransportationNetworks/SiouxFalls"))  # doctest: +SKIP
     >>> sk.time_min.shape  # doctest: +SKIP
     (24, 24)
     """

@@ -1,5 +1,9 @@
 """Loader for the TNTP research benchmark format (Transportation Networks for Research).
 
+The networks in this format (SiouxFalls, Anaheim, Chicago-Sketch, ...) come from the
+TransportationNetworks repository, https://github.com/bstabler/TransportationNetworks; they
+are not shipped with ldtkit. ``ldtkit assign --tntp DIR`` takes one of its folders.
+
 A TNTP folder holds ``*_net.tntp`` (links), ``*_trips.tntp`` (OD demand), optionally
 ``*_node.tntp`` (coordinates) and ``*_flow.tntp`` (best-known equilibrium flows and
 costs), and a ``README.md`` that states units and generalized-cost weights.
@@ -90,7 +94,7 @@ def find_tntp_file(path: str | Path, kind: str) -> Path:
 
     Examples
     --------
-    >>> find_tntp_file("../shared/data/tntp/SiouxFalls", "net").name  # doctest: +SKIP
+    >>> find_tntp_file("TransportationNetworks/SiouxFalls", "net").name  # doctest: +SKIP
     'SiouxFalls_net.tntp'
     """
     p = Path(path)
@@ -147,7 +151,7 @@ def read_net(path: str | Path) -> TntpNet:
 
     Examples
     --------
-    >>> net = read_net("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+    >>> net = read_net("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
     >>> net.n_links, net.first_thru_node  # doctest: +SKIP
     (76, 1)
     """
@@ -329,7 +333,7 @@ def read_trips(path: str | Path) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.
 
     Examples
     --------
-    >>> zones, m, meta = read_trips("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+    >>> zones, m, meta = read_trips("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
     >>> m.sum()  # doctest: +SKIP
     360600.0
     """
@@ -383,7 +387,7 @@ def readme_cost_weights(path: str | Path) -> dict[str, Any]:
 
     Examples
     --------
-    >>> readme_cost_weights("../shared/data/tntp/Chicago-Sketch")  # doctest: +SKIP
+    >>> readme_cost_weights("TransportationNetworks/Chicago-Sketch")  # doctest: +SKIP
     {'toll_weight': 0.02, 'distance_weight': 0.04, 'length_unit': 'miles'}
     """
     p = Path(path)
@@ -431,7 +435,7 @@ def network_from_tntp(
     Parameters
     ----------
     path
-        A TNTP folder (e.g. ``../shared/data/tntp/Chicago-Sketch``) or its ``*_net.tntp``.
+        A TNTP folder (e.g. ``TransportationNetworks/Chicago-Sketch``) or its ``*_net.tntp``.
     name
         Network name; defaults to the folder name.
     toll_weight, distance_weight
@@ -448,7 +452,7 @@ def network_from_tntp(
 
     Examples
     --------
-    >>> net = network_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+    >>> net = network_from_tntp("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
     >>> net.n_links, net.n_nodes, len(net.zone_ids)  # doctest: +SKIP
     (76, 24, 24)
     """
@@ -549,7 +553,7 @@ def demand_from_tntp(path: str | Path) -> Demand:
 
     Examples
     --------
-    >>> d = demand_from_tntp("../shared/data/tntp/SiouxFalls")  # doctest: +SKIP
+    >>> d = demand_from_tntp("TransportationNetworks/SiouxFalls")  # doctest: +SKIP
     >>> d.total()  # doctest: +SKIP
     360600.0
     """
@@ -571,7 +575,7 @@ def flows_from_tntp(path: str | Path) -> pd.DataFrame:
 
     Examples
     --------
-    >>> flows_from_tntp("../shared/data/tntp/SiouxFalls").shape  # doctest: +SKIP
+    >>> flows_from_tntp("TransportationNetworks/SiouxFalls").shape  # doctest: +SKIP
     (76, 4)
     """
     import pandas as pd
