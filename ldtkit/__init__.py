@@ -37,6 +37,7 @@ _LAZY = {
     "compare": ("study.compare", "compare"),
     "indicators_table": ("study.compare", "indicators_table"),
     "select_link": ("study.select_link", "select_link"),
+    "sample_points": ("study.sample", "sample_points"),
     "demand_for_city": ("study.inputs", "demand_for_city"),
     "connect_zones": ("model.zones", "connect_zones"),
     "read_od": ("model.demand", "read_od"),

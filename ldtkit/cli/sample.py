@@ -3,12 +3,15 @@
 Model NO2, PM10, PM2.5 (ug/m3), Lden and Lnight (dB) at arbitrary points given as
 ``lon,lat`` (WGS84) with an optional ``id`` column, for the baseline or one scenario.
 Traffic comes from the runner (and its on-disk cache); noise and air are computed at the
-points themselves (air at ``--air-height``, noise at ``--noise-height``).
+points themselves (air at ``--air-height``, noise at ``--noise-height``) by
+:func:`ldtkit.study.sample.sample_points`, with the city's buildings and terrain as ``ldtkit run``.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -103,55 +106,27 @@ def _find_scenario(city: City, name: str) -> Scenario:
 
 def sample(args: argparse.Namespace) -> int:
     """Model air quality (and noise) at ``args.points``, write ``args.out``; exit code 0."""
-    import numpy as np
-
-    from ldtkit.errors import EmptyStudyAreaError, InvalidValueError
     from ldtkit.io import write_table
-    from ldtkit.model.air import compute_air
-    from ldtkit.model.receptors import receptors_from_points
     from ldtkit.study.city import load_city
-    from ldtkit.study.runner import DEFAULT_CACHE, run
-    from ldtkit.study.scenario import swapped_mask
+    from ldtkit.study.runner import DEFAULT_CACHE
+    from ldtkit.study.sample import InsideBuildingWarning, sample_points
 
     pts = read_points(args.points)
     writable_file(args.out)
     city = load_city(args.city)
-    scenarios = [] if not args.scenario else [_find_scenario(city, args.scenario)]
-    results = run(city, scenarios, models=("traffic",), cache_dir=None if args.no_cache else DEFAULT_CACHE, progress=False)
-    res = results[scenarios[0].name] if scenarios else results["baseline"]
-    net = res.network
-    minx, miny, maxx, maxy = net.links.total_bounds
-    proj = pts.to_crs(net.crs)
-    outside = (proj.geometry.x < minx) | (proj.geometry.x > maxx) | (proj.geometry.y < miny) | (proj.geometry.y > maxy)
-    swapped = outside.to_numpy() & swapped_mask(pts["lon"].to_numpy(), pts["lat"].to_numpy(), crs=net.crs, bounds=(minx, miny, maxx, maxy))
-    if swapped.any():
-        lines = (np.flatnonzero(swapped)[:10] + 2).tolist()
-        raise InvalidValueError(
-            f"{args.points}: the points on lines {lines} lie outside the {city.name} network's extent, but with lat and lon "
-            "swapped they fall inside: did you swap lat and lon? (column 'lon' is the longitude, 'lat' the latitude)"
-        )
-    if outside.all():
-        raise EmptyStudyAreaError(f"{args.points}: no point lies within the {city.name} network's extent")
-    rec_air = receptors_from_points(pts, crs=net.crs, height_m=args.air_height, id_column="id")
-    air = compute_air(net, res.traffic, rec_air, config=city.config.air)
-    out = pts[["id", "lon", "lat"]].copy()
-    out["no2_ugm3"] = np.round(air.no2_ugm3, 2)
-    out["pm10_ugm3"] = np.round(air.pm10_ugm3, 2)
-    out["pm25_ugm3"] = np.round(air.pm25_ugm3, 2)
-    if not args.no_noise:
-        from ldtkit.model.noise import compute_noise
-
-        rec_noise = receptors_from_points(pts, crs=net.crs, height_m=args.noise_height, id_column="id")
-        nc = city.config.noise
-        noise = compute_noise(
-            net, res.traffic, rec_noise, progress=False, cutoff_m=nc.cutoff_m, ground_g=nc.ground_g, p_favourable=nc.p_favourable,
-            coefficients=nc.coefficients, surface=nc.surface, temperature_c=nc.temperature_c, humidity_pct=nc.humidity_pct,
-            method=nc.method,
+    scenario = _find_scenario(city, args.scenario) if args.scenario else None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InsideBuildingWarning)
+        levels = sample_points(
+            city, pts, scenario=scenario, models=("air",) if args.no_noise else ("air", "noise"), air_height_m=args.air_height,
+            noise_height_m=args.noise_height, cache_dir=None if args.no_cache else DEFAULT_CACHE, where=str(args.points), first_line=2,
         )  # fmt: skip
-        out["lden_db"] = np.round(noise.lden_db, 1)
-        out["lnight_db"] = np.round(noise.lnight_db, 1)
-    out["outside_network_extent"] = outside.to_numpy()
-    out["scenario"] = res.scenario.name
+    for w in caught:  # the points without a noise level in the command's words, any other warning as Python shows it
+        if issubclass(w.category, InsideBuildingWarning):
+            print(f"ldtkit: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    out = levels.to_dataframe().round({"no2_ugm3": 2, "pm10_ugm3": 2, "pm25_ugm3": 2, "lden_db": 1, "lnight_db": 1})
     write_table(out, args.out)
-    print(f"wrote {len(out)} points to {args.out} ({city.name}, {res.scenario.name})")
+    print(f"wrote {len(out)} points to {args.out} ({city.name}, {levels.scenario})")
     return 0
