@@ -185,3 +185,16 @@ def test_use_case_notebooks_keep_dashboard_instructions_out_of_reports(name):
     for cell in nb.cells:
         mentions = "dashboard" in cell.source.lower() and cell.cell_type == "markdown"
         assert not mentions or "dashboard-only" in cell.metadata.get("tags", []), cell.source[:80]
+
+
+@pytest.mark.parametrize(
+    ("argv", "verbose"),
+    [
+        (["report", "nb.ipynb"], False),
+        (["--verbose", "report", "nb.ipynb"], True),
+        (["report", "nb.ipynb", "--verbose"], True),
+    ],
+)
+def test_verbose_shows_the_kernel_log_before_or_after_the_report_command(argv, verbose):
+    args = cli.build_parser().parse_args(argv)
+    assert args.verbose is verbose

@@ -48,7 +48,10 @@ def add_parser(subparsers: Subparsers) -> argparse.ArgumentParser:
     p.add_argument("--name", default=None, help="output file stem (default: the notebook's name)")
     p.add_argument("--timeout", type=positive(float), default=900.0, help="per-cell timeout in seconds (default 900)")
     p.add_argument("--progress", action="store_true", help="show a progress bar per cell")
-    p.add_argument("--verbose", action="store_true", help="show the kernel's log messages (hidden unless the run fails)")
+    # SUPPRESS: without it the sub-command's default (False) would override `ldtkit --verbose report ...`
+    p.add_argument(
+        "--verbose", action="store_true", default=argparse.SUPPRESS, help="show the kernel's log messages (hidden unless the run fails)"
+    )
     p.set_defaults(func=run)
     return p
 
