@@ -48,12 +48,11 @@ from ldtkit.study.config.sections import (
     DemandConfig,
     NetworkConfig,
 )
-from ldtkit.study.scenario import SELECTOR_KEYS, check_direction
+from ldtkit.study.scenario import check_direction
+from ldtkit.study.scenario_keys import PICKING_KEYS, SELECTOR_KEYS
 
 #: Keys of a ``[compare.watch]`` selector: the scenario selectors and ``direction``.
 WATCH_KEYS = (*SELECTOR_KEYS, "direction")
-#: Selector keys that pick links on their own (``buffer_m`` and ``within_crs`` only qualify ``within``).
-_PICKING_KEYS = tuple(k for k in SELECTOR_KEYS if k not in ("buffer_m", "within_crs"))
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -410,8 +409,8 @@ def check_watch(watch: Mapping[str, Any], *, source: str, problems: list[LdtkitE
                 check_direction(selector["direction"], context=f"{source}: [{section}]")
             except ConfigError as exc:
                 problems.append(exc)
-        if not any(k in selector for k in _PICKING_KEYS):
-            problems.append(ConfigError(f"{source}: [{section}] selects nothing; give one of {list(_PICKING_KEYS)}"))
+        if not any(k in selector for k in PICKING_KEYS):
+            problems.append(ConfigError(f"{source}: [{section}] selects nothing; give one of {list(PICKING_KEYS)}"))
 
 
 # ---------------------------------------------------------------- paths
