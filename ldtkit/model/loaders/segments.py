@@ -346,8 +346,14 @@ def network_from_segments(
         )
     table = pd.DataFrame.from_dict(defaults, orient="index")
     for req in ("speed_kmh", "lanes", "capacity_per_lane_vph"):
-        if req not in table.columns or table[req].isna().any():
-            raise MissingFieldError("road_class_defaults", req, expected="a value for every road class")
+        lacking = list(table.index) if req not in table.columns else list(table.index[table[req].isna()])
+        if lacking:
+            classes = f"road class{'es' if len(lacking) > 1 else ''} {', '.join(map(repr, sorted(lacking)))}"
+            raise MissingFieldError(
+                f"{path}: road_class_defaults of {classes}",
+                req,
+                expected=f"a value for every road class of field {cols.get('road_class', 'road_class')!r}",
+            )
     if "car" not in table.columns:
         table["car"] = True
     table["car"] = table["car"].fillna(True).astype(bool)
