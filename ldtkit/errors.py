@@ -43,14 +43,21 @@ class UnreadableFormatError(LdtkitError):
 
 
 class MissingFieldError(LdtkitError, KeyError):
-    """A required column or config key is missing."""
+    """A required column or config key is missing.
 
-    def __init__(self, source: str | Path, field: str, *, expected: str = "") -> None:
+    ``where`` says where in the source it belongs, when known (``"in [demand], line 8"``).
+    """
+
+    def __init__(self, source: str | Path, field: str, *, expected: str = "", where: str = "") -> None:
         self.source = str(source)
         self.field = field
+        self.expected = expected
+        self.where = where
         msg = f"{self.source}: missing required field {field!r}"
         if expected:
             msg += f" (expected {expected})"
+        if where:
+            msg += f" ({where})"
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would quote the message

@@ -207,6 +207,20 @@ def test_cli_city_check_lists_the_problems(tmp_path, capsys):
     assert "'demand'" in out  # ldtkit run needs a [demand] table
 
 
+def test_cli_city_check_gives_a_missing_key_the_line_of_its_table(tmp_path, capsys):
+    _city(tmp_path, '[network]\nsource = "osm"\npath = "x.osm.pbf"\n\n[demand]\nmean_trip_km = 4\ncell_m = -1\n')
+    (tmp_path / "x.osm.pbf").write_bytes(b"")
+    assert main(["city", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "missing required field 'demand.zoning' (expected one of 'corine', 'blocks', 'osm_buildings', 'grid') (in [demand], line 7)" in out
+    )
+    assert "missing required field 'demand.total_vph'" in out and out.count("(in [demand], line 7)") == 3
+    assert "[demand] cell_m = -1; expected a number > 0 (m) (line 9)" in out
+    with pytest.raises(CityConfigError, match=r"missing required field 'demand.zoning' .*\(in \[demand\], line 7\)"):
+        load_city(tmp_path)
+
+
 def test_cli_city_check_on_a_copied_city_with_a_typo(tmp_path, capsys):
     d = tmp_path / "athens"
     shutil.copytree(load_city("athens").root, d, ignore=shutil.ignore_patterns("*.shp", "*.dbf", "*.shx", "scenarios"))

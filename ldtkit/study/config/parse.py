@@ -116,8 +116,39 @@ def toml_line(text: str, section: str, key: str) -> int | None:
     return None
 
 
+def table_line(text: str, section: str) -> tuple[str, int] | None:
+    """The table of a TOML text nearest to ``section`` (itself, else its closest parent) and its 1-based line.
+
+    Finds the table's ``[header]``, or ``name = { ... }`` when it is an inline table. ``None``
+    when the text has neither ``section`` nor any of its parents.
+
+    Examples
+    --------
+    >>> text = 'name = "x"\\n[demand]\\ncell_m = 1\\n[network.road_class_defaults]\\n"3" = { lanes = 1 }\\n'
+    >>> table_line(text, "demand"), table_line(text, "demand.external")
+    (('demand', 2), ('demand', 2))
+    >>> table_line(text, "network.road_class_defaults.3"), table_line(text, "noise") is None
+    (('network.road_class_defaults.3', 5), True)
+    """
+    name = section
+    while name:
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(line)
+            if header and _bare(header.group("name")) == name:
+                return name, number
+        parent, _, last = name.rpartition(".")
+        number_inline = toml_line(text, parent, last)
+        if number_inline is not None:
+            return name, number_inline
+        name = parent
+    return None
+
+
 def with_line_numbers(problems: Sequence[LdtkitError], text: str, *, source: str) -> list[LdtkitError]:
     """``problems`` with ``(line N)`` added to each message about a key found in ``text``.
+
+    A missing key has no line: its message gets the line of the table it belongs in, when the
+    text has that table.
 
     Examples
     --------
@@ -125,10 +156,19 @@ def with_line_numbers(problems: Sequence[LdtkitError], text: str, *, source: str
     >>> [p] = with_line_numbers([bad_value("c.toml", "", "crs", "x", "a CRS")], 'name = "a"\\ncrs = "x"\\n', source="c.toml")
     >>> str(p)
     "c.toml: crs = 'x'; expected a CRS (line 2)"
+    >>> [p] = with_line_numbers([MissingFieldError("c.toml", "demand.zoning")], 'name = "a"\\n[demand]\\n', source="c.toml")
+    >>> str(p)
+    "c.toml: missing required field 'demand.zoning' (in [demand], line 2)"
     """
     out: list[LdtkitError] = []
     for problem in problems:
         message = str(problem)
+        if type(problem) is MissingFieldError and problem.source == source and not problem.where:
+            table = table_line(text, problem.field.rpartition(".")[0])
+            if table is not None:
+                problem = MissingFieldError(source, problem.field, expected=problem.expected, where=f"in [{table[0]}], line {table[1]}")
+            out.append(problem)
+            continue
         m = _MESSAGE.match(message[len(source) :]) if message.startswith(source) else None
         cls = type(problem)
         if m is None or cls not in (ConfigError, InvalidSettingError):
