@@ -26,6 +26,7 @@ from typing import Any
 
 from ldtkit.errors import ConfigError, LdtkitError, MissingFieldError, UnreadableFormatError
 from ldtkit.model.air import AirConfig
+from ldtkit.model.loaders.segments import REQUIRED_CLASS_KEYS
 from ldtkit.study.config.schema import (
     META_APPLIES,
     META_PATH,
@@ -276,7 +277,9 @@ def check_network(network: NetworkConfig, given: frozenset[str], *, source: str,
     if network.mapping is not None:
         check_mapping(network.mapping, source=source, problems=problems)
     if network.road_class_defaults is not None:
-        check_road_class_defaults(network.road_class_defaults, source=source, problems=problems)
+        # a segment file's table replaces the loader's; OpenStreetMap's only overrides some values
+        required = REQUIRED_CLASS_KEYS if network.source == "segments" else ()
+        check_road_class_defaults(network.road_class_defaults, source=source, problems=problems, required=required)
     if network.snap_tolerance_m is None and network.source in SNAP_TOLERANCE_M_BY_SOURCE:
         network = dataclasses.replace(network, snap_tolerance_m=SNAP_TOLERANCE_M_BY_SOURCE[network.source])
     return network
@@ -384,15 +387,16 @@ ROAD_CLASS_KEYS: dict[str, str] = {
 }
 
 
-def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems: list[LdtkitError]) -> None:
-    """``[network.road_class_defaults]``: per class, known keys with numbers > 0, booleans or a label.
+def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems: list[LdtkitError], required: Sequence[str] = ()) -> None:
+    """``[network.road_class_defaults]``: per class, known keys with numbers > 0, booleans or a label, and the ``required`` ones.
 
     Examples
     --------
     >>> problems: list[LdtkitError] = []
-    >>> check_road_class_defaults({"primary": {"lanes": "one", "speed": 50}}, source="x/city.toml", problems=problems)
+    >>> check_road_class_defaults({"primary": {"lanes": "one", "speed": 50}}, source="x/city.toml", problems=problems, required=["speed_kmh"])
     >>> for p in problems:
     ...     print(p)
+    x/city.toml: missing required field 'network.road_class_defaults.primary.speed_kmh' (expected a number > 0 (km/h))
     x/city.toml: [network.road_class_defaults.primary] lanes = 'one'; expected a number > 0 (lanes per direction)
     x/city.toml: [network.road_class_defaults.primary] unknown key 'speed'; did you mean 'speed_kmh'?
     """
@@ -401,6 +405,7 @@ def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems
         if not isinstance(spec, Mapping):
             problems.append(bad_value(source, "network.road_class_defaults", str(cls), spec, "a table of " + ", ".join(ROAD_CLASS_KEYS)))
             continue
+        problems.extend(MissingFieldError(source, f"{section}.{key}", expected=ROAD_CLASS_KEYS[key]) for key in required if key not in spec)
         for key, value in spec.items():
             expected = ROAD_CLASS_KEYS.get(key)
             if expected is None:
