@@ -24,11 +24,15 @@ class LdtkitError(Exception):
 
 
 class InputFileNotFoundError(LdtkitError, FileNotFoundError):
-    """An input file named in a config or call does not exist."""
+    """An input file named in a config or call does not exist.
 
-    def __init__(self, path: str | Path, *, what: str = "input file") -> None:
+    The message is ``"<what> not found: <path>"``, or ``message`` when that says more (it then
+    names what was looked for itself).
+    """
+
+    def __init__(self, path: str | Path, *, what: str = "input file", message: str = "") -> None:
         self.path = str(path)
-        super().__init__(f"{what} not found: {self.path}")
+        super().__init__(message or f"{what} not found: {self.path}")
 
 
 class UnreadableFormatError(LdtkitError):
