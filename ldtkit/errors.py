@@ -20,7 +20,19 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class LdtkitError(Exception):
-    """Base class of every error ldtkit raises on bad input or an impossible request."""
+    """Base class of every error ldtkit raises on bad input or an impossible request.
+
+    Catch it to handle any such problem; each subclass also derives from the matching built-in
+    exception (``FileNotFoundError``, ``KeyError``, ``ValueError``) where there is one.
+
+    Examples
+    --------
+    >>> try:
+    ...     require_file("/nonexistent/roads.geojson", what="road-segment file")
+    ... except LdtkitError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, FileNotFoundError), exc)
+    InputFileNotFoundError True road-segment file not found: /nonexistent/roads.geojson
+    """
 
 
 class InputFileNotFoundError(LdtkitError, FileNotFoundError):

@@ -69,6 +69,15 @@ def test_every_public_name_resolves():
     assert not missing
 
 
+def test_every_public_name_has_an_example():
+    import inspect
+
+    import ldtkit
+
+    missing = [n for n in ldtkit.__all__ if "\nExamples\n--------\n" not in (inspect.getdoc(getattr(ldtkit, n)) or "")]
+    assert not missing, f"public names without an Examples section: {missing}"
+
+
 def test_cli_run_athens_reports_dropped_trips(tmp_path, monkeypatch, capsys):
     """The Great Walk cuts some zones off for heavy vehicles: reported by default, an error with --strict."""
     monkeypatch.chdir(tmp_path)

@@ -61,6 +61,13 @@ class City:
         The typed configuration, every default resolved (:class:`~ldtkit.study.config.CityConfig`).
     toml
         The parsed TOML as written (for tools that want the raw text; the models read ``config``).
+
+    Examples
+    --------
+    >>> city = load_city("ghent")
+    >>> city.name, city.crs, city.root.name, city.config.network.source
+    ('ghent', 'EPSG:31370', 'ghent', 'segments')
+    >>> network = city.load_network()  # doctest: +SKIP
     """
 
     name: str

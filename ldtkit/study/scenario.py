@@ -115,7 +115,23 @@ class Measure:
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of measures. The baseline is ``Scenario("baseline")`` with no measures."""
+    """A named set of measures. The baseline is ``Scenario("baseline")`` with no measures.
+
+    Read one from a TOML file (:meth:`from_toml`, or :func:`load_scenarios` for a folder) or
+    from a dict of the same keys (:meth:`from_dict`); ``docs/scenarios.md`` lists them.
+
+    Examples
+    --------
+    >>> from ldtkit.resources import shipped_cities_dir
+    >>> s = Scenario.from_toml(shipped_cities_dir() / "ghent" / "scenarios" / "02_bridge_closed_southbound.toml")
+    >>> s.name, s.measures[0].action, s.measures[0].select, s.measures[0].direction
+    ('bridge-closed-southbound', 'close', {'street': 'Rooigemlaan', 'bridge': True}, 'southbound')
+    >>> Scenario.from_dict({"name": "slower", "measures": [{"action": "set", "road_class": "primary", "free_speed_kmh": 30}]}).measures[0].values
+    {'free_speed_kmh': 30.0}
+    >>> import ldtkit
+    >>> network = ldtkit.load_city("ghent").load_network()  # doctest: +SKIP
+    >>> closed = s.apply(network)  # doctest: +SKIP
+    """
 
     name: str
     description: str = ""
@@ -193,7 +209,20 @@ def baseline() -> Scenario:
 
 
 def load_scenarios(paths: list[str | Path] | str | Path) -> list[Scenario]:
-    """Scenarios from TOML files, or every ``*.toml`` in a folder (sorted by file name)."""
+    """Scenarios from TOML files, or every ``*.toml`` in a folder (sorted by file name).
+
+    Raises
+    ------
+    InputFileNotFoundError, UnreadableFormatError, ConfigError
+        A file is missing, is not TOML or has a bad key (the message names the file); two
+        scenarios share a name.
+
+    Examples
+    --------
+    >>> from ldtkit.resources import shipped_cities_dir
+    >>> [s.name for s in load_scenarios(shipped_cities_dir() / "ghent" / "scenarios")]
+    ['bridge-closed-both', 'bridge-closed-southbound', 'bridge-closed-northbound']
+    """
     if isinstance(paths, (str, Path)):
         p = Path(paths)
         paths = sorted(p.glob("*.toml")) if p.is_dir() else [p]
