@@ -20,15 +20,31 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class LdtkitError(Exception):
-    """Base class of every error ldtkit raises on bad input or an impossible request."""
+    """Base class of every error ldtkit raises on bad input or an impossible request.
+
+    Catch it to handle any such problem; each subclass also derives from the matching built-in
+    exception (``FileNotFoundError``, ``KeyError``, ``ValueError``) where there is one.
+
+    Examples
+    --------
+    >>> try:
+    ...     require_file("/nonexistent/roads.geojson", what="road-segment file")
+    ... except LdtkitError as exc:
+    ...     print(type(exc).__name__, isinstance(exc, FileNotFoundError), exc)
+    InputFileNotFoundError True road-segment file not found: /nonexistent/roads.geojson
+    """
 
 
 class InputFileNotFoundError(LdtkitError, FileNotFoundError):
-    """An input file named in a config or call does not exist."""
+    """An input file named in a config or call does not exist.
 
-    def __init__(self, path: str | Path, *, what: str = "input file") -> None:
+    The message is ``"<what> not found: <path>"``, or ``message`` when that says more (it then
+    names what was looked for itself).
+    """
+
+    def __init__(self, path: str | Path, *, what: str = "input file", message: str = "") -> None:
         self.path = str(path)
-        super().__init__(f"{what} not found: {self.path}")
+        super().__init__(message or f"{what} not found: {self.path}")
 
 
 class UnreadableFormatError(LdtkitError):
@@ -43,14 +59,21 @@ class UnreadableFormatError(LdtkitError):
 
 
 class MissingFieldError(LdtkitError, KeyError):
-    """A required column or config key is missing."""
+    """A required column or config key is missing.
 
-    def __init__(self, source: str | Path, field: str, *, expected: str = "") -> None:
+    ``where`` says where in the source it belongs, when known (``"in [demand], line 8"``).
+    """
+
+    def __init__(self, source: str | Path, field: str, *, expected: str = "", where: str = "") -> None:
         self.source = str(source)
         self.field = field
+        self.expected = expected
+        self.where = where
         msg = f"{self.source}: missing required field {field!r}"
         if expected:
             msg += f" (expected {expected})"
+        if where:
+            msg += f" ({where})"
         super().__init__(msg)
 
     def __str__(self) -> str:  # KeyError would quote the message

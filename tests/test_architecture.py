@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -117,6 +118,18 @@ def test_no_private_name_is_imported_across_modules():
 @pytest.mark.parametrize("layer", LAYERS)
 def test_each_layer_is_a_package(layer):
     assert (ROOT / Path(*layer.split(".")) / "__init__.py").is_file()
+
+
+@pytest.mark.parametrize("layer", ["ldtkit.model", "ldtkit.study", "ldtkit.viz"])
+def test_each_layer_docstring_names_its_modules_and_the_import_rule(layer):
+    import importlib
+
+    folder = ROOT / Path(*layer.split("."))
+    doc = importlib.import_module(layer).__doc__ or ""
+    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"} | {p.parent.name for p in folder.glob("*/__init__.py")}
+    named = {m.rsplit(".", 1)[-1] for m in re.findall(rf":mod:`~({re.escape(layer)}\.\w+)`", doc)}
+    assert named == modules, f"{layer} docstring: missing {sorted(modules - named)}, stale {sorted(named - modules)}"
+    assert "``cli`` → ``viz`` → ``study`` → ``model``" in doc
 
 
 def test_modules_stay_small():

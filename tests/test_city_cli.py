@@ -12,8 +12,16 @@ from ldtkit.study.city import load_city
 
 
 def test_unknown_city_lists_the_shipped_ones():
-    with pytest.raises(InputFileNotFoundError, match=r"shipped cities: \[.*'athens'.*'ghent'.*'porto'"):
+    with pytest.raises(InputFileNotFoundError) as exc:
         load_city("atlantis")
+    assert str(exc.value) == "no city folder 'atlantis' and no shipped city of that name (shipped: athens, ghent, porto)"
+    with pytest.raises(InputFileNotFoundError, match=r"no city folder 'gnt' .*\(shipped: athens, ghent, porto\); did you mean 'ghent'\?$"):
+        load_city("gnt")
+
+
+def test_a_folder_without_city_toml_is_named(tmp_path):
+    with pytest.raises(InputFileNotFoundError, match=rf"folder '{tmp_path}' has no city.toml and no shipped city of that name"):
+        load_city(tmp_path)
 
 
 def test_bad_city_toml_names_the_file_and_field(tmp_path):
@@ -51,7 +59,7 @@ def test_cli_network_summary_ghent(capsys):
 
 def test_cli_reports_errors_without_traceback(capsys):
     assert main(["network", "summary", "atlantis"]) == 1
-    assert "ldtkit: error: city config" in capsys.readouterr().err
+    assert "ldtkit: error: no city folder 'atlantis'" in capsys.readouterr().err
 
 
 def test_every_public_name_resolves():
@@ -59,6 +67,15 @@ def test_every_public_name_resolves():
 
     missing = [n for n in ldtkit.__all__ if getattr(ldtkit, n, None) is None]
     assert not missing
+
+
+def test_every_public_name_has_an_example():
+    import inspect
+
+    import ldtkit
+
+    missing = [n for n in ldtkit.__all__ if "\nExamples\n--------\n" not in (inspect.getdoc(getattr(ldtkit, n)) or "")]
+    assert not missing, f"public names without an Examples section: {missing}"
 
 
 def test_cli_run_athens_reports_dropped_trips(tmp_path, monkeypatch, capsys):

@@ -207,6 +207,41 @@ def test_cli_city_check_lists_the_problems(tmp_path, capsys):
     assert "'demand'" in out  # ldtkit run needs a [demand] table
 
 
+def test_cli_city_check_gives_a_missing_key_the_line_of_its_table(tmp_path, capsys):
+    _city(tmp_path, '[network]\nsource = "osm"\npath = "x.osm.pbf"\n\n[demand]\nmean_trip_km = 4\ncell_m = -1\n')
+    (tmp_path / "x.osm.pbf").write_bytes(b"")
+    assert main(["city", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "missing required field 'demand.zoning' (expected one of 'corine', 'blocks', 'osm_buildings', 'grid') (in [demand], line 7)" in out
+    )
+    assert "missing required field 'demand.total_vph'" in out and out.count("(in [demand], line 7)") == 3
+    assert "[demand] cell_m = -1; expected a number > 0 (m) (line 9)" in out
+    with pytest.raises(CityConfigError, match=r"missing required field 'demand.zoning' .*\(in \[demand\], line 7\)"):
+        load_city(tmp_path)
+
+
+def test_road_class_defaults_of_a_segment_file_need_speed_lanes_and_capacity(tmp_path, capsys):
+    _city(
+        tmp_path,
+        '[network]\nsource = "segments"\npath = "roads.geojson"\nmapping = { road_class = "frc" }\n'
+        '[network.road_class_defaults]\n"3" = { speed_kmh = 50, capacity_per_lane_vph = 900 }\n"4" = { speed_kmh = 30, lanes = 1 }\n',
+    )
+    (tmp_path / "roads.geojson").write_text("{}")
+    assert main(["city", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "missing required field 'network.road_class_defaults.3.lanes' (expected a number > 0 (lanes per direction)) (in [network.road_class_defaults.3], line 8)"
+        in out
+    )
+    assert "missing required field 'network.road_class_defaults.4.capacity_per_lane_vph'" in out and "line 9)" in out
+    # an OpenStreetMap network only overrides some values of its classes
+    _city(tmp_path, '[network]\nsource = "osm"\npath = "x.osm.pbf"\n[network.road_class_defaults]\nprimary = { lanes = 3 }\n')
+    (tmp_path / "x.osm.pbf").write_bytes(b"")
+    main(["city", "check", str(tmp_path)])
+    assert "field 'network.road_class_defaults" not in capsys.readouterr().out
+
+
 def test_cli_city_check_on_a_copied_city_with_a_typo(tmp_path, capsys):
     d = tmp_path / "athens"
     shutil.copytree(load_city("athens").root, d, ignore=shutil.ignore_patterns("*.shp", "*.dbf", "*.shx", "scenarios"))

@@ -137,6 +137,25 @@ def test_missing_required_field():
         network_from_shapefiles(LINKS, NODES, columns={"node_id": "node_no"})
 
 
+def test_road_class_defaults_without_a_required_value_name_the_file_classes_and_field(segments):
+    defaults = {
+        "4": {"speed_kmh": 50, "capacity_per_lane_vph": 900},
+        "6": {"speed_kmh": 30, "capacity_per_lane_vph": 600},
+        "10": {"speed_kmh": 15, "lanes": 1, "capacity_per_lane_vph": 0, "car": False},
+    }
+    with pytest.raises(MissingFieldError) as exc:
+        network_from_segments(segments, MAPPING, road_class_defaults=defaults)
+    message = str(exc.value)
+    assert str(segments) in message and "road classes '4', '6'" in message and "'10'" not in message
+    assert "missing required field 'lanes'" in message and "field 'frc'" in message
+    defaults["6"]["lanes"] = 1
+    defaults["4"] = {"lanes": 1, "speed_kmh": 50}
+    with pytest.raises(
+        MissingFieldError, match=r"segments\.geojson: road_class_defaults of road class '4': missing required field 'capacity_per_lane_vph'"
+    ):
+        network_from_segments(segments, MAPPING, road_class_defaults=defaults)
+
+
 def test_empty_study_area(segments, tmp_path):
     with pytest.raises(EmptyStudyAreaError, match=r"footways_only\.osm.*'highway'"):
         network_from_osm(ROOT / "tests" / "fixtures" / "footways_only.osm")

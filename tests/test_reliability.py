@@ -484,7 +484,7 @@ def _scenario(tmp_path: Path, body: str) -> str:
 
 EDGE_CASES = {
     # label: (argv builder, what the message must name)
-    "unknown city": (lambda t: ["run", "atlantis", "--out", str(t)], ["atlantis", "shipped cities"]),
+    "unknown city": (lambda t: ["run", "atlantis", "--out", str(t)], ["no city folder 'atlantis'", "shipped: athens, ghent, porto"]),
     "missing scenario file": (
         lambda t: ["run", "ghent", "--out", str(t), "--scenario", str(t / "nope.toml")],
         ["scenario file", "nope.toml"],

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ldtkit._validate import closest
 from ldtkit.errors import ConfigError, InputFileNotFoundError, MissingFieldError
 from ldtkit.resources import shipped_cities_dir
 from ldtkit.study.config import CityConfig, NetworkConfig, config_paths, parse_city_config, read_toml
@@ -60,6 +61,13 @@ class City:
         The typed configuration, every default resolved (:class:`~ldtkit.study.config.CityConfig`).
     toml
         The parsed TOML as written (for tools that want the raw text; the models read ``config``).
+
+    Examples
+    --------
+    >>> city = load_city("ghent")
+    >>> city.name, city.crs, city.root.name, city.config.network.source
+    ('ghent', 'EPSG:31370', 'ghent', 'segments')
+    >>> network = city.load_network()  # doctest: +SKIP
     """
 
     name: str
@@ -202,7 +210,17 @@ def file_digest(path: Path) -> str:
 
 
 def city_dir(name_or_path: str | Path) -> Path:
-    """The folder of a city given by name (under ``data/``) or by path."""
+    """The folder of a city given by name (under ``data/``) or by path.
+
+    Examples
+    --------
+    >>> city_dir("ghent").name
+    'ghent'
+    >>> city_dir("gent")
+    Traceback (most recent call last):
+    ...
+    ldtkit.errors.InputFileNotFoundError: no city folder 'gent' and no shipped city of that name (shipped: athens, ghent, porto); did you mean 'ghent'?
+    """
     p = Path(name_or_path)
     if (p / "city.toml").exists():
         return p.resolve()
@@ -212,7 +230,13 @@ def city_dir(name_or_path: str | Path) -> Path:
     if (q / "city.toml").exists():
         return q.resolve()
     known = sorted(d.name for d in DATA_DIR.glob("*") if (d / "city.toml").exists()) if DATA_DIR.exists() else []
-    raise InputFileNotFoundError(p / "city.toml", what=f"city config (no city folder {str(name_or_path)!r}; shipped cities: {known})")
+    given = str(name_or_path)
+    missing = f"folder {given!r} has no city.toml" if p.is_dir() else f"no city folder {given!r}"
+    near = closest([p.name], known, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise InputFileNotFoundError(
+        p / "city.toml", message=f"{missing} and no shipped city of that name (shipped: {', '.join(known) or 'none'}){hint}"
+    )
 
 
 def load_city(name_or_path: str | Path) -> City:
@@ -226,7 +250,7 @@ def load_city(name_or_path: str | Path) -> City:
     Raises
     ------
     InputFileNotFoundError
-        No such city folder; the message lists the shipped cities.
+        No such city folder; the message lists the shipped cities and the closest name.
     UnreadableFormatError
         ``city.toml`` is not valid TOML.
     MissingFieldError, InvalidValueError, ConfigError

@@ -72,6 +72,17 @@ class Comparison:
         ``difference`` and ``percent``.
     links
         GeoDataFrame of links with baseline and scenario day flows (veh/h) and their difference.
+
+    Examples
+    --------
+    >>> import ldtkit
+    >>> city = ldtkit.load_city("ghent")  # doctest: +SKIP
+    >>> results = ldtkit.run(city, ldtkit.load_scenarios(city.root / "scenarios"), models=("traffic",))  # doctest: +SKIP
+    >>> c = compare(results["baseline"], results["bridge-closed-both"])  # doctest: +SKIP
+    >>> c.name  # doctest: +SKIP
+    'bridge-closed-both'
+    >>> c.indicators.loc["vehicle_km", ["baseline", "scenario", "percent"]]  # doctest: +SKIP
+    >>> c.links.nlargest(5, "flow_diff_vph")[["name", "flow_base_vph", "flow_vph"]]  # doctest: +SKIP
     """
 
     name: str
@@ -156,7 +167,18 @@ def indicators(result: ScenarioResult, *, watch: Watch | None = None) -> dict[st
 
 
 def compare(baseline: ScenarioResult, scenario: ScenarioResult, *, watch: Watch | None = None) -> Comparison:
-    """Differences of ``scenario`` against ``baseline`` (both :class:`~ldtkit.study.runner.ScenarioResult`)."""
+    """Differences of ``scenario`` against ``baseline`` (both :class:`~ldtkit.study.runner.ScenarioResult`).
+
+    ``watch`` adds the flow on named links as indicators (``[compare.watch]`` of ``city.toml``).
+
+    Examples
+    --------
+    >>> import ldtkit
+    >>> city = ldtkit.load_city("ghent")  # doctest: +SKIP
+    >>> results = ldtkit.run(city, ldtkit.load_scenarios(city.root / "scenarios"), models=("traffic",))  # doctest: +SKIP
+    >>> c = compare(results["baseline"], results["bridge-closed-southbound"], watch=city.config.compare.watch)  # doctest: +SKIP
+    >>> c.indicators[["difference", "percent"]]  # doctest: +SKIP
+    """
     b = indicators(baseline, watch=watch)
     s = indicators(scenario, watch=watch)
     keys = list(dict.fromkeys([*b, *s]))
@@ -172,7 +194,22 @@ def compare(baseline: ScenarioResult, scenario: ScenarioResult, *, watch: Watch 
 
 
 def indicators_table(results: Mapping[str, ScenarioResult], *, watch: Watch | None = None) -> pd.DataFrame:
-    """One column per scenario (baseline first) and, for each scenario, its difference to the baseline."""
+    """One column per scenario (baseline first) and, for each scenario, its difference to the baseline.
+
+    The table ``ldtkit run`` writes as ``indicators.csv``: one row per indicator the models run
+    produce (names from :mod:`ldtkit.study.indicators`).
+
+    Examples
+    --------
+    >>> import ldtkit
+    >>> city = ldtkit.load_city("ghent")  # doctest: +SKIP
+    >>> results = ldtkit.run(city, ldtkit.load_scenarios(city.root / "scenarios" / "01_bridge_closed_both.toml"),
+    ...                      models=("traffic",))  # doctest: +SKIP
+    >>> table = indicators_table(results)  # doctest: +SKIP
+    >>> list(table.columns)  # doctest: +SKIP
+    ['baseline', 'bridge-closed-both', 'bridge-closed-both Δ']
+    >>> table.loc["vehicle_km"]  # doctest: +SKIP
+    """
     base = indicators(results["baseline"], watch=watch)
     cols: dict[str, dict[str, float]] = {"baseline": base}
     for name, res in results.items():

@@ -137,6 +137,15 @@ class ScenarioResult:
         :class:`~ldtkit.model.noise.NoiseMap` and :class:`~ldtkit.model.air.AirMap`, or ``None`` when not requested.
     noise_facades, facades
         A city with buildings: the façade map and the exposure per building that the people per noise band count.
+
+    Examples
+    --------
+    >>> import ldtkit
+    >>> results = ldtkit.run("ghent", models=("traffic",))  # doctest: +SKIP
+    >>> base = results["baseline"]  # doctest: +SKIP
+    >>> base.scenario.name, list(base.traffic)  # doctest: +SKIP
+    ('baseline', ['day', 'evening', 'night'])
+    >>> base.links_geodataframe().nlargest(5, "flow_vph")[["name", "flow_vph", "speed_kmh"]]  # doctest: +SKIP
     """
 
     scenario: Scenario

@@ -8,7 +8,7 @@ A scenario is a name, a description and a list of measures. Each measure has an
 
     [[measures]]
     action = "close"                 # close | pedestrianise | bar_heavy | set
-    street = "Rooigemlaan"           # selectors: ids, street, bridge, within (+ buffer_m)
+    street = "Rooigemlaan"           # selectors: ids, street, bridge, bridge_name, road_class, within (+ buffer_m, within_crs)
     bridge = true
     direction = "both"               # both | forward | backward | northbound | ... | {from=[lon,lat], to=[lon,lat]}
 
@@ -16,6 +16,9 @@ Selectors combine with AND. A selector that matches nothing is an error that lis
 the closest street names or link ids, so a typo never silently yields a no-op
 scenario. :meth:`Scenario.apply` returns a *new* network; link ids are kept, closed
 links are barred per vehicle class (``car_allowed`` / ``hgv_allowed``).
+
+Every key of a scenario file and what it does is defined once, in
+:mod:`ldtkit.study.scenario_keys`, which renders them as ``docs/scenarios.md``.
 
 Examples
 --------
@@ -41,37 +44,34 @@ import pandas as pd
 from ldtkit._validate import closest
 from ldtkit.errors import ConfigError, InvalidValueError, SelectorError, UnreadableFormatError, require_file
 from ldtkit.model.network import CONNECTOR_CLASS, RoadNetwork
-
-ACTIONS = ("close", "pedestrianise", "bar_heavy", "set")
-SELECTOR_KEYS = ("ids", "street", "bridge", "bridge_name", "within", "buffer_m", "within_crs", "road_class")
-COMPASS = {"northbound": 0.0, "eastbound": 90.0, "southbound": 180.0, "westbound": 270.0}
-#: A link runs in a compass direction when its bearing is within this many degrees of it.
-COMPASS_TOLERANCE_DEG = 60.0
-SET_KEYS = ("capacity_vph", "capacity_factor", "lanes", "free_speed_kmh")
+from ldtkit.study.scenario_keys import (
+    ACTIONS,
+    COMPASS,
+    COMPASS_TOLERANCE_DEG,
+    DIRECTION_WORDS,
+    PICKING_KEYS,
+    SELECTOR_KEYS,
+    SET_KEYS,
+)
 
 
 @dataclass(frozen=True)
 class Measure:
     """One measure: an action on the links a selector picks.
 
+    Every key and what it does is described once, in :mod:`ldtkit.study.scenario_keys`
+    (rendered as ``docs/scenarios.md``).
+
     Attributes
     ----------
     action
-        ``"close"`` (cars and heavy vehicles barred), ``"pedestrianise"`` (same, links kept
-        for walking), ``"bar_heavy"`` (heavy vehicles barred) or ``"set"`` (edit capacity,
-        lanes or speed given in ``values``).
+        One of :data:`ACTIONS`.
     select
-        Selector: any of ``ids`` (link ids), ``street`` (name, case-insensitive, a string
-        or list), ``bridge`` (bool), ``bridge_name``, ``road_class``, ``within`` (WKT or a
-        GeoJSON geometry dict, in ``within_crs``, default EPSG:4326) with ``buffer_m``.
+        The selector: keys of :data:`SELECTOR_KEYS`, at least one of :data:`PICKING_KEYS`.
     direction
-        ``"both"``, ``"forward"`` / ``"backward"`` (along / against the source
-        digitisation), a compass heading ``"northbound"`` … (the selected links whose bearing is
-        within 60 degrees of it; an error, listing the directions the links have, when none of
-        them is nearer to this heading than to another), or ``{"from": [lon, lat],
-        "to": [lon, lat]}`` keeping the links that run from the first place towards the second.
+        A word of :data:`DIRECTION_WORDS` or ``{"from": [lon, lat], "to": [lon, lat]}``.
     values
-        For ``"set"``: ``capacity_vph``, ``capacity_factor``, ``lanes``, ``free_speed_kmh``.
+        For ``"set"``: keys of :data:`SET_KEYS`.
     """
 
     action: str
@@ -108,14 +108,30 @@ class Measure:
             raise ConfigError(
                 f"{source}: unknown measure keys {unknown}{hint} (selectors are {list(SELECTOR_KEYS)}, values {list(SET_KEYS)})"
             )
-        if not any(k in d for k in ("ids", "street", "bridge", "bridge_name", "within", "road_class")):
-            raise ConfigError(f"{source}: measure {action!r} has no selector (give ids, street, bridge, bridge_name, road_class or within)")
+        if not any(k in d for k in PICKING_KEYS):
+            raise ConfigError(f"{source}: measure {action!r} has no selector (give {', '.join(PICKING_KEYS[:-1])} or {PICKING_KEYS[-1]})")
         return cls(action=action, select=d, direction=direction, values=values)
 
 
 @dataclass(frozen=True)
 class Scenario:
-    """A named set of measures. The baseline is ``Scenario("baseline")`` with no measures."""
+    """A named set of measures. The baseline is ``Scenario("baseline")`` with no measures.
+
+    Read one from a TOML file (:meth:`from_toml`, or :func:`load_scenarios` for a folder) or
+    from a dict of the same keys (:meth:`from_dict`); ``docs/scenarios.md`` lists them.
+
+    Examples
+    --------
+    >>> from ldtkit.resources import shipped_cities_dir
+    >>> s = Scenario.from_toml(shipped_cities_dir() / "ghent" / "scenarios" / "02_bridge_closed_southbound.toml")
+    >>> s.name, s.measures[0].action, s.measures[0].select, s.measures[0].direction
+    ('bridge-closed-southbound', 'close', {'street': 'Rooigemlaan', 'bridge': True}, 'southbound')
+    >>> Scenario.from_dict({"name": "slower", "measures": [{"action": "set", "road_class": "primary", "free_speed_kmh": 30}]}).measures[0].values
+    {'free_speed_kmh': 30.0}
+    >>> import ldtkit
+    >>> network = ldtkit.load_city("ghent").load_network()  # doctest: +SKIP
+    >>> closed = s.apply(network)  # doctest: +SKIP
+    """
 
     name: str
     description: str = ""
@@ -193,7 +209,20 @@ def baseline() -> Scenario:
 
 
 def load_scenarios(paths: list[str | Path] | str | Path) -> list[Scenario]:
-    """Scenarios from TOML files, or every ``*.toml`` in a folder (sorted by file name)."""
+    """Scenarios from TOML files, or every ``*.toml`` in a folder (sorted by file name).
+
+    Raises
+    ------
+    InputFileNotFoundError, UnreadableFormatError, ConfigError
+        A file is missing, is not TOML or has a bad key (the message names the file); two
+        scenarios share a name.
+
+    Examples
+    --------
+    >>> from ldtkit.resources import shipped_cities_dir
+    >>> [s.name for s in load_scenarios(shipped_cities_dir() / "ghent" / "scenarios")]
+    ['bridge-closed-both', 'bridge-closed-southbound', 'bridge-closed-northbound']
+    """
     if isinstance(paths, (str, Path)):
         p = Path(paths)
         paths = sorted(p.glob("*.toml")) if p.is_dir() else [p]
@@ -418,7 +447,7 @@ def check_direction(direction: Any, *, context: str) -> None:
     ...
     ldtkit.errors.ConfigError: s.toml: direction 'nortbound'; did you mean 'northbound'? (expected 'both', 'forward', 'backward', one of ['northbound', 'eastbound', 'southbound', 'westbound'] or {from = [lon, lat], to = [lon, lat]})
     """
-    words = ("both", "forward", "backward", *COMPASS)
+    words = tuple(DIRECTION_WORDS)
     if direction is None or (isinstance(direction, str) and direction in words):
         return
     expected = f"'both', 'forward', 'backward', one of {list(COMPASS)} or {{from = [lon, lat], to = [lon, lat]}}"

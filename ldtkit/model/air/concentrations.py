@@ -55,6 +55,14 @@ class AirMap:
         The :class:`~ldtkit.model.air.emissions.LinkEmissions` used.
     meta
         Timings and totals of the run (``seconds``, ``transfer_seconds``, ``vehicle_km_per_day``).
+
+    Examples
+    --------
+    >>> import ldtkit
+    >>> results = ldtkit.run("ghent", models=("traffic", "air"))  # doctest: +SKIP
+    >>> air = results["baseline"].air  # doctest: +SKIP
+    >>> air.to_dataframe().nlargest(3, "no2_ugm3")  # doctest: +SKIP
+    >>> air.co2_t_per_day  # doctest: +SKIP
     """
 
     receptors: Receptors

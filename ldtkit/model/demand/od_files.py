@@ -277,6 +277,16 @@ def write_od(demand: Demand, path: str | Path, **kwargs: Any) -> Path:
     """Write OD matrices; the format follows the suffix: ``.omx``, ``.csv`` or ``.tntp``.
 
     ``kwargs`` go to :func:`write_omx`, :func:`write_od_csv` or :func:`write_tntp_trips`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = Demand(np.array([7, 9]), {"light": np.array([[0.0, 5.0], [3.0, 0.0]]), "heavy": np.zeros((2, 2))})
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> write_od(d, folder / "od.omx").name, write_od(d, folder / "od.csv").name
+    ('od.omx', 'od.csv')
+    >>> read_od(folder / "od.omx").trips["light"].tolist()
+    [[0.0, 5.0], [3.0, 0.0]]
     """
     suffix = Path(path).suffix.lower()
     if suffix == ".omx":

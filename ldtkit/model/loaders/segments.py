@@ -60,6 +60,9 @@ from ldtkit.model.road_network import CrsLike, RoadNetwork, utm_crs_for
 #: Defaults by functional road class (FRC 0-10, as in the Flemish Wegenregister / TomTom FRC)
 #: used when no ``road_class_defaults`` are given. Speeds follow Flemish urban limits, lanes are
 #: per direction, capacities are planning values per lane (PCU/h); see ``data/ghent/city.toml``.
+#: The keys every road class of ``road_class_defaults`` must give (the others are optional).
+REQUIRED_CLASS_KEYS = ("speed_kmh", "lanes", "capacity_per_lane_vph")
+
 FRC_DEFAULTS: dict[str, dict[str, Any]] = {
     "0": {"label": "motorway", "speed_kmh": 120, "lanes": 2, "capacity_per_lane_vph": 2000, "car": True, "walk": False},
     "1": {"label": "major road", "speed_kmh": 70, "lanes": 2, "capacity_per_lane_vph": 1600, "car": True, "walk": False},
@@ -345,9 +348,15 @@ def network_from_segments(
             f"(defined for {sorted(defaults)})"
         )
     table = pd.DataFrame.from_dict(defaults, orient="index")
-    for req in ("speed_kmh", "lanes", "capacity_per_lane_vph"):
-        if req not in table.columns or table[req].isna().any():
-            raise MissingFieldError("road_class_defaults", req, expected="a value for every road class")
+    for req in REQUIRED_CLASS_KEYS:
+        lacking = list(table.index) if req not in table.columns else list(table.index[table[req].isna()])
+        if lacking:
+            classes = f"road class{'es' if len(lacking) > 1 else ''} {', '.join(map(repr, sorted(lacking)))}"
+            raise MissingFieldError(
+                f"{path}: road_class_defaults of {classes}",
+                req,
+                expected=f"a value for every road class of field {cols.get('road_class', 'road_class')!r}",
+            )
     if "car" not in table.columns:
         table["car"] = True
     table["car"] = table["car"].fillna(True).astype(bool)

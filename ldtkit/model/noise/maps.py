@@ -75,6 +75,18 @@ class NoiseMap:
         ``{period: (n_receptors, 8)}`` unweighted octave-band levels when requested, else ``None``.
     meta
         Settings and counts (cutoff, ground factor, source-point evaluations, seconds).
+
+    Examples
+    --------
+    Two receptors where 3 and 5 people live:
+
+    >>> from ldtkit.model.receptors import Receptors
+    >>> rec = Receptors(np.array([0.0, 10.0]), np.array([0.0, 0.0]), np.full(2, 4.0), np.array([3.0, 5.0]), crs="EPSG:31370")
+    >>> m = NoiseMap(rec, lday_db=np.array([58.0, 66.0]), levening_db=np.array([55.0, 62.0]),
+    ...              lnight_db=np.array([49.0, 57.0]), lden_db=np.array([59.0, 67.0]))
+    >>> people = m.exposure()
+    >>> len(m), people["Lden 55-59"], people["Lden 65-69"], people["Lnight 55-59"]
+    (2, 3.0, 5.0, 5.0)
     """
 
     receptors: Receptors

@@ -26,6 +26,7 @@ from typing import Any
 
 from ldtkit.errors import ConfigError, LdtkitError, MissingFieldError, UnreadableFormatError
 from ldtkit.model.air import AirConfig
+from ldtkit.model.loaders.segments import REQUIRED_CLASS_KEYS
 from ldtkit.study.config.schema import (
     META_APPLIES,
     META_PATH,
@@ -48,12 +49,11 @@ from ldtkit.study.config.sections import (
     DemandConfig,
     NetworkConfig,
 )
-from ldtkit.study.scenario import SELECTOR_KEYS, check_direction
+from ldtkit.study.scenario import check_direction
+from ldtkit.study.scenario_keys import PICKING_KEYS, SELECTOR_KEYS
 
 #: Keys of a ``[compare.watch]`` selector: the scenario selectors and ``direction``.
 WATCH_KEYS = (*SELECTOR_KEYS, "direction")
-#: Selector keys that pick links on their own (``buffer_m`` and ``within_crs`` only qualify ``within``).
-_PICKING_KEYS = tuple(k for k in SELECTOR_KEYS if k not in ("buffer_m", "within_crs"))
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -117,8 +117,39 @@ def toml_line(text: str, section: str, key: str) -> int | None:
     return None
 
 
+def table_line(text: str, section: str) -> tuple[str, int] | None:
+    """The table of a TOML text nearest to ``section`` (itself, else its closest parent) and its 1-based line.
+
+    Finds the table's ``[header]``, or ``name = { ... }`` when it is an inline table. ``None``
+    when the text has neither ``section`` nor any of its parents.
+
+    Examples
+    --------
+    >>> text = 'name = "x"\\n[demand]\\ncell_m = 1\\n[network.road_class_defaults]\\n"3" = { lanes = 1 }\\n'
+    >>> table_line(text, "demand"), table_line(text, "demand.external")
+    (('demand', 2), ('demand', 2))
+    >>> table_line(text, "network.road_class_defaults.3"), table_line(text, "noise") is None
+    (('network.road_class_defaults.3', 5), True)
+    """
+    name = section
+    while name:
+        for number, line in enumerate(text.splitlines(), start=1):
+            header = _HEADER.match(line)
+            if header and _bare(header.group("name")) == name:
+                return name, number
+        parent, _, last = name.rpartition(".")
+        number_inline = toml_line(text, parent, last)
+        if number_inline is not None:
+            return name, number_inline
+        name = parent
+    return None
+
+
 def with_line_numbers(problems: Sequence[LdtkitError], text: str, *, source: str) -> list[LdtkitError]:
     """``problems`` with ``(line N)`` added to each message about a key found in ``text``.
+
+    A missing key has no line: its message gets the line of the table it belongs in, when the
+    text has that table.
 
     Examples
     --------
@@ -126,10 +157,19 @@ def with_line_numbers(problems: Sequence[LdtkitError], text: str, *, source: str
     >>> [p] = with_line_numbers([bad_value("c.toml", "", "crs", "x", "a CRS")], 'name = "a"\\ncrs = "x"\\n', source="c.toml")
     >>> str(p)
     "c.toml: crs = 'x'; expected a CRS (line 2)"
+    >>> [p] = with_line_numbers([MissingFieldError("c.toml", "demand.zoning")], 'name = "a"\\n[demand]\\n', source="c.toml")
+    >>> str(p)
+    "c.toml: missing required field 'demand.zoning' (in [demand], line 2)"
     """
     out: list[LdtkitError] = []
     for problem in problems:
         message = str(problem)
+        if type(problem) is MissingFieldError and problem.source == source and not problem.where:
+            table = table_line(text, problem.field.rpartition(".")[0])
+            if table is not None:
+                problem = MissingFieldError(source, problem.field, expected=problem.expected, where=f"in [{table[0]}], line {table[1]}")
+            out.append(problem)
+            continue
         m = _MESSAGE.match(message[len(source) :]) if message.startswith(source) else None
         cls = type(problem)
         if m is None or cls not in (ConfigError, InvalidSettingError):
@@ -237,7 +277,9 @@ def check_network(network: NetworkConfig, given: frozenset[str], *, source: str,
     if network.mapping is not None:
         check_mapping(network.mapping, source=source, problems=problems)
     if network.road_class_defaults is not None:
-        check_road_class_defaults(network.road_class_defaults, source=source, problems=problems)
+        # a segment file's table replaces the loader's; OpenStreetMap's only overrides some values
+        required = REQUIRED_CLASS_KEYS if network.source == "segments" else ()
+        check_road_class_defaults(network.road_class_defaults, source=source, problems=problems, required=required)
     if network.snap_tolerance_m is None and network.source in SNAP_TOLERANCE_M_BY_SOURCE:
         network = dataclasses.replace(network, snap_tolerance_m=SNAP_TOLERANCE_M_BY_SOURCE[network.source])
     return network
@@ -345,15 +387,16 @@ ROAD_CLASS_KEYS: dict[str, str] = {
 }
 
 
-def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems: list[LdtkitError]) -> None:
-    """``[network.road_class_defaults]``: per class, known keys with numbers > 0, booleans or a label.
+def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems: list[LdtkitError], required: Sequence[str] = ()) -> None:
+    """``[network.road_class_defaults]``: per class, known keys with numbers > 0, booleans or a label, and the ``required`` ones.
 
     Examples
     --------
     >>> problems: list[LdtkitError] = []
-    >>> check_road_class_defaults({"primary": {"lanes": "one", "speed": 50}}, source="x/city.toml", problems=problems)
+    >>> check_road_class_defaults({"primary": {"lanes": "one", "speed": 50}}, source="x/city.toml", problems=problems, required=["speed_kmh"])
     >>> for p in problems:
     ...     print(p)
+    x/city.toml: missing required field 'network.road_class_defaults.primary.speed_kmh' (expected a number > 0 (km/h))
     x/city.toml: [network.road_class_defaults.primary] lanes = 'one'; expected a number > 0 (lanes per direction)
     x/city.toml: [network.road_class_defaults.primary] unknown key 'speed'; did you mean 'speed_kmh'?
     """
@@ -362,6 +405,7 @@ def check_road_class_defaults(table: Mapping[str, Any], *, source: str, problems
         if not isinstance(spec, Mapping):
             problems.append(bad_value(source, "network.road_class_defaults", str(cls), spec, "a table of " + ", ".join(ROAD_CLASS_KEYS)))
             continue
+        problems.extend(MissingFieldError(source, f"{section}.{key}", expected=ROAD_CLASS_KEYS[key]) for key in required if key not in spec)
         for key, value in spec.items():
             expected = ROAD_CLASS_KEYS.get(key)
             if expected is None:
@@ -410,8 +454,8 @@ def check_watch(watch: Mapping[str, Any], *, source: str, problems: list[LdtkitE
                 check_direction(selector["direction"], context=f"{source}: [{section}]")
             except ConfigError as exc:
                 problems.append(exc)
-        if not any(k in selector for k in _PICKING_KEYS):
-            problems.append(ConfigError(f"{source}: [{section}] selects nothing; give one of {list(_PICKING_KEYS)}"))
+        if not any(k in selector for k in PICKING_KEYS):
+            problems.append(ConfigError(f"{source}: [{section}] selects nothing; give one of {list(PICKING_KEYS)}"))
 
 
 # ---------------------------------------------------------------- paths
