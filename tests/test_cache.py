@@ -210,7 +210,7 @@ def test_ctrl_c_after_the_baseline_keeps_it_and_a_rerun_equals_an_uninterrupted_
     the rerun serves the baseline from the cache and writes what an uninterrupted run writes."""
     cache = tmp_path / "cache"
     env = {**os.environ, "LDTKIT_CACHE": str(cache)}
-    args = [*LDTKIT, "run", "athens", "--models", "traffic,noise"]
+    args = [*LDTKIT, "run", "athens", "--models", "traffic,air"]
     proc = subprocess.Popen([*args, "--out", str(tmp_path / "a")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 240
     while "athens/baseline" not in _labels(cache) and proc.poll() is None and time.time() < deadline:
