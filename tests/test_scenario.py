@@ -119,6 +119,20 @@ def test_bad_measures_are_config_errors(tmp_path):
         Scenario.from_toml(bad)
 
 
+@pytest.mark.parametrize(
+    ("measure", "message"),
+    [
+        ({"action": "close", "street": "A", "bridge": "no"}, r"measure 1 \(close\): bridge = 'no'; expected true or false"),
+        ({"action": "close", "ids": [1, 2.5]}, r"ids = \[1, 2.5\]; expected a non-empty list of integer link ids"),
+        ({"action": "close", "ids": []}, r"ids = \[\]; expected a non-empty list"),
+        ({"action": "close", "ids": [1], "lanes": 1}, r"\['lanes'\] set link values, which a 'close' measure does not do"),
+    ],
+)
+def test_selector_values_of_the_wrong_kind_and_values_without_set_are_refused(measure, message):
+    with pytest.raises(ConfigError, match=message):
+        Scenario.from_dict({"name": "x", "measures": [measure]})
+
+
 def test_fingerprint_ignores_name_but_not_measures():
     a = Scenario.from_dict({"name": "a", "measures": [{"action": "close", "ids": [1]}]})
     b = Scenario.from_dict({"name": "b", "description": "other", "measures": [{"action": "close", "ids": [1]}]})

@@ -33,6 +33,7 @@ import difflib
 import hashlib
 import json
 import math
+import numbers
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,6 +94,17 @@ class Measure:
             if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
                 raise ConfigError(f"{source} ({action}): {k} = {raw!r}; expected a finite number")
             values[k] = float(raw)
+        if values and action != "set":
+            raise ConfigError(
+                f"{source}: {sorted(values)} set link values, which a {action!r} measure does not do; "
+                'give them in a measure with action = "set" (one measure per action)'
+            )
+        if "bridge" in d and not isinstance(d["bridge"], bool):
+            raise ConfigError(f"{source} ({action}): bridge = {d['bridge']!r}; expected true or false")
+        if "ids" in d:
+            ids = d["ids"] if isinstance(d["ids"], list) else [d["ids"]]
+            if not ids or any(isinstance(i, bool) or not isinstance(i, numbers.Integral) for i in ids):
+                raise ConfigError(f"{source} ({action}): ids = {d['ids']!r}; expected a non-empty list of integer link ids")
         if "within" in d:
             parse_geometry(d["within"], context=f"{source} ({action})")
         if "buffer_m" in d:

@@ -237,7 +237,9 @@ def reference_markdown() -> str:
     )
     parts.append(_directions_markdown())
     parts.append(
-        _keys_markdown("## Values of `set`", "A `set` measure gives at least one of these (other actions ignore them).", SET_VALUES)
+        _keys_markdown(
+            "## Values of `set`", "A `set` measure gives at least one of these; with any other action they are an error.", SET_VALUES
+        )
     )
     return "\n".join(parts)
 
