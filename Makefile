@@ -83,12 +83,15 @@ lint: style
 # Set-up as `setup-test`, with chromium's install and the lint beside the kernels' compilation (whose
 # last minute keeps one core busy); then the reports, then pytest: the tests on both cores (pytest-xdist,
 # one test file per worker, so a file's fixtures are built once), then the tests that assert a wall-clock
-# time (marker `timed`) alone.
+# time (marker `timed`) alone. Two workers on two cores each run numba's OpenMP threads: with OpenMP's
+# default spin-wait, a worker's idle threads keep spinning while the other worker needs the core, and
+# many short parallel kernels (100 SiouxFalls calibrations) took 54 s instead of 6 s; passive waiting
+# sleeps at once (6 s).
 test: EXTRA = test
 test: tracked-before install-core
 	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]') && $(MAKE) --no-print-directory browser lint)
 	@$(MAKE) --no-print-directory reports
-	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -m 'not timed' -n 2 --dist loadfile
+	OMP_WAIT_POLICY=passive $(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -m 'not timed' -n 2 --dist loadfile
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10 -m timed
 	@git rev-parse --git-dir >/dev/null 2>&1 || exit 0; \
 	  git status --porcelain --untracked-files=no | diff -u $(OUT)/tracked-before.txt - \
