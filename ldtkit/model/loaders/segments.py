@@ -57,12 +57,12 @@ from ldtkit.model.loaders.common import (
 )
 from ldtkit.model.road_network import CrsLike, RoadNetwork, utm_crs_for
 
-#: Defaults by functional road class (FRC 0-10, as in the Flemish Wegenregister / TomTom FRC)
-#: used when no ``road_class_defaults`` are given. Speeds follow Flemish urban limits, lanes are
-#: per direction, capacities are planning values per lane (PCU/h); see ``data/ghent/city.toml``.
 #: The keys every road class of ``road_class_defaults`` must give (the others are optional).
 REQUIRED_CLASS_KEYS = ("speed_kmh", "lanes", "capacity_per_lane_vph")
 
+#: Defaults by functional road class (FRC 0-10, as in the Flemish Wegenregister / TomTom FRC)
+#: used when no ``road_class_defaults`` are given. Speeds follow Flemish urban limits, lanes are
+#: per direction, capacities are planning values per lane (PCU/h); see ``data/ghent/city.toml``.
 FRC_DEFAULTS: dict[str, dict[str, Any]] = {
     "0": {"label": "motorway", "speed_kmh": 120, "lanes": 2, "capacity_per_lane_vph": 2000, "car": True, "walk": False},
     "1": {"label": "major road", "speed_kmh": 70, "lanes": 2, "capacity_per_lane_vph": 1600, "car": True, "walk": False},
