@@ -213,7 +213,8 @@ air are computed again on the changed network. Link ids stay those of the baseli
 
 A scenario file is checked when it is read: an unknown key (with the closest valid one), an
 unknown action or direction word, a `within` that is not a geometry, a `buffer_m` or `set` value
-that is not a number. A selector that matches no link is an error when the scenario is applied,
+that is not a number, a `bridge` that is not `true` or `false`, `ids` that are not integers, and
+`set` values in a measure of another action. A selector that matches no link is an error when the scenario is applied,
 naming the closest street names, link ids or bridges, so that a typo never yields a scenario
 that changes nothing.
 """
