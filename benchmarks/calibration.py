@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from scipy.sparse import csr_matrix
 
 from ldtkit.model.assignment import assign
-from ldtkit.model.calibration import SCALE_FREEDOM, KnownTruth, _scaled, calibrate_demand, known_truth, link_od_flows
+from ldtkit.model.calibration import SCALE_FREEDOM, KnownTruth, calibrate_demand, known_truth, link_od_flows
 
 
 def true_proportions(kt: KnownTruth) -> csr_matrix:
@@ -73,7 +73,7 @@ def ideal_reduction(kt: KnownTruth, proportions: csr_matrix, prior_flow: np.ndar
     def rmse(v: np.ndarray) -> float:
         return float(np.sqrt(np.mean((v[unc] - kt.flow_vph[unc]) ** 2)))
 
-    ideal = assign(kt.network, _scaled(kt.prior, factor.reshape(nz, nz)), gap=1e-4, progress=False).flow_pcu
+    ideal = assign(kt.network, kt.prior.scaled(factor.reshape(nz, nz)), gap=1e-4, progress=False).flow_pcu
     return 1.0 - rmse(ideal) / rmse(prior_flow)
 
 

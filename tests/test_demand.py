@@ -566,3 +566,17 @@ def test_reattach_connectors_moves_a_closed_streets_connectors_to_the_nearest_op
     assert not far.links.loc[far.links["road_class"] == "connector", "car_allowed"].any()
     assert far.meta["connectors_reattached"]["new_node"].tolist() == [-1, -1]
     assert con.links.loc[con.links["link_id"].isin([90, 91]), "car_allowed"].all()  # the input is untouched
+
+
+def test_scaled_by_cell_multiplies_each_class_and_rejects_a_wrong_shape():
+    d = Demand(
+        np.array([1, 2, 3]),
+        {"light": np.arange(9.0).reshape(3, 3) * (1 - np.eye(3)), "heavy": np.ones((3, 3)) - np.eye(3)},
+    )
+    factor = np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 0.0], [1.5, 1.0, 1.0]])
+    out = d.scaled(factor)
+    for cls in ("light", "heavy"):
+        np.testing.assert_array_equal(out.trips[cls], d.trips[cls] * factor)
+    assert out.pcu == d.pcu and out.period_factors == d.period_factors
+    with pytest.raises(InvalidValueError, match=r"factor has shape \(2, 3\), expected a number or \(3, 3\)"):
+        d.scaled(np.ones((2, 3)))

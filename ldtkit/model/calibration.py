@@ -41,7 +41,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -219,18 +219,6 @@ def _tikhonov(a: csr_matrix, b: Float, damping: float) -> Float:
     return np.asarray(a.T @ y, dtype=np.float64)
 
 
-def _scaled(prior: Demand, factor: Float) -> Demand:
-    from ldtkit.model.demand import Demand
-
-    return Demand(
-        zone_ids=prior.zone_ids,
-        trips={c: m * factor for c, m in prior.trips.items()},
-        pcu=dict(prior.pcu),
-        period_factors=dict(prior.period_factors),
-        meta={**prior.meta, "calibrated": True},
-    )
-
-
 def calibrate_demand(
     network: RoadNetwork,
     prior: Demand,
@@ -371,7 +359,7 @@ def calibrate_demand(
         for _ in range(max_halvings + 1):
             u_try = np.maximum(u + step * direction, min_factor)
             scale_try = scale * math.exp(step * log_scale)
-            res_try = assign(network, _scaled(prior, scale_try * u_try.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
+            res_try = assign(network, prior.scaled(scale_try * u_try.reshape(nz, nz)), gap=gap, warm_start=res, progress=False)
             v_try, share_try, rmse_try = fit(res_try)
             obj_try = objective(v_try, u_try)
             if obj_try < obj:
@@ -391,7 +379,7 @@ def calibrate_demand(
     factor = scale * u.reshape(nz, nz)
     unreached = link_ids[rows[(_vehicle_flow(res)[rows] <= 0) & (c > 0)]]
     return CalibrationResult(
-        demand=_scaled(prior, factor),
+        demand=replace(prior.scaled(factor), meta={**prior.meta, "calibrated": True}),
         factor=factor,
         scale=scale,
         assignment=res,

@@ -122,8 +122,20 @@ class Demand:
         """Total vehicles per hour over all classes."""
         return float(sum(m.sum() for m in self.trips.values()))
 
-    def scaled(self, factor: float) -> Demand:
-        """Every matrix multiplied by ``factor``."""
+    def scaled(self, factor: float | npt.NDArray[np.float64]) -> Demand:
+        """Every matrix multiplied by ``factor``: one number, or one factor per OD cell (an ``(nz, nz)`` array).
+
+        Examples
+        --------
+        >>> d = Demand(np.array([1, 2]), {"light": np.array([[0.0, 5.0], [3.0, 0.0]])})
+        >>> d.scaled(2.0).total()
+        16.0
+        >>> d.scaled(np.array([[1.0, 0.5], [2.0, 1.0]])).trips["light"].tolist()
+        [[0.0, 2.5], [6.0, 0.0]]
+        """
+        if np.ndim(factor) and np.shape(factor) != (len(self.zone_ids),) * 2:
+            nz = len(self.zone_ids)
+            raise InvalidValueError(f"Demand.scaled: factor has shape {np.shape(factor)}, expected a number or ({nz}, {nz})")
         return replace(self, trips={c: m * factor for c, m in self.trips.items()})
 
     def to_dataframe(self) -> pd.DataFrame:
