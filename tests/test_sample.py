@@ -1,6 +1,7 @@
-"""Levels at points (``ldtkit sample``, :func:`ldtkit.study.sample.sample_points`) in a city with buildings:
-Porto, whose ``[noise] buildings = "osm"`` screens its maps. A point's level is the runner's façade-map
-level there, screened by the buildings; a point inside a building has no noise level."""
+"""Levels at points (``ldtkit sample``, :func:`ldtkit.study.sample.sample_points`) in cities with buildings:
+Porto, whose ``[noise] buildings = "osm"`` screens its maps, and Athens, whose statistical blocks do
+(``[noise] buildings = "blocks"``). A point's level is the runner's façade-map level there, screened by
+the buildings; a point inside a building has no noise level."""
 
 from __future__ import annotations
 
@@ -25,43 +26,77 @@ POINTS = pd.DataFrame(
 )
 YARDS = slice(0, 3)
 INSIDE = 4
+#: Athens: points in side streets 60-100 m from the nearest road of the study network, with blocks
+#: (15 m high) between them and it: by the Metropolitan Cathedral, in Plaka, west of Thissio; and a
+#: point inside a block by Ermou, 20 m from its edge.
+ATHENS_POINTS = pd.DataFrame(
+    {
+        "id": ["by-the-cathedral", "plaka", "west-of-thissio", "in-a-block"],
+        "lon": [23.729433, 23.731150, 23.717475, 23.730766],
+        "lat": [37.975096, 37.972396, 37.975609, 37.976397],
+    }
+)
+ATHENS_BEHIND = slice(0, 3)
+ATHENS_INSIDE = 3
 
 
 def _points(frame: pd.DataFrame = POINTS) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(frame["lon"], frame["lat"]), crs=4326)
 
 
-@pytest.fixture(scope="module")
-def porto(tmp_path_factory):
-    """Porto, its bridge closure and the traffic of both in a results cache of the module's own (about 30 s)."""
+def _traffic(tmp_path_factory, name, scenario_file=None):
+    """A shipped city, its scenario in ``scenario_file`` (or None) and the traffic of both in a results cache of the module's own."""
     from ldtkit.study.city import load_city
     from ldtkit.study.runner import run
     from ldtkit.study.scenario import load_scenarios
 
-    cache = tmp_path_factory.mktemp("porto_sample") / ".ldtkit-cache"
+    cache = tmp_path_factory.mktemp(f"{name}_sample") / ".ldtkit-cache"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the extract's cleanup share, reported by the city tests
-        city = load_city("porto")
-        closed = load_scenarios(city.root / "scenarios" / "01_bridge_closed.toml")[0]
-        results = run(city, [closed], models=("traffic",), cache_dir=cache, progress=False)
-    return city, closed, results, cache
+        city = load_city(name)
+        scenario = load_scenarios(city.root / "scenarios" / scenario_file)[0] if scenario_file else None
+        results = run(city, [scenario] if scenario else [], models=("traffic",), cache_dir=cache, progress=False)
+    return city, scenario, results, cache
 
 
-def _sample(porto, points=None, **kw):
-    city, _, _, cache = porto
+@pytest.fixture(scope="module")
+def porto(tmp_path_factory):
+    """Porto, its bridge closure and the traffic of both (about 30 s)."""
+    return _traffic(tmp_path_factory, "porto", "01_bridge_closed.toml")
+
+
+@pytest.fixture(scope="module")
+def athens(tmp_path_factory):
+    """Athens and its baseline traffic (about 10 s)."""
+    return _traffic(tmp_path_factory, "athens")
+
+
+def _sample(town, points=None, **kw):
+    city, _, _, cache = town
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*network cleanup")
         warnings.simplefilter("ignore", InsideBuildingWarning)
         return sample_points(city, _points() if points is None else points, cache_dir=cache, **kw)
 
 
-def _runner_facade_levels(porto, levels, result, *, warm_start=None):
+def _open_field(town, levels):
+    """The baseline's noise at the sampled points in open field: what sampling gave before it took the city's buildings."""
+    from ldtkit.model.noise import compute_noise
+    from ldtkit.study.inputs import city_noise_propagation
+
+    city, _, results, _ = town
+    base, rec = results["baseline"], levels.noise.receptors
+    prop = city_noise_propagation(city, base.network, rec, buildings=None, terrain=None)
+    return compute_noise(base.network, base.traffic, rec, progress=False, propagation=prop)
+
+
+def _runner_facade_levels(town, levels, result, *, warm_start=None):
     """The levels the runner's façade map (:func:`~ldtkit.study.facades.with_facades`) gives at the sampled points."""
     from ldtkit.model.receptors import Receptors
     from ldtkit.study.facades import FacadeReceptors, with_facades
     from ldtkit.study.inputs import noise_buildings, noise_terrain
 
-    city, _, results, _ = porto
+    city, _, results, _ = town
     r = levels.noise.receptors
     n = len(r)
     rec = Receptors(r.x, r.y, r.z, np.ones(n), r.crs, kind="facade", ids=np.arange(n))
@@ -73,21 +108,12 @@ def _runner_facade_levels(porto, levels, result, *, warm_start=None):
 
 
 def test_porto_courtyards_are_screened_by_the_buildings_around_them(porto):
-    from ldtkit.model.noise import compute_noise
-    from ldtkit.study.inputs import city_noise_propagation
-
-    city, _, results, _ = porto
     levels = _sample(porto, _points(POINTS.drop(index=INSIDE)))
     assert levels.scenario == "baseline" and list(levels.ids) == list(POINTS["id"].drop(index=INSIDE))
     assert not levels.inside_building.any() and not levels.outside_network_extent.any()
     assert np.isfinite(levels.noise.lden_db).all() and np.isfinite(levels.air.no2_ugm3).all()
     assert levels.noise.meta["propagation"].startswith("screening by")
-    # the same points in open field: what sampling gave before it took the city's buildings
-    base = results["baseline"]
-    open_field = compute_noise(
-        base.network, base.traffic, levels.noise.receptors, progress=False,
-        propagation=city_noise_propagation(city, base.network, levels.noise.receptors, buildings=None, terrain=None),
-    )  # fmt: skip
+    open_field = _open_field(porto, levels)
     screening = open_field.lden_db - levels.noise.lden_db
     print(f"\nPorto, Lden open field minus screened (dB): {dict(zip(levels.ids, screening.round(1).tolist()))}")
     assert np.all(screening[YARDS] >= 10.0), screening  # courtyards: 14-20 dB quieter behind their rows
@@ -141,6 +167,20 @@ def test_a_point_inside_a_building_has_no_noise_level_and_is_named(porto):
     with pytest.warns(InsideBuildingWarning, match=r"ids \['in-a-building'\]"):
         alone = sample_points(city, _points(POINTS.iloc[[INSIDE]]), cache_dir=cache, models=("noise",))
     assert alone.inside_building.tolist() == [True] and np.isnan(alone.noise.lden_db).all()
+
+
+def test_athens_blocks_screen_the_points_behind_them_and_a_point_inside_one_has_no_noise_level(athens):
+    city, _, results, cache = athens
+    with pytest.warns(InsideBuildingWarning, match=r"points with ids \['in-a-block'\]: inside a building footprint of athens's"):
+        levels = sample_points(city, _points(ATHENS_POINTS), cache_dir=cache, models=("noise",))
+    assert levels.inside_building.tolist() == [False, False, False, True] and not levels.outside_network_extent.any()
+    assert np.isnan(levels.noise.lden_db[ATHENS_INSIDE]) and np.isnan(levels.noise.lnight_db[ATHENS_INSIDE])
+    assert np.isfinite(levels.noise.lden_db[ATHENS_BEHIND]).all() and levels.noise.meta["propagation"].startswith("screening by")
+    screening = _open_field(athens, levels).lden_db - levels.noise.lden_db
+    print(f"\nAthens, Lden open field minus screened (dB): {dict(zip(levels.ids, screening.round(1).tolist()))}")
+    assert np.all(screening[ATHENS_BEHIND] >= 10.0), screening  # 15-19 dB quieter behind the blocks
+    runner = _runner_facade_levels(athens, levels, results["baseline"])
+    np.testing.assert_allclose(levels.noise.lden_db, runner.lden_db, rtol=0, atol=1e-9)
 
 
 def test_cli_sample_in_a_city_with_buildings(porto, tmp_path, monkeypatch, capsys):
