@@ -19,7 +19,8 @@ Run: ``python benchmarks/noise.py`` (add ``--threads N`` to pin numba threads).
    wall), 0.07 in open field; the façade map 27.0 s (48.5 CPU-s). The same session's kernels before walls
    shared by touching buildings left the obstacles and before the parts' rows were packed per cell: 3.02
    CPU-µs (1.61 µs wall) and 35.4 s (64.4 CPU-s). The host's speed varies from day to day: on other days
-   the same code measured 1.44–1.60 µs wall per pair, and once 2.71–2.73 CPU-µs with a 29.9–30.7 s map.
+   the same code measured 1.52–1.60 µs wall per pair (2.82–2.93 CPU-µs) with a 31.6–32.6 s map, and on
+   another 1.44–1.46 µs (2.71–2.73 CPU-µs) with a 29.9–30.7 s map.
 4. ``--only exposure``: Porto's residents per END band at their building's most exposed façade, and
    as studies count them (a house's there, any other building's shared among its façade points),
    with and without the buildings (zone residents distributed to residential floor area).
