@@ -215,9 +215,11 @@ def test_matching_by_heading_ambiguity_and_distance():
     t = match_positions(_links(), sites).table.set_index("site_id")
     assert t.loc["west", ["status", "link_id"]].tolist() == ["matched", 2]
     assert t.loc["west", "distance_m"] == pytest.approx(2.0)
-    # heading east, 2 m from link 1 and 2 m from the service road: two parallel candidates
-    assert t.loc["east", "status"] == "ambiguous"
-    assert {t.loc["east", "second_link_id"]} <= {1, 3}
+    # heading east, 2 m from link 1 and 2 m from the service road: two parallel candidates, both listed
+    assert t.loc["east", "status"] == "ambiguous" and t.loc["east", "link_id"] == -1
+    assert {t.loc["east", "nearest_link_id"], t.loc["east", "second_link_id"]} == {1, 3}
+    assert t.loc["east", "distance_m"] == pytest.approx(2.0) and t.loc["east", "second_distance_m"] == pytest.approx(2.0)
+    assert t.loc["west", "nearest_link_id"] == 2 and t.loc["far", "nearest_link_id"] == -1
     assert t.loc["far", "status"] == "unmatched" and np.isnan(t.loc["far", "distance_m"])
     # 10 m south: link 1 at 10 m, the service road at 14 m, within the ambiguity margin of 5 m
     assert t.loc["east_south", "status"] == "ambiguous"
