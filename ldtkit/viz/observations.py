@@ -115,14 +115,14 @@ def show_count_validation(city: City, result: ScenarioResult, *, title: str = "T
     left_out = matches.table[matches.table["status"] != "matched"]
     if len(left_out):
         display(Markdown("Sites left out (ambiguous: two parallel links within the margin; unmatched: no link near enough):"))
-        display(left_out.round(1).style.hide(axis="index"))
+        display(left_out.style.format(precision=1).hide(axis="index"))
     display(count_validation_table(stats).style.hide(axis="index"))
     if stats.screenlines is not None and len(stats.screenlines):
-        display(stats.screenlines.round(1).style.hide(axis="index"))
+        display(stats.screenlines.style.format(precision=1).hide(axis="index"))
     ax = plot_count_validation(stats, title=title)
     display(ax.figure)
     plt.close(ax.figure)
-    display(count_sites_table(stats).style.hide(axis="index"))
+    display(count_sites_table(stats).style.format(precision=1).hide(axis="index"))
     return True
 
 
