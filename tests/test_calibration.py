@@ -312,7 +312,7 @@ def test_the_report_shows_the_count_validation_when_the_city_has_counts(porto_ca
 
     matplotlib.use("Agg")
     from ldtkit.study.city import load_city
-    from ldtkit.viz.observations import count_validation, count_validation_table, show_count_validation
+    from ldtkit.viz.observations import count_sites_table, count_validation, count_validation_table, show_count_validation
 
     root, _, counts, net, flow = porto_calibrated
     result = SimpleNamespace(network=net, traffic={"day": SimpleNamespace(total_vph=flow)})
@@ -327,6 +327,10 @@ def test_the_report_shows_the_count_validation_when_the_city_has_counts(porto_ca
     assert stats.slope == pytest.approx(1 / 1.3, rel=1e-3) and stats.r2 == pytest.approx(1.0, abs=1e-3)
     table = count_validation_table(stats)
     assert table.set_index("statistic").loc["sites", "value"] == "20"
+    sites = count_sites_table(stats)
+    assert len(sites) == 20 and sites["GEH"].is_monotonic_decreasing
+    assert sorted(sites["site"]) == sorted(counts["site_id"])
+    np.testing.assert_allclose(sorted(sites["counted (veh/h)"]), sorted(counts["count"].round()))
     assert show_count_validation(load_city(root), result) is True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -55,11 +56,42 @@ def test_csv_by_position_direction_and_hour():
         ("site_id,lon,lat,direction,count\nA,3.7,51,NNE,10\n", InvalidValueError, "site A: unknown direction 'NNE'"),
         ("site_id,link_id,flow\nA,1,10\n", MissingFieldError, "counts.csv: missing required field 'count'"),
         ("site_id,count\nA,10\n", MissingFieldError, "link_id, or init_node and term_node, or lon and lat"),
+        ("site_id,link_id,count\nA,1,10\nB,x7,10\n", InvalidValueError, "site B: link_id must be a link id .*got 'x7'"),
+        ("link_id,count\n4.5,10\n", InvalidValueError, "site row 2: link_id must be a link id .*got 4.5"),
+        ("init_node,term_node,count\n1,2,10\n,1,5\n", InvalidValueError, "site row 3: give both init_node and term_node, or neither"),
+        ("site_id,link_id,hour,count\nA,1,25,10\n", InvalidValueError, "site A: hour must be an hour of the day .*got 25"),
+        ("site_id,link_id,hour,count\nA,1,8h,10\n", InvalidValueError, "site A: hour must be an hour of the day .*got '8h'"),
+        ("site_id,lon,lat,heading,count\nA,3.7,51,east,10\n", InvalidValueError, "site A: heading must be a heading in degrees"),
+        ("site_id,lon,lat,count\nA,51,95,10\n", InvalidValueError, "site A: lat must be a latitude in degrees .*got 95"),
+        ("site_id,link_id,lon,lat,count\nA,,3.7,,10\n", InvalidValueError, "site A: no location; give link_id"),
     ],
 )
 def test_bad_csv_counts_name_the_site(text, error, message):
     with pytest.raises(error, match=message):
         _csv(text)
+
+
+def test_csv_may_mix_sites_by_link_and_by_position():
+    c = _csv("link_id,lon,lat,heading,hour,period,count\n4,,,,,Day,10\n,3.7,51.0,90,8,,20\n")
+    t = c.table
+    assert t["site_id"].tolist() == ["link 4", "row 3"] and t["link_id"].tolist() == [4, -1]
+    assert t["period"].tolist() == ["day", "day"] and t["hour"].tolist() == [-1, 8]
+    assert np.isnan(t["lon"].iloc[0]) and t["heading_deg"].iloc[1] == 90.0
+
+
+def test_telraam_hours_are_local_in_the_rows_timezone(tmp_path):
+    row = {"segment_id": 7, "date": "2023-05-02T05:00:00.000Z", "uptime": 1.0, "car": 10, "heavy": 1}
+    p = tmp_path / "telraam.json"
+    p.write_text(json.dumps({"report": [{**row, "timezone": "Europe/Brussels"}, {**row, "segment_id": 8}]}))
+    t = read_telraam_json(p).table.drop_duplicates("site_id").set_index("site_id")
+    assert t.loc["7", ["hour", "period"]].tolist() == [7, "day"]  # 05:00 UTC is 07:00 in Brussels in May
+    assert t.loc["8", ["hour", "period"]].tolist() == [5, "night"]  # no timezone: UTC
+    p.write_text(json.dumps({"report": [{**row, "timezone": "Europe/Brusels"}]}))
+    with pytest.raises(InvalidValueError, match="telraam.json: segment 7: unknown timezone 'Europe/Brusels'"):
+        read_telraam_json(p)
+    p.write_text(json.dumps({"report": [{**row, "date": "yesterday"}]}))
+    with pytest.raises(InvalidValueError, match="segment 7: date must be an ISO 8601 date-time, got 'yesterday'"):
+        read_telraam_json(p)
 
 
 def test_telraam_report_per_direction_and_uptime(tmp_path):
@@ -105,6 +137,49 @@ def test_malformed_entity_is_named(tmp_path):
         read_traffic_flow_observed(p)
 
 
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ({"intensity": {"type": "Property", "value": "many"}}, "intensity must be a number of vehicles, got 'many'"),
+        ({"intensity": 5, "location": {"type": "Point", "coordinates": ["x", 51]}}, "location coordinates must be [lon, lat] numbers"),
+        ({"intensity": 5, "dateObservedFrom": "last tuesday"}, "dateObservedFrom must be an ISO 8601 date-time, got 'last tuesday'"),
+        (
+            {"intensity": 5, "dateObservedFrom": "2024-05-02T07:00:00+02:00", "dateObservedTo": "2024-05-02T08:00:00"},
+            "dateObservedFrom and dateObservedTo must both have a UTC offset or neither",
+        ),
+    ],
+)
+def test_unreadable_traffic_flow_observed_names_the_entity(tmp_path, attributes, message):
+    p = tmp_path / "tfo.json"
+    p.write_text(json.dumps([{"id": "urn:ngsi-ld:TrafficFlowObserved:ok", "type": "TrafficFlowObserved", "intensity": 3},
+                             {"id": "urn:ngsi-ld:TrafficFlowObserved:x", "type": "TrafficFlowObserved", **attributes}]))  # fmt: skip
+    with pytest.raises(InvalidValueError, match=re.escape(f"tfo.json: entity urn:ngsi-ld:TrafficFlowObserved:x: {message}")):
+        read_traffic_flow_observed(p)
+
+
+def test_traffic_flow_observed_hour_is_that_of_its_own_offset(tmp_path):
+    p = tmp_path / "tfo.json"
+    e = {"id": "urn:ngsi-ld:TrafficFlowObserved:a", "type": "TrafficFlowObserved", "intensity": 150,
+         "dateObservedFrom": "2024-05-02T06:30:00+02:00", "dateObservedTo": "2024-05-02T05:00:00Z"}  # fmt: skip
+    p.write_text(json.dumps(e))
+    row = read_traffic_flow_observed(p).table.iloc[0]
+    assert (row["hour"], row["period"], row["count_vph"]) == (6, "night", 300.0)  # 150 vehicles in 30 minutes
+
+
+def test_noise_levels_exported_by_ldtkit_are_read_back(tmp_path):
+    p = tmp_path / "noise.json"
+    prop = lambda v: {"type": "Property", "value": v, "unitCode": "2N"}
+    e = {"id": "urn:ngsi-ld:NoiseLevelObserved:ghent:1_2", "type": "NoiseLevelObserved", "LAeq_d": prop(59.4),
+         "Lden": prop(60.3), "Levening": prop(56.0), "Lnight": prop(50.7),
+         "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [3.72, 51.05]}}}  # fmt: skip
+    p.write_text(json.dumps(e))
+    m = read_noise_level_observed(p)
+    assert dict(zip(m.table["quantity"], m.table["value"])) == {"laeq_day_dba": 59.4, "lden_dba": 60.3, "lnight_dba": 50.7}
+    p.write_text(json.dumps({**e, "Lden": prop("loud")}))
+    with pytest.raises(InvalidValueError, match="entity urn:ngsi-ld:NoiseLevelObserved:ghent:1_2: Lden must be a number, got 'loud'"):
+        read_noise_level_observed(p)
+
+
 def test_air_and_noise_example_entities(shared):
     base = shared / "reference/standards/smart-data-models/Environment"
     air = read_air_quality_observed(base / "AirQualityObserved/example-normalized.jsonld")
@@ -140,9 +215,11 @@ def test_matching_by_heading_ambiguity_and_distance():
     t = match_positions(_links(), sites).table.set_index("site_id")
     assert t.loc["west", ["status", "link_id"]].tolist() == ["matched", 2]
     assert t.loc["west", "distance_m"] == pytest.approx(2.0)
-    # heading east, 2 m from link 1 and 2 m from the service road: two parallel candidates
-    assert t.loc["east", "status"] == "ambiguous"
-    assert {t.loc["east", "second_link_id"]} <= {1, 3}
+    # heading east, 2 m from link 1 and 2 m from the service road: two parallel candidates, both listed
+    assert t.loc["east", "status"] == "ambiguous" and t.loc["east", "link_id"] == -1
+    assert {t.loc["east", "nearest_link_id"], t.loc["east", "second_link_id"]} == {1, 3}
+    assert t.loc["east", "distance_m"] == pytest.approx(2.0) and t.loc["east", "second_distance_m"] == pytest.approx(2.0)
+    assert t.loc["west", "nearest_link_id"] == 2 and t.loc["far", "nearest_link_id"] == -1
     assert t.loc["far", "status"] == "unmatched" and np.isnan(t.loc["far", "distance_m"])
     # 10 m south: link 1 at 10 m, the service road at 14 m, within the ambiguity margin of 5 m
     assert t.loc["east_south", "status"] == "ambiguous"

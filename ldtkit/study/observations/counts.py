@@ -121,10 +121,27 @@ class Counts:
         return Counts(out[[c for c in cols if c in out.columns]].reset_index(drop=True), self.source)
 
 
+def _numbers(
+    df: pd.DataFrame, col: str, source: str, *, expected: str, integer: bool = False, low: float = -np.inf, high: float = np.inf
+) -> pd.Series:
+    """Column ``col`` as numbers, NaN where empty; an error naming the site when a value is not a
+    number (an integer with ``integer``) within ``[low, high]``."""
+    raw = df[col]
+    num = pd.to_numeric(raw, errors="coerce").astype(np.float64)
+    given = raw.notna() & (raw.astype(str).str.strip() != "")
+    bad = given & (num.isna() | (num < low) | (num > high) | ((num % 1 != 0) if integer else False))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        v = raw.iloc[i]
+        shown = repr(v) if isinstance(v, str) else str(v)
+        raise InvalidValueError(f"{source}: site {df['site_id'].iloc[i]}: {col} must be {expected}, got {shown}")
+    return num.where(given)
+
+
 def _heading(df: pd.DataFrame, source: str) -> pd.Series:
     if "heading" in df.columns or "heading_deg" in df.columns:
-        h = pd.to_numeric(df["heading_deg" if "heading_deg" in df.columns else "heading"], errors="coerce")
-        return h % 360.0
+        col = "heading_deg" if "heading_deg" in df.columns else "heading"
+        return _numbers(df, col, source, expected="a heading in degrees clockwise from north") % 360.0
     if "direction" in df.columns:
         d = df["direction"].fillna("").astype(str).str.strip().str.upper()
         unknown = sorted(set(d[(d != "") & ~d.isin(list(COMPASS))]))
@@ -228,33 +245,38 @@ def read_counts_csv(path: str | Path | IO[str], *, source: str | None = None) ->
     has_pos = {"lon", "lat"} <= set(df.columns)
     if not (has_link or has_nodes or has_pos):
         raise MissingFieldError(name, "link_id", expected="link_id, or init_node and term_node, or lon and lat")
-    n = len(df)
-    link = pd.to_numeric(df["link_id"], errors="coerce").fillna(-1).astype(np.int64) if has_link else pd.Series(-1, index=df.index)
-    init = df["init_node"].astype(np.int64) if has_nodes else pd.Series(-1, index=df.index)
-    term = df["term_node"].astype(np.int64) if has_nodes else pd.Series(-1, index=df.index)
-    if "site_id" in df.columns:
-        site = df["site_id"].astype(str)
-    elif has_nodes:
-        site = init.astype(str) + "-" + term.astype(str)
-    elif has_link:
-        site = "link " + link.astype(str)
-    else:
-        site = pd.Series([f"row {i + 2}" for i in range(n)], index=df.index)
-    df["site_id"] = site
+    has_site = "site_id" in df.columns
+    rows = pd.Series([f"row {i + 2}" for i in range(len(df))], index=df.index)
+    df["site_id"] = df["site_id"].astype(str) if has_site else rows  # in messages until the site ids are built
+    node_id = "a node id (an integer >= 0)"
+    none = pd.Series(-1, index=df.index)
+    link = _numbers(df, "link_id", name, expected="a link id (an integer >= 0)", integer=True, low=0) if has_link else none
+    init = _numbers(df, "init_node", name, expected=node_id, integer=True, low=0) if has_nodes else none
+    term = _numbers(df, "term_node", name, expected=node_id, integer=True, low=0) if has_nodes else none
+    if has_nodes and (init.isna() != term.isna()).any():
+        i = int(np.flatnonzero((init.isna() != term.isna()).to_numpy())[0])
+        raise InvalidValueError(f"{name}: site {df['site_id'].iloc[i]}: give both init_node and term_node, or neither")
+    link, init, term = (x.fillna(-1).astype(np.int64) for x in (link, init, term))
+    if not has_site:
+        df["site_id"] = np.where(
+            init >= 0, init.astype(str) + "-" + term.astype(str), np.where(link >= 0, "link " + link.astype(str), rows)
+        )
+    site = df["site_id"]
+    period = df["period"].astype(str).str.strip().str.lower() if "period" in df.columns else pd.Series("day", index=df.index)
     if "hour" in df.columns:
-        hour = pd.to_numeric(df["hour"], errors="coerce").fillna(-1).astype(np.int64)
-        period = pd.Series(period_of_hour(hour.to_numpy()), index=df.index).where(hour >= 0, df.get("period", "day"))
+        hour = _numbers(df, "hour", name, expected="an hour of the day (an integer 0-23)", integer=True, low=0, high=23)
+        hour = hour.fillna(-1).astype(np.int64)
+        period = pd.Series(period_of_hour(hour.to_numpy()), index=df.index).where(hour >= 0, period)
     else:
         hour = pd.Series(-1, index=df.index)
-        period = df["period"].astype(str).str.strip().str.lower() if "period" in df.columns else pd.Series("day", index=df.index)
     table = pd.DataFrame(
         {
             "site_id": site,
             "link_id": link,
             "init_node": init,
             "term_node": term,
-            "lon": pd.to_numeric(df["lon"], errors="coerce") if has_pos else np.nan,
-            "lat": pd.to_numeric(df["lat"], errors="coerce") if has_pos else np.nan,
+            "lon": _numbers(df, "lon", name, expected="a longitude in degrees (WGS84)", low=-180, high=180) if has_pos else np.nan,
+            "lat": _numbers(df, "lat", name, expected="a latitude in degrees (WGS84)", low=-90, high=90) if has_pos else np.nan,
             "heading_deg": _heading(df, name),
             "period": period,
             "hour": hour,
@@ -264,6 +286,10 @@ def read_counts_csv(path: str | Path | IO[str], *, source: str | None = None) ->
     )
     if "screenline" in df.columns:
         table["screenline"] = df["screenline"].where(df["screenline"].notna(), None).astype(object)
+    nowhere = (table["link_id"] < 0) & (table["init_node"] < 0) & (table["lon"].isna() | table["lat"].isna())
+    if nowhere.any():
+        i = int(np.flatnonzero(nowhere.to_numpy())[0])
+        raise InvalidValueError(f"{name}: site {site.iloc[i]}: no location; give link_id, or init_node and term_node, or lon and lat")
     return Counts(check_counts(table.reset_index(drop=True), name), name)
 
 
@@ -277,6 +303,30 @@ def _load_json(path: str | Path, what: str) -> Any:
         raise UnreadableFormatError(p, expected=what, detail=str(exc)) from exc
 
 
+def _telraam_hours(df: pd.DataFrame, path: str | Path) -> np.ndarray:
+    """The local hour of each report row: ``date`` (UTC) in the row's ``timezone`` when given, else UTC."""
+    t = pd.to_datetime(df["date"], utc=True, errors="coerce")
+    if t.isna().any():
+        i = int(np.flatnonzero(t.isna().to_numpy())[0])
+        raise InvalidValueError(
+            f"{path}: segment {df['segment_id'].iloc[i]}: date must be an ISO 8601 date-time, got {df['date'].iloc[i]!r}"
+        )
+    hour = t.dt.hour.to_numpy(dtype=np.int64, copy=True)
+    if "timezone" in df.columns:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        for zone, rows in df.groupby(df["timezone"].fillna("").astype(str), sort=False).groups.items():
+            if not zone:
+                continue
+            try:
+                tz = ZoneInfo(str(zone))
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                seg = df.loc[rows, "segment_id"].iloc[0]
+                raise InvalidValueError(f"{path}: segment {seg}: unknown timezone {zone!r} (expected e.g. 'Europe/Brussels')") from exc
+            hour[df.index.get_indexer(rows)] = t[rows].dt.tz_convert(tz).dt.hour.to_numpy()
+    return hour
+
+
 def read_telraam_json(path: str | Path, *, positions: dict[int, tuple[float, float, float]] | None = None) -> Counts:
     """Counts from a Telraam API ``reports/traffic`` answer (``{"report": [...]}``, hourly per segment).
 
@@ -285,7 +335,8 @@ def read_telraam_json(path: str | Path, *, positions: dict[int, tuple[float, flo
     direction, relative to the segment's drawing direction). Rows become ``light`` (car) and
     ``heavy`` counts per direction when the per-direction fields are there, else per segment;
     Telraam counts only a share ``uptime`` of each hour, so counts are divided by it (hours with
-    no uptime are left out).
+    no uptime are left out). The hour (and so the period) is the local hour in the row's
+    ``timezone`` (e.g. ``Europe/Brussels``), the UTC hour when a row has none.
 
     ``positions`` maps a segment id to ``(lon, lat, heading_deg)`` of its drawing direction,
     e.g. from the segment's geometry; without it, sites are located by ``link_id`` = segment id.
@@ -313,7 +364,7 @@ def read_telraam_json(path: str | Path, *, positions: dict[int, tuple[float, flo
     uptime = pd.to_numeric(df["uptime"], errors="coerce").fillna(1.0) if "uptime" in df.columns else pd.Series(1.0, index=df.index)
     df = df[uptime > 0].reset_index(drop=True)
     uptime = uptime[uptime > 0].reset_index(drop=True)
-    hour = pd.to_datetime(df["date"], utc=True).dt.hour.to_numpy()
+    hour = _telraam_hours(df, path)
     seg = df["segment_id"].astype(np.int64)
     split = all(c in df.columns for c in ("car_lft", "car_rgt", "heavy_lft", "heavy_rgt"))
     parts = []
@@ -379,7 +430,14 @@ def _point(e: dict[str, Any], source: str) -> tuple[float, float, float]:
     loc = e.get("location")
     if not isinstance(loc, dict) or "coordinates" not in loc:
         return (np.nan, np.nan, np.nan)
-    coords = np.asarray(loc["coordinates"], dtype=float)
+    try:
+        coords = np.asarray(loc["coordinates"], dtype=float)
+    except (TypeError, ValueError):
+        coords = np.zeros(0)
+    if not (coords.shape == (2,) or (coords.ndim == 2 and coords.shape[1] >= 2)) or not np.isfinite(coords).all():
+        raise InvalidValueError(
+            f"{source}: entity {e['id']}: location coordinates must be [lon, lat] numbers, got {str(loc['coordinates'])[:80]}"
+        )
     if loc.get("type") == "Point":
         return (float(coords[0]), float(coords[1]), np.nan)
     if loc.get("type") == "LineString" and coords.ndim == 2 and len(coords) >= 2:
@@ -391,12 +449,31 @@ def _point(e: dict[str, Any], source: str) -> tuple[float, float, float]:
     raise InvalidValueError(f"{source}: entity {e['id']}: location must be a GeoJSON Point or LineString, got {loc.get('type')!r}")
 
 
+def _timestamp(e: dict[str, Any], keys: tuple[str, ...], source: str) -> pd.Timestamp | None:
+    """The first of ``keys`` an entity gives, as a time in its own offset (its hour is the local hour); ``None`` without any."""
+    for key in keys:
+        value = e.get(key)
+        if value in (None, ""):
+            continue
+        try:
+            t = pd.Timestamp(str(value))
+        except ValueError:
+            t = None
+        if t is None or pd.isna(t):
+            raise InvalidValueError(f"{source}: entity {e['id']}: {key} must be an ISO 8601 date-time, got {value!r}")
+        return t
+    return None
+
+
 def read_traffic_flow_observed(path: str | Path) -> Counts:
     """Counts from NGSI-LD ``TrafficFlowObserved`` entities (normalized or key-value form).
 
     ``intensity`` (vehicles over ``dateObservedFrom``–``dateObservedTo``) becomes vehicles per
-    hour; the site is the entity's ``location`` (a LineString gives the direction of travel,
-    reversed when ``reversedLane`` is true) and ``vehicleType`` (``car``/``lorry``) the class.
+    hour; the hour (and so the period) is that of ``dateObservedFrom`` in its own UTC offset
+    (``...T08:00:00+02:00`` is hour 8); the site is the entity's ``location`` (a LineString gives
+    the direction of travel, reversed when ``reversedLane`` is true) and ``vehicleType``
+    (``car``/``lorry``) the class. A count, date or location that cannot be read is an error
+    naming the entity.
 
     Examples
     --------
@@ -415,9 +492,17 @@ def read_traffic_flow_observed(path: str | Path) -> Counts:
     for e in read_entities(path, "TrafficFlowObserved"):
         if "intensity" not in e:
             raise MissingFieldError(src, "intensity", expected=f"vehicles counted, in entity {e['id']}")
-        t0 = pd.to_datetime(str(e.get("dateObservedFrom") or e.get("dateObserved") or ""), utc=True, errors="coerce")
-        t1 = pd.to_datetime(str(e.get("dateObservedTo") or ""), utc=True, errors="coerce")
-        hours = (t1 - t0).total_seconds() / 3600.0 if pd.notna(t0) and pd.notna(t1) else 1.0
+        intensity = e["intensity"]
+        if intensity is not None and (isinstance(intensity, bool) or not isinstance(intensity, (int, float))):
+            raise InvalidValueError(f"{src}: entity {e['id']}: intensity must be a number of vehicles, got {intensity!r}")
+        t0 = _timestamp(e, ("dateObservedFrom", "dateObserved"), src)
+        t1 = _timestamp(e, ("dateObservedTo",), src)
+        try:
+            hours = (t1 - t0).total_seconds() / 3600.0 if t0 is not None and t1 is not None else 1.0
+        except TypeError as exc:  # one with a UTC offset, one without
+            raise InvalidValueError(
+                f"{src}: entity {e['id']}: dateObservedFrom and dateObservedTo must both have a UTC offset or neither"
+            ) from exc
         if not hours > 0:
             raise InvalidValueError(f"{src}: entity {e['id']}: dateObservedTo must be after dateObservedFrom")
         lon, lat, head = _point(e, src)
@@ -433,10 +518,10 @@ def read_traffic_flow_observed(path: str | Path) -> Counts:
                 "lon": lon,
                 "lat": lat,
                 "heading_deg": head,
-                "period": period_of_hour(np.array([t0.hour if pd.notna(t0) else 8]))[0],
-                "hour": int(t0.hour) if pd.notna(t0) else -1,
+                "period": period_of_hour(np.array([t0.hour]))[0] if t0 is not None else "day",
+                "hour": int(t0.hour) if t0 is not None else -1,
                 "vehicle_class": "heavy" if vt in ("lorry", "truck", "heavy") else "light" if vt in ("car", "light") else "all",
-                "count_vph": float(e["intensity"]) / hours if e["intensity"] is not None else np.nan,
+                "count_vph": float(intensity) / hours if intensity is not None else np.nan,
             }
         )
     table = pd.DataFrame(rows, columns=list(COLUMNS))

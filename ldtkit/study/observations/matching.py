@@ -40,8 +40,9 @@ STATUSES = ("matched", "ambiguous", "unmatched")
 @dataclass(frozen=True)
 class MatchReport:
     """One row per site: ``site_id``, ``heading_deg`` (from :func:`match_counts`), ``status`` (:data:`STATUSES`), ``link_id`` (-1 unless
-    matched), ``distance_m``, ``second_link_id`` and ``second_distance_m`` (the runner-up, -1/NaN
-    without one)."""
+    matched), ``nearest_link_id`` and ``distance_m`` (the nearest link that fits the heading, also
+    for an ambiguous site; -1/NaN when unmatched), ``second_link_id`` and ``second_distance_m``
+    (the runner-up, -1/NaN without one)."""
 
     table: pd.DataFrame
 
@@ -103,13 +104,14 @@ def match_positions(
     n = len(sites)
     out = pd.DataFrame({"site_id": sites["site_id"].to_numpy()})
     out["link_id"] = first["link_id"].reindex(range(n)).fillna(-1).astype(np.int64).to_numpy()
+    out["nearest_link_id"] = out["link_id"]
     out["distance_m"] = first["d"].reindex(range(n)).to_numpy(float)
     out["second_link_id"] = second["link_id"].reindex(range(n)).fillna(-1).astype(np.int64).to_numpy()
     out["second_distance_m"] = second["d"].reindex(range(n)).to_numpy(float)
     amb = (out["second_distance_m"] - out["distance_m"]) <= ambiguity_m
     out["status"] = np.where(out["link_id"] < 0, "unmatched", np.where(amb, "ambiguous", "matched"))
     out.loc[out["status"] == "ambiguous", "link_id"] = -1
-    return MatchReport(out[["site_id", "status", "link_id", "distance_m", "second_link_id", "second_distance_m"]])
+    return MatchReport(out[["site_id", "status", "link_id", "nearest_link_id", "distance_m", "second_link_id", "second_distance_m"]])
 
 
 def match_counts(network: RoadNetwork, counts: Counts, **options: float) -> MatchReport:
@@ -127,6 +129,7 @@ def match_counts(network: RoadNetwork, counts: Counts, **options: float) -> Matc
             "site_id": t["site_id"],
             "status": "unmatched",
             "link_id": -1,
+            "nearest_link_id": -1,
             "distance_m": np.nan,
             "second_link_id": -1,
             "second_distance_m": np.nan,
@@ -146,6 +149,7 @@ def match_counts(network: RoadNetwork, counts: Counts, **options: float) -> Matc
         out.loc[by_id, "status"] = "matched"
         out.loc[by_id, "distance_m"] = 0.0
         out.loc[by_id, "link_id"] = t.loc[by_id, "link_id"].to_numpy(np.int64)
+        out.loc[by_id, "nearest_link_id"] = out.loc[by_id, "link_id"]
     by_nodes = ~by_id & (t["init_node"] >= 0).to_numpy()
     if by_nodes.any():
         key = pd.Series(
@@ -163,6 +167,7 @@ def match_counts(network: RoadNetwork, counts: Counts, **options: float) -> Matc
             )
         out.loc[by_nodes, "status"] = "matched"
         out.loc[by_nodes, "link_id"] = ids[row.astype(np.int64)]
+        out.loc[by_nodes, "nearest_link_id"] = out.loc[by_nodes, "link_id"]
         out.loc[by_nodes, "distance_m"] = 0.0
     by_pos = ~by_id & ~by_nodes & t["lon"].notna().to_numpy() & t["lat"].notna().to_numpy()
     if by_pos.any():
@@ -185,7 +190,8 @@ def match_counts(network: RoadNetwork, counts: Counts, **options: float) -> Matc
         rep = match_positions(metric, sites, **options).table
         for col in rep.columns:
             out.loc[by_pos, col] = rep[col].to_numpy()
-    out["link_id"] = out["link_id"].astype(np.int64)
+    for col in ("link_id", "nearest_link_id"):
+        out[col] = out[col].astype(np.int64)
     out["second_link_id"] = out["second_link_id"].astype(np.int64)
     out.insert(1, "heading_deg", t["heading_deg"].to_numpy(float))
     return MatchReport(out)

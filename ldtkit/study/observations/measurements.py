@@ -25,15 +25,17 @@ from ldtkit._validate import closest
 from ldtkit.errors import InvalidValueError, MissingFieldError
 from ldtkit.study.observations.counts import read_entities, read_observation_csv
 
-#: Quantities a measurement can be, and the NGSI-LD attribute each is read from.
-QUANTITIES = {
-    "no2_ugm3": ("AirQualityObserved", "no2"),
-    "pm10_ugm3": ("AirQualityObserved", "pm10"),
-    "pm25_ugm3": ("AirQualityObserved", "pm25"),
-    "laeq_dba": ("NoiseLevelObserved", "LAeq"),
-    "laeq_day_dba": ("NoiseLevelObserved", "LAeq_d"),
-    "lden_dba": ("NoiseLevelObserved", "Lden"),
-    "lnight_dba": ("NoiseLevelObserved", "Ln"),
+#: Quantities a measurement can be, and the NGSI-LD attributes each is read from (the first one
+#: an entity has): Smart Data Models names, and ldtkit's own END indicators (``Lden``, ``Lnight``,
+#: as :mod:`ldtkit.study.standards.ngsi_ld` exports them).
+QUANTITIES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "no2_ugm3": ("AirQualityObserved", ("no2",)),
+    "pm10_ugm3": ("AirQualityObserved", ("pm10",)),
+    "pm25_ugm3": ("AirQualityObserved", ("pm25",)),
+    "laeq_dba": ("NoiseLevelObserved", ("LAeq",)),
+    "laeq_day_dba": ("NoiseLevelObserved", ("LAeq_d",)),
+    "lden_dba": ("NoiseLevelObserved", ("Lden",)),
+    "lnight_dba": ("NoiseLevelObserved", ("Lnight", "LANight", "Ln")),
 }
 COLUMNS = ("site_id", "lon", "lat", "quantity", "value", "date")
 
@@ -120,11 +122,19 @@ def _entity_rows(path: str | Path, entity_type: str) -> list[dict[str, Any]]:
         loc = e.get("location")
         if not isinstance(loc, dict) or loc.get("type") != "Point":
             raise InvalidValueError(f"{src}: entity {e['id']}: location must be a GeoJSON Point")
-        lon, lat = (float(x) for x in loc["coordinates"][:2])
+        try:
+            lon, lat = (float(x) for x in loc["coordinates"][:2])
+        except (TypeError, ValueError, KeyError) as exc:
+            raise InvalidValueError(f"{src}: entity {e['id']}: location coordinates must be [lon, lat] numbers") from exc
         date = str(e.get("dateObserved") or e.get("dateObservedFrom") or "")
-        for q, (etype, attr) in QUANTITIES.items():
-            if etype == entity_type and e.get(attr) is not None:
-                rows.append({"site_id": e["id"], "lon": lon, "lat": lat, "quantity": q, "value": float(e[attr]), "date": date})
+        for q, (etype, attrs) in QUANTITIES.items():
+            attr = next((a for a in attrs if e.get(a) is not None), None)
+            if etype != entity_type or attr is None:
+                continue
+            value = e[attr]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise InvalidValueError(f"{src}: entity {e['id']}: {attr} must be a number, got {value!r}")
+            rows.append({"site_id": e["id"], "lon": lon, "lat": lat, "quantity": q, "value": float(value), "date": date})
     return rows
 
 
@@ -145,7 +155,8 @@ def read_air_quality_observed(path: str | Path) -> Measurements:
 
 
 def read_noise_level_observed(path: str | Path) -> Measurements:
-    """LAeq, LAeq,day, Lden and Lnight (dB(A)) from NGSI-LD ``NoiseLevelObserved`` entities.
+    """LAeq, LAeq,day, Lden and Lnight (dB(A)) from NGSI-LD ``NoiseLevelObserved`` entities
+    (Lnight from ``Lnight``, ``LANight`` or ``Ln``).
 
     Examples
     --------
