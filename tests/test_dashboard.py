@@ -201,7 +201,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     dash.layer_switch.value = "diff"
     assert flows(dash._links_right, "d_flow_vph") == [-100.0, -50.0, 250.0, 300.0]
     assert merged_parts(dash._links_right) == []  # unchanged roads: only in the street network
-    assert "Change in flow" in dash.legend.widget.value
+    assert "Change in flow" in dash.legend.widget.value and ">more traffic<" in dash.legend.widget.value
     assert not dash._grid_right.visible
     # noise: both grids visible, different images (the scenario is quieter)
     dash.layer_switch.value = "lden"
@@ -218,6 +218,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     dash.layer_switch.value = "dlden"
     assert dash._grid_left.url == left_lden and dash._grid_right.visible and dash._grid_right.url != left_lden
     assert "Change in Lden (dB)" in dash.legend.widget.value and "Baseline: Noise Lden (dB)" in dash.legend_left.widget.value
+    assert ">quieter<" in dash.legend.widget.value
     inbound = dash._grid_right.url
     dash.dropdown.value = "closed_both"
     assert dash._grid_right.url != inbound  # −3 dB against −1 dB, same scale
@@ -614,6 +615,9 @@ def test_static_report_marks_the_measure_on_the_maps_and_frames_the_change(indic
     maps = [t for t in texts if t]
     # the baseline maps and the closure's change maps carry the label; the inbound closure has no measure here
     assert len(maps) == 2 and all("Street 0 bridge: closed both ways" in t for t in maps)
+    # the change maps' colour bars say what each end means, as the dashboard's legends do
+    ends = [(ax.get_xlabel(), ax.get_title()) for f in figures for ax in f.axes if ax.get_title() in ("more traffic", "louder", "more NO₂")]
+    assert ends[:3] == [("less traffic", "more traffic"), ("quieter", "louder"), ("less NO₂", "more NO₂")]
     html = "".join(getattr(o, "data", "") or "" for o in shown)
     assert "ldtkit-headline" in html and "drag" not in html.lower()
 

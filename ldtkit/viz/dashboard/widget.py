@@ -25,6 +25,7 @@ from ldtkit.viz.maps import (
     CompareMap,
     Side,
     SideBySideMap,
+    change_scale,
     figure_to_png,
     grid_image,
     lden_scale,
@@ -169,13 +170,13 @@ class ScenarioDashboard:
             "flow": ColorScale.shared(
                 *[v.links["flow_vph"].to_numpy(float) for v in self.views.values()], cmap="viridis", label="Traffic flow (veh/h)", vmin=0.0
             ),
-            "diff": ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in self._diffs.values()], label="Change in flow (veh/h)"),
+            "diff": change_scale("flow", *[d["d_flow_vph"].to_numpy(float) for d in self._diffs.values()]),
             "lden": lden_scale("Noise Lden (dB)"),
             "no2": no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in self.views.values() if v.air is not None], label="NO₂ (µg/m³)"),
         }
-        # noise and NO2 changes at the receptors, one symmetric scale across scenarios (top 0.5 % of outliers trimmed)
+        # noise and NO2 changes at the receptors, one symmetric scale across scenarios
         self._grid_diffs: dict[tuple[str, str], gpd.GeoDataFrame] = {}
-        for mode, unit in (("dlden", "dB"), ("dno2", "µg/m³")):
+        for mode, of in (("dlden", "lden"), ("dno2", "no2")):
             attr, column = _GRIDS[mode]
             if getattr(base, attr) is None:
                 continue
@@ -183,10 +184,8 @@ class ScenarioDashboard:
                 if n != baseline and getattr(v, attr) is not None:
                     self._grid_diffs[mode, n] = grid_difference(getattr(base, attr), getattr(v, attr), column)
             if any(m == mode for m, _ in self._grid_diffs):
-                self.scales[mode] = ColorScale.diverging(
-                    *[d[f"d_{column}"].to_numpy(float) for (m, _), d in self._grid_diffs.items() if m == mode],
-                    label=f"{LAYERS[mode]} ({unit})",
-                    quantile=0.995,
+                self.scales[mode] = change_scale(
+                    of, *[d[f"d_{column}"].to_numpy(float) for (m, _), d in self._grid_diffs.items() if m == mode]
                 )
         selected = [v.select_link.links["select_link_vph"].to_numpy(float) for v in self.views.values() if v.select_link is not None]
         if selected:
