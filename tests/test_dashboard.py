@@ -533,8 +533,34 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     # switching scenario moves the marks: the inbound closure has no measures in this set
     dash.dropdown.value = "closed_inbound"
     assert not [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
-    # the headline block sits above the table
-    assert dash.table.value.index("ldtkit-headline") < dash.table.value.index("ldtkit-indicators")
+    # the headline (what changes) sits above the map, the first thing under the scenario's controls; the table below it
+    children = list(dash.widget.children)
+    assert children.index(dash.headline) < children.index(dash.map_box) < children.index(dash.table)
+    assert "ldtkit-headline" in dash.headline.value and "ldtkit-indicators" in dash.table.value
+
+
+def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
+    from ldtkit.study.indicators import CO2_T_PER_DAY, POPULATION_WEIGHTED_NO2, VEHICLE_HOURS, watch_indicator
+
+    bridge = watch_indicator("Bridge").name
+    t = pd.DataFrame(
+        {"baseline": [76_162.0, 883.0, 2986.0, 27.5], "closed": [77_524.0, 880.0, 0.0, 27.504]},
+        index=[VEHICLE_HOURS, CO2_T_PER_DAY, bridge, POPULATION_WEIGHTED_NO2],
+    )
+    head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    items = {
+        re.sub("<[^>]+>", "", m.group(1)): re.sub("<[^>]+>", "", m.group(2))
+        for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
+    }
+    assert items["Vehicle-hours per day"] == "76,162 → 77,524 +1,362 (+1.8%) worse"
+    assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.00 (-0.3%) better"
+    assert items["Flow on Bridge (veh/h)"] == "2,986 → 0 -2,986 (-100.0%)"  # neither better nor worse on its own
+    # the table names the columns in words, says how to read its colours, and a change too small to show is not red
+    table = dashboard.indicator_table_html(t, baseline="baseline")
+    assert "<th style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'>Change %</th>" in table
+    assert dashboard.COLOUR_KEY in table
+    row = table[table.index("Population-weighted") :]
+    assert ">+0.00</td>" not in row and "color:#b2182b'>" not in row.split("</tr>")[0]
 
 
 def _mid_latlon(x: float, y: float = 194_000.0) -> list[float]:

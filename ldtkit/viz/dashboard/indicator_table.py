@@ -11,13 +11,15 @@ Examples
 ('Vehicle-hours per day', 'No2 (µg/m³)')
 >>> delta_colour("vehicle_hours", 12.0), delta_colour("people Lden 55-59", 12.0)
 ('#b2182b', None)
+>>> delta_verdict("vehicle_hours", 12.0), delta_verdict("CO2 t/day", -3.0)
+('worse', 'better')
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -33,6 +35,11 @@ IMPROVEMENT_COLOUR = "#1a7837"
 DETERIORATION_COLOUR = "#b2182b"
 #: Colour of a zero change.
 NO_CHANGE_COLOUR = "#333"
+#: What a change means for the indicator, in the words the headline shows (:func:`delta_verdict`).
+Verdict = Literal["better", "worse", "no change"]
+_VERDICT_COLOURS: dict[str, str] = {"better": IMPROVEMENT_COLOUR, "worse": DETERIORATION_COLOUR, "no change": NO_CHANGE_COLOUR}
+#: How to read the colours of the table and the headline, said under both.
+COLOUR_KEY = "Green: better, red: worse (uncoloured: neither better nor worse on its own)."
 #: Unit suffixes of indicator names the registry does not know, and how labels spell them.
 _UNIT_SUFFIXES = (
     ("_ugm3", " (µg/m³)"),
@@ -74,24 +81,36 @@ def indicator_label(name: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def delta_colour(name: str, delta: float) -> str | None:
-    """The colour of a change of indicator ``name``: green when it improves, red when it worsens.
+def delta_verdict(name: str, delta: float) -> Verdict | None:
+    """Whether a change of indicator ``name`` makes things better or worse, from the registry's ``better``.
 
-    ``better="less"`` in the registry makes an increase red; ``"more"`` makes it green;
-    ``"neutral"`` (and names the registry does not know) gives ``None``: no colour.
+    ``better="less"`` makes an increase ``"worse"``; ``"more"`` makes it ``"better"``; a zero change is
+    ``"no change"``; ``"neutral"`` (and names the registry does not know) gives ``None``: no claim either way.
+
+    Examples
+    --------
+    >>> delta_verdict("vehicle_hours", -5.0), delta_verdict("vehicle_hours", 0.0), delta_verdict("vehicle_km", 5.0)
+    ('better', 'no change', None)
+    """
+    better = _better(name)
+    if better == "neutral" or not np.isfinite(delta):
+        return None
+    if delta == 0:
+        return "no change"
+    worse = delta > 0 if better == "less" else delta < 0
+    return "worse" if worse else "better"
+
+
+def delta_colour(name: str, delta: float) -> str | None:
+    """The colour of a change of indicator ``name`` (:func:`delta_verdict`): green better, red worse, ``None`` neutral.
 
     Examples
     --------
     >>> delta_colour("vehicle_hours", -5.0), delta_colour("vehicle_hours", 0.0)
     ('#1a7837', '#333')
     """
-    better = _better(name)
-    if better == "neutral" or not np.isfinite(delta):
-        return None
-    if delta == 0:
-        return NO_CHANGE_COLOUR
-    worse = delta > 0 if better == "less" else delta < 0
-    return DETERIORATION_COLOUR if worse else IMPROVEMENT_COLOUR
+    verdict = delta_verdict(name, delta)
+    return None if verdict is None else _VERDICT_COLOURS[verdict]
 
 
 def indicator_differences(table: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
@@ -159,7 +178,7 @@ def indicator_table_html(
     head = f"<th style='text-align:left;padding:3px 8px;border-bottom:1px solid #999'>Indicator</th><th {th}>{html.escape(labels.get(baseline, baseline))}</th>"
     for c in cols:
         name = html.escape(labels.get(c, c))
-        head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
+        head += f"<th {th}>{name}</th><th {th}>Change</th><th {th}>Change %</th>"
     rows = []
     for ind in d.index:
         whole = _is_whole(str(ind))
@@ -167,7 +186,7 @@ def indicator_table_html(
         cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{base_cell}</td>"
         for c in cols:
             value = float(d.at[ind, c])
-            delta = _whole(value, whole) - _whole(float(d.at[ind, baseline]), whole)
+            delta = _shown(_whole(value, whole) - _whole(float(d.at[ind, baseline]), whole), whole=whole)
             pct = float(d.at[ind, f"Δ% {c}"])
             colour = delta_colour(str(ind), delta)
             style = "text-align:right;padding:3px 8px" + (f";color:{colour}" if colour else "")
@@ -179,7 +198,8 @@ def indicator_table_html(
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
     notes = list(table.attrs.get("notes", ()) if notes is None else notes)
-    foot = (
+    key = f"<p class='ldtkit-colour-key' style='font:12px sans-serif;color:#555;margin:4px 0'>{html.escape(COLOUR_KEY)}</p>"
+    foot = key + (
         "<ul class='ldtkit-indicator-notes' style='font:12px sans-serif;color:#8a4b00'>"
         + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
         + "</ul>"
@@ -226,6 +246,17 @@ def _num(x: float | None, *, signed: bool = False, whole: bool = False) -> str:
     return text
 
 
+def _shown(x: float, *, whole: bool = False) -> float:
+    """``x``, or 0 when it reads as zero in the table (:func:`_num`): a change too small to show is no change.
+
+    Examples
+    --------
+    >>> _shown(0.004), _shown(-0.4, whole=True), _shown(2.57)
+    (0.0, 0.0, 2.57)
+    """
+    return 0.0 if np.isfinite(x) and float(_num(x, whole=whole).replace(",", "")) == 0.0 else x
+
+
 def _pct(x: float | None) -> str:
     """A percentage change with one decimal, ``0.0%`` (not ``-0.0%``) when it rounds to nothing.
 
@@ -247,7 +278,8 @@ def headline_html(
     labels: Mapping[str, str] | None = None,
 ) -> str:
     """A short block of the indicators that matter first: vehicle-hours, people above thresholds,
-    CO₂, trips with no route and the watched links' flows, baseline → ``scenario`` with the change.
+    CO₂, trips with no route and the watched links' flows, baseline → ``scenario`` with the change,
+    in units and in per cent, and whether it is better or worse in words (:func:`delta_verdict`).
 
     Rows the table does not hold (a model that was not run) are left out; changes are coloured
     like the indicator table.
@@ -256,7 +288,7 @@ def headline_html(
     --------
     >>> t = pd.DataFrame({"baseline": [100.0, 1408.1], "closed": [110.0, 0.0]}, index=["vehicle_hours", "flow_vph: bridge"])
     >>> h = headline_html(t, baseline="baseline", scenario="closed")
-    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0" in h
+    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0 (+10.0%)" in h and ">worse</b>" in h
     True
     """
     d = indicator_differences(table, baseline=baseline)
@@ -267,13 +299,17 @@ def headline_html(
     for name in names:
         whole = _is_whole(name)
         b, v = _whole(float(d.at[name, baseline]), whole), _whole(float(d.at[name, scenario]), whole)
-        delta = v - b if np.isfinite(v) and np.isfinite(b) else float("nan")
-        colour = delta_colour(name, delta) or NO_CHANGE_COLOUR
+        delta = _shown(v - b, whole=whole) if np.isfinite(v) and np.isfinite(b) else float("nan")
+        pct = _pct(delta / abs(b) * 100.0) if np.isfinite(delta) and b != 0 else ""
+        verdict = delta_verdict(name, delta)
+        colour = _VERDICT_COLOURS[verdict] if verdict else NO_CHANGE_COLOUR
+        change = _num(delta, signed=True, whole=whole) + (f" ({pct})" if pct and delta != 0 else "")
+        word = f" <b class='ldtkit-verdict'>{verdict}</b>" if verdict in ("better", "worse") else ""
         items.append(
             "<div class='ldtkit-headline-item' style='padding:4px 10px;border-left:3px solid #ccc'>"
             f"<div style='font-size:11px;color:#555'>{html.escape(indicator_label(name))}</div>"
             f"<div style='font-size:15px'>{_num(b, whole=whole)} → {_num(v, whole=whole)} "
-            f"<span style='color:{colour}'>({_num(delta, signed=True, whole=whole)})</span></div></div>"
+            f"<span style='color:{colour}'>{change}{word}</span></div></div>"
         )
     title = html.escape((labels or {}).get(scenario, scenario))
     return (
@@ -314,10 +350,12 @@ def plot_indicator_changes(
 
 
 __all__ = [
+    "COLOUR_KEY",
     "DETERIORATION_COLOUR",
     "IMPROVEMENT_COLOUR",
     "NO_CHANGE_COLOUR",
     "delta_colour",
+    "delta_verdict",
     "headline_html",
     "indicator_differences",
     "indicator_label",

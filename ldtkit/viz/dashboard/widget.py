@@ -1,8 +1,8 @@
-"""The dashboard widget: scenario dropdown, layer switch, split map and indicator table in one.
+"""The dashboard widget: scenario dropdown, layer switch, headline, split map and indicator table in one.
 
 A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
 tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
-dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
+dropdown, a layer switch, the headline (what changes, better or worse, above the map) (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
 used the measure's roads in the baseline), a split map baseline | scenario on shared colour scales
 (or, :data:`MAP_VIEWS`, two synced maps side by side), and the indicator table with differences
 against the baseline.
@@ -215,6 +215,8 @@ class ScenarioDashboard:
         )
         self.notice = w.HTML(notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
         self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
+        #: what changes for the scenario shown, above the map: the first thing the page says
+        self.headline = w.HTML()
         self.table = w.HTML()
         self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
 
@@ -272,6 +274,7 @@ class ScenarioDashboard:
                 self.title,
                 self.notice,
                 w.HBox([self.dropdown, self.layer_switch, self.map_view], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
+                self.headline,
                 self.map_box,
                 self.table,
                 self.chart,
@@ -546,13 +549,13 @@ class ScenarioDashboard:
                 grid.url, grid.bounds = img
             grid.visible = img is not None
         if self.indicators is not None:
-            self.table.value = headline_html(
-                self.indicators, baseline=self.baseline, scenario=name, labels={n: v.label for n, v in self.views.items()}
-            ) + indicator_table_html(
+            labels = {n: v.label for n, v in self.views.items()}
+            self.headline.value = headline_html(self.indicators, baseline=self.baseline, scenario=name, labels=labels)
+            self.table.value = indicator_table_html(
                 self.indicators,
                 baseline=self.baseline,
                 scenarios=[name],
-                labels={n: v.label for n, v in self.views.items()},
+                labels=labels,
                 caption=f"Indicators: {self.views[name].label} against {self.views[self.baseline].label}",
             )
             self._draw_chart(self.indicators, name)
