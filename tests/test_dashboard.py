@@ -98,7 +98,7 @@ def test_indicator_differences_and_table(indicators):
     for label in ("Vehicle-kilometres per day", "Vehicle-hours per day", "People at Lden 55-59 dB", "CO₂ (t/day)", "Mean delay (min)"):
         assert f">{label}</td>" in html
     # colours from Indicator.better: less is better -> an increase is red
-    assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.50" in html
+    assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.5<" in html  # CO₂ 35.0 → 36.5: the row's decimals
     # neutral (vehicle-km, people moving between noise bands) and unknown names: no colour
     plain = "<td style='text-align:right;padding:3px 8px'>"
     # people are whole: -20, not -20.0
@@ -553,7 +553,7 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
     }
     assert items["Vehicle-hours per day"] == "76,162 → 77,524 +1,362 (+1.8%) worse"
-    assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.00 (-0.3%) better"
+    assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
     assert items["Flow on Bridge (veh/h)"] == "2,986 → 0 -2,986 (-100.0%)"  # neither better nor worse on its own
     # the table names the columns in words, says how to read its colours, and a change too small to show is not red
     table = dashboard.indicator_table_html(t, baseline="baseline")

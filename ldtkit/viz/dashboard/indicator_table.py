@@ -182,17 +182,18 @@ def indicator_table_html(
     rows = []
     for ind in d.index:
         whole = _is_whole(str(ind))
-        base_cell = _num(float(d.at[ind, baseline]), whole=whole)
+        base = float(d.at[ind, baseline])
+        base_cell = _num(base, whole=whole)
         cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{base_cell}</td>"
         for c in cols:
             value = float(d.at[ind, c])
-            delta = _shown(_whole(value, whole) - _whole(float(d.at[ind, baseline]), whole), whole=whole)
+            delta = _shown(_whole(value, whole) - _whole(base, whole), whole=whole, like=base)
             pct = float(d.at[ind, f"Δ% {c}"])
             colour = delta_colour(str(ind), delta)
             style = "text-align:right;padding:3px 8px" + (f";color:{colour}" if colour else "")
             cells += (
-                f"<td style='text-align:right;padding:3px 8px'>{_num(value, whole=whole)}</td>"
-                f"<td style='{style}'>{_num(delta, signed=True, whole=whole)}</td>"
+                f"<td style='text-align:right;padding:3px 8px'>{_num(value, whole=whole, like=base)}</td>"
+                f"<td style='{style}'>{_num(delta, signed=True, whole=whole, like=base)}</td>"
                 f"<td style='{style}'>{_pct(pct)}</td>"
             )
         rows.append(f"<tr>{cells}</tr>")
@@ -228,17 +229,22 @@ def _whole(x: float, whole: bool) -> float:
     return float(np.round(x)) if whole and np.isfinite(x) else x
 
 
-def _num(x: float | None, *, signed: bool = False, whole: bool = False) -> str:
+def _num(x: float | None, *, signed: bool = False, whole: bool = False, like: float | None = None) -> str:
     """A table number: whole for people, fewer decimals for larger values, never ``-0``.
+
+    ``like`` (the row's baseline value) sets the decimals when it is larger: a row's values and
+    change have the same decimals (``883.0 → 885.9, +2.9``, not ``+2.86``).
 
     Examples
     --------
     >>> _num(1234.56, whole=True), _num(-0.004, signed=True), _num(-0.4, signed=True, whole=True), _num(5.25)
     ('1,235', '0.00', '0', '5.25')
+    >>> _num(2.857, signed=True, like=883.0), _num(830.0, signed=True, like=76_162.0), _num(0.64, signed=True, like=2.46)
+    ('+2.9', '+830', '+0.64')
     """
     if x is None or not np.isfinite(x):
         return "–"
-    a = abs(x)
+    a = abs(x) if like is None or not np.isfinite(like) else max(abs(x), abs(like))
     decimals = 0 if whole or a >= 1000 else (2 if a < 10 else 1)
     text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
     if float(text.replace(",", "")) == 0.0:  # "-0.0" and "+0": a change that rounds to nothing
@@ -246,15 +252,15 @@ def _num(x: float | None, *, signed: bool = False, whole: bool = False) -> str:
     return text
 
 
-def _shown(x: float, *, whole: bool = False) -> float:
+def _shown(x: float, *, whole: bool = False, like: float | None = None) -> float:
     """``x``, or 0 when it reads as zero in the table (:func:`_num`): a change too small to show is no change.
 
     Examples
     --------
-    >>> _shown(0.004), _shown(-0.4, whole=True), _shown(2.57)
-    (0.0, 0.0, 2.57)
+    >>> _shown(0.004), _shown(-0.4, whole=True), _shown(2.57), _shown(0.01, like=27.5)
+    (0.0, 0.0, 2.57, 0.0)
     """
-    return 0.0 if np.isfinite(x) and float(_num(x, whole=whole).replace(",", "")) == 0.0 else x
+    return 0.0 if np.isfinite(x) and float(_num(x, whole=whole, like=like).replace(",", "")) == 0.0 else x
 
 
 def _pct(x: float | None) -> str:
@@ -299,16 +305,16 @@ def headline_html(
     for name in names:
         whole = _is_whole(name)
         b, v = _whole(float(d.at[name, baseline]), whole), _whole(float(d.at[name, scenario]), whole)
-        delta = _shown(v - b, whole=whole) if np.isfinite(v) and np.isfinite(b) else float("nan")
+        delta = _shown(v - b, whole=whole, like=b) if np.isfinite(v) and np.isfinite(b) else float("nan")
         pct = _pct(delta / abs(b) * 100.0) if np.isfinite(delta) and b != 0 else ""
         verdict = delta_verdict(name, delta)
         colour = _VERDICT_COLOURS[verdict] if verdict else NO_CHANGE_COLOUR
-        change = _num(delta, signed=True, whole=whole) + (f" ({pct})" if pct and delta != 0 else "")
+        change = _num(delta, signed=True, whole=whole, like=b) + (f" ({pct})" if pct and delta != 0 else "")
         word = f" <b class='ldtkit-verdict'>{verdict}</b>" if verdict in ("better", "worse") else ""
         items.append(
             "<div class='ldtkit-headline-item' style='padding:4px 10px;border-left:3px solid #ccc'>"
             f"<div style='font-size:11px;color:#555'>{html.escape(indicator_label(name))}</div>"
-            f"<div style='font-size:15px'>{_num(b, whole=whole)} → {_num(v, whole=whole)} "
+            f"<div style='font-size:15px'>{_num(b, whole=whole)} → {_num(v, whole=whole, like=b)} "
             f"<span style='color:{colour}'>{change}{word}</span></div></div>"
         )
     title = html.escape((labels or {}).get(scenario, scenario))
