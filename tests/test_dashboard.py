@@ -103,10 +103,19 @@ def test_indicator_differences_and_table(indicators):
     plain = "<td style='text-align:right;padding:3px 8px'>"
     # people are whole: -20, not -20.0
     assert f"{plain}+12,500</td>" in html and f"{plain}-20</td>" in html and f"{plain}+0.60</td>" in html
-    ax = dashboard.plot_indicator_changes(indicators, baseline="baseline")
-    widths = sorted(p.get_width() for p in ax.patches)
+    fig = dashboard.plot_indicator_changes(indicators, baseline="baseline", labels={"closed_both": "Closed both ways"})
+    both, inbound = fig.axes
+    assert both.get_title() == "Closed both ways" and inbound.get_title() == "closed_inbound"  # a panel per scenario
+    widths = sorted(p.get_width() for p in both.patches)
     assert widths[-1] == pytest.approx(24.0)  # mean delay 2.5 → 3.1 min under full closure
-    assert len(ax.patches) == 2 * len(indicators)
+    assert len(both.patches) == len(inbound.patches) == len(indicators)
+    assert both.get_xlim() == inbound.get_xlim()  # one scale: bars compare across scenarios
+    # bars coloured as the table colours the change, each with its value
+    bars = dict(zip(indicators.index, [matplotlib.colors.to_hex(p.get_facecolor()) for p in both.patches]))
+    assert bars["vehicle_hours"] == dashboard.indicator_table.DETERIORATION_COLOUR  # 6,000 → 6,900: worse
+    assert bars["people Lden 55-59"] == dashboard.indicator_table.NEUTRAL_BAR_COLOUR  # neither on its own
+    assert [t.get_text() for t in both.texts] == ["+5.0%", "+15.0%", "+24.0%", "-1.7%", "+4.3%"]
+    matplotlib.pyplot.close(fig)
 
 
 def test_delta_colour_follows_the_direction_of_improvement(monkeypatch):
@@ -637,7 +646,9 @@ def test_static_report_marks_the_measure_on_the_maps_and_frames_the_change(indic
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     views = _marked_views()
     static_report(views, indicators, baseline="baseline")
-    texts = [[t.get_text() for ax in f.axes for t in ax.texts] for f in figures]
+    charts = [f for f in figures if f.axes[0].get_xlabel().startswith("change against")]
+    assert len(charts) == 1 and [ax.get_title() for ax in charts[0].axes] == ["Closed Both", "Closed Inbound"]
+    texts = [[t.get_text() for ax in f.axes for t in ax.texts] for f in figures if f not in charts]
     maps = [t for t in texts if t]
     # the baseline maps and the closure's change maps carry the label; the inbound closure has no measure here
     assert len(maps) == 2 and all("Street 0 bridge: closed both ways" in t for t in maps)

@@ -28,18 +28,20 @@ from ldtkit.errors import InvalidValueError, MissingFieldError
 from ldtkit.study.indicators import HEADLINE, TRIPS_WITHOUT_ROUTE_VPH, WATCH_PREFIX, Better, indicator
 
 if TYPE_CHECKING:  # matplotlib loads when the chart is drawn
-    import matplotlib.axes
+    import matplotlib.figure
 
 #: Colour of a change that is an improvement, and of one that is a deterioration.
 IMPROVEMENT_COLOUR = "#1a7837"
 DETERIORATION_COLOUR = "#b2182b"
 #: Colour of a zero change.
 NO_CHANGE_COLOUR = "#333"
+#: Colour of a chart's bar for an indicator that is neither better nor worse on its own.
+NEUTRAL_BAR_COLOUR = "#9e9e9e"
 #: What a change means for the indicator, in the words the headline shows (:func:`delta_verdict`).
 Verdict = Literal["better", "worse", "no change"]
 _VERDICT_COLOURS: dict[str, str] = {"better": IMPROVEMENT_COLOUR, "worse": DETERIORATION_COLOUR, "no change": NO_CHANGE_COLOUR}
 #: How to read the colours of the table and the headline, said under both.
-COLOUR_KEY = "Green: better, red: worse (uncoloured: neither better nor worse on its own)."
+COLOUR_KEY = "Green: better, red: worse; black or grey: neither better nor worse on its own."
 #: Unit suffixes of indicator names the registry does not know, and how labels spell them.
 _UNIT_SUFFIXES = (
     ("_ugm3", " (µg/m³)"),
@@ -331,28 +333,59 @@ def plot_indicator_changes(
     baseline: str,
     scenarios: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    ax: matplotlib.axes.Axes | None = None,
-) -> matplotlib.axes.Axes:
-    """A horizontal bar chart of the % change of each indicator against the baseline, labelled from the registry."""
+) -> matplotlib.figure.Figure:
+    """The % change of each indicator against the baseline: one panel per scenario, a bar per indicator.
+
+    Bars are coloured as the table colours the change (:func:`delta_colour`: green better, red
+    worse, grey neither better nor worse on its own) and carry their value; indicators are
+    labelled from the registry, panels by the scenarios' ``labels``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> t = pd.DataFrame({"baseline": [100.0, 50.0], "closed": [110.0, 40.0]}, index=["vehicle_hours", "CO2 t/day"])
+    >>> fig = plot_indicator_changes(t, baseline="baseline", labels={"closed": "Bridge closed"})
+    >>> ax = fig.axes[0]
+    >>> ax.get_title(), [t.get_text() for t in ax.texts]
+    ('Bridge closed', ['+10.0%', '-20.0%'])
+    >>> [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches] == [DETERIORATION_COLOUR, IMPROVEMENT_COLOUR]
+    True
+    """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     d = indicator_differences(table, baseline=baseline)
     cols = [c[3:] for c in d.columns if c.startswith("Δ% ")]
     if scenarios is not None:
         cols = [c for c in cols if c in scenarios]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2), layout="constrained")
+    names = {**{c: c for c in cols}, baseline: baseline, **dict(labels or {})}
+    fig, axes = plt.subplots(
+        1, max(len(cols), 1), sharey=True, figsize=(4.5 + 3.2 * max(len(cols), 1), 0.3 * len(d) + 1.4), layout="constrained", squeeze=False
+    )
     y = np.arange(len(d))
-    h = 0.8 / max(len(cols), 1)
-    for i, c in enumerate(cols):
-        ax.barh(y + i * h - 0.4 + h / 2, np.nan_to_num(d[f"Δ% {c}"].to_numpy(float)), height=h, label=(labels or {}).get(c, c))
-    ax.set_yticks(y, [indicator_label(str(i)) for i in d.index])
-    ax.axvline(0, color="#333", lw=0.8)
-    ax.set_xlabel(f"change against {baseline} (%)")
-    ax.invert_yaxis()
-    if len(cols) > 1:
-        ax.legend(fontsize=8)
-    return ax
+    # one x scale for every panel, so that bars compare across scenarios
+    reach = float(np.nanmax(np.abs(d[[f"Δ% {c}" for c in cols]].to_numpy(float)), initial=1.0)) if cols else 1.0
+    reach = reach if reach > 0 else 1.0
+    for ax, c in zip(axes[0], cols):
+        pct = d[f"Δ% {c}"].to_numpy(float)
+        shown = [_shown(float(x), whole=_is_whole(str(i)), like=float(b)) for i, x, b in zip(d.index, d[f"Δ {c}"], d[baseline])]
+        colours = [delta_colour(str(i), x) or NEUTRAL_BAR_COLOUR for i, x in zip(d.index, shown)]
+        ax.barh(y, np.nan_to_num(pct), height=0.7, color=colours)
+        for yi, p in zip(y, pct):
+            if np.isfinite(p):
+                ax.text(
+                    p + (0.02 * reach if p >= 0 else -0.02 * reach), yi, _pct(p), va="center", ha="left" if p >= 0 else "right", fontsize=7
+                )
+        ax.set_xlim(-1.35 * reach, 1.35 * reach)
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_title("\n".join(textwrap.wrap(names[c], 34)), fontsize=9)
+        ax.set_xlabel(f"change against {names[baseline]} (%)", fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes[0][0].set_yticks(y, [indicator_label(str(i)) for i in d.index])
+    axes[0][0].invert_yaxis()
+    return fig
 
 
 __all__ = [

@@ -150,9 +150,9 @@ def static_report(
         for name in names:
             display(HTML(headline_html(indicators, baseline=baseline, scenario=name, labels=labels)))
         display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
-        ax = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
+        fig = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
         plt.show()
-        plt.close(ax.figure)
+        plt.close(fig)
     display(Markdown(f"## {base.label}"))
     fig, axes = plt.subplots(1, len(layers), figsize=(6.2 * len(layers), 5.2), layout="constrained", squeeze=False)
     every_mark = list({m.label: m for n in names for m in views[n].marks}.values())

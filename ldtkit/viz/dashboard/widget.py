@@ -563,10 +563,11 @@ class ScenarioDashboard:
     def _draw_chart(self, indicators: pd.DataFrame, name: str) -> None:
         import matplotlib.pyplot as plt
 
-        ax = plot_indicator_changes(indicators, baseline=self.baseline, scenarios=[name])
-        ax.set_title(f"{self.views[name].label}: change against {self.views[self.baseline].label}", fontsize=10)
-        self.chart.value = figure_to_png(ax.figure, dpi=90)
-        plt.close(ax.figure)
+        fig = plot_indicator_changes(
+            indicators, baseline=self.baseline, scenarios=[name], labels={n: v.label for n, v in self.views.items()}
+        )
+        self.chart.value = figure_to_png(fig, dpi=90)
+        plt.close(fig)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display
