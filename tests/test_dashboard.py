@@ -362,11 +362,12 @@ def test_show_use_case_shows_the_report_when_not_interactive(indicators, monkeyp
     use_case.show_use_case(case, interactive=True)
     assert [type(o).__name__ for o in shown] == ["Markdown", "str"] and shown[1] == "the widget"
     assert "Closed Both: 40 vehicle trips per hour" in shown[0].data
-    # where the people of the noise indicators are counted: above the dashboard, in the report under its indicators
+    # where the people of the noise indicators are counted: under the dashboard (which opens on the results),
+    # in the report under its indicators' heading
     shown.clear()
     case.noise_note = "Noise: open-field propagation: no building data; people counted at grid receptors."
     use_case.show_use_case(case, interactive=True)
-    assert case.noise_note in [getattr(o, "data", None) for o in shown]
+    assert [getattr(o, "data", o) for o in shown][1:] == ["the widget", case.noise_note]
     use_case.show_use_case(case, interactive=False)
     assert reports[-1][1]["noise_note"] == case.noise_note
 
@@ -546,6 +547,30 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     children = list(dash.widget.children)
     assert children.index(dash.headline) < children.index(dash.map_box) < children.index(dash.table)
     assert "ldtkit-headline" in dash.headline.value and "ldtkit-indicators" in dash.table.value
+
+
+def test_the_terms_are_explained_in_plain_words_beside_the_headline_and_in_the_report(indicators, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from ldtkit.model.limits import END_LDEN_THRESHOLD_DB, END_LNIGHT_THRESHOLD_DB, NO2_LIMITS_UGM3
+    from ldtkit.viz.dashboard.indicator_table import terms, terms_html
+    from ldtkit.viz.dashboard.static_report import static_report
+
+    words = terms()
+    # every term the headline and the table use, with its numbers from the one home of the limits
+    assert {"Lden", "Lnight", "END threshold", "NO₂", "veh/h"} <= set(words)
+    assert f"Lden {END_LDEN_THRESHOLD_DB} dB, Lnight {END_LNIGHT_THRESHOLD_DB} dB" in words["END threshold"]
+    assert all(f"{v:g} µg/m³" in words["NO₂"] for v in NO2_LIMITS_UGM3.values())
+    # the dashboard: folded under the headline, above the map
+    dash = ScenarioDashboard(_views(), baseline="baseline", indicators=indicators, center=(51.05, 3.72), basemap=None)
+    assert "What the terms mean" in dash.headline.value and "<details" in dash.headline.value and " open>" not in dash.headline.value
+    # the report: unfolded under the table
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: None)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    static_report(_views(), indicators, baseline="baseline")
+    html = "".join(getattr(o, "data", "") or "" for o in shown)
+    assert terms_html(open_=True) in html and html.index("ldtkit-indicators") < html.index("What the terms mean")
 
 
 def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():

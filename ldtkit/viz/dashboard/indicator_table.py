@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.model.limits import END_LDEN_THRESHOLD_DB, END_LNIGHT_THRESHOLD_DB, NO2_LIMITS_UGM3
+from ldtkit.model.traffic import PERIODS
 from ldtkit.study.indicators import HEADLINE, TRIPS_WITHOUT_ROUTE_VPH, WATCH_PREFIX, Better, indicator
 
 if TYPE_CHECKING:  # matplotlib loads when the chart is drawn
@@ -327,6 +329,50 @@ def headline_html(
     )
 
 
+def terms() -> dict[str, str]:
+    """The terms of the indicators and maps in plain words, for readers who are not specialists.
+
+    The thresholds and limit values come from :mod:`ldtkit.model.limits`, the night's hours from
+    :data:`ldtkit.model.traffic.PERIODS`.
+
+    Examples
+    --------
+    >>> terms()["END threshold"]
+    'the level from which the EU Environmental Noise Directive counts people as exposed to noise: Lden 55 dB, Lnight 50 dB'
+    """
+    eu_now, eu_2030, who = NO2_LIMITS_UGM3["EU 2008"], NO2_LIMITS_UGM3["EU 2030"], NO2_LIMITS_UGM3["WHO 2021"]
+    return {
+        "Lden": "the average noise level over the 24 hours of a day, in which evening and night noise count more (dB)",
+        "Lnight": f"the average noise level over the {PERIODS['night']} hours of the night (dB)",
+        "END threshold": (
+            "the level from which the EU Environmental Noise Directive counts people as exposed to noise: "
+            f"Lden {END_LDEN_THRESHOLD_DB} dB, Lnight {END_LNIGHT_THRESHOLD_DB} dB"
+        ),
+        "NO₂": (
+            f"nitrogen dioxide, from traffic and the background, as a yearly average (µg/m³); the EU limit is {eu_now:g} µg/m³, "
+            f"{eu_2030:g} µg/m³ from 2030, and the WHO advises {who:g} µg/m³"
+        ),
+        "veh/h": "vehicles per hour, in an average hour of the day period",
+        "Vehicle-hours": "the time all vehicles spend on the roads in a day, added up; the delay is the part of it lost in congestion",
+    }
+
+
+def terms_html(*, open_: bool = False) -> str:
+    """:func:`terms` as a folded list headed "What the terms mean" (``open_``: unfolded, e.g. in a report).
+
+    Examples
+    --------
+    >>> "<summary" in terms_html() and "<b>Lden</b>" in terms_html()
+    True
+    """
+    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in terms().items())
+    return (
+        f"<details class='ldtkit-terms' style='font:12px sans-serif;color:#333;margin:2px 0 6px'{' open' if open_ else ''}>"
+        "<summary style='cursor:pointer;color:#555'>What the terms mean</summary>"
+        f"<ul style='margin:4px 0;padding-left:18px'>{items}</ul></details>"
+    )
+
+
 def plot_indicator_changes(
     table: pd.DataFrame,
     *,
@@ -400,4 +446,6 @@ __all__ = [
     "indicator_label",
     "indicator_table_html",
     "plot_indicator_changes",
+    "terms",
+    "terms_html",
 ]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
-from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes, terms_html
 from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, SelectLinkView, flow_difference, grid_difference
 from ldtkit.viz.maps import ColorScale, change_scale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
 from ldtkit.viz.maps.measures import change_bounds, plot_marks
@@ -149,7 +149,7 @@ def static_report(
             display(Markdown(noise_note))
         for name in names:
             display(HTML(headline_html(indicators, baseline=baseline, scenario=name, labels=labels)))
-        display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
+        display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels) + terms_html(open_=True)))
         fig = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
         plt.show()
         plt.close(fig)

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes, terms_html
 from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference, zones_geojson
 from ldtkit.viz.maps import (
     ColorScale,
@@ -550,7 +550,7 @@ class ScenarioDashboard:
             grid.visible = img is not None
         if self.indicators is not None:
             labels = {n: v.label for n, v in self.views.items()}
-            self.headline.value = headline_html(self.indicators, baseline=self.baseline, scenario=name, labels=labels)
+            self.headline.value = headline_html(self.indicators, baseline=self.baseline, scenario=name, labels=labels) + terms_html()
             self.table.value = indicator_table_html(
                 self.indicators,
                 baseline=self.baseline,
