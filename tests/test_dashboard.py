@@ -574,7 +574,14 @@ def test_the_terms_are_explained_in_plain_words_beside_the_headline_and_in_the_r
 
 
 def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
-    from ldtkit.study.indicators import CO2_T_PER_DAY, POPULATION_WEIGHTED_NO2, VEHICLE_HOURS, watch_indicator
+    from ldtkit.study.indicators import (
+        CO2_T_PER_DAY,
+        PEOPLE_ABOVE_NO2_2030,
+        PEOPLE_ABOVE_NO2_LIMIT,
+        POPULATION_WEIGHTED_NO2,
+        VEHICLE_HOURS,
+        watch_indicator,
+    )
 
     bridge = watch_indicator("Bridge").name
     t = pd.DataFrame(
@@ -589,6 +596,19 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
     assert items["Vehicle-hours per day"] == "76,162 → 77,524 +1,362 (+1.8%) worse"
     assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
     assert items["Flow on Bridge (veh/h)"] == "2,986 → 0 -2,986 (-100.0%)"  # neither better nor worse on its own
+    no_change = dashboard.headline_html(
+        pd.DataFrame({"baseline": [111_833.0], "closed": [111_833.2]}, index=[PEOPLE_ABOVE_NO2_2030]),
+        baseline="baseline",
+        scenario="closed",
+    )
+    assert "111,833 → 111,833 <span style='color:#333'>no change</span>" in no_change  # +0.2 people: too small to show
+    # the per cent is the table's, of the values before rounding (60.4 → 191.3 people: +216.7%, not +218.3%)
+    people = dashboard.headline_html(
+        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline", scenario="closed"
+    )
+    assert "+131 (+216.7%)" in people and "+216.7%" in dashboard.indicator_table_html(
+        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline"
+    )
     # the table names the columns in words, says how to read its colours, and a change too small to show is not red
     table = dashboard.indicator_table_html(t, baseline="baseline")
     assert "<th style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'>Change %</th>" in table

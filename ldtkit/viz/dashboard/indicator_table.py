@@ -310,10 +310,12 @@ def headline_html(
         whole = _is_whole(name)
         b, v = _whole(float(d.at[name, baseline]), whole), _whole(float(d.at[name, scenario]), whole)
         delta = _shown(v - b, whole=whole, like=b) if np.isfinite(v) and np.isfinite(b) else float("nan")
-        pct = _pct(delta / abs(b) * 100.0) if np.isfinite(delta) and b != 0 else ""
+        pct = float(d.at[name, f"Δ% {scenario}"])  # as the table has it: of the values before rounding
         verdict = delta_verdict(name, delta)
         colour = _VERDICT_COLOURS[verdict] if verdict else NO_CHANGE_COLOUR
-        change = _num(delta, signed=True, whole=whole, like=b) + (f" ({pct})" if pct and delta != 0 else "")
+        change = (
+            "no change" if delta == 0 else _num(delta, signed=True, whole=whole, like=b) + (f" ({_pct(pct)})" if np.isfinite(pct) else "")
+        )
         word = f" <b class='ldtkit-verdict'>{verdict}</b>" if verdict in ("better", "worse") else ""
         items.append(
             "<div class='ldtkit-headline-item' style='padding:4px 10px;border-left:3px solid #ccc'>"
