@@ -692,13 +692,21 @@ def test_static_report_marks_the_measure_on_the_maps_and_frames_the_change(indic
     monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     views = _marked_views()
+    # a second scenario acts on the same bridge: one direction only
+    from ldtkit.viz.maps.measures import measure_marks
+
+    network_links = views["baseline"].links.assign(link_id=np.arange(6))
+    north = NS(action="close", select={"street": "Street 0", "bridge": True}, direction="northbound", values={})
+    views["closed_inbound"].marks = measure_marks(network_links, {"1:close": [0]}, [north])
     static_report(views, indicators, baseline="baseline")
     charts = [f for f in figures if f.axes[0].get_xlabel().startswith("change against")]
     assert len(charts) == 1 and [ax.get_title() for ax in charts[0].axes] == ["Closed Both", "Closed Inbound"]
     texts = [[t.get_text() for ax in f.axes for t in ax.texts] for f in figures if f not in charts]
     maps = [t for t in texts if t]
-    # the baseline maps and the closure's change maps carry the label; the inbound closure has no measure here
-    assert len(maps) == 2 and all("Street 0 bridge: closed both ways" in t for t in maps)
+    # the baseline's maps name the place once (nothing is closed today); each scenario's change maps say what it does
+    assert len(maps) == 3
+    assert set(maps[0]) == {"Street 0 bridge"}
+    assert set(maps[1]) == {"Street 0 bridge: closed both ways"} and set(maps[2]) == {"Street 0 bridge: closed northbound"}
     # the change maps' colour bars say what each end means, as the dashboard's legends do
     ends = [(ax.get_xlabel(), ax.get_title()) for f in figures for ax in f.axes if ax.get_title() in ("more traffic", "louder", "more NO₂")]
     assert ends[:3] == [("less traffic", "more traffic"), ("quieter", "louder"), ("less NO₂", "more NO₂")]

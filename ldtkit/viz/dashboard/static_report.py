@@ -15,7 +15,7 @@ import pandas as pd
 from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes, terms_html
 from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, SelectLinkView, flow_difference, grid_difference
 from ldtkit.viz.maps import ColorScale, change_scale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
-from ldtkit.viz.maps.measures import change_bounds, plot_marks
+from ldtkit.viz.maps.measures import change_bounds, places_of, plot_marks
 from ldtkit.viz.maps.scales import ChangeOf
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def static_report(
         plt.close(fig)
     display(Markdown(f"## {base.label}"))
     fig, axes = plt.subplots(1, len(layers), figsize=(6.2 * len(layers), 5.2), layout="constrained", squeeze=False)
-    every_mark = list({m.label: m for n in names for m in views[n].marks}.values())
+    every_mark = places_of([m for n in names for m in views[n].marks])  # where the scenarios act, not what they do there
     for ax, layer in zip(axes[0], layers):
         draw(layer.attr, getattr(base, layer.attr), layer.column, layer.scale, ax, layer.title)
         plot_marks(ax, every_mark)
