@@ -98,15 +98,24 @@ def test_indicator_differences_and_table(indicators):
     for label in ("Vehicle-kilometres per day", "Vehicle-hours per day", "People at Lden 55-59 dB", "CO₂ (t/day)", "Mean delay (min)"):
         assert f">{label}</td>" in html
     # colours from Indicator.better: less is better -> an increase is red
-    assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.50" in html
+    assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.5<" in html  # CO₂ 35.0 → 36.5: the row's decimals
     # neutral (vehicle-km, people moving between noise bands) and unknown names: no colour
     plain = "<td style='text-align:right;padding:3px 8px'>"
     # people are whole: -20, not -20.0
     assert f"{plain}+12,500</td>" in html and f"{plain}-20</td>" in html and f"{plain}+0.60</td>" in html
-    ax = dashboard.plot_indicator_changes(indicators, baseline="baseline")
-    widths = sorted(p.get_width() for p in ax.patches)
+    fig = dashboard.plot_indicator_changes(indicators, baseline="baseline", labels={"closed_both": "Closed both ways"})
+    both, inbound = fig.axes
+    assert both.get_title() == "Closed both ways" and inbound.get_title() == "closed_inbound"  # a panel per scenario
+    widths = sorted(p.get_width() for p in both.patches)
     assert widths[-1] == pytest.approx(24.0)  # mean delay 2.5 → 3.1 min under full closure
-    assert len(ax.patches) == 2 * len(indicators)
+    assert len(both.patches) == len(inbound.patches) == len(indicators)
+    assert both.get_xlim() == inbound.get_xlim()  # one scale: bars compare across scenarios
+    # bars coloured as the table colours the change, each with its value
+    bars = dict(zip(indicators.index, [matplotlib.colors.to_hex(p.get_facecolor()) for p in both.patches]))
+    assert bars["vehicle_hours"] == dashboard.indicator_table.DETERIORATION_COLOUR  # 6,000 → 6,900: worse
+    assert bars["people Lden 55-59"] == dashboard.indicator_table.NEUTRAL_BAR_COLOUR  # neither on its own
+    assert [t.get_text() for t in both.texts] == ["+5.0%", "+15.0%", "+24.0%", "-1.7%", "+4.3%"]
+    matplotlib.pyplot.close(fig)
 
 
 def test_delta_colour_follows_the_direction_of_improvement(monkeypatch):
@@ -201,7 +210,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     dash.layer_switch.value = "diff"
     assert flows(dash._links_right, "d_flow_vph") == [-100.0, -50.0, 250.0, 300.0]
     assert merged_parts(dash._links_right) == []  # unchanged roads: only in the street network
-    assert "Change in flow" in dash.legend.widget.value
+    assert "Change in flow" in dash.legend.widget.value and ">more traffic<" in dash.legend.widget.value
     assert not dash._grid_right.visible
     # noise: both grids visible, different images (the scenario is quieter)
     dash.layer_switch.value = "lden"
@@ -218,6 +227,7 @@ def test_scenario_dashboard_switches_scenario_and_layer(indicators):
     dash.layer_switch.value = "dlden"
     assert dash._grid_left.url == left_lden and dash._grid_right.visible and dash._grid_right.url != left_lden
     assert "Change in Lden (dB)" in dash.legend.widget.value and "Baseline: Noise Lden (dB)" in dash.legend_left.widget.value
+    assert ">quieter<" in dash.legend.widget.value
     inbound = dash._grid_right.url
     dash.dropdown.value = "closed_both"
     assert dash._grid_right.url != inbound  # −3 dB against −1 dB, same scale
@@ -352,11 +362,12 @@ def test_show_use_case_shows_the_report_when_not_interactive(indicators, monkeyp
     use_case.show_use_case(case, interactive=True)
     assert [type(o).__name__ for o in shown] == ["Markdown", "str"] and shown[1] == "the widget"
     assert "Closed Both: 40 vehicle trips per hour" in shown[0].data
-    # where the people of the noise indicators are counted: above the dashboard, in the report under its indicators
+    # where the people of the noise indicators are counted: under the dashboard (which opens on the results),
+    # in the report under its indicators' heading
     shown.clear()
     case.noise_note = "Noise: open-field propagation: no building data; people counted at grid receptors."
     use_case.show_use_case(case, interactive=True)
-    assert case.noise_note in [getattr(o, "data", None) for o in shown]
+    assert [getattr(o, "data", o) for o in shown][1:] == ["the widget", case.noise_note]
     use_case.show_use_case(case, interactive=False)
     assert reports[-1][1]["noise_note"] == case.noise_note
 
@@ -524,7 +535,9 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     lat, lon = dash.cmap.map.center
     box = gpd.GeoSeries([LineString([(104_500.0, 194_000.0), (105_100.0, 194_000.0)])], crs="EPSG:31370").to_crs(4326).total_bounds
     assert box[0] - 0.001 <= lon <= box[2] + 0.001 and box[1] - 0.001 <= lat <= box[3] + 0.001
-    assert dash.cmap.map.zoom == 16  # 700 m of road across a 900 px map, not the configured zoom 13
+    # 700 m of road across a 900 px map, not the configured zoom 13; in quarter steps it fills the map (at a whole
+    # step, 16, it filled 60 % of the width)
+    assert dash.cmap.map.zoom == 16.75 and dash.cmap.map.zoom_snap == 0.25
     # one legend per half, titled by what each half shows
     dash.layer_switch.value = "diff"
     assert "Baseline: Traffic flow" in dash.legend_left.widget.value
@@ -532,8 +545,78 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     # switching scenario moves the marks: the inbound closure has no measures in this set
     dash.dropdown.value = "closed_inbound"
     assert not [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
-    # the headline block sits above the table
-    assert dash.table.value.index("ldtkit-headline") < dash.table.value.index("ldtkit-indicators")
+    # the headline (what changes) sits above the map, the first thing under the scenario's controls; the table below it
+    children = list(dash.widget.children)
+    assert children.index(dash.headline) < children.index(dash.map_box) < children.index(dash.table)
+    assert "ldtkit-headline" in dash.headline.value and "ldtkit-indicators" in dash.table.value
+
+
+def test_the_terms_are_explained_in_plain_words_beside_the_headline_and_in_the_report(indicators, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from ldtkit.model.limits import END_LDEN_THRESHOLD_DB, END_LNIGHT_THRESHOLD_DB, NO2_LIMITS_UGM3
+    from ldtkit.viz.dashboard.indicator_table import terms, terms_html
+    from ldtkit.viz.dashboard.static_report import static_report
+
+    words = terms()
+    # every term the headline and the table use, with its numbers from the one home of the limits
+    assert {"Lden", "Lnight", "END threshold", "NO₂", "veh/h"} <= set(words)
+    assert f"Lden {END_LDEN_THRESHOLD_DB} dB, Lnight {END_LNIGHT_THRESHOLD_DB} dB" in words["END threshold"]
+    assert all(f"{v:g} µg/m³" in words["NO₂"] for v in NO2_LIMITS_UGM3.values())
+    # the dashboard: folded under the headline, above the map
+    dash = ScenarioDashboard(_views(), baseline="baseline", indicators=indicators, center=(51.05, 3.72), basemap=None)
+    assert "What the terms mean" in dash.headline.value and "<details" in dash.headline.value and " open>" not in dash.headline.value
+    # the report: unfolded under the table
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: None)
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    static_report(_views(), indicators, baseline="baseline")
+    html = "".join(getattr(o, "data", "") or "" for o in shown)
+    assert terms_html(open_=True) in html and html.index("ldtkit-indicators") < html.index("What the terms mean")
+
+
+def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
+    from ldtkit.study.indicators import (
+        CO2_T_PER_DAY,
+        PEOPLE_ABOVE_NO2_2030,
+        PEOPLE_ABOVE_NO2_LIMIT,
+        POPULATION_WEIGHTED_NO2,
+        VEHICLE_HOURS,
+        watch_indicator,
+    )
+
+    bridge = watch_indicator("Bridge").name
+    t = pd.DataFrame(
+        {"baseline": [76_162.0, 883.0, 2986.0, 27.5], "closed": [77_524.0, 880.0, 0.0, 27.504]},
+        index=[VEHICLE_HOURS, CO2_T_PER_DAY, bridge, POPULATION_WEIGHTED_NO2],
+    )
+    head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    items = {
+        re.sub("<[^>]+>", "", m.group(1)): re.sub("<[^>]+>", "", m.group(2))
+        for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
+    }
+    assert items["Vehicle-hours per day"] == "76,162 → 77,524 +1,362 (+1.8%) worse"
+    assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
+    assert items["Flow on Bridge (veh/h)"] == "2,986 → 0 -2,986 (-100.0%)"  # neither better nor worse on its own
+    no_change = dashboard.headline_html(
+        pd.DataFrame({"baseline": [111_833.0], "closed": [111_833.2]}, index=[PEOPLE_ABOVE_NO2_2030]),
+        baseline="baseline",
+        scenario="closed",
+    )
+    assert "111,833 → 111,833 <span style='color:#333'>no change</span>" in no_change  # +0.2 people: too small to show
+    # the per cent is the table's, of the values before rounding (60.4 → 191.3 people: +216.7%, not +218.3%)
+    people = dashboard.headline_html(
+        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline", scenario="closed"
+    )
+    assert "+131 (+216.7%)" in people and "+216.7%" in dashboard.indicator_table_html(
+        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline"
+    )
+    # the table names the columns in words, says how to read its colours, and a change too small to show is not red
+    table = dashboard.indicator_table_html(t, baseline="baseline")
+    assert "<th style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'>Change %</th>" in table
+    assert dashboard.COLOUR_KEY in table
+    row = table[table.index("Population-weighted") :]
+    assert ">+0.00</td>" not in row and "color:#b2182b'>" not in row.split("</tr>")[0]
 
 
 def _mid_latlon(x: float, y: float = 194_000.0) -> list[float]:
@@ -609,11 +692,24 @@ def test_static_report_marks_the_measure_on_the_maps_and_frames_the_change(indic
     monkeypatch.setattr(plt, "show", lambda: figures.append(plt.gcf()))
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     views = _marked_views()
+    # a second scenario acts on the same bridge: one direction only
+    from ldtkit.viz.maps.measures import measure_marks
+
+    network_links = views["baseline"].links.assign(link_id=np.arange(6))
+    north = NS(action="close", select={"street": "Street 0", "bridge": True}, direction="northbound", values={})
+    views["closed_inbound"].marks = measure_marks(network_links, {"1:close": [0]}, [north])
     static_report(views, indicators, baseline="baseline")
-    texts = [[t.get_text() for ax in f.axes for t in ax.texts] for f in figures]
+    charts = [f for f in figures if f.axes[0].get_xlabel().startswith("change against")]
+    assert len(charts) == 1 and [ax.get_title() for ax in charts[0].axes] == ["Closed Both", "Closed Inbound"]
+    texts = [[t.get_text() for ax in f.axes for t in ax.texts] for f in figures if f not in charts]
     maps = [t for t in texts if t]
-    # the baseline maps and the closure's change maps carry the label; the inbound closure has no measure here
-    assert len(maps) == 2 and all("Street 0 bridge: closed both ways" in t for t in maps)
+    # the baseline's maps name the place once (nothing is closed today); each scenario's change maps say what it does
+    assert len(maps) == 3
+    assert set(maps[0]) == {"Street 0 bridge"}
+    assert set(maps[1]) == {"Street 0 bridge: closed both ways"} and set(maps[2]) == {"Street 0 bridge: closed northbound"}
+    # the change maps' colour bars say what each end means, as the dashboard's legends do
+    ends = [(ax.get_xlabel(), ax.get_title()) for f in figures for ax in f.axes if ax.get_title() in ("more traffic", "louder", "more NO₂")]
+    assert ends[:3] == [("less traffic", "more traffic"), ("quieter", "louder"), ("less NO₂", "more NO₂")]
     html = "".join(getattr(o, "data", "") or "" for o in shown)
     assert "ldtkit-headline" in html and "drag" not in html.lower()
 

@@ -229,7 +229,15 @@ def _assert_no_code_or_traceback(page) -> None:
         assert frag not in text, f"code visible in the dashboard: {frag!r}"
     for word in ("Traceback", "Error:", "Exception"):
         assert word not in text, f"{word!r} visible in the dashboard"
-    assert page.locator(".jp-InputArea:visible, .jp-Cell-inputWrapper:visible, pre.jp-InputArea-editor:visible").count() == 0
+    code = ".jp-CodeCell .jp-InputArea:visible, .jp-CodeCell .jp-Cell-inputWrapper:visible, pre.jp-InputArea-editor:visible"
+    assert page.locator(code).count() == 0
+
+
+def _dashboard_only_text(notebook: Path) -> str:
+    """The first sentence of the notebook's markdown tagged ``dashboard-only`` (how to read the dashboard)."""
+    cells = json.loads(notebook.read_text())["cells"]
+    source = next("".join(c["source"]) for c in cells if c["cell_type"] == "markdown" and "dashboard-only" in c["metadata"].get("tags", []))
+    return source.split(".")[0].replace("*", "")
 
 
 def _shown_scenario(page) -> str:
@@ -258,6 +266,9 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         assert "Vehicle-kilometres per day" in table and DEFAULT_LABEL in table
         assert page.locator(".ldtkit-notice:visible").count() == 0
         _assert_no_code_or_traceback(page)
+        # the notebook's text on how to read the dashboard is shown (markdown cells are not code)
+        how_to = page.locator(".jp-MarkdownCell", has_text=_dashboard_only_text(NOTEBOOK))
+        assert how_to.count() == 1 and how_to.first.is_visible()
         # where and what: the closed bridge's pin and label are visible in the first view
         label = page.locator(".ldtkit-measure-label")
         assert label.count() == 1 and label.first.is_visible()

@@ -69,6 +69,7 @@ def grid() -> gpd.GeoDataFrame:
         ("ColorScale", "scales"),
         ("lden_scale", "scales"),
         ("no2_scale", "scales"),
+        ("change_scale", "scales"),
         ("CompareMap", "leaflet"),
         ("BASEMAPS", "leaflet"),
         ("deck_flows", "deck"),
@@ -118,6 +119,33 @@ def test_shared_scale_covers_both_sides_and_diverging_is_symmetric():
     assert (d.vmin, d.vmax) == (-30.0, 30.0) and d.is_diverging
     # zero sits on the colormap's midpoint (white-ish for RdBu_r)
     np.testing.assert_allclose(d.rgba([0.0])[0], matplotlib.colormaps["RdBu_r"](0.5))
+
+
+def test_flow_change_scale_shows_the_detours_not_only_the_closed_road():
+    # a bridge closure: most roads unchanged, detours of 100-800 veh/h, the bridge itself -2,986 veh/h
+    rng = np.random.default_rng(3)
+    detours = rng.uniform(100.0, 800.0, 400) * rng.choice([-1.0, 1.0], 400)
+    change = np.r_[np.zeros(4000), rng.uniform(-20.0, 20.0, 400), detours, -2986.0]
+    s = maps.change_scale("flow", change)
+    typical = float(np.median(np.abs(detours)))
+    # a typical detour is clearly coloured (a scale to ±2,986 left it within 0.08 of white)...
+    assert abs(float(s.norm()(typical)) - 0.5) > 0.2
+    # ... and the closed bridge takes the darkest blue, its value beyond the legend's end
+    rdbu = matplotlib.colormaps[s.cmap]
+    np.testing.assert_allclose(s.rgba([-2986.0])[0], rdbu(0.0))
+    assert s.extends and s.vmax < 2986.0
+    legend = s.to_html()
+    assert f"≤ {maps.format_number(s.vmin)}" in legend and f"≥ +{maps.format_number(s.vmax)}" in legend
+    assert ">less traffic<" in legend and ">more traffic<" in legend
+    # noise and NO2 changes: what each end means, in words
+    assert maps.change_scale("lden", change / 500.0).ends == ("quieter", "louder")
+    assert maps.change_scale("no2", change / 1000.0).ends == ("less NO₂", "more NO₂")
+    # the report's colour bar says it too: open ends, the words at the bottom (less) and the top (more)
+    g = gpd.GeoDataFrame({"d": change[-3:]}, geometry=[LineString([(i, 0), (i + 1, 0)]) for i in range(3)], crs="EPSG:31370")
+    ax = maps.plot_difference(g, "d", scale=s)
+    bar = ax.figure.axes[-1]
+    assert (bar.get_xlabel(), bar.get_title()) == ("less traffic", "more traffic")
+    plt.close(ax.figure)
 
 
 def test_lden_bands_give_one_colour_per_5db_band():

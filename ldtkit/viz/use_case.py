@@ -257,8 +257,9 @@ def show_use_case(
     basemap: str | None = None,
     show_3d: bool = False,
 ) -> None:
-    """Display a use case: a note on unassigned trips, then the dashboard or the static report (with
-    the line saying where the people of the noise indicators are counted).
+    """Display a use case: a note on unassigned trips, then the dashboard or the static report, and
+    the line saying where the people of the noise indicators are counted (under the dashboard; in the
+    report under its indicators' heading).
 
     Parameters
     ----------
@@ -278,9 +279,9 @@ def show_use_case(
     if note := case.unassigned_note:
         display(Markdown(note))
     if interactive:
-        if case.noise_note:
-            display(Markdown(case.noise_note))
         display(build_dashboard(case, zoom=zoom, basemap=basemap).widget)
+        if case.noise_note:  # under the dashboard's table, beside the people it counts: the page opens on the results
+            display(Markdown(case.noise_note))
     else:
         static_report(case.views, case.indicators, baseline=BASELINE, title=case.title, noise_note=case.noise_note)
     if interactive and show_3d:

@@ -25,7 +25,9 @@ Examples are in :mod:`ldtkit.viz.dashboard.query`, whose doctests run with the t
 from __future__ import annotations
 
 from ldtkit.viz.dashboard.indicator_table import (
+    COLOUR_KEY,
     delta_colour,
+    delta_verdict,
     headline_html,
     indicator_differences,
     indicator_label,
@@ -49,6 +51,7 @@ from ldtkit.viz.dashboard.voila import TEMPLATES_DIR, voila_command
 from ldtkit.viz.dashboard.widget import LAYERS, ScenarioDashboard, notice_html
 
 __all__ = [
+    "COLOUR_KEY",
     "LAYERS",
     "QUERY_KEY",
     "TEMPLATES_DIR",
@@ -57,6 +60,7 @@ __all__ = [
     "SelectLinkView",
     "current_query_string",
     "delta_colour",
+    "delta_verdict",
     "flow_difference",
     "focus_center",
     "grid_difference",

@@ -11,28 +11,39 @@ Examples
 ('Vehicle-hours per day', 'No2 (µg/m³)')
 >>> delta_colour("vehicle_hours", 12.0), delta_colour("people Lden 55-59", 12.0)
 ('#b2182b', None)
+>>> delta_verdict("vehicle_hours", 12.0), delta_verdict("CO2 t/day", -3.0)
+('worse', 'better')
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError, MissingFieldError
+from ldtkit.model.limits import END_LDEN_THRESHOLD_DB, END_LNIGHT_THRESHOLD_DB, NO2_LIMITS_UGM3
+from ldtkit.model.traffic import PERIODS
 from ldtkit.study.indicators import HEADLINE, TRIPS_WITHOUT_ROUTE_VPH, WATCH_PREFIX, Better, indicator
 
 if TYPE_CHECKING:  # matplotlib loads when the chart is drawn
-    import matplotlib.axes
+    import matplotlib.figure
 
 #: Colour of a change that is an improvement, and of one that is a deterioration.
 IMPROVEMENT_COLOUR = "#1a7837"
 DETERIORATION_COLOUR = "#b2182b"
 #: Colour of a zero change.
 NO_CHANGE_COLOUR = "#333"
+#: Colour of a chart's bar for an indicator that is neither better nor worse on its own.
+NEUTRAL_BAR_COLOUR = "#9e9e9e"
+#: What a change means for the indicator, in the words the headline shows (:func:`delta_verdict`).
+Verdict = Literal["better", "worse", "no change"]
+_VERDICT_COLOURS: dict[str, str] = {"better": IMPROVEMENT_COLOUR, "worse": DETERIORATION_COLOUR, "no change": NO_CHANGE_COLOUR}
+#: How to read the colours of the table and the headline, said under both.
+COLOUR_KEY = "Green: better, red: worse; black or grey: neither better nor worse on its own."
 #: Unit suffixes of indicator names the registry does not know, and how labels spell them.
 _UNIT_SUFFIXES = (
     ("_ugm3", " (µg/m³)"),
@@ -74,24 +85,36 @@ def indicator_label(name: str) -> str:
     return s[:1].upper() + s[1:]
 
 
-def delta_colour(name: str, delta: float) -> str | None:
-    """The colour of a change of indicator ``name``: green when it improves, red when it worsens.
+def delta_verdict(name: str, delta: float) -> Verdict | None:
+    """Whether a change of indicator ``name`` makes things better or worse, from the registry's ``better``.
 
-    ``better="less"`` in the registry makes an increase red; ``"more"`` makes it green;
-    ``"neutral"`` (and names the registry does not know) gives ``None``: no colour.
+    ``better="less"`` makes an increase ``"worse"``; ``"more"`` makes it ``"better"``; a zero change is
+    ``"no change"``; ``"neutral"`` (and names the registry does not know) gives ``None``: no claim either way.
+
+    Examples
+    --------
+    >>> delta_verdict("vehicle_hours", -5.0), delta_verdict("vehicle_hours", 0.0), delta_verdict("vehicle_km", 5.0)
+    ('better', 'no change', None)
+    """
+    better = _better(name)
+    if better == "neutral" or not np.isfinite(delta):
+        return None
+    if delta == 0:
+        return "no change"
+    worse = delta > 0 if better == "less" else delta < 0
+    return "worse" if worse else "better"
+
+
+def delta_colour(name: str, delta: float) -> str | None:
+    """The colour of a change of indicator ``name`` (:func:`delta_verdict`): green better, red worse, ``None`` neutral.
 
     Examples
     --------
     >>> delta_colour("vehicle_hours", -5.0), delta_colour("vehicle_hours", 0.0)
     ('#1a7837', '#333')
     """
-    better = _better(name)
-    if better == "neutral" or not np.isfinite(delta):
-        return None
-    if delta == 0:
-        return NO_CHANGE_COLOUR
-    worse = delta > 0 if better == "less" else delta < 0
-    return DETERIORATION_COLOUR if worse else IMPROVEMENT_COLOUR
+    verdict = delta_verdict(name, delta)
+    return None if verdict is None else _VERDICT_COLOURS[verdict]
 
 
 def indicator_differences(table: pd.DataFrame, *, baseline: str) -> pd.DataFrame:
@@ -159,27 +182,29 @@ def indicator_table_html(
     head = f"<th style='text-align:left;padding:3px 8px;border-bottom:1px solid #999'>Indicator</th><th {th}>{html.escape(labels.get(baseline, baseline))}</th>"
     for c in cols:
         name = html.escape(labels.get(c, c))
-        head += f"<th {th}>{name}</th><th {th}>Δ</th><th {th}>Δ %</th>"
+        head += f"<th {th}>{name}</th><th {th}>Change</th><th {th}>Change %</th>"
     rows = []
     for ind in d.index:
         whole = _is_whole(str(ind))
-        base_cell = _num(float(d.at[ind, baseline]), whole=whole)
+        base = float(d.at[ind, baseline])
+        base_cell = _num(base, whole=whole)
         cells = f"<td style='text-align:left;padding:3px 8px'>{html.escape(indicator_label(str(ind)))}</td><td style='text-align:right;padding:3px 8px'>{base_cell}</td>"
         for c in cols:
             value = float(d.at[ind, c])
-            delta = _whole(value, whole) - _whole(float(d.at[ind, baseline]), whole)
+            delta = _shown(_whole(value, whole) - _whole(base, whole), whole=whole, like=base)
             pct = float(d.at[ind, f"Δ% {c}"])
             colour = delta_colour(str(ind), delta)
             style = "text-align:right;padding:3px 8px" + (f";color:{colour}" if colour else "")
             cells += (
-                f"<td style='text-align:right;padding:3px 8px'>{_num(value, whole=whole)}</td>"
-                f"<td style='{style}'>{_num(delta, signed=True, whole=whole)}</td>"
+                f"<td style='text-align:right;padding:3px 8px'>{_num(value, whole=whole, like=base)}</td>"
+                f"<td style='{style}'>{_num(delta, signed=True, whole=whole, like=base)}</td>"
                 f"<td style='{style}'>{_pct(pct)}</td>"
             )
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
     notes = list(table.attrs.get("notes", ()) if notes is None else notes)
-    foot = (
+    key = f"<p class='ldtkit-colour-key' style='font:12px sans-serif;color:#555;margin:4px 0'>{html.escape(COLOUR_KEY)}</p>"
+    foot = key + (
         "<ul class='ldtkit-indicator-notes' style='font:12px sans-serif;color:#8a4b00'>"
         + "".join(f"<li>{html.escape(str(n))}</li>" for n in notes)
         + "</ul>"
@@ -208,22 +233,38 @@ def _whole(x: float, whole: bool) -> float:
     return float(np.round(x)) if whole and np.isfinite(x) else x
 
 
-def _num(x: float | None, *, signed: bool = False, whole: bool = False) -> str:
+def _num(x: float | None, *, signed: bool = False, whole: bool = False, like: float | None = None) -> str:
     """A table number: whole for people, fewer decimals for larger values, never ``-0``.
+
+    ``like`` (the row's baseline value) sets the decimals when it is larger: a row's values and
+    change have the same decimals (``883.0 → 885.9, +2.9``, not ``+2.86``).
 
     Examples
     --------
     >>> _num(1234.56, whole=True), _num(-0.004, signed=True), _num(-0.4, signed=True, whole=True), _num(5.25)
     ('1,235', '0.00', '0', '5.25')
+    >>> _num(2.857, signed=True, like=883.0), _num(830.0, signed=True, like=76_162.0), _num(0.64, signed=True, like=2.46)
+    ('+2.9', '+830', '+0.64')
     """
     if x is None or not np.isfinite(x):
         return "–"
-    a = abs(x)
+    a = abs(x) if like is None or not np.isfinite(like) else max(abs(x), abs(like))
     decimals = 0 if whole or a >= 1000 else (2 if a < 10 else 1)
     text = f"{x:+,.{decimals}f}" if signed else f"{x:,.{decimals}f}"
     if float(text.replace(",", "")) == 0.0:  # "-0.0" and "+0": a change that rounds to nothing
         return f"{0.0:.{decimals}f}"
     return text
+
+
+def _shown(x: float, *, whole: bool = False, like: float | None = None) -> float:
+    """``x``, or 0 when it reads as zero in the table (:func:`_num`): a change too small to show is no change.
+
+    Examples
+    --------
+    >>> _shown(0.004), _shown(-0.4, whole=True), _shown(2.57), _shown(0.01, like=27.5)
+    (0.0, 0.0, 2.57, 0.0)
+    """
+    return 0.0 if np.isfinite(x) and float(_num(x, whole=whole, like=like).replace(",", "")) == 0.0 else x
 
 
 def _pct(x: float | None) -> str:
@@ -247,7 +288,8 @@ def headline_html(
     labels: Mapping[str, str] | None = None,
 ) -> str:
     """A short block of the indicators that matter first: vehicle-hours, people above thresholds,
-    CO₂, trips with no route and the watched links' flows, baseline → ``scenario`` with the change.
+    CO₂, trips with no route and the watched links' flows, baseline → ``scenario`` with the change,
+    in units and in per cent, and whether it is better or worse in words (:func:`delta_verdict`).
 
     Rows the table does not hold (a model that was not run) are left out; changes are coloured
     like the indicator table.
@@ -256,7 +298,7 @@ def headline_html(
     --------
     >>> t = pd.DataFrame({"baseline": [100.0, 1408.1], "closed": [110.0, 0.0]}, index=["vehicle_hours", "flow_vph: bridge"])
     >>> h = headline_html(t, baseline="baseline", scenario="closed")
-    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0" in h
+    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0 (+10.0%)" in h and ">worse</b>" in h
     True
     """
     d = indicator_differences(table, baseline=baseline)
@@ -267,13 +309,19 @@ def headline_html(
     for name in names:
         whole = _is_whole(name)
         b, v = _whole(float(d.at[name, baseline]), whole), _whole(float(d.at[name, scenario]), whole)
-        delta = v - b if np.isfinite(v) and np.isfinite(b) else float("nan")
-        colour = delta_colour(name, delta) or NO_CHANGE_COLOUR
+        delta = _shown(v - b, whole=whole, like=b) if np.isfinite(v) and np.isfinite(b) else float("nan")
+        pct = float(d.at[name, f"Δ% {scenario}"])  # as the table has it: of the values before rounding
+        verdict = delta_verdict(name, delta)
+        colour = _VERDICT_COLOURS[verdict] if verdict else NO_CHANGE_COLOUR
+        change = (
+            "no change" if delta == 0 else _num(delta, signed=True, whole=whole, like=b) + (f" ({_pct(pct)})" if np.isfinite(pct) else "")
+        )
+        word = f" <b class='ldtkit-verdict'>{verdict}</b>" if verdict in ("better", "worse") else ""
         items.append(
             "<div class='ldtkit-headline-item' style='padding:4px 10px;border-left:3px solid #ccc'>"
             f"<div style='font-size:11px;color:#555'>{html.escape(indicator_label(name))}</div>"
-            f"<div style='font-size:15px'>{_num(b, whole=whole)} → {_num(v, whole=whole)} "
-            f"<span style='color:{colour}'>({_num(delta, signed=True, whole=whole)})</span></div></div>"
+            f"<div style='font-size:15px'>{_num(b, whole=whole)} → {_num(v, whole=whole, like=b)} "
+            f"<span style='color:{colour}'>{change}{word}</span></div></div>"
         )
     title = html.escape((labels or {}).get(scenario, scenario))
     return (
@@ -283,44 +331,123 @@ def headline_html(
     )
 
 
+def terms() -> dict[str, str]:
+    """The terms of the indicators and maps in plain words, for readers who are not specialists.
+
+    The thresholds and limit values come from :mod:`ldtkit.model.limits`, the night's hours from
+    :data:`ldtkit.model.traffic.PERIODS`.
+
+    Examples
+    --------
+    >>> terms()["END threshold"]
+    'the level from which the EU Environmental Noise Directive counts people as exposed to noise: Lden 55 dB, Lnight 50 dB'
+    """
+    eu_now, eu_2030, who = NO2_LIMITS_UGM3["EU 2008"], NO2_LIMITS_UGM3["EU 2030"], NO2_LIMITS_UGM3["WHO 2021"]
+    return {
+        "Lden": "the average noise level over the 24 hours of a day, in which evening and night noise count more (dB)",
+        "Lnight": f"the average noise level over the {PERIODS['night']} hours of the night (dB)",
+        "END threshold": (
+            "the level from which the EU Environmental Noise Directive counts people as exposed to noise: "
+            f"Lden {END_LDEN_THRESHOLD_DB} dB, Lnight {END_LNIGHT_THRESHOLD_DB} dB"
+        ),
+        "NO₂": (
+            f"nitrogen dioxide, from traffic and the background, as a yearly average (µg/m³); the EU limit is {eu_now:g} µg/m³, "
+            f"{eu_2030:g} µg/m³ from 2030, and the WHO advises {who:g} µg/m³"
+        ),
+        "veh/h": "vehicles per hour, in an average hour of the day period",
+        "Vehicle-hours": "the time all vehicles spend on the roads in a day, added up; the delay is the part of it lost in congestion",
+    }
+
+
+def terms_html(*, open_: bool = False) -> str:
+    """:func:`terms` as a folded list headed "What the terms mean" (``open_``: unfolded, e.g. in a report).
+
+    Examples
+    --------
+    >>> "<summary" in terms_html() and "<b>Lden</b>" in terms_html()
+    True
+    """
+    items = "".join(f"<li><b>{html.escape(k)}</b>: {html.escape(v)}</li>" for k, v in terms().items())
+    return (
+        f"<details class='ldtkit-terms' style='font:12px sans-serif;color:#333;margin:2px 0 6px'{' open' if open_ else ''}>"
+        "<summary style='cursor:pointer;color:#555'>What the terms mean</summary>"
+        f"<ul style='margin:4px 0;padding-left:18px'>{items}</ul></details>"
+    )
+
+
 def plot_indicator_changes(
     table: pd.DataFrame,
     *,
     baseline: str,
     scenarios: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    ax: matplotlib.axes.Axes | None = None,
-) -> matplotlib.axes.Axes:
-    """A horizontal bar chart of the % change of each indicator against the baseline, labelled from the registry."""
+) -> matplotlib.figure.Figure:
+    """The % change of each indicator against the baseline: one panel per scenario, a bar per indicator.
+
+    Bars are coloured as the table colours the change (:func:`delta_colour`: green better, red
+    worse, grey neither better nor worse on its own) and carry their value; indicators are
+    labelled from the registry, panels by the scenarios' ``labels``.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> t = pd.DataFrame({"baseline": [100.0, 50.0], "closed": [110.0, 40.0]}, index=["vehicle_hours", "CO2 t/day"])
+    >>> fig = plot_indicator_changes(t, baseline="baseline", labels={"closed": "Bridge closed"})
+    >>> ax = fig.axes[0]
+    >>> ax.get_title(), [t.get_text() for t in ax.texts]
+    ('Bridge closed', ['+10.0%', '-20.0%'])
+    >>> [matplotlib.colors.to_hex(p.get_facecolor()) for p in ax.patches] == [DETERIORATION_COLOUR, IMPROVEMENT_COLOUR]
+    True
+    """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     d = indicator_differences(table, baseline=baseline)
     cols = [c[3:] for c in d.columns if c.startswith("Δ% ")]
     if scenarios is not None:
         cols = [c for c in cols if c in scenarios]
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.45 * len(d) + 1.2), layout="constrained")
+    names = {**{c: c for c in cols}, baseline: baseline, **dict(labels or {})}
+    fig, axes = plt.subplots(
+        1, max(len(cols), 1), sharey=True, figsize=(4.5 + 3.2 * max(len(cols), 1), 0.3 * len(d) + 1.4), layout="constrained", squeeze=False
+    )
     y = np.arange(len(d))
-    h = 0.8 / max(len(cols), 1)
-    for i, c in enumerate(cols):
-        ax.barh(y + i * h - 0.4 + h / 2, np.nan_to_num(d[f"Δ% {c}"].to_numpy(float)), height=h, label=(labels or {}).get(c, c))
-    ax.set_yticks(y, [indicator_label(str(i)) for i in d.index])
-    ax.axvline(0, color="#333", lw=0.8)
-    ax.set_xlabel(f"change against {baseline} (%)")
-    ax.invert_yaxis()
-    if len(cols) > 1:
-        ax.legend(fontsize=8)
-    return ax
+    # one x scale for every panel, so that bars compare across scenarios
+    reach = float(np.nanmax(np.abs(d[[f"Δ% {c}" for c in cols]].to_numpy(float)), initial=1.0)) if cols else 1.0
+    reach = reach if reach > 0 else 1.0
+    for ax, c in zip(axes[0], cols):
+        pct = d[f"Δ% {c}"].to_numpy(float)
+        shown = [_shown(float(x), whole=_is_whole(str(i)), like=float(b)) for i, x, b in zip(d.index, d[f"Δ {c}"], d[baseline])]
+        colours = [delta_colour(str(i), x) or NEUTRAL_BAR_COLOUR for i, x in zip(d.index, shown)]
+        ax.barh(y, np.nan_to_num(pct), height=0.7, color=colours)
+        for yi, p in zip(y, pct):
+            if np.isfinite(p):
+                ax.text(
+                    p + (0.02 * reach if p >= 0 else -0.02 * reach), yi, _pct(p), va="center", ha="left" if p >= 0 else "right", fontsize=7
+                )
+        ax.set_xlim(-1.35 * reach, 1.35 * reach)
+        ax.axvline(0, color="#333", lw=0.8)
+        ax.set_title("\n".join(textwrap.wrap(names[c], 34)), fontsize=9)
+        ax.set_xlabel(f"change against {names[baseline]} (%)", fontsize=8)
+        ax.tick_params(labelsize=8)
+    axes[0][0].set_yticks(y, [indicator_label(str(i)) for i in d.index])
+    axes[0][0].invert_yaxis()
+    return fig
 
 
 __all__ = [
+    "COLOUR_KEY",
     "DETERIORATION_COLOUR",
     "IMPROVEMENT_COLOUR",
     "NO_CHANGE_COLOUR",
     "delta_colour",
+    "delta_verdict",
     "headline_html",
     "indicator_differences",
     "indicator_label",
     "indicator_table_html",
     "plot_indicator_changes",
+    "terms",
+    "terms_html",
 ]

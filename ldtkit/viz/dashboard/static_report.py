@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import pandas as pd
 
-from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes, terms_html
 from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, SelectLinkView, flow_difference, grid_difference
-from ldtkit.viz.maps import ColorScale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
-from ldtkit.viz.maps.measures import change_bounds, plot_marks
+from ldtkit.viz.maps import ColorScale, change_scale, lden_scale, no2_scale, plot_difference, plot_grid, plot_links
+from ldtkit.viz.maps.measures import change_bounds, places_of, plot_marks
+from ldtkit.viz.maps.scales import ChangeOf
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -23,13 +24,13 @@ if TYPE_CHECKING:
 
 
 class _Layer(NamedTuple):
-    """One quantity of the report: where a view holds it, its scale and its titles."""
+    """One quantity of the report: where a view holds it, its scale, its title and its change scale's kind."""
 
     attr: str  # attribute of ScenarioView: "links", "noise" or "air"
     column: str
     scale: ColorScale
     title: str
-    change_title: str
+    change: ChangeOf
 
 
 def plot_select_link(
@@ -112,12 +113,12 @@ def static_report(
     names = [n for n in views if n != baseline]
     labels = {n: v.label for n, v in views.items()}
     flow = ColorScale.shared(*[v.links["flow_vph"].to_numpy(float) for v in views.values()], label="Traffic flow (veh/h)", vmin=0.0)
-    layers = [_Layer("links", "flow_vph", flow, "Traffic flow, mean hour 07–19", "Change in flow (veh/h)")]
+    layers = [_Layer("links", "flow_vph", flow, "Traffic flow, mean hour 07–19", "flow")]
     if base.noise is not None:
-        layers.append(_Layer("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden", "Change in Lden (dB)"))
+        layers.append(_Layer("noise", "lden_db", lden_scale("Lden (dB)"), "Noise Lden", "lden"))
     if base.air is not None:
         no2 = no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in views.values() if v.air is not None], label="NO₂ (µg/m³)")
-        layers.append(_Layer("air", "no2_ugm3", no2, "NO₂ annual mean", "Change in NO₂ (µg/m³)"))
+        layers.append(_Layer("air", "no2_ugm3", no2, "NO₂ annual mean", "no2"))
     diffs: dict[tuple[str, str], gpd.GeoDataFrame] = {}  # (attribute, scenario) -> scenario − baseline as column d_<col>
     for layer in layers:
         for n in names:
@@ -125,13 +126,9 @@ def static_report(
             if other is not None:
                 b = getattr(base, layer.attr)
                 diffs[layer.attr, n] = flow_difference(b, other) if layer.attr == "links" else grid_difference(b, other, layer.column)
-    # one diverging scale per quantity across scenarios: roads cover every change; grids trim outliers
+    # one diverging scale per quantity across scenarios, as the dashboard's
     diff_scales = {
-        layer.attr: ColorScale.diverging(
-            *[d[f"d_{layer.column}"].to_numpy(float) for (a, _), d in diffs.items() if a == layer.attr],
-            label=layer.change_title,
-            quantile=1.0 if layer.attr == "links" else 0.995,
-        )
+        layer.attr: change_scale(layer.change, *[d[f"d_{layer.column}"].to_numpy(float) for (a, _), d in diffs.items() if a == layer.attr])
         for layer in layers
         if any(a == layer.attr for a, _ in diffs)
     }
@@ -152,13 +149,13 @@ def static_report(
             display(Markdown(noise_note))
         for name in names:
             display(HTML(headline_html(indicators, baseline=baseline, scenario=name, labels=labels)))
-        display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels)))
-        ax = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
+        display(HTML(indicator_table_html(indicators, baseline=baseline, labels=labels) + terms_html(open_=True)))
+        fig = plot_indicator_changes(indicators, baseline=baseline, labels=labels)
         plt.show()
-        plt.close(ax.figure)
+        plt.close(fig)
     display(Markdown(f"## {base.label}"))
     fig, axes = plt.subplots(1, len(layers), figsize=(6.2 * len(layers), 5.2), layout="constrained", squeeze=False)
-    every_mark = list({m.label: m for n in names for m in views[n].marks}.values())
+    every_mark = places_of([m for n in names for m in views[n].marks])  # where the scenarios act, not what they do there
     for ax, layer in zip(axes[0], layers):
         draw(layer.attr, getattr(base, layer.attr), layer.column, layer.scale, ax, layer.title)
         plot_marks(ax, every_mark)
@@ -170,7 +167,8 @@ def static_report(
         fig, axes = plt.subplots(1, len(shown), figsize=(6.2 * len(shown), 5.2), layout="constrained", squeeze=False)
         frame = change_bounds(diffs["links", n], "d_flow_vph", views[n].marks) if ("links", n) in diffs else None
         for ax, layer in zip(axes[0], shown):
-            draw(layer.attr, diffs[layer.attr, n], f"d_{layer.column}", diff_scales[layer.attr], ax, layer.change_title, change=True)
+            scale = diff_scales[layer.attr]
+            draw(layer.attr, diffs[layer.attr, n], f"d_{layer.column}", scale, ax, scale.label, change=True)
             plot_marks(ax, views[n].marks, bounds=frame)  # where and what: the measures, framed on what changes
         plt.show()
         plt.close(fig)

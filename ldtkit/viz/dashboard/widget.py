@@ -1,8 +1,8 @@
-"""The dashboard widget: scenario dropdown, layer switch, split map and indicator table in one.
+"""The dashboard widget: scenario dropdown, layer switch, headline, split map and indicator table in one.
 
 A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
 tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
-dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
+dropdown, a layer switch, the headline (what changes, better or worse, above the map) (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
 used the measure's roads in the baseline), a split map baseline | scenario on shared colour scales
 (or, :data:`MAP_VIEWS`, two synced maps side by side), and the indicator table with differences
 against the baseline.
@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from ldtkit.errors import InvalidValueError
-from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes
+from ldtkit.viz.dashboard.indicator_table import headline_html, indicator_table_html, plot_indicator_changes, terms_html
 from ldtkit.viz.dashboard.views import ZONE_COLOURS, ScenarioView, flow_difference, grid_difference, zones_geojson
 from ldtkit.viz.maps import (
     ColorScale,
     CompareMap,
     Side,
     SideBySideMap,
+    change_scale,
     figure_to_png,
     grid_image,
     lden_scale,
@@ -169,13 +170,13 @@ class ScenarioDashboard:
             "flow": ColorScale.shared(
                 *[v.links["flow_vph"].to_numpy(float) for v in self.views.values()], cmap="viridis", label="Traffic flow (veh/h)", vmin=0.0
             ),
-            "diff": ColorScale.diverging(*[d["d_flow_vph"].to_numpy(float) for d in self._diffs.values()], label="Change in flow (veh/h)"),
+            "diff": change_scale("flow", *[d["d_flow_vph"].to_numpy(float) for d in self._diffs.values()]),
             "lden": lden_scale("Noise Lden (dB)"),
             "no2": no2_scale(*[v.air["no2_ugm3"].to_numpy(float) for v in self.views.values() if v.air is not None], label="NO₂ (µg/m³)"),
         }
-        # noise and NO2 changes at the receptors, one symmetric scale across scenarios (top 0.5 % of outliers trimmed)
+        # noise and NO2 changes at the receptors, one symmetric scale across scenarios
         self._grid_diffs: dict[tuple[str, str], gpd.GeoDataFrame] = {}
-        for mode, unit in (("dlden", "dB"), ("dno2", "µg/m³")):
+        for mode, of in (("dlden", "lden"), ("dno2", "no2")):
             attr, column = _GRIDS[mode]
             if getattr(base, attr) is None:
                 continue
@@ -183,10 +184,8 @@ class ScenarioDashboard:
                 if n != baseline and getattr(v, attr) is not None:
                     self._grid_diffs[mode, n] = grid_difference(getattr(base, attr), getattr(v, attr), column)
             if any(m == mode for m, _ in self._grid_diffs):
-                self.scales[mode] = ColorScale.diverging(
-                    *[d[f"d_{column}"].to_numpy(float) for (m, _), d in self._grid_diffs.items() if m == mode],
-                    label=f"{LAYERS[mode]} ({unit})",
-                    quantile=0.995,
+                self.scales[mode] = change_scale(
+                    of, *[d[f"d_{column}"].to_numpy(float) for (m, _), d in self._grid_diffs.items() if m == mode]
                 )
         selected = [v.select_link.links["select_link_vph"].to_numpy(float) for v in self.views.values() if v.select_link is not None]
         if selected:
@@ -216,6 +215,8 @@ class ScenarioDashboard:
         )
         self.notice = w.HTML(notice_html(notice), layout=w.Layout(display="block" if notice else "none"))
         self.title = w.HTML(f"<h2 style='margin:4px 0'>{html.escape(title)}</h2>" if title else "")
+        #: what changes for the scenario shown, above the map: the first thing the page says
+        self.headline = w.HTML()
         self.table = w.HTML()
         self.chart = w.Image(format="png", layout=w.Layout(max_width="760px"))
 
@@ -273,6 +274,7 @@ class ScenarioDashboard:
                 self.title,
                 self.notice,
                 w.HBox([self.dropdown, self.layer_switch, self.map_view], layout=w.Layout(flex_flow="row wrap", grid_gap="12px")),
+                self.headline,
                 self.map_box,
                 self.table,
                 self.chart,
@@ -547,13 +549,13 @@ class ScenarioDashboard:
                 grid.url, grid.bounds = img
             grid.visible = img is not None
         if self.indicators is not None:
-            self.table.value = headline_html(
-                self.indicators, baseline=self.baseline, scenario=name, labels={n: v.label for n, v in self.views.items()}
-            ) + indicator_table_html(
+            labels = {n: v.label for n, v in self.views.items()}
+            self.headline.value = headline_html(self.indicators, baseline=self.baseline, scenario=name, labels=labels) + terms_html()
+            self.table.value = indicator_table_html(
                 self.indicators,
                 baseline=self.baseline,
                 scenarios=[name],
-                labels={n: v.label for n, v in self.views.items()},
+                labels=labels,
                 caption=f"Indicators: {self.views[name].label} against {self.views[self.baseline].label}",
             )
             self._draw_chart(self.indicators, name)
@@ -561,10 +563,11 @@ class ScenarioDashboard:
     def _draw_chart(self, indicators: pd.DataFrame, name: str) -> None:
         import matplotlib.pyplot as plt
 
-        ax = plot_indicator_changes(indicators, baseline=self.baseline, scenarios=[name])
-        ax.set_title(f"{self.views[name].label}: change against {self.views[self.baseline].label}", fontsize=10)
-        self.chart.value = figure_to_png(ax.figure, dpi=90)
-        plt.close(ax.figure)
+        fig = plot_indicator_changes(
+            indicators, baseline=self.baseline, scenarios=[name], labels={n: v.label for n, v in self.views.items()}
+        )
+        self.chart.value = figure_to_png(fig, dpi=90)
+        plt.close(fig)
 
     def _ipython_display_(self) -> None:
         from IPython.display import display

@@ -2,7 +2,8 @@
 
 ======================================  ====================================================
 :mod:`~ldtkit.viz.maps.scales`          :class:`ColorScale` (continuous or banded, with its
-                                        HTML legend), :func:`lden_scale`, :func:`no2_scale`
+                                        HTML legend), :func:`lden_scale`, :func:`no2_scale`,
+                                        :func:`change_scale` (scenario − baseline)
 :mod:`~ldtkit.viz.maps.leaflet`         :class:`CompareMap`, the interactive split map
                                         (ipyleaflet), baseline left and scenario right
 :mod:`~ldtkit.viz.maps.side_by_side`    :class:`SideBySideMap`, two synced maps (the
@@ -35,7 +36,7 @@ from ldtkit.viz.maps.geojson import links_geojson
 from ldtkit.viz.maps.inputs import aggregate_directions, require_column
 from ldtkit.viz.maps.leaflet import BASEMAPS, CompareMap, Side
 from ldtkit.viz.maps.raster import grid_image, rasterise_points
-from ldtkit.viz.maps.scales import ColorScale, format_number, lden_scale, no2_scale
+from ldtkit.viz.maps.scales import ColorScale, change_scale, format_number, lden_scale, no2_scale
 from ldtkit.viz.maps.side_by_side import SideBySideMap
 from ldtkit.viz.maps.static import figure_to_png, plot_compare, plot_difference, plot_grid, plot_links
 
@@ -48,6 +49,7 @@ __all__ = [
     "Side",
     "SideBySideMap",
     "aggregate_directions",
+    "change_scale",
     "deck_flows",
     "deck_to_html",
     "figure_to_png",

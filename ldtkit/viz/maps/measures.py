@@ -17,7 +17,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -46,12 +46,34 @@ class MeasureMark:
         Their union, in the network's CRS.
     anchor
         A point on the touched links where the marker and label go, in the network's CRS.
+    place
+        Where, without what (:func:`measure_place`, e.g. ``"Rooigemlaan bridge"``): how a map of the
+        baseline, where nothing is done yet, names the place; ``""``: the label names it.
     """
 
     label: str
     link_ids: tuple[int, ...]
     geometry: BaseGeometry
     anchor: BaseGeometry
+    place: str = ""
+
+
+def measure_place(select: Mapping[str, Any]) -> str:
+    """Where a measure acts, as its label begins: a street or bridge, a number of links, or an area.
+
+    Examples
+    --------
+    >>> measure_place({"street": "Rooigemlaan", "bridge": True}), measure_place({"ids": [1, 2, 3]})
+    ('Rooigemlaan bridge', '3 links')
+    """
+    street = select.get("bridge_name") or select.get("street")
+    if isinstance(street, (list, tuple)):
+        street = " / ".join(str(s) for s in street)
+    if street:
+        return str(street) + (" bridge" if select.get("bridge") or "bridge_name" in select else "")
+    if "ids" in select:
+        return f"{len(select['ids'])} links"
+    return "area" if "within" in select else "selected links"
 
 
 def measure_label(action: str, select: Mapping[str, Any], direction: Any = "both", values: Mapping[str, float] | None = None) -> str:
@@ -64,17 +86,7 @@ def measure_label(action: str, select: Mapping[str, Any], direction: Any = "both
     >>> measure_label("bar_heavy", {"ids": [1, 2, 3]})
     '3 links: heavy vehicles barred'
     """
-    street = select.get("bridge_name") or select.get("street")
-    if isinstance(street, (list, tuple)):
-        street = " / ".join(str(s) for s in street)
-    if street:
-        place = str(street) + (" bridge" if select.get("bridge") or "bridge_name" in select else "")
-    elif "ids" in select:
-        place = f"{len(select['ids'])} links"
-    elif "within" in select:
-        place = "area"
-    else:
-        place = "selected links"
+    place = measure_place(select)
     what = _ACTION_WORDS.get(action, action)
     if action == "set":
         what = ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in dict(values or {}).items()) or "changed"
@@ -111,11 +123,12 @@ def measure_marks(network_links: gpd.GeoDataFrame, touched: Mapping[str, Sequenc
         i = int(str(key).split(":", 1)[0]) - 1
         m = measures[i] if 0 <= i < len(measures) else None
         label = measure_label(m.action, m.select, m.direction, m.values) if m is not None else str(key)
+        place = measure_place(m.select) if m is not None else ""
         geom = shapely.union_all(geoms[rows])
         # the middle of the longest touched link: on the road, not in a river between two of them
         longest = geoms[rows][int(np.argmax(shapely.length(geoms[rows])))]
         anchor = shapely.line_interpolate_point(longest, 0.5, normalized=True)
-        marks.append(MeasureMark(label, tuple(int(x) for x in ids[rows]), geom, anchor))
+        marks.append(MeasureMark(label, tuple(int(x) for x in ids[rows]), geom, anchor, place))
     return marks
 
 
@@ -148,6 +161,27 @@ def change_bounds(
     minx, miny, maxx, maxy = (float(v) for v in shapely.total_bounds(np.asarray(parts, dtype=object)))
     pad_x, pad_y = margin * max(maxx - minx, 1.0), margin * max(maxy - miny, 1.0)
     return (minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y)
+
+
+def places_of(marks: Sequence[MeasureMark]) -> list[MeasureMark]:
+    """One mark per place the measures act on, labelled by the place only (for a map of the baseline,
+    where nothing is done yet): several scenarios at one bridge give one "Rooigemlaan bridge" mark, not
+    their labels stacked on each other. Of the marks at one place, the one touching the most links is kept.
+
+    Examples
+    --------
+    >>> from shapely.geometry import LineString, Point
+    >>> both = MeasureMark("Bridge: closed both ways", (1, 2), LineString([(0, 0), (10, 0)]), Point(5, 0), "Bridge")
+    >>> north = MeasureMark("Bridge: closed northbound", (1,), LineString([(0, 0), (10, 0)]), Point(5, 0), "Bridge")
+    >>> [(m.label, m.link_ids) for m in places_of([north, both])]
+    [('Bridge', (1, 2))]
+    """
+    kept: dict[str, MeasureMark] = {}
+    for m in marks:
+        where = m.place or m.label
+        if where not in kept or len(m.link_ids) > len(kept[where].link_ids):
+            kept[where] = replace(m, label=where)
+    return list(kept.values())
 
 
 def plot_marks(ax: Any, marks: Sequence[MeasureMark], *, bounds: tuple[float, float, float, float] | None = None) -> None:
@@ -190,4 +224,13 @@ def plot_marks(ax: Any, marks: Sequence[MeasureMark], *, bounds: tuple[float, fl
         ax.set_ylim(bounds[1], bounds[3])
 
 
-__all__ = ["CHANGE_THRESHOLD_VPH", "MeasureMark", "change_bounds", "measure_label", "measure_marks", "plot_marks"]
+__all__ = [
+    "CHANGE_THRESHOLD_VPH",
+    "MeasureMark",
+    "change_bounds",
+    "measure_label",
+    "measure_marks",
+    "measure_place",
+    "places_of",
+    "plot_marks",
+]

@@ -3,7 +3,8 @@
 A :class:`ColorScale` maps values onto a matplotlib colormap, continuous or in bands; the same
 scale colours both halves of a split map, its HTML legend and the static figures, so colours
 compare. :func:`lden_scale` and :func:`no2_scale` are the scales of the noise and air maps,
-built on the bands and limit values of :mod:`ldtkit.model.limits`.
+built on the bands and limit values of :mod:`ldtkit.model.limits`; :func:`change_scale` is the
+scale of a map of scenario − baseline (flow, Lden or NO2), with what each end means in words.
 
 Examples
 --------
@@ -11,6 +12,8 @@ Examples
 ['70–75', '≥ 75']
 >>> format_number(1234.5), format_number(0.125)
 ('1,234', '0.125')
+>>> change_scale("lden", [-1.0, 2.0]).ends
+('quieter', 'louder')
 """
 
 from __future__ import annotations
@@ -18,13 +21,15 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from ldtkit.errors import EmptyStudyAreaError, InvalidValueError
 from ldtkit.model.limits import MAP_LDEN_BANDS_DB, NO2_LIMIT_UGM3
+from ldtkit.viz.maps.measures import CHANGE_THRESHOLD_VPH
 
 if TYPE_CHECKING:  # matplotlib loads on first use of a scale's colours
     import matplotlib.colors
@@ -45,6 +50,12 @@ class ColorScale:
     bounds
         Optional band edges; when given the scale is discrete (one colour per band, plus an
         open band below the first and above the last edge).
+    ends
+        What the low and the high end mean, in words (e.g. ``("quieter", "louder")``), shown
+        under the legend; ``None``: nothing.
+    extends
+        Whether values lie beyond ``vmin`` or ``vmax`` (they take the end colours): the legend's
+        end values read ``≤ vmin`` and ``≥ vmax``.
 
     Examples
     --------
@@ -60,6 +71,8 @@ class ColorScale:
     cmap: str = "viridis"
     label: str = ""
     bounds: tuple[float, ...] | None = None
+    ends: tuple[str, str] | None = None
+    extends: bool = False
 
     def __post_init__(self) -> None:
         if not (np.isfinite(self.vmin) and np.isfinite(self.vmax)):
@@ -94,22 +107,35 @@ class ColorScale:
         return cls(float(lo if vmin is None else vmin), float(hi), cmap=cmap, label=label)
 
     @classmethod
-    def diverging(cls, *values: Iterable[float], cmap: str = "RdBu_r", label: str = "", quantile: float = 1.0) -> ColorScale:
+    def diverging(
+        cls,
+        *values: Iterable[float],
+        cmap: str = "RdBu_r",
+        label: str = "",
+        quantile: float = 1.0,
+        above: float = 0.0,
+        ends: tuple[str, str] | None = None,
+    ) -> ColorScale:
         """A scale symmetric around zero (for scenario − baseline differences), ± the largest change.
 
-        ``quantile`` < 1 caps the scale at that quantile of ``|value|`` (for noisy grids);
-        the default covers every change, so the largest ones do not saturate.
+        ``quantile`` < 1 caps the scale at that quantile of ``|value|``, counting only the values
+        whose ``|value|`` exceeds ``above`` (when any does): larger changes take the end colours
+        and the scale :attr:`extends`. The default covers every change.
 
         Examples
         --------
         >>> s = ColorScale.diverging(np.r_[np.full(99, 5.0), -720.0])
-        >>> (s.vmin, s.vmax)
-        (-720.0, 720.0)
+        >>> (s.vmin, s.vmax, s.extends)
+        (-720.0, 720.0, False)
+        >>> s = ColorScale.diverging(np.r_[np.zeros(50), np.full(19, 200.0), -720.0], quantile=0.9, above=100.0)
+        >>> (s.vmax, s.extends)
+        (200.0, True)
         """
-        v = _finite(np.concatenate([np.asarray(x, dtype=float).ravel() for x in values]))
-        m = float(np.quantile(np.abs(v), quantile)) if len(v) else 1.0
+        v = np.abs(_finite(np.concatenate([np.asarray(x, dtype=float).ravel() for x in values])))
+        counted = v[v > above] if np.any(v > above) else v
+        m = float(np.quantile(counted, quantile)) if len(counted) else 1.0
         m = m if m > 0 else 1.0
-        return cls(-m, m, cmap=cmap, label=label)
+        return cls(-m, m, cmap=cmap, label=label, ends=ends, extends=bool(len(v) and v.max() > m))
 
     @classmethod
     def bands(cls, bounds: Sequence[float], *, cmap: str = "RdYlGn_r", label: str = "") -> ColorScale:
@@ -162,6 +188,20 @@ class ColorScale:
         mids = (b[:-1] + b[1:]) / 2
         return np.concatenate([[b[0] - 1.0], mids, [b[-1] + 1.0]])
 
+    def end_labels(self) -> tuple[str, str]:
+        """The values printed at the ends of a continuous legend: ``≤ vmin`` and ``≥ vmax`` when the scale
+        :attr:`extends`, a diverging scale's high end signed.
+
+        Examples
+        --------
+        >>> ColorScale(-750.0, 750.0, extends=True).end_labels(), ColorScale(0.0, 1658.0).end_labels()
+        (('≤ -750', '≥ +750'), ('0', '1,658'))
+        """
+        lo, hi = format_number(self.vmin), format_number(self.vmax)
+        if self.is_diverging:
+            hi = "+" + hi
+        return (f"≤ {lo}", f"≥ {hi}") if self.extends else (lo, hi)
+
     def to_html(self, *, title: str | None = None, width_px: int = 220) -> str:
         """A small self-contained HTML legend (gradient bar or band swatches)."""
         title = self.label if title is None else title
@@ -177,11 +217,14 @@ class ColorScale:
             stops = np.linspace(self.vmin, self.vmax, 9)
             grad = ", ".join(self.hex(stops))
             mid = "0" if self.is_diverging else format_number((self.vmin + self.vmax) / 2)
+            lo, hi = self.end_labels()
+            row = f"<div style='display:flex;justify-content:space-between;width:{width_px}px;font:11px sans-serif'>"
             body = (
                 f"<div style='width:{width_px}px;height:12px;background:linear-gradient(to right, {grad})'></div>"
-                f"<div style='display:flex;justify-content:space-between;width:{width_px}px;font:11px sans-serif'>"
-                f"<span>{format_number(self.vmin)}</span><span>{mid}</span><span>{format_number(self.vmax)}</span></div>"
+                f"{row}<span>{lo}</span><span>{mid}</span><span>{hi}</span></div>"
             )
+            if self.ends:
+                body += row + "".join(f"<span class='ldtkit-legend-end'>{html.escape(t, quote=False)}</span>" for t in self.ends) + "</div>"
         return f"<div class='ldtkit-legend' style='background:white;padding:6px 8px;border-radius:4px'>{head}{body}</div>"
 
 
@@ -217,6 +260,47 @@ def no2_scale(*values: Iterable[float], label: str = "NO2 (µg/m³)") -> ColorSc
     return ColorScale(float(vmin), vmax, cmap="YlOrRd", label=label)
 
 
+#: What a map of scenario − baseline shows: the legend title, the ends in words, and how far the scale reaches
+#: (``quantile`` of ``|change|`` over the changes above ``above``; see :meth:`ColorScale.diverging`).
+ChangeOf = Literal["flow", "lden", "no2"]
+
+
+@dataclass(frozen=True)
+class _Change:
+    label: str
+    ends: tuple[str, str]
+    quantile: float
+    above: float
+
+
+CHANGES: Final = MappingProxyType(
+    {
+        # roads: most roads do not change, and the closed road's own change is the largest; a scale to it left
+        # every detour pale, so it reaches the 90th percentile of the roads that change by more than 100 veh/h
+        "flow": _Change("Change in flow (veh/h)", ("less traffic", "more traffic"), 0.9, CHANGE_THRESHOLD_VPH),
+        # receptor grids: the top 0.5 % of outliers are trimmed
+        "lden": _Change("Change in Lden (dB)", ("quieter", "louder"), 0.995, 0.0),
+        "no2": _Change("Change in NO₂ (µg/m³)", ("less NO₂", "more NO₂"), 0.995, 0.0),
+    }
+)
+
+
+def change_scale(of: ChangeOf, *values: Iterable[float]) -> ColorScale:
+    """The diverging scale of a map of scenario − baseline (:data:`CHANGES`), one across every scenario's ``values``.
+
+    Blue is a decrease and red an increase; the legend says what each end means (``"less traffic"``,
+    ``"quieter"``, ...) and its end values read ``≤``/``≥`` when larger changes take the end colours.
+
+    Examples
+    --------
+    >>> s = change_scale("flow", np.r_[np.zeros(100), np.arange(101.0, 1001.0), -2986.0])
+    >>> s.vmax < 1000.0, s.extends, s.ends
+    (True, True, ('less traffic', 'more traffic'))
+    """
+    c = CHANGES[of]
+    return ColorScale.diverging(*values, label=c.label, quantile=c.quantile, above=c.above, ends=c.ends)
+
+
 def _finite(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return v[np.isfinite(v)]
 
@@ -235,4 +319,4 @@ def format_number(x: float) -> str:
     return f"{x:.3g}"
 
 
-__all__ = ["ColorScale", "format_number", "lden_scale", "no2_scale"]
+__all__ = ["CHANGES", "ChangeOf", "ColorScale", "change_scale", "format_number", "lden_scale", "no2_scale"]

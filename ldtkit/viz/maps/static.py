@@ -52,8 +52,11 @@ def _colorbar(ax_or_axes: matplotlib.axes.Axes | Any, scale: ColorScale) -> matp
     axes = np.atleast_1d(ax_or_axes).ravel().tolist()
     fig = axes[0].figure
     sm = cm.ScalarMappable(norm=scale.norm(), cmap=scale.colormap())
-    kw = {"extend": "both"} if scale.bounds is not None else {}
+    kw = {"extend": "both"} if scale.bounds is not None or scale.extends else {}
     cb = fig.colorbar(sm, ax=axes, shrink=0.8, label=scale.label, **kw)
+    if scale.ends:  # what the low (bottom) and high (top) end mean
+        cb.ax.set_xlabel(scale.ends[0], fontsize=8, labelpad=10)
+        cb.ax.set_title(scale.ends[1], fontsize=8, pad=10)
     return cb
 
 
