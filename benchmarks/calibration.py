@@ -42,7 +42,7 @@ import scipy.sparse as sp
 from scipy.sparse import csr_matrix
 
 from ldtkit.model.assignment import assign
-from ldtkit.model.calibration import SCALE_FREEDOM, KnownTruth, calibrate_demand, known_truth, link_od_flows
+from ldtkit.model.calibration import KnownTruth, calibrate_demand, known_truth, link_od_flows
 
 
 def true_proportions(kt: KnownTruth) -> csr_matrix:
@@ -58,15 +58,21 @@ def true_proportions(kt: KnownTruth) -> csr_matrix:
 
 def ideal_reduction(kt: KnownTruth, proportions: csr_matrix, prior_flow: np.ndarray) -> float:
     """Uncounted-RMSE reduction of the linear estimate that knows the true link–OD proportions,
-    against ``prior_flow``, the prior's equilibrium (the calibration's ``prior_assignment``)."""
+    against ``prior_flow``, the prior's equilibrium (the calibration's ``prior_assignment``).
+
+    It corrects the prior as the calibration does, with the true routes: the same global scale
+    first (counted over modelled vehicles), then the minimum-norm change of the cell
+    factors that reproduces the counts."""
     p = np.asarray(sum(kt.prior.trips.values()), dtype=np.float64).ravel()
     rows = kt.counted_rows
+    c = kt.count_vph
+    level = max(float(c.sum() / prior_flow[rows].sum()), 0.05)
     pc = proportions[rows]
-    a = sp.hstack([pc @ sp.diags(p), sp.csr_matrix((pc @ p * SCALE_FREEDOM)[:, None])]).tocsr()
+    a = (pc @ sp.diags(level * p)).tocsr()
     gram = (a @ a.T).toarray()
     # a nudge on the diagonal for counted links no route uses (their rows are empty)
-    x = a.T @ np.linalg.solve(gram + 1e-10 * gram.diagonal().max() * np.eye(len(rows)), kt.count_vph - pc @ p)
-    factor = np.maximum(1.0 + x[:-1], 0.05) * np.exp(x[-1] * SCALE_FREEDOM)
+    x = a.T @ np.linalg.solve(gram + 1e-10 * gram.diagonal().max() * np.eye(len(rows)), c - pc @ (level * p))
+    factor = level * np.maximum(1.0 + x, 0.05)
     unc = np.setdiff1d(np.arange(len(kt.flow_vph)), rows)
     nz = len(kt.prior.zone_ids)
 

@@ -36,10 +36,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--period", choices=["day", "evening", "night"], default="day", help="period of a city's counts and demand (default day)"
     )
     p.add_argument("--damping", type=positive(float), default=0.05, help="weight of the pull towards the prior matrix (default 0.05)")
-    p.add_argument("--max-iter", type=positive(int), default=8, help="outer iterations, one assignment each (default 8)")
+    p.add_argument("--max-iter", type=positive(int), default=12, help="outer iterations, one assignment each (default 12)")
     p.add_argument("--gap", type=positive(float), default=1e-4, help="relative gap of each assignment (default 1e-4)")
     p.add_argument(
-        "--no-scale", action="store_true", help="fit the cell factors only (default: also one global scale of the prior, not pulled)"
+        "--no-scale",
+        action="store_true",
+        help="fit the cell factors only (default: first one global scale of the prior, counted over modelled vehicles)",
     )
     p.set_defaults(func=run)
     return p
