@@ -142,17 +142,17 @@ with the buildings, against 56,469 in open field: the screened back facades of a
 take their share.
 
 Speed, `python benchmarks/noise.py --only porto` on 2 cores: with buildings, diffraction and
-first-order reflections (screened ones diffracted), 1.28-1.31 us wall and 2.43-2.46 CPU-us per
-source-receiver pair at load 0.7-1.6 (2.0 M pairs for 2,000 facade receivers: every point source
-within 500 m, counted before any pruning, as the open-field figure counts them), 0.04 us wall in
-open field. The focus-area facade map with buildings and reflections takes 27.0 s (48.5 CPU-s),
-open field 0.3 s. Two measures make it this fast. The walls that touching buildings share leave
+first-order reflections (screened ones diffracted), 1.3-1.6 us wall and 2.4-2.7 CPU-us per
+source-receiver pair, depending on the day's host speed (2.0 M pairs for 2,000 facade receivers:
+every point source within 500 m, counted before any pruning, as the open-field figure counts them),
+0.04 us wall in open field. The focus-area facade map with buildings and reflections takes 27-33 s
+(48.5 CPU-s on the fastest day), open field 0.3 s. Two measures make it this fast. The walls that touching buildings share leave
 the obstacles that paths are traced through (a third of the edges of Porto's OpenStreetMap footprints; a path meets
 both copies at the same distance and only the higher roof can be on the profile's upper hull, so no
 level changes by more than 0.005 dB, the pruning's own noise). Each cell's list of building
 parts carries the parts' cell ranges and bounding circles in one row, read as one stream. Without
-these two measures the pairs took 1.61 us wall (3.02 CPU-us) and the map 35.4 s on the same
-machine. Without
+these two measures the pairs took 1.61 us wall (3.02 CPU-us) and the map 35.4 s on the day the
+code with them measured 1.28-1.31 us and 27.0 s. Without
 reflections the pairs take 0.72 us wall (1.37 CPU-us). The kernels on
 the hot path run without numba's reference counting (they allocate nothing), and take e^x and
 10^x of the ground, air and A_min terms from a table and a degree-5 polynomial (within 1e-10
