@@ -2,10 +2,10 @@
 
 A policymaker opens a use-case notebook as a dashboard (Voila strips the code and hides
 tracebacks). :class:`ScenarioDashboard` is the one widget the notebook displays: a scenario
-dropdown, a layer switch, the headline (what changes, better or worse, above the map) (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
-used the measure's roads in the baseline), a split map baseline | scenario on shared colour scales
-(or, :data:`MAP_VIEWS`, two synced maps side by side), and the indicator table with differences
-against the baseline.
+dropdown, a layer switch (:data:`LAYERS`: traffic flow, noise Lden, NO2, the change of each, and who
+used the measure's roads in the baseline), the headline (what changes, better or worse, above the
+map), a split map baseline | scenario on shared colour scales (or, :data:`MAP_VIEWS`, two synced
+maps side by side), and the indicator table with differences against the baseline.
 """
 
 from __future__ import annotations
