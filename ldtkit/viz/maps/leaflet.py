@@ -30,7 +30,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -83,25 +83,20 @@ def _fmt(value: Any) -> str:
     return f"{0 if v == 0 else v:,.0f}"
 
 
-#: Maps zoom in quarter steps (Leaflet's ``zoomSnap``): a view fitted to an area fills the map, where whole
-#: steps left up to half of it empty (Ghent's changing roads filled 280 of a 520 px map at zoom 12, 480 at 12.75).
-ZOOM_SNAP: Final = 0.25
-
-
-def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: float, height_px: float) -> float:
-    """The largest Web Mercator zoom, in steps of :data:`ZOOM_SNAP`, at which ``(south, west, north, east)`` fits in the map's pixels.
+def fit_zoom(bounds: tuple[float, float, float, float], *, width_px: float, height_px: float) -> int:
+    """The largest Web Mercator zoom at which ``(south, west, north, east)`` fits in the map's pixels.
 
     Examples
     --------
     >>> fit_zoom((51.04, 3.71, 51.06, 3.75), width_px=900, height_px=560)
-    14.5
+    14
     """
     s, w, n, e = bounds
     merc = lambda lat: float(np.log(np.tan(np.pi / 4 + np.radians(lat) / 2)))
     dx = max(abs(e - w), 1e-9) / 360.0
     dy = max(abs(merc(n) - merc(s)), 1e-9) / (2 * np.pi)
     z = min(np.log2(width_px / (256.0 * dx)), np.log2(height_px / (256.0 * dy)))
-    return float(np.clip(np.floor(z / ZOOM_SNAP) * ZOOM_SNAP, 3, 18))
+    return int(np.clip(np.floor(z), 3, 18))
 
 
 def basemap_layers(basemap: str | None) -> tuple[Any, ...]:
@@ -159,7 +154,7 @@ def measure_layers(marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
     return layers
 
 
-def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], float]:
+def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
     """``([lat, lon], zoom)`` showing ``(minx, miny, maxx, maxy)`` in ``crs`` on a map of that many pixels.
 
     Centre and zoom are computed here: Leaflet's fitBounds on a map not yet on the page sees a
@@ -168,7 +163,7 @@ def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: f
     Examples
     --------
     >>> fit_view((3.71, 51.04, 3.75, 51.06), crs=4326, width_px=900, height_px=560)
-    ([51.05, 3.73], 14.5)
+    ([51.05, 3.73], 14)
     """
     from pyproj import Transformer
 
@@ -259,7 +254,6 @@ class CompareMap:
             # the hover pane lies over both halves' data (hover reaches it) and under the markers (600)
             panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}, "left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
             scroll_wheel_zoom=True,
-            zoom_snap=ZOOM_SNAP,
             layout=ipywidgets.Layout(height=height, width="100%"),
         )
         self.titles: tuple[str, str] = (left_title, right_title)
@@ -585,7 +579,6 @@ class CompareMap:
 __all__ = [
     "BASEMAPS",
     "HOVER_HINT",
-    "ZOOM_SNAP",
     "CompareMap",
     "Side",
     "basemap_layers",

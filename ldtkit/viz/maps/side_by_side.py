@@ -27,7 +27,6 @@ from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_co
 from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
-    ZOOM_SNAP,
     Side,
     basemap_layers,
     fit_view,
@@ -86,7 +85,6 @@ class SideBySideMap:
                 layers=basemap_layers(basemap),
                 panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}},
                 scroll_wheel_zoom=True,
-                zoom_snap=ZOOM_SNAP,
                 layout=w.Layout(height=height, width="50%"),
             )
 
