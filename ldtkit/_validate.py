@@ -1,6 +1,6 @@
 """Checks shared by every layer: numeric arrays and names.
 
-One home for "finite and non-negative" and for "did you mean": each check returns the clean
+One home for "finite and non-negative", "a number from a file" and "did you mean": each check returns the clean
 value or raises :class:`~ldtkit.errors.InvalidValueError` whose message names where the
 values came from, the field, how many entries fail and the first of them.
 
@@ -14,12 +14,15 @@ Traceback (most recent call last):
 ldtkit.errors.InvalidValueError: links.csv: capacity_vph must be finite and >= 0; 2 of 3 fail, e.g. id 8 = -2.0, id 9 = nan
 >>> closest(["streat"], ["street", "ids", "bridge"])
 ['street']
+>>> is_number(2.5), is_number(3), is_number(True), is_number("2")
+(True, True, False, False)
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
+from typing import TypeGuard
 
 import numpy as np
 import numpy.typing as npt
@@ -97,6 +100,12 @@ def finite_nonnegative(
     if bad.any():
         raise _fail(arr, bad, name=name, where=where, ids=ids, rule="finite and >= 0")
     return arr
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """Whether a value read from a file (TOML, JSON) is a number: an int or a float, not a bool
+    (which Python counts as an int) and not a string."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def closest(words: Iterable[str], candidates: Iterable[str], *, n: int = 3, cutoff: float = 0.6) -> list[str]:

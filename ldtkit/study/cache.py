@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ldtkit import __version__
+from ldtkit._validate import is_number
 from ldtkit.errors import InvalidValueError, LdtkitError
 from ldtkit.io import atomic_path
 from ldtkit.study.result_store import FORMAT, META, UnsupportedEntryError, read_entry, write_entry
@@ -86,7 +87,7 @@ def cache_max_mb(value: float | None = None, *, name: str = "cache_max_mb") -> f
             value = float(raw)
         except ValueError:
             raise InvalidValueError(f"{where} = {raw!r}; expected a number of megabytes > 0") from None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or value == float("inf"):
+    if not is_number(value) or not value > 0 or value == float("inf"):
         raise InvalidValueError(f"{where} = {value!r}; expected a number of megabytes > 0")
     return float(value)
 

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ldtkit._validate import closest
+from ldtkit._validate import closest, is_number
 from ldtkit.errors import ConfigError, InvalidValueError, SelectorError, UnreadableFormatError, require_file
 from ldtkit.model.network import CONNECTOR_CLASS, RoadNetwork
 from ldtkit.study.scenario_keys import (
@@ -91,7 +91,7 @@ class Measure:
         values: dict[str, float] = {}
         for k in [k for k in d if k in SET_KEYS]:
             raw = d.pop(k)
-            if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+            if not is_number(raw) or not math.isfinite(raw):
                 raise ConfigError(f"{source} ({action}): {k} = {raw!r}; expected a finite number")
             values[k] = float(raw)
         if values and action != "set":
@@ -109,7 +109,7 @@ class Measure:
             parse_geometry(d["within"], context=f"{source} ({action})")
         if "buffer_m" in d:
             b = d["buffer_m"]
-            if isinstance(b, bool) or not isinstance(b, (int, float)) or not (math.isfinite(b) and b >= 0):
+            if not is_number(b) or not (math.isfinite(b) and b >= 0):
                 raise ConfigError(f"{source} ({action}): buffer_m = {b!r}; expected a distance >= 0 in metres")
         if action == "set" and not values:
             raise ConfigError(f"{source}: a 'set' measure needs one of {list(SET_KEYS)}")

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ldtkit._validate import is_number
 from ldtkit.errors import ConfigError, LdtkitError, MissingFieldError, UnreadableFormatError
 from ldtkit.model.air import AirConfig
 from ldtkit.model.loaders.segments import REQUIRED_CLASS_KEYS
@@ -424,7 +425,7 @@ def _positive_number(value: object, *, zero_ok: bool) -> bool:
     """A finite int or float (not a bool) > 0, or >= 0 with ``zero_ok``."""
     import math
 
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if not is_number(value) or not math.isfinite(value):
         return False
     return value >= 0 if zero_ok else value > 0
 

@@ -30,7 +30,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from ldtkit._validate import closest
+from ldtkit._validate import closest, is_number
 from ldtkit.errors import InputFileNotFoundError, InvalidValueError, MissingFieldError, UnreadableFormatError
 from ldtkit.model.traffic import PERIODS
 
@@ -493,7 +493,7 @@ def read_traffic_flow_observed(path: str | Path) -> Counts:
         if "intensity" not in e:
             raise MissingFieldError(src, "intensity", expected=f"vehicles counted, in entity {e['id']}")
         intensity = e["intensity"]
-        if intensity is not None and (isinstance(intensity, bool) or not isinstance(intensity, (int, float))):
+        if intensity is not None and not is_number(intensity):
             raise InvalidValueError(f"{src}: entity {e['id']}: intensity must be a number of vehicles, got {intensity!r}")
         t0 = _timestamp(e, ("dateObservedFrom", "dateObserved"), src)
         t1 = _timestamp(e, ("dateObservedTo",), src)

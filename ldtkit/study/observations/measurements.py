@@ -21,7 +21,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from ldtkit._validate import closest
+from ldtkit._validate import closest, is_number
 from ldtkit.errors import InvalidValueError, MissingFieldError
 from ldtkit.study.observations.counts import read_entities, read_observation_csv
 
@@ -132,7 +132,7 @@ def _entity_rows(path: str | Path, entity_type: str) -> list[dict[str, Any]]:
             if etype != entity_type or attr is None:
                 continue
             value = e[attr]
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
+            if not is_number(value):
                 raise InvalidValueError(f"{src}: entity {e['id']}: {attr} must be a number, got {value!r}")
             rows.append({"site_id": e["id"], "lon": lon, "lat": lat, "quantity": q, "value": float(value), "date": date})
     return rows
