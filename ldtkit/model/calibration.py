@@ -333,7 +333,7 @@ def calibrate_demand(
         return float(np.sum((w * (v - c)) ** 2) + damping**2 * np.sum((uu - 1.0) ** 2))
 
     v, share, rmse = fit(res)
-    if fit_scale and np.sum((w * v) ** 2) > 0:
+    if fit_scale and v.sum() > 0:
         t_it = time.perf_counter()
         level = max(float(np.sum(c) / np.sum(v)), min_factor)
         if abs(level - 1.0) >= tol:
