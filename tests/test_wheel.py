@@ -20,15 +20,14 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from conftest import assert_equals_ghent_pin
 
 from ldtkit.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-PIN = Path(__file__).parent / "fixtures" / "ghent_indicators_pin.csv"
 #: What a source tree needs for a build: everything else in the checkout stays out of the copy.
 BUILD_SOURCES = ("pyproject.toml", "README.md", "LICENSE", "ldtkit", "data", "templates")
 #: Build and run leftovers that never belong in a source copy or a wheel.
@@ -188,13 +187,7 @@ def test_the_installed_wheel_runs_the_cli_from_any_folder(wheel: Path, tmp_path:
     assert (out / "ghent" / "links.gpkg").is_file()
     assert (tmp_path / "cache").is_dir() and not (work / ".ldtkit-cache").exists()
 
-    got = pd.read_csv(out / "ghent" / "indicators.csv")
-    want = pd.read_csv(PIN)
-    assert list(got.columns) == list(want.columns)
-    assert list(got["indicator"]) == list(want["indicator"])
-    for col in want.columns[1:]:
-        b = want[col].to_numpy(np.float64)
-        np.testing.assert_allclose(got[col].to_numpy(np.float64), b, rtol=1e-9, atol=1e-9 * np.abs(b).max(), err_msg=col)
+    assert_equals_ghent_pin(pd.read_csv(out / "ghent" / "indicators.csv"))
 
     columns = pq.read_schema(out / "ghent" / "links.parquet").names
     for col in ("link_id", "name", "bridge", "car_allowed", "flow_vph_baseline", "speed_kmh_baseline", "vehicles_per_day_baseline"):
