@@ -148,8 +148,11 @@ def test_noise_maps_on_a_cluster_equal_the_local_batched_ones():
     from ldtkit.study.scenario import load_scenarios
 
     scenarios = load_scenarios(Path(__file__).resolve().parents[1] / "data" / "athens" / "scenarios")
-    # façade points every 20 m (5 m by default): the façade maps are full maps on both sides, checked below
-    opts = dict(cache_dir=None, models=("traffic", "noise"), on_disconnected="drop", progress=False, facade_spacing_m=20.0)
+    # a grid cell of 30 m and façade points every 50 m (10 m and 5 m by default): whole maps on both
+    # sides still, a tenth of the receivers
+    opts = dict(
+        cache_dir=None, models=("traffic", "noise"), on_disconnected="drop", progress=False, noise_cell_m=30.0, facade_spacing_m=50.0
+    )
     with pytest.warns(UserWarning, match="no path"):  # the Great Walk cuts some heavy-vehicle pairs
         local = run("athens", scenarios, **opts)
     with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
