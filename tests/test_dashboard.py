@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape as html_escape
 from pathlib import Path
 from types import SimpleNamespace as NS
 
@@ -83,6 +84,8 @@ def indicators() -> pd.DataFrame:
 
 
 def test_indicator_differences_and_table(indicators):
+    from ldtkit.study.indicators import indicator
+
     d = dashboard.indicator_differences(indicators, baseline="baseline")
     assert d.at["vehicle_km", "Δ closed_both"] == pytest.approx(12_500.0)
     assert d.at["vehicle_km", "Δ% closed_both"] == pytest.approx(5.0)
@@ -95,8 +98,9 @@ def test_indicator_differences_and_table(indicators):
     assert "+12,500" in html and "+5.0%" in html
     assert "closed_inbound" not in html
     # labels from the indicator registry; a name it does not know is still readable
-    for label in ("Vehicle-kilometres per day", "Vehicle-hours per day", "People at Lden 55-59 dB", "CO₂ (t/day)", "Mean delay (min)"):
-        assert f">{label}</td>" in html
+    for name in ("vehicle_km", "vehicle_hours", "people Lden 55-59", "CO2 t/day"):
+        assert f">{html_escape(indicator(name).label)}</td>" in html
+    assert ">Mean delay (min)</td>" in html  # a name the registry does not know
     # colours from Indicator.better: less is better -> an increase is red
     assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.5<" in html  # CO₂ 35.0 → 36.5: the row's decimals
     # neutral (vehicle-km, people moving between noise bands) and unknown names: no colour
@@ -580,6 +584,7 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         PEOPLE_ABOVE_NO2_LIMIT,
         POPULATION_WEIGHTED_NO2,
         VEHICLE_HOURS,
+        indicator,
         watch_indicator,
     )
 
@@ -593,8 +598,8 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         re.sub("<[^>]+>", "", m.group(1)): re.sub("<[^>]+>", "", m.group(2))
         for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
     }
-    assert items["Vehicle-hours per day"] == "76,162 → 77,524 +1,362 (+1.8%) worse"
-    assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
+    assert items[indicator(VEHICLE_HOURS).label] == "76,162 → 77,524 +1,362 (+1.8%) worse"
+    assert items[indicator(CO2_T_PER_DAY).label] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
     assert items["Flow on Bridge (veh/h)"] == "2,986 → 0 -2,986 (-100.0%)"  # neither better nor worse on its own
     no_change = dashboard.headline_html(
         pd.DataFrame({"baseline": [111_833.0], "closed": [111_833.2]}, index=[PEOPLE_ABOVE_NO2_2030]),
@@ -613,7 +618,7 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
     table = dashboard.indicator_table_html(t, baseline="baseline")
     assert "<th style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'>Change %</th>" in table
     assert dashboard.COLOUR_KEY in table
-    row = table[table.index("Population-weighted") :]
+    row = table[table.index(html_escape(indicator(POPULATION_WEIGHTED_NO2).label)) :]
     assert ">+0.00</td>" not in row and "color:#b2182b'>" not in row.split("</tr>")[0]
 
 
@@ -734,11 +739,17 @@ def test_threshold_indicators_count_people_above_the_end_and_no2_values():
     assert got["trips_without_route_vph"] == pytest.approx(722.6)
     # every row is in the registry and fewer is better
     assert {indicator(k).better for k in got} == {"less"}
-    assert indicator("people Lden >=55").label == "People above the END threshold (Lden ≥ 55 dB)"
+    # in plain words, with the level and its technical name in brackets; the directive's name only in the terms
+    assert [indicator(k).label for k in ("people Lden >=55", "people Lnight >=50")] == [
+        "People exposed to road noise ≥ 55 dB (24-hour level, Lden)",
+        "People exposed to road noise ≥ 50 dB at night (Lnight)",
+    ]
+    assert not any("END" in indicator(k).label for k in got)
 
 
 def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
     from ldtkit.study import compare
+    from ldtkit.study.indicators import TRIPS_WITHOUT_ROUTE_VPH, indicator
 
     results = {
         "baseline": _threshold_result(0.0, [15.0, 20.0, 25.0, 45.0], []),
@@ -751,7 +762,7 @@ def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
     assert t.at["people Lden >=55", "closed Δ"] == -20.0
     assert t.at["people NO2 > 20 ug/m3", "closed"] == 30.0 and t.at["trips_without_route_vph", "closed Δ"] == 50.0
     html = dashboard.headline_html(t, baseline="baseline", scenario="closed")
-    assert "Trips with no route (veh/h, day)" in html and "151 → 131" in html
+    assert indicator(TRIPS_WITHOUT_ROUTE_VPH).label in html and "151 → 131" in html
 
 
 def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import pytest
 
+from ldtkit.study.indicators import indicator
+
 pytestmark = [pytest.mark.browser, pytest.mark.timed]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -263,7 +265,7 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         assert page.locator("meta[name=generator][content=ldtkit-voila-template]").count() == 1
         assert _shown_scenario(page) == DEFAULT_LABEL
         table = page.inner_text("table.ldtkit-indicators")
-        assert "Vehicle-kilometres per day" in table and DEFAULT_LABEL in table
+        assert indicator("vehicle_km").label in table and DEFAULT_LABEL in table
         assert page.locator(".ldtkit-notice:visible").count() == 0
         _assert_no_code_or_traceback(page)
         # the notebook's text on how to read the dashboard is shown (markdown cells are not code)

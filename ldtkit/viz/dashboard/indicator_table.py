@@ -8,7 +8,7 @@ between two noise bands). Names the registry does not know are shown readably, u
 Examples
 --------
 >>> indicator_label("vehicle_hours"), indicator_label("no2_ugm3")
-('Vehicle-hours per day', 'No2 (µg/m³)')
+('Time spent driving (vehicle-hours per day)', 'No2 (µg/m³)')
 >>> delta_colour("vehicle_hours", 12.0), delta_colour("people Lden 55-59", 12.0)
 ('#b2182b', None)
 >>> delta_verdict("vehicle_hours", 12.0), delta_verdict("CO2 t/day", -3.0)
@@ -68,7 +68,7 @@ def indicator_label(name: str) -> str:
     Examples
     --------
     >>> indicator_label("vehicle_km"), indicator_label("flow_vph: R40 bridge")
-    ('Vehicle-kilometres per day', 'Flow on R40 bridge (veh/h)')
+    ('Distance driven (vehicle-km per day)', 'Flow on R40 bridge (veh/h)')
     >>> indicator_label("mean_delay_min")
     'Mean delay (min)'
     """
@@ -298,7 +298,7 @@ def headline_html(
     --------
     >>> t = pd.DataFrame({"baseline": [100.0, 1408.1], "closed": [110.0, 0.0]}, index=["vehicle_hours", "flow_vph: bridge"])
     >>> h = headline_html(t, baseline="baseline", scenario="closed")
-    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0 (+10.0%)" in h and ">worse</b>" in h
+    >>> indicator_label("vehicle_hours") in h and "1,408 → 0" in h and "+10.0 (+10.0%)" in h and ">worse</b>" in h
     True
     """
     d = indicator_differences(table, baseline=baseline)
@@ -340,14 +340,17 @@ def terms() -> dict[str, str]:
     Examples
     --------
     >>> terms()["END threshold"]
-    'the level from which the EU Environmental Noise Directive counts people as exposed to noise: Lden 55 dB, Lnight 50 dB'
+    'the level from which the EU Environmental Noise Directive (END) counts people as exposed to noise: Lden 55 dB, Lnight 50 dB'
     """
     eu_now, eu_2030, who = NO2_LIMITS_UGM3["EU 2008"], NO2_LIMITS_UGM3["EU 2030"], NO2_LIMITS_UGM3["WHO 2021"]
     return {
-        "Lden": "the average noise level over the 24 hours of a day, in which evening and night noise count more (dB)",
-        "Lnight": f"the average noise level over the {PERIODS['night']} hours of the night (dB)",
+        "dB": "decibels, how loud a sound is: 10 dB more sounds about twice as loud",
+        "Lden": (
+            "the 24-hour noise level: the average noise level over the 24 hours of a day, in which evening and night noise count more (dB)"
+        ),
+        "Lnight": f"the night noise level: the average noise level over the {PERIODS['night']} hours of the night (dB)",
         "END threshold": (
-            "the level from which the EU Environmental Noise Directive counts people as exposed to noise: "
+            "the level from which the EU Environmental Noise Directive (END) counts people as exposed to noise: "
             f"Lden {END_LDEN_THRESHOLD_DB} dB, Lnight {END_LNIGHT_THRESHOLD_DB} dB"
         ),
         "NO₂": (
