@@ -607,19 +607,52 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         scenario="closed",
     )
     assert "111,833 → 111,833 <span style='color:#333'>no change</span>" in no_change  # +0.2 people: too small to show
-    # the per cent is the table's, of the values before rounding (60.4 → 191.3 people: +216.7%, not +218.3%)
-    people = dashboard.headline_html(
-        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline", scenario="closed"
-    )
-    assert "+131 (+216.7%)" in people and "+216.7%" in dashboard.indicator_table_html(
-        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline"
-    )
+    # the per cent is the table's, of the values before rounding (104,000.4 → 109,191.3 people: +4.99%, not +4.98%)
+    many = pd.DataFrame({"baseline": [104_000.4], "closed": [109_191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT])
+    people = dashboard.headline_html(many, baseline="baseline", scenario="closed")
+    assert "+5,191 (+5.0%)" in people and "+5.0%" in dashboard.indicator_table_html(many, baseline="baseline")
     # the table names the columns in words, says how to read its colours, and a change too small to show is not red
     table = dashboard.indicator_table_html(t, baseline="baseline")
     assert "<th style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'>Change %</th>" in table
     assert dashboard.COLOUR_KEY in table
     row = table[table.index(html_escape(indicator(POPULATION_WEIGHTED_NO2).label)) :]
     assert ">+0.00</td>" not in row and "color:#b2182b'>" not in row.split("</tr>")[0]
+
+
+def test_a_change_from_a_small_base_reads_from_to_instead_of_in_per_cent():
+    """60 people above the NO₂ limit becoming 191 is "from 60 to 191", not "+216.7%", in the headline, table and chart."""
+    import matplotlib.pyplot as plt
+
+    from ldtkit.study.indicators import PEOPLE_ABOVE_NO2_LIMIT, PEOPLE_LDEN_ABOVE_END, VEHICLE_HOURS, indicator
+    from ldtkit.viz.dashboard.indicator_table import LARGE_CHANGE_PCT, SMALL_BASE_PEOPLE, per_cent_misleads
+
+    # the rule: people below 1,000 in the baseline, or a change beyond ±100 %, or a baseline of 0
+    assert (SMALL_BASE_PEOPLE, LARGE_CHANGE_PCT) == (1_000, 100.0)
+    assert per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 60.4, 191.3) and per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 999.0, 1_010.0)
+    assert not per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 1_000.0, 1_010.0)
+    assert per_cent_misleads(VEHICLE_HOURS, 100.0, 201.0) and per_cent_misleads(VEHICLE_HOURS, 100.0, -1.0)
+    assert not per_cent_misleads(VEHICLE_HOURS, 100.0, 200.0) and not per_cent_misleads(VEHICLE_HOURS, 100.0, 0.0)  # ±100 % stays
+    assert not per_cent_misleads(VEHICLE_HOURS, 0.0, 0.0) and not per_cent_misleads(VEHICLE_HOURS, float("nan"), 1.0)
+    t = pd.DataFrame(
+        {"baseline": [60.4, 103_545.0, 76_162.0], "closed": [191.3, 100_718.0, 77_524.0]},
+        index=[PEOPLE_ABOVE_NO2_LIMIT, PEOPLE_LDEN_ABOVE_END, VEHICLE_HOURS],
+    )
+    head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    items = {
+        re.sub("<[^>]+>", "", m.group(1)): re.sub("<[^>]+>", "", m.group(2))
+        for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
+    }
+    assert items[html_escape(indicator(PEOPLE_ABOVE_NO2_LIMIT).label)] == "60 → 191 +131 worse"  # the numbers say it; no per cent
+    assert items[html_escape(indicator(PEOPLE_LDEN_ABOVE_END).label)] == "103,545 → 100,718 -2,827 (-2.7%) better"
+    table = dashboard.indicator_table_html(t, baseline="baseline")
+    assert "216" not in table and "color:#b2182b'>from 60 to 191</td>" in table  # in the Change % column, coloured as the change
+    assert ">-2.7%</td>" in table and ">+1.8%</td>" in table
+    # the chart: no bar for it (it does not set the scale), its values instead
+    fig = dashboard.plot_indicator_changes(t, baseline="baseline")
+    ax = fig.axes[0]
+    assert [p.get_width() for p in ax.patches][0] == 0.0 and [x.get_text() for x in ax.texts] == ["from 60 to 191", "-2.7%", "+1.8%"]
+    assert ax.get_xlim()[1] < 10.0
+    plt.close(fig)
 
 
 def _mid_latlon(x: float, y: float = 194_000.0) -> list[float]:
@@ -1006,7 +1039,7 @@ def test_table_shows_watched_flows_and_trips_with_no_route_in_whole_vehicles_as_
     t = pd.DataFrame({"baseline": [487.8, 0.0], "closed": [0.0, 723.4]}, index=[bridge, TRIPS_WITHOUT_ROUTE_VPH])
     html = dashboard.indicator_table_html(t, baseline="baseline")
     cells = re.findall(r"<td style='text-align:right;padding:3px 8px[^']*'>([^<]*)</td>", html)
-    assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "–"]
+    assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "from 0 to 723"]  # no per cent of 0
     head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
     assert "488 → 0" in head and "0 → 723" in head
 
