@@ -544,6 +544,15 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     dash.layer_switch.value = "diff"
     assert "Baseline: Traffic flow" in dash.legend_left.widget.value
     assert "Closed Both: Change in flow" in dash.legend.widget.value
+    # each in its half's top corner, under the caption (added after it), so it shows with the top of the map;
+    # the zoom buttons leave the top left to them
+    controls = list(dash.cmap.map.controls)
+    assert (dash.legend_left.position, dash.legend.position) == ("topleft", "topright")
+    captions = dash.cmap._title_controls
+    assert controls.index(captions["left"]) < controls.index(dash.legend_left) and controls.index(captions["right"]) < controls.index(
+        dash.legend
+    )
+    assert [c.position for c in controls if isinstance(c, ipyleaflet.ZoomControl)] == ["bottomright"]
     # switching scenario moves the marks: the inbound closure has no measures in this set
     dash.dropdown.value = "closed_inbound"
     assert not [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
@@ -819,6 +828,10 @@ def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
     # each map has its own legend, titled by what it shows, and the same data as the split halves
     assert "Baseline: Traffic flow" in pair.legends["left"].value
     assert "Closed Both: Change in flow" in pair.legends["right"].value
+    # under each map's caption, as on the split map
+    for side, corner in (("left", "topleft"), ("right", "topright")):
+        legend = [c for c in pair.map(side).controls if getattr(c, "widget", None) is pair.legends[side]]
+        assert [c.position for c in legend] == [corner]
     left_links, right_links = dash._pair_layers["left"][1], dash._pair_layers["right"][1]
     assert left_links.data == dash._links_data("baseline", "flow") and right_links.data == dash._links_data("closed_both", "diff")
     assert left_links in pair.left.layers and right_links in pair.right.layers
