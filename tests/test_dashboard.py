@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from html import escape as html_escape
 from pathlib import Path
 from types import SimpleNamespace as NS
 
@@ -83,6 +84,8 @@ def indicators() -> pd.DataFrame:
 
 
 def test_indicator_differences_and_table(indicators):
+    from ldtkit.study.indicators import indicator
+
     d = dashboard.indicator_differences(indicators, baseline="baseline")
     assert d.at["vehicle_km", "Δ closed_both"] == pytest.approx(12_500.0)
     assert d.at["vehicle_km", "Δ% closed_both"] == pytest.approx(5.0)
@@ -95,8 +98,9 @@ def test_indicator_differences_and_table(indicators):
     assert "+12,500" in html and "+5.0%" in html
     assert "closed_inbound" not in html
     # labels from the indicator registry; a name it does not know is still readable
-    for label in ("Vehicle-kilometres per day", "Vehicle-hours per day", "People at Lden 55-59 dB", "CO₂ (t/day)", "Mean delay (min)"):
-        assert f">{label}</td>" in html
+    for name in ("vehicle_km", "vehicle_hours", "people Lden 55-59", "CO2 t/day"):
+        assert f">{html_escape(indicator(name).label)}</td>" in html
+    assert ">Mean delay (min)</td>" in html  # a name the registry does not know
     # colours from Indicator.better: less is better -> an increase is red
     assert "color:#b2182b'>+900" in html and "color:#b2182b'>+1.5<" in html  # CO₂ 35.0 → 36.5: the row's decimals
     # neutral (vehicle-km, people moving between noise bands) and unknown names: no colour
@@ -540,6 +544,15 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     dash.layer_switch.value = "diff"
     assert "Baseline: Traffic flow" in dash.legend_left.widget.value
     assert "Closed Both: Change in flow" in dash.legend.widget.value
+    # each in its half's top corner, under the caption (added after it), so it shows with the top of the map;
+    # the zoom buttons leave the top left to them
+    controls = list(dash.cmap.map.controls)
+    assert (dash.legend_left.position, dash.legend.position) == ("topleft", "topright")
+    captions = dash.cmap._title_controls
+    assert controls.index(captions["left"]) < controls.index(dash.legend_left) and controls.index(captions["right"]) < controls.index(
+        dash.legend
+    )
+    assert [c.position for c in controls if isinstance(c, ipyleaflet.ZoomControl)] == ["bottomright"]
     # switching scenario moves the marks: the inbound closure has no measures in this set
     dash.dropdown.value = "closed_inbound"
     assert not [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
@@ -580,6 +593,7 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         PEOPLE_ABOVE_NO2_LIMIT,
         POPULATION_WEIGHTED_NO2,
         VEHICLE_HOURS,
+        indicator,
         watch_indicator,
     )
 
@@ -593,8 +607,8 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         re.sub("<[^>]+>", "", m.group(1)): re.sub("<[^>]+>", "", m.group(2))
         for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
     }
-    assert items["Vehicle-hours per day"] == "76,162 → 77,524 +1,362 (+1.8%) worse"
-    assert items["CO₂ (t/day)"] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
+    assert items[indicator(VEHICLE_HOURS).label] == "76,162 → 77,524 +1,362 (+1.8%) worse"
+    assert items[indicator(CO2_T_PER_DAY).label] == "883.0 → 880.0 -3.0 (-0.3%) better"  # the change has the row's decimals
     assert items["Flow on Bridge (veh/h)"] == "2,986 → 0 -2,986 (-100.0%)"  # neither better nor worse on its own
     no_change = dashboard.headline_html(
         pd.DataFrame({"baseline": [111_833.0], "closed": [111_833.2]}, index=[PEOPLE_ABOVE_NO2_2030]),
@@ -602,19 +616,52 @@ def test_headline_says_better_or_worse_in_words_with_the_change_in_per_cent():
         scenario="closed",
     )
     assert "111,833 → 111,833 <span style='color:#333'>no change</span>" in no_change  # +0.2 people: too small to show
-    # the per cent is the table's, of the values before rounding (60.4 → 191.3 people: +216.7%, not +218.3%)
-    people = dashboard.headline_html(
-        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline", scenario="closed"
-    )
-    assert "+131 (+216.7%)" in people and "+216.7%" in dashboard.indicator_table_html(
-        pd.DataFrame({"baseline": [60.4], "closed": [191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT]), baseline="baseline"
-    )
+    # the per cent is the table's, of the values before rounding (104,000.4 → 109,191.3 people: +4.99%, not +4.98%)
+    many = pd.DataFrame({"baseline": [104_000.4], "closed": [109_191.3]}, index=[PEOPLE_ABOVE_NO2_LIMIT])
+    people = dashboard.headline_html(many, baseline="baseline", scenario="closed")
+    assert "+5,191 (+5.0%)" in people and "+5.0%" in dashboard.indicator_table_html(many, baseline="baseline")
     # the table names the columns in words, says how to read its colours, and a change too small to show is not red
     table = dashboard.indicator_table_html(t, baseline="baseline")
     assert "<th style='text-align:right;padding:3px 8px;border-bottom:1px solid #999'>Change %</th>" in table
     assert dashboard.COLOUR_KEY in table
-    row = table[table.index("Population-weighted") :]
+    row = table[table.index(html_escape(indicator(POPULATION_WEIGHTED_NO2).label)) :]
     assert ">+0.00</td>" not in row and "color:#b2182b'>" not in row.split("</tr>")[0]
+
+
+def test_a_change_from_a_small_base_reads_from_to_instead_of_in_per_cent():
+    """60 people above the NO₂ limit becoming 191 is "from 60 to 191", not "+216.7%", in the headline, table and chart."""
+    import matplotlib.pyplot as plt
+
+    from ldtkit.study.indicators import PEOPLE_ABOVE_NO2_LIMIT, PEOPLE_LDEN_ABOVE_END, VEHICLE_HOURS, indicator
+    from ldtkit.viz.dashboard.indicator_table import LARGE_CHANGE_PCT, SMALL_BASE_PEOPLE, per_cent_misleads
+
+    # the rule: people below 1,000 in the baseline, or a change beyond ±100 %, or a baseline of 0
+    assert (SMALL_BASE_PEOPLE, LARGE_CHANGE_PCT) == (1_000, 100.0)
+    assert per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 60.4, 191.3) and per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 999.0, 1_010.0)
+    assert not per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 1_000.0, 1_010.0)
+    assert per_cent_misleads(VEHICLE_HOURS, 100.0, 201.0) and per_cent_misleads(VEHICLE_HOURS, 100.0, -1.0)
+    assert not per_cent_misleads(VEHICLE_HOURS, 100.0, 200.0) and not per_cent_misleads(VEHICLE_HOURS, 100.0, 0.0)  # ±100 % stays
+    assert not per_cent_misleads(VEHICLE_HOURS, 0.0, 0.0) and not per_cent_misleads(VEHICLE_HOURS, float("nan"), 1.0)
+    t = pd.DataFrame(
+        {"baseline": [60.4, 103_545.0, 76_162.0], "closed": [191.3, 100_718.0, 77_524.0]},
+        index=[PEOPLE_ABOVE_NO2_LIMIT, PEOPLE_LDEN_ABOVE_END, VEHICLE_HOURS],
+    )
+    head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
+    items = {
+        re.sub("<[^>]+>", "", m.group(1)): re.sub("<[^>]+>", "", m.group(2))
+        for m in re.finditer(r"<div style='font-size:11px;color:#555'>(.*?)</div><div style='font-size:15px'>(.*?)</div></div>", head)
+    }
+    assert items[html_escape(indicator(PEOPLE_ABOVE_NO2_LIMIT).label)] == "60 → 191 +131 worse"  # the numbers say it; no per cent
+    assert items[html_escape(indicator(PEOPLE_LDEN_ABOVE_END).label)] == "103,545 → 100,718 -2,827 (-2.7%) better"
+    table = dashboard.indicator_table_html(t, baseline="baseline")
+    assert "216" not in table and "color:#b2182b'>from 60 to 191</td>" in table  # in the Change % column, coloured as the change
+    assert ">-2.7%</td>" in table and ">+1.8%</td>" in table
+    # the chart: no bar for it (it does not set the scale), its values instead
+    fig = dashboard.plot_indicator_changes(t, baseline="baseline")
+    ax = fig.axes[0]
+    assert [p.get_width() for p in ax.patches][0] == 0.0 and [x.get_text() for x in ax.texts] == ["from 60 to 191", "-2.7%", "+1.8%"]
+    assert ax.get_xlim()[1] < 10.0
+    plt.close(fig)
 
 
 def _mid_latlon(x: float, y: float = 194_000.0) -> list[float]:
@@ -734,11 +781,17 @@ def test_threshold_indicators_count_people_above_the_end_and_no2_values():
     assert got["trips_without_route_vph"] == pytest.approx(722.6)
     # every row is in the registry and fewer is better
     assert {indicator(k).better for k in got} == {"less"}
-    assert indicator("people Lden >=55").label == "People above the END threshold (Lden ≥ 55 dB)"
+    # in plain words, with the level and its technical name in brackets; the directive's name only in the terms
+    assert [indicator(k).label for k in ("people Lden >=55", "people Lnight >=50")] == [
+        "People exposed to road noise ≥ 55 dB (24-hour level, Lden)",
+        "People exposed to road noise ≥ 50 dB at night (Lnight)",
+    ]
+    assert not any("END" in indicator(k).label for k in got)
 
 
 def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
     from ldtkit.study import compare
+    from ldtkit.study.indicators import TRIPS_WITHOUT_ROUTE_VPH, indicator
 
     results = {
         "baseline": _threshold_result(0.0, [15.0, 20.0, 25.0, 45.0], []),
@@ -751,7 +804,7 @@ def test_study_table_adds_the_threshold_rows_after_the_pinned_ones(monkeypatch):
     assert t.at["people Lden >=55", "closed Δ"] == -20.0
     assert t.at["people NO2 > 20 ug/m3", "closed"] == 30.0 and t.at["trips_without_route_vph", "closed Δ"] == 50.0
     html = dashboard.headline_html(t, baseline="baseline", scenario="closed")
-    assert "Trips with no route (veh/h, day)" in html and "151 → 131" in html
+    assert indicator(TRIPS_WITHOUT_ROUTE_VPH).label in html and "151 → 131" in html
 
 
 def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
@@ -775,6 +828,10 @@ def test_side_by_side_maps_move_together_and_each_has_its_legend(indicators):
     # each map has its own legend, titled by what it shows, and the same data as the split halves
     assert "Baseline: Traffic flow" in pair.legends["left"].value
     assert "Closed Both: Change in flow" in pair.legends["right"].value
+    # under each map's caption, as on the split map
+    for side, corner in (("left", "topleft"), ("right", "topright")):
+        legend = [c for c in pair.map(side).controls if getattr(c, "widget", None) is pair.legends[side]]
+        assert [c.position for c in legend] == [corner]
     left_links, right_links = dash._pair_layers["left"][1], dash._pair_layers["right"][1]
     assert left_links.data == dash._links_data("baseline", "flow") and right_links.data == dash._links_data("closed_both", "diff")
     assert left_links in pair.left.layers and right_links in pair.right.layers
@@ -995,7 +1052,7 @@ def test_table_shows_watched_flows_and_trips_with_no_route_in_whole_vehicles_as_
     t = pd.DataFrame({"baseline": [487.8, 0.0], "closed": [0.0, 723.4]}, index=[bridge, TRIPS_WITHOUT_ROUTE_VPH])
     html = dashboard.indicator_table_html(t, baseline="baseline")
     cells = re.findall(r"<td style='text-align:right;padding:3px 8px[^']*'>([^<]*)</td>", html)
-    assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "–"]
+    assert cells == ["488", "0", "-488", "-100.0%", "0", "723", "+723", "from 0 to 723"]  # no per cent of 0
     head = dashboard.headline_html(t, baseline="baseline", scenario="closed")
     assert "488 → 0" in head and "0 → 723" in head
 

@@ -4,8 +4,9 @@ Starts Voila with the repository's locked-down settings (``ldtkit.viz.dashboard.
 ``templates/voila.json`` + the ``ldtkit`` template) on 127.0.0.1 and a free port, opens
 ``notebooks/bridge_closure.ipynb``, waits for the roads on both halves of the split map and the
 indicator table, records the time to first map render, takes screenshots into ``out/screenshots/``
-(the first view, the change views, who used the bridge, the side-by-side maps), and checks that no
-code or traceback is visible and that URL parameters outside the whitelist change nothing that runs.
+(the first view, the first screen of a 1366×768 display with both legends on it, the change views,
+who used the bridge, the side-by-side maps), and checks that no code or traceback is visible and that
+URL parameters outside the whitelist change nothing that runs.
 Pages run offline: every request that does not go to the server is refused, except, on the page
 that checks the web basemap takes over, its tiles, answered with a local picture. The server is
 stopped by its PID (and its kernels by theirs).
@@ -27,6 +28,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from ldtkit.study.indicators import indicator
 
 pytestmark = [pytest.mark.browser, pytest.mark.timed]
 
@@ -263,7 +266,7 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         assert page.locator("meta[name=generator][content=ldtkit-voila-template]").count() == 1
         assert _shown_scenario(page) == DEFAULT_LABEL
         table = page.inner_text("table.ldtkit-indicators")
-        assert "Vehicle-kilometres per day" in table and DEFAULT_LABEL in table
+        assert indicator("vehicle_km").label in table and DEFAULT_LABEL in table
         assert page.locator(".ldtkit-notice:visible").count() == 0
         _assert_no_code_or_traceback(page)
         # the notebook's text on how to read the dashboard is shown (markdown cells are not code)
@@ -275,9 +278,10 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
         assert label.first.inner_text() == MEASURE_LABEL
         box, frame = label.first.bounding_box(), page.locator(".leaflet-container").first.bounding_box()
         assert frame["x"] <= box["x"] <= frame["x"] + frame["width"] and frame["y"] <= box["y"] <= frame["y"] + frame["height"]
-        # a legend for each half
+        # a legend for each half, in its top corner under the caption
         assert page.locator(".leaflet-control .ldtkit-legend:visible").count() == 2
-        assert "Baseline" in page.inner_text(".leaflet-bottom.leaflet-left .ldtkit-legend")
+        assert "Baseline" in page.inner_text(".leaflet-top.leaflet-left .ldtkit-legend")
+        assert page.locator(".leaflet-top.leaflet-right .ldtkit-legend:visible").count() == 1
         # hovering any drawn road (here a quiet one, drawn in grey) shows its flow before and after
         point = page.evaluate(ROAD_POINT_JS, "left")
         assert point is not None, "no road on screen to hover"
@@ -310,11 +314,34 @@ def test_dashboard_renders_map_and_table_fast(voila, browser):
             )
             + "\n"
         )
+        _check_first_screen(page)
         _check_views(page)
         print(f"first map render {first_map_s:.2f} s")
         assert first_map_s <= FIRST_RENDER_LIMIT_S, f"first map render took {first_map_s:.2f} s"
     finally:
         page.close()
+
+
+# a small laptop's screen: the legends must show with the map without scrolling
+FIRST_SCREEN = {"width": 1366, "height": 768}
+
+
+def _check_first_screen(page) -> None:
+    """At 1366×768, the top of the map and both legends are on the first screen (no scrolling)."""
+    size = page.viewport_size
+    page.set_viewport_size(FIRST_SCREEN)
+    try:
+        page.evaluate("window.scrollTo(0, 0)")
+        page.wait_for_timeout(500)  # let the page reflow
+        frame = page.locator(".leaflet-container").first.bounding_box()
+        boxes = [b.bounding_box() for b in page.locator(".leaflet-control .ldtkit-legend:visible").all()]
+        bottoms = [round(b["y"] + b["height"]) for b in boxes]
+        print(f"at {FIRST_SCREEN['width']}x{FIRST_SCREEN['height']}: map from {frame['y']:.0f} px, legends end at {bottoms} px")
+        assert len(boxes) == 2 and all(b["y"] >= 0 and b["y"] + b["height"] <= FIRST_SCREEN["height"] for b in boxes)
+        page.screenshot(path=str(IMG / "dashboard_first_screen_1366x768.png"))
+    finally:
+        page.set_viewport_size(size)
+        page.wait_for_timeout(300)
 
 
 def _legends(page) -> list[str]:

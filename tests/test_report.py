@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from ldtkit import cli
+from ldtkit.study.indicators import PEOPLE_LDEN_ABOVE_END, indicator
 from ldtkit.viz.report import ReportError, notebook_parameters, parse_parameter, run_report
 
 SECRET_CODE = "unlikely_identifier_in_code_9f3"
@@ -142,13 +144,13 @@ def test_use_case_notebook_renders_as_a_report(name, tmp_path):
     text = page.read_text(encoding="utf-8")
     heading = HEADINGS[name]
     assert f"<title>{heading}</title>" in text and "<h1" in text
-    assert re.search(r"<table class=[\"']ldtkit-indicators", text) and "Vehicle-kilometres per day" in text
+    assert re.search(r"<table class=[\"']ldtkit-indicators", text) and html_escape(indicator("vehicle_km").label) in text
     assert "<h2" in text and "Change against" in text  # the baseline's maps, then each scenario's changes
     pngs = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", text)
     assert len([p for p in pngs if len(p) > 5_000]) >= 3  # indicator chart, baseline maps, a scenario's changes
     assert "run_use_case" not in text and "Traceback" not in text  # no code, no error
     assert "drag the handle" not in text and "In the dashboard" not in text  # no instructions for widgets
-    assert "ldtkit-headline" in text and "People above the END threshold" in text  # the headline block
+    assert "ldtkit-headline" in text and html_escape(indicator(PEOPLE_LDEN_ABOVE_END).label) in text  # the headline block
     assert "-0.0%" not in text and "−0.0" not in text  # a change that rounds to nothing reads 0.0%
     visible = re.sub(r"<(style|script)\b.*?</\1>|<[^>]+>", " ", re.sub(r"data:[a-z/]+;base64,[A-Za-z0-9+/=]+", "", text), flags=re.S)
     for word in ("issue", "ticket", "acceptance", "tracker", "papermill", "injected"):  # speaks of the product only

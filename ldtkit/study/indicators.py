@@ -11,7 +11,9 @@ Watched links (``[compare.watch]`` in ``city.toml``) give one indicator per labe
 Examples
 --------
 >>> indicator("vehicle_hours").label
-'Vehicle-hours per day'
+'Time spent driving (vehicle-hours per day)'
+>>> indicator("people Lden >=55").label
+'People exposed to road noise ≥ 55 dB (24-hour level, Lden)'
 >>> indicator("flow_vph: Rooigemlaan bridge").label
 'Flow on Rooigemlaan bridge (veh/h)'
 >>> indicator("people Lden >=75").better
@@ -62,7 +64,9 @@ class Indicator:
     name
         The row name in indicator tables (stable: scripts read it).
     label
-        What a person reads.
+        What a person reads: plain words first, short enough for a table row and the headline, the
+        technical term and its numbers in brackets (``"People exposed to road noise ≥ 55 dB (24-hour
+        level, Lden)"``). The dashboard's *What the terms mean* explains the terms.
     unit
         The unit of the value (``""`` for counts of people).
     better
@@ -99,6 +103,15 @@ PEOPLE_ABOVE_NO2_2030: Final = f"people NO2 > {NO2_LIMITS_UGM3['EU 2030']:g} ug/
 TRIPS_WITHOUT_ROUTE_VPH: Final = "trips_without_route_vph"
 
 
+#: When a noise level applies, in plain words, with its technical name (``Lden``, ``Lnight``).
+_NOISE_WHEN: Final = MappingProxyType({"Lden": "(24-hour level, Lden)", "Lnight": "at night (Lnight)"})
+
+
+def _noise_label(quantity: str, levels: str) -> str:
+    """The label of people exposed to road noise at ``levels`` dB (``"≥ 55"``, ``"55-59"``) of ``quantity``."""
+    return f"People exposed to road noise {levels} dB {_NOISE_WHEN.get(quantity, f'({quantity})')}"
+
+
 def exposure_indicator(band: str) -> Indicator:
     """The indicator of the people in one noise band (a label of :func:`~ldtkit.model.limits.band_labels`).
 
@@ -106,9 +119,12 @@ def exposure_indicator(band: str) -> Indicator:
     --------
     >>> exposure_indicator("Lden 55-59").name
     'people Lden 55-59'
+    >>> exposure_indicator("Lden 55-59").label, exposure_indicator("Lnight >=70").label
+    ('People exposed to road noise 55-59 dB (24-hour level, Lden)', 'People exposed to road noise ≥ 70 dB at night (Lnight)')
     """
+    quantity, levels = band.split(" ", 1)
     # moving between two bands is neither good nor bad on its own
-    return Indicator(f"{EXPOSURE_PREFIX}{band}", f"People at {band.replace('>=', '≥ ')} dB", "people", "neutral", "noise")
+    return Indicator(f"{EXPOSURE_PREFIX}{band}", _noise_label(quantity, levels.replace(">=", "≥ ")), "people", "neutral", "noise")
 
 
 def _bands(quantity: str, edges: tuple[int, ...]) -> list[Indicator]:
@@ -116,21 +132,25 @@ def _bands(quantity: str, edges: tuple[int, ...]) -> list[Indicator]:
 
 
 _ALL: list[Indicator] = [
-    Indicator(VEHICLE_KM, "Vehicle-kilometres per day", "veh·km/day", "neutral", "traffic"),
-    Indicator(VEHICLE_HOURS, "Vehicle-hours per day", "veh·h/day", "less", "traffic"),
-    Indicator(DELAY_VEHICLE_HOURS, "Delay (vehicle-hours per day)", "veh·h/day", "less", "traffic"),
-    Indicator(MEAN_DELAY_S_PER_KM, "Mean delay (s per km)", "s/km", "less", "traffic"),
+    Indicator(VEHICLE_KM, "Distance driven (vehicle-km per day)", "veh·km/day", "neutral", "traffic"),
+    Indicator(VEHICLE_HOURS, "Time spent driving (vehicle-hours per day)", "veh·h/day", "less", "traffic"),
+    Indicator(DELAY_VEHICLE_HOURS, "Time lost in congestion (vehicle-hours per day)", "veh·h/day", "less", "traffic"),
+    Indicator(MEAN_DELAY_S_PER_KM, "Average delay (seconds per km)", "s/km", "less", "traffic"),
     *_bands("Lden", LDEN_BANDS_DB),
     *_bands("Lnight", LNIGHT_BANDS_DB),
-    Indicator(PEOPLE_ABOVE_NO2_LIMIT, f"People above {NO2_LIMIT_UGM3:g} µg/m³ NO₂", "people", "less", "air"),
-    Indicator(POPULATION_WEIGHTED_NO2, "Population-weighted NO₂ (µg/m³)", "µg/m³", "less", "air"),
-    Indicator(CO2_T_PER_DAY, "CO₂ (t/day)", "t/day", "less", "traffic"),
-    Indicator(PEOPLE_LDEN_ABOVE_END, f"People above the END threshold (Lden ≥ {END_LDEN_THRESHOLD_DB} dB)", "people", "less", "noise"),
+    Indicator(PEOPLE_ABOVE_NO2_LIMIT, f"People exposed to NO₂ above {NO2_LIMIT_UGM3:g} µg/m³ (EU limit)", "people", "less", "air"),
+    Indicator(POPULATION_WEIGHTED_NO2, "Average NO₂ where people live (µg/m³, population-weighted)", "µg/m³", "less", "air"),
+    Indicator(CO2_T_PER_DAY, "CO₂ from traffic (tonnes per day)", "t/day", "less", "traffic"),
+    Indicator(PEOPLE_LDEN_ABOVE_END, _noise_label("Lden", f"≥ {END_LDEN_THRESHOLD_DB}"), "people", "less", "noise"),
+    Indicator(PEOPLE_LNIGHT_ABOVE_END, _noise_label("Lnight", f"≥ {END_LNIGHT_THRESHOLD_DB}"), "people", "less", "noise"),
     Indicator(
-        PEOPLE_LNIGHT_ABOVE_END, f"People above the END threshold (Lnight ≥ {END_LNIGHT_THRESHOLD_DB} dB)", "people", "less", "noise"
+        PEOPLE_ABOVE_NO2_2030,
+        f"People exposed to NO₂ above {NO2_LIMITS_UGM3['EU 2030']:g} µg/m³ (EU limit from 2030)",
+        "people",
+        "less",
+        "air",
     ),
-    Indicator(PEOPLE_ABOVE_NO2_2030, f"People above {NO2_LIMITS_UGM3['EU 2030']:g} µg/m³ NO₂", "people", "less", "air"),
-    Indicator(TRIPS_WITHOUT_ROUTE_VPH, "Trips with no route (veh/h, day)", "veh/h", "less", "traffic"),
+    Indicator(TRIPS_WITHOUT_ROUTE_VPH, "Trips left without a route (vehicles per hour, day)", "veh/h", "less", "traffic"),
 ]
 #: The indicators of the headline block on top of a study's table (watched links' flows follow them).
 HEADLINE: Final = (

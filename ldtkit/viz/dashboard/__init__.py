@@ -32,6 +32,7 @@ from ldtkit.viz.dashboard.indicator_table import (
     indicator_differences,
     indicator_label,
     indicator_table_html,
+    per_cent_misleads,
     plot_indicator_changes,
 )
 from ldtkit.viz.dashboard.query import QUERY_KEY, current_query_string, in_voila, scenario_from_query
@@ -70,6 +71,7 @@ __all__ = [
     "indicator_label",
     "indicator_table_html",
     "notice_html",
+    "per_cent_misleads",
     "plot_indicator_changes",
     "scenario_from_query",
     "select_link_view",

@@ -8,7 +8,7 @@ between two noise bands). Names the registry does not know are shown readably, u
 Examples
 --------
 >>> indicator_label("vehicle_hours"), indicator_label("no2_ugm3")
-('Vehicle-hours per day', 'No2 (µg/m³)')
+('Time spent driving (vehicle-hours per day)', 'No2 (µg/m³)')
 >>> delta_colour("vehicle_hours", 12.0), delta_colour("people Lden 55-59", 12.0)
 ('#b2182b', None)
 >>> delta_verdict("vehicle_hours", 12.0), delta_verdict("CO2 t/day", -3.0)
@@ -55,6 +55,64 @@ _UNIT_SUFFIXES = (
 )
 
 
+#: Below this many people in the baseline, a change of people is given as "from … to …", not in per cent.
+SMALL_BASE_PEOPLE = 1_000
+#: Beyond this change (±, in per cent) of any indicator, the change is given as "from … to …", not in per cent.
+LARGE_CHANGE_PCT = 100.0
+
+
+def per_cent_misleads(name: str, base: float, value: float) -> bool:
+    """Whether a change of indicator ``name`` from ``base`` to ``value`` misleads in per cent.
+
+    A per cent of a small baseline reads as a large change when few people or vehicles are
+    concerned: 60 people above the NO₂ limit becoming 191 is "+217 %". The headline, the table and
+    the chart then give the change as "from 60 to 191" instead (:func:`change_in_per_cent`). The rule:
+
+    - the indicator counts people and the baseline is below :data:`SMALL_BASE_PEOPLE` (1,000) people;
+    - or the change is more than ±:data:`LARGE_CHANGE_PCT` (100 %) for any indicator: a value that
+      more than doubles from its baseline (−100 %, e.g. a closed bridge's flow going to 0, stays
+      in per cent);
+    - or the baseline is 0 and the value is not: there is no per cent.
+
+    Examples
+    --------
+    >>> per_cent_misleads("people NO2 > 40 ug/m3", 60.0, 191.0)  # +217 % of 60 people
+    True
+    >>> per_cent_misleads("people NO2 > 40 ug/m3", 600.0, 630.0)  # +5 %, but of 600 people
+    True
+    >>> per_cent_misleads("people Lden >=55", 103_545.0, 100_718.0), per_cent_misleads("vehicle_hours", 76_162.0, 77_524.0)
+    (False, False)
+    >>> per_cent_misleads("trips_without_route_vph", 5.0, 131.0), per_cent_misleads("flow_vph: bridge", 2_986.0, 0.0)
+    (True, False)
+    >>> per_cent_misleads("trips_without_route_vph", 0.0, 131.0), per_cent_misleads("trips_without_route_vph", 0.0, 0.0)
+    (True, False)
+    """
+    if not (np.isfinite(base) and np.isfinite(value)) or value == base:
+        return False
+    if base == 0:
+        return True
+    if _is_people(name) and abs(base) < SMALL_BASE_PEOPLE:
+        return True
+    return abs(value - base) / abs(base) * 100.0 > LARGE_CHANGE_PCT
+
+
+def change_in_per_cent(name: str, base: float, value: float, pct: float) -> str:
+    """The change in per cent as the table's *Change %* shows it, or "from … to …" where a per cent misleads.
+
+    ``pct`` is the per cent change (of the values before rounding, :func:`indicator_differences`);
+    :func:`per_cent_misleads` decides, and the values read as in the table's other columns.
+
+    Examples
+    --------
+    >>> change_in_per_cent("vehicle_hours", 76_162.0, 77_524.0, 1.788), change_in_per_cent("people NO2 > 40 ug/m3", 60.4, 191.3, 216.7)
+    ('+1.8%', 'from 60 to 191')
+    """
+    if per_cent_misleads(name, base, value):
+        whole = _is_whole(name)
+        return f"from {_num(base, whole=whole)} to {_num(value, whole=whole, like=base)}"
+    return _pct(pct)
+
+
 def _better(name: str) -> Better:
     try:
         return indicator(name).better
@@ -68,7 +126,7 @@ def indicator_label(name: str) -> str:
     Examples
     --------
     >>> indicator_label("vehicle_km"), indicator_label("flow_vph: R40 bridge")
-    ('Vehicle-kilometres per day', 'Flow on R40 bridge (veh/h)')
+    ('Distance driven (vehicle-km per day)', 'Flow on R40 bridge (veh/h)')
     >>> indicator_label("mean_delay_min")
     'Mean delay (min)'
     """
@@ -198,7 +256,7 @@ def indicator_table_html(
             cells += (
                 f"<td style='text-align:right;padding:3px 8px'>{_num(value, whole=whole, like=base)}</td>"
                 f"<td style='{style}'>{_num(delta, signed=True, whole=whole, like=base)}</td>"
-                f"<td style='{style}'>{_pct(pct)}</td>"
+                f"<td style='{style}'>{html.escape(change_in_per_cent(str(ind), base, value, pct))}</td>"
             )
         rows.append(f"<tr>{cells}</tr>")
     cap = f"<caption style='text-align:left;font-weight:600;padding:4px 0'>{html.escape(caption)}</caption>" if caption else ""
@@ -298,7 +356,7 @@ def headline_html(
     --------
     >>> t = pd.DataFrame({"baseline": [100.0, 1408.1], "closed": [110.0, 0.0]}, index=["vehicle_hours", "flow_vph: bridge"])
     >>> h = headline_html(t, baseline="baseline", scenario="closed")
-    >>> "Vehicle-hours per day" in h and "1,408 → 0" in h and "+10.0 (+10.0%)" in h and ">worse</b>" in h
+    >>> indicator_label("vehicle_hours") in h and "1,408 → 0" in h and "+10.0 (+10.0%)" in h and ">worse</b>" in h
     True
     """
     d = indicator_differences(table, baseline=baseline)
@@ -313,9 +371,9 @@ def headline_html(
         pct = float(d.at[name, f"Δ% {scenario}"])  # as the table has it: of the values before rounding
         verdict = delta_verdict(name, delta)
         colour = _VERDICT_COLOURS[verdict] if verdict else NO_CHANGE_COLOUR
-        change = (
-            "no change" if delta == 0 else _num(delta, signed=True, whole=whole, like=b) + (f" ({_pct(pct)})" if np.isfinite(pct) else "")
-        )
+        # a per cent that misleads (a small baseline, per_cent_misleads) is left out: "60 → 191" says it
+        in_pct = np.isfinite(pct) and not per_cent_misleads(name, b, v)
+        change = "no change" if delta == 0 else _num(delta, signed=True, whole=whole, like=b) + (f" ({_pct(pct)})" if in_pct else "")
         word = f" <b class='ldtkit-verdict'>{verdict}</b>" if verdict in ("better", "worse") else ""
         items.append(
             "<div class='ldtkit-headline-item' style='padding:4px 10px;border-left:3px solid #ccc'>"
@@ -340,14 +398,19 @@ def terms() -> dict[str, str]:
     Examples
     --------
     >>> terms()["END threshold"]
-    'the level from which the EU Environmental Noise Directive counts people as exposed to noise: Lden 55 dB, Lnight 50 dB'
+    'the level from which the EU Environmental Noise Directive (END) counts people as exposed to noise: Lden 55 dB, Lnight 50 dB'
+    >>> terms()["Per cent"][:60]
+    'a change is given as "from … to …" instead of in per cent wh'
     """
     eu_now, eu_2030, who = NO2_LIMITS_UGM3["EU 2008"], NO2_LIMITS_UGM3["EU 2030"], NO2_LIMITS_UGM3["WHO 2021"]
     return {
-        "Lden": "the average noise level over the 24 hours of a day, in which evening and night noise count more (dB)",
-        "Lnight": f"the average noise level over the {PERIODS['night']} hours of the night (dB)",
+        "dB": "decibels, how loud a sound is: 10 dB more sounds about twice as loud",
+        "Lden": (
+            "the 24-hour noise level: the average noise level over the 24 hours of a day, in which evening and night noise count more (dB)"
+        ),
+        "Lnight": f"the night noise level: the average noise level over the {PERIODS['night']} hours of the night (dB)",
         "END threshold": (
-            "the level from which the EU Environmental Noise Directive counts people as exposed to noise: "
+            "the level from which the EU Environmental Noise Directive (END) counts people as exposed to noise: "
             f"Lden {END_LDEN_THRESHOLD_DB} dB, Lnight {END_LNIGHT_THRESHOLD_DB} dB"
         ),
         "NO₂": (
@@ -356,6 +419,10 @@ def terms() -> dict[str, str]:
         ),
         "veh/h": "vehicles per hour, in an average hour of the day period",
         "Vehicle-hours": "the time all vehicles spend on the roads in a day, added up; the delay is the part of it lost in congestion",
+        "Per cent": (
+            'a change is given as "from … to …" instead of in per cent where a per cent would exaggerate it: '
+            f"fewer than {SMALL_BASE_PEOPLE:,} people to begin with, or a change of more than ±{LARGE_CHANGE_PCT:g} %"
+        ),
     }
 
 
@@ -386,7 +453,9 @@ def plot_indicator_changes(
 
     Bars are coloured as the table colours the change (:func:`delta_colour`: green better, red
     worse, grey neither better nor worse on its own) and carry their value; indicators are
-    labelled from the registry, panels by the scenarios' ``labels``.
+    labelled from the registry, panels by the scenarios' ``labels``. A change that misleads in per
+    cent (:func:`per_cent_misleads`) has no bar but its values, "from 60 to 191", and does not set
+    the scale.
 
     Examples
     --------
@@ -413,16 +482,25 @@ def plot_indicator_changes(
         1, max(len(cols), 1), sharey=True, figsize=(4.5 + 3.2 * max(len(cols), 1), 0.3 * len(d) + 1.4), layout="constrained", squeeze=False
     )
     y = np.arange(len(d))
+    # a change that misleads in per cent (per_cent_misleads) has no bar, but its values: "from 60 to 191"
+    misleads = {
+        c: np.array([per_cent_misleads(str(i), float(b), float(v)) for i, b, v in zip(d.index, d[baseline], d[c])], dtype=bool)
+        for c in cols
+    }
+    bars = {c: np.where(misleads[c], np.nan, d[f"Δ% {c}"].to_numpy(float)) for c in cols}
     # one x scale for every panel, so that bars compare across scenarios
-    reach = float(np.nanmax(np.abs(d[[f"Δ% {c}" for c in cols]].to_numpy(float)), initial=1.0)) if cols else 1.0
+    reach = float(np.nanmax(np.abs(np.concatenate([bars[c] for c in cols])), initial=1.0)) if cols else 1.0
     reach = reach if reach > 0 else 1.0
     for ax, c in zip(axes[0], cols):
-        pct = d[f"Δ% {c}"].to_numpy(float)
+        pct = bars[c]
         shown = [_shown(float(x), whole=_is_whole(str(i)), like=float(b)) for i, x, b in zip(d.index, d[f"Δ {c}"], d[baseline])]
         colours = [delta_colour(str(i), x) or NEUTRAL_BAR_COLOUR for i, x in zip(d.index, shown)]
         ax.barh(y, np.nan_to_num(pct), height=0.7, color=colours)
-        for yi, p in zip(y, pct):
-            if np.isfinite(p):
+        for yi, p, i, b, v, m in zip(y, pct, d.index, d[baseline], d[c], misleads[c]):
+            if m:
+                text = change_in_per_cent(str(i), float(b), float(v), np.nan)
+                ax.text(0.02 * reach, yi, text, va="center", ha="left", fontsize=7, color=delta_colour(str(i), float(v) - float(b)))
+            elif np.isfinite(p):
                 ax.text(
                     p + (0.02 * reach if p >= 0 else -0.02 * reach), yi, _pct(p), va="center", ha="left" if p >= 0 else "right", fontsize=7
                 )
@@ -440,13 +518,17 @@ __all__ = [
     "COLOUR_KEY",
     "DETERIORATION_COLOUR",
     "IMPROVEMENT_COLOUR",
+    "LARGE_CHANGE_PCT",
     "NO_CHANGE_COLOUR",
+    "SMALL_BASE_PEOPLE",
+    "change_in_per_cent",
     "delta_colour",
     "delta_verdict",
     "headline_html",
     "indicator_differences",
     "indicator_label",
     "indicator_table_html",
+    "per_cent_misleads",
     "plot_indicator_changes",
     "terms",
     "terms_html",

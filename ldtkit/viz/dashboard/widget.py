@@ -33,7 +33,7 @@ from ldtkit.viz.maps import (
     no2_scale,
 )
 from ldtkit.viz.maps.context import major_street_labels
-from ldtkit.viz.maps.leaflet import hover_html
+from ldtkit.viz.maps.leaflet import LEGEND_POSITIONS, hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
 #: Style of the street network drawn under both halves (every road, one path).
@@ -241,8 +241,9 @@ class ScenarioDashboard:
         self._links_left.hover_style = self._links_right.hover_style = {}
         #: origins and destinations of the select-link view (right half; empty in the other views)
         self._zones_right = self.cmap.add_layer(self._zones_layer(pane="right"), side="right", name="origins and destinations")
-        self.legend = self.cmap.add_legend(self.scales["flow"], key="main")
-        self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position="bottomleft")
+        # each under its half's caption: with the top of the map, on the first screen
+        self.legend = self.cmap.add_legend(self.scales["flow"], key="main", position=LEGEND_POSITIONS["right"])
+        self.legend_left = self.cmap.add_legend(self.scales["flow"], key="left", position=LEGEND_POSITIONS["left"])
         #: the major streets named on every map (with the offline context)
         self.street_labels = major_street_labels(base.links) if context and "name" in base.links.columns else None
         #: every road as one thin grey path under both halves (quiet roads are not drawn twice)

@@ -60,6 +60,12 @@ BASEMAPS: dict[str, dict[str, str]] = {
 _LABEL_STYLE = "font:600 12px sans-serif;padding:2px 6px;background:rgba(255,255,255,.92);border:1px solid #111;border-radius:3px"
 #: What the hover box says before the first hover.
 HOVER_HINT = "<div style='font:12px sans-serif;color:#555'>Hover over a road to see its flow before and after.</div>"
+#: Where the zoom buttons sit: at the bottom right, so that each top corner holds its half's caption
+#: and, right under it, its legend: both show with the top of the map, on the first screen of a
+#: 1366×768 display where the headline above the map leaves room for little more.
+ZOOM_POSITION = "bottomright"
+#: Where each half's legend sits: under that half's caption (:meth:`CompareMap.add_legend`).
+LEGEND_POSITIONS: dict[Side, str] = {"left": "topleft", "right": "topright"}
 #: Style of the captions in the top corners of the map.
 _TITLE_STYLE = "font:600 13px sans-serif;padding:2px 6px;background:rgba(255,255,255,.85);border-radius:3px"
 
@@ -254,8 +260,10 @@ class CompareMap:
             # the hover pane lies over both halves' data (hover reaches it) and under the markers (600)
             panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}, "left": {"zIndex": 410}, "right": {"zIndex": 420}, "hover": {"zIndex": 430}},
             scroll_wheel_zoom=True,
+            zoom_control=False,
             layout=ipywidgets.Layout(height=height, width="100%"),
         )
+        self.map.add(ipyleaflet.ZoomControl(position=ZOOM_POSITION))
         self.titles: tuple[str, str] = (left_title, right_title)
         #: the map's size on the page as :meth:`fit_to` assumes it (the height from ``height`` in px)
         self.height_px = float(height[:-2]) if height.endswith("px") else 560.0
@@ -401,11 +409,20 @@ class CompareMap:
         layer.url = url
 
     def add_legend(
-        self, scale: ColorScale, *, title: str | None = None, position: str = "bottomright", key: str | None = None
+        self, scale: ColorScale, *, title: str | None = None, position: str = LEGEND_POSITIONS["right"], key: str | None = None
     ) -> ipyleaflet.WidgetControl:
         """An HTML legend for ``scale`` (one legend serves both sides when they share the scale).
 
-        Calling again with the same ``key`` (default: the scale's label) replaces the legend's content.
+        By default under the right half's caption (``position="topleft"``: under the left half's,
+        :data:`LEGEND_POSITIONS`), so it shows with the top of the map. Calling again with the same
+        ``key`` (default: the scale's label) replaces the legend's content.
+
+        Examples
+        --------
+        >>> from ldtkit.viz.maps.scales import lden_scale
+        >>> m = CompareMap(center=(51.05, 3.72), basemap=None)
+        >>> m.add_legend(lden_scale()).position, m.add_legend(lden_scale(), key="left", position="topleft").position
+        ('topright', 'topleft')
         """
         import ipyleaflet
         import ipywidgets

@@ -27,6 +27,7 @@ from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_co
 from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
+    ZOOM_POSITION,
     Side,
     basemap_layers,
     fit_view,
@@ -85,6 +86,7 @@ class SideBySideMap:
                 layers=basemap_layers(basemap),
                 panes={CONTEXT_PANE: {"zIndex": CONTEXT_PANE_Z}},
                 scroll_wheel_zoom=True,
+                zoom_control=False,
                 layout=w.Layout(height=height, width="50%"),
             )
 
@@ -99,9 +101,11 @@ class SideBySideMap:
         for side, text, corner in captions:
             m = self.map(side)
             self.titles[side] = w.HTML(title_html(text))
+            m.add(ipyleaflet.ZoomControl(position=ZOOM_POSITION))
             m.add(ipyleaflet.WidgetControl(widget=self.titles[side], position=corner, transparent_bg=True))
+            # under the caption, as on the split map: it shows with the top of the map
             self.legends[side] = w.HTML()
-            m.add(ipyleaflet.WidgetControl(widget=self.legends[side], position="bottomright"))
+            m.add(ipyleaflet.WidgetControl(widget=self.legends[side], position=corner))
         self._measure_layers: dict[Side, list[Any]] = {"left": [], "right": []}
         self.hover_layers: dict[Side, Any] = {}  #: per side, the outline of the road under the mouse
         self.hover_boxes: dict[Side, Any] = {}  #: per side, what the hovered road shows (both show the same)
