@@ -19,6 +19,12 @@ EXTRA ?= all
 pin = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip compile --quiet --python $(BIN)/python pyproject.toml --extra $(EXTRA) -o $(VENV)/pins.txt; fi
 install = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python -c $(VENV)/pins.txt $(1) pip; \
 	  else $(BIN)/python -m pip install --quiet -e '.[$(EXTRA)]'; fi
+# The last install step also writes the bytecode of every installed package and of ldtkit (uv writes
+# none; pip only for what it installs): where PYTHONDONTWRITEBYTECODE is set, as on some CI machines,
+# Python writes none itself and every process compiled every module it imported again (about 2 s
+# per process). A file that does not compile only stays without bytecode, hence `|| true`.
+site-packages = "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')"
+full-install = $(call install,-e '.[$(EXTRA)]') && { $(BIN)/python -m compileall -q -j 0 $(site-packages) ldtkit >/dev/null || true; }
 
 $(BIN)/python:
 	$(PYTHON) -m venv --without-pip $(VENV)
@@ -40,11 +46,11 @@ beside = $(1) & warm=$$!; { $(2); }; rc=$$?; wait $$warm || rc=1; exit $$rc
 # kernels that `ldtkit assign` starts fast with (~17 s; skipped while the built module matches the kernels' source).
 setup: EXTRA = all
 setup: install-core
-	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(full-install))
 
 setup-test: EXTRA = test
 setup-test: install-core
-	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]'))
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(full-install))
 
 # Debian's chromium for the Playwright dashboard test (never `playwright install`).
 browser:
@@ -57,7 +63,7 @@ browser:
 # spares the others). `ldtkit assign`'s ahead-of-time kernels are left to `make setup`.
 report: EXTRA = all
 report: install-core
-	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup --jit --quiet,$(call install,-e '.[$(EXTRA)]') && \
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup --jit --quiet,$(full-install) && \
 	  $(BIN)/ldtkit report notebooks/bridge_closure.ipynb --out $(OUT)/reports)
 
 # Both use-case reports, headless (CI regenerates them; they also warm the results cache
@@ -89,7 +95,7 @@ lint: style
 # sleeps at once (6 s).
 test: EXTRA = test
 test: tracked-before install-core
-	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(call install,-e '.[$(EXTRA)]') && $(MAKE) --no-print-directory browser lint)
+	@$(call beside,$(BIN)/python -m ldtkit.cli.warmup,$(full-install) && $(MAKE) --no-print-directory browser lint)
 	@$(MAKE) --no-print-directory reports
 	OMP_WAIT_POLICY=passive $(BIN)/python -m pytest -q -p no:cacheprovider --durations=20 -m 'not timed' -n 2 --dist loadfile
 	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=10 -m timed
@@ -103,7 +109,7 @@ tracked-before:
 
 bench: EXTRA = dev
 bench: install-core
-	@$(call install,-e '.[$(EXTRA)]')
+	@$(full-install)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
