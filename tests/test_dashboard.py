@@ -556,6 +556,7 @@ def test_dashboard_marks_the_measure_frames_the_change_and_has_two_legends(indic
     # switching scenario moves the marks: the inbound closure has no measures in this set
     dash.dropdown.value = "closed_inbound"
     assert not [layer for layer in dash.cmap.map.layers if isinstance(layer, ipyleaflet.Marker)]
+    assert markers[0].comm is None and markers[0].icon.comm is None  # the replaced pin is closed, not left in the kernel
     # the headline (what changes) sits above the map, the first thing under the scenario's controls; the table below it
     children = list(dash.widget.children)
     assert children.index(dash.headline) < children.index(dash.map_box) < children.index(dash.table)

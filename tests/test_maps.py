@@ -253,9 +253,11 @@ def test_compare_map_puts_each_side_in_its_own_pane(links, grid):
     ctl = m.add_legend(scale, key="flow")
     assert isinstance(ctl, ipyleaflet.WidgetControl) and "linear-gradient" in ctl.widget.value
     # adding after display rebuilds the split control with the new layer
+    old = split[0]
     extra = m.add_links(links, "flow_vph", side="left", scale=scale)
     split = [c for c in w.controls if isinstance(c, ipyleaflet.SplitMapControl)]
     assert len(split) == 1 and split[0].left_layer == [left, extra]
+    assert old.comm is None and split[0].comm is not None  # the replaced control is closed: a page never gets it
 
 
 def test_compare_map_add_layer_and_set_title():

@@ -32,8 +32,8 @@ from ldtkit.viz.maps import (
     links_geojson,
     no2_scale,
 )
-from ldtkit.viz.maps.context import major_street_labels
-from ldtkit.viz.maps.leaflet import LEGEND_POSITIONS, hover_html
+from ldtkit.viz.maps.context import major_street_labels, street_name_markers
+from ldtkit.viz.maps.leaflet import LEGEND_POSITIONS, close_layer, hover_html
 from ldtkit.viz.maps.measures import change_bounds
 
 #: Style of the street network drawn under both halves (every road, one path).
@@ -228,7 +228,8 @@ class ScenarioDashboard:
         self._pair_zones: Any = None
         self._pair_marked: str | None = None
         self.map_view = w.ToggleButtons(options=[(v, k) for k, v in MAP_VIEWS.items()], value="split", style={"button_width": "110px"})
-        self.map_box = w.Box([self.cmap.widget], layout=w.Layout(width="100%"))
+        # the map goes in when the dashboard is complete (:meth:`_refresh`): its split control is made once
+        self.map_box = w.Box([], layout=w.Layout(width="100%"))
         self._grid_left = self._grid_right = None
         if base.noise is not None or base.air is not None:
             # images are rendered on first use of a grid layer; start with an empty, hidden overlay
@@ -258,7 +259,8 @@ class ScenarioDashboard:
         self.network_layer = self._defer([ipyleaflet.GeoJSON(data=_EMPTY_FC, name="street network")], self._network_data)[0]
         self.cmap.map.add(self.network_layer)
         if context and self.street_labels is not None:
-            self._defer(self.cmap.add_context({}, labels=self.street_labels))
+            labels = self.street_labels
+            self._defer(self.cmap.add_context({}, labels=labels), lambda: street_name_markers(labels))
         self.cmap.map.observe(self._on_first_paint, names="bounds")
         self._marked: str | None = None
         self._show_where(default, frame=True)
@@ -290,7 +292,11 @@ class ScenarioDashboard:
         self.add_context()
 
     def _defer(self, layers: list[Any], data: Any = None) -> list[Any]:
-        """Empty ``layers`` (GeoJSON, or a group of markers) now; :meth:`add_context` gives them their content."""
+        """Empty ``layers`` (GeoJSON, or a group of markers) now; :meth:`add_context` gives them their content.
+
+        For a group of markers, ``data`` may be a function making them: the markers are then closed
+        now and made again later, so the page's first message does not carry them.
+        """
         import ipyleaflet
 
         for layer in layers:
@@ -298,8 +304,12 @@ class ScenarioDashboard:
                 self._deferred.append((layer, layer.data if data is None else data))
                 layer.data = _EMPTY_FC
             elif isinstance(layer, ipyleaflet.LayerGroup):
-                self._deferred.append((layer, tuple(layer.layers)))
+                made = tuple(layer.layers)
                 layer.layers = ()
+                if callable(data):
+                    for marker in made:
+                        close_layer(marker)
+                self._deferred.append((layer, data if callable(data) else made))
         return layers
 
     def add_context(self) -> None:
@@ -316,7 +326,7 @@ class ScenarioDashboard:
             if isinstance(layer, ipyleaflet.GeoJSON):  # a GeoJSON layer is a LayerGroup too
                 layer.data = content
             else:
-                layer.layers = content
+                layer.layers = tuple(content() if callable(content) else content)
         self.context_shown = True
 
     def _network_geojson(self) -> dict[str, Any]:

@@ -196,21 +196,36 @@ def context_map_layers(layers: Mapping[str, gpd.GeoDataFrame], *, labels: gpd.Ge
         layer.options = [*layer.options, "pane"]
         added.append(layer)
     if labels is not None and len(labels):
-        icons = [
-            ipyleaflet.Marker(
-                location=(float(p.y), float(p.x)),
-                icon=ipyleaflet.DivIcon(
-                    html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
-                    icon_size=[0, 0],
-                ),
-                draggable=False,
-                keyboard=False,
-                title=str(n),
-            )
-            for n, p in zip(labels["name"], labels.geometry)
-        ]
-        added.append(ipyleaflet.LayerGroup(layers=icons, name="street names"))
+        added.append(ipyleaflet.LayerGroup(layers=street_name_markers(labels), name="street names"))
     return added
+
+
+def street_name_markers(labels: gpd.GeoDataFrame) -> list[Any]:
+    """A text marker (no pin) per street of ``labels`` (points with ``name``, EPSG:4326).
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import Point
+    >>> names = gpd.GeoDataFrame({"name": ["Kortrijksesteenweg"]}, geometry=[Point(3.70, 51.03)], crs=4326)
+    >>> [(m.title, m.location) for m in street_name_markers(names)]
+    [('Kortrijksesteenweg', [51.03, 3.7])]
+    """
+    import ipyleaflet
+
+    return [
+        ipyleaflet.Marker(
+            location=(float(p.y), float(p.x)),
+            icon=ipyleaflet.DivIcon(
+                html=f"<span class='ldtkit-street' style='{_STREET_STYLE}'>{html.escape(str(n), quote=False)}</span>",
+                icon_size=[0, 0],
+            ),
+            draggable=False,
+            keyboard=False,
+            title=str(n),
+        )
+        for n, p in zip(labels["name"], labels.geometry)
+    ]
 
 
 def attribution_control(text: str) -> Any:
@@ -244,4 +259,5 @@ __all__ = [
     "context_map_layers",
     "context_style",
     "major_street_labels",
+    "street_name_markers",
 ]

@@ -160,6 +160,25 @@ def measure_layers(marks: Sequence[MeasureMark], *, crs: Any) -> list[Any]:
     return layers
 
 
+def close_layer(layer: Any) -> None:
+    """Close a layer taken off a map for good, with its marker icon: a widget that is not closed
+    stays in the kernel and is sent to every page that opens (and built there), shown or not.
+
+    Examples
+    --------
+    >>> import ipyleaflet
+    >>> pin = ipyleaflet.Marker(location=(51.05, 3.72), icon=ipyleaflet.DivIcon(html="x"))
+    >>> icon = pin.icon
+    >>> close_layer(pin)
+    >>> pin.comm is None and icon.comm is None
+    True
+    """
+    icon = getattr(layer, "icon", None)
+    if icon is not None:
+        icon.close()
+    layer.close()
+
+
 def fit_view(bounds: tuple[float, float, float, float], *, crs: Any, width_px: float, height_px: float) -> tuple[list[float], int]:
     """``([lat, lon], zoom)`` showing ``(minx, miny, maxx, maxy)`` in ``crs`` on a map of that many pixels.
 
@@ -483,6 +502,7 @@ class CompareMap:
         """
         for old in self._measure_layers:
             self.map.remove(old)
+            close_layer(old)
         self._measure_layers = measure_layers(marks, crs=crs)
         for layer in self._measure_layers:
             self.map.add(layer)
@@ -575,6 +595,8 @@ class CompareMap:
 
         if self._split_control is not None:
             self.map.remove(self._split_control)
+            # closed, or the page would still get it (and build it) with every other widget's state
+            self._split_control.close()
         side = self.layers
         self._split_control = ipyleaflet.SplitMapControl(left_layer=side["left"], right_layer=side["right"])
         self.map.add(self._split_control)
@@ -599,6 +621,7 @@ __all__ = [
     "CompareMap",
     "Side",
     "basemap_layers",
+    "close_layer",
     "fit_view",
     "fit_zoom",
     "hover_html",
