@@ -107,10 +107,19 @@ def change_in_per_cent(name: str, base: float, value: float, pct: float) -> str:
     >>> change_in_per_cent("vehicle_hours", 76_162.0, 77_524.0, 1.788), change_in_per_cent("people NO2 > 40 ug/m3", 60.4, 191.3, 216.7)
     ('+1.8%', 'from 60 to 191')
     """
-    if per_cent_misleads(name, base, value):
-        whole = _is_whole(name)
-        return f"from {_num(base, whole=whole)} to {_num(value, whole=whole, like=base)}"
-    return _pct(pct)
+    return change_from_to(name, base, value) if per_cent_misleads(name, base, value) else _pct(pct)
+
+
+def change_from_to(name: str, base: float, value: float) -> str:
+    """A change as "from … to …", the values read as in the table's other columns.
+
+    Examples
+    --------
+    >>> change_from_to("people NO2 > 40 ug/m3", 60.4, 191.3)
+    'from 60 to 191'
+    """
+    whole = _is_whole(name)
+    return f"from {_num(base, whole=whole)} to {_num(value, whole=whole, like=base)}"
 
 
 def _better(name: str) -> Better:
@@ -498,7 +507,7 @@ def plot_indicator_changes(
         ax.barh(y, np.nan_to_num(pct), height=0.7, color=colours)
         for yi, p, i, b, v, m in zip(y, pct, d.index, d[baseline], d[c], misleads[c]):
             if m:
-                text = change_in_per_cent(str(i), float(b), float(v), np.nan)
+                text = change_from_to(str(i), float(b), float(v))
                 ax.text(0.02 * reach, yi, text, va="center", ha="left", fontsize=7, color=delta_colour(str(i), float(v) - float(b)))
             elif np.isfinite(p):
                 ax.text(
@@ -521,6 +530,7 @@ __all__ = [
     "LARGE_CHANGE_PCT",
     "NO_CHANGE_COLOUR",
     "SMALL_BASE_PEOPLE",
+    "change_from_to",
     "change_in_per_cent",
     "delta_colour",
     "delta_verdict",

@@ -11,7 +11,7 @@ maps side by side), and the indicator table with differences against the baselin
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -256,11 +256,11 @@ class ScenarioDashboard:
         self._deferred: list[tuple[Any, Any]] = []
         if context:
             self._defer(self.cmap.add_context(self._context, attribution=attribution))
-        self.network_layer = self._defer([ipyleaflet.GeoJSON(data=_EMPTY_FC, name="street network")], self._network_data)[0]
+        self.network_layer = self._defer([ipyleaflet.GeoJSON(data=_EMPTY_FC, name="street network")], content=self._network_data)[0]
         self.cmap.map.add(self.network_layer)
         if context and self.street_labels is not None:
             labels = self.street_labels
-            self._defer(self.cmap.add_context({}, labels=labels), lambda: street_name_markers(labels))
+            self._defer(self.cmap.add_context({}, labels=labels), make=lambda: street_name_markers(labels))
         self.cmap.map.observe(self._on_first_paint, names="bounds")
         self._marked: str | None = None
         self._show_where(default, frame=True)
@@ -291,25 +291,26 @@ class ScenarioDashboard:
         self.cmap.map.unobserve(self._on_first_paint, names="bounds")
         self.add_context()
 
-    def _defer(self, layers: list[Any], data: Any = None) -> list[Any]:
-        """Empty ``layers`` (GeoJSON, or a group of markers) now; :meth:`add_context` gives them their content.
+    def _defer(self, layers: list[Any], *, content: dict[str, Any] | None = None, make: Callable[[], list[Any]] | None = None) -> list[Any]:
+        """Empty ``layers`` (GeoJSON, or groups of markers) now; :meth:`add_context` gives them their content.
 
-        For a group of markers, ``data`` may be a function making them: the markers are then closed
-        now and made again later, so the page's first message does not carry them.
+        A GeoJSON layer gets ``content`` later (default: its own data). A group of markers gets its own
+        markers back, or, with ``make``, the markers ``make()`` returns: they are then closed now and made
+        again later, so that the page's first message does not carry them.
         """
         import ipyleaflet
 
         for layer in layers:
             if isinstance(layer, ipyleaflet.GeoJSON):
-                self._deferred.append((layer, layer.data if data is None else data))
+                self._deferred.append((layer, layer.data if content is None else content))
                 layer.data = _EMPTY_FC
             elif isinstance(layer, ipyleaflet.LayerGroup):
                 made = tuple(layer.layers)
                 layer.layers = ()
-                if callable(data):
+                if make is not None:
                     for marker in made:
                         close_layer(marker)
-                self._deferred.append((layer, data if callable(data) else made))
+                self._deferred.append((layer, make if make is not None else made))
         return layers
 
     def add_context(self) -> None:

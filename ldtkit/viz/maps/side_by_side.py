@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.viz.maps.context import CONTEXT_PANE, CONTEXT_PANE_Z, attribution_control, context_map_layers
+from ldtkit.viz.maps.framing import fit_view
 from ldtkit.viz.maps.hover import EMPTY_FEATURES, HIGHLIGHT_STYLE, LinkPicker
 from ldtkit.viz.maps.leaflet import (
     HOVER_HINT,
     ZOOM_POSITION,
     Side,
     basemap_layers,
-    fit_view,
     hover_html,
     measure_layers,
     title_html,
