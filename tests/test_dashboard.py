@@ -634,7 +634,7 @@ def test_a_change_from_a_small_base_reads_from_to_instead_of_in_per_cent():
     import matplotlib.pyplot as plt
 
     from ldtkit.study.indicators import PEOPLE_ABOVE_NO2_LIMIT, PEOPLE_LDEN_ABOVE_END, VEHICLE_HOURS, indicator
-    from ldtkit.viz.dashboard.indicator_table import LARGE_CHANGE_PCT, SMALL_BASE_PEOPLE, per_cent_misleads
+    from ldtkit.viz.dashboard.indicator_table import LARGE_CHANGE_PCT, SMALL_BASE_PEOPLE, change_in_per_cent, per_cent_misleads
 
     # the rule: people below 1,000 in the baseline, or a change beyond ±100 %, or a baseline of 0
     assert (SMALL_BASE_PEOPLE, LARGE_CHANGE_PCT) == (1_000, 100.0)
@@ -643,6 +643,9 @@ def test_a_change_from_a_small_base_reads_from_to_instead_of_in_per_cent():
     assert per_cent_misleads(VEHICLE_HOURS, 100.0, 201.0) and per_cent_misleads(VEHICLE_HOURS, 100.0, -1.0)
     assert not per_cent_misleads(VEHICLE_HOURS, 100.0, 200.0) and not per_cent_misleads(VEHICLE_HOURS, 100.0, 0.0)  # ±100 % stays
     assert not per_cent_misleads(VEHICLE_HOURS, 0.0, 0.0) and not per_cent_misleads(VEHICLE_HOURS, float("nan"), 1.0)
+    # a change that reads as none in the table (684 people and 684.3) reads "0.0%", not "from 684 to 684"
+    assert not per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 684.0, 684.3) and per_cent_misleads(PEOPLE_ABOVE_NO2_LIMIT, 684.0, 684.6)
+    assert change_in_per_cent(PEOPLE_ABOVE_NO2_LIMIT, 684.0, 684.3, 0.044) == "0.0%"
     t = pd.DataFrame(
         {"baseline": [60.4, 103_545.0, 76_162.0], "closed": [191.3, 100_718.0, 77_524.0]},
         index=[PEOPLE_ABOVE_NO2_LIMIT, PEOPLE_LDEN_ABOVE_END, VEHICLE_HOURS],

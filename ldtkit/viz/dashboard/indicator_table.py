@@ -72,7 +72,9 @@ def per_cent_misleads(name: str, base: float, value: float) -> bool:
     - or the change is more than ±:data:`LARGE_CHANGE_PCT` (100 %) for any indicator: a value that
       more than doubles from its baseline (−100 %, e.g. a closed bridge's flow going to 0, stays
       in per cent);
-    - or the baseline is 0 and the value is not: there is no per cent.
+    - or the baseline is 0 and the value is not: there is no per cent;
+
+    and the change shows in the table (a change that rounds to nothing reads "0.0%").
 
     Examples
     --------
@@ -86,9 +88,11 @@ def per_cent_misleads(name: str, base: float, value: float) -> bool:
     (True, False)
     >>> per_cent_misleads("trips_without_route_vph", 0.0, 131.0), per_cent_misleads("trips_without_route_vph", 0.0, 0.0)
     (True, False)
+    >>> per_cent_misleads("people Lnight >=70", 684.0, 684.3)  # reads as no change: "0.0%"
+    False
     """
-    if not (np.isfinite(base) and np.isfinite(value)) or value == base:
-        return False
+    if not (np.isfinite(base) and np.isfinite(value)) or _shown(value - base, whole=_is_whole(name), like=base) == 0.0:
+        return False  # no change as the table reads it ("0.0%", not "from 684 to 684")
     if base == 0:
         return True
     if _is_people(name) and abs(base) < SMALL_BASE_PEOPLE:
