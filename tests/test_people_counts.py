@@ -19,7 +19,8 @@ from conftest import ROOT
 
 from ldtkit.errors import InvalidValueError
 from ldtkit.model.limits import LDEN_BANDS_DB, LNIGHT_BANDS_DB
-from ldtkit.model.noise import building_population, compute_noise, facade_exposure
+from ldtkit.model.noise import TOLERANCE_DB, building_population, compute_noise, facade_exposure, noise_propagation
+from ldtkit.model.noise.propagation import PRUNE_DB
 from ldtkit.study.city import load_city
 from ldtkit.study.compare import indicators, noise_note, people_counted_at, threshold_indicators
 from ldtkit.study.indicators import PEOPLE_LDEN_ABOVE_END, exposure_indicator, people_counted_label
@@ -171,6 +172,19 @@ def test_the_scenario_grid_map_updated_from_the_baseline_equals_its_full_map(blo
     np.testing.assert_allclose(got[ok], want[ok], rtol=0, atol=0.1)
     for period in ("lday_db", "levening_db", "lnight_db"):
         np.testing.assert_allclose(getattr(closed.noise, period)[ok], getattr(full, period)[ok], rtol=0, atol=0.1, err_msg=period)
+    # against the map that leaves nothing out: at most prune_db + 2 tolerance_db below, tolerance_db above
+    unpruned = noise_propagation(
+        base.network, base.noise.receptors, cutoff_m=cfg.cutoff_m, ground_g=cfg.ground_g, p_favourable=cfg.p_favourable,
+        temperature_c=cfg.temperature_c, humidity_pct=cfg.humidity_pct, method=cfg.method, buildings=noise_buildings(city),
+        prune_db=0.0,
+    )  # fmt: skip
+    exact = compute_noise(
+        base.network, closed.traffic, base.noise.receptors, reference_traffic=base.traffic, coefficients=cfg.coefficients,
+        surface=cfg.surface, propagation=unpruned, progress=False,
+    )  # fmt: skip
+    for period in ("lday_db", "levening_db", "lnight_db"):
+        d = getattr(closed.noise, period)[ok] - getattr(exact, period)[ok]
+        assert d.min() >= -(PRUNE_DB + 2 * TOLERANCE_DB) and d.max() <= TOLERANCE_DB, (period, d.min(), d.max())
 
 
 def test_closing_the_avenue_lowers_the_people_in_the_top_band(blocks):

@@ -224,9 +224,10 @@ def with_facades(inputs: StudyInputs, result: R, *, warm_start: StudyResult | No
 
     The façade map has the grid map's settings (the city's ``[noise]``, buildings, reflections;
     ``warm_start``'s traffic, the baseline's, placing the far-field sources) and is computed in full for
-    every scenario, on the propagation geometry prepared once (``inputs.facade_propagation``): an update
-    from the baseline's map through buildings can miss by several dB beside a closed road, and the
-    people counts must not.
+    every scenario, on the propagation geometry prepared once (``inputs.facade_propagation``). An update
+    from the baseline's map (as for the grid, :func:`~ldtkit.model.noise.update_noise`) gains little
+    here: the changed roads' paths to façades are all evaluated with their reflections, and on the Athens
+    façades (58,000 points) updating the wider Great Walk took 37 s where the full map took 27 s.
 
     Examples
     --------

@@ -283,9 +283,12 @@ def update_noise(
     they reach (:mod:`ldtkit.model.noise.incremental`). Every level is within ``tolerance_db``
     of ``compute_noise(network, traffic, receptors, reference_traffic=base_traffic)`` (up to
     rounding); a scenario that changes few roads takes a fraction of a full map. A map screened by
-    buildings leaves out negligible paths (``prune_db``), chosen by each receptor's level: the
-    receptor blocks where the scenario moves a level by more than :data:`REDO_CHANGE_DB` are
-    therefore mapped in full (``meta["receptors_mapped_in_full"]``).
+    buildings leaves out negligible paths (at most ``prune_db`` of each level, chosen by the
+    baseline's levels): where the scenario lowers a level by more than :func:`redo_drop_db`, what
+    was left out could weigh more than that, and the receptor's block is mapped in full
+    (``meta["receptors_mapped_in_full"]``). Every level is then at most ``prune_db`` +
+    2 ``tolerance_db`` below the map without left-out paths and ``tolerance_db`` above it (a full
+    map: ``prune_db`` below).
 
     Parameters
     ----------
@@ -344,9 +347,9 @@ def update_noise(
         band_new = _floored(eb + change.energy, eb)
     n_pairs, redone = change.n_pairs, 0
     if propagation.prunes:
-        # The baseline map left out negligible paths (within prune_db of its levels), the change adds every
-        # path of the changed sources: where that change shows, the receptors' blocks are mapped in full.
-        redo = _redo_blocks(propagation, e_base, e_new)
+        # The baseline map left out negligible paths (within prune_db of its levels): where a level falls far,
+        # they may no longer be negligible, and the receptors' blocks are mapped in full.
+        redo = _redo_blocks(propagation, e_base, e_new, drop_db=redo_drop_db(propagation.prune_db, tolerance_db))
         if len(redo):
             e_full, n_redo = propagation.energies(w_new, w_reference=baseline.line_powers[0], blocks=redo)
             rows = _block_receptors(propagation, redo)
@@ -382,21 +385,33 @@ def update_noise(
     )
 
 
-#: With a pruned propagation, receptor blocks where a scenario moves some period level by more than this
-#: (dB) are mapped in full: elsewhere the paths the baseline left out stay negligible for the scenario too.
-REDO_CHANGE_DB = 0.01
+def redo_drop_db(prune_db: float, tolerance_db: float) -> float:
+    """How far (dB) a scenario may lower a level updated from a pruned baseline map before its block is mapped in full.
+
+    The baseline map left out paths worth at most ε = 10^(``prune_db``/10) − 1 of each level's energy.
+    Where the scenario lowers a level by D dB, the same paths weigh ε·10^(D/10) of the new level;
+    up to this D, leaving them out lowers the level by at most ``prune_db`` + ``tolerance_db``
+    (a level that rises keeps them smaller than ``prune_db``).
+
+    Examples
+    --------
+    >>> round(redo_drop_db(0.1, 0.05), 2)  # the defaults: PRUNE_DB, TOLERANCE_DB
+    1.79
+    """
+    eps = 10.0 ** (prune_db / 10.0) - 1.0
+    return float(10.0 * np.log10((10.0 ** ((prune_db + tolerance_db) / 10.0) - 1.0) / eps))
 
 
-def _redo_blocks(propagation: NoisePropagation, e_base: FloatArray, e_new: FloatArray) -> npt.NDArray[np.int64]:
-    """The receptor blocks (increasing) holding a receptor whose period energy moved by more than
-    :data:`REDO_CHANGE_DB` from ``e_base`` to ``e_new`` (n_receptors, n_periods), receptors in buildings aside."""
+def _redo_blocks(propagation: NoisePropagation, e_base: FloatArray, e_new: FloatArray, *, drop_db: float) -> npt.NDArray[np.int64]:
+    """The receptor blocks (increasing) holding a receptor whose period energy fell by more than
+    ``drop_db`` from ``e_base`` to ``e_new`` (n_receptors, n_periods), receptors in buildings aside."""
     a = propagation.arrays
-    factor = 10.0 ** (REDO_CHANGE_DB / 10.0)
+    factor = 10.0 ** (drop_db / 10.0)
     eb, en = e_base[a.receptor_order], e_new[a.receptor_order]
     with np.errstate(invalid="ignore"):
-        moved = ((en > eb * factor) | (en < eb / factor)).any(axis=1)
+        fell = (en * factor < eb).any(axis=1)
     block_of = np.repeat(np.arange(len(a.block_start) - 1), np.diff(a.block_start))
-    return np.unique(block_of[moved]).astype(np.int64)
+    return np.unique(block_of[fell]).astype(np.int64)
 
 
 def _block_receptors(propagation: NoisePropagation, blocks: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
